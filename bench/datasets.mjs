@@ -1,0 +1,81 @@
+// Fashion-MNIST from Debian's dataset-fashion-mnist package (IDX files, gzip),
+// as Float32Arrays and as TEXMEX .fvecs files for the native CLI.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { join } from 'node:path';
+
+export const FASHION_DIR = '/usr/share/datasets/fashion-mnist';
+
+function readIdx(path) {
+  if (!existsSync(path)) {
+    throw new Error(`${path} not found: install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)`);
+  }
+  const bytes = gunzipSync(readFileSync(path));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = view.getUint32(0);
+  const rank = magic & 0xff;
+  if ((magic >>> 8) !== 0x08) throw new Error(`${path}: not an unsigned-byte IDX file`);
+  const dims = [];
+  for (let i = 0; i < rank; i++) dims.push(view.getUint32(4 + 4 * i));
+  const offset = 4 + 4 * rank;
+  return { dims, data: bytes.subarray(offset) };
+}
+
+// Returns { train: {vectors, labels, count}, test: {...}, dimensions: 784 }.
+// Pixel values stay 0..255 as floats (the ANN-Benchmarks fashion-mnist-784-euclidean set).
+export function loadFashionMnist() {
+  const load = (images, labels) => {
+    const img = readIdx(join(FASHION_DIR, images));
+    const lab = readIdx(join(FASHION_DIR, labels));
+    const count = img.dims[0];
+    const dimensions = img.dims[1] * img.dims[2];
+    const vectors = new Float32Array(count * dimensions);
+    for (let i = 0; i < vectors.length; i++) vectors[i] = img.data[i];
+    return { vectors, labels: Uint8Array.from(lab.data), count, dimensions };
+  };
+  const train = load('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz');
+  const test = load('t10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz');
+  return { train, test, dimensions: train.dimensions };
+}
+
+export function writeFvecs(path, vectors, count, dimensions) {
+  const row = 4 + 4 * dimensions;
+  const out = Buffer.alloc(row * count);
+  for (let i = 0; i < count; i++) {
+    out.writeInt32LE(dimensions, i * row);
+    Buffer.from(vectors.buffer, vectors.byteOffset + i * dimensions * 4, dimensions * 4).copy(out, i * row + 4);
+  }
+  writeFileSync(path, out);
+}
+
+export function readIvecs(path) {
+  const bytes = readFileSync(path);
+  const k = bytes.readInt32LE(0);
+  const rows = bytes.length / (4 + 4 * k);
+  const out = [];
+  for (let r = 0; r < rows; r++) {
+    const row = new Int32Array(k);
+    for (let j = 0; j < k; j++) row[j] = bytes.readInt32LE(r * (4 + 4 * k) + 4 + 4 * j);
+    out.push(row);
+  }
+  return out;
+}
+
+// Writes base.fvecs (60k train) and queries.fvecs (10k test, or the first
+// `queryCount`) into dir unless they exist; returns the paths.
+export function prepareFashionFiles(dir, queryCount = 10000) {
+  mkdirSync(dir, { recursive: true });
+  const base = join(dir, 'fashion-mnist-base.fvecs');
+  const queries = join(dir, `fashion-mnist-queries-${queryCount}.fvecs`);
+  if (!existsSync(base) || !existsSync(queries)) {
+    const { train, test, dimensions } = loadFashionMnist();
+    writeFvecs(base, train.vectors, train.count, dimensions);
+    writeFvecs(queries, test.vectors, Math.min(queryCount, test.count), dimensions);
+  }
+  return { base, queries };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const dir = process.argv[2] ?? 'data';
+  console.log(prepareFashionFiles(dir, Number(process.argv[3] ?? 10000)));
+}

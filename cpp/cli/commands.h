@@ -1,0 +1,27 @@
+// Subcommands of the neurovec CLI. Each takes its arguments after the command name.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace neurovec::cli {
+
+// --name value pairs (and bare --flags, stored as "true").
+class Args {
+ public:
+  static bool Parse(int argc, char** argv, int first, Args& out, std::string& error);
+  bool Has(const std::string& name) const { return values_.count(name) > 0; }
+  std::string Get(const std::string& name, const std::string& fallback = "") const;
+  // Parses an unsigned integer option; sets error on a bad value.
+  bool GetUint(const std::string& name, uint64_t fallback, uint64_t& out, std::string& error) const;
+  std::vector<std::string> Unused(const std::vector<std::string>& known) const;
+
+ private:
+  std::map<std::string, std::string> values_;
+};
+
+int RunBench(const Args& args);        // build + recall/QPS per ef
+int RunGroundTruth(const Args& args);  // exact k-NN by brute force, written as .ivecs
+
+}  // namespace neurovec::cli

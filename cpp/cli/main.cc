@@ -1,0 +1,101 @@
+// neurovec command-line tool: benchmarks and exact ground truth on TEXMEX files.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "commands.h"
+#include "distance/kernels.h"
+
+namespace neurovec::cli {
+
+bool Args::Parse(int argc, char** argv, int first, Args& out, std::string& error) {
+  for (int i = first; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--", 0) != 0) {
+      error = "unexpected argument '" + a + "' (options look like --name value)";
+      return false;
+    }
+    std::string name = a.substr(2);
+    if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) {
+      out.values_[name] = argv[++i];
+    } else {
+      out.values_[name] = "true";
+    }
+  }
+  return true;
+}
+
+std::string Args::Get(const std::string& name, const std::string& fallback) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? fallback : it->second;
+}
+
+bool Args::GetUint(const std::string& name, uint64_t fallback, uint64_t& out, std::string& error) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) {
+    out = fallback;
+    return true;
+  }
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(it->second.c_str(), &end, 10);
+  if (it->second.empty() || *end != '\0' || it->second[0] == '-') {
+    error = "--" + name + " expects a non-negative integer, got '" + it->second + "'";
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+std::vector<std::string> Args::Unused(const std::vector<std::string>& known) const {
+  std::vector<std::string> unused;
+  for (const auto& kv : values_) {
+    bool found = false;
+    for (const auto& k : known) found |= k == kv.first;
+    if (!found) unused.push_back(kv.first);
+  }
+  return unused;
+}
+
+}  // namespace neurovec::cli
+
+namespace {
+
+void Usage() {
+  std::fprintf(stderr,
+               "usage: neurovec <command> [options]\n"
+               "\n"
+               "commands:\n"
+               "  bench        --base B.fvecs --queries Q.fvecs --truth T.ivecs [--k 10] [--m 16]\n"
+               "               [--ef-construction 200] [--threads 1] [--ef 10,20,40] [--metric l2]\n"
+               "               [--seed 42] [--json]\n"
+               "               Builds an index, then per ef measures recall@k, QPS and distance\n"
+               "               computations (queries one at a time on --threads threads).\n"
+               "  groundtruth  --base B.fvecs --queries Q.fvecs --out T.ivecs [--k 100] [--metric l2]\n"
+               "               [--threads 1]   Exact nearest neighbours by brute force.\n"
+               "  kernel       Prints the distance kernel this CPU uses.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "help") {
+    Usage();
+    return argc < 2 ? 2 : 0;
+  }
+  std::string command = argv[1];
+  neurovec::cli::Args args;
+  std::string error;
+  if (!neurovec::cli::Args::Parse(argc, argv, 2, args, error)) {
+    std::fprintf(stderr, "neurovec %s: %s\n", command.c_str(), error.c_str());
+    return 2;
+  }
+  if (command == "bench") return neurovec::cli::RunBench(args);
+  if (command == "groundtruth") return neurovec::cli::RunGroundTruth(args);
+  if (command == "kernel") {
+    std::printf("%s\n", neurovec::distance::BestKernels().name);
+    return 0;
+  }
+  std::fprintf(stderr, "neurovec: unknown command '%s'\n\n", command.c_str());
+  Usage();
+  return 2;
+}

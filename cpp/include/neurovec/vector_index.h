@@ -1,0 +1,109 @@
+// neurovec's public C++ API: an HNSW vector index with metadata filters.
+//
+// Contract
+// - Vectors have IndexConfig::dimensions finite floats (no NaN or Inf).
+// - Ids (ItemKey) are unique among live items; deleting an id frees it for reuse.
+// - search() returns up to k live items, ascending by distance (see metric.h for
+//   what distance means per metric), never a deleted item. When a filter is given
+//   it is applied during the traversal, and when few items match the index scans
+//   the matches exactly, so a search returns k results whenever k live items match.
+// - Every fallible call returns a Status; on error the index is unchanged.
+// - Threading: any number of concurrent search()/get()/stats() calls are safe.
+//   Writes (add, add_batch, remove) must not overlap other calls; add_batch
+//   parallelises internally when asked to.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "neurovec/config.h"
+#include "neurovec/item_key.h"
+#include "neurovec/status.h"
+
+namespace neurovec {
+
+struct SearchHit {
+  uint32_t slot;   // dense internal id (stable while the item lives)
+  float distance;  // smaller is closer
+};
+
+struct SearchCounters {
+  uint64_t distance_computations = 0;  // vector distances evaluated
+  uint64_t hops = 0;                   // graph nodes expanded (all levels)
+  bool exact_scan = false;             // a filtered search that scanned matches exactly
+};
+
+struct IndexStats {
+  uint64_t size = 0;          // live items
+  uint64_t deleted = 0;       // slots of deleted items not yet reused
+  uint64_t capacity = 0;      // allocated slots
+  uint32_t dimensions = 0;
+  Metric metric = Metric::kCosine;
+  uint32_t max_level = 0;     // top level of the graph
+  uint64_t searches = 0;      // search() calls since creation
+  uint64_t distance_computations = 0;  // summed over all searches
+  uint64_t hops = 0;                   // summed over all searches
+  SearchCounters last_search;          // the most recent search
+  uint64_t memory_bytes = 0;  // vectors + graph + ids + metadata, approximately
+};
+
+// Called during add_batch with (done, total); return false to stop early (the
+// items inserted so far stay, the call returns kAborted).
+using ProgressCallback = std::function<bool(uint64_t done, uint64_t total)>;
+
+struct BatchOptions {
+  uint32_t threads = 1;               // native build only; wasm is single-threaded
+  ProgressCallback on_progress;       // optional
+  uint64_t progress_every = 1024;     // items between callbacks
+};
+
+class VectorIndex {
+ public:
+  static Result<std::unique_ptr<VectorIndex>> Create(const IndexConfig& config);
+  ~VectorIndex();
+  VectorIndex(const VectorIndex&) = delete;
+  VectorIndex& operator=(const VectorIndex&) = delete;
+
+  const IndexConfig& config() const;
+
+  // Adds one item. metadata_json: empty, or a JSON object whose top-level
+  // string, number and boolean fields can be filtered on. Returns the slot.
+  Result<uint32_t> Add(const ItemKey& key, const float* vector, const std::string& metadata_json = "");
+
+  // Adds n items; vectors is n*dimensions floats. metadata_json is empty or has n
+  // entries. All input is validated before anything is inserted, so a bad item
+  // leaves the index unchanged.
+  Status AddBatch(const std::vector<ItemKey>& keys, const float* vectors,
+                  const std::vector<std::string>& metadata_json, const BatchOptions& options);
+
+  Result<std::vector<SearchHit>> Search(const float* query, const SearchParams& params,
+                                        SearchCounters* counters = nullptr) const;
+
+  // Exact k nearest live items (brute force): the oracle for recall tests.
+  Result<std::vector<SearchHit>> SearchExact(const float* query, uint32_t k) const;
+
+  // Deletes an item; false if the id is unknown.
+  bool Remove(const ItemKey& key);
+
+  bool Contains(const ItemKey& key) const;
+  // Slot of a live id, or NotFound.
+  Result<uint32_t> SlotOf(const ItemKey& key) const;
+  // Copies the stored vector of a live slot into out (dimensions floats).
+  // For cosine the vector is rebuilt from its unit direction and norm.
+  void GetVector(uint32_t slot, float* out) const;
+  const std::string& Metadata(uint32_t slot) const;
+  const ItemKey& KeyOf(uint32_t slot) const;
+
+  uint64_t size() const;
+  IndexStats Stats() const;
+
+ private:
+  struct Impl;
+  explicit VectorIndex(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace neurovec

@@ -1,0 +1,206 @@
+#include "hnsw/hnsw_graph.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace neurovec {
+
+HnswGraph::HnswGraph(uint32_t m, uint32_t ef_construction, uint64_t seed)
+    : m_(m),
+      m0_(2 * m),
+      ef_construction_(std::max(ef_construction, m)),
+      level_multiplier_(1.0 / std::log(static_cast<double>(std::max<uint32_t>(m, 2)))),
+      random_(seed) {}
+
+Status HnswGraph::Reserve(size_t slots) {
+  size_t old = capacity();
+  if (slots <= old) return Status::Ok();
+  if (!level0_.Resize(slots * (m0_ + 1))) {
+    return Status::OutOfRange("could not allocate graph storage for " + std::to_string(slots) + " items");
+  }
+  upper_.resize(slots);
+  levels_.resize(slots, 0);
+  deleted_.resize(slots, 0);
+  // Locks are not movable; a fresh array is fine because nothing holds a lock
+  // while the graph grows.
+  locks_.reset(new SpinLock[slots]);
+  return Status::Ok();
+}
+
+int HnswGraph::DrawLevel() {
+  double level = -std::log(random_.NextUnit()) * level_multiplier_;
+  return static_cast<int>(std::min<double>(level, kMaxLevel));
+}
+
+int HnswGraph::PrepareSlot(uint32_t slot, int level) {
+  if (upper_[slot] || levels_[slot] > 0 || LinksOf(slot, 0)[0] > 0) {
+    // A reused slot keeps its level and its upper-level storage; its old links go.
+    level = levels_[slot];
+    for (int l = 0; l <= level; ++l) MutableLinks(slot, l)[0] = 0;
+    return level;
+  }
+  levels_[slot] = static_cast<uint8_t>(level);
+  if (level > 0) {
+    upper_[slot].reset(new uint32_t[static_cast<size_t>(level) * (m_ + 1)]());
+  }
+  return level;
+}
+
+void HnswGraph::CopyLinks(uint32_t slot, int level, std::vector<uint32_t>& out) const {
+  locks_[slot].lock();
+  const uint32_t* links = LinksOf(slot, level);
+  out.assign(links + 1, links + 1 + links[0]);
+  locks_[slot].unlock();
+}
+
+void HnswGraph::SelectNeighbors(const std::vector<Candidate>& candidates, uint32_t max_links,
+                                const VectorStore& store, std::vector<Candidate>& out) const {
+  out.clear();
+  if (candidates.size() <= max_links) {
+    out = candidates;
+    return;
+  }
+  for (const Candidate& c : candidates) {
+    if (out.size() >= max_links) break;
+    const float* row = store.Row(c.slot);
+    bool keep = true;
+    for (const Candidate& kept : out) {
+      // Only "is it closer to a kept neighbour than to the base?" matters, so the
+      // distance may be abandoned once it passes c.distance.
+      if (store.DistanceBounded(row, store.Row(kept.slot), c.distance) < c.distance) {
+        keep = false;
+        break;
+      }
+    }
+    if (keep) out.push_back(c);
+  }
+}
+
+void HnswGraph::Connect(uint32_t slot, int level, const std::vector<Candidate>& neighbors,
+                        const VectorStore& store, SearchContext& ctx) {
+  const uint32_t max_links = MaxLinks(level);
+  {
+    locks_[slot].lock();
+    uint32_t* own = MutableLinks(slot, level);
+    uint32_t n = 0;
+    for (const Candidate& c : neighbors) {
+      if (n >= max_links) break;
+      own[++n] = c.slot;
+    }
+    own[0] = n;
+    locks_[slot].unlock();
+  }
+
+  for (const Candidate& c : neighbors) {
+    const uint32_t other = c.slot;
+    locks_[other].lock();
+    uint32_t* links = MutableLinks(other, level);
+    uint32_t count = links[0];
+    bool present = false;
+    for (uint32_t i = 1; i <= count; ++i) present |= links[i] == slot;
+    if (!present) {
+      if (count < max_links) {
+        links[count + 1] = slot;
+        links[0] = count + 1;
+      } else {
+        // Full: re-select the best max_links among the old links and the new one.
+        std::vector<Candidate>& pool = ctx.scratch;
+        pool.clear();
+        const float* base = store.Row(other);
+        pool.push_back({c.distance, slot});
+        for (uint32_t i = 1; i <= count; ++i) pool.push_back({store.Distance(base, store.Row(links[i])), links[i]});
+        std::sort(pool.begin(), pool.end(), [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; });
+        SelectNeighbors(pool, max_links, store, ctx.selected);
+        uint32_t n = 0;
+        for (const Candidate& kept : ctx.selected) links[++n] = kept.slot;
+        links[0] = n;
+      }
+    }
+    locks_[other].unlock();
+  }
+}
+
+void HnswGraph::Insert(uint32_t slot, const VectorStore& store, SearchContext& ctx) {
+  const int level = levels_[slot];
+  std::unique_lock<std::mutex> entry_lock(entry_mutex_);
+  const int top = max_level_;
+  uint32_t entry = entry_point_;
+  if (entry == kNone) {
+    entry_point_ = slot;
+    max_level_ = level;
+    return;
+  }
+  // Only an insert that raises the top level keeps the entry lock throughout.
+  if (level <= top) entry_lock.unlock();
+
+  const float* query = store.Row(slot);
+  TraversalCounters counters;
+  float d = store.Distance(query, store.Row(entry));
+  entry = GreedyDescend<true>(query, entry, &d, top, level, store, counters);
+
+  ctx.visited.Prepare(capacity());
+  // Deleted nodes route but are never linked to; the slot never links to itself.
+  auto live = [this, slot](uint32_t s) { return s != slot && deleted_[s] == 0; };
+  for (int l = std::min(level, top); l >= 0; --l) {
+    ctx.visited.Prepare(capacity());
+    SearchLayer<true>(query, entry, d, l, ef_construction_, store, live, false, ctx, counters);
+    std::vector<Candidate> found(ctx.results.begin(), ctx.results.end());
+    std::sort(found.begin(), found.end(), [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; });
+    if (!found.empty()) {
+      entry = found.front().slot;
+      d = found.front().distance;
+    }
+    SelectNeighbors(found, m_, store, ctx.selected);
+    std::vector<Candidate> chosen = ctx.selected;
+    Connect(slot, l, chosen, store, ctx);
+  }
+  if (level > top) {
+    entry_point_ = slot;
+    max_level_ = level;
+  }
+}
+
+void HnswGraph::MarkDeletedAndRepair(uint32_t slot, const VectorStore& store, SearchContext& ctx) {
+  deleted_[slot] = 1;
+  std::vector<uint32_t> removed_links;
+  for (int level = 0; level <= levels_[slot]; ++level) {
+    CopyLinks(slot, level, removed_links);
+    const uint32_t max_links = MaxLinks(level);
+    for (uint32_t neighbor : removed_links) {
+      if (deleted_[neighbor] || levels_[neighbor] < level) continue;
+      uint32_t* links = MutableLinks(neighbor, level);
+      uint32_t count = links[0];
+      bool points_back = false;
+      for (uint32_t i = 1; i <= count; ++i) points_back |= links[i] == slot;
+      if (!points_back) continue;
+      // Candidates: the neighbour's other links plus the deleted node's links,
+      // so the hole is filled from the deleted node's neighbourhood.
+      std::vector<Candidate>& pool = ctx.scratch;
+      pool.clear();
+      const float* base = store.Row(neighbor);
+      auto add = [&](uint32_t s) {
+        if (s == slot || s == neighbor || deleted_[s] || levels_[s] < level) return;
+        for (const Candidate& c : pool) if (c.slot == s) return;
+        pool.push_back({store.Distance(base, store.Row(s)), s});
+      };
+      for (uint32_t i = 1; i <= count; ++i) add(links[i]);
+      for (uint32_t s : removed_links) add(s);
+      std::sort(pool.begin(), pool.end(), [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; });
+      SelectNeighbors(pool, max_links, store, ctx.selected);
+      uint32_t n = 0;
+      for (const Candidate& kept : ctx.selected) links[++n] = kept.slot;
+      links[0] = n;
+    }
+  }
+}
+
+uint64_t HnswGraph::memory_bytes() const {
+  uint64_t bytes = level0_.size() * sizeof(uint32_t) + levels_.size() * 2 + capacity() * sizeof(SpinLock);
+  for (size_t s = 0; s < upper_.size(); ++s) {
+    if (upper_[s]) bytes += static_cast<uint64_t>(levels_[s]) * (m_ + 1) * sizeof(uint32_t);
+  }
+  return bytes;
+}
+
+}  // namespace neurovec

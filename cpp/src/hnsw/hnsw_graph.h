@@ -1,0 +1,153 @@
+// The HNSW graph: links only. Vectors live in a VectorStore; the graph reads
+// them through it (the seam the compressed tiers will plug into).
+//
+// Layout (as in hnswlib): level-0 lists for all slots in one contiguous array,
+// each [count, link...] with 2*M entries; upper levels per slot, allocated only
+// for the few slots that reach them. A deleted slot stays in the graph as a
+// routing node ("tombstone") until its slot is reused, so the graph never loses
+// connectivity; its neighbours are relinked at delete time.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "hnsw/visited_pool.h"
+#include "neurovec/status.h"
+#include "storage/vector_store.h"
+#include "util/aligned_buffer.h"
+#include "util/random.h"
+#include "util/spinlock.h"
+
+namespace neurovec {
+
+struct Candidate {
+  float distance;
+  uint32_t slot;
+};
+// Max-heap on distance (worst on top), for the result set.
+struct FartherOnTop {
+  bool operator()(const Candidate& a, const Candidate& b) const { return a.distance < b.distance; }
+};
+// Min-heap on distance (best on top), for the frontier.
+struct CloserOnTop {
+  bool operator()(const Candidate& a, const Candidate& b) const { return a.distance > b.distance; }
+};
+
+// Scratch space of one search; pooled so concurrent searches do not allocate.
+struct SearchContext {
+  VisitedSet visited;
+  std::vector<Candidate> frontier;   // CloserOnTop heap
+  std::vector<Candidate> results;    // FartherOnTop heap
+  std::vector<Candidate> scratch;
+  std::vector<Candidate> selected;
+  std::vector<uint32_t> links;       // a copy of one neighbour list
+  AlignedBuffer<float> query;        // the query in stored form
+};
+
+struct TraversalCounters {
+  uint64_t distance_computations = 0;
+  uint64_t hops = 0;
+};
+
+class HnswGraph {
+ public:
+  static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+  static constexpr int kMaxLevel = 32;
+  static constexpr uint32_t kMaxM = 256;  // IndexConfig::kMaxM
+
+  HnswGraph(uint32_t m, uint32_t ef_construction, uint64_t seed);
+
+  uint32_t m() const { return m_; }
+  uint32_t m0() const { return m0_; }
+  size_t capacity() const { return levels_.size(); }
+  uint32_t entry_point() const { return entry_point_; }
+  int max_level() const { return max_level_; }
+  int level(uint32_t slot) const { return levels_[slot]; }
+  bool is_deleted(uint32_t slot) const { return deleted_[slot] != 0; }
+
+  // Grows to `slots` slots. Not thread-safe.
+  Status Reserve(size_t slots);
+
+  // Draws a level from the seeded generator: floor(-ln(U) / ln(M)). Not thread-safe.
+  int DrawLevel();
+
+  // Makes `slot` (fresh or previously deleted) ready to be inserted at `level`.
+  // A reused slot keeps its old level; returns the level the slot will have.
+  // Not thread-safe with respect to other writers of this slot.
+  int PrepareSlot(uint32_t slot, int level);
+
+  // Links a slot whose vector is already in `store`. Safe to call from several
+  // threads at once (per-node locks), for different slots.
+  void Insert(uint32_t slot, const VectorStore& store, SearchContext& ctx);
+
+  // Marks a slot deleted and relinks the nodes that pointed to it.
+  void MarkDeletedAndRepair(uint32_t slot, const VectorStore& store, SearchContext& ctx);
+  // Clears the deleted flag before a slot is reused.
+  void ClearDeleted(uint32_t slot) { deleted_[slot] = 0; }
+
+  // k-NN search for an encoded query (padded to store.stride()). `accept(slot)`
+  // says whether a slot may be a result (live and matching the filter);
+  // `everything_accepted` enables the unfiltered fast path. Results are left in
+  // ctx.results as a FartherOnTop heap of at most ef entries.
+  template <typename Accept>
+  void Search(const float* query, uint32_t ef, const VectorStore& store, const Accept& accept,
+              bool everything_accepted, SearchContext& ctx, TraversalCounters& counters) const;
+
+  uint64_t memory_bytes() const;
+
+  // Read-only views for tests and tools.
+  const uint32_t* LinksOf(uint32_t slot, int level) const {
+    return level == 0 ? level0_.data() + static_cast<size_t>(slot) * (m0_ + 1)
+                      : upper_[slot].get() + static_cast<size_t>(level - 1) * (m_ + 1);
+  }
+
+ private:
+  uint32_t* MutableLinks(uint32_t slot, int level) { return const_cast<uint32_t*>(LinksOf(slot, level)); }
+  uint32_t MaxLinks(int level) const { return level == 0 ? m0_ : m_; }
+
+  // Greedy walk on the levels above `target_level`, starting at `entry`.
+  template <bool kLocked>
+  uint32_t GreedyDescend(const float* query, uint32_t entry, float* entry_distance, int from_level,
+                         int target_level, const VectorStore& store, TraversalCounters& counters) const;
+
+  // Best-first search on one level (the core of HNSW).
+  template <bool kLocked, typename Accept>
+  void SearchLayer(const float* query, uint32_t entry, float entry_distance, int level, uint32_t ef,
+                   const VectorStore& store, const Accept& accept, bool everything_accepted,
+                   SearchContext& ctx, TraversalCounters& counters) const;
+
+  // HNSW heuristic: keep a candidate only if it is closer to the base than to
+  // every neighbour already kept. `candidates` must be sorted ascending.
+  void SelectNeighbors(const std::vector<Candidate>& candidates, uint32_t max_links, const VectorStore& store,
+                       std::vector<Candidate>& out) const;
+
+  // Links `slot` to `neighbors` on `level`, and each neighbour back to it.
+  void Connect(uint32_t slot, int level, const std::vector<Candidate>& neighbors, const VectorStore& store,
+               SearchContext& ctx);
+
+  // Copies a neighbour list under its lock (during concurrent inserts).
+  void CopyLinks(uint32_t slot, int level, std::vector<uint32_t>& out) const;
+
+  uint32_t m_;
+  uint32_t m0_;
+  uint32_t ef_construction_;
+  double level_multiplier_;
+  Random random_;
+
+  AlignedBuffer<uint32_t> level0_;
+  std::vector<std::unique_ptr<uint32_t[]>> upper_;
+  std::vector<uint8_t> levels_;
+  std::vector<uint8_t> deleted_;
+  std::unique_ptr<SpinLock[]> locks_;
+
+  std::mutex entry_mutex_;  // guards entry_point_ and max_level_ while inserting
+  uint32_t entry_point_ = kNone;
+  int max_level_ = -1;
+};
+
+}  // namespace neurovec
+
+#include "hnsw/hnsw_graph_search.inl"

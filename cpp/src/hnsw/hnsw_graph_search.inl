@@ -1,0 +1,142 @@
+// Search templates of HnswGraph, inlined so the accept predicate and the
+// distance switch compile into the loop.
+#pragma once
+
+#include <algorithm>
+
+namespace neurovec {
+
+inline void PrefetchRead(const void* p) {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 0, 3);
+#else
+  (void)p;
+#endif
+}
+
+template <bool kLocked>
+uint32_t HnswGraph::GreedyDescend(const float* query, uint32_t entry, float* entry_distance, int from_level,
+                                  int target_level, const VectorStore& store,
+                                  TraversalCounters& counters) const {
+  uint32_t current = entry;
+  float best = *entry_distance;
+  for (int level = from_level; level > target_level; --level) {
+    bool moved = true;
+    while (moved) {
+      moved = false;
+      ++counters.hops;
+      const uint32_t* links;
+      uint32_t copied[kMaxM + 1];
+      if (kLocked) {
+        locks_[current].lock();
+        const uint32_t* src = LinksOf(current, level);
+        std::copy(src, src + src[0] + 1, copied);
+        locks_[current].unlock();
+        links = copied;
+      } else {
+        links = LinksOf(current, level);
+      }
+      uint32_t count = links[0];
+      for (uint32_t i = 1; i <= count; ++i) {
+        uint32_t next = links[i];
+        if (i < count) PrefetchRead(store.Row(links[i + 1]));
+        float d = store.DistanceBounded(query, store.Row(next), best);
+        ++counters.distance_computations;
+        if (d < best) {
+          best = d;
+          current = next;
+          moved = true;
+        }
+      }
+    }
+  }
+  *entry_distance = best;
+  return current;
+}
+
+template <bool kLocked, typename Accept>
+void HnswGraph::SearchLayer(const float* query, uint32_t entry, float entry_distance, int level, uint32_t ef,
+                            const VectorStore& store, const Accept& accept, bool everything_accepted,
+                            SearchContext& ctx, TraversalCounters& counters) const {
+  VisitedSet& visited = ctx.visited;
+  std::vector<Candidate>& frontier = ctx.frontier;
+  std::vector<Candidate>& results = ctx.results;
+  frontier.clear();
+  results.clear();
+
+  float bound = std::numeric_limits<float>::infinity();  // distance of the worst result once ef are held
+  visited.Mark(entry);
+  frontier.push_back({entry_distance, entry});
+  if (accept(entry)) {
+    results.push_back({entry_distance, entry});
+    if (results.size() >= ef) bound = entry_distance;
+  }
+
+  uint32_t copied[kMaxM * 2 + 1];
+  while (!frontier.empty()) {
+    Candidate current = frontier.front();
+    // Stop when the closest unexplored node is farther than the worst result. With
+    // a filter and too few results, keep exploring (as hnswlib does).
+    if (current.distance > bound && (results.size() >= ef || everything_accepted)) break;
+    std::pop_heap(frontier.begin(), frontier.end(), CloserOnTop());
+    frontier.pop_back();
+    ++counters.hops;
+
+    const uint32_t* links;
+    if (kLocked) {
+      locks_[current.slot].lock();
+      const uint32_t* src = LinksOf(current.slot, level);
+      std::copy(src, src + src[0] + 1, copied);
+      locks_[current.slot].unlock();
+      links = copied;
+    } else {
+      links = LinksOf(current.slot, level);
+    }
+    const uint32_t count = links[0];
+    // Warm the cache for the first candidates; later ones are prefetched one ahead.
+    if (count > 0) {
+      PrefetchRead(visited.tag_address(links[1]));
+      PrefetchRead(store.Row(links[1]));
+    }
+    for (uint32_t i = 1; i <= count; ++i) {
+      const uint32_t next = links[i];
+      if (i < count) {
+        PrefetchRead(visited.tag_address(links[i + 1]));
+        PrefetchRead(store.Row(links[i + 1]));
+      }
+      if (visited.TestAndMark(next)) continue;
+      const float* row = store.Row(next);
+      ++counters.distance_computations;
+      // Once ef results are held, a candidate matters only if it beats the worst
+      // one, so the distance may be abandoned as soon as it exceeds that bound.
+      const float d = store.DistanceBounded(query, row, bound);
+      if (!(d < bound)) continue;
+      frontier.push_back({d, next});
+      std::push_heap(frontier.begin(), frontier.end(), CloserOnTop());
+      if (accept(next)) {
+        results.push_back({d, next});
+        std::push_heap(results.begin(), results.end(), FartherOnTop());
+        if (results.size() > ef) {
+          std::pop_heap(results.begin(), results.end(), FartherOnTop());
+          results.pop_back();
+        }
+        if (results.size() >= ef) bound = results.front().distance;
+      }
+    }
+  }
+}
+
+template <typename Accept>
+void HnswGraph::Search(const float* query, uint32_t ef, const VectorStore& store, const Accept& accept,
+                       bool everything_accepted, SearchContext& ctx, TraversalCounters& counters) const {
+  ctx.results.clear();
+  if (entry_point_ == kNone) return;
+  ctx.visited.Prepare(capacity());
+  uint32_t entry = entry_point_;
+  float d = store.Distance(query, store.Row(entry));
+  ++counters.distance_computations;
+  entry = GreedyDescend<false>(query, entry, &d, max_level_, 0, store, counters);
+  SearchLayer<false>(query, entry, d, 0, ef, store, accept, everything_accepted, ctx, counters);
+}
+
+}  // namespace neurovec

@@ -1,0 +1,59 @@
+#include <string>
+
+#include "neurovec/config.h"
+#include "neurovec/metric.h"
+#include "neurovec/status.h"
+
+namespace neurovec {
+
+const char* StatusCodeName(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return "ok";
+    case StatusCode::kInvalidArgument: return "invalid argument";
+    case StatusCode::kNotFound: return "not found";
+    case StatusCode::kAlreadyExists: return "already exists";
+    case StatusCode::kOutOfRange: return "out of range";
+    case StatusCode::kInternal: return "internal error";
+    case StatusCode::kAborted: return "aborted";
+  }
+  return "unknown";
+}
+
+const char* MetricName(Metric metric) {
+  switch (metric) {
+    case Metric::kL2: return "l2";
+    case Metric::kCosine: return "cosine";
+    case Metric::kDot: return "dot";
+    case Metric::kManhattan: return "manhattan";
+  }
+  return "unknown";
+}
+
+Result<Metric> ParseMetric(const std::string& name) {
+  if (name == "l2" || name == "euclidean") return Metric::kL2;
+  if (name == "cosine") return Metric::kCosine;
+  if (name == "dot" || name == "ip") return Metric::kDot;
+  if (name == "manhattan" || name == "l1") return Metric::kManhattan;
+  return Status::InvalidArgument("unknown metric \"" + name + "\"; expected \"l2\", \"cosine\", \"dot\" or \"manhattan\"");
+}
+
+Status IndexConfig::Validate() const {
+  if (dimensions == 0 || dimensions > kMaxDimensions) {
+    return Status::InvalidArgument("dimensions must be between 1 and " + std::to_string(kMaxDimensions) + ", got " +
+                                   std::to_string(dimensions));
+  }
+  if (m < 2 || m > kMaxM) {
+    return Status::InvalidArgument("m must be between 2 and " + std::to_string(kMaxM) + ", got " + std::to_string(m));
+  }
+  if (ef_construction < 1 || ef_construction > kMaxEf) {
+    return Status::InvalidArgument("efConstruction must be between 1 and " + std::to_string(kMaxEf) + ", got " +
+                                   std::to_string(ef_construction));
+  }
+  if (ef_search < 1 || ef_search > kMaxEf) {
+    return Status::InvalidArgument("efSearch must be between 1 and " + std::to_string(kMaxEf) + ", got " +
+                                   std::to_string(ef_search));
+  }
+  return Status::Ok();
+}
+
+}  // namespace neurovec

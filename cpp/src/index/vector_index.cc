@@ -1,0 +1,371 @@
+#include "neurovec/vector_index.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <thread>
+#include <unordered_set>
+
+#include "hnsw/hnsw_graph.h"
+#include "ids/key_map.h"
+#include "metadata/attribute_store.h"
+#include "metadata/filter.h"
+#include "storage/vector_store.h"
+
+namespace neurovec {
+
+struct VectorIndex::Impl {
+  explicit Impl(const IndexConfig& c)
+      : config(c), store(c.dimensions, c.metric), graph(c.m, c.ef_construction, c.seed) {}
+
+  IndexConfig config;
+  VectorStore store;
+  HnswGraph graph;
+  KeyMap keys;
+  AttributeStore attributes;
+  std::vector<uint8_t> live;        // 1 while a slot holds a live item
+  std::vector<uint32_t> free_slots; // deleted slots, reused last-in first-out
+  uint32_t used_slots = 0;          // high-water mark: slots [0, used_slots) were handed out
+  uint64_t live_count = 0;
+
+  mutable ContextPool<SearchContext> contexts;
+  mutable std::atomic<uint64_t> searches{0};
+  mutable std::atomic<uint64_t> distance_computations{0};
+  mutable std::atomic<uint64_t> hops{0};
+  mutable std::atomic<uint64_t> last_distance_computations{0};
+  mutable std::atomic<uint64_t> last_hops{0};
+  mutable std::atomic<bool> last_exact{false};
+
+  Status EnsureCapacity(size_t slots) {
+    size_t capacity = live.size();
+    if (slots <= capacity) return Status::Ok();
+    if (slots > (size_t{1} << 31)) return Status::OutOfRange("an index holds at most 2^31 items");
+    size_t grown = std::max<size_t>({slots, capacity + capacity / 2, 1024});
+    NV_RETURN_IF_ERROR(store.Reserve(grown));
+    NV_RETURN_IF_ERROR(graph.Reserve(grown));
+    keys.Reserve(grown);
+    attributes.Reserve(grown);
+    live.resize(grown, 0);
+    return Status::Ok();
+  }
+
+  // A slot for a new item: a freed one if any (never the graph's entry point,
+  // which must keep its links), else the next unused one.
+  uint32_t TakeSlot() {
+    for (size_t i = free_slots.size(); i-- > 0;) {
+      if (free_slots[i] != graph.entry_point()) {
+        uint32_t slot = free_slots[i];
+        free_slots.erase(free_slots.begin() + static_cast<std::ptrdiff_t>(i));
+        return slot;
+      }
+    }
+    return used_slots++;
+  }
+
+  // Writes everything but the graph links for a validated item.
+  void Place(uint32_t slot, const ItemKey& key, const float* vector, const std::string& json,
+             const JsonValue& parsed) {
+    graph.ClearDeleted(slot);
+    store.Store(slot, vector);
+    attributes.Set(slot, json, parsed);
+    keys.Bind(key, slot);
+    graph.PrepareSlot(slot, graph.DrawLevel());
+    live[slot] = 1;
+    ++live_count;
+  }
+
+  void Unplace(uint32_t slot) {
+    keys.Unbind(slot);
+    attributes.Clear(slot);
+    live[slot] = 0;
+    --live_count;
+    free_slots.push_back(slot);
+  }
+
+  Status ValidateQuery(const float* query, const SearchParams& params) const {
+    if (params.k == 0) return Status::InvalidArgument("k must be a positive integer, got 0");
+    if (params.ef > IndexConfig::kMaxEf) {
+      return Status::InvalidArgument("ef must be at most " + std::to_string(IndexConfig::kMaxEf));
+    }
+    Status s = store.Validate(query);
+    if (!s.ok()) return Status::InvalidArgument("query: " + s.message());
+    return Status::Ok();
+  }
+
+  template <typename Accept>
+  void ExactScan(const float* query, uint32_t k, const Accept& accept, std::vector<Candidate>& heap,
+                 TraversalCounters& counters) const {
+    heap.clear();
+    for (uint32_t slot = 0; slot < used_slots; ++slot) {
+      if (!live[slot] || !accept(slot)) continue;
+      float d = heap.size() < k ? store.Distance(query, store.Row(slot))
+                                : store.DistanceBounded(query, store.Row(slot), heap.front().distance);
+      ++counters.distance_computations;
+      if (heap.size() < k) {
+        heap.push_back({d, slot});
+        std::push_heap(heap.begin(), heap.end(), FartherOnTop());
+      } else if (d < heap.front().distance) {
+        std::pop_heap(heap.begin(), heap.end(), FartherOnTop());
+        heap.back() = {d, slot};
+        std::push_heap(heap.begin(), heap.end(), FartherOnTop());
+      }
+    }
+  }
+
+  void Record(const TraversalCounters& c, bool exact, SearchCounters* out) const {
+    searches.fetch_add(1, std::memory_order_relaxed);
+    distance_computations.fetch_add(c.distance_computations, std::memory_order_relaxed);
+    hops.fetch_add(c.hops, std::memory_order_relaxed);
+    last_distance_computations.store(c.distance_computations, std::memory_order_relaxed);
+    last_hops.store(c.hops, std::memory_order_relaxed);
+    last_exact.store(exact, std::memory_order_relaxed);
+    if (out) *out = {c.distance_computations, c.hops, exact};
+  }
+};
+
+VectorIndex::VectorIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+VectorIndex::~VectorIndex() = default;
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(const IndexConfig& config) {
+  NV_RETURN_IF_ERROR(config.Validate());
+  std::unique_ptr<VectorIndex> index(new VectorIndex(std::make_unique<Impl>(config)));
+  NV_RETURN_IF_ERROR(index->impl_->EnsureCapacity(config.initial_capacity));
+  return index;
+}
+
+const IndexConfig& VectorIndex::config() const { return impl_->config; }
+uint64_t VectorIndex::size() const { return impl_->live_count; }
+
+Result<uint32_t> VectorIndex::Add(const ItemKey& key, const float* vector, const std::string& metadata_json) {
+  Impl& x = *impl_;
+  if (x.keys.Find(key) != KeyMap::kMissing) {
+    return Status::AlreadyExists("id " + key.ToDisplay() + " is already in the index; delete it first or use another id");
+  }
+  NV_RETURN_IF_ERROR(x.store.Validate(vector));
+  Result<JsonValue> parsed = AttributeStore::ParseMetadata(metadata_json);
+  if (!parsed.ok()) return parsed.status();
+  NV_RETURN_IF_ERROR(x.EnsureCapacity(static_cast<size_t>(x.used_slots) + 1));
+
+  uint32_t slot = x.TakeSlot();
+  x.Place(slot, key, vector, metadata_json, parsed.value());
+  std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
+  x.graph.Insert(slot, x.store, *ctx);
+  x.contexts.Release(std::move(ctx));
+  return slot;
+}
+
+Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vectors,
+                             const std::vector<std::string>& metadata_json, const BatchOptions& options) {
+  Impl& x = *impl_;
+  const size_t n = keys.size();
+  const size_t d = x.config.dimensions;
+  if (!metadata_json.empty() && metadata_json.size() != n) {
+    return Status::InvalidArgument("metadata has " + std::to_string(metadata_json.size()) + " entries for " +
+                                   std::to_string(n) + " ids; expected one per id (or none)");
+  }
+  // Validate everything first: a bad item must leave the index unchanged.
+  std::unordered_set<std::string> seen;
+  seen.reserve(n);
+  std::vector<JsonValue> parsed(metadata_json.empty() ? 0 : n);
+  for (size_t i = 0; i < n; ++i) {
+    if (x.keys.Find(keys[i]) != KeyMap::kMissing) {
+      return Status::AlreadyExists("item " + std::to_string(i) + ": id " + keys[i].ToDisplay() +
+                                   " is already in the index");
+    }
+    if (!seen.insert(keys[i].encoded()).second) {
+      return Status::AlreadyExists("item " + std::to_string(i) + ": id " + keys[i].ToDisplay() +
+                                   " appears twice in the batch");
+    }
+    Status s = x.store.Validate(vectors + i * d);
+    if (!s.ok()) return Status::InvalidArgument("item " + std::to_string(i) + ": " + s.message());
+    if (!metadata_json.empty()) {
+      Result<JsonValue> p = AttributeStore::ParseMetadata(metadata_json[i]);
+      if (!p.ok()) return Status::InvalidArgument("item " + std::to_string(i) + ": " + p.status().message());
+      parsed[i] = p.take();
+    }
+  }
+  NV_RETURN_IF_ERROR(x.EnsureCapacity(static_cast<size_t>(x.used_slots) + n));
+
+  // Slots and levels are assigned in input order, so a single-threaded batch is
+  // reproducible from the seed.
+  static const std::string kEmpty;
+  static const JsonValue kNoMetadata;
+  std::vector<uint32_t> slots(n);
+  for (size_t i = 0; i < n; ++i) {
+    slots[i] = x.TakeSlot();
+    x.Place(slots[i], keys[i], vectors + i * d, metadata_json.empty() ? kEmpty : metadata_json[i],
+            metadata_json.empty() ? kNoMetadata : parsed[i]);
+  }
+
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> done{0};
+  std::atomic<bool> stop{false};
+  auto work = [&](bool reports) {
+    std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
+    uint64_t every = std::max<uint64_t>(options.progress_every, 1);
+    for (;;) {
+      if (stop.load(std::memory_order_relaxed)) break;
+      size_t i = next.fetch_add(1);
+      if (i >= n) break;
+      x.graph.Insert(slots[i], x.store, *ctx);
+      size_t finished = done.fetch_add(1) + 1;
+      if (reports && options.on_progress && (finished % every == 0 || finished == n)) {
+        if (!options.on_progress(finished, n)) stop.store(true);
+      }
+    }
+    x.contexts.Release(std::move(ctx));
+  };
+  uint32_t threads = std::max<uint32_t>(1, std::min<uint32_t>(options.threads, 256));
+#if defined(__EMSCRIPTEN__)
+  threads = 1;
+#endif
+  std::vector<std::thread> pool;
+  for (uint32_t t = 1; t < threads; ++t) pool.emplace_back(work, false);
+  work(true);
+  for (std::thread& t : pool) t.join();
+
+  if (stop.load()) {
+    // Items never linked are taken back out, as if never added.
+    size_t linked = std::min(next.load(), n);  // every index below `next` was inserted
+    for (size_t i = n; i-- > linked;) x.Unplace(slots[i]);
+    if (options.on_progress) options.on_progress(linked, n);
+    return Status::Aborted("batch stopped by the progress callback after " + std::to_string(linked) + " of " +
+                           std::to_string(n) + " items; those stay in the index");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const SearchParams& params,
+                                                   SearchCounters* counters) const {
+  const Impl& x = *impl_;
+  NV_RETURN_IF_ERROR(x.ValidateQuery(query, params));
+  const uint32_t k = params.k;
+  const uint32_t ef = std::max(params.ef == 0 ? x.config.ef_search : params.ef, k);
+
+  std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
+  ctx->query.Resize(x.store.stride());
+  float* q = ctx->query.data();
+  x.store.Encode(query, q);
+
+  TraversalCounters traversal;
+  bool exact = false;
+  std::vector<Candidate>* found = &ctx->results;
+
+  if (params.filter.empty()) {
+    if (x.free_slots.empty() && x.live_count == x.used_slots) {
+      x.graph.Search(q, ef, x.store, [](uint32_t) { return true; }, true, *ctx, traversal);
+    } else {
+      const uint8_t* live = x.live.data();
+      x.graph.Search(q, ef, x.store, [live](uint32_t s) { return live[s] != 0; }, false, *ctx, traversal);
+    }
+  } else {
+    Result<Filter> compiled = Filter::Compile(params.filter, x.attributes);
+    if (!compiled.ok()) {
+      x.contexts.Release(std::move(ctx));
+      return compiled.status();
+    }
+    const Filter& filter = compiled.value();
+    const uint8_t* live = x.live.data();
+    auto accept = [live, &filter](uint32_t s) { return live[s] != 0 && filter.Matches(s); };
+
+    // Estimate how many items match: exactly on small indexes, from a fixed
+    // stride sample on large ones (a column read per clause per item is cheap).
+    const uint32_t used = x.used_slots;
+    const uint32_t step = used > 65536 ? used / 8192 : 1;
+    uint64_t sampled = 0, matched = 0;
+    for (uint32_t s = 0; s < used; s += step) {
+      if (!live[s]) continue;
+      ++sampled;
+      matched += filter.Matches(s);
+    }
+    const double estimated = sampled == 0 ? 0.0 : static_cast<double>(matched) * x.live_count / sampled;
+    // A filtered traversal expands about ef * 2M / selectivity nodes; scanning
+    // the matches costs one distance each. Scan when that is cheaper.
+    const double traversal_cost = static_cast<double>(ef) * x.graph.m0() * x.live_count / std::max(estimated, 1.0);
+    if (estimated <= traversal_cost || matched == 0) {
+      exact = true;
+    } else {
+      x.graph.Search(q, ef, x.store, accept, false, *ctx, traversal);
+      // A traversal can miss matches that are poorly connected to the rest;
+      // k results are promised whenever k items match, so fall back to a scan.
+      if (ctx->results.size() < k) exact = true;
+    }
+    if (exact) {
+      x.ExactScan(q, k, accept, ctx->scratch, traversal);
+      found = &ctx->scratch;
+    }
+  }
+
+  std::sort(found->begin(), found->end(), [](const Candidate& a, const Candidate& b) {
+    return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
+  });
+  std::vector<SearchHit> hits;
+  hits.reserve(std::min<size_t>(k, found->size()));
+  for (size_t i = 0; i < found->size() && hits.size() < k; ++i) hits.push_back({(*found)[i].slot, (*found)[i].distance});
+  x.contexts.Release(std::move(ctx));
+  x.Record(traversal, exact, counters);
+  return hits;
+}
+
+Result<std::vector<SearchHit>> VectorIndex::SearchExact(const float* query, uint32_t k) const {
+  const Impl& x = *impl_;
+  SearchParams params;
+  params.k = k;
+  NV_RETURN_IF_ERROR(x.ValidateQuery(query, params));
+  std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
+  ctx->query.Resize(x.store.stride());
+  x.store.Encode(query, ctx->query.data());
+  TraversalCounters counters;
+  x.ExactScan(ctx->query.data(), k, [](uint32_t) { return true; }, ctx->scratch, counters);
+  std::vector<Candidate> found = ctx->scratch;
+  x.contexts.Release(std::move(ctx));
+  std::sort(found.begin(), found.end(), [](const Candidate& a, const Candidate& b) {
+    return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
+  });
+  std::vector<SearchHit> hits;
+  for (const Candidate& c : found) hits.push_back({c.slot, c.distance});
+  return hits;
+}
+
+bool VectorIndex::Remove(const ItemKey& key) {
+  Impl& x = *impl_;
+  uint32_t slot = x.keys.Find(key);
+  if (slot == KeyMap::kMissing) return false;
+  std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
+  x.graph.MarkDeletedAndRepair(slot, x.store, *ctx);
+  x.contexts.Release(std::move(ctx));
+  x.Unplace(slot);
+  return true;
+}
+
+bool VectorIndex::Contains(const ItemKey& key) const { return impl_->keys.Find(key) != KeyMap::kMissing; }
+
+Result<uint32_t> VectorIndex::SlotOf(const ItemKey& key) const {
+  uint32_t slot = impl_->keys.Find(key);
+  if (slot == KeyMap::kMissing) return Status::NotFound("id " + key.ToDisplay() + " is not in the index");
+  return slot;
+}
+
+void VectorIndex::GetVector(uint32_t slot, float* out) const { impl_->store.Decode(slot, out); }
+const std::string& VectorIndex::Metadata(uint32_t slot) const { return impl_->attributes.Json(slot); }
+const ItemKey& VectorIndex::KeyOf(uint32_t slot) const { return impl_->keys.KeyOf(slot); }
+
+IndexStats VectorIndex::Stats() const {
+  const Impl& x = *impl_;
+  IndexStats s;
+  s.size = x.live_count;
+  s.deleted = x.free_slots.size();
+  s.capacity = x.live.size();
+  s.dimensions = x.config.dimensions;
+  s.metric = x.config.metric;
+  s.max_level = static_cast<uint32_t>(std::max(x.graph.max_level(), 0));
+  s.searches = x.searches.load();
+  s.distance_computations = x.distance_computations.load();
+  s.hops = x.hops.load();
+  s.last_search = {x.last_distance_computations.load(), x.last_hops.load(), x.last_exact.load()};
+  s.memory_bytes = x.store.memory_bytes() + x.graph.memory_bytes() + x.keys.memory_bytes() +
+                   x.attributes.memory_bytes() + x.live.size();
+  return s;
+}
+
+}  // namespace neurovec

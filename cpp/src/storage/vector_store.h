@@ -1,0 +1,89 @@
+// Full-precision vector storage, apart from the graph (the faiss seam: the graph
+// holds links, a store holds vectors; compressed tiers become other stores).
+//
+// Rows are 64-byte aligned and padded with zeros to a multiple of 16 floats, so
+// SIMD kernels read whole registers. For cosine, rows hold unit vectors and the
+// original norm is kept beside them.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "distance/kernels.h"
+#include "neurovec/metric.h"
+#include "neurovec/status.h"
+#include "util/aligned_buffer.h"
+
+namespace neurovec {
+
+class VectorStore {
+ public:
+  VectorStore(uint32_t dimensions, Metric metric);
+
+  uint32_t dimensions() const { return dimensions_; }
+  // Floats per row (dimensions rounded up to a multiple of 16).
+  uint32_t stride() const { return stride_; }
+  Metric metric() const { return metric_; }
+  size_t capacity() const { return norms_.size(); }
+
+  // Grows storage to hold `slots` rows. Not thread-safe.
+  Status Reserve(size_t slots);
+
+  // Checks a user vector: finite values and, for cosine, a non-zero norm.
+  Status Validate(const float* vector) const;
+
+  // Converts a validated user vector into the stored form (padded to stride()).
+  void Encode(const float* vector, float* out) const;
+  void Store(uint32_t slot, const float* vector);
+  // The user-facing vector of a slot (dimensions floats).
+  void Decode(uint32_t slot, float* out) const;
+
+  const float* Row(uint32_t slot) const { return rows_.data() + static_cast<size_t>(slot) * stride_; }
+
+  // Distance between two stored-form vectors under the metric.
+  float Distance(const float* a, const float* b) const {
+    switch (metric_) {
+      case Metric::kL2:
+        return kernels_->l2_squared(a, b, stride_);
+      case Metric::kCosine:
+        // Unit vectors: |a-b|^2 = 2 - 2cos, so 1 - cos = |a-b|^2 / 2, which also
+        // lets cosine use the early-abandoning L2 kernel.
+        return 0.5f * kernels_->l2_squared(a, b, stride_);
+      case Metric::kDot:
+        return 1.0f - kernels_->dot(a, b, stride_);
+      case Metric::kManhattan:
+        return kernels_->l1(a, b, stride_);
+    }
+    return 0;
+  }
+
+  // Exact when the distance is <= bound; otherwise any value > bound.
+  float DistanceBounded(const float* a, const float* b, float bound) const {
+    switch (metric_) {
+      case Metric::kL2:
+        return kernels_->l2_squared_bounded(a, b, stride_, bound);
+      case Metric::kCosine:
+        return 0.5f * kernels_->l2_squared_bounded(a, b, stride_, 2.0f * bound);
+      case Metric::kDot:
+        return 1.0f - kernels_->dot(a, b, stride_);
+      case Metric::kManhattan:
+        return kernels_->l1_bounded(a, b, stride_, bound);
+    }
+    return 0;
+  }
+
+  float SlotDistance(uint32_t a, uint32_t b) const { return Distance(Row(a), Row(b)); }
+
+  const char* kernel_name() const { return kernels_->name; }
+  uint64_t memory_bytes() const { return rows_.size() * sizeof(float) + norms_.size() * sizeof(float); }
+
+ private:
+  uint32_t dimensions_;
+  uint32_t stride_;
+  Metric metric_;
+  const distance::KernelTable* kernels_;
+  AlignedBuffer<float> rows_;
+  std::vector<float> norms_;  // cosine: original norm; otherwise unused (1)
+};
+
+}  // namespace neurovec

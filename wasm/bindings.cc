@@ -1,0 +1,176 @@
+// The C ABI over neurovec::VectorIndex. No emscripten headers: the exports are
+// listed at link time (wasm/CMakeLists), so this file also compiles natively and
+// is tested by CTest like the rest of the core.
+#include "neurovec_c.h"
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "distance/kernels.h"
+#include "neurovec/vector_index.h"
+
+struct nv_index {
+  std::unique_ptr<neurovec::VectorIndex> index;
+};
+
+namespace {
+
+thread_local std::string g_error;
+thread_local int32_t g_error_code = 0;
+
+int32_t Fail(const neurovec::Status& status) {
+  g_error = status.message();
+  g_error_code = static_cast<int32_t>(status.code());
+  return -1;
+}
+
+void ClearError() {
+  g_error.clear();
+  g_error_code = 0;
+}
+
+neurovec::Result<neurovec::ItemKey> Key(const char* data, uint32_t len) {
+  if (data == nullptr || len == 0) return neurovec::Status::InvalidArgument("missing id");
+  return neurovec::ItemKey::Decode(data, len);
+}
+
+}  // namespace
+
+extern "C" {
+
+nv_index* nv_create(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef_construction, uint32_t ef_search,
+                    double seed, uint32_t initial_capacity) {
+  ClearError();
+  if (metric < 0 || metric > 3) {
+    Fail(neurovec::Status::InvalidArgument("unknown metric code " + std::to_string(metric)));
+    return nullptr;
+  }
+  if (!(seed >= 0 && seed <= 18446744073709549568.0) || std::floor(seed) != seed) {
+    Fail(neurovec::Status::InvalidArgument("seed must be a non-negative integer"));
+    return nullptr;
+  }
+  neurovec::IndexConfig config;
+  config.dimensions = dimensions;
+  config.metric = static_cast<neurovec::Metric>(metric);
+  config.m = m;
+  config.ef_construction = ef_construction;
+  config.ef_search = ef_search;
+  config.seed = static_cast<uint64_t>(seed);
+  config.initial_capacity = initial_capacity;
+  auto created = neurovec::VectorIndex::Create(config);
+  if (!created.ok()) {
+    Fail(created.status());
+    return nullptr;
+  }
+  return new nv_index{created.take()};
+}
+
+void nv_destroy(nv_index* index) { delete index; }
+
+const char* nv_last_error(void) { return g_error.c_str(); }
+int32_t nv_last_error_code(void) { return g_error_code; }
+
+int32_t nv_add(nv_index* index, const char* key, uint32_t key_len, const float* vector, const char* metadata,
+               uint32_t metadata_len) {
+  ClearError();
+  auto k = Key(key, key_len);
+  if (!k.ok()) return Fail(k.status());
+  std::string meta = metadata ? std::string(metadata, metadata_len) : std::string();
+  auto added = index->index->Add(k.value(), vector, meta);
+  if (!added.ok()) return Fail(added.status());
+  return static_cast<int32_t>(added.value());
+}
+
+int32_t nv_add_batch(nv_index* index, uint32_t n, const char* key_blob, const uint32_t* key_offsets,
+                     const float* vectors, const char* meta_blob, const uint32_t* meta_offsets) {
+  ClearError();
+  std::vector<neurovec::ItemKey> keys;
+  keys.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (key_offsets[i + 1] < key_offsets[i]) return Fail(neurovec::Status::InvalidArgument("bad id offsets"));
+    auto k = Key(key_blob + key_offsets[i], key_offsets[i + 1] - key_offsets[i]);
+    if (!k.ok()) return Fail(neurovec::Status(k.status().code(), "item " + std::to_string(i) + ": " + k.status().message()));
+    keys.push_back(k.take());
+  }
+  std::vector<std::string> metadata;
+  if (meta_offsets != nullptr) {
+    metadata.reserve(n);
+    for (uint32_t i = 0; i < n; ++i) metadata.emplace_back(meta_blob + meta_offsets[i], meta_offsets[i + 1] - meta_offsets[i]);
+  }
+  neurovec::Status s = index->index->AddBatch(keys, vectors, metadata, neurovec::BatchOptions{});
+  if (!s.ok()) return Fail(s);
+  return 0;
+}
+
+int32_t nv_search(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
+                  uint32_t filter_len, uint32_t* out_slots, float* out_distances) {
+  ClearError();
+  neurovec::SearchParams params;
+  params.k = k;
+  params.ef = ef;
+  if (filter != nullptr && filter_len > 0) params.filter.assign(filter, filter_len);
+  auto hits = index->index->Search(query, params);
+  if (!hits.ok()) return Fail(hits.status());
+  const auto& h = hits.value();
+  for (size_t i = 0; i < h.size(); ++i) {
+    out_slots[i] = h[i].slot;
+    out_distances[i] = h[i].distance;
+  }
+  return static_cast<int32_t>(h.size());
+}
+
+int32_t nv_remove(nv_index* index, const char* key, uint32_t key_len) {
+  ClearError();
+  auto k = Key(key, key_len);
+  if (!k.ok()) return Fail(k.status());
+  return index->index->Remove(k.value()) ? 1 : 0;
+}
+
+int32_t nv_slot_of(nv_index* index, const char* key, uint32_t key_len) {
+  ClearError();
+  auto k = Key(key, key_len);
+  if (!k.ok()) return Fail(k.status());
+  auto slot = index->index->SlotOf(k.value());
+  return slot.ok() ? static_cast<int32_t>(slot.value()) : -1;
+}
+
+void nv_get_vector(nv_index* index, uint32_t slot, float* out) { index->index->GetVector(slot, out); }
+
+const char* nv_key_of(nv_index* index, uint32_t slot, uint32_t* out_len) {
+  const std::string& encoded = index->index->KeyOf(slot).encoded();
+  *out_len = static_cast<uint32_t>(encoded.size());
+  return encoded.data();
+}
+
+const char* nv_metadata_of(nv_index* index, uint32_t slot, uint32_t* out_len) {
+  const std::string& json = index->index->Metadata(slot);
+  *out_len = static_cast<uint32_t>(json.size());
+  return json.data();
+}
+
+void nv_stats(nv_index* index, double* out) {
+  neurovec::IndexStats s = index->index->Stats();
+  double values[NV_STATS_COUNT] = {
+      static_cast<double>(s.size),
+      static_cast<double>(s.deleted),
+      static_cast<double>(s.capacity),
+      static_cast<double>(s.dimensions),
+      static_cast<double>(static_cast<int>(s.metric)),
+      static_cast<double>(s.max_level),
+      static_cast<double>(s.searches),
+      static_cast<double>(s.distance_computations),
+      static_cast<double>(s.hops),
+      static_cast<double>(s.last_search.distance_computations),
+      static_cast<double>(s.last_search.hops),
+      s.last_search.exact_scan ? 1.0 : 0.0,
+      static_cast<double>(s.memory_bytes),
+  };
+  std::memcpy(out, values, sizeof values);
+}
+
+const char* nv_kernel_name(void) { return neurovec::distance::BestKernels().name; }
+
+}  // extern "C"

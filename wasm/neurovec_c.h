@@ -1,0 +1,67 @@
+/* neurovec's C ABI: the boundary the WebAssembly module exports to JavaScript
+ * (and that native code may use too). Plain C types only: pointers are heap
+ * offsets in wasm32, sizes are uint32.
+ *
+ * Errors: functions that can fail return -1 (or NULL) and leave a message in
+ * nv_last_error() and a code (neurovec::StatusCode) in nv_last_error_code().
+ * Nothing is thrown across this boundary.
+ *
+ * Ids cross as their compact encoding: 'n' + 8 little-endian bytes of an int64,
+ * or 's' + UTF-8 text. Metadata and filters cross as UTF-8 JSON text.
+ */
+#ifndef NEUROVEC_C_H_
+#define NEUROVEC_C_H_
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nv_index nv_index;
+
+/* metric: 0 l2, 1 cosine, 2 dot, 3 manhattan. Returns NULL on error. */
+nv_index* nv_create(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef_construction,
+                    uint32_t ef_search, double seed, uint32_t initial_capacity);
+void nv_destroy(nv_index* index);
+
+const char* nv_last_error(void);
+int32_t nv_last_error_code(void);
+
+/* Returns the slot, or -1. */
+int32_t nv_add(nv_index* index, const char* key, uint32_t key_len, const float* vector, const char* metadata,
+               uint32_t metadata_len);
+
+/* n items: keys concatenated in key_blob with key_offsets[0..n] (n+1 entries);
+ * metadata likewise or meta_offsets == NULL for none. Returns 0, or -1. */
+int32_t nv_add_batch(nv_index* index, uint32_t n, const char* key_blob, const uint32_t* key_offsets,
+                     const float* vectors, const char* meta_blob, const uint32_t* meta_offsets);
+
+/* Writes up to k results; returns their count, or -1. ef 0: the default. */
+int32_t nv_search(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
+                  uint32_t filter_len, uint32_t* out_slots, float* out_distances);
+
+/* 1 if removed, 0 if the id was unknown. */
+int32_t nv_remove(nv_index* index, const char* key, uint32_t key_len);
+/* Slot of a live id, or -1 (not an error). */
+int32_t nv_slot_of(nv_index* index, const char* key, uint32_t key_len);
+/* Copies the vector of a live slot into out (dimensions floats). */
+void nv_get_vector(nv_index* index, uint32_t slot, float* out);
+/* Pointers into the index, valid until the next write; length in *out_len. */
+const char* nv_key_of(nv_index* index, uint32_t slot, uint32_t* out_len);
+const char* nv_metadata_of(nv_index* index, uint32_t slot, uint32_t* out_len);
+
+/* Fills out[0..NV_STATS_COUNT) with: size, deleted, capacity, dimensions, metric,
+ * max_level, searches, distance_computations, hops, last distance_computations,
+ * last hops, last exact_scan (0/1), memory_bytes. */
+#define NV_STATS_COUNT 13
+void nv_stats(nv_index* index, double* out);
+
+/* Name of the distance kernel in use ("wasm_simd128", "avx2", ...). */
+const char* nv_kernel_name(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NEUROVEC_C_H_ */
