@@ -85,7 +85,8 @@ int32_t nv_add(nv_index* index, const char* key, uint32_t key_len, const float* 
 }
 
 int32_t nv_add_batch(nv_index* index, uint32_t n, const char* key_blob, const uint32_t* key_offsets,
-                     const float* vectors, const char* meta_blob, const uint32_t* meta_offsets) {
+                     const float* vectors, const char* meta_blob, const uint32_t* meta_offsets,
+                     uint32_t* out_slots) {
   ClearError();
   std::vector<neurovec::ItemKey> keys;
   keys.reserve(n);
@@ -102,6 +103,9 @@ int32_t nv_add_batch(nv_index* index, uint32_t n, const char* key_blob, const ui
   }
   neurovec::Status s = index->index->AddBatch(keys, vectors, metadata, neurovec::BatchOptions{});
   if (!s.ok()) return Fail(s);
+  if (out_slots != nullptr) {
+    for (uint32_t i = 0; i < n; ++i) out_slots[i] = index->index->SlotOf(keys[i]).value();
+  }
   return 0;
 }
 

@@ -33,9 +33,11 @@ int32_t nv_add(nv_index* index, const char* key, uint32_t key_len, const float* 
                uint32_t metadata_len);
 
 /* n items: keys concatenated in key_blob with key_offsets[0..n] (n+1 entries);
- * metadata likewise or meta_offsets == NULL for none. Returns 0, or -1. */
+ * metadata likewise or meta_offsets == NULL for none. The slot of item i goes to
+ * out_slots[i] (may be NULL). Returns 0, or -1 with nothing added. */
 int32_t nv_add_batch(nv_index* index, uint32_t n, const char* key_blob, const uint32_t* key_offsets,
-                     const float* vectors, const char* meta_blob, const uint32_t* meta_offsets);
+                     const float* vectors, const char* meta_blob, const uint32_t* meta_offsets,
+                     uint32_t* out_slots);
 
 /* Writes up to k results; returns their count, or -1. ef 0: the default. */
 int32_t nv_search(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,

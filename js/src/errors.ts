@@ -1,0 +1,37 @@
+/** Error codes of neurovec. Every error thrown by the API is a NeurovecError. */
+export type NeurovecErrorCode =
+  | 'INVALID_ARGUMENT' // bad input; nothing was changed
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS' // duplicate id
+  | 'OUT_OF_RANGE' // sizes beyond what the index supports, or out of memory
+  | 'INTERNAL' // a neurovec bug: please report it
+  | 'ABORTED'
+  | 'DISPOSED'; // the index was disposed
+
+/** Thrown for every failure; `code` says which kind, `message` what was wrong and what was expected. */
+export class NeurovecError extends Error {
+  readonly code: NeurovecErrorCode;
+  constructor(code: NeurovecErrorCode, message: string) {
+    super(message);
+    this.name = 'NeurovecError';
+    this.code = code;
+  }
+}
+
+const CORE_CODES: Record<number, NeurovecErrorCode> = {
+  1: 'INVALID_ARGUMENT',
+  2: 'NOT_FOUND',
+  3: 'ALREADY_EXISTS',
+  4: 'OUT_OF_RANGE',
+  5: 'INTERNAL',
+  6: 'ABORTED',
+};
+
+/** Maps a neurovec::StatusCode from the core to an error code. */
+export function codeFromCore(code: number): NeurovecErrorCode {
+  return CORE_CODES[code] ?? 'INTERNAL';
+}
+
+export function invalid(message: string): NeurovecError {
+  return new NeurovecError('INVALID_ARGUMENT', message);
+}

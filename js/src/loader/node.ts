@@ -1,0 +1,15 @@
+// Node loader: reads the .wasm bytes from the package and hands them to the
+// Emscripten glue (CommonJS), so the glue never fetch()es a file path (a
+// failure of Emscripten 3.1.6 under Node 18+, see docs/toolchain notes).
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { NeurovecWasmModule } from '../wasm_module.js';
+
+type Factory = (options: { wasmBinary: Uint8Array }) => Promise<NeurovecWasmModule>;
+
+export async function loadNodeModule(): Promise<NeurovecWasmModule> {
+  const require = createRequire(import.meta.url);
+  const factory = require('../wasm/neurovec.cjs') as Factory;
+  const wasmBinary = await readFile(new URL('../wasm/neurovec.wasm', import.meta.url));
+  return factory({ wasmBinary });
+}

@@ -1,0 +1,108 @@
+/** Distance metric. In every metric a smaller distance means closer:
+ * - `l2`: squared Euclidean distance, sum((a_i - b_i)^2) (squared, as in hnswlib and faiss);
+ * - `cosine`: 1 - cos(a, b), in [0, 2]; zero vectors are rejected;
+ * - `dot`: 1 - dot(a, b) (can be negative), for inner-product search;
+ * - `manhattan`: sum(|a_i - b_i|). */
+export type Metric = 'l2' | 'cosine' | 'dot' | 'manhattan';
+
+/** An item id: a string or a safe integer. `7` and `"7"` are different ids. */
+export type Id = string | number;
+
+/** A vector: a Float32Array (fastest), another typed array of numbers, or number[]. */
+export type VectorLike = Float32Array | Float64Array | ArrayLike<number>;
+
+/** Metadata of an item: a JSON-serialisable object. Its top-level string, number
+ * and boolean fields can be used in filters. */
+export type Metadata = Record<string, unknown>;
+
+export type FilterValue = string | number | boolean;
+
+export interface FieldCondition {
+  $eq?: FilterValue;
+  $ne?: FilterValue;
+  $in?: FilterValue[];
+  $nin?: FilterValue[];
+  $gt?: number;
+  $gte?: number;
+  $lt?: number;
+  $lte?: number;
+}
+
+/** A metadata filter, evaluated during the graph traversal. A top-level object
+ * ANDs its fields: `{ category: 'shoes', price: { $lt: 50 } }`; `$and` / `$or`
+ * combine filters. */
+export interface Filter {
+  $and?: Filter[];
+  $or?: Filter[];
+  [field: string]: FilterValue | FieldCondition | Filter[] | undefined;
+}
+
+export interface CreateOptions {
+  /** Length of every vector (1..65536). Required. */
+  dimensions: number;
+  /** Default 'cosine'. */
+  metric?: Metric;
+  /** Links per node ("M" in the HNSW paper and hnswlib; level 0 keeps 2*m). 2..256, default 16. */
+  m?: number;
+  /** Candidate list while inserting ("efConstruction"), default 200. Larger: better graph, slower build. */
+  efConstruction?: number;
+  /** Default candidate list while searching ("ef"), default 64; raised to k when k is larger. */
+  efSearch?: number;
+  /** Seed of the level assignment; same seed + same data in the same order = same graph. Default 42. */
+  seed?: number;
+  /** Slots to allocate up front (capacity grows by itself). */
+  initialCapacity?: number;
+}
+
+export interface SearchOptions {
+  /** Candidate list size for this query (default: efSearch). Larger: better recall, slower. */
+  ef?: number;
+  /** Only items whose metadata matches are returned. */
+  filter?: Filter;
+}
+
+export interface SearchResult {
+  id: Id;
+  /** Smaller is closer; see {@link Metric}. */
+  distance: number;
+  metadata?: Metadata;
+}
+
+export interface BatchProgress {
+  done: number;
+  total: number;
+}
+
+export interface AddBatchOptions {
+  /** One entry per id (undefined for none). */
+  metadata?: ReadonlyArray<Metadata | undefined>;
+  /** Called after each chunk of items is linked into the graph. */
+  onProgress?: (progress: BatchProgress) => void;
+  /** Items per chunk between progress calls (default 1000). */
+  chunkSize?: number;
+}
+
+export interface IndexStats {
+  /** Live items. */
+  size: number;
+  /** Slots of deleted items not yet reused. */
+  deleted: number;
+  /** Allocated slots. */
+  capacity: number;
+  dimensions: number;
+  metric: Metric;
+  /** Top level of the HNSW graph. */
+  maxLevel: number;
+  /** Searches since creation. */
+  searches: number;
+  /** Distance computations summed over all searches. */
+  distanceComputations: number;
+  /** Graph nodes expanded, summed over all searches. */
+  hops: number;
+  /** Counters of the most recent search. */
+  lastSearch: { distanceComputations: number; hops: number; exactScan: boolean };
+  /** Approximate bytes held by the index in the wasm heap. */
+  memoryBytes: number;
+  /** Distance kernel in use (e.g. "wasm_simd128"). */
+  kernel: string;
+}

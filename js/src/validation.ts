@@ -1,0 +1,165 @@
+// Checks of user input, in JS before anything reaches the core, so errors name
+// the argument the user passed. Pure functions: unit-tested with Vitest.
+import { invalid, NeurovecError } from './errors.js';
+import type { CreateOptions, Id, Metadata, Metric } from './types.js';
+
+export const METRICS: readonly Metric[] = ['l2', 'cosine', 'dot', 'manhattan'];
+export const MAX_DIMENSIONS = 65536;
+export const MAX_M = 256;
+export const MAX_EF = 1 << 20;
+export const MAX_ID_BYTES = 65536;
+
+export interface ResolvedOptions {
+  dimensions: number;
+  metric: Metric;
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+  seed: number;
+  initialCapacity: number;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '...' : value);
+  return typeof value;
+}
+
+export function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(`${name} must be an integer from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function resolveCreateOptions(options: CreateOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') {
+    throw invalid(`VectorIndex.create expects an options object like { dimensions: 384 }, got ${describe(options)}`);
+  }
+  const known = new Set(['dimensions', 'metric', 'm', 'efConstruction', 'efSearch', 'seed', 'initialCapacity']);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw invalid(`unknown option "${key}"; expected one of ${[...known].join(', ')}`);
+  }
+  if (options.dimensions === undefined) throw invalid('dimensions is required (the length of every vector)');
+  const metric = options.metric ?? 'cosine';
+  if (!METRICS.includes(metric)) {
+    throw invalid(`unknown metric ${describe(metric)}; expected one of ${METRICS.map((m) => `"${m}"`).join(', ')}`);
+  }
+  return {
+    dimensions: checkInteger('dimensions', options.dimensions, 1, MAX_DIMENSIONS),
+    metric,
+    m: checkInteger('m', options.m ?? 16, 2, MAX_M),
+    efConstruction: checkInteger('efConstruction', options.efConstruction ?? 200, 1, MAX_EF),
+    efSearch: checkInteger('efSearch', options.efSearch ?? 64, 1, MAX_EF),
+    seed: checkInteger('seed', options.seed ?? 42, 0, Number.MAX_SAFE_INTEGER),
+    initialCapacity: checkInteger('initialCapacity', options.initialCapacity ?? 0, 0, 2 ** 31),
+  };
+}
+
+export function checkId(id: unknown, where = 'id'): Id {
+  if (typeof id === 'string') {
+    if (id.length === 0) throw invalid(`${where} must not be an empty string`);
+    if (id.length > MAX_ID_BYTES) throw invalid(`${where} is longer than ${MAX_ID_BYTES} characters`);
+    return id;
+  }
+  if (typeof id === 'number') {
+    if (!Number.isSafeInteger(id)) throw invalid(`${where} must be a string or a safe integer, got ${describe(id)}`);
+    return id;
+  }
+  throw invalid(`${where} must be a string or a safe integer, got ${describe(id)}`);
+}
+
+/** Checks type, length and values of a vector; returns it as an array-like of numbers. */
+export function checkVector(vector: unknown, dimensions: number, metric: Metric, where = 'vector'): ArrayLike<number> {
+  const ok = vector instanceof Float32Array || vector instanceof Float64Array || Array.isArray(vector) ||
+    (ArrayBuffer.isView(vector) && !(vector instanceof DataView) && !(vector instanceof BigInt64Array) &&
+      !(vector instanceof BigUint64Array));
+  if (!ok) throw invalid(`${where} must be a Float32Array or an array of numbers, got ${describe(vector)}`);
+  const v = vector as ArrayLike<number>;
+  if (v.length !== dimensions) {
+    throw invalid(`${where} has ${v.length} dimensions; this index expects ${dimensions}`);
+  }
+  checkFinite(v, 0, dimensions, metric, where);
+  return v;
+}
+
+/** Checks values [offset, offset+dimensions) of a flat array. */
+export function checkFinite(v: ArrayLike<number>, offset: number, dimensions: number, metric: Metric, where: string): void {
+  let norm = 0;
+  for (let i = 0; i < dimensions; i++) {
+    const x = v[offset + i];
+    if (typeof x !== 'number' || !Number.isFinite(x)) {
+      throw invalid(`${where}[${i}] is ${describe(x)}; expected a finite number`);
+    }
+    norm += x * x;
+  }
+  if (metric === 'cosine' && norm === 0) {
+    throw invalid(`${where} is all zeros; the cosine metric needs a non-zero vector`);
+  }
+}
+
+export function checkMetadata(metadata: unknown, where = 'metadata'): string {
+  if (metadata === undefined) return '';
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata) || ArrayBuffer.isView(metadata)) {
+    throw invalid(`${where} must be a plain object like { category: "shoes" }, got ${describe(metadata)}`);
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(metadata as Metadata);
+  } catch (error) {
+    throw invalid(`${where} cannot be serialised to JSON: ${(error as Error).message}`);
+  }
+  return json === '{}' ? '' : json;
+}
+
+export function checkK(k: unknown): number {
+  if (typeof k !== 'number' || !Number.isInteger(k) || k <= 0 || k > MAX_EF) {
+    throw invalid(`k must be a positive integer (at most ${MAX_EF}), got ${describe(k)}`);
+  }
+  return k;
+}
+
+// ---- Ids on the wire: 'n' + int64 little-endian, or 's' + UTF-8 ----
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Writes the encoded id into `out` at `offset`; returns the byte length. `out`
+ * must have room for maxEncodedIdBytes(id). */
+export function encodeId(id: Id, out: Uint8Array, offset: number): number {
+  if (typeof id === 'number') {
+    out[offset] = 0x6e; // 'n'
+    const big = BigInt.asUintN(64, BigInt(id));
+    const lo = Number(big & 0xffffffffn);
+    const hi = Number(big >> 32n);
+    for (let i = 0; i < 4; i++) out[offset + 1 + i] = (lo >>> (8 * i)) & 0xff;
+    for (let i = 0; i < 4; i++) out[offset + 5 + i] = (hi >>> (8 * i)) & 0xff;
+    return 9;
+  }
+  out[offset] = 0x73; // 's'
+  const { written } = encoder.encodeInto(id, out.subarray(offset + 1, offset + 1 + maxEncodedIdBytes(id)));
+  return 1 + written;
+}
+
+export function maxEncodedIdBytes(id: Id): number {
+  return typeof id === 'number' ? 9 : 1 + 3 * id.length;
+}
+
+export function decodeId(bytes: Uint8Array): Id {
+  if (bytes[0] === 0x6e && bytes.length === 9) {
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < 4; i++) lo += bytes[1 + i] * 2 ** (8 * i);
+    for (let i = 0; i < 4; i++) hi += bytes[5 + i] * 2 ** (8 * i);
+    return Number(BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)));
+  }
+  if (bytes[0] === 0x73) return decoder.decode(bytes.subarray(1));
+  throw new NeurovecError('INTERNAL', 'malformed id from the core');
+}
+
+export function decodeText(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}

@@ -1,0 +1,348 @@
+// The TypeScript API over the WebAssembly core. Synchronous in-memory calls;
+// only create() is async (it loads the module once per process).
+//
+// Heap discipline: the wasm memory may grow during any call that allocates,
+// which detaches every typed-array view of it. Views are therefore taken from
+// the module (`this.mod.HEAPF32`, ...) right before each use, never kept.
+import { codeFromCore, invalid, NeurovecError } from './errors.js';
+import type {
+  AddBatchOptions, CreateOptions, Id, IndexStats, Metadata, Metric, SearchOptions, SearchResult, VectorLike,
+} from './types.js';
+import {
+  checkFinite, checkId, checkInteger, checkK, checkMetadata, checkVector, decodeId, decodeText, encodeId,
+  MAX_EF, maxEncodedIdBytes, METRICS, resolveCreateOptions, type ResolvedOptions,
+} from './validation.js';
+import { getModule, STATS_COUNT, type NeurovecWasmModule } from './wasm_module.js';
+
+const encoder = new TextEncoder();
+
+/** A growable malloc'd region, reused across calls. */
+class Scratch {
+  ptr = 0;
+  bytes = 0;
+  constructor(private readonly mod: NeurovecWasmModule) {}
+  ensure(bytes: number): number {
+    if (bytes > this.bytes) {
+      if (this.ptr) this.mod._free(this.ptr);
+      const size = Math.max(bytes, this.bytes * 2, 64);
+      this.ptr = this.mod._malloc(size);
+      if (!this.ptr) {
+        this.bytes = 0;
+        throw new NeurovecError('OUT_OF_RANGE', `out of WebAssembly memory allocating ${size} bytes`);
+      }
+      this.bytes = size;
+    }
+    return this.ptr;
+  }
+  free(): void {
+    if (this.ptr) this.mod._free(this.ptr);
+    this.ptr = 0;
+    this.bytes = 0;
+  }
+}
+
+export class VectorIndex {
+  readonly dimensions: number;
+  readonly metric: Metric;
+  readonly options: Readonly<ResolvedOptions>;
+
+  private mod: NeurovecWasmModule;
+  private handle: number;
+  // Scratch regions: vectors, ids/JSON bytes, search output, small outputs.
+  private vec: Scratch;
+  private bytes: Scratch;
+  private out: Scratch;
+  private small: Scratch;
+  // slot -> id, filled on add: saves decoding ids from the heap on every result.
+  private ids: Id[] = [];
+
+  private constructor(mod: NeurovecWasmModule, handle: number, options: ResolvedOptions) {
+    this.mod = mod;
+    this.handle = handle;
+    this.options = Object.freeze({ ...options });
+    this.dimensions = options.dimensions;
+    this.metric = options.metric;
+    this.vec = new Scratch(mod);
+    this.bytes = new Scratch(mod);
+    this.out = new Scratch(mod);
+    this.small = new Scratch(mod);
+  }
+
+  /** Creates an empty index. Rejects with a NeurovecError on bad options. */
+  static async create(options: CreateOptions): Promise<VectorIndex> {
+    const resolved = resolveCreateOptions(options);
+    const mod = await getModule();
+    const handle = mod._nv_create(resolved.dimensions, METRICS.indexOf(resolved.metric), resolved.m,
+      resolved.efConstruction, resolved.efSearch, resolved.seed, resolved.initialCapacity);
+    if (!handle) throw VectorIndex.coreError(mod);
+    return new VectorIndex(mod, handle, resolved);
+  }
+
+  /** Adds one item. Throws (and changes nothing) on a duplicate id or bad input. */
+  add(id: Id, vector: VectorLike, metadata?: Metadata): void {
+    this.live();
+    checkId(id);
+    const v = checkVector(vector, this.dimensions, this.metric);
+    const json = checkMetadata(metadata);
+    const mod = this.mod;
+    const vecPtr = this.vec.ensure(this.dimensions * 4);
+    const jsonMax = json.length * 3;
+    const keyMax = maxEncodedIdBytes(id);
+    const bytesPtr = this.bytes.ensure(keyMax + jsonMax + 1);
+    mod.HEAPF32.set(v, vecPtr >>> 2);
+    const keyLen = encodeId(id, mod.HEAPU8, bytesPtr);
+    const jsonLen = json ? encoder.encodeInto(json, mod.HEAPU8.subarray(bytesPtr + keyLen, bytesPtr + keyLen + jsonMax)).written : 0;
+    const slot = mod._nv_add(this.handle, bytesPtr, keyLen, vecPtr, bytesPtr + keyLen, jsonLen);
+    if (slot < 0) throw this.error();
+    this.ids[slot] = id;
+  }
+
+  /**
+   * Adds many items. `vectors` is a flat Float32Array of ids.length * dimensions
+   * values or an array of vectors. Everything is validated before anything is
+   * inserted, so a bad item leaves the index unchanged.
+   */
+  addBatch(ids: ReadonlyArray<Id>, vectors: Float32Array | ReadonlyArray<VectorLike>, options: AddBatchOptions = {}): void {
+    this.live();
+    if (!Array.isArray(ids)) throw invalid(`ids must be an array of strings or integers, got ${typeof ids}`);
+    const n = ids.length;
+    const d = this.dimensions;
+    const { metadata, onProgress } = options;
+    const chunkSize = checkInteger('chunkSize', options.chunkSize ?? 1000, 1, 1 << 24);
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress must be a function');
+    if (metadata !== undefined && (!Array.isArray(metadata) || metadata.length !== n)) {
+      throw invalid(`metadata must be an array with one entry per id (${n})`);
+    }
+    // Validate all input first: types, lengths, values, ids unique and new.
+    let flat: Float32Array;
+    if (vectors instanceof Float32Array) {
+      if (vectors.length !== n * d) {
+        throw invalid(`vectors has ${vectors.length} values; expected ids.length * dimensions = ${n} * ${d} = ${n * d}`);
+      }
+      flat = vectors;
+      for (let i = 0; i < n; i++) checkFinite(flat, i * d, d, this.metric, `vectors[${i}]`);
+    } else if (Array.isArray(vectors)) {
+      if (vectors.length !== n) throw invalid(`vectors has ${vectors.length} entries for ${n} ids`);
+      flat = new Float32Array(n * d);
+      for (let i = 0; i < n; i++) flat.set(checkVector(vectors[i], d, this.metric, `vectors[${i}]`), i * d);
+    } else {
+      throw invalid('vectors must be a flat Float32Array (ids.length * dimensions) or an array of vectors');
+    }
+    const seen = new Set<Id>();
+    const jsons: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = checkId(ids[i], `ids[${i}]`);
+      if (seen.has(id)) throw new NeurovecError('ALREADY_EXISTS', `ids[${i}]: id ${JSON.stringify(id)} appears twice in the batch`);
+      seen.add(id);
+      if (this.slotOf(id) >= 0) {
+        throw new NeurovecError('ALREADY_EXISTS', `ids[${i}]: id ${JSON.stringify(id)} is already in the index`);
+      }
+      if (metadata) jsons.push(checkMetadata(metadata[i], `metadata[${i}]`));
+    }
+
+    const mod = this.mod;
+    for (let start = 0; start < n; start += chunkSize) {
+      const end = Math.min(n, start + chunkSize);
+      const count = end - start;
+      let keyBytes = 0;
+      let metaBytes = 0;
+      for (let i = start; i < end; i++) {
+        keyBytes += maxEncodedIdBytes(ids[i]);
+        if (metadata) metaBytes += jsons[i].length * 3;
+      }
+      // Layout: [vectors][key offsets][meta offsets][out slots][key blob][meta blob]
+      const vecBytes = count * d * 4;
+      const offsetsBytes = (count + 1) * 4;
+      const base = this.bytes.ensure(vecBytes + 3 * offsetsBytes + keyBytes + metaBytes + 8);
+      const vecPtr = base;
+      const keyOffPtr = vecPtr + vecBytes;
+      const metaOffPtr = keyOffPtr + offsetsBytes;
+      const slotsPtr = metaOffPtr + offsetsBytes;
+      const keyBlob = slotsPtr + offsetsBytes;
+      const metaBlob = keyBlob + keyBytes;
+      mod.HEAPF32.set(flat.subarray(start * d, end * d), vecPtr >>> 2);
+      const heap8 = mod.HEAPU8;
+      const heap32 = mod.HEAPU32;
+      let k = 0;
+      let m = 0;
+      for (let i = start; i < end; i++) {
+        heap32[(keyOffPtr >>> 2) + (i - start)] = k;
+        k += encodeId(ids[i], heap8, keyBlob + k);
+        if (metadata) {
+          heap32[(metaOffPtr >>> 2) + (i - start)] = m;
+          const json = jsons[i];
+          if (json) m += encoder.encodeInto(json, heap8.subarray(metaBlob + m, metaBlob + metaBytes)).written;
+        }
+      }
+      heap32[(keyOffPtr >>> 2) + count] = k;
+      heap32[(metaOffPtr >>> 2) + count] = m;
+      const rc = mod._nv_add_batch(this.handle, count, keyBlob, keyOffPtr, vecPtr, metaBlob,
+        metadata ? metaOffPtr : 0, slotsPtr);
+      if (rc < 0) throw this.error();
+      const slots = mod.HEAPU32;
+      for (let i = start; i < end; i++) this.ids[slots[(slotsPtr >>> 2) + (i - start)]] = ids[i];
+      onProgress?.({ done: end, total: n });
+    }
+  }
+
+  /** The k nearest live items (ascending distance), optionally only those matching a filter. */
+  search(query: VectorLike, k: number, options: SearchOptions = {}): SearchResult[] {
+    this.live();
+    checkK(k);
+    const q = checkVector(query, this.dimensions, this.metric, 'query');
+    const ef = options.ef === undefined ? 0 : checkInteger('ef', options.ef, 1, MAX_EF);
+    let filterJson = '';
+    if (options.filter !== undefined) {
+      const f = options.filter;
+      if (f === null || typeof f !== 'object' || Array.isArray(f)) {
+        throw invalid('filter must be an object like { category: "shoes" }');
+      }
+      filterJson = JSON.stringify(f);
+    }
+    const mod = this.mod;
+    const vecPtr = this.vec.ensure(this.dimensions * 4);
+    const outPtr = this.out.ensure(k * 8);
+    let filterPtr = 0;
+    let filterLen = 0;
+    if (filterJson) {
+      filterPtr = this.bytes.ensure(filterJson.length * 3 + 1);
+      filterLen = encoder.encodeInto(filterJson, mod.HEAPU8.subarray(filterPtr, filterPtr + filterJson.length * 3)).written;
+    }
+    mod.HEAPF32.set(q, vecPtr >>> 2);
+    const count = mod._nv_search(this.handle, vecPtr, k, ef, filterPtr, filterLen, outPtr, outPtr + k * 4);
+    if (count < 0) throw this.error();
+    const slots = mod.HEAPU32;
+    const distances = mod.HEAPF32;
+    const results: SearchResult[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const slot = slots[(outPtr >>> 2) + i];
+      const result: SearchResult = { id: this.idOf(slot), distance: distances[(outPtr >>> 2) + k + i] };
+      const metadata = this.metadataOf(slot);
+      if (metadata !== undefined) result.metadata = metadata;
+      results[i] = result;
+    }
+    return results;
+  }
+
+  /** Deletes an item; returns false if the id is not in the index. */
+  delete(id: Id): boolean {
+    this.live();
+    checkId(id);
+    const ptr = this.bytes.ensure(maxEncodedIdBytes(id));
+    const len = encodeId(id, this.mod.HEAPU8, ptr);
+    const slot = this.mod._nv_slot_of(this.handle, ptr, len);
+    const rc = this.mod._nv_remove(this.handle, ptr, len);
+    if (rc < 0) throw this.error();
+    if (rc === 1 && slot >= 0) delete this.ids[slot];
+    return rc === 1;
+  }
+
+  /** The stored vector and metadata of an id, or undefined. For cosine the
+   * vector is rebuilt from its unit direction and norm (equal up to float rounding). */
+  get(id: Id): { vector: Float32Array; metadata?: Metadata } | undefined {
+    this.live();
+    checkId(id);
+    const slot = this.slotOf(id);
+    if (slot < 0) return undefined;
+    const ptr = this.vec.ensure(this.dimensions * 4);
+    this.mod._nv_get_vector(this.handle, slot, ptr);
+    const vector = this.mod.HEAPF32.slice(ptr >>> 2, (ptr >>> 2) + this.dimensions);
+    const metadata = this.metadataOf(slot);
+    return metadata === undefined ? { vector } : { vector, metadata };
+  }
+
+  /** Whether an id is in the index. */
+  has(id: Id): boolean {
+    this.live();
+    checkId(id);
+    return this.slotOf(id) >= 0;
+  }
+
+  /** Number of live items. */
+  get size(): number {
+    return this.rawStats()[0];
+  }
+
+  stats(): IndexStats {
+    const s = this.rawStats();
+    const mod = this.mod;
+    const namePtr = mod._nv_kernel_name();
+    let end = namePtr;
+    while (mod.HEAPU8[end] !== 0) end++;
+    return {
+      size: s[0],
+      deleted: s[1],
+      capacity: s[2],
+      dimensions: s[3],
+      metric: METRICS[s[4]],
+      maxLevel: s[5],
+      searches: s[6],
+      distanceComputations: s[7],
+      hops: s[8],
+      lastSearch: { distanceComputations: s[9], hops: s[10], exactScan: s[11] === 1 },
+      memoryBytes: s[12],
+      kernel: decodeText(mod.HEAPU8.subarray(namePtr, end)),
+    };
+  }
+
+  /** Frees the index's WebAssembly memory. The index is unusable afterwards. */
+  dispose(): void {
+    if (!this.handle) return;
+    this.mod._nv_destroy(this.handle);
+    this.handle = 0;
+    this.vec.free();
+    this.bytes.free();
+    this.out.free();
+    this.small.free();
+    this.ids = [];
+  }
+
+  // ---- internals ----
+
+  private live(): void {
+    if (!this.handle) throw new NeurovecError('DISPOSED', 'this VectorIndex was disposed');
+  }
+
+  private rawStats(): Float64Array {
+    this.live();
+    const ptr = this.small.ensure(STATS_COUNT * 8);
+    this.mod._nv_stats(this.handle, ptr);
+    return this.mod.HEAPF64.slice(ptr >>> 3, (ptr >>> 3) + STATS_COUNT);
+  }
+
+  private slotOf(id: Id): number {
+    const ptr = this.small.ensure(Math.max(maxEncodedIdBytes(id), STATS_COUNT * 8));
+    const len = encodeId(id, this.mod.HEAPU8, ptr);
+    return this.mod._nv_slot_of(this.handle, ptr, len);
+  }
+
+  private idOf(slot: number): Id {
+    const cached = this.ids[slot];
+    if (cached !== undefined) return cached;
+    const lenPtr = this.small.ensure(STATS_COUNT * 8);
+    const ptr = this.mod._nv_key_of(this.handle, slot, lenPtr);
+    const len = this.mod.HEAPU32[lenPtr >>> 2];
+    const id = decodeId(this.mod.HEAPU8.subarray(ptr, ptr + len));
+    this.ids[slot] = id;
+    return id;
+  }
+
+  private metadataOf(slot: number): Metadata | undefined {
+    const lenPtr = this.small.ensure(STATS_COUNT * 8);
+    const ptr = this.mod._nv_metadata_of(this.handle, slot, lenPtr);
+    const len = this.mod.HEAPU32[lenPtr >>> 2];
+    if (len === 0) return undefined;
+    return JSON.parse(decodeText(this.mod.HEAPU8.subarray(ptr, ptr + len))) as Metadata;
+  }
+
+  private error(): NeurovecError {
+    return VectorIndex.coreError(this.mod);
+  }
+
+  private static coreError(mod: NeurovecWasmModule): NeurovecError {
+    const ptr = mod._nv_last_error();
+    let end = ptr;
+    while (mod.HEAPU8[end] !== 0) end++;
+    return new NeurovecError(codeFromCore(mod._nv_last_error_code()), decodeText(mod.HEAPU8.subarray(ptr, end)));
+  }
+}

@@ -1,0 +1,52 @@
+/** The raw Emscripten module (wasm/neurovec_c.h), typed by hand: Emscripten
+ * 3.1.6 cannot emit TypeScript declarations. Pointers are byte offsets into the heap. */
+export interface NeurovecWasmModule {
+  HEAPU8: Uint8Array;
+  HEAPU32: Uint32Array;
+  HEAPF32: Float32Array;
+  HEAPF64: Float64Array;
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  _nv_create(dimensions: number, metric: number, m: number, efConstruction: number, efSearch: number,
+    seed: number, initialCapacity: number): number;
+  _nv_destroy(index: number): void;
+  _nv_last_error(): number;
+  _nv_last_error_code(): number;
+  _nv_add(index: number, key: number, keyLen: number, vector: number, meta: number, metaLen: number): number;
+  _nv_add_batch(index: number, n: number, keyBlob: number, keyOffsets: number, vectors: number, metaBlob: number,
+    metaOffsets: number, outSlots: number): number;
+  _nv_search(index: number, query: number, k: number, ef: number, filter: number, filterLen: number,
+    outSlots: number, outDistances: number): number;
+  _nv_remove(index: number, key: number, keyLen: number): number;
+  _nv_slot_of(index: number, key: number, keyLen: number): number;
+  _nv_get_vector(index: number, slot: number, out: number): void;
+  _nv_key_of(index: number, slot: number, outLen: number): number;
+  _nv_metadata_of(index: number, slot: number, outLen: number): number;
+  _nv_stats(index: number, out: number): void;
+  _nv_kernel_name(): number;
+}
+
+/** Number of doubles nv_stats writes (NV_STATS_COUNT). */
+export const STATS_COUNT = 13;
+
+export type ModuleLoader = () => Promise<NeurovecWasmModule>;
+
+let loader: ModuleLoader | undefined;
+let loaded: Promise<NeurovecWasmModule> | undefined;
+
+/** Set by the environment entry point (index.node.ts / index.browser.ts). */
+export function setModuleLoader(fn: ModuleLoader): void {
+  loader = fn;
+}
+
+/** The module, instantiated once per process (or worker) and shared by all indexes. */
+export function getModule(): Promise<NeurovecWasmModule> {
+  if (!loaded) {
+    if (!loader) throw new Error('neurovec: no WebAssembly loader for this environment');
+    loaded = loader().catch((error: unknown) => {
+      loaded = undefined; // let a later call retry
+      throw error;
+    });
+  }
+  return loaded;
+}

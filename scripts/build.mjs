@@ -1,0 +1,50 @@
+// `npm run build`: the native build (CLI + CTest), the wasm build, and the
+// TypeScript, each only as far as it is out of date.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureAll, ROOT } from './setup.mjs';
+
+const run = (cmd, args, env = {}) => {
+  console.log(`[build] ${cmd} ${args.join(' ')}`);
+  execFileSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...env } });
+};
+
+export function buildNative() {
+  const dir = join(ROOT, 'build', 'native');
+  if (!existsSync(join(dir, 'CMakeCache.txt'))) {
+    run('cmake', ['-S', '.', '-B', 'build/native', '-DCMAKE_BUILD_TYPE=Release']);
+  }
+  run('cmake', ['--build', 'build/native', '-j2']);
+}
+
+export function buildWasm() {
+  // Emscripten 3.1.6's optimiser needs Debian's acorn (see docs: toolchain traps).
+  const env = { NODE_PATH: '/usr/share/nodejs' };
+  if (!existsSync(join(ROOT, 'build', 'wasm', 'CMakeCache.txt'))) {
+    run('emcmake', ['cmake', '-S', '.', '-B', 'build/wasm', '-DCMAKE_BUILD_TYPE=Release'], env);
+  }
+  run('cmake', ['--build', 'build/wasm', '-j2'], env);
+  const out = join(ROOT, 'js', 'dist', 'wasm');
+  mkdirSync(out, { recursive: true });
+  copyFileSync(join(ROOT, 'build', 'wasm', 'wasm', 'neurovec.wasm'), join(out, 'neurovec.wasm'));
+  const glue = readFileSync(join(ROOT, 'build', 'wasm', 'wasm', 'neurovec.cjs'), 'utf8');
+  writeFileSync(join(out, 'neurovec.cjs'), glue);
+  // ES-module twin of the glue for browsers and workers (EXPORT_ES6 of this
+  // Emscripten breaks under Node, so the CommonJS output is wrapped instead).
+  writeFileSync(join(out, 'neurovec.mjs'),
+    `const module = undefined, exports = undefined, define = undefined;\n${glue}\nexport default createNeurovecModule;\n`);
+}
+
+export function buildTypeScript() {
+  run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'js/tsconfig.json']);
+}
+
+export function buildAll() {
+  ensureAll();
+  buildNative();
+  buildWasm();
+  buildTypeScript();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) buildAll();
