@@ -1,0 +1,321 @@
+// The C ABI exported to JavaScript (wasm/neurovec_c.h), compiled natively.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "distance/kernels.h"
+#include "neurovec_c.h"
+#include "test_util.h"
+
+namespace {
+
+using nvtest::Clustered;
+using nvtest::Dataset;
+
+std::string NumKey(int64_t v) {
+  std::string k(9, '\0');
+  k[0] = 'n';
+  uint64_t bits = static_cast<uint64_t>(v);
+  for (int i = 0; i < 8; ++i) k[1 + i] = static_cast<char>((bits >> (8 * i)) & 0xFF);
+  return k;
+}
+std::string StrKey(const std::string& s) { return "s" + s; }
+
+enum StatsField { kSize, kDeleted, kCapacity, kDimensions, kMetric, kMaxLevel, kSearches, kDistances, kHops,
+                  kLastDistances, kLastHops, kLastExact, kMemory };
+
+std::vector<double> Stats(nv_index* index) {
+  std::vector<double> s(NV_STATS_COUNT + 1, -12345.0);  // one guard value past the end
+  nv_stats(index, s.data());
+  EXPECT_EQ(s[NV_STATS_COUNT], -12345.0) << "nv_stats wrote past NV_STATS_COUNT";
+  s.pop_back();
+  return s;
+}
+
+void ExpectError(int32_t code, const char* what) {
+  EXPECT_GT(std::strlen(nv_last_error()), 0u) << what << ": empty nv_last_error()";
+  EXPECT_EQ(nv_last_error_code(), code) << what << ": " << nv_last_error();
+}
+
+void ExpectNoError(const char* what) {
+  EXPECT_STREQ(nv_last_error(), "") << what;
+  EXPECT_EQ(nv_last_error_code(), 0) << what;
+}
+
+class CApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    index_ = nv_create(kDim, /*l2*/ 0, 16, 100, 50, 42, 0);
+    ASSERT_NE(index_, nullptr) << nv_last_error();
+    data_ = Clustered(500, kDim, 1111);
+  }
+  void TearDown() override { nv_destroy(index_); }
+
+  int32_t Add(const std::string& key, const float* v, const std::string& meta = "") {
+    return nv_add(index_, key.data(), static_cast<uint32_t>(key.size()), v, meta.empty() ? nullptr : meta.data(),
+                  static_cast<uint32_t>(meta.size()));
+  }
+
+  static constexpr uint32_t kDim = 12;
+  nv_index* index_ = nullptr;
+  Dataset data_;
+};
+
+TEST_F(CApiTest, RoundTrip) {
+  // Single adds: numbers and strings, with and without metadata.
+  for (uint32_t i = 0; i < 200; ++i) {
+    std::string key = i % 2 ? NumKey(i) : StrKey("doc-" + std::to_string(i));
+    std::string meta = i % 3 ? "{\"i\": " + std::to_string(i) + "}" : "";
+    int32_t slot = Add(key, data_.row(i), meta);
+    ASSERT_GE(slot, 0) << nv_last_error();
+    ExpectNoError("nv_add");
+    EXPECT_EQ(nv_slot_of(index_, key.data(), static_cast<uint32_t>(key.size())), slot);
+    uint32_t len = 0;
+    const char* k = nv_key_of(index_, static_cast<uint32_t>(slot), &len);
+    EXPECT_EQ(std::string(k, len), key);
+    const char* m = nv_metadata_of(index_, static_cast<uint32_t>(slot), &len);
+    EXPECT_EQ(std::string(m, len), meta);
+    std::vector<float> out(kDim);
+    nv_get_vector(index_, static_cast<uint32_t>(slot), out.data());
+    EXPECT_EQ(out, std::vector<float>(data_.row(i), data_.row(i) + kDim));
+  }
+
+  // A batch with metadata and out_slots.
+  const uint32_t n = 300;
+  std::string key_blob, meta_blob;
+  std::vector<uint32_t> key_offsets{0}, meta_offsets{0};
+  for (uint32_t i = 200; i < 200 + n; ++i) {
+    key_blob += NumKey(i);
+    key_offsets.push_back(static_cast<uint32_t>(key_blob.size()));
+    meta_blob += "{\"i\": " + std::to_string(i) + "}";
+    meta_offsets.push_back(static_cast<uint32_t>(meta_blob.size()));
+  }
+  std::vector<uint32_t> slots(n, 0xFFFFFFFFu);
+  ASSERT_EQ(nv_add_batch(index_, n, key_blob.data(), key_offsets.data(), data_.row(200), meta_blob.data(),
+                         meta_offsets.data(), slots.data()),
+            0)
+      << nv_last_error();
+  ExpectNoError("nv_add_batch");
+  for (uint32_t j = 0; j < n; ++j) {
+    std::string key = NumKey(200 + j);
+    EXPECT_EQ(nv_slot_of(index_, key.data(), 9), static_cast<int32_t>(slots[j]));
+    uint32_t len = 0;
+    const char* m = nv_metadata_of(index_, slots[j], &len);
+    EXPECT_EQ(std::string(m, len), "{\"i\": " + std::to_string(200 + j) + "}");
+  }
+
+  std::vector<double> s = Stats(index_);
+  EXPECT_EQ(s[kSize], 500);
+  EXPECT_EQ(s[kDeleted], 0);
+  EXPECT_GE(s[kCapacity], 500);
+  EXPECT_EQ(s[kDimensions], kDim);
+  EXPECT_EQ(s[kMetric], 0);
+  EXPECT_EQ(s[kSearches], 0);
+  EXPECT_GT(s[kMemory], 500.0 * kDim * 4);
+
+  // Search: a stored vector finds itself first; results ascending.
+  std::vector<uint32_t> out_slots(20);
+  std::vector<float> out_dist(20);
+  int32_t count = nv_search(index_, data_.row(321), 20, 0, nullptr, 0, out_slots.data(), out_dist.data());
+  ASSERT_EQ(count, 20) << nv_last_error();
+  ExpectNoError("nv_search");
+  uint32_t len = 0;
+  EXPECT_EQ(std::string(nv_key_of(index_, out_slots[0], &len), 9), NumKey(321));
+  EXPECT_FLOAT_EQ(out_dist[0], 0.0f);
+  for (int i = 1; i < count; ++i) EXPECT_LE(out_dist[i - 1], out_dist[i]);
+  s = Stats(index_);
+  EXPECT_EQ(s[kSearches], 1);
+  EXPECT_GT(s[kLastDistances], 0);
+  EXPECT_EQ(s[kLastExact], 0);
+
+  // Filtered search through the ABI: only i in [250, 255).
+  const std::string filter = R"({"i": {"$gte": 250, "$lt": 255}})";
+  count = nv_search(index_, data_.row(0), 20, 0, filter.data(), static_cast<uint32_t>(filter.size()), out_slots.data(),
+                    out_dist.data());
+  ASSERT_EQ(count, 5) << nv_last_error();
+  for (int i = 0; i < count; ++i) {
+    const char* m = nv_metadata_of(index_, out_slots[i], &len);
+    std::string meta(m, len);
+    int value = std::stoi(meta.substr(meta.find(':') + 1));
+    EXPECT_GE(value, 250);
+    EXPECT_LT(value, 255);
+  }
+  EXPECT_EQ(Stats(index_)[kLastExact], 1);  // 5 matches: scanned exactly
+
+  // Remove: 1, then 0; slot_of gives -1 without an error.
+  std::string key = StrKey("doc-10");
+  EXPECT_EQ(nv_remove(index_, key.data(), static_cast<uint32_t>(key.size())), 1);
+  EXPECT_EQ(nv_remove(index_, key.data(), static_cast<uint32_t>(key.size())), 0);
+  ExpectNoError("nv_remove of an unknown id");
+  EXPECT_EQ(nv_slot_of(index_, key.data(), static_cast<uint32_t>(key.size())), -1);
+  ExpectNoError("nv_slot_of of an unknown id");
+  s = Stats(index_);
+  EXPECT_EQ(s[kSize], 499);
+  EXPECT_EQ(s[kDeleted], 1);
+  count = nv_search(index_, data_.row(10), 5, 0, nullptr, 0, out_slots.data(), out_dist.data());
+  ASSERT_EQ(count, 5);
+  for (int i = 0; i < count; ++i) EXPECT_NE(std::string(nv_key_of(index_, out_slots[i], &len), len), key);
+  // Re-adding the id reuses the freed slot.
+  ASSERT_GE(Add(key, data_.row(10)), 0);
+  EXPECT_EQ(Stats(index_)[kDeleted], 0);
+
+  EXPECT_STREQ(nv_kernel_name(), neurovec::distance::BestKernels().name);
+}
+
+TEST_F(CApiTest, KLargerThanSize) {
+  for (uint32_t i = 0; i < 3; ++i) ASSERT_GE(Add(NumKey(i), data_.row(i)), 0);
+  std::vector<uint32_t> slots(10);
+  std::vector<float> dist(10);
+  EXPECT_EQ(nv_search(index_, data_.row(0), 10, 0, nullptr, 0, slots.data(), dist.data()), 3);
+}
+
+TEST_F(CApiTest, ErrorsReturnMinusOneWithAMessage) {
+  ASSERT_GE(Add(NumKey(1), data_.row(1)), 0);
+  // Duplicate id.
+  EXPECT_EQ(Add(NumKey(1), data_.row(2)), -1);
+  ExpectError(static_cast<int32_t>(neurovec::StatusCode::kAlreadyExists), "duplicate");
+  // A successful call clears the error.
+  ASSERT_GE(Add(NumKey(2), data_.row(2)), 0);
+  ExpectNoError("after success");
+  // Malformed ids.
+  const std::string bad_keys[] = {"", "x123", std::string("n\0\0", 3), "n12345678X"};
+  for (const std::string& k : bad_keys) {
+    EXPECT_EQ(nv_add(index_, k.empty() ? nullptr : k.data(), static_cast<uint32_t>(k.size()), data_.row(3), nullptr, 0), -1);
+    ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "bad key");
+    EXPECT_EQ(nv_remove(index_, k.data(), static_cast<uint32_t>(k.size())), -1);
+    EXPECT_EQ(nv_slot_of(index_, k.data(), static_cast<uint32_t>(k.size())), -1);
+    ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "bad key in slot_of");
+  }
+  // NaN vector.
+  std::vector<float> nan(kDim, 1.0f);
+  nan[4] = std::nanf("");
+  EXPECT_EQ(Add(NumKey(3), nan.data()), -1);
+  ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "NaN");
+  // Bad metadata.
+  EXPECT_EQ(Add(NumKey(3), data_.row(3), "[1]"), -1);
+  ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "metadata");
+  // Search errors.
+  std::vector<uint32_t> slots(10);
+  std::vector<float> dist(10);
+  EXPECT_EQ(nv_search(index_, data_.row(0), 0, 0, nullptr, 0, slots.data(), dist.data()), -1);
+  ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "k=0");
+  const std::string filter = R"({"a": {"$bogus": 1}})";
+  EXPECT_EQ(nv_search(index_, data_.row(0), 5, 0, filter.data(), static_cast<uint32_t>(filter.size()), slots.data(),
+                      dist.data()),
+            -1);
+  ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "bad filter");
+  EXPECT_NE(std::string(nv_last_error()).find("$bogus"), std::string::npos);
+  EXPECT_EQ(nv_search(index_, nan.data(), 5, 0, nullptr, 0, slots.data(), dist.data()), -1);
+  ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "NaN query");
+  EXPECT_EQ(Stats(index_)[kSize], 2);
+}
+
+TEST_F(CApiTest, BadBatchAddsNothing) {
+  ASSERT_GE(Add(NumKey(0), data_.row(0)), 0);
+  const uint32_t n = 10;
+  std::string key_blob;
+  std::vector<uint32_t> key_offsets{0};
+  for (uint32_t i = 100; i < 100 + n; ++i) {
+    key_blob += NumKey(i);
+    key_offsets.push_back(static_cast<uint32_t>(key_blob.size()));
+  }
+  // Duplicate of an existing id at position 7.
+  {
+    std::string blob = key_blob;
+    blob.replace(7 * 9, 9, NumKey(0));
+    EXPECT_EQ(nv_add_batch(index_, n, blob.data(), key_offsets.data(), data_.row(1), nullptr, nullptr, nullptr), -1);
+    ExpectError(static_cast<int32_t>(neurovec::StatusCode::kAlreadyExists), "batch duplicate");
+    EXPECT_EQ(Stats(index_)[kSize], 1);
+  }
+  // A malformed key at position 4 (wrong length for a number).
+  {
+    std::vector<uint32_t> offsets = key_offsets;
+    offsets[5] -= 1;  // key 4 is 8 bytes, key 5 starts one byte early
+    EXPECT_EQ(nv_add_batch(index_, n, key_blob.data(), offsets.data(), data_.row(1), nullptr, nullptr, nullptr), -1);
+    ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "batch bad key");
+    EXPECT_NE(std::string(nv_last_error()).find("item 4"), std::string::npos) << nv_last_error();
+    EXPECT_EQ(Stats(index_)[kSize], 1);
+  }
+  // Decreasing offsets.
+  {
+    std::vector<uint32_t> offsets = key_offsets;
+    std::swap(offsets[2], offsets[3]);
+    EXPECT_EQ(nv_add_batch(index_, n, key_blob.data(), offsets.data(), data_.row(1), nullptr, nullptr, nullptr), -1);
+    ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "batch offsets");
+    EXPECT_EQ(Stats(index_)[kSize], 1);
+  }
+  // Bad metadata in the middle.
+  {
+    std::string meta_blob;
+    std::vector<uint32_t> meta_offsets{0};
+    for (uint32_t i = 0; i < n; ++i) {
+      meta_blob += i == 6 ? "{oops" : "{}";
+      meta_offsets.push_back(static_cast<uint32_t>(meta_blob.size()));
+    }
+    std::vector<uint32_t> slots(n, 77);
+    EXPECT_EQ(nv_add_batch(index_, n, key_blob.data(), key_offsets.data(), data_.row(1), meta_blob.data(),
+                           meta_offsets.data(), slots.data()),
+              -1);
+    ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "batch metadata");
+    EXPECT_EQ(Stats(index_)[kSize], 1);
+  }
+  // The good batch then works, without out_slots.
+  ASSERT_EQ(nv_add_batch(index_, n, key_blob.data(), key_offsets.data(), data_.row(1), nullptr, nullptr, nullptr), 0)
+      << nv_last_error();
+  EXPECT_EQ(Stats(index_)[kSize], 1 + n);
+}
+
+TEST(CApi, CreateRejectsBadArguments) {
+  struct Case {
+    uint32_t dim;
+    int32_t metric;
+    uint32_t m, efc, efs;
+    double seed;
+  } cases[] = {
+      {0, 0, 16, 100, 50, 1},        // dimensions 0
+      {70000, 0, 16, 100, 50, 1},    // too many dimensions
+      {8, 4, 16, 100, 50, 1},        // unknown metric
+      {8, -1, 16, 100, 50, 1},       // unknown metric
+      {8, 0, 1, 100, 50, 1},         // m 1
+      {8, 0, 16, 0, 50, 1},          // ef_construction 0
+      {8, 0, 16, 100, 0, 1},         // ef_search 0
+      {8, 0, 16, 100, 50, -1},       // negative seed
+      {8, 0, 16, 100, 50, 1.5},      // fractional seed
+      {8, 0, 16, 100, 50, 1e30},     // seed beyond uint64
+      {8, 0, 16, 100, 50, std::nan("")},
+  };
+  for (const Case& c : cases) {
+    nv_index* index = nv_create(c.dim, c.metric, c.m, c.efc, c.efs, c.seed, 0);
+    EXPECT_EQ(index, nullptr) << c.dim << " " << c.metric << " " << c.m << " " << c.seed;
+    ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "nv_create");
+    nv_destroy(index);  // deleting NULL is allowed
+  }
+  nv_index* ok = nv_create(8, 3, 16, 100, 50, 9007199254740991.0, 0);
+  ASSERT_NE(ok, nullptr) << nv_last_error();
+  ExpectNoError("nv_create");
+  EXPECT_EQ(Stats(ok)[kMetric], 3);
+  EXPECT_EQ(Stats(ok)[kDimensions], 8);
+  nv_destroy(ok);
+}
+
+// Cosine through the ABI: vectors come back within float rounding.
+TEST(CApi, CosineGetVector) {
+  nv_index* index = nv_create(6, 1, 8, 50, 20, 3, 16);
+  ASSERT_NE(index, nullptr);
+  float v[6] = {3, -4, 0.5f, 12, 0, -7};
+  std::string key = NumKey(5);
+  int32_t slot = nv_add(index, key.data(), 9, v, nullptr, 0);
+  ASSERT_GE(slot, 0);
+  float out[6];
+  nv_get_vector(index, static_cast<uint32_t>(slot), out);
+  for (int i = 0; i < 6; ++i) EXPECT_NEAR(out[i], v[i], 1e-5 * 15);
+  float zero[6] = {0, 0, 0, 0, 0, 0};
+  std::string key2 = NumKey(6);
+  EXPECT_EQ(nv_add(index, key2.data(), 9, zero, nullptr, 0), -1);
+  ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "zero vector");
+  nv_destroy(index);
+}
+
+}  // namespace

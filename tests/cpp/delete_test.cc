@@ -1,0 +1,278 @@
+// Deletes: never returned, graph repaired (recall over live items stays high),
+// slots reused, ids freed for reuse.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "test_util.h"
+
+namespace {
+
+using namespace nvtest;
+
+constexpr uint32_t kDim = 24;
+
+std::vector<std::pair<int64_t, const float*>> LiveItems(const Dataset& ds, const std::set<int64_t>& deleted) {
+  std::vector<std::pair<int64_t, const float*>> items;
+  for (uint32_t i = 0; i < ds.n; ++i)
+    if (!deleted.count(i)) items.emplace_back(i, ds.row(i));
+  return items;
+}
+
+class DeleteTest : public ::testing::TestWithParam<Metric> {};
+
+TEST_P(DeleteTest, DeletedNeverReturnedAndRecallStaysHigh) {
+  const Metric metric = GetParam();
+  Workload w = ClusteredWorkload(3000, 200, kDim, 11, 8, 1.0);
+  auto index = MakeIndex(Config(kDim, metric));
+  ASSERT_TRUE(index);
+  ASSERT_TRUE(AddAll(*index, w.base));
+
+  double recall_by_fraction[2] = {0, 0};
+  std::set<int64_t> deleted;
+  uint32_t total_deleted = 0;
+  int step = 0;
+  for (uint32_t target : {900u, 1500u}) {  // 30%, then 50% of the items
+    std::set<int64_t> more;
+    // Delete more from the still-live ids.
+    Rng rng(100 + target);
+    while (total_deleted < target) {
+      int64_t id = static_cast<int64_t>(rng.Below(w.base.n));
+      if (deleted.count(id)) continue;
+      ASSERT_TRUE(index->Remove(ItemKey::Number(id)));
+      deleted.insert(id);
+      ++total_deleted;
+    }
+    ASSERT_EQ(index->size(), w.base.n - total_deleted);
+    ASSERT_EQ(index->Stats().deleted, total_deleted);
+    for (int64_t id : deleted) ASSERT_FALSE(index->Contains(ItemKey::Number(id)));
+
+    auto live = LiveItems(w.base, deleted);
+    double sum = 0;
+    for (uint32_t q = 0; q < w.queries.n; ++q) {
+      SearchParams params;
+      params.ef = 100;
+      auto hits = index->Search(w.queries.row(q), params);
+      ASSERT_TRUE(hits.ok());
+      ASSERT_EQ(hits.value().size(), 10u) << "query " << q;
+      ASSERT_TRUE(WellFormed(*index, hits.value()));
+      for (int64_t id : Ids(*index, hits.value())) ASSERT_FALSE(deleted.count(id)) << "deleted id " << id << " returned";
+      // Exact search must not return deleted items either.
+      auto exact_hits = index->SearchExact(w.queries.row(q), 10);
+      ASSERT_TRUE(exact_hits.ok());
+      for (int64_t id : Ids(*index, exact_hits.value())) ASSERT_FALSE(deleted.count(id)) << "SearchExact returned " << id;
+      sum += Recall(Ids(*index, hits.value()), BruteForce(metric, w.queries.row(q), kDim, live, 10));
+    }
+    recall_by_fraction[step++] = sum / w.queries.n;
+  }
+  std::printf("%s: recall@10 ef=100 after deleting 30%%: %.4f, 50%%: %.4f\n", neurovec::MetricName(metric),
+              recall_by_fraction[0], recall_by_fraction[1]);
+  EXPECT_GE(recall_by_fraction[0], 0.95);
+  EXPECT_GE(recall_by_fraction[1], 0.95);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllMetrics, DeleteTest,
+                         ::testing::Values(Metric::kL2, Metric::kCosine, Metric::kDot, Metric::kManhattan),
+                         [](const ::testing::TestParamInfo<Metric>& info) {
+                           return std::string(neurovec::MetricName(info.param));
+                         });
+
+TEST(Delete, RemoveReportsWhetherTheIdWasLive) {
+  Dataset ds = Clustered(10, 4, 1);
+  auto index = MakeIndex(Config(4, Metric::kL2));
+  ASSERT_TRUE(index);
+  ASSERT_TRUE(AddAll(*index, ds));
+  EXPECT_FALSE(index->Remove(ItemKey::Number(10)));
+  EXPECT_FALSE(index->Remove(ItemKey::String("3")));  // "3" is not 3
+  EXPECT_TRUE(index->Remove(ItemKey::Number(3)));
+  EXPECT_FALSE(index->Remove(ItemKey::Number(3)));
+  EXPECT_EQ(index->size(), 9u);
+  EXPECT_FALSE(index->SlotOf(ItemKey::Number(3)).ok());
+  EXPECT_EQ(index->SlotOf(ItemKey::Number(3)).status().code(), neurovec::StatusCode::kNotFound);
+}
+
+// Re-adding after deletes fills the freed slots: capacity does not grow, the
+// deleted count drops, and Add returns the freed slots.
+TEST(Delete, SlotsAreReusedByAdd) {
+  const uint32_t n = 2000;
+  Dataset ds = Clustered(n, kDim, 21);
+  Dataset fresh = Clustered(600, kDim, 22);
+  auto index = MakeIndex(Config(kDim, Metric::kL2));
+  ASSERT_TRUE(index);
+  ASSERT_TRUE(AddAll(*index, ds));
+  std::set<uint32_t> freed_slots;
+  Rng rng(3);
+  std::set<int64_t> deleted;
+  while (deleted.size() < 600) {
+    int64_t id = static_cast<int64_t>(rng.Below(n));
+    if (!deleted.insert(id).second) continue;
+    freed_slots.insert(index->SlotOf(ItemKey::Number(id)).value());
+    ASSERT_TRUE(index->Remove(ItemKey::Number(id)));
+  }
+  const neurovec::IndexStats before = index->Stats();
+  EXPECT_EQ(before.deleted, 600u);
+  EXPECT_EQ(before.size, n - 600);
+
+  uint32_t outside = 0;
+  for (uint32_t i = 0; i < fresh.n; ++i) {
+    auto slot = index->Add(ItemKey::Number(100000 + i), fresh.row(i));
+    ASSERT_TRUE(slot.ok()) << slot.status().message();
+    outside += freed_slots.count(slot.value()) == 0;
+    EXPECT_EQ(index->Stats().deleted + i + 1 - outside, 600u) << "deleted count must drop by one per reused slot";
+  }
+  // One freed slot may be held back (the graph's entry point keeps routing).
+  EXPECT_LE(outside, 1u);
+  const neurovec::IndexStats after = index->Stats();
+  EXPECT_EQ(after.size, n);
+  EXPECT_LE(after.deleted, 1u);
+  EXPECT_EQ(after.capacity, before.capacity) << "re-adding into freed slots must not grow the index";
+}
+
+// The same through AddBatch, on an index whose capacity is exactly its size.
+TEST(Delete, SlotsAreReusedByAddBatchAndAddAtFullCapacity) {
+  const uint32_t n = 1500;
+  Dataset ds = Clustered(n, kDim, 31);
+  IndexConfig config = Config(kDim, Metric::kL2);
+  config.initial_capacity = n;
+  auto index = MakeIndex(config);
+  ASSERT_TRUE(index);
+  std::vector<ItemKey> keys;
+  for (uint32_t i = 0; i < n; ++i) keys.push_back(ItemKey::Number(i));
+  ASSERT_TRUE(index->AddBatch(keys, ds.data.data(), {}, neurovec::BatchOptions{}).ok());
+  const uint64_t capacity = index->Stats().capacity;
+  ASSERT_EQ(capacity, n);  // initial_capacity was exactly enough
+
+  for (int64_t id = 0; id < 400; ++id) ASSERT_TRUE(index->Remove(ItemKey::Number(id)));
+  // 200 back one by one, 200 as a batch: all fit in the 400 freed slots.
+  for (int64_t id = 0; id < 200; ++id) {
+    auto slot = index->Add(ItemKey::Number(id), ds.row(static_cast<size_t>(id)));
+    ASSERT_TRUE(slot.ok());
+    EXPECT_LT(slot.value(), n);
+  }
+  EXPECT_EQ(index->Stats().capacity, capacity) << "Add grew the index although freed slots were available";
+  std::vector<ItemKey> batch_keys;
+  for (int64_t id = 200; id < 400; ++id) batch_keys.push_back(ItemKey::Number(id));
+  ASSERT_TRUE(index->AddBatch(batch_keys, ds.row(200), {}, neurovec::BatchOptions{}).ok());
+  EXPECT_EQ(index->size(), n);
+  EXPECT_LE(index->Stats().deleted, 1u);
+  EXPECT_EQ(index->Stats().capacity, capacity) << "AddBatch grew the index although freed slots were available";
+}
+
+// Delete, re-add different vectors into the reused slots, repeat: stale links
+// into reused slots must not hurt the graph much.
+TEST(Delete, ChurnKeepsRecall) {
+  const uint32_t n = 2000;
+  Workload w = ClusteredWorkload(n, 100, 16, 41, 8, 1.0);
+  Dataset pool = Clustered(3 * 500, 16, 42, 8, 1.0);  // replacement vectors
+  auto index = MakeIndex(Config(16, Metric::kCosine));
+  ASSERT_TRUE(index);
+  ASSERT_TRUE(AddAll(*index, w.base));
+  std::map<int64_t, std::vector<float>> live;
+  for (uint32_t i = 0; i < n; ++i) live[i] = std::vector<float>(w.base.row(i), w.base.row(i) + 16);
+  Rng rng(43);
+  int64_t next_id = n;
+  for (int round = 0; round < 3; ++round) {
+    for (int j = 0; j < 500; ++j) {
+      auto it = live.begin();
+      std::advance(it, static_cast<std::ptrdiff_t>(rng.Below(live.size())));
+      ASSERT_TRUE(index->Remove(ItemKey::Number(it->first)));
+      live.erase(it);
+    }
+    for (int j = 0; j < 500; ++j) {
+      const float* v = pool.row(static_cast<size_t>(round) * 500 + j);
+      ASSERT_TRUE(index->Add(ItemKey::Number(next_id), v).ok());
+      live[next_id++] = std::vector<float>(v, v + 16);
+    }
+  }
+  ASSERT_EQ(index->size(), live.size());
+  std::vector<std::pair<int64_t, const float*>> items;
+  for (const auto& [id, v] : live) items.emplace_back(id, v.data());
+  double sum = 0;
+  for (uint32_t q = 0; q < w.queries.n; ++q) {
+    SearchParams params;
+    params.ef = 100;
+    auto hits = index->Search(w.queries.row(q), params);
+    ASSERT_TRUE(hits.ok());
+    ASSERT_EQ(hits.value().size(), 10u);
+    ASSERT_TRUE(WellFormed(*index, hits.value()));
+    for (int64_t id : Ids(*index, hits.value())) ASSERT_TRUE(live.count(id));
+    sum += Recall(Ids(*index, hits.value()), BruteForce(Metric::kCosine, w.queries.row(q), 16, items, 10));
+  }
+  std::printf("cosine: recall@10 ef=100 after 3 rounds of 25%% churn: %.4f\n", sum / w.queries.n);
+  EXPECT_GE(sum / w.queries.n, 0.93);
+}
+
+// A deleted id can be added again, with a new vector, and is found by it.
+TEST(Delete, DeletedIdCanBeAddedAgain) {
+  Dataset ds = Clustered(500, 8, 51);
+  auto index = MakeIndex(Config(8, Metric::kL2));
+  ASSERT_TRUE(index);
+  ASSERT_TRUE(AddAll(*index, ds));
+  ASSERT_TRUE(index->Remove(ItemKey::Number(7)));
+  std::vector<float> v(8, 5.0f);  // far from all the data
+  ASSERT_TRUE(index->Add(ItemKey::Number(7), v.data(), R"({"again": true})").ok());
+  EXPECT_TRUE(index->Contains(ItemKey::Number(7)));
+  uint32_t slot = index->SlotOf(ItemKey::Number(7)).value();
+  std::vector<float> out(8);
+  index->GetVector(slot, out.data());
+  EXPECT_EQ(out, v);
+  EXPECT_EQ(index->Metadata(slot), R"({"again": true})");
+  SearchParams params;
+  params.k = 1;
+  auto hits = index->Search(v.data(), params);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits.value().size(), 1u);
+  EXPECT_EQ(IdOf(*index, hits.value()[0].slot), 7);
+  EXPECT_FLOAT_EQ(hits.value()[0].distance, 0.0f);
+}
+
+// Metadata of a deleted item must not leak into its reused slot.
+TEST(Delete, ReusedSlotDoesNotKeepOldMetadata) {
+  Dataset ds = Clustered(50, 8, 52);
+  auto index = MakeIndex(Config(8, Metric::kL2));
+  ASSERT_TRUE(index);
+  for (uint32_t i = 0; i < ds.n; ++i) {
+    ASSERT_TRUE(index->Add(ItemKey::Number(i), ds.row(i), R"({"tag": "old"})").ok());
+  }
+  for (int64_t id = 0; id < 50; ++id) ASSERT_TRUE(index->Remove(ItemKey::Number(id)));
+  for (uint32_t i = 0; i < ds.n; ++i) ASSERT_TRUE(index->Add(ItemKey::Number(1000 + i), ds.row(i)).ok());
+  SearchParams params;
+  params.k = 50;
+  params.filter = R"({"tag": "old"})";
+  auto hits = index->Search(ds.row(0), params);
+  ASSERT_TRUE(hits.ok());
+  EXPECT_TRUE(hits.value().empty());
+  for (uint32_t i = 0; i < ds.n; ++i) EXPECT_EQ(index->Metadata(index->SlotOf(ItemKey::Number(1000 + i)).value()), "");
+}
+
+// Deleting everything, then adding again.
+TEST(Delete, DeleteAllThenAddAgain) {
+  for (Metric metric : AllMetrics()) {
+    SCOPED_TRACE(neurovec::MetricName(metric));
+    Dataset ds = Clustered(300, 12, 61);
+    auto index = MakeIndex(Config(12, metric));
+    ASSERT_TRUE(index);
+    ASSERT_TRUE(AddAll(*index, ds));
+    for (int64_t id = 0; id < 300; ++id) ASSERT_TRUE(index->Remove(ItemKey::Number(id)));
+    EXPECT_EQ(index->size(), 0u);
+    auto hits = index->Search(ds.row(0), SearchParams{});
+    ASSERT_TRUE(hits.ok());
+    EXPECT_TRUE(hits.value().empty());
+    EXPECT_TRUE(index->SearchExact(ds.row(0), 5).value().empty());
+    // Add back a third under new ids.
+    for (uint32_t i = 0; i < 100; ++i) ASSERT_TRUE(index->Add(ItemKey::Number(500 + i), ds.row(i)).ok());
+    EXPECT_EQ(index->size(), 100u);
+    for (uint32_t i = 0; i < 100; i += 9) {
+      SearchParams params;
+      params.k = 100;
+      auto all = index->Search(ds.row(i), params);
+      ASSERT_TRUE(all.ok());
+      EXPECT_EQ(all.value().size(), 100u);
+      ASSERT_TRUE(WellFormed(*index, all.value()));
+    }
+  }
+}
+
+}  // namespace
