@@ -4,7 +4,8 @@
 // The *Bounded kernels may stop early: they return the exact distance when it is
 // <= bound, and otherwise some partial sum that is already > bound. Search only
 // needs to know "not closer than the current worst result", so abandoning saves
-// work; this is exact, not an approximation.
+// work; this is exact, not an approximation. Tables where it does not pay (x86,
+// see kernels_internal.h) ignore the bound and always return the full distance.
 #pragma once
 
 #include <cstddef>
@@ -29,8 +30,5 @@ const KernelTable& ScalarKernels();
 const KernelTable& BestKernels();
 // Every table usable on this machine (for tests and benchmarks), scalar first.
 size_t AvailableKernels(const KernelTable** out, size_t max);
-
-// Floats between early-abandon checks in the bounded kernels.
-constexpr size_t kAbandonBlock = 64;
 
 }  // namespace neurovec::distance

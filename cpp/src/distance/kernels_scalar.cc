@@ -27,32 +27,7 @@ float L1(const float* a, const float* b, size_t d) {
   return sum;
 }
 
-float L2SquaredBounded(const float* a, const float* b, size_t d, float bound) {
-  float sum = 0;
-  size_t i = 0;
-  while (i < d) {
-    size_t end = i + kAbandonBlock < d ? i + kAbandonBlock : d;
-    for (; i < end; ++i) {
-      float diff = a[i] - b[i];
-      sum += diff * diff;
-    }
-    if (sum > bound) return sum;
-  }
-  return sum;
-}
-
-float L1Bounded(const float* a, const float* b, size_t d, float bound) {
-  float sum = 0;
-  size_t i = 0;
-  while (i < d) {
-    size_t end = i + kAbandonBlock < d ? i + kAbandonBlock : d;
-    for (; i < end; ++i) sum += std::fabs(a[i] - b[i]);
-    if (sum > bound) return sum;
-  }
-  return sum;
-}
-
-const KernelTable kScalar = {"scalar", L2Squared, Dot, L1, L2SquaredBounded, L1Bounded};
+const KernelTable kScalar = {"scalar", L2Squared, Dot, L1, BoundedBySegments<L2Squared>, BoundedBySegments<L1>};
 
 }  // namespace
 

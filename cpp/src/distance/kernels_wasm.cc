@@ -73,40 +73,8 @@ float L1(const float* a, const float* b, size_t d) {
   return sum;
 }
 
-float L2SquaredBounded(const float* a, const float* b, size_t d, float bound) {
-  float sum = 0;
-  size_t i = 0;
-  for (; i + kAbandonBlock <= d; i += kAbandonBlock) {
-    v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
-    for (size_t j = i; j < i + kAbandonBlock; j += 16) {
-      v128_t d0 = wasm_f32x4_sub(Load(a + j), Load(b + j));
-      v128_t d1 = wasm_f32x4_sub(Load(a + j + 4), Load(b + j + 4));
-      v128_t d2 = wasm_f32x4_sub(Load(a + j + 8), Load(b + j + 8));
-      v128_t d3 = wasm_f32x4_sub(Load(a + j + 12), Load(b + j + 12));
-      s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(d0, d0));
-      s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(d1, d1));
-      s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(d2, d2));
-      s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(d3, d3));
-    }
-    sum += HorizontalSum(wasm_f32x4_add(wasm_f32x4_add(s0, s1), wasm_f32x4_add(s2, s3)));
-    if (sum > bound) return sum;
-  }
-  if (i < d) sum += L2Squared(a + i, b + i, d - i);
-  return sum;
-}
-
-float L1Bounded(const float* a, const float* b, size_t d, float bound) {
-  float sum = 0;
-  size_t i = 0;
-  for (; i + kAbandonBlock <= d; i += kAbandonBlock) {
-    sum += L1(a + i, b + i, kAbandonBlock);
-    if (sum > bound) return sum;
-  }
-  if (i < d) sum += L1(a + i, b + i, d - i);
-  return sum;
-}
-
-const KernelTable kWasmSimd = {"wasm_simd128", L2Squared, Dot, L1, L2SquaredBounded, L1Bounded};
+const KernelTable kWasmSimd = {"wasm_simd128", L2Squared, Dot, L1, BoundedBySegments<L2Squared>,
+                               BoundedBySegments<L1>};
 
 }  // namespace
 

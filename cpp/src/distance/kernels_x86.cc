@@ -90,41 +90,6 @@ NV_AVX2 float L1Avx2(const float* a, const float* b, size_t d) {
   return sum;
 }
 
-// Bounded variants: full 64-float blocks with a check after each, then the tail.
-NV_AVX2 float L2SquaredBoundedAvx2(const float* a, const float* b, size_t d, float bound) {
-  float sum = 0;
-  size_t i = 0;
-  for (; i + kAbandonBlock <= d; i += kAbandonBlock) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = s0;
-    for (size_t j = i; j < i + kAbandonBlock; j += 16) {
-      __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j));
-      __m256 d1 = _mm256_sub_ps(_mm256_loadu_ps(a + j + 8), _mm256_loadu_ps(b + j + 8));
-      s0 = _mm256_fmadd_ps(d0, d0, s0);
-      s1 = _mm256_fmadd_ps(d1, d1, s1);
-    }
-    sum += HorizontalSum(_mm256_add_ps(s0, s1));
-    if (sum > bound) return sum;
-  }
-  if (i < d) sum += L2SquaredAvx2(a + i, b + i, d - i);
-  return sum;
-}
-
-NV_AVX2 float L1BoundedAvx2(const float* a, const float* b, size_t d, float bound) {
-  float sum = 0;
-  size_t i = 0;
-  for (; i + kAbandonBlock <= d; i += kAbandonBlock) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = s0;
-    for (size_t j = i; j < i + kAbandonBlock; j += 16) {
-      s0 = _mm256_add_ps(s0, Abs(_mm256_sub_ps(_mm256_loadu_ps(a + j), _mm256_loadu_ps(b + j))));
-      s1 = _mm256_add_ps(s1, Abs(_mm256_sub_ps(_mm256_loadu_ps(a + j + 8), _mm256_loadu_ps(b + j + 8))));
-    }
-    sum += HorizontalSum(_mm256_add_ps(s0, s1));
-    if (sum > bound) return sum;
-  }
-  if (i < d) sum += L1Avx2(a + i, b + i, d - i);
-  return sum;
-}
-
 // ---- AVX-512: 64 floats per step; tails through AVX2 ----
 
 NV_AVX512 float L2SquaredAvx512(const float* a, const float* b, size_t d) {
@@ -176,42 +141,10 @@ NV_AVX512 float L1Avx512(const float* a, const float* b, size_t d) {
   return sum;
 }
 
-NV_AVX512 float L2SquaredBoundedAvx512(const float* a, const float* b, size_t d, float bound) {
-  float sum = 0;
-  size_t i = 0;
-  for (; i + kAbandonBlock <= d; i += kAbandonBlock) {
-    __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-    __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
-    __m512 d2 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32));
-    __m512 d3 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48));
-    __m512 s = _mm512_add_ps(_mm512_fmadd_ps(d0, d0, _mm512_mul_ps(d1, d1)),
-                             _mm512_fmadd_ps(d2, d2, _mm512_mul_ps(d3, d3)));
-    sum += _mm512_reduce_add_ps(s);
-    if (sum > bound) return sum;
-  }
-  if (i < d) sum += L2SquaredAvx2(a + i, b + i, d - i);
-  return sum;
-}
-
-NV_AVX512 float L1BoundedAvx512(const float* a, const float* b, size_t d, float bound) {
-  float sum = 0;
-  size_t i = 0;
-  for (; i + kAbandonBlock <= d; i += kAbandonBlock) {
-    __m512 s = _mm512_add_ps(
-        _mm512_add_ps(_mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i))),
-                      _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16)))),
-        _mm512_add_ps(_mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32))),
-                      _mm512_abs_ps(_mm512_sub_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48)))));
-    sum += _mm512_reduce_add_ps(s);
-    if (sum > bound) return sum;
-  }
-  if (i < d) sum += L1Avx2(a + i, b + i, d - i);
-  return sum;
-}
-
-const KernelTable kAvx2 = {"avx2", L2SquaredAvx2, DotAvx2, L1Avx2, L2SquaredBoundedAvx2, L1BoundedAvx2};
-const KernelTable kAvx512 = {"avx512", L2SquaredAvx512, DotAvx512, L1Avx512, L2SquaredBoundedAvx512,
-                             L1BoundedAvx512};
+const KernelTable kAvx2 = {"avx2", L2SquaredAvx2, DotAvx2, L1Avx2, IgnoreBound<L2SquaredAvx2>,
+                           IgnoreBound<L1Avx2>};
+const KernelTable kAvx512 = {"avx512", L2SquaredAvx512, DotAvx512, L1Avx512, IgnoreBound<L2SquaredAvx512>,
+                             IgnoreBound<L1Avx512>};
 
 }  // namespace
 

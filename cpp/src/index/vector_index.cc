@@ -36,6 +36,15 @@ struct VectorIndex::Impl {
   mutable std::atomic<uint64_t> last_hops{0};
   mutable std::atomic<bool> last_exact{false};
 
+  // Once the index holds enough items for stable statistics, the store orders
+  // dimensions by variance (see VectorStore::CalibrateDimensionOrder). It happens
+  // once, before the items being added are stored, so builds stay reproducible.
+  static constexpr size_t kCalibrationItems = 1024;
+  void MaybeCalibrate(const float* incoming, size_t n) {
+    if (store.calibrated() || used_slots + n < kCalibrationItems) return;
+    store.CalibrateDimensionOrder(used_slots, incoming, n);
+  }
+
   Status EnsureCapacity(size_t slots) {
     size_t capacity = live.size();
     if (slots <= capacity) return Status::Ok();
@@ -145,6 +154,7 @@ Result<uint32_t> VectorIndex::Add(const ItemKey& key, const float* vector, const
   Result<JsonValue> parsed = AttributeStore::ParseMetadata(metadata_json);
   if (!parsed.ok()) return parsed.status();
   NV_RETURN_IF_ERROR(x.EnsureCapacity(static_cast<size_t>(x.used_slots) + 1));
+  x.MaybeCalibrate(vector, 1);
 
   uint32_t slot = x.TakeSlot();
   x.Place(slot, key, vector, metadata_json, parsed.value());
@@ -185,6 +195,7 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
     }
   }
   NV_RETURN_IF_ERROR(x.EnsureCapacity(static_cast<size_t>(x.used_slots) + n));
+  x.MaybeCalibrate(vectors, n);
 
   // Slots and levels are assigned in input order, so a single-threaded batch is
   // reproducible from the seed.
