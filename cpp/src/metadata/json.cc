@@ -47,6 +47,10 @@ class Parser {
     SkipSpace();
     if (pos_ >= s_.size()) return Fail("unexpected end of input");
     char c = s_[pos_];
+    // At most kMaxJsonDepth nested arrays/objects, whatever is innermost.
+    if ((c == '{' || c == '[') && depth >= kMaxJsonDepth) {
+      return Fail("nesting deeper than " + std::to_string(kMaxJsonDepth));
+    }
     if (c == '{') return ParseObject(out, depth);
     if (c == '[') return ParseArray(out, depth);
     if (c == '"') {
@@ -74,6 +78,10 @@ class Parser {
   Status ParseNumber(JsonValue& out) {
     size_t start = pos_;
     if (s_[pos_] == '-') ++pos_;
+    // RFC 8259: an integer part is "0" or starts with 1-9.
+    if (pos_ + 1 < s_.size() && s_[pos_] == '0' && s_[pos_ + 1] >= '0' && s_[pos_ + 1] <= '9') {
+      return Fail("leading zeros are not allowed");
+    }
     auto digits = [&] {
       size_t b = pos_;
       while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
