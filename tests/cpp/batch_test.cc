@@ -2,6 +2,7 @@
 // callbacks and aborts.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <mutex>
 #include <set>
@@ -64,15 +65,30 @@ TEST(Batch, SameSeedSameResults) {
   ASSERT_TRUE(c->AddBatch(Keys(w.base.n), w.base.data.data(), {}, BatchOptions{}).ok());
   auto ra = AllResults(*a, w.queries);
   EXPECT_EQ(ra, AllResults(*b, w.queries)) << "two Add loops with the same seed differ";
-  EXPECT_EQ(ra, AllResults(*c, w.queries)) << "a single-threaded AddBatch differs from the Add loop";
-  EXPECT_EQ(a->Stats().max_level, c->Stats().max_level);
+  EXPECT_EQ(a->Stats().max_level, b->Stats().max_level);
   EXPECT_EQ(a->Stats().memory_bytes, b->Stats().memory_bytes);
-  // Counters of identical searches are identical too (same graph, same walk).
-  neurovec::SearchCounters ca, cb;
-  ASSERT_TRUE(a->Search(w.queries.row(0), SearchParams{}, &ca).ok());
-  ASSERT_TRUE(b->Search(w.queries.row(0), SearchParams{}, &cb).ok());
-  EXPECT_EQ(ca.distance_computations, cb.distance_computations);
-  EXPECT_EQ(ca.hops, cb.hops);
+  // A single-threaded AddBatch builds the same graph as the Add loop: the same
+  // ids, and the same walk (counters) for every query. Distances are compared
+  // with a tolerance: the store may order dimensions from a different sample
+  // of the data (Add sees items one by one), which only changes float rounding.
+  auto rc = AllResults(*c, w.queries);
+  ASSERT_EQ(ra.size(), rc.size());
+  EXPECT_EQ(a->Stats().max_level, c->Stats().max_level);
+  for (uint32_t q = 0; q < w.queries.n; ++q) {
+    ASSERT_EQ(ra[q].size(), rc[q].size());
+    for (size_t i = 0; i < ra[q].size(); ++i) {
+      EXPECT_EQ(ra[q][i].first, rc[q][i].first) << "AddBatch and Add loop differ: query " << q << " rank " << i;
+      EXPECT_NEAR(ra[q][i].second, rc[q][i].second, 1e-6 * (1 + std::fabs(ra[q][i].second)));
+    }
+    neurovec::SearchCounters ca, cb, cc;
+    ASSERT_TRUE(a->Search(w.queries.row(q), SearchParams{}, &ca).ok());
+    ASSERT_TRUE(b->Search(w.queries.row(q), SearchParams{}, &cb).ok());
+    ASSERT_TRUE(c->Search(w.queries.row(q), SearchParams{}, &cc).ok());
+    EXPECT_EQ(ca.distance_computations, cb.distance_computations);
+    EXPECT_EQ(ca.hops, cb.hops);
+    EXPECT_EQ(ca.distance_computations, cc.distance_computations) << "query " << q;
+    EXPECT_EQ(ca.hops, cc.hops) << "query " << q;
+  }
 }
 
 TEST(Batch, SameSeedSameResultsAfterDeletesAndReadds) {

@@ -197,6 +197,63 @@ INSTANTIATE_TEST_SUITE_P(AllMetrics, ModelTest,
                            return std::string(neurovec::MetricName(info.param));
                          });
 
+// Dimensions with very different spreads (so any internal re-ordering of the
+// dimensions by variance is far from the identity), items added one by one and
+// in batches across the first thousands: every stored vector reads back as
+// given, and exact search agrees with brute force.
+TEST(Model, VectorsReadBackAcrossIndexGrowth) {
+  const uint32_t dim = 20;
+  for (Metric metric : AllMetrics()) {
+    SCOPED_TRACE(neurovec::MetricName(metric));
+    Rng rng(77);
+    Dataset ds;
+    ds.n = 2500;
+    ds.dim = dim;
+    ds.data.resize(static_cast<size_t>(ds.n) * dim);
+    for (uint32_t i = 0; i < ds.n; ++i)
+      for (uint32_t j = 0; j < dim; ++j) ds.row(i)[j] = static_cast<float>((j % 7 + 0.1) * (j % 2 ? 10 : 0.1) * rng.Normal());
+    auto index = MakeIndex(Config(dim, metric, 8, 60));
+    ASSERT_TRUE(index);
+    // 0..999 one by one, 1000..1999 as a batch, the rest one by one.
+    for (uint32_t i = 0; i < 1000; ++i) ASSERT_TRUE(index->Add(ItemKey::Number(i), ds.row(i)).ok());
+    std::vector<ItemKey> keys;
+    for (uint32_t i = 1000; i < 2000; ++i) keys.push_back(ItemKey::Number(i));
+    ASSERT_TRUE(index->AddBatch(keys, ds.row(1000), {}, neurovec::BatchOptions{}).ok());
+    for (uint32_t i = 2000; i < ds.n; ++i) ASSERT_TRUE(index->Add(ItemKey::Number(i), ds.row(i)).ok());
+    std::vector<float> out(dim);
+    for (uint32_t i = 0; i < ds.n; ++i) {
+      index->GetVector(index->SlotOf(ItemKey::Number(i)).value(), out.data());
+      double norm = 0;
+      for (uint32_t j = 0; j < dim; ++j) norm += double(ds.row(i)[j]) * ds.row(i)[j];
+      norm = std::sqrt(norm);
+      for (uint32_t j = 0; j < dim; ++j) {
+        if (metric == Metric::kCosine) {
+          // Rebuilt from the unit vector times the norm: float rounding of the norm.
+          ASSERT_NEAR(out[j], ds.row(i)[j], 1e-5 * norm) << "item " << i << " dim " << j;
+        } else {
+          ASSERT_EQ(out[j], ds.row(i)[j]) << "item " << i << " dim " << j;
+        }
+      }
+    }
+    auto items = AllItems(ds);
+    for (uint32_t i = 0; i < ds.n; i += 97) {
+      auto hits = index->SearchExact(ds.row(i), 5);
+      ASSERT_TRUE(hits.ok());
+      auto exact = BruteForce(metric, ds.row(i), dim, items, 5);
+      for (size_t r = 0; r < exact.size(); ++r) {
+        EXPECT_NEAR(hits.value()[r].distance, exact[r].distance, DistanceTolerance(exact[r].distance)) << "item " << i;
+      }
+      if (metric != Metric::kDot) {
+        SearchParams params;
+        params.k = 1;
+        auto self = index->Search(ds.row(i), params);
+        ASSERT_TRUE(self.ok());
+        EXPECT_NEAR(self.value()[0].distance, 0.0, 1e-4);
+      }
+    }
+  }
+}
+
 // Ids: numbers and strings are distinct namespaces; keys round-trip.
 TEST(Model, NumberAndStringIdsAreDistinct) {
   auto index = MakeIndex(Config(2, Metric::kL2));
