@@ -12,8 +12,9 @@ const run = (cmd, args, env = {}) => {
 
 export function buildNative() {
   const dir = join(ROOT, 'build', 'native');
-  if (!existsSync(join(dir, 'CMakeCache.txt'))) {
-    run('cmake', ['-S', '.', '-B', 'build/native', '-DCMAKE_BUILD_TYPE=Release']);
+  const cache = join(dir, 'CMakeCache.txt');
+  if (!existsSync(cache) || !readFileSync(cache, 'utf8').includes('BUILD_TESTING:BOOL=ON')) {
+    run('cmake', ['-S', '.', '-B', 'build/native', '-DCMAKE_BUILD_TYPE=Release', '-DBUILD_TESTING=ON']);
   }
   run('cmake', ['--build', 'build/native', '-j2']);
 }

@@ -8,6 +8,8 @@ export const MAX_DIMENSIONS = 65536;
 export const MAX_M = 256;
 export const MAX_EF = 1 << 20;
 export const MAX_ID_BYTES = 65536;
+/** Largest squared norm the core accepts (a quarter of FLT_MAX; see storage/vector_store.h). */
+export const MAX_SQUARED_NORM = 8.5e37;
 
 export interface ResolvedOptions {
   dimensions: number;
@@ -59,10 +61,32 @@ export function resolveCreateOptions(options: CreateOptions): ResolvedOptions {
   };
 }
 
+/** UTF-8 length of a string, or -1 if it has a lone surrogate (which UTF-8
+ * cannot encode: TextEncoder writes U+FFFD, so distinct ids would collide). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c < 0xd800 || c > 0xdfff) bytes += 3;
+    else if (c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4; // a surrogate pair: one 4-byte code point
+      i++;
+    } else return -1;
+  }
+  return bytes;
+}
+
 export function checkId(id: unknown, where = 'id'): Id {
   if (typeof id === 'string') {
     if (id.length === 0) throw invalid(`${where} must not be an empty string`);
     if (id.length > MAX_ID_BYTES) throw invalid(`${where} is longer than ${MAX_ID_BYTES} characters`);
+    // Ids are stored as UTF-8, at most MAX_ID_BYTES: check both here, so that
+    // addBatch rejects a bad id before inserting any chunk.
+    const bytes = utf8Length(id);
+    if (bytes < 0) throw invalid(`${where} is not well-formed Unicode (it has a lone surrogate); ids are stored as UTF-8`);
+    if (bytes > MAX_ID_BYTES) throw invalid(`${where} is longer than ${MAX_ID_BYTES} bytes in UTF-8`);
     return id;
   }
   if (typeof id === 'number') {
@@ -95,6 +119,9 @@ export function checkFinite(v: ArrayLike<number>, offset: number, dimensions: nu
       throw invalid(`${where}[${i}] is ${describe(x)}; expected a finite number`);
     }
     norm += x * x;
+  }
+  if (norm > MAX_SQUARED_NORM) {
+    throw invalid(`${where} is too large: its squared norm exceeds 8.5e37, so distances to other vectors could overflow float`);
   }
   if (metric === 'cosine' && norm === 0) {
     throw invalid(`${where} is all zeros; the cosine metric needs a non-zero vector`);

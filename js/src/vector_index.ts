@@ -211,12 +211,14 @@ export class VectorIndex {
     mod.HEAPF32.set(q, vecPtr >>> 2);
     const count = mod._nv_search(this.handle, vecPtr, k, ef, filterPtr, filterLen, outPtr, outPtr + k * 4);
     if (count < 0) throw this.error();
-    const slots = mod.HEAPU32;
-    const distances = mod.HEAPF32;
+    // Copy the output out of the heap first: idOf/metadataOf may allocate, and
+    // an allocation that grows the memory detaches views taken before it.
+    const slots = mod.HEAPU32.slice(outPtr >>> 2, (outPtr >>> 2) + count);
+    const distances = mod.HEAPF32.slice((outPtr >>> 2) + k, (outPtr >>> 2) + k + count);
     const results: SearchResult[] = new Array(count);
     for (let i = 0; i < count; i++) {
-      const slot = slots[(outPtr >>> 2) + i];
-      const result: SearchResult = { id: this.idOf(slot), distance: distances[(outPtr >>> 2) + k + i] };
+      const slot = slots[i];
+      const result: SearchResult = { id: this.idOf(slot), distance: distances[i] };
       const metadata = this.metadataOf(slot);
       if (metadata !== undefined) result.metadata = metadata;
       results[i] = result;

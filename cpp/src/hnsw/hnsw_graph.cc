@@ -161,8 +161,25 @@ void HnswGraph::Insert(uint32_t slot, const VectorStore& store, SearchContext& c
   }
 }
 
-void HnswGraph::MarkDeletedAndRepair(uint32_t slot, const VectorStore& store, SearchContext& ctx) {
+void HnswGraph::MarkDeletedAndRepair(uint32_t slot, uint32_t used_slots, const VectorStore& store,
+                                     SearchContext& ctx) {
   deleted_[slot] = 1;
+  if (slot == entry_point_) {
+    // Rare (one node in ~n), so a scan is fine. With no live node left the
+    // deleted entry stays: it still routes, and is never reused (TakeSlot).
+    uint32_t best = kNone;
+    int best_level = -1;
+    for (uint32_t s = 0; s < used_slots; ++s) {
+      if (!deleted_[s] && levels_[s] > best_level) {
+        best = s;
+        best_level = levels_[s];
+      }
+    }
+    if (best != kNone) {
+      entry_point_ = best;
+      max_level_ = best_level;
+    }
+  }
   std::vector<uint32_t> removed_links;
   for (int level = 0; level <= levels_[slot]; ++level) {
     CopyLinks(slot, level, removed_links);

@@ -83,8 +83,10 @@ class HnswGraph {
   // threads at once (per-node locks), for different slots.
   void Insert(uint32_t slot, const VectorStore& store, SearchContext& ctx);
 
-  // Marks a slot deleted and relinks the nodes that pointed to it.
-  void MarkDeletedAndRepair(uint32_t slot, const VectorStore& store, SearchContext& ctx);
+  // Marks a slot deleted and relinks the nodes that pointed to it. When the slot
+  // was the entry point, the live node with the highest level among the first
+  // `used_slots` takes over, so the old slot can be reused like any other.
+  void MarkDeletedAndRepair(uint32_t slot, uint32_t used_slots, const VectorStore& store, SearchContext& ctx);
   // Clears the deleted flag before a slot is reused.
   void ClearDeleted(uint32_t slot) { deleted_[slot] = 0; }
 

@@ -58,6 +58,14 @@ struct VectorIndex::Impl {
     return Status::Ok();
   }
 
+  // Capacity needed to add n items: freed slots are reused first (all but the
+  // entry point, see TakeSlot), only the rest extend the used range.
+  size_t SlotsNeededFor(size_t n) const {
+    size_t reusable = free_slots.size();
+    for (uint32_t s : free_slots) reusable -= s == graph.entry_point();
+    return static_cast<size_t>(used_slots) + (n > reusable ? n - reusable : 0);
+  }
+
   // A slot for a new item: a freed one if any (never the graph's entry point,
   // which must keep its links), else the next unused one.
   uint32_t TakeSlot() {
@@ -83,7 +91,11 @@ struct VectorIndex::Impl {
     ++live_count;
   }
 
+  // Takes an item out: tombstone in the graph (neighbours relinked), slot freed.
   void Unplace(uint32_t slot) {
+    std::unique_ptr<SearchContext> ctx = contexts.Acquire();
+    graph.MarkDeletedAndRepair(slot, used_slots, store, *ctx);
+    contexts.Release(std::move(ctx));
     keys.Unbind(slot);
     attributes.Clear(slot);
     live[slot] = 0;
@@ -153,7 +165,7 @@ Result<uint32_t> VectorIndex::Add(const ItemKey& key, const float* vector, const
   NV_RETURN_IF_ERROR(x.store.Validate(vector));
   Result<JsonValue> parsed = AttributeStore::ParseMetadata(metadata_json);
   if (!parsed.ok()) return parsed.status();
-  NV_RETURN_IF_ERROR(x.EnsureCapacity(static_cast<size_t>(x.used_slots) + 1));
+  NV_RETURN_IF_ERROR(x.EnsureCapacity(x.SlotsNeededFor(1)));
   x.MaybeCalibrate(vector, 1);
 
   uint32_t slot = x.TakeSlot();
@@ -194,7 +206,7 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
       parsed[i] = p.take();
     }
   }
-  NV_RETURN_IF_ERROR(x.EnsureCapacity(static_cast<size_t>(x.used_slots) + n));
+  NV_RETURN_IF_ERROR(x.EnsureCapacity(x.SlotsNeededFor(n)));
   x.MaybeCalibrate(vectors, n);
 
   // Slots and levels are assigned in input order, so a single-threaded batch is
@@ -211,6 +223,7 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
   std::atomic<size_t> next{0};
   std::atomic<size_t> done{0};
   std::atomic<bool> stop{false};
+  uint64_t last_reported = 0;  // written by the calling thread only
   auto work = [&](bool reports) {
     std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
     uint64_t every = std::max<uint64_t>(options.progress_every, 1);
@@ -221,6 +234,7 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
       x.graph.Insert(slots[i], x.store, *ctx);
       size_t finished = done.fetch_add(1) + 1;
       if (reports && options.on_progress && (finished % every == 0 || finished == n)) {
+        last_reported = finished;
         if (!options.on_progress(finished, n)) stop.store(true);
       }
     }
@@ -234,6 +248,8 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
   for (uint32_t t = 1; t < threads; ++t) pool.emplace_back(work, false);
   work(true);
   for (std::thread& t : pool) t.join();
+  // With several threads another one may finish the last items: report the end.
+  if (!stop.load() && options.on_progress && n > 0 && last_reported != n) options.on_progress(n, n);
 
   if (stop.load()) {
     // Items never linked are taken back out, as if never added.
@@ -263,11 +279,22 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
   std::vector<Candidate>* found = &ctx->results;
 
   if (params.filter.empty()) {
+    const uint8_t* live = x.live.data();
+    auto is_live = [live](uint32_t s) { return live[s] != 0; };
     if (x.free_slots.empty() && x.live_count == x.used_slots) {
       x.graph.Search(q, ef, x.store, [](uint32_t) { return true; }, true, *ctx, traversal);
     } else {
-      const uint8_t* live = x.live.data();
-      x.graph.Search(q, ef, x.store, [live](uint32_t s) { return live[s] != 0; }, false, *ctx, traversal);
+      x.graph.Search(q, ef, x.store, is_live, false, *ctx, traversal);
+    }
+    // An unfiltered walk stops short of ef results only when it ran out of nodes
+    // to visit: the graph is not connected (HNSW does not guarantee it; small m
+    // and many deletions make it likely) and some live items are unreachable.
+    // Scan exactly then, so k results (and the true nearest) come back whenever
+    // k items are live. On a connected graph this never triggers.
+    if (ctx->results.size() < std::min<uint64_t>(ef, x.live_count)) {
+      exact = true;
+      x.ExactScan(q, k, is_live, ctx->scratch, traversal);
+      found = &ctx->scratch;
     }
   } else {
     Result<Filter> compiled = Filter::Compile(params.filter, x.attributes);
@@ -342,9 +369,6 @@ bool VectorIndex::Remove(const ItemKey& key) {
   Impl& x = *impl_;
   uint32_t slot = x.keys.Find(key);
   if (slot == KeyMap::kMissing) return false;
-  std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
-  x.graph.MarkDeletedAndRepair(slot, x.store, *ctx);
-  x.contexts.Release(std::move(ctx));
   x.Unplace(slot);
   return true;
 }

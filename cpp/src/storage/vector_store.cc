@@ -77,8 +77,8 @@ Status VectorStore::Validate(const float* vector) const {
   if (metric_ == Metric::kCosine && !(norm2 > 0)) {
     return Status::InvalidArgument("vector is all zeros; the cosine metric needs a non-zero vector");
   }
-  if (!std::isfinite(norm2) || norm2 > 3.0e38) {
-    return Status::InvalidArgument("vector values are too large: their squared norm overflows float");
+  if (!(norm2 <= kMaxSquaredNorm)) {
+    return Status::InvalidArgument("vector is too large: its squared norm exceeds 8.5e37, so distances to other vectors could overflow float");
   }
   return Status::Ok();
 }

@@ -29,7 +29,12 @@ class VectorStore {
   // Grows storage to hold `slots` rows. Not thread-safe.
   Status Reserve(size_t slots);
 
-  // Checks a user vector: finite values and, for cosine, a non-zero norm.
+  // Largest accepted squared norm: a quarter of FLT_MAX, because the squared
+  // distance of two vectors is at most (|a| + |b|)^2 = 4 max(|a|, |b|)^2.
+  static constexpr double kMaxSquaredNorm = 8.5e37;
+
+  // Checks a user vector: finite values, squared norm <= kMaxSquaredNorm and,
+  // for cosine, a non-zero norm.
   Status Validate(const float* vector) const;
 
   // Orders dimensions by decreasing variance of the first rows seen (ties by
