@@ -192,7 +192,7 @@ describe('checkVector / checkFinite', () => {
     const inputs = [new Float32Array([1, 2, 3]), new Float64Array([1, 2, 3]), [1, 2, 3], new Int16Array([1, 2, 3]),
       new Uint8Array([1, 2, 3])];
     for (const v of inputs) expect(checkVector(v, 3, 'l2')).toBe(v);
-    for (const metric of METRICS) expect(checkVector([0.5, -2, 1e30], 3, metric)).toEqual([0.5, -2, 1e30]);
+    for (const metric of METRICS) expect(checkVector([0.5, -2, 9e18], 3, metric)).toEqual([0.5, -2, 9e18]);
     expect(checkVector([0, 0, 0], 3, 'l2')).toEqual([0, 0, 0]);
     expect(checkVector([0, 0, 0], 3, 'dot')).toEqual([0, 0, 0]);
   });
@@ -209,6 +209,9 @@ describe('checkVector / checkFinite', () => {
     expectInvalid(() => checkVector(new Float32Array(4), 3, 'l2'), /4 dimensions/, /expects 3/);
     expectInvalid(() => checkVector([1, NaN, 3], 3, 'l2'), /^vector\[1\] is NaN; expected a finite number$/);
     expectInvalid(() => checkVector([1, 2, Infinity], 3, 'l2'), /vector\[2\] is Infinity/);
+    // Squared norm above 8.5e37 (a quarter of FLT_MAX): distances could overflow float.
+    expectInvalid(() => checkVector([1, 2, 1e19], 3, 'l2'), /too large/, /8.5e37/);
+    expectInvalid(() => checkVector([1e30, 0, 0], 3, 'cosine'), /too large/);
     expectInvalid(() => checkVector(new Float64Array([-Infinity, 0, 0]), 3, 'l2'), /vector\[0\] is -Infinity/);
     expectInvalid(() => checkVector([1, '2', 3], 3, 'l2'), /vector\[1\] is "2"/);
     expectInvalid(() => checkVector([1, undefined, 3], 3, 'l2'), /vector\[1\] is undefined/);
