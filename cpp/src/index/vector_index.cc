@@ -49,7 +49,10 @@ struct VectorIndex::Impl {
     size_t capacity = live.size();
     if (slots <= capacity) return Status::Ok();
     if (slots > (size_t{1} << 31)) return Status::OutOfRange("an index holds at most 2^31 items");
-    size_t grown = std::max<size_t>({slots, capacity + capacity / 2, 1024});
+    // Grow by half; start at about 4 MiB of vectors (16..1024 slots), so a
+    // huge-dimensional index does not reserve hundreds of MiB for one item.
+    const size_t first = std::clamp<size_t>((size_t{4} << 20) / (store.stride() * sizeof(float)), 16, 1024);
+    size_t grown = std::max<size_t>({slots, capacity + capacity / 2, first});
     NV_RETURN_IF_ERROR(store.Reserve(grown));
     NV_RETURN_IF_ERROR(graph.Reserve(grown));
     keys.Reserve(grown);
