@@ -17,6 +17,7 @@ const DEBIAN = [
   { check: 'emcc', pkg: 'emscripten' },
   { file: '/usr/include/gtest/gtest.h', pkg: 'libgtest-dev' },
   { file: '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz', pkg: 'dataset-fashion-mnist' },
+  { file: '/usr/bin/chromium', pkg: 'chromium' }, // browser tests (driven by playwright-core)
 ];
 
 function hasCommand(name) {
@@ -48,7 +49,7 @@ export function ensureDebianPackages() {
 }
 
 export function ensureNodeModules() {
-  const needed = ['typescript', 'vitest', 'hnswlib-node', '@ruvector/core'];
+  const needed = ['typescript', 'vitest', 'playwright-core', 'hnswlib-node', '@ruvector/core'];
   const missing = needed.filter((p) => !existsSync(join(ROOT, 'node_modules', p, 'package.json')));
   const addonMissing = !existsSync(join(ROOT, 'node_modules', 'hnswlib-node', 'build', 'Release', 'addon.node'));
   if (missing.length === 0 && !addonMissing) return;

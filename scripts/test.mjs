@@ -1,5 +1,6 @@
 // `npm test`: installs what is missing, builds, then runs every suite:
-// CTest (native core), Node's test runner (the package as users import it)
+// CTest (native core), Node's test runner (the package as users import it,
+// in Node and in real Chromium)
 // and Vitest (TypeScript units). Ends with one "total: N passed, N failed" line.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,7 +29,7 @@ const suites = [];
   suites.push({ name: 'ctest', passed: total - failed, failed: r.status === 0 ? failed : Math.max(failed, 1) });
 }
 {
-  const r = run('node:test', process.execPath, ['--test', '--test-reporter=spec', 'tests/js/']);
+  const r = run('node:test', process.execPath, ['--test', '--test-reporter=spec', 'tests/js/', 'tests/browser/']);
   const pass = Number(r.out.match(/ℹ pass (\d+)/)?.[1] ?? 0);
   const fail = Number(r.out.match(/ℹ fail (\d+)/)?.[1] ?? 0);
   suites.push({ name: 'node:test', passed: pass, failed: r.status === 0 ? fail : Math.max(fail, 1) });
