@@ -8,7 +8,7 @@
 
 #include "commands.h"
 #include "distance/kernels.h"
-#include "hnsw/hnsw_graph.h"
+#include "hnsw/candidate.h"
 #include "neurovec/vector_index.h"
 #include "storage/vector_store.h"
 #include "vector_files.h"
@@ -208,19 +208,9 @@ int RunGroundTruth(const Args& args) {
     store.Encode(q.row(i), encoded.data());
     std::vector<Candidate> heap;
     for (uint32_t s = 0; s < b.rows; ++s) {
-      float d = store.Distance(encoded.data(), store.Row(s));
-      if (heap.size() < k) {
-        heap.push_back({d, s});
-        std::push_heap(heap.begin(), heap.end(), FartherOnTop());
-      } else if (d < heap.front().distance) {
-        std::pop_heap(heap.begin(), heap.end(), FartherOnTop());
-        heap.back() = {d, s};
-        std::push_heap(heap.begin(), heap.end(), FartherOnTop());
-      }
+      KeepClosest(heap, k, {store.Distance(encoded.data(), store.Row(s)), s});
     }
-    std::sort(heap.begin(), heap.end(), [](const Candidate& x, const Candidate& y) {
-      return x.distance < y.distance || (x.distance == y.distance && x.slot < y.slot);
-    });
+    SortByDistance(heap);
     for (size_t j = 0; j < heap.size(); ++j) out.data[i * k + j] = static_cast<int32_t>(heap[j].slot);
   });
   Status written = WriteIvecs(args.Get("out"), out);

@@ -110,7 +110,7 @@ void HnswGraph::Connect(uint32_t slot, int level, const std::vector<Candidate>& 
         const float* base = store.Row(other);
         pool.push_back({c.distance, slot});
         for (uint32_t i = 1; i <= count; ++i) pool.push_back({store.Distance(base, store.Row(links[i])), links[i]});
-        std::sort(pool.begin(), pool.end(), [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; });
+        SortByDistance(pool);
         SelectNeighbors(pool, max_links, store, ctx.selected);
         uint32_t n = 0;
         for (const Candidate& kept : ctx.selected) links[++n] = kept.slot;
@@ -146,7 +146,7 @@ void HnswGraph::Insert(uint32_t slot, const VectorStore& store, SearchContext& c
     ctx.visited.Prepare(capacity());
     SearchLayer<true>(query, entry, d, l, ef_construction_, store, live, false, ctx, counters);
     std::vector<Candidate> found(ctx.results.begin(), ctx.results.end());
-    std::sort(found.begin(), found.end(), [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; });
+    SortByDistance(found);
     if (!found.empty()) {
       entry = found.front().slot;
       d = found.front().distance;
@@ -203,7 +203,7 @@ void HnswGraph::MarkDeletedAndRepair(uint32_t slot, uint32_t used_slots, const V
       };
       for (uint32_t i = 1; i <= count; ++i) add(links[i]);
       for (uint32_t s : removed_links) add(s);
-      std::sort(pool.begin(), pool.end(), [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; });
+      SortByDistance(pool);
       SelectNeighbors(pool, max_links, store, ctx.selected);
       uint32_t n = 0;
       for (const Candidate& kept : ctx.selected) links[++n] = kept.slot;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <vector>
 
+#include "hnsw/candidate.h"
 #include "hnsw/visited_pool.h"
 #include "neurovec/status.h"
 #include "storage/vector_store.h"
@@ -22,19 +23,6 @@
 #include "util/spinlock.h"
 
 namespace neurovec {
-
-struct Candidate {
-  float distance;
-  uint32_t slot;
-};
-// Max-heap on distance (worst on top), for the result set.
-struct FartherOnTop {
-  bool operator()(const Candidate& a, const Candidate& b) const { return a.distance < b.distance; }
-};
-// Min-heap on distance (best on top), for the frontier.
-struct CloserOnTop {
-  bool operator()(const Candidate& a, const Candidate& b) const { return a.distance > b.distance; }
-};
 
 // Scratch space of one search; pooled so concurrent searches do not allocate.
 struct SearchContext {

@@ -125,14 +125,7 @@ struct VectorIndex::Impl {
       float d = heap.size() < k ? store.Distance(query, store.Row(slot))
                                 : store.DistanceBounded(query, store.Row(slot), heap.front().distance);
       ++counters.distance_computations;
-      if (heap.size() < k) {
-        heap.push_back({d, slot});
-        std::push_heap(heap.begin(), heap.end(), FartherOnTop());
-      } else if (d < heap.front().distance) {
-        std::pop_heap(heap.begin(), heap.end(), FartherOnTop());
-        heap.back() = {d, slot};
-        std::push_heap(heap.begin(), heap.end(), FartherOnTop());
-      }
+      KeepClosest(heap, k, {d, slot});
     }
   }
 
@@ -337,9 +330,7 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
     }
   }
 
-  std::sort(found->begin(), found->end(), [](const Candidate& a, const Candidate& b) {
-    return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
-  });
+  SortByDistance(*found);
   std::vector<SearchHit> hits;
   hits.reserve(std::min<size_t>(k, found->size()));
   for (size_t i = 0; i < found->size() && hits.size() < k; ++i) hits.push_back({(*found)[i].slot, (*found)[i].distance});
@@ -360,9 +351,7 @@ Result<std::vector<SearchHit>> VectorIndex::SearchExact(const float* query, uint
   x.ExactScan(ctx->query.data(), k, [](uint32_t) { return true; }, ctx->scratch, counters);
   std::vector<Candidate> found = ctx->scratch;
   x.contexts.Release(std::move(ctx));
-  std::sort(found.begin(), found.end(), [](const Candidate& a, const Candidate& b) {
-    return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
-  });
+  SortByDistance(found);
   std::vector<SearchHit> hits;
   for (const Candidate& c : found) hits.push_back({c.slot, c.distance});
   return hits;
