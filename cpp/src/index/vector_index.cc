@@ -229,7 +229,9 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
       if (i >= n) break;
       x.graph.Insert(slots[i], x.store, *ctx);
       size_t finished = done.fetch_add(1) + 1;
-      if (reports && options.on_progress && (finished % every == 0 || finished == n)) {
+      // Other threads advance `done` too, so report once `every` items passed
+      // since the last report (with one thread: at each multiple of `every`).
+      if (reports && options.on_progress && (finished >= last_reported + every || finished == n)) {
         last_reported = finished;
         if (!options.on_progress(finished, n)) stop.store(true);
       }
