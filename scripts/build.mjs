@@ -22,10 +22,12 @@ export function buildNative() {
 export function buildWasm() {
   // Emscripten 3.1.6's optimiser needs Debian's acorn (see docs: toolchain traps).
   const env = { NODE_PATH: '/usr/share/nodejs' };
-  if (!existsSync(join(ROOT, 'build', 'wasm', 'CMakeCache.txt'))) {
-    run('emcmake', ['cmake', '-S', '.', '-B', 'build/wasm', '-DCMAKE_BUILD_TYPE=Release'], env);
+  const cache = join(ROOT, 'build', 'wasm', 'CMakeCache.txt');
+  if (!existsSync(cache) || !readFileSync(cache, 'utf8').includes('BUILD_TESTING:BOOL=ON')) {
+    run('emcmake', ['cmake', '-S', '.', '-B', 'build/wasm', '-DCMAKE_BUILD_TYPE=Release', '-DBUILD_TESTING=ON'], env);
   }
-  run('cmake', ['--build', 'build/wasm', '-j2'], env);
+  // Only the module here; `npm test` builds the core's tests for wasm too.
+  run('cmake', ['--build', 'build/wasm', '-j2', '--target', 'neurovec_wasm'], env);
   const out = join(ROOT, 'js', 'dist', 'wasm');
   mkdirSync(out, { recursive: true });
   copyFileSync(join(ROOT, 'build', 'wasm', 'wasm', 'neurovec.wasm'), join(out, 'neurovec.wasm'));
@@ -35,6 +37,11 @@ export function buildWasm() {
   // Emscripten breaks under Node, so the CommonJS output is wrapped instead).
   writeFileSync(join(out, 'neurovec.mjs'),
     `const module = undefined, exports = undefined, define = undefined;\n${glue}\nexport default createNeurovecModule;\n`);
+}
+
+// The core's CTest suite compiled to wasm (run under Node by `npm test`).
+export function buildWasmTests() {
+  run('cmake', ['--build', 'build/wasm', '-j2'], { NODE_PATH: '/usr/share/nodejs' });
 }
 
 export function buildTypeScript() {

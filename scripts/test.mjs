@@ -1,15 +1,16 @@
 // `npm test`: installs what is missing, builds, then runs every suite:
-// CTest (native core), Node's test runner (the package as users import it,
+// CTest (the core natively and compiled to wasm under Node), Node's test runner (the package as users import it,
 // in Node and in real Chromium)
 // and Vitest (TypeScript units). Ends with one "total: N passed, N failed" line.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildAll } from './build.mjs';
+import { buildAll, buildWasmTests } from './build.mjs';
 import { ROOT } from './setup.mjs';
 
 buildAll();
+buildWasmTests();
 
 function run(label, cmd, args) {
   console.log(`\n[test] ${label}: ${cmd} ${args.join(' ')}`);
@@ -21,12 +22,12 @@ function run(label, cmd, args) {
 
 const suites = [];
 
-{
-  const r = run('CTest', 'ctest', ['--test-dir', 'build/native', '--output-on-failure', '-j2']);
+for (const [name, dir] of [['ctest', 'build/native'], ['ctest-wasm', 'build/wasm']]) {
+  const r = run(`CTest (${dir})`, 'ctest', ['--test-dir', dir, '--output-on-failure', '-j2']);
   const m = r.out.match(/(\d+)% tests passed, (\d+) tests failed out of (\d+)/);
   const total = m ? Number(m[3]) : 0;
   const failed = m ? Number(m[2]) : 1;
-  suites.push({ name: 'ctest', passed: total - failed, failed: r.status === 0 ? failed : Math.max(failed, 1) });
+  suites.push({ name, passed: total - failed, failed: r.status === 0 ? failed : Math.max(failed, 1) });
 }
 {
   const r = run('node:test', process.execPath, ['--test', '--test-reporter=spec', 'tests/js/', 'tests/browser/']);
