@@ -52,7 +52,7 @@ function exact(q) {
 }
 
 const first = index.search(query(0), 5);
-console.log(`\nquery: test image 0, a ${CLASSES[test.labels[0]]}; 5 nearest training images:`);
+console.log(`\nquery: test image 0 (class ${CLASSES[test.labels[0]]}); 5 nearest training images:`);
 for (const r of first) console.log(`  id ${String(r.id).padStart(5)}  ${r.metadata.class.padEnd(12)} squared L2 ${r.distance.toFixed(0)}`);
 
 const filtered = index.search(query(0), 3, { filter: { class: 'Sandal' } });
