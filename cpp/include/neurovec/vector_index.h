@@ -100,6 +100,14 @@ class VectorIndex {
   uint64_t size() const;
   IndexStats Stats() const;
 
+  // The whole index as one file image (format: docs/file-format.md). The same
+  // bytes load natively and in wasm; saving what was loaded gives the same bytes.
+  std::string SaveToBytes() const;
+  // Reads a file image. Every size is checked against the bytes present before
+  // anything is allocated; a bad image gives kNotIndexFile, kUnsupported or
+  // kDataLoss (naming the section or offset), never a crash.
+  static Result<std::unique_ptr<VectorIndex>> LoadFromBytes(const uint8_t* data, size_t size);
+
  private:
   struct Impl;
   explicit VectorIndex(std::unique_ptr<Impl> impl);

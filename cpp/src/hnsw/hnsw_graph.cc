@@ -212,6 +212,12 @@ void HnswGraph::MarkDeletedAndRepair(uint32_t slot, uint32_t used_slots, const V
   }
 }
 
+void HnswGraph::RestoreNode(uint32_t slot, int level, bool deleted) {
+  levels_[slot] = static_cast<uint8_t>(level);
+  deleted_[slot] = deleted ? 1 : 0;
+  upper_[slot].reset(level > 0 ? new uint32_t[static_cast<size_t>(level) * (m_ + 1)]() : nullptr);
+}
+
 uint64_t HnswGraph::memory_bytes() const {
   uint64_t bytes = level0_.size() * sizeof(uint32_t) + levels_.size() * 2 + capacity() * sizeof(SpinLock);
   for (size_t s = 0; s < upper_.size(); ++s) {

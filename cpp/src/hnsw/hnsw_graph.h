@@ -88,6 +88,15 @@ class HnswGraph {
 
   uint64_t memory_bytes() const;
 
+  // Rebuilding a graph read from a file (persistence/index_file.cc), which has
+  // checked every value. Restore each node, then the entry point.
+  void RestoreNode(uint32_t slot, int level, bool deleted);
+  uint32_t* MutableLinksForRestore(uint32_t slot, int level) { return MutableLinks(slot, level); }
+  void RestoreEntryPoint(uint32_t entry, int max_level) {
+    entry_point_ = entry;
+    max_level_ = max_level;
+  }
+
   // Read-only views for tests and tools.
   const uint32_t* LinksOf(uint32_t slot, int level) const {
     return level == 0 ? level0_.data() + static_cast<size_t>(slot) * (m0_ + 1)

@@ -104,6 +104,11 @@ void VectorStore::Store(uint32_t slot, const float* vector) {
   }
 }
 
+void VectorStore::RestoreRow(uint32_t slot, const float* stored_row, float norm) {
+  std::memcpy(rows_.data() + static_cast<size_t>(slot) * stride_, stored_row, stride_ * sizeof(float));
+  norms_[slot] = norm;
+}
+
 void VectorStore::Decode(uint32_t slot, float* out) const {
   const float* row = Row(slot);
   const float scale = metric_ == Metric::kCosine ? norms_[slot] : 1.0f;

@@ -89,6 +89,14 @@ class VectorStore {
 
   float SlotDistance(uint32_t a, uint32_t b) const { return Distance(Row(a), Row(b)); }
 
+  // For the file writer and reader: the stored form, as is.
+  float norm(uint32_t slot) const { return norms_[slot]; }
+  void RestoreRow(uint32_t slot, const float* stored_row, float norm);
+  void RestoreDimensionOrder(std::vector<uint32_t> order, bool calibrated) {
+    order_ = std::move(order);
+    calibrated_ = calibrated;
+  }
+
   const char* kernel_name() const { return kernels_->name; }
   uint64_t memory_bytes() const { return rows_.size() * sizeof(float) + norms_.size() * sizeof(float); }
 

@@ -1,0 +1,145 @@
+// VectorIndex's internals, shared by index/vector_index.cc and the file
+// reader/writer in persistence/ (not a public header).
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hnsw/hnsw_graph.h"
+#include "ids/key_map.h"
+#include "metadata/attribute_store.h"
+#include "neurovec/vector_index.h"
+#include "storage/vector_store.h"
+
+namespace neurovec {
+
+struct VectorIndex::Impl {
+  explicit Impl(const IndexConfig& c)
+      : config(c), store(c.dimensions, c.metric), graph(c.m, c.ef_construction, c.seed) {}
+
+  IndexConfig config;
+  VectorStore store;
+  HnswGraph graph;
+  KeyMap keys;
+  AttributeStore attributes;
+  std::vector<uint8_t> live;        // 1 while a slot holds a live item
+  std::vector<uint32_t> free_slots; // deleted slots, reused last-in first-out
+  uint32_t used_slots = 0;          // high-water mark: slots [0, used_slots) were handed out
+  uint64_t live_count = 0;
+
+  mutable ContextPool<SearchContext> contexts;
+  mutable std::atomic<uint64_t> searches{0};
+  mutable std::atomic<uint64_t> distance_computations{0};
+  mutable std::atomic<uint64_t> hops{0};
+  mutable std::atomic<uint64_t> last_distance_computations{0};
+  mutable std::atomic<uint64_t> last_hops{0};
+  mutable std::atomic<bool> last_exact{false};
+
+  // Once the index holds enough items for stable statistics, the store orders
+  // dimensions by variance (see VectorStore::CalibrateDimensionOrder). It happens
+  // once, before the items being added are stored, so builds stay reproducible.
+  static constexpr size_t kCalibrationItems = 1024;
+  void MaybeCalibrate(const float* incoming, size_t n) {
+    if (store.calibrated() || used_slots + n < kCalibrationItems) return;
+    store.CalibrateDimensionOrder(used_slots, incoming, n);
+  }
+
+  Status EnsureCapacity(size_t slots) {
+    size_t capacity = live.size();
+    if (slots <= capacity) return Status::Ok();
+    if (slots > (size_t{1} << 31)) return Status::OutOfRange("an index holds at most 2^31 items");
+    // Grow by half; start at about 4 MiB of vectors (16..1024 slots), so a
+    // huge-dimensional index does not reserve hundreds of MiB for one item.
+    const size_t first = std::clamp<size_t>((size_t{4} << 20) / (store.stride() * sizeof(float)), 16, 1024);
+    size_t grown = std::max<size_t>({slots, capacity + capacity / 2, first});
+    NV_RETURN_IF_ERROR(store.Reserve(grown));
+    NV_RETURN_IF_ERROR(graph.Reserve(grown));
+    keys.Reserve(grown);
+    attributes.Reserve(grown);
+    live.resize(grown, 0);
+    return Status::Ok();
+  }
+
+  // Capacity needed to add n items: freed slots are reused first (all but the
+  // entry point, see TakeSlot), only the rest extend the used range.
+  size_t SlotsNeededFor(size_t n) const {
+    size_t reusable = free_slots.size();
+    for (uint32_t s : free_slots) reusable -= s == graph.entry_point();
+    return static_cast<size_t>(used_slots) + (n > reusable ? n - reusable : 0);
+  }
+
+  // A slot for a new item: a freed one if any (never the graph's entry point,
+  // which must keep its links), else the next unused one.
+  uint32_t TakeSlot() {
+    for (size_t i = free_slots.size(); i-- > 0;) {
+      if (free_slots[i] != graph.entry_point()) {
+        uint32_t slot = free_slots[i];
+        free_slots.erase(free_slots.begin() + static_cast<std::ptrdiff_t>(i));
+        return slot;
+      }
+    }
+    return used_slots++;
+  }
+
+  // Writes everything but the graph links for a validated item.
+  void Place(uint32_t slot, const ItemKey& key, const float* vector, const std::string& json,
+             const JsonValue& parsed) {
+    graph.ClearDeleted(slot);
+    store.Store(slot, vector);
+    attributes.Set(slot, json, parsed);
+    keys.Bind(key, slot);
+    graph.PrepareSlot(slot, graph.DrawLevel());
+    live[slot] = 1;
+    ++live_count;
+  }
+
+  // Takes an item out: tombstone in the graph (neighbours relinked), slot freed.
+  void Unplace(uint32_t slot) {
+    std::unique_ptr<SearchContext> ctx = contexts.Acquire();
+    graph.MarkDeletedAndRepair(slot, used_slots, store, *ctx);
+    contexts.Release(std::move(ctx));
+    keys.Unbind(slot);
+    attributes.Clear(slot);
+    live[slot] = 0;
+    --live_count;
+    free_slots.push_back(slot);
+  }
+
+  Status ValidateQuery(const float* query, const SearchParams& params) const {
+    if (params.k == 0) return Status::InvalidArgument("k must be a positive integer, got 0");
+    if (params.ef > IndexConfig::kMaxEf) {
+      return Status::InvalidArgument("ef must be at most " + std::to_string(IndexConfig::kMaxEf));
+    }
+    Status s = store.Validate(query);
+    if (!s.ok()) return Status::InvalidArgument("query: " + s.message());
+    return Status::Ok();
+  }
+
+  template <typename Accept>
+  void ExactScan(const float* query, uint32_t k, const Accept& accept, std::vector<Candidate>& heap,
+                 TraversalCounters& counters) const {
+    heap.clear();
+    for (uint32_t slot = 0; slot < used_slots; ++slot) {
+      if (!live[slot] || !accept(slot)) continue;
+      float d = heap.size() < k ? store.Distance(query, store.Row(slot))
+                                : store.DistanceBounded(query, store.Row(slot), heap.front().distance);
+      ++counters.distance_computations;
+      KeepClosest(heap, k, {d, slot});
+    }
+  }
+
+  void Record(const TraversalCounters& c, bool exact, SearchCounters* out) const {
+    searches.fetch_add(1, std::memory_order_relaxed);
+    distance_computations.fetch_add(c.distance_computations, std::memory_order_relaxed);
+    hops.fetch_add(c.hops, std::memory_order_relaxed);
+    last_distance_computations.store(c.distance_computations, std::memory_order_relaxed);
+    last_hops.store(c.hops, std::memory_order_relaxed);
+    last_exact.store(exact, std::memory_order_relaxed);
+    if (out) *out = {c.distance_computations, c.hops, exact};
+  }
+};
+
+}  // namespace neurovec

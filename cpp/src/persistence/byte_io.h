@@ -1,0 +1,80 @@
+// Little-endian, fixed-width encoding for index files, independent of the host
+// (the same bytes on x86-64 and wasm32). Readers check every length against the
+// bytes left before touching or allocating anything.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+namespace neurovec {
+
+class ByteWriter {
+ public:
+  explicit ByteWriter(std::string& out) : out_(out) {}
+  void U8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void U32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  }
+  void U64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  }
+  void F32(float v) {
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    U32(bits);
+  }
+  void Bytes(const void* data, size_t n) { out_.append(static_cast<const char*>(data), n); }
+  void Zeros(size_t n) { out_.append(n, '\0'); }
+  void PadTo(size_t alignment) { Zeros((alignment - out_.size() % alignment) % alignment); }
+  size_t size() const { return out_.size(); }
+
+ private:
+  std::string& out_;
+};
+
+class ByteReader {
+ public:
+  ByteReader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  size_t remaining() const { return size_ - pos_; }
+  size_t position() const { return pos_; }
+  bool U8(uint8_t& v) {
+    if (remaining() < 1) return false;
+    v = data_[pos_++];
+    return true;
+  }
+  bool U32(uint32_t& v) {
+    if (remaining() < 4) return false;
+    v = 0;
+    for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(data_[pos_ + i]) << (8 * i);
+    pos_ += 4;
+    return true;
+  }
+  bool U64(uint64_t& v) {
+    if (remaining() < 8) return false;
+    v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(data_[pos_ + i]) << (8 * i);
+    pos_ += 8;
+    return true;
+  }
+  bool F32(float& v) {
+    uint32_t bits;
+    if (!U32(bits)) return false;
+    std::memcpy(&v, &bits, 4);
+    return true;
+  }
+  // A view of the next n bytes (valid while the underlying buffer lives).
+  bool Bytes(size_t n, const uint8_t*& out) {
+    if (remaining() < n) return false;
+    out = data_ + pos_;
+    pos_ += n;
+    return true;
+  }
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+  size_t pos_ = 0;
+};
+
+}  // namespace neurovec

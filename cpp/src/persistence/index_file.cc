@@ -1,0 +1,435 @@
+// Writing and reading the index file (layout in index_file.h and
+// docs/file-format.md). Everything read is checked before use: lengths against
+// the bytes present (before any allocation), checksums, and the invariants the
+// index relies on (links in range, ids unique, free slots really free), so a
+// damaged or crafted file is refused with a message instead of crashing.
+#include "persistence/index_file.h"
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "index/vector_index_impl.h"
+#include "persistence/byte_io.h"
+#include "persistence/crc32c.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "index files store raw little-endian arrays; a big-endian host needs byte swapping here"
+#endif
+
+namespace neurovec {
+namespace index_file {
+
+const char* SectionName(uint32_t kind) {
+  switch (kind) {
+    case kConfig: return "config";
+    case kIds: return "ids";
+    case kMetadata: return "metadata";
+    case kVectors: return "vectors";
+    case kGraph: return "graph";
+    case kFreeSlots: return "free slots";
+  }
+  return "unknown";
+}
+
+}  // namespace index_file
+
+using namespace index_file;  // NOLINT: this file implements the format
+
+namespace {
+
+struct SectionEntry {
+  uint32_t kind = 0;
+  uint32_t flags = 0;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  uint32_t crc = 0;
+};
+
+struct Header {
+  uint32_t version = 0;
+  uint64_t generation = 0;
+  uint64_t file_length = 0;
+  uint64_t table_offset = 0;
+  uint64_t table_length = 0;
+  uint32_t table_crc = 0;
+};
+
+void WriteHeader(std::string& file, size_t slot_offset, const Header& h) {
+  std::string bytes;
+  ByteWriter w(bytes);
+  w.Bytes(kMagic, sizeof kMagic);
+  w.U32(kFormatVersion);
+  w.U32(kHeaderBytes);
+  w.U64(h.generation);
+  w.U64(h.file_length);
+  w.U64(h.table_offset);
+  w.U64(h.table_length);
+  w.U32(h.table_crc);
+  w.U32(kPageSize);
+  w.Zeros(kHeaderCrcOffset - bytes.size());
+  w.U32(Crc32c(reinterpret_cast<const uint8_t*>(bytes.data()), kHeaderCrcOffset));
+  std::memcpy(&file[slot_offset], bytes.data(), bytes.size());
+}
+
+enum class SlotState { kValid, kBadMagic, kBadChecksum, kBadVersion };
+
+SlotState ReadHeader(const uint8_t* slot, Header& h) {
+  if (std::memcmp(slot, kMagic, sizeof kMagic) != 0) return SlotState::kBadMagic;
+  uint32_t crc = 0;
+  ByteReader crc_reader(slot + kHeaderCrcOffset, 4);
+  crc_reader.U32(crc);
+  if (Crc32c(slot, kHeaderCrcOffset) != crc) return SlotState::kBadChecksum;
+  ByteReader r(slot + sizeof kMagic, kHeaderBytes - sizeof kMagic);
+  uint32_t header_bytes = 0, page = 0;
+  r.U32(h.version);
+  r.U32(header_bytes);
+  r.U64(h.generation);
+  r.U64(h.file_length);
+  r.U64(h.table_offset);
+  r.U64(h.table_length);
+  r.U32(h.table_crc);
+  r.U32(page);
+  if (h.version != kFormatVersion || header_bytes != kHeaderBytes || page != kPageSize) return SlotState::kBadVersion;
+  return SlotState::kValid;
+}
+
+Status Corrupt(uint32_t kind, const std::string& what) {
+  return Status::DataLoss(std::string("index file is corrupt: ") + SectionName(kind) + " section: " + what);
+}
+
+}  // namespace
+
+std::string VectorIndex::SaveToBytes() const {
+  const Impl& x = *impl_;
+  const uint32_t used = x.used_slots;
+  const uint32_t d = x.config.dimensions;
+  const uint32_t stride = x.store.stride();
+  std::string file(2 * kPageSize, '\0');
+  std::vector<SectionEntry> entries;
+  auto section = [&](uint32_t kind, auto&& write) {
+    const size_t start = file.size();
+    ByteWriter w(file);
+    write(w);
+    SectionEntry e;
+    e.kind = kind;
+    e.flags = kFlagRequired;
+    e.offset = start;
+    e.length = file.size() - start;
+    e.crc = Crc32c(reinterpret_cast<const uint8_t*>(file.data()) + start, e.length);
+    entries.push_back(e);
+    w.PadTo(kPageSize);
+  };
+
+  section(kConfig, [&](ByteWriter& w) {
+    w.U32(d);
+    w.U32(static_cast<uint32_t>(x.config.metric));
+    w.U32(x.config.m);
+    w.U32(x.config.ef_construction);
+    w.U32(x.config.ef_search);
+    w.U64(x.config.seed);
+    w.U32(used);
+    w.U32(static_cast<uint32_t>(x.live_count));
+    w.U32(stride);
+    w.U32(x.store.calibrated() ? 1 : 0);
+    for (uint32_t i = 0; i < d; ++i) w.U32(x.store.dimension_order()[i]);
+  });
+  section(kIds, [&](ByteWriter& w) {
+    for (uint32_t s = 0; s < used; ++s) {
+      if (!x.live[s]) {
+        w.U32(0);
+        continue;
+      }
+      const std::string& key = x.keys.KeyOf(s).encoded();
+      w.U32(static_cast<uint32_t>(key.size()));
+      w.Bytes(key.data(), key.size());
+    }
+  });
+  section(kMetadata, [&](ByteWriter& w) {
+    for (uint32_t s = 0; s < used; ++s) {
+      const std::string& json = x.attributes.Json(s);
+      w.U32(static_cast<uint32_t>(json.size()));
+      w.Bytes(json.data(), json.size());
+    }
+  });
+  section(kVectors, [&](ByteWriter& w) {
+    // Rows of deleted slots too: tombstones still route searches.
+    if (used > 0) w.Bytes(x.store.Row(0), static_cast<size_t>(used) * stride * sizeof(float));
+    for (uint32_t s = 0; s < used; ++s) w.F32(x.store.norm(s));
+  });
+  section(kGraph, [&](ByteWriter& w) {
+    const HnswGraph& g = x.graph;
+    w.U32(g.entry_point());
+    w.U32(static_cast<uint32_t>(g.max_level() + 1));  // 0: empty graph
+    w.U32(g.m0());
+    for (uint32_t s = 0; s < used; ++s) {
+      w.U8(static_cast<uint8_t>(g.level(s)));
+      w.U8(g.is_deleted(s) ? 1 : 0);
+    }
+    w.PadTo(4);
+    if (used > 0) w.Bytes(g.LinksOf(0, 0), static_cast<size_t>(used) * (g.m0() + 1) * sizeof(uint32_t));
+    for (uint32_t s = 0; s < used; ++s) {
+      if (g.level(s) > 0) {
+        w.Bytes(g.LinksOf(s, 1), static_cast<size_t>(g.level(s)) * (g.m() + 1) * sizeof(uint32_t));
+      }
+    }
+  });
+  section(kFreeSlots, [&](ByteWriter& w) {
+    w.U32(static_cast<uint32_t>(x.free_slots.size()));
+    for (uint32_t s : x.free_slots) w.U32(s);
+  });
+
+  Header h;
+  h.generation = 1;
+  h.table_offset = file.size();
+  {
+    ByteWriter w(file);
+    for (const SectionEntry& e : entries) {
+      w.U32(e.kind);
+      w.U32(e.flags);
+      w.U64(e.offset);
+      w.U64(e.length);
+      w.U32(e.crc);
+      w.U32(0);
+    }
+  }
+  h.table_length = file.size() - h.table_offset;
+  h.table_crc = Crc32c(reinterpret_cast<const uint8_t*>(file.data()) + h.table_offset, h.table_length);
+  h.file_length = file.size();
+  WriteHeader(file, 0, h);
+  WriteHeader(file, kPageSize, h);
+  return file;
+}
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* data, size_t size) {
+  if (size < sizeof kMagic || std::memcmp(data, kMagic, sizeof kMagic) != 0) {
+    if (size >= 2 * kPageSize && std::memcmp(data + kPageSize, kMagic, sizeof kMagic) == 0) {
+      // Slot 0 damaged, slot 1 may still be good: fall through to the slot check.
+    } else {
+      return Status::NotIndexFile("not a neurovec index file (it does not start with \"NEUROVEC\")");
+    }
+  }
+  if (size < 2 * kPageSize) {
+    return Status::DataLoss("index file is truncated: " + std::to_string(size) + " bytes, less than its " +
+                            std::to_string(2 * kPageSize) + "-byte header");
+  }
+  // The valid header slot with the highest generation wins.
+  Header header;
+  bool found = false, unsupported = false;
+  for (int slot = 0; slot < 2; ++slot) {
+    Header h;
+    SlotState state = ReadHeader(data + slot * kPageSize, h);
+    if (state == SlotState::kBadVersion) unsupported = true;
+    if (state == SlotState::kValid && (!found || h.generation > header.generation)) {
+      header = h;
+      found = true;
+    }
+  }
+  if (!found) {
+    if (unsupported) {
+      return Status::Unsupported("index file has a format version this build cannot read (it reads version " +
+                                 std::to_string(kFormatVersion) + ")");
+    }
+    return Status::DataLoss("index file is corrupt: both header slots fail their checksum");
+  }
+  if (header.file_length != size) {
+    return Status::DataLoss("index file is " + std::string(size < header.file_length ? "truncated" : "longer than written") +
+                            ": " + std::to_string(size) + " bytes, its header says " +
+                            std::to_string(header.file_length));
+  }
+  if (header.table_offset > size || header.table_length > size - header.table_offset ||
+      header.table_length % kTableEntryBytes != 0) {
+    return Status::DataLoss("index file is corrupt: section table out of bounds");
+  }
+  if (Crc32c(data + header.table_offset, header.table_length) != header.table_crc) {
+    return Status::DataLoss("index file is corrupt: section table fails its checksum");
+  }
+
+  SectionEntry sections[kFreeSlots + 1] = {};
+  {
+    ByteReader r(data + header.table_offset, header.table_length);
+    for (uint64_t i = 0; i < header.table_length / kTableEntryBytes; ++i) {
+      SectionEntry e;
+      uint32_t reserved;
+      r.U32(e.kind);
+      r.U32(e.flags);
+      r.U64(e.offset);
+      r.U64(e.length);
+      r.U32(e.crc);
+      r.U32(reserved);
+      if (e.offset > size || e.length > size - e.offset) {
+        return Status::DataLoss("index file is corrupt: " + std::string(SectionName(e.kind)) +
+                                " section lies outside the file (offset " + std::to_string(e.offset) + ")");
+      }
+      if (Crc32c(data + e.offset, e.length) != e.crc) {
+        return Status::DataLoss("index file is corrupt: " + std::string(SectionName(e.kind)) +
+                                " section (offset " + std::to_string(e.offset) + ") fails its checksum");
+      }
+      if (e.kind >= kConfig && e.kind <= kFreeSlots) {
+        sections[e.kind] = e;
+      } else if (e.flags & kFlagRequired) {
+        return Status::Unsupported("index file needs section kind " + std::to_string(e.kind) +
+                                   ", which this build does not know");
+      }
+    }
+  }
+  for (uint32_t kind = kConfig; kind <= kFreeSlots; ++kind) {
+    if (sections[kind].kind != kind) return Status::DataLoss(std::string("index file has no ") + SectionName(kind) + " section");
+  }
+  auto reader = [&](uint32_t kind) { return ByteReader(data + sections[kind].offset, sections[kind].length); };
+
+  // Config: parameters first, so every later size can be checked against them.
+  ByteReader cr = reader(kConfig);
+  IndexConfig config;
+  uint32_t metric = 0, used = 0, live_count = 0, stride = 0, calibrated = 0;
+  if (!cr.U32(config.dimensions) || !cr.U32(metric) || !cr.U32(config.m) || !cr.U32(config.ef_construction) ||
+      !cr.U32(config.ef_search) || !cr.U64(config.seed) || !cr.U32(used) || !cr.U32(live_count) ||
+      !cr.U32(stride) || !cr.U32(calibrated)) {
+    return Corrupt(kConfig, "too short");
+  }
+  if (metric > 3) return Corrupt(kConfig, "unknown metric code " + std::to_string(metric));
+  config.metric = static_cast<Metric>(metric);
+  Status valid = config.Validate();
+  if (!valid.ok()) return Corrupt(kConfig, valid.message());
+  const uint32_t d = config.dimensions;
+  if (stride != (d + 15) / 16 * 16 || calibrated > 1 || live_count > used || used > (1u << 31)) {
+    return Corrupt(kConfig, "inconsistent sizes");
+  }
+  if (cr.remaining() != static_cast<size_t>(d) * 4) return Corrupt(kConfig, "dimension order has the wrong length");
+  std::vector<uint32_t> order(d);
+  std::vector<uint8_t> seen_dim(d, 0);
+  for (uint32_t i = 0; i < d; ++i) {
+    cr.U32(order[i]);
+    if (order[i] >= d || seen_dim[order[i]]++) return Corrupt(kConfig, "dimension order is not a permutation");
+  }
+  // Sizes of the fixed-layout sections follow from the config: check them before
+  // allocating anything in proportion to `used`.
+  const uint32_t m0 = 2 * config.m;
+  if (sections[kVectors].length != static_cast<uint64_t>(used) * (stride + 1) * 4) {
+    return Corrupt(kVectors, "length does not match " + std::to_string(used) + " slots");
+  }
+  const uint64_t graph_fixed = 12 + (2ull * used + 3) / 4 * 4 + static_cast<uint64_t>(used) * (m0 + 1) * 4;
+  if (sections[kGraph].length < graph_fixed) return Corrupt(kGraph, "too short for " + std::to_string(used) + " slots");
+  if (sections[kIds].length < 4ull * used || sections[kMetadata].length < 4ull * used) {
+    return Corrupt(kIds, "too short for " + std::to_string(used) + " slots");
+  }
+
+  config.initial_capacity = 0;
+  auto created = VectorIndex::Create(config);
+  if (!created.ok()) return created.status();
+  std::unique_ptr<VectorIndex> index = created.take();
+  Impl& x = *index->impl_;
+  NV_RETURN_IF_ERROR(x.EnsureCapacity(used));
+  x.store.RestoreDimensionOrder(std::move(order), calibrated == 1);
+
+  // Ids: a slot is live exactly when it has an id.
+  ByteReader ir = reader(kIds);
+  for (uint32_t s = 0; s < used; ++s) {
+    uint32_t len;
+    const uint8_t* bytes;
+    if (!ir.U32(len) || !ir.Bytes(len, bytes)) return Corrupt(kIds, "entry " + std::to_string(s) + " is cut short");
+    if (len == 0) continue;
+    auto key = ItemKey::Decode(reinterpret_cast<const char*>(bytes), len);
+    if (!key.ok()) return Corrupt(kIds, "entry " + std::to_string(s) + ": " + key.status().message());
+    if (x.keys.Find(key.value()) != KeyMap::kMissing) return Corrupt(kIds, "id " + key.value().ToDisplay() + " appears twice");
+    x.keys.Bind(key.value(), s);
+    x.live[s] = 1;
+    ++x.live_count;
+  }
+  if (ir.remaining() != 0) return Corrupt(kIds, "trailing bytes");
+  if (x.live_count != live_count) return Corrupt(kIds, "live item count differs from the config");
+
+  ByteReader mr = reader(kMetadata);
+  for (uint32_t s = 0; s < used; ++s) {
+    uint32_t len;
+    const uint8_t* bytes;
+    if (!mr.U32(len) || !mr.Bytes(len, bytes)) return Corrupt(kMetadata, "entry " + std::to_string(s) + " is cut short");
+    if (len == 0) continue;
+    if (!x.live[s]) return Corrupt(kMetadata, "a free slot has metadata");
+    std::string json(reinterpret_cast<const char*>(bytes), len);
+    auto parsed = AttributeStore::ParseMetadata(json);
+    if (!parsed.ok()) return Corrupt(kMetadata, "entry " + std::to_string(s) + ": " + parsed.status().message());
+    x.attributes.Set(s, json, parsed.value());
+  }
+  if (mr.remaining() != 0) return Corrupt(kMetadata, "trailing bytes");
+
+  ByteReader vr = reader(kVectors);
+  const uint8_t* rows;
+  vr.Bytes(static_cast<size_t>(used) * stride * 4, rows);
+  std::vector<float> row(stride);
+  for (uint32_t s = 0; s < used; ++s) {
+    std::memcpy(row.data(), rows + static_cast<size_t>(s) * stride * 4, static_cast<size_t>(stride) * 4);
+    float norm;
+    vr.F32(norm);
+    for (float v : row) {
+      if (!std::isfinite(v)) return Corrupt(kVectors, "slot " + std::to_string(s) + " holds a non-finite value");
+    }
+    if (!std::isfinite(norm)) return Corrupt(kVectors, "slot " + std::to_string(s) + " has a non-finite norm");
+    x.store.RestoreRow(s, row.data(), norm);
+  }
+
+  ByteReader gr = reader(kGraph);
+  uint32_t entry, top_plus_one, file_m0;
+  gr.U32(entry);
+  gr.U32(top_plus_one);
+  gr.U32(file_m0);
+  if (file_m0 != m0) return Corrupt(kGraph, "level-0 list size differs from the config");
+  HnswGraph& g = x.graph;
+  std::vector<uint8_t> levels(used);
+  uint64_t upper_words = 0;
+  for (uint32_t s = 0; s < used; ++s) {
+    uint8_t level, deleted;
+    gr.U8(level);
+    gr.U8(deleted);
+    if (level > HnswGraph::kMaxLevel || deleted > 1) return Corrupt(kGraph, "slot " + std::to_string(s) + " has a bad level or flag");
+    if ((deleted == 1) == (x.live[s] == 1)) return Corrupt(kGraph, "slot " + std::to_string(s) + ": deleted flag disagrees with the ids");
+    levels[s] = level;
+    upper_words += static_cast<uint64_t>(level) * (config.m + 1);
+    g.RestoreNode(s, level, deleted == 1);
+  }
+  const uint8_t* pad;
+  gr.Bytes((4 - (2 * static_cast<size_t>(used)) % 4) % 4, pad);
+  if (gr.remaining() != static_cast<uint64_t>(used) * (m0 + 1) * 4 + upper_words * 4) {
+    return Corrupt(kGraph, "length does not match the levels it lists");
+  }
+  auto read_lists = [&](uint32_t s, int level, uint32_t max_links) -> Status {
+    uint32_t* links = g.MutableLinksForRestore(s, level);
+    for (uint32_t i = 0; i <= max_links; ++i) gr.U32(links[i]);
+    if (links[0] > max_links) return Corrupt(kGraph, "slot " + std::to_string(s) + " has too many links");
+    for (uint32_t i = 1; i <= links[0]; ++i) {
+      if (links[i] >= used || levels[links[i]] < level) {
+        return Corrupt(kGraph, "slot " + std::to_string(s) + " links to a slot that does not exist on its level");
+      }
+    }
+    return Status::Ok();
+  };
+  for (uint32_t s = 0; s < used; ++s) NV_RETURN_IF_ERROR(read_lists(s, 0, m0));
+  for (uint32_t s = 0; s < used; ++s) {
+    for (int level = 1; level <= levels[s]; ++level) NV_RETURN_IF_ERROR(read_lists(s, level, config.m));
+  }
+  if (used == 0) {
+    if (entry != HnswGraph::kNone || top_plus_one != 0) return Corrupt(kGraph, "an empty graph has an entry point");
+  } else if (entry >= used || top_plus_one != levels[entry] + 1u) {
+    return Corrupt(kGraph, "bad entry point");
+  }
+  g.RestoreEntryPoint(entry, static_cast<int>(top_plus_one) - 1);
+
+  ByteReader fr = reader(kFreeSlots);
+  uint32_t free_count;
+  if (!fr.U32(free_count) || free_count != used - live_count || fr.remaining() != 4ull * free_count) {
+    return Corrupt(kFreeSlots, "count does not match the free slots");
+  }
+  std::vector<uint8_t> listed(used, 0);
+  for (uint32_t i = 0; i < free_count; ++i) {
+    uint32_t s;
+    fr.U32(s);
+    if (s >= used || x.live[s] || listed[s]++) return Corrupt(kFreeSlots, "slot " + std::to_string(s) + " is not a free slot");
+    x.free_slots.push_back(s);
+  }
+  x.used_slots = used;
+  return index;
+}
+
+}  // namespace neurovec

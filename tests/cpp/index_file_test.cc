@@ -1,0 +1,183 @@
+// The index file: round trips, byte-identical re-saves, and damaged or foreign
+// bytes, which must be refused with a typed status, never crash or load wrong.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "persistence/crc32c.h"
+#include "persistence/index_file.h"
+#include "test_util.h"
+
+namespace {
+
+using namespace neurovec;            // NOLINT
+using namespace nvtest;              // NOLINT
+
+constexpr uint32_t kDim = 8;
+
+// A small index with metadata, deletions and reused slots, for metric m.
+std::unique_ptr<VectorIndex> SmallIndex(Metric metric, uint32_t n = 60) {
+  Dataset ds = Clustered(n, kDim, 11);
+  auto index = MakeIndex(Config(kDim, metric, 6, 40));
+  for (uint32_t i = 0; i < n; ++i) {
+    std::string meta = i % 3 == 0 ? "" : "{\"group\":" + std::to_string(i % 5) + ",\"name\":\"item " + std::to_string(i) + "\"}";
+    EXPECT_TRUE(index->Add(i % 2 ? ItemKey::Number(i) : ItemKey::String("s" + std::to_string(i)), ds.row(i), meta).ok());
+  }
+  for (uint32_t i = 0; i < n; i += 7) EXPECT_TRUE(index->Remove(i % 2 ? ItemKey::Number(i) : ItemKey::String("s" + std::to_string(i))));
+  EXPECT_TRUE(index->Add(ItemKey::Number(100000), ds.row(3)).ok());  // reuses a freed slot
+  return index;
+}
+
+std::vector<std::vector<SearchHit>> Answers(const VectorIndex& index) {
+  Dataset queries = Clustered(20, kDim, 99);
+  std::vector<std::vector<SearchHit>> out;
+  for (uint32_t q = 0; q < queries.n; ++q) {
+    SearchParams p;
+    p.k = 5;
+    out.push_back(index.Search(queries.row(q), p).value());
+    p.filter = "{\"group\": {\"$in\": [1, 3]}}";
+    out.push_back(index.Search(queries.row(q), p).value());
+  }
+  return out;
+}
+
+bool SameAnswers(const std::vector<std::vector<SearchHit>>& a, const std::vector<std::vector<SearchHit>>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].size() != b[i].size()) return false;
+    for (size_t j = 0; j < a[i].size(); ++j) {
+      if (a[i][j].slot != b[i][j].slot || a[i][j].distance != b[i][j].distance) return false;
+    }
+  }
+  return true;
+}
+
+Result<std::unique_ptr<VectorIndex>> Load(const std::string& bytes) {
+  return VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+}
+
+bool IsFileError(StatusCode code) {
+  return code == StatusCode::kDataLoss || code == StatusCode::kNotIndexFile || code == StatusCode::kUnsupported;
+}
+
+TEST(IndexFile, RoundTripKeepsEverythingAndResavesIdentically) {
+  for (Metric metric : AllMetrics()) {
+    SCOPED_TRACE(MetricName(metric));
+    auto index = SmallIndex(metric);
+    std::string bytes = index->SaveToBytes();
+    auto loaded = Load(bytes);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+    VectorIndex& copy = *loaded.value();
+    EXPECT_EQ(copy.size(), index->size());
+    EXPECT_EQ(copy.Stats().deleted, index->Stats().deleted);
+    EXPECT_TRUE(SameAnswers(Answers(*index), Answers(copy)));
+    for (uint32_t i = 1; i < 60; i += 2) {
+      ItemKey key = ItemKey::Number(i);
+      ASSERT_EQ(copy.Contains(key), index->Contains(key));
+      if (!index->Contains(key)) continue;
+      uint32_t a = index->SlotOf(key).value(), b = copy.SlotOf(key).value();
+      std::vector<float> va(kDim), vb(kDim);
+      index->GetVector(a, va.data());
+      copy.GetVector(b, vb.data());
+      EXPECT_EQ(va, vb);
+      EXPECT_EQ(index->Metadata(a), copy.Metadata(b));
+    }
+    EXPECT_EQ(copy.SaveToBytes(), bytes) << "save -> open -> save must give the same bytes";
+    // The loaded index keeps working: adds reuse slots, deletes repair.
+    Dataset more = Clustered(10, kDim, 5);
+    for (uint32_t i = 0; i < 10; ++i) EXPECT_TRUE(copy.Add(ItemKey::Number(200000 + i), more.row(i)).ok());
+    EXPECT_TRUE(copy.Remove(ItemKey::Number(1)));
+    EXPECT_EQ(copy.size(), index->size() + 9);
+  }
+}
+
+TEST(IndexFile, EmptyIndexRoundTrips) {
+  auto index = MakeIndex(Config(kDim, Metric::kL2));
+  std::string bytes = index->SaveToBytes();
+  auto loaded = Load(bytes);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_EQ(loaded.value()->size(), 0u);
+  EXPECT_EQ(loaded.value()->SaveToBytes(), bytes);
+}
+
+TEST(IndexFile, EveryTruncationIsRefused) {
+  std::string bytes = SmallIndex(Metric::kL2, 30)->SaveToBytes();
+  for (size_t len = 0; len < bytes.size(); ++len) {
+    auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), len);
+    ASSERT_FALSE(loaded.ok()) << "a file cut to " << len << " of " << bytes.size() << " bytes loaded";
+    ASSERT_TRUE(IsFileError(loaded.status().code())) << len << ": " << loaded.status().message();
+  }
+}
+
+TEST(IndexFile, ByteFlipsAreRefusedOrHarmless) {
+  auto index = SmallIndex(Metric::kCosine, 40);
+  const std::string bytes = index->SaveToBytes();
+  const auto expected = Answers(*index);
+  Rng rng(2024);
+  int refused = 0, loaded_same = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string damaged = bytes;
+    size_t pos = rng.Below(damaged.size());
+    damaged[pos] = static_cast<char>(damaged[pos] ^ static_cast<char>(1 + rng.Below(255)));
+    auto loaded = Load(damaged);
+    if (!loaded.ok()) {
+      ASSERT_TRUE(IsFileError(loaded.status().code())) << pos << ": " << loaded.status().message();
+      ++refused;
+      continue;
+    }
+    // Only bytes no checksum covers (padding, the unused rest of a header slot,
+    // one of the two header copies) may change without a refusal; the data must
+    // then be exactly the original.
+    ASSERT_TRUE(SameAnswers(expected, Answers(*loaded.value()))) << "flip at " << pos << " changed the answers";
+    ++loaded_same;
+  }
+  EXPECT_GT(refused, 0);
+  std::printf("byte flips: %d refused, %d loaded unchanged\n", refused, loaded_same);
+}
+
+TEST(IndexFile, ForeignBytesAreNotIndexFiles) {
+  const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+  std::string zeros(16384, '\0');
+  std::string random(20000, '\0');
+  Rng rng(7);
+  for (char& c : random) c = static_cast<char>(rng.Below(256));
+  for (const std::string& bytes : {std::string(reinterpret_cast<const char*>(png), sizeof png), zeros, random,
+                                   std::string("NEURO"), std::string()}) {
+    auto loaded = Load(bytes);
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_EQ(loaded.status().code(), StatusCode::kNotIndexFile) << loaded.status().message();
+  }
+}
+
+TEST(IndexFile, DamagedFirstHeaderSlotFallsBackToTheSecond) {
+  auto index = SmallIndex(Metric::kL2, 30);
+  std::string bytes = index->SaveToBytes();
+  bytes[20] ^= 0x40;  // inside slot 0's checksummed header
+  auto loaded = Load(bytes);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_TRUE(SameAnswers(Answers(*index), Answers(*loaded.value())));
+  bytes[index_file::kPageSize + 20] ^= 0x40;  // and slot 1: nothing valid is left
+  auto both = Load(bytes);
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.status().code(), StatusCode::kDataLoss);
+}
+
+TEST(IndexFile, NewerFormatVersionIsUnsupported) {
+  std::string bytes = SmallIndex(Metric::kL2, 20)->SaveToBytes();
+  for (size_t slot : {size_t{0}, size_t{index_file::kPageSize}}) {
+    bytes[slot + 8] = 2;  // version field, then a correct checksum
+    uint32_t crc = Crc32c(reinterpret_cast<const uint8_t*>(bytes.data()) + slot, index_file::kHeaderCrcOffset);
+    for (int i = 0; i < 4; ++i) bytes[slot + index_file::kHeaderCrcOffset + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
+  }
+  auto loaded = Load(bytes);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), StatusCode::kUnsupported) << loaded.status().message();
+}
+
+TEST(IndexFile, Crc32cMatchesTheStandardCheckValue) {
+  const char* text = "123456789";
+  EXPECT_EQ(Crc32c(reinterpret_cast<const uint8_t*>(text), 9), 0xE3069283u);
+}
+
+}  // namespace
