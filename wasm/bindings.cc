@@ -4,6 +4,7 @@
 #include "neurovec_c.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -172,6 +173,37 @@ void nv_stats(nv_index* index, double* out) {
       s.last_search.exact_scan ? 1.0 : 0.0,
       static_cast<double>(s.memory_bytes),
   };
+  std::memcpy(out, values, sizeof values);
+}
+
+uint8_t* nv_save(nv_index* index, uint32_t* out_len) {
+  ClearError();
+  std::string bytes = index->index->SaveToBytes();
+  uint8_t* out = static_cast<uint8_t*>(std::malloc(bytes.size() ? bytes.size() : 1));
+  if (out == nullptr) {
+    Fail(neurovec::Status::OutOfRange("out of memory for a " + std::to_string(bytes.size()) + "-byte index image"));
+    return nullptr;
+  }
+  std::memcpy(out, bytes.data(), bytes.size());
+  *out_len = static_cast<uint32_t>(bytes.size());
+  return out;
+}
+
+nv_index* nv_load(const uint8_t* data, uint32_t len) {
+  ClearError();
+  auto loaded = neurovec::VectorIndex::LoadFromBytes(data, len);
+  if (!loaded.ok()) {
+    Fail(loaded.status());
+    return nullptr;
+  }
+  return new nv_index{loaded.take()};
+}
+
+void nv_config(nv_index* index, double* out) {
+  const neurovec::IndexConfig& c = index->index->config();
+  const double values[6] = {static_cast<double>(c.dimensions), static_cast<double>(static_cast<int>(c.metric)),
+                            static_cast<double>(c.m), static_cast<double>(c.ef_construction),
+                            static_cast<double>(c.ef_search), static_cast<double>(c.seed)};
   std::memcpy(out, values, sizeof values);
 }
 

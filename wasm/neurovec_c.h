@@ -59,6 +59,16 @@ const char* nv_metadata_of(nv_index* index, uint32_t slot, uint32_t* out_len);
 #define NV_STATS_COUNT 13
 void nv_stats(nv_index* index, double* out);
 
+/* The index as one file image (docs/file-format.md): a malloc'd buffer the
+ * caller releases with free(); its length in *out_len. NULL if out of memory. */
+uint8_t* nv_save(nv_index* index, uint32_t* out_len);
+/* An index read from a file image, or NULL (codes 7 data loss, 8 unsupported
+ * version, 9 not an index file). The bytes are copied; the caller keeps them. */
+nv_index* nv_load(const uint8_t* data, uint32_t len);
+/* Reads the configuration of an index: dimensions, metric, m, ef_construction,
+ * ef_search, seed (as doubles, 6 entries). */
+void nv_config(nv_index* index, double* out);
+
 /* Name of the distance kernel in use ("wasm_simd128", "avx2", ...). */
 const char* nv_kernel_name(void);
 

@@ -23,5 +23,7 @@ class Args {
 
 int RunBench(const Args& args);        // build + recall/QPS per ef
 int RunGroundTruth(const Args& args);  // exact k-NN by brute force, written as .ivecs
+int RunBuild(const Args& args);        // .fvecs -> index file
+int RunQuery(const Args& args);        // index file + queries -> JSON lines
 
 }  // namespace neurovec::cli

@@ -72,6 +72,10 @@ void Usage() {
                "               computations (queries one at a time on --threads threads).\n"
                "  groundtruth  --base B.fvecs --queries Q.fvecs --out T.ivecs [--k 100] [--metric l2]\n"
                "               [--threads 1]   Exact nearest neighbours by brute force.\n"
+               "  build        --base B.fvecs --out index.nvx [--m 16] [--ef-construction 200]\n"
+               "               [--metric l2] [--threads 1] [--seed 42]   Builds and writes an index file.\n"
+               "  query        --index index.nvx --queries Q.fvecs [--k 10] [--ef 64] [--json]\n"
+               "               One JSON line per query: {\"ids\": [...], \"distances\": [...]}.\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");
 }
 
@@ -91,6 +95,8 @@ int main(int argc, char** argv) {
   }
   if (command == "bench") return neurovec::cli::RunBench(args);
   if (command == "groundtruth") return neurovec::cli::RunGroundTruth(args);
+  if (command == "build") return neurovec::cli::RunBuild(args);
+  if (command == "query") return neurovec::cli::RunQuery(args);
   if (command == "kernel") {
     std::printf("%s\n", neurovec::distance::BestKernels().name);
     return 0;

@@ -6,6 +6,9 @@ export type NeurovecErrorCode =
   | 'OUT_OF_RANGE' // sizes beyond what the index supports, or out of memory
   | 'INTERNAL' // a neurovec bug: please report it
   | 'ABORTED'
+  | 'CORRUPT' // an index file is truncated, fails a checksum or is inconsistent
+  | 'UNSUPPORTED_VERSION' // an index file of a newer format version
+  | 'NOT_AN_INDEX_FILE' // bytes that are not a neurovec index file
   | 'DISPOSED'; // the index was disposed
 
 /** Thrown for every failure; `code` says which kind, `message` what was wrong and what was expected. */
@@ -25,6 +28,9 @@ const CORE_CODES: Record<number, NeurovecErrorCode> = {
   4: 'OUT_OF_RANGE',
   5: 'INTERNAL',
   6: 'ABORTED',
+  7: 'CORRUPT',
+  8: 'UNSUPPORTED_VERSION',
+  9: 'NOT_AN_INDEX_FILE',
 };
 
 /** Maps a neurovec::StatusCode from the core to an error code. */

@@ -78,6 +78,47 @@ export class VectorIndex {
     return new VectorIndex(mod, handle, resolved);
   }
 
+  /**
+   * An index read from the bytes of an index file (written by toBytes() or by
+   * the native build: the format is the same). Rejects with a NeurovecError
+   * coded NOT_AN_INDEX_FILE, UNSUPPORTED_VERSION or CORRUPT for bad bytes.
+   */
+  static async fromBytes(bytes: Uint8Array): Promise<VectorIndex> {
+    if (!(bytes instanceof Uint8Array)) throw invalid('fromBytes expects a Uint8Array');
+    const mod = await getModule();
+    const ptr = mod._malloc(Math.max(bytes.length, 1));
+    if (!ptr) throw new NeurovecError('OUT_OF_RANGE', `out of WebAssembly memory for a ${bytes.length}-byte index file`);
+    let handle = 0;
+    try {
+      mod.HEAPU8.set(bytes, ptr);
+      handle = mod._nv_load(ptr, bytes.length);
+    } finally {
+      mod._free(ptr);
+    }
+    if (!handle) throw VectorIndex.coreError(mod);
+    const out = mod._malloc(6 * 8);
+    mod._nv_config(handle, out);
+    const c = mod.HEAPF64.slice(out >>> 3, (out >>> 3) + 6);
+    mod._free(out);
+    return new VectorIndex(mod, handle, {
+      dimensions: c[0], metric: METRICS[c[1]], m: c[2], efConstruction: c[3], efSearch: c[4], seed: c[5],
+      initialCapacity: 0,
+    });
+  }
+
+  /** The whole index as the bytes of one index file (docs/file-format.md),
+   * readable by fromBytes() here and by the native build. */
+  async toBytes(): Promise<Uint8Array> {
+    this.live();
+    const lenPtr = this.small.ensure(STATS_COUNT * 8);
+    const ptr = this.mod._nv_save(this.handle, lenPtr);
+    if (!ptr) throw this.error();
+    const len = this.mod.HEAPU32[lenPtr >>> 2];
+    const bytes = this.mod.HEAPU8.slice(ptr, ptr + len);
+    this.mod._free(ptr);
+    return bytes;
+  }
+
   /** Adds one item. Throws (and changes nothing) on a duplicate id or bad input. */
   add(id: Id, vector: VectorLike, metadata?: Metadata): void {
     this.live();

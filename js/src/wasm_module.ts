@@ -24,6 +24,9 @@ export interface NeurovecWasmModule {
   _nv_metadata_of(index: number, slot: number, outLen: number): number;
   _nv_stats(index: number, out: number): void;
   _nv_kernel_name(): number;
+  _nv_save(index: number, outLen: number): number;
+  _nv_load(data: number, len: number): number;
+  _nv_config(index: number, out: number): void;
 }
 
 /** Number of doubles nv_stats writes (NV_STATS_COUNT). */

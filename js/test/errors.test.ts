@@ -31,6 +31,9 @@ describe('codeFromCore', () => {
     [4, 'OUT_OF_RANGE'],
     [5, 'INTERNAL'],
     [6, 'ABORTED'],
+    [7, 'CORRUPT'],
+    [8, 'UNSUPPORTED_VERSION'],
+    [9, 'NOT_AN_INDEX_FILE'],
   ];
   it.each(table)('maps core code %i to %s', (core, code) => {
     expect(codeFromCore(core)).toBe(code);
@@ -53,7 +56,7 @@ describe('codeFromCore', () => {
     expect(new Set(codes).size).toBe(table.length);
   });
 
-  it.each([0, 7, 99, -1, 1.5, NaN])('maps an unknown core code (%s) to INTERNAL', (core) => {
+  it.each([0, 10, 99, -1, 1.5, NaN])('maps an unknown core code (%s) to INTERNAL', (core) => {
     expect(codeFromCore(core)).toBe('INTERNAL');
   });
 

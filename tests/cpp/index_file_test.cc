@@ -58,7 +58,7 @@ Result<std::unique_ptr<VectorIndex>> Load(const std::string& bytes) {
 }
 
 bool IsFileError(StatusCode code) {
-  return code == StatusCode::kDataLoss || code == StatusCode::kNotIndexFile || code == StatusCode::kUnsupported;
+  return code == StatusCode::kCorrupt || code == StatusCode::kNotAnIndexFile || code == StatusCode::kUnsupportedVersion;
 }
 
 TEST(IndexFile, RoundTripKeepsEverythingAndResavesIdentically) {
@@ -146,7 +146,7 @@ TEST(IndexFile, ForeignBytesAreNotIndexFiles) {
                                    std::string("NEURO"), std::string()}) {
     auto loaded = Load(bytes);
     ASSERT_FALSE(loaded.ok());
-    EXPECT_EQ(loaded.status().code(), StatusCode::kNotIndexFile) << loaded.status().message();
+    EXPECT_EQ(loaded.status().code(), StatusCode::kNotAnIndexFile) << loaded.status().message();
   }
 }
 
@@ -160,7 +160,7 @@ TEST(IndexFile, DamagedFirstHeaderSlotFallsBackToTheSecond) {
   bytes[index_file::kPageSize + 20] ^= 0x40;  // and slot 1: nothing valid is left
   auto both = Load(bytes);
   ASSERT_FALSE(both.ok());
-  EXPECT_EQ(both.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(both.status().code(), StatusCode::kCorrupt);
 }
 
 TEST(IndexFile, NewerFormatVersionIsUnsupported) {
@@ -172,7 +172,7 @@ TEST(IndexFile, NewerFormatVersionIsUnsupported) {
   }
   auto loaded = Load(bytes);
   ASSERT_FALSE(loaded.ok());
-  EXPECT_EQ(loaded.status().code(), StatusCode::kUnsupported) << loaded.status().message();
+  EXPECT_EQ(loaded.status().code(), StatusCode::kUnsupportedVersion) << loaded.status().message();
 }
 
 TEST(IndexFile, Crc32cMatchesTheStandardCheckValue) {

@@ -19,9 +19,9 @@ enum class StatusCode {
   kOutOfRange = 4,       // sizes or counts beyond what the index supports
   kInternal = 5,         // a bug in neurovec; please report it
   kAborted = 6,          // stopped on request (a progress callback returned false)
-  kDataLoss = 7,         // an index file is truncated, fails a checksum or is inconsistent
-  kUnsupported = 8,      // an index file of a format version this build cannot read
-  kNotIndexFile = 9,     // bytes that are not a neurovec index file (wrong magic)
+  kCorrupt = 7,             // an index file is truncated, fails a checksum or is inconsistent
+  kUnsupportedVersion = 8,  // an index file of a format version this build cannot read
+  kNotAnIndexFile = 9,      // bytes that are not a neurovec index file (wrong magic)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -38,9 +38,9 @@ class Status {
   static Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   static Status Aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
-  static Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
-  static Status Unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
-  static Status NotIndexFile(std::string m) { return {StatusCode::kNotIndexFile, std::move(m)}; }
+  static Status Corrupt(std::string m) { return {StatusCode::kCorrupt, std::move(m)}; }
+  static Status UnsupportedVersion(std::string m) { return {StatusCode::kUnsupportedVersion, std::move(m)}; }
+  static Status NotAnIndexFile(std::string m) { return {StatusCode::kNotAnIndexFile, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

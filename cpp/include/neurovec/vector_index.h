@@ -104,8 +104,8 @@ class VectorIndex {
   // bytes load natively and in wasm; saving what was loaded gives the same bytes.
   std::string SaveToBytes() const;
   // Reads a file image. Every size is checked against the bytes present before
-  // anything is allocated; a bad image gives kNotIndexFile, kUnsupported or
-  // kDataLoss (naming the section or offset), never a crash.
+  // anything is allocated; a bad image gives kNotAnIndexFile, kUnsupportedVersion or
+  // kCorrupt (naming the section or offset), never a crash.
   static Result<std::unique_ptr<VectorIndex>> LoadFromBytes(const uint8_t* data, size_t size);
 
  private:

@@ -15,9 +15,9 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kOutOfRange: return "out of range";
     case StatusCode::kInternal: return "internal error";
     case StatusCode::kAborted: return "aborted";
-    case StatusCode::kDataLoss: return "data loss";
-    case StatusCode::kUnsupported: return "unsupported";
-    case StatusCode::kNotIndexFile: return "not an index file";
+    case StatusCode::kCorrupt: return "corrupt";
+    case StatusCode::kUnsupportedVersion: return "unsupported version";
+    case StatusCode::kNotAnIndexFile: return "not an index file";
   }
   return "unknown";
 }

@@ -96,8 +96,8 @@ SlotState ReadHeader(const uint8_t* slot, Header& h) {
   return SlotState::kValid;
 }
 
-Status Corrupt(uint32_t kind, const std::string& what) {
-  return Status::DataLoss(std::string("index file is corrupt: ") + SectionName(kind) + " section: " + what);
+Status CorruptSection(uint32_t kind, const std::string& what) {
+  return Status::Corrupt(std::string("index file is corrupt: ") + SectionName(kind) + " section: " + what);
 }
 
 }  // namespace
@@ -208,11 +208,11 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
     if (size >= 2 * kPageSize && std::memcmp(data + kPageSize, kMagic, sizeof kMagic) == 0) {
       // Slot 0 damaged, slot 1 may still be good: fall through to the slot check.
     } else {
-      return Status::NotIndexFile("not a neurovec index file (it does not start with \"NEUROVEC\")");
+      return Status::NotAnIndexFile("not a neurovec index file (it does not start with \"NEUROVEC\")");
     }
   }
   if (size < 2 * kPageSize) {
-    return Status::DataLoss("index file is truncated: " + std::to_string(size) + " bytes, less than its " +
+    return Status::Corrupt("index file is truncated: " + std::to_string(size) + " bytes, less than its " +
                             std::to_string(2 * kPageSize) + "-byte header");
   }
   // The valid header slot with the highest generation wins.
@@ -229,22 +229,22 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
   }
   if (!found) {
     if (unsupported) {
-      return Status::Unsupported("index file has a format version this build cannot read (it reads version " +
+      return Status::UnsupportedVersion("index file has a format version this build cannot read (it reads version " +
                                  std::to_string(kFormatVersion) + ")");
     }
-    return Status::DataLoss("index file is corrupt: both header slots fail their checksum");
+    return Status::Corrupt("index file is corrupt: both header slots fail their checksum");
   }
   if (header.file_length != size) {
-    return Status::DataLoss("index file is " + std::string(size < header.file_length ? "truncated" : "longer than written") +
+    return Status::Corrupt("index file is " + std::string(size < header.file_length ? "truncated" : "longer than written") +
                             ": " + std::to_string(size) + " bytes, its header says " +
                             std::to_string(header.file_length));
   }
   if (header.table_offset > size || header.table_length > size - header.table_offset ||
       header.table_length % kTableEntryBytes != 0) {
-    return Status::DataLoss("index file is corrupt: section table out of bounds");
+    return Status::Corrupt("index file is corrupt: section table out of bounds");
   }
   if (Crc32c(data + header.table_offset, header.table_length) != header.table_crc) {
-    return Status::DataLoss("index file is corrupt: section table fails its checksum");
+    return Status::Corrupt("index file is corrupt: section table fails its checksum");
   }
 
   SectionEntry sections[kFreeSlots + 1] = {};
@@ -260,23 +260,23 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
       r.U32(e.crc);
       r.U32(reserved);
       if (e.offset > size || e.length > size - e.offset) {
-        return Status::DataLoss("index file is corrupt: " + std::string(SectionName(e.kind)) +
+        return Status::Corrupt("index file is corrupt: " + std::string(SectionName(e.kind)) +
                                 " section lies outside the file (offset " + std::to_string(e.offset) + ")");
       }
       if (Crc32c(data + e.offset, e.length) != e.crc) {
-        return Status::DataLoss("index file is corrupt: " + std::string(SectionName(e.kind)) +
+        return Status::Corrupt("index file is corrupt: " + std::string(SectionName(e.kind)) +
                                 " section (offset " + std::to_string(e.offset) + ") fails its checksum");
       }
       if (e.kind >= kConfig && e.kind <= kFreeSlots) {
         sections[e.kind] = e;
       } else if (e.flags & kFlagRequired) {
-        return Status::Unsupported("index file needs section kind " + std::to_string(e.kind) +
+        return Status::UnsupportedVersion("index file needs section kind " + std::to_string(e.kind) +
                                    ", which this build does not know");
       }
     }
   }
   for (uint32_t kind = kConfig; kind <= kFreeSlots; ++kind) {
-    if (sections[kind].kind != kind) return Status::DataLoss(std::string("index file has no ") + SectionName(kind) + " section");
+    if (sections[kind].kind != kind) return Status::Corrupt(std::string("index file has no ") + SectionName(kind) + " section");
   }
   auto reader = [&](uint32_t kind) { return ByteReader(data + sections[kind].offset, sections[kind].length); };
 
@@ -287,33 +287,33 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
   if (!cr.U32(config.dimensions) || !cr.U32(metric) || !cr.U32(config.m) || !cr.U32(config.ef_construction) ||
       !cr.U32(config.ef_search) || !cr.U64(config.seed) || !cr.U32(used) || !cr.U32(live_count) ||
       !cr.U32(stride) || !cr.U32(calibrated)) {
-    return Corrupt(kConfig, "too short");
+    return CorruptSection(kConfig, "too short");
   }
-  if (metric > 3) return Corrupt(kConfig, "unknown metric code " + std::to_string(metric));
+  if (metric > 3) return CorruptSection(kConfig, "unknown metric code " + std::to_string(metric));
   config.metric = static_cast<Metric>(metric);
   Status valid = config.Validate();
-  if (!valid.ok()) return Corrupt(kConfig, valid.message());
+  if (!valid.ok()) return CorruptSection(kConfig, valid.message());
   const uint32_t d = config.dimensions;
   if (stride != (d + 15) / 16 * 16 || calibrated > 1 || live_count > used || used > (1u << 31)) {
-    return Corrupt(kConfig, "inconsistent sizes");
+    return CorruptSection(kConfig, "inconsistent sizes");
   }
-  if (cr.remaining() != static_cast<size_t>(d) * 4) return Corrupt(kConfig, "dimension order has the wrong length");
+  if (cr.remaining() != static_cast<size_t>(d) * 4) return CorruptSection(kConfig, "dimension order has the wrong length");
   std::vector<uint32_t> order(d);
   std::vector<uint8_t> seen_dim(d, 0);
   for (uint32_t i = 0; i < d; ++i) {
     cr.U32(order[i]);
-    if (order[i] >= d || seen_dim[order[i]]++) return Corrupt(kConfig, "dimension order is not a permutation");
+    if (order[i] >= d || seen_dim[order[i]]++) return CorruptSection(kConfig, "dimension order is not a permutation");
   }
   // Sizes of the fixed-layout sections follow from the config: check them before
   // allocating anything in proportion to `used`.
   const uint32_t m0 = 2 * config.m;
   if (sections[kVectors].length != static_cast<uint64_t>(used) * (stride + 1) * 4) {
-    return Corrupt(kVectors, "length does not match " + std::to_string(used) + " slots");
+    return CorruptSection(kVectors, "length does not match " + std::to_string(used) + " slots");
   }
   const uint64_t graph_fixed = 12 + (2ull * used + 3) / 4 * 4 + static_cast<uint64_t>(used) * (m0 + 1) * 4;
-  if (sections[kGraph].length < graph_fixed) return Corrupt(kGraph, "too short for " + std::to_string(used) + " slots");
+  if (sections[kGraph].length < graph_fixed) return CorruptSection(kGraph, "too short for " + std::to_string(used) + " slots");
   if (sections[kIds].length < 4ull * used || sections[kMetadata].length < 4ull * used) {
-    return Corrupt(kIds, "too short for " + std::to_string(used) + " slots");
+    return CorruptSection(kIds, "too short for " + std::to_string(used) + " slots");
   }
 
   config.initial_capacity = 0;
@@ -329,31 +329,31 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
   for (uint32_t s = 0; s < used; ++s) {
     uint32_t len;
     const uint8_t* bytes;
-    if (!ir.U32(len) || !ir.Bytes(len, bytes)) return Corrupt(kIds, "entry " + std::to_string(s) + " is cut short");
+    if (!ir.U32(len) || !ir.Bytes(len, bytes)) return CorruptSection(kIds, "entry " + std::to_string(s) + " is cut short");
     if (len == 0) continue;
     auto key = ItemKey::Decode(reinterpret_cast<const char*>(bytes), len);
-    if (!key.ok()) return Corrupt(kIds, "entry " + std::to_string(s) + ": " + key.status().message());
-    if (x.keys.Find(key.value()) != KeyMap::kMissing) return Corrupt(kIds, "id " + key.value().ToDisplay() + " appears twice");
+    if (!key.ok()) return CorruptSection(kIds, "entry " + std::to_string(s) + ": " + key.status().message());
+    if (x.keys.Find(key.value()) != KeyMap::kMissing) return CorruptSection(kIds, "id " + key.value().ToDisplay() + " appears twice");
     x.keys.Bind(key.value(), s);
     x.live[s] = 1;
     ++x.live_count;
   }
-  if (ir.remaining() != 0) return Corrupt(kIds, "trailing bytes");
-  if (x.live_count != live_count) return Corrupt(kIds, "live item count differs from the config");
+  if (ir.remaining() != 0) return CorruptSection(kIds, "trailing bytes");
+  if (x.live_count != live_count) return CorruptSection(kIds, "live item count differs from the config");
 
   ByteReader mr = reader(kMetadata);
   for (uint32_t s = 0; s < used; ++s) {
     uint32_t len;
     const uint8_t* bytes;
-    if (!mr.U32(len) || !mr.Bytes(len, bytes)) return Corrupt(kMetadata, "entry " + std::to_string(s) + " is cut short");
+    if (!mr.U32(len) || !mr.Bytes(len, bytes)) return CorruptSection(kMetadata, "entry " + std::to_string(s) + " is cut short");
     if (len == 0) continue;
-    if (!x.live[s]) return Corrupt(kMetadata, "a free slot has metadata");
+    if (!x.live[s]) return CorruptSection(kMetadata, "a free slot has metadata");
     std::string json(reinterpret_cast<const char*>(bytes), len);
     auto parsed = AttributeStore::ParseMetadata(json);
-    if (!parsed.ok()) return Corrupt(kMetadata, "entry " + std::to_string(s) + ": " + parsed.status().message());
+    if (!parsed.ok()) return CorruptSection(kMetadata, "entry " + std::to_string(s) + ": " + parsed.status().message());
     x.attributes.Set(s, json, parsed.value());
   }
-  if (mr.remaining() != 0) return Corrupt(kMetadata, "trailing bytes");
+  if (mr.remaining() != 0) return CorruptSection(kMetadata, "trailing bytes");
 
   ByteReader vr = reader(kVectors);
   const uint8_t* rows;
@@ -364,9 +364,9 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
     float norm;
     vr.F32(norm);
     for (float v : row) {
-      if (!std::isfinite(v)) return Corrupt(kVectors, "slot " + std::to_string(s) + " holds a non-finite value");
+      if (!std::isfinite(v)) return CorruptSection(kVectors, "slot " + std::to_string(s) + " holds a non-finite value");
     }
-    if (!std::isfinite(norm)) return Corrupt(kVectors, "slot " + std::to_string(s) + " has a non-finite norm");
+    if (!std::isfinite(norm)) return CorruptSection(kVectors, "slot " + std::to_string(s) + " has a non-finite norm");
     x.store.RestoreRow(s, row.data(), norm);
   }
 
@@ -375,7 +375,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
   gr.U32(entry);
   gr.U32(top_plus_one);
   gr.U32(file_m0);
-  if (file_m0 != m0) return Corrupt(kGraph, "level-0 list size differs from the config");
+  if (file_m0 != m0) return CorruptSection(kGraph, "level-0 list size differs from the config");
   HnswGraph& g = x.graph;
   std::vector<uint8_t> levels(used);
   uint64_t upper_words = 0;
@@ -383,8 +383,8 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
     uint8_t level, deleted;
     gr.U8(level);
     gr.U8(deleted);
-    if (level > HnswGraph::kMaxLevel || deleted > 1) return Corrupt(kGraph, "slot " + std::to_string(s) + " has a bad level or flag");
-    if ((deleted == 1) == (x.live[s] == 1)) return Corrupt(kGraph, "slot " + std::to_string(s) + ": deleted flag disagrees with the ids");
+    if (level > HnswGraph::kMaxLevel || deleted > 1) return CorruptSection(kGraph, "slot " + std::to_string(s) + " has a bad level or flag");
+    if ((deleted == 1) == (x.live[s] == 1)) return CorruptSection(kGraph, "slot " + std::to_string(s) + ": deleted flag disagrees with the ids");
     levels[s] = level;
     upper_words += static_cast<uint64_t>(level) * (config.m + 1);
     g.RestoreNode(s, level, deleted == 1);
@@ -392,15 +392,15 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
   const uint8_t* pad;
   gr.Bytes((4 - (2 * static_cast<size_t>(used)) % 4) % 4, pad);
   if (gr.remaining() != static_cast<uint64_t>(used) * (m0 + 1) * 4 + upper_words * 4) {
-    return Corrupt(kGraph, "length does not match the levels it lists");
+    return CorruptSection(kGraph, "length does not match the levels it lists");
   }
   auto read_lists = [&](uint32_t s, int level, uint32_t max_links) -> Status {
     uint32_t* links = g.MutableLinksForRestore(s, level);
     for (uint32_t i = 0; i <= max_links; ++i) gr.U32(links[i]);
-    if (links[0] > max_links) return Corrupt(kGraph, "slot " + std::to_string(s) + " has too many links");
+    if (links[0] > max_links) return CorruptSection(kGraph, "slot " + std::to_string(s) + " has too many links");
     for (uint32_t i = 1; i <= links[0]; ++i) {
       if (links[i] >= used || levels[links[i]] < level) {
-        return Corrupt(kGraph, "slot " + std::to_string(s) + " links to a slot that does not exist on its level");
+        return CorruptSection(kGraph, "slot " + std::to_string(s) + " links to a slot that does not exist on its level");
       }
     }
     return Status::Ok();
@@ -410,22 +410,22 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
     for (int level = 1; level <= levels[s]; ++level) NV_RETURN_IF_ERROR(read_lists(s, level, config.m));
   }
   if (used == 0) {
-    if (entry != HnswGraph::kNone || top_plus_one != 0) return Corrupt(kGraph, "an empty graph has an entry point");
+    if (entry != HnswGraph::kNone || top_plus_one != 0) return CorruptSection(kGraph, "an empty graph has an entry point");
   } else if (entry >= used || top_plus_one != levels[entry] + 1u) {
-    return Corrupt(kGraph, "bad entry point");
+    return CorruptSection(kGraph, "bad entry point");
   }
   g.RestoreEntryPoint(entry, static_cast<int>(top_plus_one) - 1);
 
   ByteReader fr = reader(kFreeSlots);
   uint32_t free_count;
   if (!fr.U32(free_count) || free_count != used - live_count || fr.remaining() != 4ull * free_count) {
-    return Corrupt(kFreeSlots, "count does not match the free slots");
+    return CorruptSection(kFreeSlots, "count does not match the free slots");
   }
   std::vector<uint8_t> listed(used, 0);
   for (uint32_t i = 0; i < free_count; ++i) {
     uint32_t s;
     fr.U32(s);
-    if (s >= used || x.live[s] || listed[s]++) return Corrupt(kFreeSlots, "slot " + std::to_string(s) + " is not a free slot");
+    if (s >= used || x.live[s] || listed[s]++) return CorruptSection(kFreeSlots, "slot " + std::to_string(s) + " is not a free slot");
     x.free_slots.push_back(s);
   }
   x.used_slots = used;

@@ -1,0 +1,99 @@
+// `neurovec build` (fvecs -> index file) and `neurovec query` (index file +
+// queries -> one JSON line per query). The file is the one the wasm build reads
+// with VectorIndex.fromBytes and writes with toBytes.
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "commands.h"
+#include "neurovec/vector_index.h"
+#include "vector_files.h"
+
+namespace neurovec::cli {
+namespace {
+
+int Fail(const char* command, const std::string& message) {
+  std::fprintf(stderr, "neurovec %s: %s\n", command, message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int RunBuild(const Args& args) {
+  const char* cmd = "build";
+  for (const auto& u : args.Unused({"base", "out", "m", "ef-construction", "metric", "threads", "seed"})) {
+    return Fail(cmd, "unknown option --" + u);
+  }
+  if (!args.Has("base") || !args.Has("out")) return Fail(cmd, "--base and --out are required");
+  std::string error;
+  uint64_t m, efc, threads, seed;
+  if (!args.GetUint("m", 16, m, error) || !args.GetUint("ef-construction", 200, efc, error) ||
+      !args.GetUint("threads", 1, threads, error) || !args.GetUint("seed", 42, seed, error)) {
+    return Fail(cmd, error);
+  }
+  auto metric = ParseMetric(args.Get("metric", "l2"));
+  if (!metric.ok()) return Fail(cmd, metric.status().message());
+  auto base = ReadFvecs(args.Get("base"));
+  if (!base.ok()) return Fail(cmd, base.status().message());
+  IndexConfig config;
+  config.dimensions = base.value().cols;
+  config.metric = metric.value();
+  config.m = static_cast<uint32_t>(m);
+  config.ef_construction = static_cast<uint32_t>(efc);
+  config.seed = seed;
+  config.initial_capacity = base.value().rows;
+  auto created = VectorIndex::Create(config);
+  if (!created.ok()) return Fail(cmd, created.status().message());
+  std::vector<ItemKey> keys;
+  for (uint32_t i = 0; i < base.value().rows; ++i) keys.push_back(ItemKey::Number(i));
+  BatchOptions options;
+  options.threads = static_cast<uint32_t>(threads == 0 ? 1 : threads);
+  Status added = created.value()->AddBatch(keys, base.value().data.data(), {}, options);
+  if (!added.ok()) return Fail(cmd, added.message());
+  std::string bytes = created.value()->SaveToBytes();
+  std::ofstream out(args.Get("out"), std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.flush();
+  if (!out) return Fail(cmd, "cannot write " + args.Get("out"));
+  std::fprintf(stderr, "wrote %u items (%zu bytes) to %s\n", base.value().rows, bytes.size(), args.Get("out").c_str());
+  return 0;
+}
+
+int RunQuery(const Args& args) {
+  const char* cmd = "query";
+  for (const auto& u : args.Unused({"index", "queries", "k", "ef", "json"})) return Fail(cmd, "unknown option --" + u);
+  if (!args.Has("index") || !args.Has("queries")) return Fail(cmd, "--index and --queries are required");
+  std::string error;
+  uint64_t k, ef;
+  if (!args.GetUint("k", 10, k, error) || !args.GetUint("ef", 0, ef, error)) return Fail(cmd, error);
+  if (k == 0) return Fail(cmd, "--k must be positive");
+  std::ifstream in(args.Get("index"), std::ios::binary);
+  if (!in) return Fail(cmd, "cannot open " + args.Get("index"));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (!loaded.ok()) return Fail(cmd, args.Get("index") + ": " + loaded.status().message());
+  auto queries = ReadFvecs(args.Get("queries"));
+  if (!queries.ok()) return Fail(cmd, queries.status().message());
+  const VectorIndex& index = *loaded.value();
+  if (queries.value().cols != index.config().dimensions) return Fail(cmd, "queries and index differ in dimensions");
+  for (uint32_t q = 0; q < queries.value().rows; ++q) {
+    SearchParams params;
+    params.k = static_cast<uint32_t>(k);
+    params.ef = static_cast<uint32_t>(ef);
+    auto hits = index.Search(queries.value().row(q), params);
+    if (!hits.ok()) return Fail(cmd, hits.status().message());
+    std::ostringstream ids, distances;
+    for (size_t i = 0; i < hits.value().size(); ++i) {
+      const ItemKey& key = index.KeyOf(hits.value()[i].slot);
+      ids << (i ? "," : "") << (key.kind() == ItemKey::Kind::kNumber ? std::to_string(key.number()) : "\"" + key.string() + "\"");
+      char d[32];
+      std::snprintf(d, sizeof d, "%.9g", hits.value()[i].distance);
+      distances << (i ? "," : "") << d;
+    }
+    std::printf("{\"ids\": [%s], \"distances\": [%s]}\n", ids.str().c_str(), distances.str().c_str());
+  }
+  return 0;
+}
+
+}  // namespace neurovec::cli
