@@ -2,12 +2,11 @@
 // queries -> one JSON line per query). The file is the one the wasm build reads
 // with VectorIndex.fromBytes and writes with toBytes.
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 #include "commands.h"
 #include "neurovec/vector_index.h"
+#include "persistence/local_file.h"
 #include "vector_files.h"
 
 namespace neurovec::cli {
@@ -52,10 +51,8 @@ int RunBuild(const Args& args) {
   Status added = created.value()->AddBatch(keys, base.value().data.data(), {}, options);
   if (!added.ok()) return Fail(cmd, added.message());
   std::string bytes = created.value()->SaveToBytes();
-  std::ofstream out(args.Get("out"), std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.flush();
-  if (!out) return Fail(cmd, "cannot write " + args.Get("out"));
+  Status written = WriteFileDurably(args.Get("out"), bytes);
+  if (!written.ok()) return Fail(cmd, written.message());
   std::fprintf(stderr, "wrote %u items (%zu bytes) to %s\n", base.value().rows, bytes.size(), args.Get("out").c_str());
   return 0;
 }
@@ -68,9 +65,9 @@ int RunQuery(const Args& args) {
   uint64_t k, ef;
   if (!args.GetUint("k", 10, k, error) || !args.GetUint("ef", 0, ef, error)) return Fail(cmd, error);
   if (k == 0) return Fail(cmd, "--k must be positive");
-  std::ifstream in(args.Get("index"), std::ios::binary);
-  if (!in) return Fail(cmd, "cannot open " + args.Get("index"));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto file = ReadWholeFile(args.Get("index"));
+  if (!file.ok()) return Fail(cmd, file.status().message());
+  const std::string& bytes = file.value();
   auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (!loaded.ok()) return Fail(cmd, args.Get("index") + ": " + loaded.status().message());
   auto queries = ReadFvecs(args.Get("queries"));

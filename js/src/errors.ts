@@ -9,6 +9,7 @@ export type NeurovecErrorCode =
   | 'CORRUPT' // an index file is truncated, fails a checksum or is inconsistent
   | 'UNSUPPORTED_VERSION' // an index file of a newer format version
   | 'NOT_AN_INDEX_FILE' // bytes that are not a neurovec index file
+  | 'IO_ERROR' // reading or writing a file failed (the message has the system's reason)
   | 'DISPOSED'; // the index was disposed
 
 /** Thrown for every failure; `code` says which kind, `message` what was wrong and what was expected. */

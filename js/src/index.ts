@@ -1,8 +1,11 @@
 // Node entry point (package.json "exports" "node"/"default").
 import { loadNodeModule } from './loader/node.js';
+import { setFileStore } from './storage/file_store.js';
+import { nodeFileStore } from './storage/node_file_store.js';
 import { setModuleLoader } from './wasm_module.js';
 
 setModuleLoader(loadNodeModule);
+setFileStore(nodeFileStore);
 
 export { VectorIndex } from './vector_index.js';
 export { NeurovecError } from './errors.js';

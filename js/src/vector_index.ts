@@ -12,6 +12,7 @@ import {
   checkFinite, checkId, checkInteger, checkK, checkMetadata, checkVector, decodeId, decodeText, encodeId,
   MAX_EF, maxEncodedIdBytes, METRICS, resolveCreateOptions, type ResolvedOptions,
 } from './validation.js';
+import { getFileStore, type FileStore } from './storage/file_store.js';
 import { getModule, STATS_COUNT, type NeurovecWasmModule } from './wasm_module.js';
 
 const encoder = new TextEncoder();
@@ -117,6 +118,33 @@ export class VectorIndex {
     const bytes = this.mod.HEAPU8.slice(ptr, ptr + len);
     this.mod._free(ptr);
     return bytes;
+  }
+
+  /**
+   * Writes the index to a file (Node): a temporary file beside `path` is written
+   * and fsynced, then renamed over `path`, and the directory is fsynced, so after
+   * a crash `path` holds the previous file or this one, complete.
+   */
+  async save(path: string): Promise<void> {
+    this.live();
+    const store = VectorIndex.fileStore(path);
+    await store.writeDurably(path, await this.toBytes());
+  }
+
+  /** Opens an index file written by save(), toBytes() or the native CLI (Node). */
+  static async open(path: string): Promise<VectorIndex> {
+    const store = VectorIndex.fileStore(path);
+    return VectorIndex.fromBytes(await store.read(path));
+  }
+
+  private static fileStore(path: unknown): FileStore {
+    if (typeof path !== 'string' || path.length === 0) throw invalid('a file path (non-empty string) is expected');
+    const store = getFileStore();
+    if (!store) {
+      throw new NeurovecError('INVALID_ARGUMENT',
+        'file paths need Node; in browsers use toBytes()/fromBytes() (OPFS and IndexedDB targets are not available yet)');
+    }
+    return store;
   }
 
   /** Adds one item. Throws (and changes nothing) on a duplicate id or bad input. */

@@ -7,6 +7,12 @@
 
 #include "persistence/crc32c.h"
 #include "persistence/index_file.h"
+#include "persistence/local_file.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include "test_util.h"
 
 namespace {
@@ -178,6 +184,38 @@ TEST(IndexFile, NewerFormatVersionIsUnsupported) {
 TEST(IndexFile, Crc32cMatchesTheStandardCheckValue) {
   const char* text = "123456789";
   EXPECT_EQ(Crc32c(reinterpret_cast<const uint8_t*>(text), 9), 0xE3069283u);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(LocalFile, DurableWriteReplacesAtomicallyAndReadsBack) {
+  using neurovec::ReadWholeFile;
+  using neurovec::WriteFileDurably;
+  char dir_template[] = "/tmp/neurovec-file-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/index.nvx";
+  auto index = SmallIndex(neurovec::Metric::kL2, 25);
+  const std::string first = index->SaveToBytes();
+  ASSERT_TRUE(WriteFileDurably(path, first).ok());
+  ASSERT_TRUE(index->Remove(neurovec::ItemKey::Number(1)));
+  const std::string second = index->SaveToBytes();
+  ASSERT_NE(first, second);
+  ASSERT_TRUE(WriteFileDurably(path, second).ok());  // replaces the first
+  auto read = ReadWholeFile(path);
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  EXPECT_EQ(read.value(), second);
+  auto loaded = Load(read.value());
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded.value()->size(), index->size());
+  auto missing = ReadWholeFile(path + ".absent");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), neurovec::StatusCode::kNotFound);
+  auto unwritable = WriteFileDurably(std::string(dir_template) + "/no/such/dir/index.nvx", first);
+  EXPECT_FALSE(unwritable.ok());
+  std::remove(path.c_str());
+  rmdir(dir_template);
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +125,37 @@ test('a file written natively opens in wasm, and the reverse, with identical res
     }
     fromNative.dispose();
     wasmIndex.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('save(path) and open(path) through node:fs: durable replace, typed errors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurovec-save-'));
+  try {
+    const d = 6;
+    const vectors = data(200, d, 9);
+    const index = await VectorIndex.create({ dimensions: d, metric: 'manhattan' });
+    index.addBatch(Array.from({ length: 200 }, (_, i) => `v${i}`), vectors, { metadata: Array.from({ length: 200 }, (_, i) => ({ i })) });
+    const path = join(dir, 'index.nvx');
+    await index.save(path);
+    index.delete('v0');
+    await index.save(path); // replaces the first file
+    const opened = await VectorIndex.open(path);
+    assert.equal(opened.size, 199);
+    assert.equal(opened.has('v0'), false);
+    const q = vectors.subarray(5 * d, 6 * d);
+    assert.deepEqual(opened.search(q, 5), index.search(q, 5));
+    assert.deepEqual(new Uint8Array(readFileSync(path)), await index.toBytes());
+    assert.deepEqual(readdirSync(dir), ['index.nvx'], 'no temporary file is left behind');
+
+    await assert.rejects(VectorIndex.open(join(dir, 'absent.nvx')), (e) => e instanceof NeurovecError && e.code === 'NOT_FOUND');
+    writeFileSync(join(dir, 'image.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10]));
+    await assert.rejects(VectorIndex.open(join(dir, 'image.png')), (e) => e.code === 'NOT_AN_INDEX_FILE');
+    await assert.rejects(index.save(join(dir, 'no', 'such', 'dir', 'x.nvx')), (e) => e.code === 'IO_ERROR' && /ENOENT/.test(e.message));
+    await assert.rejects(index.save(''), (e) => e.code === 'INVALID_ARGUMENT');
+    index.dispose();
+    opened.dispose();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
