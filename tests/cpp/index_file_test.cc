@@ -184,6 +184,23 @@ TEST(IndexFile, NewerFormatVersionIsUnsupported) {
 TEST(IndexFile, Crc32cMatchesTheStandardCheckValue) {
   const char* text = "123456789";
   EXPECT_EQ(Crc32c(reinterpret_cast<const uint8_t*>(text), 9), 0xE3069283u);
+  EXPECT_EQ(Crc32cPortable(reinterpret_cast<const uint8_t*>(text), 9), 0xE3069283u);
+}
+
+// The hardware path (where the CPU has one) equals the table on every length,
+// alignment and starting value.
+TEST(IndexFile, Crc32cFastPathEqualsTable) {
+  std::vector<uint8_t> bytes(4096 + 16);
+  Rng rng(3);
+  for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng.Below(256));
+  for (size_t offset = 0; offset < 9; ++offset) {
+    for (size_t len : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{63}, size_t{1000}, size_t{4096}}) {
+      for (uint32_t seed : {0u, 0xDEADBEEFu}) {
+        ASSERT_EQ(Crc32c(bytes.data() + offset, len, seed), Crc32cPortable(bytes.data() + offset, len, seed))
+            << "offset " << offset << " length " << len;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -6,6 +6,10 @@
 
 namespace neurovec {
 
+// Uses the SSE4.2 crc32 instruction where the CPU has it, else the table.
 uint32_t Crc32c(const uint8_t* data, size_t size, uint32_t crc = 0);
+
+// The table-driven reference (and the wasm path); same results.
+uint32_t Crc32cPortable(const uint8_t* data, size_t size, uint32_t crc = 0);
 
 }  // namespace neurovec

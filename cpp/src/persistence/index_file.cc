@@ -108,6 +108,9 @@ std::string VectorIndex::SaveToBytes() const {
   const uint32_t d = x.config.dimensions;
   const uint32_t stride = x.store.stride();
   std::string file(2 * kPageSize, '\0');
+  // One allocation for the vectors and level-0 lists, the bulk of the file.
+  file.reserve(2 * kPageSize + static_cast<size_t>(used) * ((stride + 1) * 4 + (x.graph.m0() + 1) * 4 + 64) +
+               8 * kPageSize);
   std::vector<SectionEntry> entries;
   auto section = [&](uint32_t kind, auto&& write) {
     const size_t start = file.size();
