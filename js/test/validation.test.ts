@@ -6,6 +6,7 @@ import {
   checkFinite, checkId, checkInteger, checkK, checkMetadata, checkVector, decodeId, decodeText, encodeId, MAX_DIMENSIONS,
   MAX_EF, MAX_ID_BYTES, MAX_M, maxEncodedIdBytes, METRICS, resolveCreateOptions,
 } from '../src/validation.js';
+import { rng } from '../../tests/shared/random.mjs';
 
 /** Asserts fn throws an INVALID_ARGUMENT NeurovecError whose message matches every pattern. */
 function expectInvalid(fn: () => unknown, ...patterns: RegExp[]): NeurovecError {
@@ -38,19 +39,8 @@ function referenceEncoding(id: Id): Uint8Array {
   return bytes;
 }
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('encodeId / decodeId', () => {
-  const random = mulberry32(5);
+  const random = rng(5);
   const randomInts = Array.from({ length: 200 }, () => {
     const magnitude = Math.floor(random() * 2 ** 21) * 2 ** 32 + Math.floor(random() * 2 ** 32);
     return random() < 0.5 ? -magnitude : magnitude;
@@ -110,7 +100,7 @@ describe('encodeId / decodeId', () => {
   });
 
   it('maxEncodedIdBytes bounds the encoding of any string', () => {
-    const random2 = mulberry32(9);
+    const random2 = rng(9);
     for (let t = 0; t < 300; t++) {
       let s = '';
       const chars = 1 + Math.floor(random2() * 20);

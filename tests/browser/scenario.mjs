@@ -2,22 +2,12 @@
 // browser entry loads the wasm with fetch, builds a small index, and checks
 // search against brute force. Returns a plain summary object.
 import { VectorIndex, NeurovecError } from '/js/dist/index.browser.js';
-
-function random(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '/tests/shared/random.mjs';
 
 export async function runScenario() {
   const n = 800;
   const d = 24;
-  const rand = random(7);
+  const rand = rng(7);
   const data = new Float32Array(n * d);
   for (let i = 0; i < data.length; i++) data[i] = rand() * 2 - 1;
   const index = await VectorIndex.create({ dimensions: d, metric: 'l2', seed: 1 });

@@ -9,23 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VectorIndex, NeurovecError } from 'neurovec';
+import { gaussian, rng } from './helpers.mjs';
 
 const CLI = fileURLToPath(new URL('../../build/native/neurovec', import.meta.url));
 
-function gaussian(seed) {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967297;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
 function data(n, d, seed) {
-  const g = gaussian(seed);
-  return Float32Array.from({ length: n * d }, g);
+  const random = rng(seed);
+  return Float32Array.from({ length: n * d }, () => gaussian(random));
 }
 
 function writeFvecs(path, vectors, d) {
