@@ -131,7 +131,9 @@ int32_t nv_remove(nv_index* index, const char* key, uint32_t key_len) {
   ClearError();
   auto k = Key(key, key_len);
   if (!k.ok()) return Fail(k.status());
-  return index->index->Remove(k.value()) ? 1 : 0;
+  auto removed = index->index->Remove(k.value());
+  if (!removed.ok()) return Fail(removed.status());
+  return removed.value() ? 1 : 0;
 }
 
 int32_t nv_slot_of(nv_index* index, const char* key, uint32_t key_len) {

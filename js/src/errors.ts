@@ -9,7 +9,10 @@ export type NeurovecErrorCode =
   | 'CORRUPT' // an index file is truncated, fails a checksum or is inconsistent
   | 'UNSUPPORTED_VERSION' // an index file of a newer format version
   | 'NOT_AN_INDEX_FILE' // bytes that are not a neurovec index file
-  | 'IO_ERROR' // reading or writing a file failed (the message has the system's reason)
+  | 'IO_ERROR' // reading, writing or flushing storage failed (the message has the system's reason)
+  | 'LOCKED' // another writer holds the index file
+  | 'QUOTA_EXCEEDED' // the disk or the browser's storage quota is full
+  | 'FAILED_PRECONDITION' // not possible on this handle now: read-only, closed, or a failed flush (reopen)
   | 'DISPOSED'; // the index was disposed
 
 /** Thrown for every failure; `code` says which kind, `message` what was wrong and what was expected. */
@@ -32,6 +35,10 @@ const CORE_CODES: Record<number, NeurovecErrorCode> = {
   7: 'CORRUPT',
   8: 'UNSUPPORTED_VERSION',
   9: 'NOT_AN_INDEX_FILE',
+  10: 'IO_ERROR',
+  11: 'LOCKED',
+  12: 'QUOTA_EXCEEDED',
+  13: 'FAILED_PRECONDITION',
 };
 
 /** Maps a neurovec::StatusCode from the core to an error code. */

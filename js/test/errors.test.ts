@@ -34,6 +34,10 @@ describe('codeFromCore', () => {
     [7, 'CORRUPT'],
     [8, 'UNSUPPORTED_VERSION'],
     [9, 'NOT_AN_INDEX_FILE'],
+    [10, 'IO_ERROR'],
+    [11, 'LOCKED'],
+    [12, 'QUOTA_EXCEEDED'],
+    [13, 'FAILED_PRECONDITION'],
   ];
   it.each(table)('maps core code %i to %s', (core, code) => {
     expect(codeFromCore(core)).toBe(code);
@@ -56,7 +60,7 @@ describe('codeFromCore', () => {
     expect(new Set(codes).size).toBe(table.length);
   });
 
-  it.each([0, 10, 99, -1, 1.5, NaN])('maps an unknown core code (%s) to INTERNAL', (core) => {
+  it.each([0, 14, 99, -1, 1.5, NaN])('maps an unknown core code (%s) to INTERNAL', (core) => {
     expect(codeFromCore(core)).toBe('INTERNAL');
   });
 

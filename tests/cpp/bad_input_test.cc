@@ -31,7 +31,7 @@ class BadInputTest : public ::testing::TestWithParam<Metric> {
     index_ = MakeIndex(Config(kDim, GetParam()));
     ASSERT_TRUE(index_);
     ASSERT_TRUE(AddAll(*index_, data_));
-    for (int64_t id = 0; id < 300; id += 10) ASSERT_TRUE(index_->Remove(ItemKey::Number(id)));  // some free slots
+    for (int64_t id = 0; id < 300; id += 10) ASSERT_TRUE(index_->Remove(ItemKey::Number(id)).value());  // some free slots
   }
 
   Snapshot Take() const {

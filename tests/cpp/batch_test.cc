@@ -97,7 +97,7 @@ TEST(Batch, SameSeedSameResultsAfterDeletesAndReadds) {
   auto build = [&] {
     auto index = MakeIndex(config);
     EXPECT_TRUE(AddAll(*index, w.base));
-    for (int64_t id = 0; id < 1500; id += 3) EXPECT_TRUE(index->Remove(ItemKey::Number(id)));
+    for (int64_t id = 0; id < 1500; id += 3) EXPECT_TRUE(index->Remove(ItemKey::Number(id)).value());
     for (int64_t id = 0; id < 600; id += 3) EXPECT_TRUE(index->Add(ItemKey::Number(id), w.base.row(static_cast<size_t>(id) + 1)).ok());
     return index;
   };
@@ -271,7 +271,7 @@ TEST_P(ProgressTest, AbortKeepsTheIndexConsistent) {
   ASSERT_TRUE(index->AddBatch(rest_keys, rest.data(), {}, BatchOptions{}).ok());
   EXPECT_EQ(index->size(), n + 20);
   EXPECT_LE(index->Stats().deleted, 1u);
-  ASSERT_TRUE(index->Remove(ItemKey::Number(100000)));
+  ASSERT_TRUE(index->Remove(ItemKey::Number(100000)).value());
   // Brute force over everything live: the batch plus the 19 remaining early items.
   auto items = AllItems(w.base);
   for (uint32_t i = 1; i < 20; ++i) items.emplace_back(100000 + i, before.row(i));

@@ -41,7 +41,7 @@ TEST_P(DeleteTest, DeletedNeverReturnedAndRecallStaysHigh) {
     while (total_deleted < target) {
       int64_t id = static_cast<int64_t>(rng.Below(w.base.n));
       if (deleted.count(id)) continue;
-      ASSERT_TRUE(index->Remove(ItemKey::Number(id)));
+      ASSERT_TRUE(index->Remove(ItemKey::Number(id)).value());
       deleted.insert(id);
       ++total_deleted;
     }
@@ -84,10 +84,10 @@ TEST(Delete, RemoveReportsWhetherTheIdWasLive) {
   auto index = MakeIndex(Config(4, Metric::kL2));
   ASSERT_TRUE(index);
   ASSERT_TRUE(AddAll(*index, ds));
-  EXPECT_FALSE(index->Remove(ItemKey::Number(10)));
-  EXPECT_FALSE(index->Remove(ItemKey::String("3")));  // "3" is not 3
-  EXPECT_TRUE(index->Remove(ItemKey::Number(3)));
-  EXPECT_FALSE(index->Remove(ItemKey::Number(3)));
+  EXPECT_FALSE(index->Remove(ItemKey::Number(10)).value());
+  EXPECT_FALSE(index->Remove(ItemKey::String("3")).value());  // "3" is not 3
+  EXPECT_TRUE(index->Remove(ItemKey::Number(3)).value());
+  EXPECT_FALSE(index->Remove(ItemKey::Number(3)).value());
   EXPECT_EQ(index->size(), 9u);
   EXPECT_FALSE(index->SlotOf(ItemKey::Number(3)).ok());
   EXPECT_EQ(index->SlotOf(ItemKey::Number(3)).status().code(), neurovec::StatusCode::kNotFound);
@@ -109,7 +109,7 @@ TEST(Delete, SlotsAreReusedByAdd) {
     int64_t id = static_cast<int64_t>(rng.Below(n));
     if (!deleted.insert(id).second) continue;
     freed_slots.insert(index->SlotOf(ItemKey::Number(id)).value());
-    ASSERT_TRUE(index->Remove(ItemKey::Number(id)));
+    ASSERT_TRUE(index->Remove(ItemKey::Number(id)).value());
   }
   const neurovec::IndexStats before = index->Stats();
   EXPECT_EQ(before.deleted, 600u);
@@ -144,7 +144,7 @@ TEST(Delete, SlotsAreReusedByAddBatchAndAddAtFullCapacity) {
   const uint64_t capacity = index->Stats().capacity;
   ASSERT_EQ(capacity, n);  // initial_capacity was exactly enough
 
-  for (int64_t id = 0; id < 400; ++id) ASSERT_TRUE(index->Remove(ItemKey::Number(id)));
+  for (int64_t id = 0; id < 400; ++id) ASSERT_TRUE(index->Remove(ItemKey::Number(id)).value());
   // 200 back one by one, 200 as a batch: all fit in the 400 freed slots.
   for (int64_t id = 0; id < 200; ++id) {
     auto slot = index->Add(ItemKey::Number(id), ds.row(static_cast<size_t>(id)));
@@ -177,7 +177,7 @@ TEST(Delete, ChurnKeepsRecall) {
     for (int j = 0; j < 500; ++j) {
       auto it = live.begin();
       std::advance(it, static_cast<std::ptrdiff_t>(rng.Below(live.size())));
-      ASSERT_TRUE(index->Remove(ItemKey::Number(it->first)));
+      ASSERT_TRUE(index->Remove(ItemKey::Number(it->first)).value());
       live.erase(it);
     }
     for (int j = 0; j < 500; ++j) {
@@ -210,7 +210,7 @@ TEST(Delete, DeletedIdCanBeAddedAgain) {
   auto index = MakeIndex(Config(8, Metric::kL2));
   ASSERT_TRUE(index);
   ASSERT_TRUE(AddAll(*index, ds));
-  ASSERT_TRUE(index->Remove(ItemKey::Number(7)));
+  ASSERT_TRUE(index->Remove(ItemKey::Number(7)).value());
   std::vector<float> v(8, 5.0f);  // far from all the data
   ASSERT_TRUE(index->Add(ItemKey::Number(7), v.data(), R"({"again": true})").ok());
   EXPECT_TRUE(index->Contains(ItemKey::Number(7)));
@@ -236,7 +236,7 @@ TEST(Delete, ReusedSlotDoesNotKeepOldMetadata) {
   for (uint32_t i = 0; i < ds.n; ++i) {
     ASSERT_TRUE(index->Add(ItemKey::Number(i), ds.row(i), R"({"tag": "old"})").ok());
   }
-  for (int64_t id = 0; id < 50; ++id) ASSERT_TRUE(index->Remove(ItemKey::Number(id)));
+  for (int64_t id = 0; id < 50; ++id) ASSERT_TRUE(index->Remove(ItemKey::Number(id)).value());
   for (uint32_t i = 0; i < ds.n; ++i) ASSERT_TRUE(index->Add(ItemKey::Number(1000 + i), ds.row(i)).ok());
   SearchParams params;
   params.k = 50;
@@ -255,7 +255,7 @@ TEST(Delete, DeleteAllThenAddAgain) {
     auto index = MakeIndex(Config(12, metric));
     ASSERT_TRUE(index);
     ASSERT_TRUE(AddAll(*index, ds));
-    for (int64_t id = 0; id < 300; ++id) ASSERT_TRUE(index->Remove(ItemKey::Number(id)));
+    for (int64_t id = 0; id < 300; ++id) ASSERT_TRUE(index->Remove(ItemKey::Number(id)).value());
     EXPECT_EQ(index->size(), 0u);
     auto hits = index->Search(ds.row(0), SearchParams{});
     ASSERT_TRUE(hits.ok());

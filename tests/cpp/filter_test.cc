@@ -292,7 +292,7 @@ TEST(FilterDelete, DeletedItemsNeverMatch) {
   }
   std::set<int64_t> deleted;
   for (int64_t i = 0; i < 3000; i += 2) {  // every even id: half of group 0 and 2, all "special"
-    ASSERT_TRUE(index->Remove(ItemKey::Number(i)));
+    ASSERT_TRUE(index->Remove(ItemKey::Number(i)).value());
     deleted.insert(i);
   }
   int traversals = 0;

@@ -30,7 +30,7 @@ std::unique_ptr<VectorIndex> SmallIndex(Metric metric, uint32_t n = 60) {
     std::string meta = i % 3 == 0 ? "" : "{\"group\":" + std::to_string(i % 5) + ",\"name\":\"item " + std::to_string(i) + "\"}";
     EXPECT_TRUE(index->Add(i % 2 ? ItemKey::Number(i) : ItemKey::String("s" + std::to_string(i)), ds.row(i), meta).ok());
   }
-  for (uint32_t i = 0; i < n; i += 7) EXPECT_TRUE(index->Remove(i % 2 ? ItemKey::Number(i) : ItemKey::String("s" + std::to_string(i))));
+  for (uint32_t i = 0; i < n; i += 7) EXPECT_TRUE(index->Remove(i % 2 ? ItemKey::Number(i) : ItemKey::String("s" + std::to_string(i))).value());
   EXPECT_TRUE(index->Add(ItemKey::Number(100000), ds.row(3)).ok());  // reuses a freed slot
   return index;
 }
@@ -93,7 +93,7 @@ TEST(IndexFile, RoundTripKeepsEverythingAndResavesIdentically) {
     // The loaded index keeps working: adds reuse slots, deletes repair.
     Dataset more = Clustered(10, kDim, 5);
     for (uint32_t i = 0; i < 10; ++i) EXPECT_TRUE(copy.Add(ItemKey::Number(200000 + i), more.row(i)).ok());
-    EXPECT_TRUE(copy.Remove(ItemKey::Number(1)));
+    EXPECT_TRUE(copy.Remove(ItemKey::Number(1)).value());
     EXPECT_EQ(copy.size(), index->size() + 9);
   }
 }
@@ -216,7 +216,7 @@ TEST(LocalFile, DurableWriteReplacesAtomicallyAndReadsBack) {
   auto index = SmallIndex(neurovec::Metric::kL2, 25);
   const std::string first = index->SaveToBytes();
   ASSERT_TRUE(WriteFileDurably(path, first).ok());
-  ASSERT_TRUE(index->Remove(neurovec::ItemKey::Number(1)));
+  ASSERT_TRUE(index->Remove(neurovec::ItemKey::Number(1)).value());
   const std::string second = index->SaveToBytes();
   ASSERT_NE(first, second);
   ASSERT_TRUE(WriteFileDurably(path, second).ok());  // replaces the first

@@ -108,7 +108,7 @@ TEST_P(KResultsTest, AfterDeletingDownToAFew) {
 
   size_t removed = 0;
   for (size_t remaining : {500u, 100u, 20u, 10u, 5u, 2u, 1u}) {
-    while (1000 - removed > remaining) ASSERT_TRUE(index->Remove(ItemKey::Number(order[removed++])));
+    while (1000 - removed > remaining) ASSERT_TRUE(index->Remove(ItemKey::Number(order[removed++])).value());
     SCOPED_TRACE("remaining=" + std::to_string(remaining));
     std::set<int64_t> live(order.begin() + static_cast<std::ptrdiff_t>(removed), order.end());
     ASSERT_EQ(index->size(), remaining);
@@ -159,7 +159,7 @@ TEST(KResults, WholeClusterDeleted) {
   auto index = MakeIndex(Config(dim, Metric::kL2));
   ASSERT_TRUE(index);
   ASSERT_TRUE(AddAll(*index, ds));
-  for (int64_t id = 2; id < 400; ++id) ASSERT_TRUE(index->Remove(ItemKey::Number(id)));
+  for (int64_t id = 2; id < 400; ++id) ASSERT_TRUE(index->Remove(ItemKey::Number(id)).value());
   std::vector<float> query(dim, 0.0f);
   SearchParams params;
   params.k = 12;

@@ -156,7 +156,7 @@ TEST_P(ModelTest, RandomOperationsMatchTheModel) {
       CheckVector(e);
     } else if (op < 65) {  // remove a live id
       Entry e = RandomEntry();
-      ASSERT_TRUE(index_->Remove(e.key));
+      ASSERT_TRUE(index_->Remove(e.key).value());
       model_.erase(e.key.encoded());
       removed_.push_back(e.key);
       ASSERT_FALSE(index_->Contains(e.key));
@@ -164,7 +164,7 @@ TEST_P(ModelTest, RandomOperationsMatchTheModel) {
     } else if (op < 68) {  // remove an unknown id
       ItemKey key = rng_.Below(2) ? ItemKey::Number(-1 - static_cast<int64_t>(rng_.Below(100)))
                                   : ItemKey::String("nope-" + std::to_string(step));
-      ASSERT_FALSE(index_->Remove(key));
+      ASSERT_FALSE(index_->Remove(key).value());
     } else if (op < 80) {  // approximate search
       CheckSearch(RandomVector(), 1 + static_cast<uint32_t>(rng_.Below(15)), false);
       ++searches;
@@ -273,7 +273,7 @@ TEST(Model, NumberAndStringIdsAreDistinct) {
   EXPECT_EQ(index->KeyOf(s2).string(), "7");
   EXPECT_EQ(index->KeyOf(index->SlotOf(ItemKey::Number(-9223372036854775807LL - 1)).value()).number(),
             -9223372036854775807LL - 1);
-  EXPECT_TRUE(index->Remove(ItemKey::String("7")));
+  EXPECT_TRUE(index->Remove(ItemKey::String("7")).value());
   EXPECT_TRUE(index->Contains(ItemKey::Number(7)));
   EXPECT_TRUE(index->Contains(ItemKey::String("")));
 }

@@ -22,6 +22,10 @@ enum class StatusCode {
   kCorrupt = 7,             // an index file is truncated, fails a checksum or is inconsistent
   kUnsupportedVersion = 8,  // an index file of a format version this build cannot read
   kNotAnIndexFile = 9,      // bytes that are not a neurovec index file (wrong magic)
+  kIoError = 10,            // the storage failed to read, write or flush (the message has its reason)
+  kLocked = 11,             // another writer holds the index file
+  kQuotaExceeded = 12,      // the storage is out of space or over its quota
+  kFailedPrecondition = 13, // the handle cannot do this now: read-only, closed, or a failed flush (reopen it)
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -41,6 +45,10 @@ class Status {
   static Status Corrupt(std::string m) { return {StatusCode::kCorrupt, std::move(m)}; }
   static Status UnsupportedVersion(std::string m) { return {StatusCode::kUnsupportedVersion, std::move(m)}; }
   static Status NotAnIndexFile(std::string m) { return {StatusCode::kNotAnIndexFile, std::move(m)}; }
+  static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
+  static Status Locked(std::string m) { return {StatusCode::kLocked, std::move(m)}; }
+  static Status QuotaExceeded(std::string m) { return {StatusCode::kQuotaExceeded, std::move(m)}; }
+  static Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

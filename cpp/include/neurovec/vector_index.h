@@ -25,6 +25,15 @@
 
 namespace neurovec {
 
+class Storage;
+class DurableFile;
+class VectorIndex;
+namespace index_file {  // the file format (cpp/src/persistence/index_file.h)
+struct Header;
+std::string EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header);
+Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& header, uint64_t file_size);
+}  // namespace index_file
+
 struct SearchHit {
   uint32_t slot;   // dense internal id (stable while the item lives)
   float distance;  // smaller is closer
@@ -34,6 +43,18 @@ struct SearchCounters {
   uint64_t distance_computations = 0;  // vector distances evaluated
   uint64_t hops = 0;                   // graph nodes expanded (all levels)
   bool exact_scan = false;             // a filtered search that scanned matches exactly
+};
+
+// The file behind a durable index (VectorIndex::Create with a Storage, or Open).
+struct FileStats {
+  uint64_t generation = 0;         // of the header in use (1 when created, +1 per checkpoint)
+  uint64_t image_bytes = 0;        // of the image in use
+  uint64_t log_bytes = 0;          // written to the log since that image
+  uint64_t pending_bytes = 0;      // appended to the log, not yet written
+  uint64_t replayed_records = 0;   // log records applied when the file was opened
+  bool trimmed_torn_tail = false;  // the log ended in a torn, unacknowledged group when opened
+  uint64_t checkpoints = 0;        // by this handle
+  uint64_t syncs = 0;              // flushes of the log by this handle
 };
 
 struct IndexStats {
@@ -48,6 +69,12 @@ struct IndexStats {
   uint64_t hops = 0;                   // summed over all searches
   SearchCounters last_search;          // the most recent search
   uint64_t memory_bytes = 0;  // vectors + graph + ids + metadata, approximately
+  bool durable = false;       // kept in a file (FileStats below), or in memory only
+  FileStats file;
+};
+
+struct OpenOptions {
+  bool read_only = false;  // never write the file (no writer lock; writes are refused)
 };
 
 // Called during add_batch with (done, total); return false to stop early (the
@@ -63,6 +90,16 @@ struct BatchOptions {
 class VectorIndex {
  public:
   static Result<std::unique_ptr<VectorIndex>> Create(const IndexConfig& config);
+
+  // A durable index: a new file on `storage` (see persistence/durable_file.h
+  // and docs/file-format.md). Writes are appended to the file's log; Sync()
+  // makes everything written before it durable.
+  static Result<std::unique_ptr<VectorIndex>> Create(const IndexConfig& config, std::unique_ptr<Storage> storage);
+  // Opens an index file (written by Create+Sync, Checkpoint, SaveToBytes or the
+  // CLI): the newest valid header, its image, then the log. A torn last log
+  // group (a crash during a flush, never acknowledged) is dropped; damage
+  // anywhere else is kCorrupt.
+  static Result<std::unique_ptr<VectorIndex>> Open(std::unique_ptr<Storage> storage, const OpenOptions& options = {});
   ~VectorIndex();
   VectorIndex(const VectorIndex&) = delete;
   VectorIndex& operator=(const VectorIndex&) = delete;
@@ -86,7 +123,19 @@ class VectorIndex {
   Result<std::vector<SearchHit>> SearchExact(const float* query, uint32_t k) const;
 
   // Deletes an item; false if the id is unknown.
-  bool Remove(const ItemKey& key);
+  Result<bool> Remove(const ItemKey& key);
+
+  // Replaces the metadata of a live item (empty: none). kNotFound for an unknown id.
+  Status SetMetadata(const ItemKey& key, const std::string& metadata_json);
+
+  // Durable indexes: Sync writes and flushes the log (Ok: every earlier write
+  // survives a crash); Checkpoint folds the log into a new image; Close syncs
+  // and releases the file (the index stays readable in memory). In-memory
+  // indexes: Sync, Checkpoint and Close do nothing.
+  Status Sync();
+  Status Checkpoint();
+  Status Close();
+  bool durable() const;
 
   bool Contains(const ItemKey& key) const;
   // Slot of a live id, or NotFound.
@@ -110,6 +159,9 @@ class VectorIndex {
 
  private:
   struct Impl;
+  friend class DurableFile;  // the log and checkpoints (persistence/durable_file.cc)
+  friend std::string index_file::EncodeImage(const VectorIndex&, uint64_t, index_file::Header*);
+  friend Result<std::unique_ptr<VectorIndex>> index_file::DecodeImage(Storage&, index_file::Header&, uint64_t);
   explicit VectorIndex(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -18,6 +18,10 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kCorrupt: return "corrupt";
     case StatusCode::kUnsupportedVersion: return "unsupported version";
     case StatusCode::kNotAnIndexFile: return "not an index file";
+    case StatusCode::kIoError: return "I/O error";
+    case StatusCode::kLocked: return "locked";
+    case StatusCode::kQuotaExceeded: return "quota exceeded";
+    case StatusCode::kFailedPrecondition: return "failed precondition";
   }
   return "unknown";
 }

@@ -21,11 +21,38 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(const IndexConfig& conf
   return index;
 }
 
+Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(const IndexConfig& config, std::unique_ptr<Storage> storage) {
+  if (!storage) return Status::InvalidArgument("a storage is expected, got none");
+  auto created = Create(config);
+  if (!created.ok()) return created.status();
+  std::unique_ptr<VectorIndex> index = created.take();
+  auto file = DurableFile::Create(std::move(storage), *index);
+  if (!file.ok()) return file.status();
+  index->impl_->durable = file.take();
+  return index;
+}
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::Open(std::unique_ptr<Storage> storage, const OpenOptions& options) {
+  if (!storage) return Status::InvalidArgument("a storage is expected, got none");
+  return DurableFile::Open(std::move(storage), options.read_only);
+}
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* data, size_t size) {
+  ByteViewStorage bytes(data, size);
+  return DurableFile::Load(bytes);
+}
+
+Status VectorIndex::Sync() { return impl_->durable ? impl_->durable->Sync(*this) : Status::Ok(); }
+Status VectorIndex::Checkpoint() { return impl_->durable ? impl_->durable->Checkpoint(*this) : Status::Ok(); }
+Status VectorIndex::Close() { return impl_->durable ? impl_->durable->Close(*this) : Status::Ok(); }
+bool VectorIndex::durable() const { return impl_->durable != nullptr; }
+
 const IndexConfig& VectorIndex::config() const { return impl_->config; }
 uint64_t VectorIndex::size() const { return impl_->live_count; }
 
 Result<uint32_t> VectorIndex::Add(const ItemKey& key, const float* vector, const std::string& metadata_json) {
   Impl& x = *impl_;
+  NV_RETURN_IF_ERROR(x.BeforeWrite());
   if (x.keys.Find(key) != KeyMap::kMissing) {
     return Status::AlreadyExists("id " + key.ToDisplay() + " is already in the index; delete it first or use another id");
   }
@@ -40,6 +67,7 @@ Result<uint32_t> VectorIndex::Add(const ItemKey& key, const float* vector, const
   std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
   x.graph.Insert(slot, x.store, *ctx);
   x.contexts.Release(std::move(ctx));
+  if (x.durable) x.durable->LogAdd(&key, 1, vector, x.config.dimensions, &metadata_json);
   return slot;
 }
 
@@ -48,6 +76,7 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
   Impl& x = *impl_;
   const size_t n = keys.size();
   const size_t d = x.config.dimensions;
+  NV_RETURN_IF_ERROR(x.BeforeWrite());
   if (!metadata_json.empty() && metadata_json.size() != n) {
     return Status::InvalidArgument("metadata has " + std::to_string(metadata_json.size()) + " entries for " +
                                    std::to_string(n) + " ids; expected one per id (or none)");
@@ -120,9 +149,13 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
   // With several threads another one may finish the last items: report the end.
   if (!stop.load() && options.on_progress && n > 0 && last_reported != n) options.on_progress(n, n);
 
+  // The log gets the items that stay: all, or those linked before a stop.
+  const size_t linked = stop.load() ? std::min(next.load(), n) : n;  // every index below `next` was inserted
+  if (x.durable && linked > 0) {
+    x.durable->LogAdd(keys.data(), linked, vectors, x.config.dimensions, metadata_json.empty() ? nullptr : metadata_json.data());
+  }
   if (stop.load()) {
     // Items never linked are taken back out, as if never added.
-    size_t linked = std::min(next.load(), n);  // every index below `next` was inserted
     for (size_t i = n; i-- > linked;) x.Unplace(slots[i]);
     if (options.on_progress) options.on_progress(linked, n);
     return Status::Aborted("batch stopped by the progress callback after " + std::to_string(linked) + " of " +
@@ -230,12 +263,26 @@ Result<std::vector<SearchHit>> VectorIndex::SearchExact(const float* query, uint
   return hits;
 }
 
-bool VectorIndex::Remove(const ItemKey& key) {
+Result<bool> VectorIndex::Remove(const ItemKey& key) {
   Impl& x = *impl_;
+  NV_RETURN_IF_ERROR(x.BeforeWrite());
   uint32_t slot = x.keys.Find(key);
   if (slot == KeyMap::kMissing) return false;
   x.Unplace(slot);
+  if (x.durable) x.durable->LogDelete(key);
   return true;
+}
+
+Status VectorIndex::SetMetadata(const ItemKey& key, const std::string& metadata_json) {
+  Impl& x = *impl_;
+  NV_RETURN_IF_ERROR(x.BeforeWrite());
+  uint32_t slot = x.keys.Find(key);
+  if (slot == KeyMap::kMissing) return Status::NotFound("id " + key.ToDisplay() + " is not in the index");
+  Result<JsonValue> parsed = AttributeStore::ParseMetadata(metadata_json);
+  if (!parsed.ok()) return parsed.status();
+  x.attributes.Set(slot, metadata_json, parsed.value());
+  if (x.durable) x.durable->LogSetMetadata(key, metadata_json);
+  return Status::Ok();
 }
 
 bool VectorIndex::Contains(const ItemKey& key) const { return impl_->keys.Find(key) != KeyMap::kMissing; }
@@ -265,6 +312,10 @@ IndexStats VectorIndex::Stats() const {
   s.last_search = {x.last_distance_computations.load(), x.last_hops.load(), x.last_exact.load()};
   s.memory_bytes = x.store.memory_bytes() + x.graph.memory_bytes() + x.keys.memory_bytes() +
                    x.attributes.memory_bytes() + x.live.size();
+  if (x.durable) {
+    s.durable = true;
+    s.file = x.durable->stats();
+  }
   return s;
 }
 

@@ -12,6 +12,7 @@
 #include "ids/key_map.h"
 #include "metadata/attribute_store.h"
 #include "neurovec/vector_index.h"
+#include "persistence/durable_file.h"
 #include "storage/vector_store.h"
 
 namespace neurovec {
@@ -29,6 +30,10 @@ struct VectorIndex::Impl {
   std::vector<uint32_t> free_slots; // deleted slots, reused last-in first-out
   uint32_t used_slots = 0;          // high-water mark: slots [0, used_slots) were handed out
   uint64_t live_count = 0;
+  std::unique_ptr<DurableFile> durable;  // set for an index kept in a file
+
+  // Ok when the index may be written now (always, unless a file refuses).
+  Status BeforeWrite() { return durable ? durable->BeforeWrite() : Status::Ok(); }
 
   mutable ContextPool<SearchContext> contexts;
   mutable std::atomic<uint64_t> searches{0};

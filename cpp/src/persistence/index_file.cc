@@ -5,7 +5,10 @@
 // damaged or crafted file is refused with a message instead of crashing.
 #include "persistence/index_file.h"
 
+#include <algorithm>
+
 #include <cmath>
+#include <deque>
 #include <cstring>
 #include <string>
 #include <unordered_set>
@@ -14,6 +17,7 @@
 #include "index/vector_index_impl.h"
 #include "persistence/byte_io.h"
 #include "persistence/crc32c.h"
+#include "neurovec/storage.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "index files store raw little-endian arrays; a big-endian host needs byte swapping here"
@@ -48,51 +52,47 @@ struct SectionEntry {
   uint32_t crc = 0;
 };
 
-struct Header {
-  uint32_t version = 0;
-  uint64_t generation = 0;
-  uint64_t file_length = 0;
-  uint64_t table_offset = 0;
-  uint64_t table_length = 0;
-  uint32_t table_crc = 0;
-};
-
-void WriteHeader(std::string& file, size_t slot_offset, const Header& h) {
-  std::string bytes;
+// Header slot layout (docs/file-format.md): offsets of the fields after the magic.
+void EncodeHeaderInto(std::string& bytes, const Header& h) {
   ByteWriter w(bytes);
   w.Bytes(kMagic, sizeof kMagic);
   w.U32(kFormatVersion);
   w.U32(kHeaderBytes);
   w.U64(h.generation);
-  w.U64(h.file_length);
+  w.U64(h.image_end);
   w.U64(h.table_offset);
   w.U64(h.table_length);
   w.U32(h.table_crc);
   w.U32(kPageSize);
+  w.U64(h.log_offset);
+  w.U64(h.log_epoch);
+  w.U64(h.log_first_seq);
   w.Zeros(kHeaderCrcOffset - bytes.size());
   w.U32(Crc32c(reinterpret_cast<const uint8_t*>(bytes.data()), kHeaderCrcOffset));
-  std::memcpy(&file[slot_offset], bytes.data(), bytes.size());
 }
 
 enum class SlotState { kValid, kBadMagic, kBadChecksum, kBadVersion };
 
-SlotState ReadHeader(const uint8_t* slot, Header& h) {
+SlotState ReadSlot(const uint8_t* slot, Header& h) {
   if (std::memcmp(slot, kMagic, sizeof kMagic) != 0) return SlotState::kBadMagic;
   uint32_t crc = 0;
   ByteReader crc_reader(slot + kHeaderCrcOffset, 4);
   crc_reader.U32(crc);
   if (Crc32c(slot, kHeaderCrcOffset) != crc) return SlotState::kBadChecksum;
   ByteReader r(slot + sizeof kMagic, kHeaderBytes - sizeof kMagic);
-  uint32_t header_bytes = 0, page = 0;
-  r.U32(h.version);
+  uint32_t version = 0, header_bytes = 0, page = 0;
+  r.U32(version);
   r.U32(header_bytes);
   r.U64(h.generation);
-  r.U64(h.file_length);
+  r.U64(h.image_end);
   r.U64(h.table_offset);
   r.U64(h.table_length);
   r.U32(h.table_crc);
   r.U32(page);
-  if (h.version != kFormatVersion || header_bytes != kHeaderBytes || page != kPageSize) return SlotState::kBadVersion;
+  r.U64(h.log_offset);
+  r.U64(h.log_epoch);
+  r.U64(h.log_first_seq);
+  if (version != kFormatVersion || header_bytes != kHeaderBytes || page != kPageSize) return SlotState::kBadVersion;
   return SlotState::kValid;
 }
 
@@ -100,17 +100,17 @@ Status CorruptSection(uint32_t kind, const std::string& what) {
   return Status::Corrupt(std::string("index file is corrupt: ") + SectionName(kind) + " section: " + what);
 }
 
-}  // namespace
-
-std::string VectorIndex::SaveToBytes() const {
-  const Impl& x = *impl_;
+// Appends the sections and section table of `x` to `file`, whose byte
+// file.size() at entry lies at `base` in the file (page-aligned).
+// A template so that it may be handed VectorIndex's private Impl by its friends.
+template <typename IndexImpl>
+void AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header* header) {
   const uint32_t used = x.used_slots;
   const uint32_t d = x.config.dimensions;
   const uint32_t stride = x.store.stride();
-  std::string file(2 * kPageSize, '\0');
+  const size_t origin = file.size();
   // One allocation for the vectors and level-0 lists, the bulk of the file.
-  file.reserve(2 * kPageSize + static_cast<size_t>(used) * ((stride + 1) * 4 + (x.graph.m0() + 1) * 4 + 64) +
-               8 * kPageSize);
+  file.reserve(origin + static_cast<size_t>(used) * ((stride + 1) * 4 + (x.graph.m0() + 1) * 4 + 64) + 8 * kPageSize);
   std::vector<SectionEntry> entries;
   auto section = [&](uint32_t kind, auto&& write) {
     const size_t start = file.size();
@@ -119,11 +119,11 @@ std::string VectorIndex::SaveToBytes() const {
     SectionEntry e;
     e.kind = kind;
     e.flags = kFlagRequired;
-    e.offset = start;
+    e.offset = base + (start - origin);
     e.length = file.size() - start;
     e.crc = Crc32c(reinterpret_cast<const uint8_t*>(file.data()) + start, e.length);
     entries.push_back(e);
-    w.PadTo(kPageSize);
+    w.Zeros((kPageSize - (file.size() - origin) % kPageSize) % kPageSize);
   };
 
   section(kConfig, [&](ByteWriter& w) {
@@ -184,9 +184,7 @@ std::string VectorIndex::SaveToBytes() const {
     for (uint32_t s : x.free_slots) w.U32(s);
   });
 
-  Header h;
-  h.generation = 1;
-  h.table_offset = file.size();
+  const size_t table_start = file.size();
   {
     ByteWriter w(file);
     for (const SectionEntry& e : entries) {
@@ -198,15 +196,46 @@ std::string VectorIndex::SaveToBytes() const {
       w.U32(0);
     }
   }
-  h.table_length = file.size() - h.table_offset;
-  h.table_crc = Crc32c(reinterpret_cast<const uint8_t*>(file.data()) + h.table_offset, h.table_length);
-  h.file_length = file.size();
-  WriteHeader(file, 0, h);
-  WriteHeader(file, kPageSize, h);
+  header->table_offset = base + (table_start - origin);
+  header->table_length = file.size() - table_start;
+  header->table_crc = Crc32c(reinterpret_cast<const uint8_t*>(file.data()) + table_start, header->table_length);
+  header->image_start = base;
+  header->image_end = base + (file.size() - origin);
+}
+
+}  // namespace
+
+namespace index_file {
+
+std::string EncodeHeader(const Header& header) {
+  std::string bytes;
+  EncodeHeaderInto(bytes, header);
+  return bytes;
+}
+
+std::string EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header) {
+  std::string image;
+  AppendImage(*index.impl_, image, base_offset, header);
+  return image;
+}
+
+}  // namespace index_file
+
+std::string VectorIndex::SaveToBytes() const {
+  // A snapshot: both header slots the same, no log, the image right after them.
+  std::string file(2 * kPageSize, '\0');
+  Header h;
+  h.generation = 1;
+  AppendImage(*impl_, file, 2 * kPageSize, &h);
+  std::string header = EncodeHeader(h);
+  std::memcpy(&file[0], header.data(), header.size());
+  std::memcpy(&file[kPageSize], header.data(), header.size());
   return file;
 }
 
-Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* data, size_t size) {
+namespace index_file {
+
+Result<Header> ReadHeader(const uint8_t* data, size_t size, int* slot_out) {
   if (size < sizeof kMagic || std::memcmp(data, kMagic, sizeof kMagic) != 0) {
     if (size >= 2 * kPageSize && std::memcmp(data + kPageSize, kMagic, sizeof kMagic) == 0) {
       // Slot 0 damaged, slot 1 may still be good: fall through to the slot check.
@@ -216,43 +245,69 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
   }
   if (size < 2 * kPageSize) {
     return Status::Corrupt("index file is truncated: " + std::to_string(size) + " bytes, less than its " +
-                            std::to_string(2 * kPageSize) + "-byte header");
+                           std::to_string(2 * kPageSize) + "-byte header");
   }
   // The valid header slot with the highest generation wins.
   Header header;
   bool found = false, unsupported = false;
   for (int slot = 0; slot < 2; ++slot) {
     Header h;
-    SlotState state = ReadHeader(data + slot * kPageSize, h);
+    SlotState state = ReadSlot(data + slot * kPageSize, h);
     if (state == SlotState::kBadVersion) unsupported = true;
     if (state == SlotState::kValid && (!found || h.generation > header.generation)) {
       header = h;
       found = true;
+      if (slot_out) *slot_out = slot;
     }
   }
   if (!found) {
     if (unsupported) {
       return Status::UnsupportedVersion("index file has a format version this build cannot read (it reads version " +
-                                 std::to_string(kFormatVersion) + ")");
+                                        std::to_string(kFormatVersion) + ")");
     }
     return Status::Corrupt("index file is corrupt: both header slots fail their checksum");
   }
-  if (header.file_length != size) {
-    return Status::Corrupt("index file is " + std::string(size < header.file_length ? "truncated" : "longer than written") +
-                            ": " + std::to_string(size) + " bytes, its header says " +
-                            std::to_string(header.file_length));
+  return header;
+}
+
+Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& header, uint64_t size) {
+  using Impl = VectorIndex::Impl;
+  if (header.log_offset == 0 ? header.image_end != size : (header.log_offset != header.image_end || size < header.image_end)) {
+    return Status::Corrupt("index file is " + std::string(size < header.image_end ? "truncated" : "longer than written") +
+                           ": " + std::to_string(size) + " bytes, its header says " + std::to_string(header.image_end));
   }
   if (header.table_offset > size || header.table_length > size - header.table_offset ||
-      header.table_length % kTableEntryBytes != 0) {
+      header.table_length % kTableEntryBytes != 0 || header.table_length > (uint64_t{1} << 20)) {
     return Status::Corrupt("index file is corrupt: section table out of bounds");
   }
-  if (Crc32c(data + header.table_offset, header.table_length) != header.table_crc) {
+  // Section bytes: in place when the storage can show them (memory, a mapped
+  // file), otherwise read into buffers that live until decoding ends.
+  // A deque: growing it never moves the strings (short ones keep their bytes inline).
+  std::deque<std::string> buffers;
+  auto bytes_at = [&](uint64_t offset, uint64_t length, const uint8_t** out) -> Status {
+    if (const uint8_t* view = storage.View(offset, length)) {
+      *out = view;
+      return Status::Ok();
+    }
+    if (length > (uint64_t{1} << 40)) return Status::Corrupt("index file is corrupt: a section claims over 1 TiB");
+    buffers.emplace_back();
+    std::string& buffer = buffers.back();
+    buffer.resize(static_cast<size_t>(length));
+    NV_RETURN_IF_ERROR(storage.Read(offset, &buffer[0], static_cast<size_t>(length)));
+    *out = reinterpret_cast<const uint8_t*>(buffer.data());
+    return Status::Ok();
+  };
+  const uint8_t* table = nullptr;
+  NV_RETURN_IF_ERROR(bytes_at(header.table_offset, header.table_length, &table));
+  if (Crc32c(table, header.table_length) != header.table_crc) {
     return Status::Corrupt("index file is corrupt: section table fails its checksum");
   }
 
   SectionEntry sections[kFreeSlots + 1] = {};
+  const uint8_t* section_data[kFreeSlots + 1] = {};
+  header.image_start = header.table_offset;
   {
-    ByteReader r(data + header.table_offset, header.table_length);
+    ByteReader r(table, header.table_length);
     for (uint64_t i = 0; i < header.table_length / kTableEntryBytes; ++i) {
       SectionEntry e;
       uint32_t reserved;
@@ -262,26 +317,30 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
       r.U64(e.length);
       r.U32(e.crc);
       r.U32(reserved);
-      if (e.offset > size || e.length > size - e.offset) {
+      if (e.offset < 2 * kPageSize || e.offset > header.image_end || e.length > header.image_end - e.offset) {
         return Status::Corrupt("index file is corrupt: " + std::string(SectionName(e.kind)) +
-                                " section lies outside the file (offset " + std::to_string(e.offset) + ")");
+                               " section lies outside the file (offset " + std::to_string(e.offset) + ")");
       }
-      if (Crc32c(data + e.offset, e.length) != e.crc) {
-        return Status::Corrupt("index file is corrupt: " + std::string(SectionName(e.kind)) +
-                                " section (offset " + std::to_string(e.offset) + ") fails its checksum");
-      }
+      header.image_start = std::min(header.image_start, e.offset);
       if (e.kind >= kConfig && e.kind <= kFreeSlots) {
+        const uint8_t* bytes = nullptr;
+        NV_RETURN_IF_ERROR(bytes_at(e.offset, e.length, &bytes));
+        if (Crc32c(bytes, e.length) != e.crc) {
+          return Status::Corrupt("index file is corrupt: " + std::string(SectionName(e.kind)) +
+                                 " section (offset " + std::to_string(e.offset) + ") fails its checksum");
+        }
         sections[e.kind] = e;
+        section_data[e.kind] = bytes;
       } else if (e.flags & kFlagRequired) {
         return Status::UnsupportedVersion("index file needs section kind " + std::to_string(e.kind) +
-                                   ", which this build does not know");
+                                          ", which this build does not know");
       }
     }
   }
   for (uint32_t kind = kConfig; kind <= kFreeSlots; ++kind) {
     if (sections[kind].kind != kind) return Status::Corrupt(std::string("index file has no ") + SectionName(kind) + " section");
   }
-  auto reader = [&](uint32_t kind) { return ByteReader(data + sections[kind].offset, sections[kind].length); };
+  auto reader = [&](uint32_t kind) { return ByteReader(section_data[kind], sections[kind].length); };
 
   // Config: parameters first, so every later size can be checked against them.
   ByteReader cr = reader(kConfig);
@@ -359,7 +418,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
   if (mr.remaining() != 0) return CorruptSection(kMetadata, "trailing bytes");
 
   ByteReader vr = reader(kVectors);
-  const uint8_t* rows;
+  const uint8_t* rows = nullptr;
   vr.Bytes(static_cast<size_t>(used) * stride * 4, rows);
   std::vector<float> row(stride);
   for (uint32_t s = 0; s < used; ++s) {
@@ -374,7 +433,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
   }
 
   ByteReader gr = reader(kGraph);
-  uint32_t entry, top_plus_one, file_m0;
+  uint32_t entry = 0, top_plus_one = 0, file_m0 = 0;
   gr.U32(entry);
   gr.U32(top_plus_one);
   gr.U32(file_m0);
@@ -383,7 +442,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
   std::vector<uint8_t> levels(used);
   uint64_t upper_words = 0;
   for (uint32_t s = 0; s < used; ++s) {
-    uint8_t level, deleted;
+    uint8_t level = 0, deleted = 0;
     gr.U8(level);
     gr.U8(deleted);
     if (level > HnswGraph::kMaxLevel || deleted > 1) return CorruptSection(kGraph, "slot " + std::to_string(s) + " has a bad level or flag");
@@ -434,5 +493,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
   x.used_slots = used;
   return index;
 }
+
+}  // namespace index_file
 
 }  // namespace neurovec

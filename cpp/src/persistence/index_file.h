@@ -13,6 +13,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
+
+#include "neurovec/status.h"
+#include "neurovec/vector_index.h"
+
+namespace neurovec {
+class Storage;
+}
 
 namespace neurovec::index_file {
 
@@ -34,5 +43,38 @@ enum SectionKind : uint32_t {
 };
 
 const char* SectionName(uint32_t kind);
+
+// The fields of a header slot. For a snapshot (log_offset 0) image_end is the
+// file's length; a durable file keeps its log from log_offset (== image_end) to
+// the end of the file, and may hold free space before the image.
+struct Header {
+  uint64_t generation = 0;
+  uint64_t image_end = 0;      // "file length" field: end of the section table
+  uint64_t table_offset = 0;
+  uint64_t table_length = 0;
+  uint32_t table_crc = 0;
+  uint64_t log_offset = 0;     // 0: no log (a snapshot)
+  uint64_t log_epoch = 0;      // every log record carries it; stale records do not
+  uint64_t log_first_seq = 0;  // sequence number of the log's first record
+  // Not stored: filled by DecodeImage from the section table.
+  uint64_t image_start = 0;    // first byte of the first section
+};
+
+// The 128 bytes of a header slot (padded by the caller to a page).
+std::string EncodeHeader(const Header& header);
+
+// Reads both slots from the first two pages (`size` bytes available) and
+// returns the valid one with the highest generation; `slot` gets its index.
+// Errors: kNotAnIndexFile, kUnsupportedVersion, kCorrupt.
+Result<Header> ReadHeader(const uint8_t* data, size_t size, int* slot);
+
+// Encodes the sections and section table of an index, laid out from
+// `base_offset` (page-aligned). Fills the header's table, image_start and
+// image_end fields (log fields untouched).
+std::string EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header);
+
+// Reads and checks the image a header describes (`file_size` bytes present);
+// sets header.image_start.
+Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& header, uint64_t file_size);
 
 }  // namespace neurovec::index_file
