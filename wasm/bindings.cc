@@ -11,7 +11,13 @@
 #include <vector>
 
 #include "distance/kernels.h"
+#include "host_storage.h"
+#include "neurovec/storage.h"
 #include "neurovec/vector_index.h"
+
+namespace neurovec {
+std::unique_ptr<Storage> MakeHostStorage(int32_t handle, std::string name);  // host_storage.cc
+}
 
 struct nv_index {
   std::unique_ptr<neurovec::VectorIndex> index;
@@ -38,29 +44,101 @@ neurovec::Result<neurovec::ItemKey> Key(const char* data, uint32_t len) {
   return neurovec::ItemKey::Decode(data, len);
 }
 
+// Fills *config from nv_create*'s arguments; false with the error set when they are bad.
+bool MakeConfig(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef_construction, uint32_t ef_search,
+                double seed, uint32_t initial_capacity, neurovec::IndexConfig* config) {
+  if (metric < 0 || metric > 3) {
+    Fail(neurovec::Status::InvalidArgument("unknown metric code " + std::to_string(metric)));
+    return false;
+  }
+  if (!(seed >= 0 && seed <= 18446744073709549568.0) || std::floor(seed) != seed) {
+    Fail(neurovec::Status::InvalidArgument("seed must be a non-negative integer"));
+    return false;
+  }
+  config->dimensions = dimensions;
+  config->metric = static_cast<neurovec::Metric>(metric);
+  config->m = m;
+  config->ef_construction = ef_construction;
+  config->ef_search = ef_search;
+  config->seed = static_cast<uint64_t>(seed);
+  config->initial_capacity = initial_capacity;
+  return true;
+}
+
 }  // namespace
 
 extern "C" {
 
+nv_index* nv_create_durable(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef_construction,
+                            uint32_t ef_search, double seed, uint32_t initial_capacity, int32_t storage,
+                            const char* name, uint32_t name_len) {
+  ClearError();
+  // The storage is released by its owner from here on, whatever happens.
+  std::unique_ptr<neurovec::Storage> host = neurovec::MakeHostStorage(storage, std::string(name, name_len));
+  neurovec::IndexConfig config;
+  if (!MakeConfig(dimensions, metric, m, ef_construction, ef_search, seed, initial_capacity, &config)) return nullptr;
+  auto created = neurovec::VectorIndex::Create(config, std::move(host));
+  if (!created.ok()) {
+    Fail(created.status());
+    return nullptr;
+  }
+  return new nv_index{created.take()};
+}
+
+nv_index* nv_open_durable(int32_t storage, const char* name, uint32_t name_len, int32_t read_only) {
+  ClearError();
+  neurovec::OpenOptions options;
+  options.read_only = read_only != 0;
+  auto opened = neurovec::VectorIndex::Open(neurovec::MakeHostStorage(storage, std::string(name, name_len)), options);
+  if (!opened.ok()) {
+    Fail(opened.status());
+    return nullptr;
+  }
+  return new nv_index{opened.take()};
+}
+
+int32_t nv_sync(nv_index* index) {
+  ClearError();
+  neurovec::Status s = index->index->Sync();
+  return s.ok() ? 0 : Fail(s);
+}
+
+int32_t nv_checkpoint(nv_index* index) {
+  ClearError();
+  neurovec::Status s = index->index->Checkpoint();
+  return s.ok() ? 0 : Fail(s);
+}
+
+int32_t nv_close(nv_index* index) {
+  ClearError();
+  neurovec::Status s = index->index->Close();
+  return s.ok() ? 0 : Fail(s);
+}
+
+int32_t nv_set_metadata(nv_index* index, const char* key, uint32_t key_len, const char* metadata,
+                        uint32_t metadata_len) {
+  ClearError();
+  auto k = Key(key, key_len);
+  if (!k.ok()) return Fail(k.status());
+  neurovec::Status s = index->index->SetMetadata(k.value(), std::string(metadata ? metadata : "", metadata_len));
+  return s.ok() ? 0 : Fail(s);
+}
+
+void nv_file_stats(nv_index* index, double* out) {
+  neurovec::IndexStats s = index->index->Stats();
+  const neurovec::FileStats& f = s.file;
+  const double values[NV_FILE_STATS_COUNT] = {
+      s.durable ? 1.0 : 0.0, static_cast<double>(f.generation), static_cast<double>(f.image_bytes),
+      static_cast<double>(f.log_bytes), static_cast<double>(f.pending_bytes), static_cast<double>(f.replayed_records),
+      f.trimmed_torn_tail ? 1.0 : 0.0, static_cast<double>(f.checkpoints), static_cast<double>(f.syncs)};
+  std::memcpy(out, values, sizeof values);
+}
+
 nv_index* nv_create(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef_construction, uint32_t ef_search,
                     double seed, uint32_t initial_capacity) {
   ClearError();
-  if (metric < 0 || metric > 3) {
-    Fail(neurovec::Status::InvalidArgument("unknown metric code " + std::to_string(metric)));
-    return nullptr;
-  }
-  if (!(seed >= 0 && seed <= 18446744073709549568.0) || std::floor(seed) != seed) {
-    Fail(neurovec::Status::InvalidArgument("seed must be a non-negative integer"));
-    return nullptr;
-  }
   neurovec::IndexConfig config;
-  config.dimensions = dimensions;
-  config.metric = static_cast<neurovec::Metric>(metric);
-  config.m = m;
-  config.ef_construction = ef_construction;
-  config.ef_search = ef_search;
-  config.seed = static_cast<uint64_t>(seed);
-  config.initial_capacity = initial_capacity;
+  if (!MakeConfig(dimensions, metric, m, ef_construction, ef_search, seed, initial_capacity, &config)) return nullptr;
   auto created = neurovec::VectorIndex::Create(config);
   if (!created.ok()) {
     Fail(created.status());

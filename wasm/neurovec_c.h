@@ -69,6 +69,27 @@ nv_index* nv_load(const uint8_t* data, uint32_t len);
  * ef_search, seed (as doubles, 6 entries). */
 void nv_config(nv_index* index, double* out);
 
+/* Durable indexes (host_storage.h): the index file lives in a storage the
+ * host handed out as `storage` (named `name` in messages). The core releases
+ * the handle (nv_host_storage_release) when the index is closed or destroyed,
+ * and also when these calls fail. */
+nv_index* nv_create_durable(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef_construction,
+                            uint32_t ef_search, double seed, uint32_t initial_capacity, int32_t storage,
+                            const char* name, uint32_t name_len);
+nv_index* nv_open_durable(int32_t storage, const char* name, uint32_t name_len, int32_t read_only);
+/* 0, or -1. In-memory indexes: nothing to do, 0. */
+int32_t nv_sync(nv_index* index);
+int32_t nv_checkpoint(nv_index* index);
+int32_t nv_close(nv_index* index);
+/* Replaces the metadata of a live id (len 0: none). 0, or -1 (NOT_FOUND for an unknown id). */
+int32_t nv_set_metadata(nv_index* index, const char* key, uint32_t key_len, const char* metadata,
+                        uint32_t metadata_len);
+/* Fills out[0..NV_FILE_STATS_COUNT): durable (0/1), generation, image bytes,
+ * log bytes, pending bytes, replayed records, trimmed torn tail (0/1),
+ * checkpoints, syncs. */
+#define NV_FILE_STATS_COUNT 9
+void nv_file_stats(nv_index* index, double* out);
+
 /* Name of the distance kernel in use ("wasm_simd128", "avx2", ...). */
 const char* nv_kernel_name(void);
 

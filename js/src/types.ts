@@ -1,3 +1,7 @@
+import type { StorageTarget } from './storage/sync_storage.js';
+
+export type { StorageTarget } from './storage/sync_storage.js';
+
 /** Distance metric. In every metric a smaller distance means closer:
  * - `l2`: squared Euclidean distance, sum((a_i - b_i)^2) (squared, as in hnswlib and faiss);
  * - `cosine`: 1 - cos(a, b), in [0, 2]; zero vectors are rejected;
@@ -52,6 +56,33 @@ export interface CreateOptions {
   seed?: number;
   /** Slots to allocate up front (capacity grows by itself). */
   initialCapacity?: number;
+  /** Keep the index in a file, durable from the start: a path in Node,
+   * `{ opfs: name }` or `{ indexedDB: name }` in browsers. The file must not
+   * exist yet. Writes go to its log; `sync()` makes them durable. */
+  storage?: StorageTarget;
+}
+
+export interface OpenOptions {
+  /** Never write the file: no writer lock, and writes throw FAILED_PRECONDITION. */
+  readOnly?: boolean;
+}
+
+/** The file behind a durable index. */
+export interface FileStats {
+  /** Header generation in use (1 when created, +1 per checkpoint). */
+  generation: number;
+  /** Bytes of the image (the sections) in use. */
+  imageBytes: number;
+  /** Bytes written to the log since that image. */
+  logBytes: number;
+  /** Bytes appended to the log and not yet written (sync() writes them). */
+  pendingBytes: number;
+  /** Log records applied when the file was opened. */
+  replayedRecords: number;
+  /** The log ended in a torn, never-acknowledged group when opened (it was dropped). */
+  trimmedTornTail: boolean;
+  checkpoints: number;
+  syncs: number;
 }
 
 export interface SearchOptions {
@@ -105,4 +136,6 @@ export interface IndexStats {
   memoryBytes: number;
   /** Distance kernel in use (e.g. "wasm_simd128"). */
   kernel: string;
+  /** Present for durable indexes (created with `storage`, or opened). */
+  file?: FileStats;
 }

@@ -6,14 +6,17 @@
 // the module (`this.mod.HEAPF32`, ...) right before each use, never kept.
 import { codeFromCore, invalid, NeurovecError } from './errors.js';
 import type {
-  AddBatchOptions, CreateOptions, Id, IndexStats, Metadata, Metric, SearchOptions, SearchResult, VectorLike,
+  AddBatchOptions, CreateOptions, FileStats, Id, IndexStats, Metadata, Metric, OpenOptions, SearchOptions,
+  SearchResult, StorageTarget, VectorLike,
 } from './types.js';
 import {
   checkFinite, checkId, checkInteger, checkK, checkMetadata, checkVector, decodeId, decodeText, encodeId,
   MAX_EF, maxEncodedIdBytes, METRICS, resolveCreateOptions, type ResolvedOptions,
 } from './validation.js';
 import { getFileStore, type FileStore } from './storage/file_store.js';
-import { getModule, STATS_COUNT, type NeurovecWasmModule } from './wasm_module.js';
+import { hostStorage } from './storage/host_storage.js';
+import { describeTarget, getStorageOpeners, type OpenMode, type SyncStorage } from './storage/sync_storage.js';
+import { FILE_STATS_COUNT, getModule, STATS_COUNT, type NeurovecWasmModule } from './wasm_module.js';
 
 const encoder = new TextEncoder();
 
@@ -56,8 +59,11 @@ export class VectorIndex {
   private small: Scratch;
   // slot -> id, filled on add: saves decoding ids from the heap on every result.
   private ids: Id[] = [];
+  // The file of a durable index (until close()).
+  private storage: SyncStorage | undefined;
 
-  private constructor(mod: NeurovecWasmModule, handle: number, options: ResolvedOptions) {
+  private constructor(mod: NeurovecWasmModule, handle: number, options: ResolvedOptions, storage?: SyncStorage) {
+    this.storage = storage;
     this.mod = mod;
     this.handle = handle;
     this.options = Object.freeze({ ...options });
@@ -69,14 +75,140 @@ export class VectorIndex {
     this.small = new Scratch(mod);
   }
 
-  /** Creates an empty index. Rejects with a NeurovecError on bad options. */
+  /**
+   * Creates an empty index. With `storage` the index lives in a new file there
+   * and is durable from the start: writes go to the file's log, and `sync()`
+   * resolves once everything written before it survives a crash. Rejects with
+   * a NeurovecError on bad options, an existing file (ALREADY_EXISTS) or a
+   * file locked by another writer (LOCKED).
+   */
   static async create(options: CreateOptions): Promise<VectorIndex> {
     const resolved = resolveCreateOptions(options);
     const mod = await getModule();
-    const handle = mod._nv_create(resolved.dimensions, METRICS.indexOf(resolved.metric), resolved.m,
-      resolved.efConstruction, resolved.efSearch, resolved.seed, resolved.initialCapacity);
-    if (!handle) throw VectorIndex.coreError(mod);
-    return new VectorIndex(mod, handle, resolved);
+    const metric = METRICS.indexOf(resolved.metric);
+    if (options.storage === undefined) {
+      const handle = mod._nv_create(resolved.dimensions, metric, resolved.m, resolved.efConstruction, resolved.efSearch,
+        resolved.seed, resolved.initialCapacity);
+      if (!handle) throw VectorIndex.coreError(mod);
+      return new VectorIndex(mod, handle, resolved);
+    }
+    const storage = await VectorIndex.openStorage(options.storage, 'create');
+    const handle = VectorIndex.withStorage(mod, storage, (h, name, nameLen) =>
+      mod._nv_create_durable(resolved.dimensions, metric, resolved.m, resolved.efConstruction, resolved.efSearch,
+        resolved.seed, resolved.initialCapacity, h, name, nameLen));
+    await storage.persist?.();
+    return new VectorIndex(mod, handle, resolved, storage);
+  }
+
+  /**
+   * Opens an index file: a path in Node (also files written by save(), the CLI
+   * or the native library), `{ opfs: name }` or `{ indexedDB: name }` in
+   * browsers. Nothing is re-inserted: the image is read and the log since it
+   * replayed. Rejects with NOT_FOUND, NOT_AN_INDEX_FILE, UNSUPPORTED_VERSION,
+   * CORRUPT (naming the section or offset), IO_ERROR or LOCKED.
+   */
+  static async open(target: StorageTarget, options: OpenOptions = {}): Promise<VectorIndex> {
+    if (options === null || typeof options !== 'object') throw invalid('open options must be an object like { readOnly: true }');
+    for (const key of Object.keys(options)) {
+      if (key !== 'readOnly') throw invalid(`unknown open option "${key}"; expected readOnly`);
+    }
+    if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') throw invalid('readOnly must be a boolean');
+    const readOnly = options.readOnly === true;
+    const mod = await getModule();
+    const storage = await VectorIndex.openStorage(target, readOnly ? 'readonly' : 'readwrite');
+    const handle = VectorIndex.withStorage(mod, storage, (h, name, nameLen) =>
+      mod._nv_open_durable(h, name, nameLen, readOnly ? 1 : 0));
+    await storage.persist?.();
+    return new VectorIndex(mod, handle, VectorIndex.configOf(mod, handle), storage);
+  }
+
+  /** Resolves when every write made before the call is durable (no-op for in-memory indexes). */
+  async sync(): Promise<void> {
+    this.live();
+    if (this.mod._nv_sync(this.handle) < 0) throw this.error();
+    await this.storage?.persist?.();
+  }
+
+  /** Folds the log into a new image of the file (sync() does this by itself when the log grows large). */
+  async checkpoint(): Promise<void> {
+    this.live();
+    if (this.mod._nv_checkpoint(this.handle) < 0) throw this.error();
+    await this.storage?.persist?.();
+  }
+
+  /**
+   * Syncs, releases the file and its writer lock, and frees the index's
+   * memory (like dispose()). Rejects if the final sync fails; the memory is
+   * freed either way.
+   */
+  async close(): Promise<void> {
+    if (!this.handle) return;
+    const storage = this.storage;
+    const rc = this.mod._nv_close(this.handle);
+    const error = rc < 0 ? this.error() : undefined;
+    this.storage = undefined;
+    this.dispose();
+    await storage?.persist?.();
+    if (error) throw error;
+  }
+
+  /** Replaces the metadata of an item (undefined: none). Throws NOT_FOUND for an unknown id. */
+  setMetadata(id: Id, metadata: Metadata | undefined): void {
+    this.live();
+    checkId(id);
+    const json = checkMetadata(metadata);
+    const keyMax = maxEncodedIdBytes(id);
+    const jsonMax = json.length * 3;
+    const ptr = this.bytes.ensure(keyMax + jsonMax + 1);
+    const heap = this.mod.HEAPU8;
+    const keyLen = encodeId(id, heap, ptr);
+    const jsonLen = json ? encoder.encodeInto(json, heap.subarray(ptr + keyLen, ptr + keyLen + jsonMax)).written : 0;
+    if (this.mod._nv_set_metadata(this.handle, ptr, keyLen, ptr + keyLen, jsonLen) < 0) throw this.error();
+  }
+
+  private static async openStorage(target: StorageTarget, mode: OpenMode): Promise<SyncStorage> {
+    for (const opener of getStorageOpeners()) {
+      const opened = opener(target, mode);
+      if (opened) return opened;
+    }
+    throw invalid(`cannot open ${describeTarget(target)} here: expected a file path in Node, ` +
+      "or { opfs: 'name' } / { indexedDB: 'name' } in browsers");
+  }
+
+  // Hands a storage to the core (which releases it when done, also on failure).
+  private static withStorage(mod: NeurovecWasmModule, storage: SyncStorage,
+    call: (handle: number, name: number, nameLen: number) => number): number {
+    const table = hostStorage(mod);
+    const h = table.register(storage);
+    const nameBytes = encoder.encode(storage.name);
+    const namePtr = mod._malloc(nameBytes.length + 1);
+    if (!namePtr) {
+      table.release(h);
+      throw new NeurovecError('OUT_OF_RANGE', 'out of WebAssembly memory');
+    }
+    mod.HEAPU8.set(nameBytes, namePtr);
+    let handle = 0;
+    try {
+      handle = call(h, namePtr, nameBytes.length);
+    } finally {
+      mod._free(namePtr);
+    }
+    if (!handle) {
+      if (table.has(h)) table.release(h);
+      throw VectorIndex.coreError(mod);
+    }
+    return handle;
+  }
+
+  private static configOf(mod: NeurovecWasmModule, handle: number): ResolvedOptions {
+    const out = mod._malloc(6 * 8);
+    mod._nv_config(handle, out);
+    const c = mod.HEAPF64.slice(out >>> 3, (out >>> 3) + 6);
+    mod._free(out);
+    return {
+      dimensions: c[0], metric: METRICS[c[1]], m: c[2], efConstruction: c[3], efSearch: c[4], seed: c[5],
+      initialCapacity: 0,
+    };
   }
 
   /**
@@ -97,14 +229,7 @@ export class VectorIndex {
       mod._free(ptr);
     }
     if (!handle) throw VectorIndex.coreError(mod);
-    const out = mod._malloc(6 * 8);
-    mod._nv_config(handle, out);
-    const c = mod.HEAPF64.slice(out >>> 3, (out >>> 3) + 6);
-    mod._free(out);
-    return new VectorIndex(mod, handle, {
-      dimensions: c[0], metric: METRICS[c[1]], m: c[2], efConstruction: c[3], efSearch: c[4], seed: c[5],
-      initialCapacity: 0,
-    });
+    return new VectorIndex(mod, handle, VectorIndex.configOf(mod, handle));
   }
 
   /** The whole index as the bytes of one index file (docs/file-format.md),
@@ -121,20 +246,29 @@ export class VectorIndex {
   }
 
   /**
-   * Writes the index to a file (Node): a temporary file beside `path` is written
-   * and fsynced, then renamed over `path`, and the directory is fsynced, so after
-   * a crash `path` holds the previous file or this one, complete.
+   * Writes a full snapshot of the index to another place (a checkpoint there):
+   * a path in Node, replaced atomically (a temporary file beside it is written
+   * and fsynced, renamed over the path, and the directory fsynced, so after a
+   * crash the path holds the previous file or this one, complete); in browsers
+   * a new `{ opfs }` or `{ indexedDB }` target, flushed. The result opens with
+   * open() (and natively).
    */
-  async save(path: string): Promise<void> {
+  async save(target: StorageTarget): Promise<void> {
     this.live();
-    const store = VectorIndex.fileStore(path);
-    await store.writeDurably(path, await this.toBytes());
-  }
-
-  /** Opens an index file written by save(), toBytes() or the native CLI (Node). */
-  static async open(path: string): Promise<VectorIndex> {
-    const store = VectorIndex.fileStore(path);
-    return VectorIndex.fromBytes(await store.read(path));
+    const bytes = await this.toBytes();
+    if (typeof target === 'string') {
+      const store = VectorIndex.fileStore(target);
+      await store.writeDurably(target, bytes);
+      return;
+    }
+    const storage = await VectorIndex.openStorage(target, 'create');
+    try {
+      storage.write(0, bytes);
+      storage.flush();
+    } finally {
+      storage.close();
+    }
+    await storage.persist?.();
   }
 
   private static fileStore(path: unknown): FileStore {
@@ -142,7 +276,7 @@ export class VectorIndex {
     const store = getFileStore();
     if (!store) {
       throw new NeurovecError('INVALID_ARGUMENT',
-        'file paths need Node; in browsers use toBytes()/fromBytes() (OPFS and IndexedDB targets are not available yet)');
+        "file paths need Node; in browsers use { opfs: 'name' } or { indexedDB: 'name' }, or toBytes()/fromBytes()");
     }
     return store;
   }
@@ -353,12 +487,28 @@ export class VectorIndex {
       lastSearch: { distanceComputations: s[9], hops: s[10], exactScan: s[11] === 1 },
       memoryBytes: s[12],
       kernel: decodeText(mod.HEAPU8.subarray(namePtr, end)),
+      ...this.fileStats(),
     };
   }
 
-  /** Frees the index's WebAssembly memory. The index is unusable afterwards. */
+  private fileStats(): { file?: FileStats } {
+    const ptr = this.small.ensure(Math.max(STATS_COUNT, FILE_STATS_COUNT) * 8);
+    this.mod._nv_file_stats(this.handle, ptr);
+    const f = this.mod.HEAPF64.slice(ptr >>> 3, (ptr >>> 3) + FILE_STATS_COUNT);
+    if (f[0] !== 1) return {};
+    return {
+      file: {
+        generation: f[1], imageBytes: f[2], logBytes: f[3], pendingBytes: f[4], replayedRecords: f[5],
+        trimmedTornTail: f[6] === 1, checkpoints: f[7], syncs: f[8],
+      },
+    };
+  }
+
+  /** Frees the index's WebAssembly memory. The index is unusable afterwards.
+   * A durable index's file is released without a final sync (use close()). */
   dispose(): void {
     if (!this.handle) return;
+    this.storage = undefined;
     this.mod._nv_destroy(this.handle);
     this.handle = 0;
     this.vec.free();

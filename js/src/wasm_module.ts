@@ -27,7 +27,18 @@ export interface NeurovecWasmModule {
   _nv_save(index: number, outLen: number): number;
   _nv_load(data: number, len: number): number;
   _nv_config(index: number, out: number): void;
+  _nv_create_durable(dimensions: number, metric: number, m: number, efConstruction: number, efSearch: number,
+    seed: number, initialCapacity: number, storage: number, name: number, nameLen: number): number;
+  _nv_open_durable(storage: number, name: number, nameLen: number, readOnly: number): number;
+  _nv_sync(index: number): number;
+  _nv_checkpoint(index: number): number;
+  _nv_close(index: number): number;
+  _nv_set_metadata(index: number, key: number, keyLen: number, meta: number, metaLen: number): number;
+  _nv_file_stats(index: number, out: number): void;
 }
+
+/** Number of doubles nv_file_stats writes (NV_FILE_STATS_COUNT). */
+export const FILE_STATS_COUNT = 9;
 
 /** Number of doubles nv_stats writes (NV_STATS_COUNT). */
 export const STATS_COUNT = 13;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "distance/kernels.h"
+#include "host_storage_twin.h"
 #include "neurovec_c.h"
 #include "test_util.h"
 
@@ -316,6 +317,71 @@ TEST(CApi, CosineGetVector) {
   EXPECT_EQ(nv_add(index, key2.data(), 9, zero, nullptr, 0), -1);
   ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "zero vector");
   nv_destroy(index);
+}
+
+// The durable C ABI over the host-storage imports (natively: the file twin).
+TEST(CApi, DurableCreateSyncCloseReopen) {
+  char dir_template[] = "/tmp/neurovec-capi-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/index.nvx";
+  const std::string name = "test file";
+  Dataset data = Clustered(200, 8, 77);
+  int32_t handle = TwinOpen(path, true);
+  ASSERT_GE(handle, 0);
+  nv_index* index = nv_create_durable(8, 0, 8, 32, 32, 1, 0, handle, name.data(), static_cast<uint32_t>(name.size()));
+  ASSERT_NE(index, nullptr) << nv_last_error();
+  for (int64_t i = 0; i < 200; ++i) {
+    std::string key = NumKey(i);
+    ASSERT_GE(nv_add(index, key.data(), 9, data.row(static_cast<uint32_t>(i)), nullptr, 0), 0) << nv_last_error();
+  }
+  std::string key5 = NumKey(5);
+  const std::string meta = "{\"color\":\"red\"}";
+  ASSERT_EQ(nv_set_metadata(index, key5.data(), 9, meta.data(), static_cast<uint32_t>(meta.size())), 0);
+  std::string unknown = NumKey(12345);
+  EXPECT_EQ(nv_set_metadata(index, unknown.data(), 9, meta.data(), static_cast<uint32_t>(meta.size())), -1);
+  EXPECT_EQ(nv_last_error_code(), static_cast<int32_t>(neurovec::StatusCode::kNotFound));
+  ASSERT_EQ(nv_remove(index, NumKey(7).data(), 9), 1);
+  const uint64_t flushes_before = TwinFlushes(handle);
+  ASSERT_EQ(nv_sync(index), 0) << nv_last_error();
+  EXPECT_EQ(TwinFlushes(handle), flushes_before + 1) << "sync must flush the host storage";
+  double file[NV_FILE_STATS_COUNT];
+  nv_file_stats(index, file);
+  EXPECT_EQ(file[0], 1.0);
+  EXPECT_EQ(file[1], 1.0);  // generation
+  EXPECT_GT(file[3], 0.0);  // log bytes
+  ASSERT_EQ(nv_close(index), 0);
+  EXPECT_FALSE(TwinIsOpen(handle)) << "close releases the storage";
+  nv_destroy(index);
+
+  int32_t again = TwinOpen(path, false);
+  nv_index* opened = nv_open_durable(again, name.data(), static_cast<uint32_t>(name.size()), 1);
+  ASSERT_NE(opened, nullptr) << nv_last_error();
+  double stats[NV_STATS_COUNT];
+  nv_stats(opened, stats);
+  EXPECT_EQ(stats[0], 199.0);
+  uint32_t len = 0;
+  const char* got = nv_metadata_of(opened, static_cast<uint32_t>(nv_slot_of(opened, key5.data(), 9)), &len);
+  EXPECT_EQ(std::string(got, len), meta);
+  EXPECT_EQ(nv_slot_of(opened, NumKey(7).data(), 9), -1);
+  // Read-only: writes are refused with a message naming the storage.
+  std::string key = NumKey(999);
+  EXPECT_EQ(nv_add(opened, key.data(), 9, data.row(0), nullptr, 0), -1);
+  EXPECT_EQ(nv_last_error_code(), static_cast<int32_t>(neurovec::StatusCode::kFailedPrecondition));
+  EXPECT_NE(std::string(nv_last_error()).find(name), std::string::npos) << nv_last_error();
+  nv_destroy(opened);
+  EXPECT_FALSE(TwinIsOpen(again)) << "destroy releases the storage";
+
+  // Not an index file: a clear error, and the handle is released.
+  FILE* f = std::fopen((path + ".txt").c_str(), "w");
+  std::fputs("hello", f);
+  std::fclose(f);
+  int32_t text = TwinOpen(path + ".txt", false);
+  EXPECT_EQ(nv_open_durable(text, "t", 1, 0), nullptr);
+  EXPECT_EQ(nv_last_error_code(), static_cast<int32_t>(neurovec::StatusCode::kNotAnIndexFile));
+  EXPECT_FALSE(TwinIsOpen(text));
+  std::remove((path + ".txt").c_str());
+  std::remove(path.c_str());
+  std::remove(dir_template);
 }
 
 }  // namespace

@@ -131,7 +131,7 @@ test('save(path) and open(path) through node:fs: durable replace, typed errors',
     await index.save(path);
     index.delete('v0');
     await index.save(path); // replaces the first file
-    const opened = await VectorIndex.open(path);
+    const opened = await VectorIndex.open(path, { readOnly: true });
     assert.equal(opened.size, 199);
     assert.equal(opened.has('v0'), false);
     const q = vectors.subarray(5 * d, 6 * d);

@@ -210,19 +210,9 @@ Result<std::unique_ptr<VectorIndex>> DurableFile::Open(std::unique_ptr<Storage> 
   if (!read_only) {
     Storage& s = *file->storage_;
     if (l.header.log_offset == 0) {
-      // A snapshot (save(), toBytes()) opened for writing: give it a log after
-      // the image through a new header; the image stays where it is.
-      Header h = l.header;
-      h.generation += 1;
-      h.log_offset = h.image_end;
-      h.log_epoch = h.generation;
-      h.log_first_seq = 1;
-      NV_RETURN_IF_ERROR(WriteHeaderSlot(s, h));
-      NV_RETURN_IF_ERROR(s.Flush());
-      file->header_ = h;
-      file->stats_.generation = h.generation;
-      file->next_seq_ = file->group_first_seq_ = 1;
-      file->log_end_ = h.log_offset;
+      // A snapshot (save(), toBytes()): it gets a log through a new header at
+      // its first write (BeforeWrite), so opening alone never changes the file.
+      file->needs_log_ = true;
     } else if (l.size > file->log_end_) {
       // A torn tail (or stale bytes): cut it off and make that durable before
       // any new record could be written over part of it.
@@ -246,6 +236,22 @@ Status DurableFile::BeforeWrite() {
   if (!failed_.ok()) {
     return Status::FailedPrecondition("an earlier write to " + description_ + " failed (" + failed_.message() +
                                       "); writes are refused until the index is reopened");
+  }
+  if (needs_log_) {
+    // Give the snapshot a log after its image; the image stays where it is.
+    Header h = header_;
+    h.generation += 1;
+    h.log_offset = h.image_end;
+    h.log_epoch = h.generation;
+    h.log_first_seq = 1;
+    Status s = WriteHeaderSlot(*storage_, h);
+    if (s.ok()) s = storage_->Flush();
+    if (!s.ok()) return Fail(s);
+    header_ = h;
+    stats_.generation = h.generation;
+    next_seq_ = group_first_seq_ = 1;
+    log_end_ = h.log_offset;
+    needs_log_ = false;
   }
   if (pending_.size() >= kWriteOutBytes) return WritePending();
   return Status::Ok();
@@ -316,12 +322,12 @@ void DurableFile::LogSetMetadata(const ItemKey& key, const std::string& metadata
 
 Status DurableFile::Sync(const VectorIndex& index) {
   if (!storage_ || read_only_) return Status::Ok();  // nothing of ours to make durable
+  if (!dirty_ && failed_.ok()) return Status::Ok();  // nothing appended since the last flush
   NV_RETURN_IF_ERROR(BeforeWrite());
   const uint64_t image_bytes = header_.image_end - header_.image_start;
   if (stats_.log_bytes + pending_.size() > std::max<uint64_t>(kMinCheckpointLogBytes, image_bytes)) {
     return Checkpoint(index);
   }
-  if (!dirty_) return Status::Ok();  // nothing appended since the last flush
   NV_RETURN_IF_ERROR(WritePending());
   Status s = storage_->Flush();
   if (!s.ok()) return Fail(s);

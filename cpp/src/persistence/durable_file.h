@@ -89,6 +89,7 @@ class DurableFile {
   uint64_t group_first_seq_ = 1;
   std::string pending_;                  // records appended, not yet written
   bool dirty_ = false;                   // records appended since the last flush
+  bool needs_log_ = false;               // a snapshot opened for writing, no log yet
   FileStats stats_;
 };
 

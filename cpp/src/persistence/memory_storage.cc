@@ -24,7 +24,7 @@ Status MemoryStorage::Read(uint64_t offset, void* out, size_t n) {
 }
 
 Status MemoryStorage::Write(uint64_t offset, const void* data, size_t n) {
-  if (offset > (uint64_t{1} << 40) || n > (uint64_t{1} << 40)) return Status::OutOfRange("write beyond 1 TiB");
+  if (offset > (uint64_t{1} << 40) || static_cast<uint64_t>(n) > (uint64_t{1} << 40)) return Status::OutOfRange("write beyond 1 TiB");
   if (offset + n > bytes_.size()) bytes_.resize(offset + n, '\0');
   if (n) std::memcpy(&bytes_[offset], data, n);
   return Status::Ok();
