@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "neurovec/storage.h"
 #include "neurovec/vector_index.h"
 #include "persistence/local_file.h"
 #include "vector_files.h"
@@ -65,10 +66,10 @@ int RunQuery(const Args& args) {
   uint64_t k, ef;
   if (!args.GetUint("k", 10, k, error) || !args.GetUint("ef", 0, ef, error)) return Fail(cmd, error);
   if (k == 0) return Fail(cmd, "--k must be positive");
-  auto file = ReadWholeFile(args.Get("index"));
-  if (!file.ok()) return Fail(cmd, file.status().message());
-  const std::string& bytes = file.value();
-  auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  // Read-only and mapped: no lock, nothing written, no copy of the file first.
+  auto storage = OpenFileStorage(args.Get("index"), FileMode::kReadOnly);
+  if (!storage.ok()) return Fail(cmd, storage.status().message());
+  auto loaded = VectorIndex::Open(storage.take(), OpenOptions{true});
   if (!loaded.ok()) return Fail(cmd, args.Get("index") + ": " + loaded.status().message());
   auto queries = ReadFvecs(args.Get("queries"));
   if (!queries.ok()) return Fail(cmd, queries.status().message());

@@ -76,6 +76,9 @@ void Usage() {
                "               [--metric l2] [--threads 1] [--seed 42]   Builds and writes an index file.\n"
                "  query        --index index.nvx --queries Q.fvecs [--k 10] [--ef 64] [--json]\n"
                "               One JSON line per query: {\"ids\": [...], \"distances\": [...]}.\n"
+               "  persist-bench --index index.nvx --base B.fvecs --dir DIR [--adds 2000] [--batch 1000]\n"
+               "               [--batched-items 20000] [--json]   Open + first query, snapshot save\n"
+               "               throughput, and durable adds (Sync per add, per batch) into DIR.\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");
 }
 
@@ -97,6 +100,7 @@ int main(int argc, char** argv) {
   if (command == "groundtruth") return neurovec::cli::RunGroundTruth(args);
   if (command == "build") return neurovec::cli::RunBuild(args);
   if (command == "query") return neurovec::cli::RunQuery(args);
+  if (command == "persist-bench") return neurovec::cli::RunPersistBench(args);
   if (command == "kernel") {
     std::printf("%s\n", neurovec::distance::BestKernels().name);
     return 0;

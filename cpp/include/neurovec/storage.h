@@ -37,6 +37,10 @@ class Storage {
   // without copying (memory, or a read-only map of a native file); nullptr
   // otherwise. Valid until the next Write, Truncate or the Storage's end.
   virtual const uint8_t* View(uint64_t offset, uint64_t n) { return nullptr; }
+  // True when views stay valid for the Storage's whole life (a read-only map
+  // of a file that is never written through this Storage), so an index may
+  // use them in place.
+  virtual bool views_are_stable() const { return false; }
 
   // For messages: a path or a name.
   virtual std::string Describe() const = 0;

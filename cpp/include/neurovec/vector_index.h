@@ -31,7 +31,8 @@ class VectorIndex;
 namespace index_file {  // the file format (cpp/src/persistence/index_file.h)
 struct Header;
 std::string EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header);
-Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& header, uint64_t file_size);
+Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& header, uint64_t file_size, bool borrow_views,
+                                                  bool verify_checksums);
 }  // namespace index_file
 
 struct SearchHit {
@@ -75,6 +76,11 @@ struct IndexStats {
 
 struct OpenOptions {
   bool read_only = false;  // never write the file (no writer lock; writes are refused)
+  // Check the CRC-32C of every section. Off: the two large sections (vectors,
+  // level-0 lists) are not read at open, so a read-only mapped file opens in
+  // time independent of its size; every other section and every link is
+  // still checked (a damaged vector then gives wrong distances, never a crash).
+  bool verify_checksums = true;
 };
 
 // Called during add_batch with (done, total); return false to stop early (the
@@ -161,7 +167,8 @@ class VectorIndex {
   struct Impl;
   friend class DurableFile;  // the log and checkpoints (persistence/durable_file.cc)
   friend std::string index_file::EncodeImage(const VectorIndex&, uint64_t, index_file::Header*);
-  friend Result<std::unique_ptr<VectorIndex>> index_file::DecodeImage(Storage&, index_file::Header&, uint64_t);
+  friend Result<std::unique_ptr<VectorIndex>> index_file::DecodeImage(Storage&, index_file::Header&, uint64_t, bool,
+                                                                                    bool);
   explicit VectorIndex(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

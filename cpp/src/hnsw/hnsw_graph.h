@@ -92,6 +92,9 @@ class HnswGraph {
   // checked every value. Restore each node, then the entry point.
   void RestoreNode(uint32_t slot, int level, bool deleted);
   uint32_t* MutableLinksForRestore(uint32_t slot, int level) { return MutableLinks(slot, level); }
+  // Level-0 lists of `slots` slots read in place from a mapped file (the
+  // layout is the same); call before Reserve. Copied on the first write.
+  void BorrowLevel0(const uint32_t* lists, size_t slots) { level0_.Borrow(lists, slots * (m0_ + 1)); }
   void RestoreEntryPoint(uint32_t entry, int max_level) {
     entry_point_ = entry;
     max_level_ = max_level;
@@ -104,7 +107,11 @@ class HnswGraph {
   }
 
  private:
-  uint32_t* MutableLinks(uint32_t slot, int level) { return const_cast<uint32_t*>(LinksOf(slot, level)); }
+  // Writable lists (level 0 borrowed from a mapped file is copied first).
+  uint32_t* MutableLinks(uint32_t slot, int level) {
+    return level == 0 ? level0_.data() + static_cast<size_t>(slot) * (m0_ + 1)
+                      : upper_[slot].get() + static_cast<size_t>(level - 1) * (m_ + 1);
+  }
   uint32_t MaxLinks(int level) const { return level == 0 ? m0_ : m_; }
 
   // Greedy walk on the levels above `target_level`, starting at `entry`.

@@ -34,7 +34,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(const IndexConfig& conf
 
 Result<std::unique_ptr<VectorIndex>> VectorIndex::Open(std::unique_ptr<Storage> storage, const OpenOptions& options) {
   if (!storage) return Status::InvalidArgument("a storage is expected, got none");
-  return DurableFile::Open(std::move(storage), options.read_only);
+  return DurableFile::Open(std::move(storage), options.read_only, options.verify_checksums);
 }
 
 Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* data, size_t size) {

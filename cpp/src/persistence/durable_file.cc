@@ -125,7 +125,7 @@ struct Loaded {
 };
 
 // Header, image and log of a file; the log applied to the image.
-Result<Loaded> LoadFile(Storage& storage) {
+Result<Loaded> LoadFile(Storage& storage, bool borrow_views, bool verify_checksums) {
   Loaded out;
   auto size = storage.Size();
   if (!size.ok()) return size.status();
@@ -135,7 +135,7 @@ Result<Loaded> LoadFile(Storage& storage) {
   auto header = index_file::ReadHeader(reinterpret_cast<const uint8_t*>(head.data()), head.size(), &out.slot);
   if (!header.ok()) return header.status();
   out.header = header.value();
-  auto index = index_file::DecodeImage(storage, out.header, out.size);
+  auto index = index_file::DecodeImage(storage, out.header, out.size, borrow_views, verify_checksums);
   if (!index.ok()) return index.status();
   out.index = index.take();
   if (out.header.log_offset == 0) return out;
@@ -188,13 +188,15 @@ Result<std::unique_ptr<DurableFile>> DurableFile::Create(std::unique_ptr<Storage
 }
 
 Result<std::unique_ptr<VectorIndex>> DurableFile::Load(Storage& storage) {
-  auto loaded = LoadFile(storage);
+  auto loaded = LoadFile(storage, false, true);
   if (!loaded.ok()) return loaded.status();
   return std::move(loaded.value().index);
 }
 
-Result<std::unique_ptr<VectorIndex>> DurableFile::Open(std::unique_ptr<Storage> storage, bool read_only) {
-  auto loaded = LoadFile(*storage);
+Result<std::unique_ptr<VectorIndex>> DurableFile::Open(std::unique_ptr<Storage> storage, bool read_only,
+                                                       bool verify_checksums) {
+  // A read-only mapped file is used in place; it stays mapped while the index lives.
+  auto loaded = LoadFile(*storage, read_only, verify_checksums);
   if (!loaded.ok()) return loaded.status();
   Loaded& l = loaded.value();
   std::unique_ptr<DurableFile> file(new DurableFile(std::move(storage), read_only));
@@ -231,7 +233,7 @@ Status DurableFile::Fail(Status s) {
 }
 
 Status DurableFile::BeforeWrite() {
-  if (!storage_) return Status::FailedPrecondition("the index file " + description_ + " was closed");
+  if (closed_ || !storage_) return Status::FailedPrecondition("the index file " + description_ + " was closed");
   if (read_only_) return Status::FailedPrecondition("the index file " + description_ + " was opened read-only");
   if (!failed_.ok()) {
     return Status::FailedPrecondition("an earlier write to " + description_ + " failed (" + failed_.message() +
@@ -321,7 +323,7 @@ void DurableFile::LogSetMetadata(const ItemKey& key, const std::string& metadata
 }
 
 Status DurableFile::Sync(const VectorIndex& index) {
-  if (!storage_ || read_only_) return Status::Ok();  // nothing of ours to make durable
+  if (closed_ || read_only_) return Status::Ok();  // nothing of ours to make durable
   if (!dirty_ && failed_.ok()) return Status::Ok();  // nothing appended since the last flush
   NV_RETURN_IF_ERROR(BeforeWrite());
   const uint64_t image_bytes = header_.image_end - header_.image_start;
@@ -378,10 +380,13 @@ Status DurableFile::Checkpoint(const VectorIndex& index) {
 }
 
 Status DurableFile::Close(const VectorIndex& index) {
-  if (!storage_) return Status::Ok();
+  if (closed_) return Status::Ok();
   Status s = Status::Ok();
   if (!read_only_ && failed_.ok()) s = Sync(index);
-  storage_.reset();  // closes the file, releases the writer lock
+  closed_ = true;
+  // Closes the file and releases the writer lock. A read-only file stays open
+  // (mapped) while the index lives: its vectors may be used in place.
+  if (!read_only_) storage_.reset();
   return s;
 }
 

@@ -43,7 +43,8 @@ class DurableFile {
   // refused). A torn last group of the log is trimmed (on writable opens also
   // from the file, before any new write); damage followed by later records is
   // kCorrupt.
-  static Result<std::unique_ptr<VectorIndex>> Open(std::unique_ptr<Storage> storage, bool read_only);
+  static Result<std::unique_ptr<VectorIndex>> Open(std::unique_ptr<Storage> storage, bool read_only,
+                                                   bool verify_checksums = true);
 
   // The index stored in `storage` (bytes of a file), log applied, nothing attached.
   static Result<std::unique_ptr<VectorIndex>> Load(Storage& storage);
@@ -65,7 +66,7 @@ class DurableFile {
   Status Close(const VectorIndex& index);
 
   bool read_only() const { return read_only_; }
-  bool closed() const { return storage_ == nullptr; }
+  bool closed() const { return closed_; }
   FileStats stats() const {
     FileStats s = stats_;
     s.pending_bytes = pending_.size();
@@ -89,7 +90,8 @@ class DurableFile {
   uint64_t group_first_seq_ = 1;
   std::string pending_;                  // records appended, not yet written
   bool dirty_ = false;                   // records appended since the last flush
-  bool needs_log_ = false;               // a snapshot opened for writing, no log yet
+  bool needs_log_ = false;
+  bool closed_ = false;               // a snapshot opened for writing, no log yet
   FileStats stats_;
 };
 

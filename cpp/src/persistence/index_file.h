@@ -74,7 +74,12 @@ Result<Header> ReadHeader(const uint8_t* data, size_t size, int* slot);
 std::string EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header);
 
 // Reads and checks the image a header describes (`file_size` bytes present);
-// sets header.image_start.
-Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& header, uint64_t file_size);
+// sets header.image_start. borrow_views: the storage's views stay valid as long
+// as the storage (a read-only mapped file), so the vectors and level-0 lists
+// are used in place instead of copied. verify_checksums false skips the CRC of
+// those two large sections (every other section, and every link, is still
+// checked), so a large index opens without reading all its bytes.
+Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& header, uint64_t file_size, bool borrow_views,
+                                                  bool verify_checksums);
 
 }  // namespace neurovec::index_file

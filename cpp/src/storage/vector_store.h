@@ -92,6 +92,14 @@ class VectorStore {
   // For the file writer and reader: the stored form, as is.
   float norm(uint32_t slot) const { return norms_[slot]; }
   void RestoreRow(uint32_t slot, const float* stored_row, float norm);
+  // Rows of `slots` slots read in place from a mapped file (the stored form is
+  // the same); call before Reserve. Copied on the first write.
+  void BorrowRows(const float* rows, size_t slots) {
+    rows_.Borrow(rows, slots * stride_);
+    norms_.resize(slots, 1.0f);
+  }
+  void RestoreNorm(uint32_t slot, float norm) { norms_[slot] = norm; }
+  bool borrowed() const { return rows_.borrowed(); }
   void RestoreDimensionOrder(std::vector<uint32_t> order, bool calibrated) {
     order_ = std::move(order);
     calibrated_ = calibrated;
