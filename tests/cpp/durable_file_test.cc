@@ -491,6 +491,93 @@ TEST(FileStorage, RealFileRoundTripLockAndReadOnly) {
   std::remove(path.c_str());
   std::remove(dir_template);
 }
+
+// A read-only mapped file is used in place (rows and level-0 lists borrowed):
+// the same answers as a full copy, writes refused, and verify_checksums decides
+// whether damage in the vectors section is caught at open.
+TEST(FileStorage, MappedReadOnlyOpenUsesTheFileInPlace) {
+  char dir_template[] = "/tmp/neurovec-mapped-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/index.nvx";
+  Dataset data = Clustered(3000, 24, 99);
+  IndexConfig config;
+  config.dimensions = 24;
+  config.metric = Metric::kL2;
+  config.m = 8;
+  config.ef_construction = 40;
+  auto built = VectorIndex::Create(config);
+  ASSERT_TRUE(built.ok());
+  for (uint32_t i = 0; i < 3000; ++i) ASSERT_TRUE(built.value()->Add(ItemKey::Number(i), data.row(i)).ok());
+  for (int64_t id = 0; id < 3000; id += 17) ASSERT_TRUE(built.value()->Remove(ItemKey::Number(id)).value());
+  std::string bytes = built.value()->SaveToBytes();
+  {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+    std::fclose(f);
+  }
+  for (bool verify : {true, false}) {
+    auto storage = neurovec::OpenFileStorage(path, neurovec::FileMode::kReadOnly);
+    ASSERT_TRUE(storage.ok());
+    OpenOptions options;
+    options.read_only = true;
+    options.verify_checksums = verify;
+    auto mapped = VectorIndex::Open(storage.take(), options);
+    ASSERT_TRUE(mapped.ok()) << mapped.status().message();
+    EXPECT_EQ(mapped.value()->SaveToBytes(), bytes) << "in-place data must be the file's";
+    SearchParams params;
+    params.k = 10;
+    for (uint32_t q = 0; q < 3000; q += 97) {
+      auto a = mapped.value()->Search(data.row(q), params);
+      auto b = built.value()->Search(data.row(q), params);
+      ASSERT_TRUE(a.ok() && b.ok());
+      ASSERT_EQ(a.value().size(), b.value().size());
+      for (size_t i = 0; i < a.value().size(); ++i) {
+        EXPECT_EQ(a.value()[i].slot, b.value()[i].slot);
+        EXPECT_EQ(a.value()[i].distance, b.value()[i].distance);
+      }
+    }
+    EXPECT_EQ(mapped.value()->Add(ItemKey::Number(99999), data.row(0)).status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_TRUE(mapped.value()->Close().ok());
+    // Still readable after close: the mapping lives as long as the index.
+    EXPECT_TRUE(mapped.value()->Search(data.row(5), params).ok());
+  }
+  // Damage one byte in the middle of the vectors section (kind 4), found
+  // through the section table (header: u64 table offset at byte 32).
+  auto u64_at = [&](size_t o) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[o + i])) << (8 * i);
+    return v;
+  };
+  const uint64_t table = u64_at(32), table_length = u64_at(40);
+  size_t at = std::string::npos;
+  for (uint64_t e = table; e < table + table_length; e += 32) {
+    if (static_cast<uint8_t>(bytes[e]) == 4) at = static_cast<size_t>(u64_at(e + 8) + u64_at(e + 16) / 2);
+  }
+  ASSERT_NE(at, std::string::npos);
+  std::string bad = bytes;
+  bad[at + 1] ^= 0x10;
+  {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_EQ(std::fwrite(bad.data(), 1, bad.size(), f), bad.size());
+    std::fclose(f);
+  }
+  for (bool verify : {true, false}) {
+    auto storage = neurovec::OpenFileStorage(path, neurovec::FileMode::kReadOnly);
+    OpenOptions options;
+    options.read_only = true;
+    options.verify_checksums = verify;
+    auto opened = VectorIndex::Open(storage.take(), options);
+    if (verify) {
+      ASSERT_FALSE(opened.ok());
+      EXPECT_EQ(opened.status().code(), StatusCode::kCorrupt);
+      EXPECT_NE(opened.status().message().find("vectors"), std::string::npos) << opened.status().message();
+    } else {
+      EXPECT_TRUE(opened.ok()) << "unverified opens do not read the vectors";
+    }
+  }
+  std::remove(path.c_str());
+  std::remove(dir_template);
+}
 #endif
 
 }  // namespace
