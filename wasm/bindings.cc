@@ -85,10 +85,12 @@ nv_index* nv_create_durable(uint32_t dimensions, int32_t metric, uint32_t m, uin
   return new nv_index{created.take()};
 }
 
-nv_index* nv_open_durable(int32_t storage, const char* name, uint32_t name_len, int32_t read_only) {
+nv_index* nv_open_durable(int32_t storage, const char* name, uint32_t name_len, int32_t read_only,
+                          int32_t verify_checksums) {
   ClearError();
   neurovec::OpenOptions options;
   options.read_only = read_only != 0;
+  options.verify_checksums = verify_checksums != 0;
   auto opened = neurovec::VectorIndex::Open(neurovec::MakeHostStorage(storage, std::string(name, name_len)), options);
   if (!opened.ok()) {
     Fail(opened.status());

@@ -76,7 +76,9 @@ void nv_config(nv_index* index, double* out);
 nv_index* nv_create_durable(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef_construction,
                             uint32_t ef_search, double seed, uint32_t initial_capacity, int32_t storage,
                             const char* name, uint32_t name_len);
-nv_index* nv_open_durable(int32_t storage, const char* name, uint32_t name_len, int32_t read_only);
+/* verify_checksums 0 skips the checksums of the vectors and graph sections (OpenOptions). */
+nv_index* nv_open_durable(int32_t storage, const char* name, uint32_t name_len, int32_t read_only,
+                          int32_t verify_checksums);
 /* 0, or -1. In-memory indexes: nothing to do, 0. */
 int32_t nv_sync(nv_index* index);
 int32_t nv_checkpoint(nv_index* index);

@@ -65,6 +65,11 @@ export interface CreateOptions {
 export interface OpenOptions {
   /** Never write the file: no writer lock, and writes throw FAILED_PRECONDITION. */
   readOnly?: boolean;
+  /** Check the checksum of every section (default true). false skips the two
+   * large ones (vectors, graph lists) for a faster open of a large file; every
+   * other section and every link is still checked, and a damaged vector then
+   * gives wrong distances, never a crash. */
+  verifyChecksums?: boolean;
 }
 
 /** The file behind a durable index. */

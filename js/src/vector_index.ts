@@ -110,14 +110,20 @@ export class VectorIndex {
   static async open(target: StorageTarget, options: OpenOptions = {}): Promise<VectorIndex> {
     if (options === null || typeof options !== 'object') throw invalid('open options must be an object like { readOnly: true }');
     for (const key of Object.keys(options)) {
-      if (key !== 'readOnly') throw invalid(`unknown open option "${key}"; expected readOnly`);
+      if (key !== 'readOnly' && key !== 'verifyChecksums') {
+        throw invalid(`unknown open option "${key}"; expected readOnly or verifyChecksums`);
+      }
     }
     if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') throw invalid('readOnly must be a boolean');
+    if (options.verifyChecksums !== undefined && typeof options.verifyChecksums !== 'boolean') {
+      throw invalid('verifyChecksums must be a boolean');
+    }
     const readOnly = options.readOnly === true;
+    const verify = options.verifyChecksums !== false;
     const mod = await getModule();
     const storage = await VectorIndex.openStorage(target, readOnly ? 'readonly' : 'readwrite');
     const handle = VectorIndex.withStorage(mod, storage, (h, name, nameLen) =>
-      mod._nv_open_durable(h, name, nameLen, readOnly ? 1 : 0));
+      mod._nv_open_durable(h, name, nameLen, readOnly ? 1 : 0, verify ? 1 : 0));
     await storage.persist?.();
     return new VectorIndex(mod, handle, VectorIndex.configOf(mod, handle), storage);
   }

@@ -29,7 +29,7 @@ export interface NeurovecWasmModule {
   _nv_config(index: number, out: number): void;
   _nv_create_durable(dimensions: number, metric: number, m: number, efConstruction: number, efSearch: number,
     seed: number, initialCapacity: number, storage: number, name: number, nameLen: number): number;
-  _nv_open_durable(storage: number, name: number, nameLen: number, readOnly: number): number;
+  _nv_open_durable(storage: number, name: number, nameLen: number, readOnly: number, verifyChecksums: number): number;
   _nv_sync(index: number): number;
   _nv_checkpoint(index: number): number;
   _nv_close(index: number): number;
