@@ -18,6 +18,8 @@ const DEBIAN = [
   { file: '/usr/include/gtest/gtest.h', pkg: 'libgtest-dev' },
   { file: '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz', pkg: 'dataset-fashion-mnist' },
   { file: '/usr/bin/chromium', pkg: 'chromium' }, // browser tests (driven by playwright-core)
+  { check: 'clang++', pkg: 'clang' }, // libFuzzer targets (tests/fuzz)
+  { file: '/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a', pkg: 'libclang-rt-14-dev' },
 ];
 
 function hasCommand(name) {

@@ -1,9 +1,9 @@
 // `npm test`: installs what is missing, builds, then runs every suite:
-// CTest (the core natively and compiled to wasm under Node), Node's test runner (the package as users import it,
-// in Node and in real Chromium)
+// CTest (the core natively and compiled to wasm under Node), libFuzzer targets (ASan+UBSan, bounded time),
+// Node's test runner (the package as users import it, in Node and in real Chromium)
 // and Vitest (TypeScript units). Ends with one "total: N passed, N failed" line.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAll, buildWasmTests } from './build.mjs';
@@ -21,6 +21,32 @@ function run(label, cmd, args) {
 }
 
 const suites = [];
+
+// libFuzzer targets of the file and log readers under ASan + UBSan (tests/fuzz),
+// each run for a bounded time from seeds that are real files.
+{
+  const seconds = process.env.NEUROVEC_FUZZ_SECONDS ?? '20';
+  let ok = run('fuzz build', 'cmake', ['-S', 'tests/fuzz', '-B', 'build/fuzz', '-DCMAKE_CXX_COMPILER=clang++',
+    '-DCMAKE_BUILD_TYPE=RelWithDebInfo']).status === 0;
+  ok = ok && run('fuzz build', 'cmake', ['--build', 'build/fuzz', '-j2']).status === 0;
+  let passed = 0;
+  let failed = ok ? 0 : 1;
+  if (ok) {
+    const corpus = mkdtempSync(join(tmpdir(), 'neurovec-fuzz-'));
+    mkdirSync(join(corpus, 'log'));
+    mkdirSync(join(corpus, 'file'));
+    spawnSync(join(ROOT, 'build/fuzz/log_fuzzer'), [], { env: { ...process.env, NEUROVEC_FUZZ_WRITE_SEED: join(corpus, 'log', 'seed') } });
+    renameSync(join(corpus, 'log', 'seed.nvx'), join(corpus, 'file', 'seed.nvx'));
+    for (const [target, dir, maxLen] of [['log_fuzzer', 'log', 4096], ['index_file_fuzzer', 'file', 65536]]) {
+      const r = run(`fuzz ${target}`, join(ROOT, 'build/fuzz', target),
+        [join(corpus, dir), `-max_total_time=${seconds}`, `-max_len=${maxLen}`, '-print_final_stats=1']);
+      if (r.status === 0) passed++;
+      else failed++;
+    }
+    rmSync(corpus, { recursive: true, force: true });
+  }
+  suites.push({ name: 'fuzz', passed, failed });
+}
 
 for (const [name, dir] of [['ctest', 'build/native'], ['ctest-wasm', 'build/wasm']]) {
   const r = run(`CTest (${dir})`, 'ctest', ['--test-dir', dir, '--output-on-failure', '-j2']);
