@@ -442,6 +442,40 @@ TEST(DurableFile, FailedWritesAndFlushesAreStickyAndLoseNothingSynced) {
   EXPECT_GT(failures_seen, 40);
 }
 
+// Storages without views (the JS host's, FaultStorage) get the vectors read
+// straight into the store; their checksum is still checked there.
+TEST(DurableFile, VectorsReadInPlaceAreChecksummed) {
+  auto built = VectorIndex::Create(SmallConfig());
+  ASSERT_TRUE(built.ok());
+  for (int64_t id = 0; id < 200; ++id) ASSERT_TRUE(Apply(*built.value(), {Op::kAdd, id, ""}).ok());
+  const std::string bytes = built.value()->SaveToBytes();
+  auto disk = std::make_shared<SimulatedDisk>();
+  disk->durable = disk->current = bytes;
+  auto good = VectorIndex::Open(On(disk), OpenOptions{true});
+  ASSERT_TRUE(good.ok()) << good.status().message();
+  EXPECT_EQ(good.value()->SaveToBytes(), bytes);
+  // Flip a byte inside the vectors section (kind 4, found through the table).
+  auto u64_at = [&](size_t o) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[o + i])) << (8 * i);
+    return v;
+  };
+  size_t at = 0;
+  for (uint64_t e = u64_at(32); e < u64_at(32) + u64_at(40); e += 32) {
+    if (static_cast<uint8_t>(bytes[e]) == 4) at = static_cast<size_t>(u64_at(e + 8) + 100);
+  }
+  ASSERT_GT(at, 0u);
+  disk->current[at] ^= 0x08;
+  auto bad = VectorIndex::Open(On(disk), OpenOptions{true});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kCorrupt);
+  EXPECT_NE(bad.status().message().find("vectors"), std::string::npos) << bad.status().message();
+  OpenOptions unchecked;
+  unchecked.read_only = true;
+  unchecked.verify_checksums = false;
+  EXPECT_TRUE(VectorIndex::Open(On(disk), unchecked).ok());
+}
+
 #if !defined(__EMSCRIPTEN__)
 TEST(FileStorage, RealFileRoundTripLockAndReadOnly) {
   char dir_template[] = "/tmp/neurovec-durable-XXXXXX";

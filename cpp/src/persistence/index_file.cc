@@ -307,6 +307,7 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
 
   SectionEntry sections[kFreeSlots + 1] = {};
   const uint8_t* section_data[kFreeSlots + 1] = {};
+  bool vectors_in_place = false;
   header.image_start = header.table_offset;
   {
     ByteReader r(table, header.table_length);
@@ -324,7 +325,12 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
                                " section lies outside the file (offset " + std::to_string(e.offset) + ")");
       }
       header.image_start = std::min(header.image_start, e.offset);
-      if (e.kind >= kConfig && e.kind <= kFreeSlots) {
+      if (e.kind == kVectors && !storage.View(e.offset, e.length)) {
+        // Read later straight into the vector store (no second copy of the
+        // largest section); its checksum is checked there.
+        sections[e.kind] = e;
+        vectors_in_place = true;
+      } else if (e.kind >= kConfig && e.kind <= kFreeSlots) {
         const uint8_t* bytes = nullptr;
         NV_RETURN_IF_ERROR(bytes_at(e.offset, e.length, &bytes));
         const bool large = e.kind == kVectors || e.kind == kGraph;
@@ -428,11 +434,34 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   }
   if (mr.remaining() != 0) return CorruptSection(kMetadata, "trailing bytes");
 
-  ByteReader vr = reader(kVectors);
+  if (vectors_in_place && used > 0) {
+    const SectionEntry& e = sections[kVectors];
+    const size_t row_bytes = static_cast<size_t>(used) * stride * 4;
+    float* rows = x.store.MutableRowsForRestore();
+    if (rows == nullptr) return Status::OutOfRange("out of memory for the vectors of " + std::to_string(used) + " items");
+    NV_RETURN_IF_ERROR(storage.Read(e.offset, rows, row_bytes));
+    std::vector<float> norms(used);
+    NV_RETURN_IF_ERROR(storage.Read(e.offset + row_bytes, norms.data(), static_cast<size_t>(used) * 4));
+    if (verify_checksums) {
+      uint32_t crc = Crc32c(reinterpret_cast<const uint8_t*>(rows), row_bytes);
+      crc = Crc32c(reinterpret_cast<const uint8_t*>(norms.data()), static_cast<size_t>(used) * 4, crc);
+      if (crc != e.crc) {
+        return Status::Corrupt("index file is corrupt: vectors section (offset " + std::to_string(e.offset) +
+                               ") fails its checksum");
+      }
+    }
+    // Values are covered by the checksum (the writer accepted only finite
+    // ones); norms are checked one by one, as everywhere.
+    for (uint32_t s = 0; s < used; ++s) {
+      if (!std::isfinite(norms[s])) return CorruptSection(kVectors, "slot " + std::to_string(s) + " has a non-finite norm");
+      x.store.RestoreNorm(s, norms[s]);
+    }
+  }
+  ByteReader vr = vectors_in_place ? ByteReader(nullptr, 0) : reader(kVectors);
   const uint8_t* rows = nullptr;
   vr.Bytes(static_cast<size_t>(used) * stride * 4, rows);
   std::vector<float> row(stride);
-  for (uint32_t s = 0; s < used; ++s) {
+  for (uint32_t s = 0; s < used && !vectors_in_place; ++s) {
     float norm;
     vr.F32(norm);
     if (borrowed) {

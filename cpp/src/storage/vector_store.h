@@ -99,6 +99,9 @@ class VectorStore {
     norms_.resize(slots, 1.0f);
   }
   void RestoreNorm(uint32_t slot, float norm) { norms_[slot] = norm; }
+  // The rows' memory (capacity() rows), for a file reader filling them in
+  // place; nullptr if out of memory.
+  float* MutableRowsForRestore() { return rows_.data(); }
   bool borrowed() const { return rows_.borrowed(); }
   void RestoreDimensionOrder(std::vector<uint32_t> order, bool calibrated) {
     order_ = std::move(order);
