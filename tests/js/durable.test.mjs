@@ -143,9 +143,10 @@ test('SIGKILL at random moments loses no acknowledged write', { timeout: 600_000
   const deleted = new Set(); // acknowledged deletes
   let acknowledged = 0;
   let killedMidWrite = 0;
+  let nextId = 0; // after every id a child announced: ids are never reused
   try {
     for (let run = 0; run < runs; run++) {
-      const child = spawn(process.execPath, [join(ROOT, 'tests/js/fixtures/durable_writer.mjs'), path, String(run + 1)],
+      const child = spawn(process.execPath, [join(ROOT, 'tests/js/fixtures/durable_writer.mjs'), path, String(run + 1), String(nextId)],
         { stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (c) => { stderr += c; });
@@ -161,7 +162,10 @@ test('SIGKILL at random moments loses no acknowledged write', { timeout: 600_000
           if (line[0] === 'ready') {
             setTimeout(() => child.kill('SIGKILL'), 5 + Math.floor(random() * 60));
           } else if (line[0] === 'intent') {
-            live.delete(Number(line[2])); // may be gone after a kill even without its ack
+            for (const id of line.slice(2).map(Number)) {
+              nextId = Math.max(nextId, id + 1);
+              if (line[1] === 'delete') live.delete(id); // may be gone after a kill even without its ack
+            }
           } else if (line[0] === 'ack') {
             const ids = line.slice(2).map(Number);
             for (const id of ids) {

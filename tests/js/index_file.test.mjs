@@ -150,3 +150,28 @@ test('save(path) and open(path) through node:fs: durable replace, typed errors',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an hnswlib index file is refused as NOT_AN_INDEX_FILE (no magic there), by path and as bytes', async () => {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  let HierarchicalNSW;
+  try {
+    ({ HierarchicalNSW } = require('hnswlib-node'));
+  } catch {
+    assert.fail('hnswlib-node (a devDependency, the benchmark peer) is needed for this test');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'neurovec-hnswlib-'));
+  try {
+    const path = join(dir, 'hnswlib.bin');
+    const peer = new HierarchicalNSW('l2', 16);
+    peer.initIndex(100);
+    for (let i = 0; i < 50; i++) peer.addPoint(Array.from({ length: 16 }, (_, j) => Math.sin(i + j)), i);
+    peer.writeIndexSync(path);
+    await assert.rejects(VectorIndex.open(path, { readOnly: true }), (e) => e instanceof NeurovecError && e.code === 'NOT_AN_INDEX_FILE');
+    await assert.rejects(VectorIndex.open(path), (e) => e.code === 'NOT_AN_INDEX_FILE');
+    await assert.rejects(VectorIndex.fromBytes(new Uint8Array(readFileSync(path))), (e) => e.code === 'NOT_AN_INDEX_FILE');
+    assert.deepEqual(readdirSync(dir), ['hnswlib.bin'], 'a refused open leaves no lock file behind');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
