@@ -68,10 +68,11 @@ class Int8Codec final : public Codec {
     inverse_step_.resize(d);
     for (size_t j = 0; j < d; ++j) {
       float step = (hi[j] - lo[j]) / 255.0f;
-      // A constant dimension: any positive step decodes code 0 to min exactly.
-      if (!(step > 0) || !std::isfinite(1.0f / step)) step = 1.0f;
+      // A constant (or nearly constant) dimension gets step 0: every value
+      // encodes to 0 and decodes to the minimum.
+      if (!std::isfinite(1.0f / step)) step = 0.0f;
       step_[j] = step;
-      inverse_step_[j] = 1.0f / step;
+      inverse_step_[j] = step > 0 ? 1.0f / step : 0.0f;
     }
     trained_ = true;
     return Status::Ok();
@@ -97,7 +98,8 @@ class Int8Codec final : public Codec {
   float step(size_t j) const { return step_[j]; }
 
  protected:
-  // Body: dimensions f32 minimums, then dimensions f32 steps (> 0).
+  // Body: dimensions f32 minimums, then dimensions f32 steps (>= 0; 0 for a
+  // constant dimension).
   void SerializeBody(std::string& out) const override {
     WriteFloats(min_, out);
     WriteFloats(step_, out);
@@ -110,8 +112,12 @@ class Int8Codec final : public Codec {
     }
     inverse_step_.resize(d);
     for (size_t j = 0; j < d; ++j) {
+      if (step_[j] == 0) {
+        inverse_step_[j] = 0;
+        continue;
+      }
       if (!(step_[j] > 0) || !std::isfinite(1.0f / step_[j])) {
-        return Status::Corrupt("codec state: int8 step must be positive with a finite inverse");
+        return Status::Corrupt("codec state: int8 step must be 0 or positive with a finite inverse");
       }
       inverse_step_[j] = 1.0f / step_[j];
     }
