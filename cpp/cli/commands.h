@@ -25,5 +25,6 @@ int RunBench(const Args& args);        // build + recall/QPS per ef
 int RunGroundTruth(const Args& args);  // exact k-NN by brute force, written as .ivecs
 int RunBuild(const Args& args);        // .fvecs -> index file
 int RunQuery(const Args& args);        // index file + queries -> JSON lines
+int RunCodecs(const Args& args);       // per-codec size, recall and speed table
 
 }  // namespace neurovec::cli
