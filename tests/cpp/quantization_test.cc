@@ -543,11 +543,16 @@ TEST(Codecs, AdcEqualsDistanceToDecoded) {
       const size_t bytes = codec->bytes_per_vector();
       std::vector<uint8_t> codes(bytes * w.base.n);
       codec->EncodeBatch(w.base.data.data(), w.base.n, codes.data());
-      std::vector<float> decoded(37), batch(w.base.n);
+      std::vector<uint8_t> packed(codec->packed_bytes(w.base.n));
+      codec->PackCodes(codes.data(), w.base.n, packed.data());
+      std::vector<float> decoded(37), batch(w.base.n), from_packed(w.base.n);
       for (uint32_t qi = 0; qi < w.queries.n; ++qi) {
         const float* q = w.queries.row(qi);
         auto qd = codec->PrepareQuery(q);
         qd->Distances(codes.data(), w.base.n, batch.data());
+        qd->DistancesPacked(packed.data(), w.base.n, from_packed.data());
+        // Same arithmetic in the same order: identical results.
+        ASSERT_EQ(batch, from_packed);
         for (uint32_t i = 0; i < w.base.n; ++i) {
           codec->Decode(codes.data() + i * bytes, decoded.data());
           double want = nvtest::RefDistance(metric == Metric::kCosine ? Metric::kDot : metric, q, decoded.data(), 37);

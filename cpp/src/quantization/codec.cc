@@ -44,6 +44,10 @@ void Codec::EncodeBatch(const float* vectors, size_t n, uint8_t* codes) const {
   for (size_t i = 0; i < n; ++i) Encode(vectors + i * params_.dimensions, codes + i * bytes);
 }
 
+void Codec::PackCodes(const uint8_t* codes, size_t n, uint8_t* packed) const {
+  if (n) std::memcpy(packed, codes, n * bytes_per_vector());
+}
+
 namespace {
 
 bool ValidKind(uint8_t v) { return v >= 1 && v <= 6; }

@@ -99,6 +99,9 @@ class QueryDistance {
   // Distance (PQ4 uses SIMD fast scan here, see pq4_codec.cc), and may then be
   // approximate within the bound approximation_bound() reports.
   virtual void Distances(const uint8_t* codes, size_t n, float* out) const;
+  // Distances to n codes in the codec's scan layout (Codec::PackCodes), in the
+  // same order and with the same results as Distances on the unpacked codes.
+  virtual void DistancesPacked(const uint8_t* packed, size_t n, float* out) const { Distances(packed, n, out); }
   // Largest |Distances() - Distance()| for one code (0 when Distances is exact).
   virtual float approximation_bound() const { return 0; }
 
@@ -137,6 +140,14 @@ class Codec {
 
   // n vectors back to back into n codes back to back.
   void EncodeBatch(const float* vectors, size_t n, uint8_t* codes) const;
+
+  // Scan layout: exhaustive scans may keep codes rearranged so that
+  // QueryDistance::DistancesPacked reads them faster. PQ4 packs blocks of 32
+  // codes with their nibble bytes transposed (SIMD table lookups need one
+  // register per sub-quantizer across codes, not per code). Every other codec
+  // keeps codes as they are. packed_bytes(n) bytes hold n packed codes.
+  virtual size_t packed_bytes(size_t n) const { return n * bytes_per_vector(); }
+  virtual void PackCodes(const uint8_t* codes, size_t n, uint8_t* packed) const;
 
   // The trained state, little-endian and fixed-width:
   //   "NVQC" | u32 version (1) | u8 kind | u8 metric | u8 trained | u8 0

@@ -83,7 +83,7 @@ class Pq4QueryDistance final : public QueryDistance {
       s1 += p[(j + 1) * 256 + code[j + 1]];
     }
     if (j < columns_) s0 += p[j * 256 + code[j]];
-    return offset_ + (s0 + s1) + OutlierCorrection(code);
+    return offset_ + (s0 + s1) + OutlierCorrection(code + columns_, [code](uint32_t s) { return Nibble(code, s); });
   }
 
   void Distances(const uint8_t* codes, size_t n, float* out) const override {
@@ -98,8 +98,31 @@ class Pq4QueryDistance final : public QueryDistance {
       }
       kernels_.pq4_scan_block(lut_.data(), block, columns_, sums);
       for (size_t i = 0; i < count; ++i) {
+        const uint8_t* code = codes + (first + i) * code_bytes_;
         out[first + i] = offset_ + bias_ + step_ * static_cast<float>(sums[i]) +
-                         OutlierCorrection(codes + (first + i) * code_bytes_);
+                         OutlierCorrection(code + columns_, [code](uint32_t s) { return Nibble(code, s); });
+      }
+    }
+  }
+
+  // Packed layout (Pq4Codec::PackCodes): per block of 32 codes, columns x 32
+  // transposed nibble bytes, then the 32 outlier areas.
+  void DistancesPacked(const uint8_t* packed, size_t n, float* out) const override {
+    alignas(64) uint16_t sums[kPq4BlockSize];
+    const size_t outlier_bytes = code_bytes_ - columns_;
+    for (size_t first = 0; first < n; first += kPq4BlockSize) {
+      const uint8_t* block = packed + first * code_bytes_;
+      const uint8_t* outlier_area = block + columns_ * kPq4BlockSize;
+      kernels_.pq4_scan_block(lut_.data(), block, columns_, sums);
+      const size_t count = std::min(kPq4BlockSize, n - first);
+      for (size_t i = 0; i < count; ++i) {
+        float d = offset_ + bias_ + step_ * static_cast<float>(sums[i]);
+        if (outliers_) {
+          d += OutlierCorrection(outlier_area + i * outlier_bytes, [block, i](uint32_t s) {
+            return (block[(s >> 1) * kPq4BlockSize + i] >> ((s & 1) * 4)) & 15u;
+          });
+        }
+        out[first + i] = d;
       }
     }
   }
@@ -108,10 +131,11 @@ class Pq4QueryDistance final : public QueryDistance {
 
  private:
   // The distance change from replacing, in each outlier dimension, the
-  // centroid's value r by the exact value v.
-  float OutlierCorrection(const uint8_t* code) const {
+  // centroid's value r by the exact value v. `nibble(s)` gives the code's
+  // centroid index in subspace s (the layouts differ).
+  template <typename NibbleOf>
+  float OutlierCorrection(const uint8_t* pairs, const NibbleOf& nibble) const {
     float correction = 0;
-    const uint8_t* pairs = code + columns_;
     const uint32_t d = pq_.dimensions();
     for (uint32_t k = 0; k < outliers_; ++k) {
       const uint8_t* entry = pairs + k * kOutlierBytes;
@@ -119,11 +143,10 @@ class Pq4QueryDistance final : public QueryDistance {
       if (dim >= d) continue;  // not from Encode; ignored as Decode ignores it
       float v;
       std::memcpy(&v, entry + 2, 4);
-      const uint32_t s = pq_.subspace_of(dim);
-      const float r = pq_.centroid(s, Nibble(code, s))[dim - pq_.begin(s)];
+      const float r = pq_.dimension_values(dim)[nibble(pq_.subspace_of(dim))];
       const float q = query_[dim];
       if (l2_) {
-        correction += (q - v) * (q - v) - (q - r) * (q - r);
+        correction += (v - r) * (v + r - 2 * q);  // (q - v)^2 - (q - r)^2
       } else {
         correction -= q * (v - r);
       }
@@ -199,6 +222,26 @@ class Pq4Codec final : public Codec {
   std::unique_ptr<QueryDistance> PrepareQuery(const float* query) const override {
     if (metric() == Metric::kManhattan) return MakeDecodingQueryDistance(*this, query);
     return std::make_unique<Pq4QueryDistance>(pq_, params_.outliers, query, metric());
+  }
+
+  // kManhattan has no tables (its QueryDistance decodes codes as they are), so
+  // it keeps the plain layout.
+  size_t packed_bytes(size_t n) const override {
+    if (metric() == Metric::kManhattan) return Codec::packed_bytes(n);
+    return (n + kPq4BlockSize - 1) / kPq4BlockSize * kPq4BlockSize * bytes_per_vector();
+  }
+
+  void PackCodes(const uint8_t* codes, size_t n, uint8_t* packed) const override {
+    if (metric() == Metric::kManhattan) return Codec::PackCodes(codes, n, packed);
+    const size_t bytes = bytes_per_vector(), cols = columns(), outlier_bytes = bytes - cols;
+    std::memset(packed, 0, packed_bytes(n));
+    for (size_t i = 0; i < n; ++i) {
+      uint8_t* block = packed + (i / kPq4BlockSize) * kPq4BlockSize * bytes;
+      const size_t lane = i % kPq4BlockSize;
+      const uint8_t* code = codes + i * bytes;
+      for (size_t j = 0; j < cols; ++j) block[j * kPq4BlockSize + lane] = code[j];
+      std::memcpy(block + cols * kPq4BlockSize + lane * outlier_bytes, code + cols, outlier_bytes);
+    }
   }
 
  protected:

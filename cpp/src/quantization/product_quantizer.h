@@ -30,6 +30,10 @@ class ProductQuantizer {
   const float* centroid(uint32_t s, uint32_t c) const {
     return centroids_.data() + static_cast<size_t>(k_) * offsets_[s] + static_cast<size_t>(c) * length(s);
   }
+  // The k values dimension j takes in the k centroids of its subspace (for
+  // per-dimension corrections without index arithmetic). The per-subspace
+  // dimension-major layouts laid end to end are exactly this table.
+  const float* dimension_values(uint32_t j) const { return transposed_.data() + static_cast<size_t>(j) * k_; }
 
   // k-means per subspace on n sample vectors (seed varied per subspace).
   void Train(const float* sample, size_t n, uint32_t iterations, KmeansInit init, uint64_t seed);
@@ -58,6 +62,7 @@ class ProductQuantizer {
   std::vector<uint32_t> subspace_of_;  // dimensions
   std::vector<float> centroids_;       // k * dimensions
   // Derived, for Assign: per subspace the centroids dimension-major + norms.
+  // transposed_[j * k + c] = value of dimension j in centroid c of its subspace.
   std::vector<float> transposed_;
   std::vector<float> norms_;  // m * k
 };
