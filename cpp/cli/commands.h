@@ -26,5 +26,6 @@ int RunGroundTruth(const Args& args);  // exact k-NN by brute force, written as 
 int RunBuild(const Args& args);        // .fvecs -> index file
 int RunQuery(const Args& args);        // index file + queries -> JSON lines
 int RunCodecs(const Args& args);       // per-codec size, recall and speed table
+int RunTraverse(const Args& args);     // quantized vs f32 HNSW traversal on one graph
 
 }  // namespace neurovec::cli

@@ -81,6 +81,9 @@ void Usage() {
                "               [--train-sample 20000] [--kmeans-iterations 8] [--metric l2] [--seed 42]\n"
                "               Per codec: bytes/vector, recall@k of an exhaustive ADC scan alone and\n"
                "               with exact re-ranking of the top R, encode/decode/scan speed (1 thread).\n"
+               "  traverse     --base B.fvecs --queries Q.fvecs --truth T.ivecs [--codec int8] [--ef 10,16,32]\n"
+               "               [--m 16] [--ef-construction 200] [--runs 2] [--train-sample 20000] [--metric l2]\n"
+               "               One graph searched on f32 rows and on codes (+ exact re-rank of ef), 1 thread.\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");
 }
 
@@ -103,6 +106,7 @@ int main(int argc, char** argv) {
   if (command == "build") return neurovec::cli::RunBuild(args);
   if (command == "query") return neurovec::cli::RunQuery(args);
   if (command == "codecs") return neurovec::cli::RunCodecs(args);
+  if (command == "traverse") return neurovec::cli::RunTraverse(args);
   if (command == "kernel") {
     std::printf("%s\n", neurovec::distance::BestKernels().name);
     return 0;
