@@ -1,6 +1,7 @@
 // SIMD kernels of the codecs, in tables per instruction set like
 // distance/kernels.h: scalar (the reference every other table is tested
-// against), AVX2+FMA+F16C (x86, chosen at run time) and wasm_simd128.
+// against), AVX2+FMA+F16C and AVX-512F (x86, chosen at run time) and
+// wasm_simd128.
 //
 // Codes are byte arrays with no alignment guarantee: every kernel loads
 // unaligned. Floats and halfs inside codes are little-endian (the only byte
@@ -44,7 +45,8 @@ const QuantKernelTable& BestQuantKernels();
 size_t AvailableQuantKernels(const QuantKernelTable** out, size_t max);
 
 #if defined(__x86_64__) || defined(__i386__)
-const QuantKernelTable& Avx2QuantKernels();  // needs AVX2, FMA, F16C at run time
+const QuantKernelTable& Avx2QuantKernels();    // needs AVX2, FMA, F16C, POPCNT at run time
+const QuantKernelTable& Avx512QuantKernels();  // the above and AVX-512F
 #endif
 #if defined(__wasm_simd128__)
 const QuantKernelTable& WasmSimdQuantKernels();
