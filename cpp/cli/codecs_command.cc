@@ -29,9 +29,11 @@ int Fail(const std::string& message) {
   return 1;
 }
 
+}  // namespace
+
 // "pq4/m=196/o=4" -> kind pq4, 196 sub-quantizers, 4 outliers. Options: m=,
-// o= (outliers), t=mean|zero (binary threshold).
-bool ParseSpec(const std::string& spec, quant::CodecParams& params, std::string& error) {
+// o= (outliers), t=mean|zero (binary threshold), r=dim|uniform (int8 range).
+bool ParseCodecSpec(const std::string& spec, quant::CodecParams& params, std::string& error) {
   std::stringstream ss(spec);
   std::string part;
   std::getline(ss, part, '/');
@@ -53,13 +55,17 @@ bool ParseSpec(const std::string& spec, quant::CodecParams& params, std::string&
       params.outliers = static_cast<uint32_t>(number);
     } else if (key == "t" && (value == "mean" || value == "zero")) {
       params.binary_threshold = value == "mean" ? quant::BinaryThreshold::kMean : quant::BinaryThreshold::kZero;
+    } else if (key == "r" && (value == "dim" || value == "uniform")) {
+      params.int8_range = value == "dim" ? quant::Int8Range::kPerDimension : quant::Int8Range::kUniform;
     } else {
-      error = "bad codec option '" + part + "' in '" + spec + "' (m=N, o=N, t=mean|zero)";
+      error = "bad codec option '" + part + "' in '" + spec + "' (m=N, o=N, t=mean|zero, r=dim|uniform)";
       return false;
     }
   }
   return true;
 }
+
+namespace {
 
 bool ParseUintList(const std::string& text, std::vector<uint32_t>& out) {
   std::stringstream ss(text);
@@ -184,7 +190,7 @@ int RunCodecs(const Args& args) {
     params.metric = metric.value();
     params.kmeans_iterations = static_cast<uint32_t>(iterations);
     params.seed = seed;
-    if (!ParseSpec(spec, params, error)) return Fail(error);
+    if (!ParseCodecSpec(spec, params, error)) return Fail(error);
     auto created = quant::Codec::Create(params);
     if (!created.ok()) return Fail(spec + ": " + created.status().message());
     quant::Codec& codec = *created.value();
@@ -202,6 +208,10 @@ int RunCodecs(const Args& args) {
     row.name = quant::CodecKindName(resolved.kind);
     if (resolved.subquantizers) row.name += " m=" + std::to_string(resolved.subquantizers);
     if (resolved.kind == quant::CodecKind::kPq4) row.name += " o=" + std::to_string(resolved.outliers);
+    if (resolved.int8_range == quant::Int8Range::kUniform) row.name += " uniform";
+    if (resolved.kind == quant::CodecKind::kBinary && resolved.binary_threshold == quant::BinaryThreshold::kZero) {
+      row.name += " sign";
+    }
 
     std::vector<uint8_t> codes(row.bytes * n);
     t = Clock::now();

@@ -61,8 +61,9 @@ int RunTraverse(const Args& args) {
       efs.push_back(static_cast<uint32_t>(v));
     }
   }
-  auto kind = quant::ParseCodecKind(args.Get("codec", "int8"));
-  if (!kind.ok()) return Fail(kind.status().message());
+  quant::CodecParams params;
+  if (!ParseCodecSpec(args.Get("codec", "int8"), params, error)) return Fail(error);
+  const std::string codec_spec = args.Get("codec", "int8");
   auto metric = ParseMetric(args.Get("metric", "l2"));
   if (!metric.ok()) return Fail(metric.status().message());
 
@@ -100,8 +101,6 @@ int RunTraverse(const Args& args) {
   const double build_s = SecondsSince(build_start);
 
   // Codec trained on stored-form rows (the order the graph sees).
-  quant::CodecParams params;
-  params.kind = kind.value();
   params.dimensions = d;
   params.metric = metric.value();
   params.seed = seed;
@@ -130,7 +129,7 @@ int RunTraverse(const Args& args) {
   const double encode_s = SecondsSince(encode_start);
   std::printf("built %u x %u (M=%llu, efC=%llu) in %.2f s; %s codes: %zu B/vector (f32 rows %u B), encoded in %.2f s\n",
               n, d, static_cast<unsigned long long>(m), static_cast<unsigned long long>(efc), build_s,
-              quant::CodecKindName(kind.value()), codes.bytes_per_vector(), store.stride() * 4, encode_s);
+              codec_spec.c_str(), codes.bytes_per_vector(), store.stride() * 4, encode_s);
   std::fflush(stdout);
 
   // Queries in stored form, once.
@@ -186,7 +185,7 @@ int RunTraverse(const Args& args) {
     }
     std::printf("ef %4u  f32: recall@%llu %.4f qps %8.1f dist/q %6.1f | %s traversal + exact re-rank of %u: recall %.4f qps %8.1f dist/q %6.1f | speedup %.3f\n",
                 ef, static_cast<unsigned long long>(k), recall_f32, q.rows / best_f32, dc_f32,
-                quant::CodecKindName(kind.value()), ef, recall_quant, q.rows / best_quant, dc_quant,
+                codec_spec.c_str(), ef, recall_quant, q.rows / best_quant, dc_quant,
                 best_f32 / best_quant);
     std::fflush(stdout);
   }

@@ -189,6 +189,26 @@ TEST(QuantKernels, HalfAndByteKernelsEqualScalar) {
   }
 }
 
+TEST(QuantKernels, SymmetricByteL2IsExact) {
+  Rng rng(6);
+  for (size_t d : {1, 2, 15, 16, 17, 31, 32, 33, 784, 785, 65536}) {
+    std::vector<uint8_t> a(d + 1), b(d + 1);
+    for (int trial = 0; trial < 3; ++trial) {
+      for (size_t i = 0; i <= d; ++i) {
+        a[i] = trial == 2 ? 255 : static_cast<uint8_t>(rng.Next());
+        b[i] = trial == 2 ? 0 : static_cast<uint8_t>(rng.Next());
+      }
+      uint64_t want = 0;
+      for (size_t i = 1; i <= d; ++i) want += static_cast<uint64_t>((int(a[i]) - b[i]) * (int(a[i]) - b[i]));
+      ASSERT_LT(want, uint64_t{1} << 32);
+      for (const QuantKernelTable* t : Tables()) {
+        EXPECT_EQ(t->u8_symmetric_l2(a.data() + 1, b.data() + 1, d), want) << t->name << " d=" << d;
+        EXPECT_EQ(t->u8_symmetric_l2(a.data(), a.data(), d), 0u) << t->name;
+      }
+    }
+  }
+}
+
 TEST(QuantKernels, HammingEqualsBitCount) {
   Rng rng(5);
   for (size_t bytes : {1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 98, 99, 200, 4097 + 16 * 300}) {
@@ -380,6 +400,63 @@ TEST(Codecs, Int8ErrorWithinHalfStep) {
   std::vector<float> far(37, 1e6f);
   auto y = DecodeOne(*codec, far.data());
   for (uint32_t j = 0; j < 37; ++j) EXPECT_NEAR(y[j], hi[j], 1e-4 * std::max(1.0f, std::fabs(hi[j])));
+}
+
+TEST(Codecs, Int8UniformRangeIsSymmetricInteger) {
+  Dataset ds = nvtest::Clustered(400, 37, 61);
+  CodecParams p = Params(CodecKind::kInt8, 37);
+  p.int8_range = Int8Range::kUniform;
+  auto codec = Make(p);
+  ASSERT_TRUE(codec->Train(ds.data.data(), ds.n).ok());
+  float lo = 1e30f, hi = -1e30f;
+  for (float v : ds.data) lo = std::min(lo, v), hi = std::max(hi, v);
+  const double step = (double(hi) - lo) / 255;
+  std::vector<uint8_t> qc(37), c(37);
+  for (uint32_t i = 0; i < 40; ++i) {
+    auto y = DecodeOne(*codec, ds.row(i));
+    for (uint32_t j = 0; j < 37; ++j) ASSERT_LE(std::fabs(y[j] - ds.row(i)[j]), step / 2 * (1 + 1e-4) + 1e-6);
+    // The query distance: step^2 * integer distance between the two codes.
+    auto qd = codec->PrepareQuery(ds.row(i));
+    codec->Encode(ds.row(i), qc.data());
+    for (uint32_t other = 0; other < ds.n; other += 7) {
+      codec->Encode(ds.row(other), c.data());
+      double sum = 0;
+      for (uint32_t j = 0; j < 37; ++j) sum += (double(qc[j]) - c[j]) * (double(qc[j]) - c[j]);
+      ASSERT_NEAR(qd->Distance(c.data()), step * step * sum, 1e-5 * step * step * sum + 1e-6);
+    }
+  }
+  // On the grid (8-bit pixel values) it is the exact distance to the decoded vector.
+  Rng rng(67);
+  Dataset pixels;
+  pixels.n = 300;
+  pixels.dim = 40;
+  pixels.data.resize(size_t{pixels.n} * pixels.dim);
+  for (float& v : pixels.data) v = static_cast<float>(rng.Below(256));
+  pixels.row(0)[0] = 0;
+  pixels.row(0)[1] = 255;  // the full range occurs: step is exactly 1
+  p.dimensions = 40;
+  auto grid = Make(p);
+  ASSERT_TRUE(grid->Train(pixels.data.data(), pixels.n).ok());
+  std::vector<uint8_t> code(40);
+  std::vector<float> decoded(40);
+  for (uint32_t i = 0; i < 20; ++i) {
+    auto qd = grid->PrepareQuery(pixels.row(i));
+    for (uint32_t other = 0; other < pixels.n; ++other) {
+      grid->Encode(pixels.row(other), code.data());
+      grid->Decode(code.data(), decoded.data());
+      ASSERT_EQ(qd->Distance(code.data()), nvtest::RefDistance(Metric::kL2, pixels.row(i), decoded.data(), 40));
+    }
+  }
+  // Dot keeps the exact ADC.
+  p.dimensions = 37;
+  p.metric = Metric::kDot;
+  auto dot = Make(p);
+  ASSERT_TRUE(dot->Train(ds.data.data(), ds.n).ok());
+  auto qd = dot->PrepareQuery(ds.row(1));
+  dot->Encode(ds.row(2), code.data());
+  dot->Decode(code.data(), decoded.data());
+  const double want = nvtest::RefDistance(Metric::kDot, ds.row(1), decoded.data(), 37);
+  EXPECT_NEAR(qd->Distance(code.data()), want, 1e-4 * std::fabs(want) + 2e-5);
 }
 
 struct PqErrors {
@@ -592,14 +669,17 @@ TEST(Codecs, SerializeRoundTripKeepsCodesAndDistances) {
     SCOPED_TRACE(CodecKindName(kind));
     CodecParams p = Params(kind, 37, Metric::kDot);
     p.kmeans_iterations = 3;
+    p.int8_range = Int8Range::kUniform;  // ignored (reset) by every kind but int8
     auto codec = Make(p);
     ASSERT_TRUE(codec->Train(w.base.data.data(), w.base.n).ok());
+    EXPECT_EQ(codec->params().int8_range, kind == CodecKind::kInt8 ? Int8Range::kUniform : Int8Range::kPerDimension);
     std::string state = codec->Serialize();
     auto restored = Codec::Deserialize(reinterpret_cast<const uint8_t*>(state.data()), state.size());
     ASSERT_TRUE(restored.ok()) << restored.status().message();
     const Codec& r = *restored.value();
     EXPECT_EQ(r.kind(), kind);
     EXPECT_EQ(r.metric(), Metric::kDot);
+    EXPECT_EQ(r.params().int8_range, codec->params().int8_range);
     EXPECT_EQ(r.bytes_per_vector(), codec->bytes_per_vector());
     EXPECT_EQ(r.Serialize(), state);
     const size_t bytes = codec->bytes_per_vector();
@@ -660,7 +740,11 @@ TEST(Codecs, DamagedStateIsCorrupt) {
     }
     EXPECT_EQ(damaged(15, 0x80), StatusCode::kCorrupt); // dimensions huge
     EXPECT_EQ(damaged(24, 2), StatusCode::kCorrupt);    // threshold
-    EXPECT_EQ(damaged(25, 1), StatusCode::kCorrupt);    // padding
+    EXPECT_EQ(damaged(25, 2), StatusCode::kCorrupt);    // int8 range 2
+    // int8 range "uniform": other kinds do not have it; for int8, the per-dimension
+    // ranges in the body are not uniform.
+    EXPECT_EQ(damaged(25, 1), StatusCode::kCorrupt);
+    EXPECT_EQ(damaged(26, 1), StatusCode::kCorrupt);    // padding
     EXPECT_EQ(damaged(28, static_cast<uint8_t>(state[28] + 4)), StatusCode::kCorrupt);  // body length
     EXPECT_EQ(damaged(35, 1), StatusCode::kCorrupt);    // body length, high byte
     if (kind == CodecKind::kPq8 || kind == CodecKind::kPq4) {

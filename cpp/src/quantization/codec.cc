@@ -146,6 +146,8 @@ Result<std::unique_ptr<Codec>> Codec::Create(const CodecParams& params) {
   }
   if (static_cast<uint8_t>(p.binary_threshold) > 1) return Status::InvalidArgument("unknown binary threshold");
   if (p.kind != CodecKind::kBinary) p.binary_threshold = BinaryThreshold::kMean;
+  if (static_cast<uint8_t>(p.int8_range) > 1) return Status::InvalidArgument("unknown int8 range");
+  if (p.kind != CodecKind::kInt8) p.int8_range = Int8Range::kPerDimension;
   switch (p.kind) {
     case CodecKind::kF32:
       return MakeF32Codec(p);
@@ -182,7 +184,8 @@ std::string Codec::Serialize() const {
   writer.U32(params_.subquantizers);
   writer.U32(params_.outliers);
   writer.U8(static_cast<uint8_t>(params_.binary_threshold));
-  writer.Zeros(3);
+  writer.U8(static_cast<uint8_t>(params_.int8_range));
+  writer.Zeros(2);
   std::string body;
   if (trained_) SerializeBody(body);
   writer.U64(body.size());
@@ -223,7 +226,8 @@ Result<std::unique_ptr<Codec>> Codec::Deserialize(const uint8_t* data, size_t si
   }
   if (!ValidKind(kind)) return Status::Corrupt("codec state: unknown codec kind " + std::to_string(kind));
   if (!ValidMetric(metric)) return Status::Corrupt("codec state: unknown metric " + std::to_string(metric));
-  if (trained > 1 || reserved != 0 || threshold > 1 || pad[0] || pad[1] || pad[2]) {
+  // pad[0] is the int8 range; the other two are reserved.
+  if (trained > 1 || reserved != 0 || threshold > 1 || pad[0] > 1 || pad[1] || pad[2]) {
     return Status::Corrupt("codec state: invalid flag or reserved byte");
   }
   if (body_bytes != reader.remaining()) {
@@ -237,6 +241,7 @@ Result<std::unique_ptr<Codec>> Codec::Deserialize(const uint8_t* data, size_t si
   params.subquantizers = subquantizers;
   params.outliers = outliers;
   params.binary_threshold = static_cast<BinaryThreshold>(threshold);
+  params.int8_range = static_cast<Int8Range>(pad[0]);
   const bool is_pq = params.kind == CodecKind::kPq8 || params.kind == CodecKind::kPq4;
   // Create fills defaults for zero; a saved codec has them resolved already,
   // and Create must not silently change a value read from bytes.
@@ -245,7 +250,7 @@ Result<std::unique_ptr<Codec>> Codec::Deserialize(const uint8_t* data, size_t si
   if (!created.ok()) return Status::Corrupt("codec state: " + created.status().message());
   std::unique_ptr<Codec> codec = created.take();
   if (codec->params_.subquantizers != subquantizers || codec->params_.outliers != outliers ||
-      codec->params_.binary_threshold != params.binary_threshold) {
+      codec->params_.binary_threshold != params.binary_threshold || codec->params_.int8_range != params.int8_range) {
     return Status::Corrupt("codec state: parameters inconsistent with the codec kind");
   }
   const uint8_t* body = nullptr;

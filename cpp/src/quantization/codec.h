@@ -22,10 +22,11 @@
 // code the distance is the metric between the query and the *decoded* vector,
 // and for kCosine it is 1 - dot(query, decoded), because a decoded vector is not
 // exactly unit any more. kManhattan has no lookup tables: its QueryDistance
-// decodes each code and sums |q - x|. The binary codec is the exception to
-// "distance to the decoded vector": its query distance is the Hamming distance
-// between the binarised query and the code (a ranking estimate meant to be
-// followed by exact re-ranking).
+// decodes each code and sums |q - x|. Two exceptions to "distance to the
+// decoded vector", both ranking estimates meant to be followed by exact
+// re-ranking: the binary codec's query distance is the Hamming distance between
+// the binarised query and the code, and int8 with Int8Range::kUniform under L2
+// rounds the query onto the code grid (symmetric integer distance).
 //
 // Thread safety: a trained codec is immutable; Encode, Decode, PrepareQuery and
 // QueryDistance calls may run concurrently. Train is not thread-safe.
@@ -60,6 +61,20 @@ enum class BinaryThreshold : uint8_t {
   kZero = 1,  // bit = value >= 0 (the sign; natural for cosine/dot)
 };
 
+enum class Int8Range : uint8_t {
+  // One [min, max] per dimension: the smallest error; query distances are
+  // asymmetric float ADC (float query against byte codes).
+  kPerDimension = 0,
+  // One [min, max] for all dimensions, so every dimension has the same step.
+  // L2 query distances are then symmetric and integer: the query is encoded
+  // like a vector and step^2 * sum (q_code - code)^2 is returned, about twice
+  // as few SIMD operations per dimension as f32. That is the distance to the
+  // decoded vector only when the query lies on the grid (e.g. 8-bit pixels);
+  // otherwise each query coordinate is off by up to step/2. Meant for
+  // quantized traversal followed by exact re-ranking. Dot/cosine stay ADC.
+  kUniform = 1,
+};
+
 enum class KmeansInit : uint8_t {
   kPlusPlus = 0,  // k-means++ seeding (D^2 sampling)
   kRandom = 1,    // k distinct random sample points
@@ -81,6 +96,7 @@ struct CodecParams {
   KmeansInit kmeans_init = KmeansInit::kPlusPlus;
   uint64_t seed = 42;
   BinaryThreshold binary_threshold = BinaryThreshold::kMean;
+  Int8Range int8_range = Int8Range::kPerDimension;
 
   static constexpr uint32_t kMaxDimensions = 65536;
   static constexpr uint32_t kMaxOutliers = 16;
@@ -151,7 +167,8 @@ class Codec {
 
   // The trained state, little-endian and fixed-width:
   //   "NVQC" | u32 version (1) | u8 kind | u8 metric | u8 trained | u8 0
-  //   | u32 dimensions | u32 subquantizers | u32 outliers | u8 threshold | 3 x u8 0
+  //   | u32 dimensions | u32 subquantizers | u32 outliers | u8 binary threshold
+  //   | u8 int8 range | 2 x u8 0
   //   | u64 body bytes | body (kind-specific f32 arrays, see each codec)
   // Training knobs (iterations, init, seed) are not saved: they do not change
   // what a code means.

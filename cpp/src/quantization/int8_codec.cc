@@ -5,6 +5,8 @@
 // range (retrain when the data drifts). One byte per dimension, and distances
 // stay asymmetric (float query, byte code) so they equal the distance to the
 // decoded vector: the query is folded into per-dimension a, b (or w) once.
+// With Int8Range::kUniform all dimensions share one range (and step), which
+// lets L2 use a symmetric integer kernel instead (see codec.h).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -48,6 +50,25 @@ class Int8QueryDistance final : public QueryDistance {
   float offset_ = 0;
 };
 
+// Int8Range::kUniform under L2: the query encoded onto the shared grid, then
+// an integer sum of squared code differences times step^2.
+class Int8SymmetricQueryDistance final : public QueryDistance {
+ public:
+  Int8SymmetricQueryDistance(std::vector<uint8_t> query_code, float step)
+      : QueryDistance(query_code.size()),
+        query_(std::move(query_code)),
+        scale_(step * step),
+        kernels_(BestQuantKernels()) {}
+  float Distance(const uint8_t* code) const override {
+    return scale_ * static_cast<float>(kernels_.u8_symmetric_l2(query_.data(), code, query_.size()));
+  }
+
+ private:
+  std::vector<uint8_t> query_;
+  float scale_;
+  const QuantKernelTable& kernels_;
+};
+
 class Int8Codec final : public Codec {
  public:
   explicit Int8Codec(const CodecParams& params) : Codec(params) {}
@@ -62,6 +83,11 @@ class Int8Codec final : public Codec {
         lo[j] = std::min(lo[j], sample[i * d + j]);
         hi[j] = std::max(hi[j], sample[i * d + j]);
       }
+    }
+    if (params_.int8_range == Int8Range::kUniform) {
+      const float all_lo = *std::min_element(lo.begin(), lo.end()), all_hi = *std::max_element(hi.begin(), hi.end());
+      std::fill(lo.begin(), lo.end(), all_lo);
+      std::fill(hi.begin(), hi.end(), all_hi);
     }
     min_ = lo;
     step_.resize(d);
@@ -92,6 +118,11 @@ class Int8Codec final : public Codec {
 
   std::unique_ptr<QueryDistance> PrepareQuery(const float* query) const override {
     if (metric() == Metric::kManhattan) return MakeDecodingQueryDistance(*this, query);
+    if (metric() == Metric::kL2 && params_.int8_range == Int8Range::kUniform) {
+      std::vector<uint8_t> code(dimensions());
+      Encode(query, code.data());
+      return std::make_unique<Int8SymmetricQueryDistance>(std::move(code), step_[0]);
+    }
     return std::make_unique<Int8QueryDistance>(query, min_, step_, metric());
   }
 
@@ -109,6 +140,11 @@ class Int8Codec final : public Codec {
     if (size != 8 * d) return Status::Corrupt("codec state: int8 body must be 8 * dimensions bytes");
     if (!ReadFiniteFloats(data, d, min_) || !ReadFiniteFloats(data, d, step_)) {
       return Status::Corrupt("codec state: int8 ranges hold a non-finite value");
+    }
+    if (params_.int8_range == Int8Range::kUniform) {
+      for (size_t j = 1; j < d; ++j) {
+        if (min_[j] != min_[0] || step_[j] != step_[0]) return Status::Corrupt("codec state: uniform int8 ranges differ");
+      }
     }
     inverse_step_.resize(d);
     for (size_t j = 0; j < d; ++j) {

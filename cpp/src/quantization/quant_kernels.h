@@ -29,6 +29,9 @@ struct QuantKernelTable {
   // for float a, b, w (prepared from the query) and byte codes c.
   float (*u8_l2_squared)(const float* a, const float* b, const uint8_t* c, size_t d);
   float (*u8_dot)(const float* w, const uint8_t* c, size_t d);
+  // Symmetric: sum (a_i - b_i)^2 over two byte codes, exact in integers
+  // (d <= 65536 keeps it below 2^32).
+  uint32_t (*u8_symmetric_l2)(const uint8_t* a, const uint8_t* b, size_t d);
   // Number of differing bits between two byte strings.
   uint32_t (*hamming)(const uint8_t* a, const uint8_t* b, size_t bytes);
   // PQ4 fast scan of one block: out[i] = sum over columns j of

@@ -50,6 +50,15 @@ float U8Dot(const float* w, const uint8_t* c, size_t d) {
   return sum;
 }
 
+uint32_t U8SymmetricL2(const uint8_t* a, const uint8_t* b, size_t d) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i < d; ++i) {
+    const int diff = static_cast<int>(a[i]) - static_cast<int>(b[i]);
+    sum += static_cast<uint32_t>(diff * diff);
+  }
+  return sum;
+}
+
 uint32_t Hamming(const uint8_t* a, const uint8_t* b, size_t bytes) {
   uint32_t count = 0;
   size_t i = 0;
@@ -74,8 +83,8 @@ void Pq4ScanBlock(const uint8_t* lut, const uint8_t* block, size_t columns, uint
   }
 }
 
-const QuantKernelTable kScalar = {"scalar",    FloatToHalfN, HalfToFloatN, HalfL2Squared, HalfDot,
-                                  U8L2Squared, U8Dot,        Hamming,      Pq4ScanBlock};
+const QuantKernelTable kScalar = {"scalar", FloatToHalfN, HalfToFloatN,  HalfL2Squared, HalfDot,     U8L2Squared,
+                                  U8Dot,    U8SymmetricL2, Hamming,     Pq4ScanBlock};
 
 }  // namespace
 

@@ -132,6 +132,28 @@ float U8DotWasm(const float* w, const uint8_t* c, size_t d) {
   return sum;
 }
 
+// Bytes widen to i16; i32x4.dot_i16x8_s squares the differences and adds
+// neighbouring pairs in one instruction.
+uint32_t U8SymmetricL2Wasm(const uint8_t* a, const uint8_t* b, size_t d) {
+  v128_t s0 = wasm_i32x4_splat(0), s1 = s0;
+  size_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    const v128_t x = wasm_v128_load(a + i), y = wasm_v128_load(b + i);
+    const v128_t lo = wasm_i16x8_sub(wasm_u16x8_extend_low_u8x16(x), wasm_u16x8_extend_low_u8x16(y));
+    const v128_t hi = wasm_i16x8_sub(wasm_u16x8_extend_high_u8x16(x), wasm_u16x8_extend_high_u8x16(y));
+    s0 = wasm_i32x4_add(s0, wasm_i32x4_dot_i16x8(lo, lo));
+    s1 = wasm_i32x4_add(s1, wasm_i32x4_dot_i16x8(hi, hi));
+  }
+  const v128_t s = wasm_i32x4_add(s0, s1);
+  uint32_t sum = wasm_u32x4_extract_lane(s, 0) + wasm_u32x4_extract_lane(s, 1) + wasm_u32x4_extract_lane(s, 2) +
+                 wasm_u32x4_extract_lane(s, 3);
+  for (; i < d; ++i) {
+    const int diff = static_cast<int>(a[i]) - static_cast<int>(b[i]);
+    sum += static_cast<uint32_t>(diff * diff);
+  }
+  return sum;
+}
+
 // i8x16.popcnt per byte, widened pairwise into u16 lanes. A lane gains at most
 // 16 per 16-byte step; flushing to u32 every 256 steps keeps it below 4097.
 uint32_t HammingWasm(const uint8_t* a, const uint8_t* b, size_t bytes) {
@@ -176,9 +198,9 @@ void Pq4ScanBlockWasm(const uint8_t* lut, const uint8_t* block, size_t columns, 
   wasm_v128_store(out + 24, acc3);
 }
 
-const QuantKernelTable kWasmSimd = {"wasm_simd128",  FloatToHalfWasm, HalfToFloatWasm, HalfL2SquaredWasm,
-                                    HalfDotWasm,     U8L2SquaredWasm, U8DotWasm,       HammingWasm,
-                                    Pq4ScanBlockWasm};
+const QuantKernelTable kWasmSimd = {"wasm_simd128",  FloatToHalfWasm,   HalfToFloatWasm, HalfL2SquaredWasm,
+                                    HalfDotWasm,     U8L2SquaredWasm,   U8DotWasm,       U8SymmetricL2Wasm,
+                                    HammingWasm,     Pq4ScanBlockWasm};
 
 }  // namespace
 
