@@ -693,6 +693,26 @@ TEST(Codecs, SerializeRoundTripKeepsCodesAndDistances) {
   }
 }
 
+// A header claiming the largest codebook with no body behind it is rejected
+// (and must not allocate that codebook first: 65536 x 256 floats).
+TEST(Codecs, HugeHeaderWithoutBodyIsCorrupt) {
+  for (bool trained : {true, false}) {
+    auto codec = Make(Params(CodecKind::kPq8, 16));
+    std::string state = codec->Serialize();
+    const uint32_t dims = 65536, m = 65536;
+    std::memcpy(&state[12], &dims, 4);
+    std::memcpy(&state[16], &m, 4);
+    state[10] = trained ? 1 : 0;
+    auto r = Codec::Deserialize(reinterpret_cast<const uint8_t*>(state.data()), state.size());
+    if (trained) {
+      EXPECT_EQ(r.status().code(), StatusCode::kCorrupt);
+    } else {
+      ASSERT_TRUE(r.ok());  // an untrained codec of that shape is valid and small
+      EXPECT_EQ(r.value()->bytes_per_vector(), 65536u);
+    }
+  }
+}
+
 TEST(Codecs, UntrainedStateRoundTrips) {
   auto codec = Make(Params(CodecKind::kPq8, 16));
   std::string state = codec->Serialize();

@@ -18,8 +18,12 @@ void ProductQuantizer::Init(uint32_t dimensions, uint32_t m, uint32_t centroids_
   for (uint32_t s = 0; s < m; ++s) {
     for (uint32_t j = offsets_[s]; j < offsets_[s + 1]; ++j) subspace_of_[j] = s;
   }
-  centroids_.assign(static_cast<size_t>(k_) * dimensions, 0.0f);
-  BuildSearchLayout();
+  // The codebook (k * dimensions floats, up to 64 MiB) is allocated by Train or
+  // DeserializeBody, not here: a header read from untrusted bytes must not be
+  // able to allocate that much before its body has been checked.
+  centroids_.clear();
+  transposed_.clear();
+  norms_.clear();
 }
 
 void ProductQuantizer::BuildSearchLayout() {
@@ -33,6 +37,7 @@ void ProductQuantizer::BuildSearchLayout() {
 }
 
 void ProductQuantizer::Train(const float* sample, size_t n, uint32_t iterations, KmeansInit init, uint64_t seed) {
+  centroids_.assign(static_cast<size_t>(k_) * dimensions_, 0.0f);
   std::vector<float> sub;
   for (uint32_t s = 0; s < m_; ++s) {
     const uint32_t len = length(s);
@@ -91,10 +96,12 @@ void ProductQuantizer::SerializeBody(std::string& out) const {
 }
 
 Status ProductQuantizer::DeserializeBody(const uint8_t* data, size_t size) {
-  if (size != body_bytes()) {
+  const size_t expected = static_cast<size_t>(k_) * dimensions_ * 4;
+  if (size != expected) {
     return Status::Corrupt("product quantizer codebook has " + std::to_string(size) + " bytes, expected " +
-                           std::to_string(body_bytes()));
+                           std::to_string(expected));
   }
+  centroids_.resize(static_cast<size_t>(k_) * dimensions_);
   ByteReader reader(data, size);
   for (float& v : centroids_) {
     reader.F32(v);

@@ -16,7 +16,7 @@ namespace neurovec::quant {
 
 class ProductQuantizer {
  public:
-  // m in 1..dimensions; centroids start at zero (untrained).
+  // m in 1..dimensions; no codebook until Train or DeserializeBody.
   void Init(uint32_t dimensions, uint32_t m, uint32_t centroids_per_subspace);
 
   uint32_t dimensions() const { return dimensions_; }
@@ -52,7 +52,6 @@ class ProductQuantizer {
   // Body: k * dimensions f32 (subspace-major, then centroid, then dimension).
   void SerializeBody(std::string& out) const;
   Status DeserializeBody(const uint8_t* data, size_t size);
-  size_t body_bytes() const { return centroids_.size() * 4; }
 
  private:
   void BuildSearchLayout();
