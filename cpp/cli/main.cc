@@ -81,7 +81,7 @@ void Usage() {
                "               [--train-sample 20000] [--kmeans-iterations 8] [--metric l2] [--seed 42]\n"
                "               Per codec: bytes/vector, recall@k of an exhaustive ADC scan alone and\n"
                "               with exact re-ranking of the top R, encode/decode/scan speed (1 thread).\n"
-               "  traverse     --base B.fvecs --queries Q.fvecs --truth T.ivecs [--codec int8] [--ef 10,16,32]\n"
+               "  traverse     --base B.fvecs --queries Q.fvecs --truth T.ivecs [--codec int8,f16,...] [--ef 10,16,32]\n"
                "               [--m 16] [--ef-construction 200] [--runs 2] [--train-sample 20000] [--metric l2]\n"
                "               One graph searched on f32 rows and on codes (+ exact re-rank of ef), 1 thread.\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");

@@ -8,8 +8,8 @@
 //              ef candidates re-ranked with exact f32 distances, top k.
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -70,9 +70,20 @@ int RunTraverse(const Args& args) {
       efs.push_back(static_cast<uint32_t>(v));
     }
   }
-  quant::CodecParams params;
-  if (!ParseCodecSpec(args.Get("codec", "int8"), params, error)) return Fail(error);
-  const std::string codec_spec = args.Get("codec", "int8");
+  // Several codecs (comma-separated specs) are measured on one graph.
+  std::vector<std::string> codec_specs;
+  std::vector<quant::CodecParams> codec_params;
+  {
+    std::stringstream ss(args.Get("codec", "int8"));
+    std::string spec;
+    while (std::getline(ss, spec, ',')) {
+      quant::CodecParams params;
+      if (!ParseCodecSpec(spec, params, error)) return Fail(error);
+      codec_specs.push_back(spec);
+      codec_params.push_back(params);
+    }
+    if (codec_specs.empty()) return Fail("--codec expects a codec spec");
+  }
   auto metric = ParseMetric(args.Get("metric", "l2"));
   if (!metric.ok()) return Fail(metric.status().message());
 
@@ -110,93 +121,104 @@ int RunTraverse(const Args& args) {
   const double build_s = SecondsSince(build_start);
 
   // Codec trained on stored-form rows (the order the graph sees).
-  params.dimensions = d;
-  params.metric = metric.value();
-  params.seed = seed;
-  auto codec_r = quant::Codec::Create(params);
-  if (!codec_r.ok()) return Fail(codec_r.status().message());
-  const size_t sample_n = std::min<size_t>(train_n, n);
-  std::vector<float> sample(sample_n * d);
-  {
-    Random random(seed);
-    std::vector<uint32_t> index(n);
-    for (uint32_t i = 0; i < n; ++i) index[i] = i;
-    for (size_t i = 0; i < sample_n; ++i) {
-      std::swap(index[i], index[i + random.NextBelow(n - i)]);
-      std::copy(store.Row(index[i]), store.Row(index[i]) + d, sample.begin() + i * d);
-    }
-  }
-  Status trained = codec_r.value()->Train(sample.data(), sample_n);
-  if (!trained.ok()) return Fail(trained.message());
-  auto qstore_r = quant::QuantizedStore::Create(codec_r.take());
-  if (!qstore_r.ok()) return Fail(qstore_r.status().message());
-  quant::QuantizedStore& codes = *qstore_r.value();
-  s = codes.Reserve(n);
-  if (!s.ok()) return Fail(s.message());
-  auto encode_start = Clock::now();
-  for (uint32_t i = 0; i < n; ++i) codes.Store(i, store.Row(i));
-  const double encode_s = SecondsSince(encode_start);
-  std::printf("built %u x %u (M=%llu, efC=%llu) in %.2f s; %s codes: %zu B/vector (f32 rows %u B), encoded in %.2f s\n",
-              n, d, static_cast<unsigned long long>(m), static_cast<unsigned long long>(efc), build_s,
-              codec_spec.c_str(), codes.bytes_per_vector(), store.stride() * 4, encode_s);
-  std::fflush(stdout);
-
-  // Queries in stored form, once.
-  std::vector<float> encoded(static_cast<size_t>(q.rows) * store.stride());
-  for (uint32_t i = 0; i < q.rows; ++i) store.Encode(q.row(i), encoded.data() + static_cast<size_t>(i) * store.stride());
-  auto all = [](uint32_t) { return true; };
-  SearchContext ctx;
-  std::vector<Candidate> top;
-
-  auto recall_of = [&](uint32_t qi, const std::vector<Candidate>& found) {
-    size_t hits = 0;
-    for (size_t j = 0; j < std::min<size_t>(k, found.size()); ++j) {
-      for (uint64_t x = 0; x < k; ++x) hits += t.row(qi)[x] == static_cast<int32_t>(found[j].slot);
-    }
-    return static_cast<double>(hits) / k;
-  };
-
-  // The two paths alternate in chunks of 50 queries and each is timed by the
-  // thread's CPU clock, so both see the same machine: on a shared box wall time
-  // of separate runs varied 2x from run to run.
-  constexpr uint32_t kChunk = 50;
-  for (uint32_t ef0 : efs) {
-    const uint32_t ef = std::max<uint32_t>(ef0, static_cast<uint32_t>(k));
-    double seconds_f32 = 0, seconds_quant = 0, recall_f32 = 0, recall_quant = 0;
-    TraversalCounters counters, qcounters;
-    for (uint64_t run = 0; run < runs; ++run) {
-      for (uint32_t first = 0; first < q.rows; first += kChunk) {
-        const uint32_t last = std::min(q.rows, first + kChunk);
-        double start = ThreadSeconds();
-        for (uint32_t i = first; i < last; ++i) {
-          const float* query = encoded.data() + static_cast<size_t>(i) * store.stride();
-          graph.Search(query, ef, store, all, true, ctx, counters);
-          top.assign(ctx.results.begin(), ctx.results.end());
-          SortByDistance(top);
-          if (run == 0) recall_f32 += recall_of(i, top);
-        }
-        seconds_f32 += ThreadSeconds() - start;
-
-        start = ThreadSeconds();
-        for (uint32_t i = first; i < last; ++i) {
-          const float* query = encoded.data() + static_cast<size_t>(i) * store.stride();
-          auto prepared = codes.codec().PrepareQuery(query);
-          graph.Search(static_cast<const quant::QueryDistance*>(prepared.get()), ef, codes, all, true, ctx, qcounters);
-          top.clear();
-          for (const Candidate& c : ctx.results) top.push_back({store.Distance(query, store.Row(c.slot)), c.slot});
-          SortByDistance(top);
-          if (run == 0) recall_quant += recall_of(i, top);
-        }
-        seconds_quant += ThreadSeconds() - start;
+  for (size_t which = 0; which < codec_specs.size(); ++which) {
+    const std::string& codec_spec = codec_specs[which];
+    quant::CodecParams params = codec_params[which];
+    params.dimensions = d;
+    params.metric = metric.value();
+    params.seed = seed;
+    auto codec_r = quant::Codec::Create(params);
+    if (!codec_r.ok()) return Fail(codec_r.status().message());
+    const size_t sample_n = std::min<size_t>(train_n, n);
+    std::vector<float> sample(sample_n * d);
+    {
+      Random random(seed);
+      std::vector<uint32_t> index(n);
+      for (uint32_t i = 0; i < n; ++i) index[i] = i;
+      for (size_t i = 0; i < sample_n; ++i) {
+        std::swap(index[i], index[i + random.NextBelow(n - i)]);
+        std::copy(store.Row(index[i]), store.Row(index[i]) + d, sample.begin() + i * d);
       }
     }
-    const double searched = static_cast<double>(q.rows) * runs;
-    std::printf("ef %4u  f32: recall@%llu %.4f qps %8.1f dist/q %6.1f | %s traversal + exact re-rank of %u: recall %.4f qps %8.1f dist/q %6.1f | speedup %.3f\n",
-                ef, static_cast<unsigned long long>(k), recall_f32 / q.rows, searched / seconds_f32,
-                counters.distance_computations / searched, codec_spec.c_str(), ef, recall_quant / q.rows,
-                searched / seconds_quant, qcounters.distance_computations / searched, seconds_f32 / seconds_quant);
+    Status trained = codec_r.value()->Train(sample.data(), sample_n);
+    if (!trained.ok()) return Fail(trained.message());
+    auto qstore_r = quant::QuantizedStore::Create(codec_r.take());
+    if (!qstore_r.ok()) return Fail(qstore_r.status().message());
+    quant::QuantizedStore& codes = *qstore_r.value();
+    s = codes.Reserve(n);
+    if (!s.ok()) return Fail(s.message());
+    auto encode_start = Clock::now();
+    for (uint32_t i = 0; i < n; ++i) codes.Store(i, store.Row(i));
+    const double encode_s = SecondsSince(encode_start);
+    if (which == 0) {
+      std::printf("built %u x %u (M=%llu, efC=%llu) in %.2f s\n", n, d, static_cast<unsigned long long>(m),
+                  static_cast<unsigned long long>(efc), build_s);
+    }
+    std::printf("%s codes: %zu B/vector (f32 rows %u B), encoded in %.2f s\n", codec_spec.c_str(),
+                codes.bytes_per_vector(), store.stride() * 4, encode_s);
     std::fflush(stdout);
-  }
+
+    // Queries in stored form.
+    std::vector<float> encoded(static_cast<size_t>(q.rows) * store.stride());
+    for (uint32_t i = 0; i < q.rows; ++i)
+      store.Encode(q.row(i), encoded.data() + static_cast<size_t>(i) * store.stride());
+    auto all = [](uint32_t) { return true; };
+    SearchContext ctx;
+    std::vector<Candidate> top;
+
+    auto recall_of = [&](uint32_t qi, const std::vector<Candidate>& found) {
+      size_t hits = 0;
+      for (size_t j = 0; j < std::min<size_t>(k, found.size()); ++j) {
+        for (uint64_t x = 0; x < k; ++x) hits += t.row(qi)[x] == static_cast<int32_t>(found[j].slot);
+      }
+      return static_cast<double>(hits) / k;
+    };
+
+    // The two paths alternate in chunks of 50 queries and each is timed by the
+    // thread's CPU clock, so both see the same machine: on a shared box wall time
+    // of separate runs varied 2x from run to run.
+    constexpr uint32_t kChunk = 50;
+    for (uint32_t ef0 : efs) {
+      const uint32_t ef = std::max<uint32_t>(ef0, static_cast<uint32_t>(k));
+      double seconds_f32 = 0, seconds_quant = 0, recall_f32 = 0, recall_quant = 0;
+      TraversalCounters counters, qcounters;
+      for (uint64_t run = 0; run < runs; ++run) {
+        for (uint32_t first = 0; first < q.rows; first += kChunk) {
+          const uint32_t last = std::min(q.rows, first + kChunk);
+          double start = ThreadSeconds();
+          for (uint32_t i = first; i < last; ++i) {
+            const float* query = encoded.data() + static_cast<size_t>(i) * store.stride();
+            graph.Search(query, ef, store, all, true, ctx, counters);
+            top.assign(ctx.results.begin(), ctx.results.end());
+            SortByDistance(top);
+            if (run == 0) recall_f32 += recall_of(i, top);
+          }
+          seconds_f32 += ThreadSeconds() - start;
+
+          start = ThreadSeconds();
+          for (uint32_t i = first; i < last; ++i) {
+            const float* query = encoded.data() + static_cast<size_t>(i) * store.stride();
+            auto prepared = codes.codec().PrepareQuery(query);
+            graph.Search(static_cast<const quant::QueryDistance*>(prepared.get()), ef, codes, all, true, ctx,
+                         qcounters);
+            top.clear();
+            for (const Candidate& c : ctx.results) top.push_back({store.Distance(query, store.Row(c.slot)), c.slot});
+            SortByDistance(top);
+            if (run == 0) recall_quant += recall_of(i, top);
+          }
+          seconds_quant += ThreadSeconds() - start;
+        }
+      }
+      const double searched = static_cast<double>(q.rows) * runs;
+      std::printf(
+          "ef %4u  f32: recall@%llu %.4f qps %8.1f dist/q %6.1f | %s traversal + exact re-rank of %u: recall %.4f qps "
+          "%8.1f dist/q %6.1f | speedup %.3f\n",
+          ef, static_cast<unsigned long long>(k), recall_f32 / q.rows, searched / seconds_f32,
+          counters.distance_computations / searched, codec_spec.c_str(), ef, recall_quant / q.rows,
+          searched / seconds_quant, qcounters.distance_computations / searched, seconds_f32 / seconds_quant);
+      std::fflush(stdout);
+    }
+  }  // codecs
   return 0;
 }
 
