@@ -1,6 +1,6 @@
 // SIMD kernels of the codecs, in tables per instruction set like
 // distance/kernels.h: scalar (the reference every other table is tested
-// against), AVX2+FMA+F16C and AVX-512F (x86, chosen at run time) and
+// against), AVX2+FMA+F16C and AVX-512F/BW (x86, chosen at run time) and
 // wasm_simd128.
 //
 // Codes are byte arrays with no alignment guarantee: every kernel loads
@@ -49,7 +49,7 @@ size_t AvailableQuantKernels(const QuantKernelTable** out, size_t max);
 
 #if defined(__x86_64__) || defined(__i386__)
 const QuantKernelTable& Avx2QuantKernels();    // needs AVX2, FMA, F16C, POPCNT at run time
-const QuantKernelTable& Avx512QuantKernels();  // the above and AVX-512F
+const QuantKernelTable& Avx512QuantKernels();  // the above and AVX-512F, AVX-512BW
 #endif
 #if defined(__wasm_simd128__)
 const QuantKernelTable& WasmSimdQuantKernels();

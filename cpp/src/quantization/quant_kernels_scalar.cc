@@ -101,7 +101,7 @@ size_t AvailableQuantKernels(const QuantKernelTable** out, size_t max) {
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
       __builtin_cpu_supports("popcnt")) {
     push(Avx2QuantKernels());
-    if (__builtin_cpu_supports("avx512f")) push(Avx512QuantKernels());
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) push(Avx512QuantKernels());
   }
 #endif
 #if defined(__wasm_simd128__)

@@ -213,9 +213,9 @@ NV_QAVX2 void Pq4ScanBlockAvx2(const uint8_t* lut, const uint8_t* block, size_t 
 const QuantKernelTable kAvx2 = {"avx2+f16c",     FloatToHalfAvx2, HalfToFloatAvx2,   HalfL2SquaredAvx2, HalfDotAvx2,
                                 U8L2SquaredAvx2, U8DotAvx2,       U8SymmetricL2Avx2, HammingPopcnt,     Pq4ScanBlockAvx2};
 
-// ---- AVX-512F: the query-path kernels 16 lanes wide; conversions, Hamming and
-// the PQ4 scan stay on the AVX2 versions (the scan would need AVX-512BW, and
-// the others are not on the traversal path). ----
+// ---- AVX-512F + BW: the query-path kernels 16 float / 32 word lanes wide;
+// conversions, Hamming and the PQ4 scan stay on the AVX2 versions (not on the
+// traversal path). ----
 
 #define NV_QAVX512 __attribute__((target("avx512f,avx2,fma,f16c,popcnt")))
 
@@ -289,8 +289,34 @@ NV_QAVX512 float U8DotAvx512(const float* w, const uint8_t* c, size_t d) {
   return sum;
 }
 
+// Needs AVX-512BW (byte/word ops on zmm): 32 dimensions per step.
+#define NV_QAVX512BW __attribute__((target("avx512f,avx512bw,avx2,fma,f16c,popcnt")))
+
+NV_QAVX512BW uint32_t U8SymmetricL2Avx512(const uint8_t* a, const uint8_t* b, size_t d) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = s0;
+  size_t i = 0;
+  for (; i + 64 <= d; i += 64) {
+    __m512i a0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i)));
+    __m512i b0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i)));
+    __m512i a1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i + 32)));
+    __m512i b1 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i + 32)));
+    __m512i d0 = _mm512_sub_epi16(a0, b0), d1 = _mm512_sub_epi16(a1, b1);
+    s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(d0, d0));
+    s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(d1, d1));
+  }
+  for (; i + 32 <= d; i += 32) {
+    __m512i a0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i)));
+    __m512i b0 = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i)));
+    __m512i d0 = _mm512_sub_epi16(a0, b0);
+    s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(d0, d0));
+  }
+  uint32_t sum = static_cast<uint32_t>(_mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1)));
+  if (i < d) sum += U8SymmetricL2Avx2(a + i, b + i, d - i);
+  return sum;
+}
+
 const QuantKernelTable kAvx512 = {"avx512+f16c",     FloatToHalfAvx2, HalfToFloatAvx2,   HalfL2SquaredAvx512,
-                                  HalfDotAvx512,     U8L2SquaredAvx512, U8DotAvx512,     U8SymmetricL2Avx2,
+                                  HalfDotAvx512,     U8L2SquaredAvx512, U8DotAvx512,     U8SymmetricL2Avx512,
                                   HammingPopcnt,     Pq4ScanBlockAvx2};
 
 }  // namespace
