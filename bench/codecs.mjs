@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { codecBarsSvg } from './lib/bars.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DEFAULT_CODECS = 'f32,f16,int8,pq8/m=49,pq8/m=98,pq8/m=196,pq4/m=98/o=4,pq4/m=196/o=0,pq4/m=196/o=4,pq4/m=256/o=8,binary';
+const DEFAULT_CODECS = 'f32,f16,int8,int8/r=uniform,pq8/m=49,pq8/m=98,pq8/m=196,pq4/m=98/o=4,pq4/m=196/o=0,pq4/m=196/o=4,pq4/m=256/o=8,binary';
 
 const { values: opt } = parseArgs({
   options: {
