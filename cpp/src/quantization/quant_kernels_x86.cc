@@ -310,7 +310,11 @@ NV_QAVX512BW uint32_t U8SymmetricL2Avx512(const uint8_t* a, const uint8_t* b, si
     __m512i d0 = _mm512_sub_epi16(a0, b0);
     s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(d0, d0));
   }
-  uint32_t sum = static_cast<uint32_t>(_mm512_reduce_add_epi32(_mm512_add_epi32(s0, s1)));
+  // Each lane fits i32, their total may not (up to 65536 * 255^2): sum as u32.
+  alignas(64) uint32_t lanes[16];
+  _mm512_store_si512(lanes, _mm512_add_epi32(s0, s1));
+  uint32_t sum = 0;
+  for (uint32_t v : lanes) sum += v;
   if (i < d) sum += U8SymmetricL2Avx2(a + i, b + i, d - i);
   return sum;
 }
