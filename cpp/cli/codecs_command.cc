@@ -140,6 +140,11 @@ int RunCodecs(const Args& args) {
   if (!ParseUintList(args.Get("rerank", "100"), reranks)) return Fail("--rerank expects a list like 50,100");
   const std::string default_codecs = "f32,f16,int8,pq8/m=98,pq8/m=196,pq4/m=196/o=0,pq4/m=196/o=4,pq4/m=256/o=8,binary";
   const std::vector<std::string> specs = Split(args.Get("codecs", default_codecs));
+  for (const std::string& spec : specs) {  // before the (slow) file reads
+    quant::CodecParams params;
+    if (!ParseCodecSpec(spec, params, error)) return Fail(error);
+  }
+  if (specs.empty()) return Fail("--codecs expects a list of codec specs");
   auto metric = ParseMetric(args.Get("metric", "l2"));
   if (!metric.ok()) return Fail(metric.status().message());
   if (metric.value() == Metric::kManhattan) return Fail("codecs supports l2, cosine and dot");
