@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "quantization/codec.h"
+
 namespace neurovec::cli {
 
 // --name value pairs (and bare --flags, stored as "true").
@@ -26,5 +28,10 @@ int RunGroundTruth(const Args& args);  // exact k-NN by brute force, written as 
 int RunBuild(const Args& args);        // .fvecs -> index file
 int RunQuery(const Args& args);        // index file + queries -> JSON lines
 int RunPersistBench(const Args& args); // save, open + first query, durable writes
+// "kind/option=value/..." (e.g. "pq4/m=196/o=4", "int8/r=uniform") into params.
+bool ParseCodecSpec(const std::string& spec, quant::CodecParams& params, std::string& error);
+
+int RunCodecs(const Args& args);       // per-codec size, recall and speed table
+int RunTraverse(const Args& args);     // quantized vs f32 HNSW traversal on one graph
 
 }  // namespace neurovec::cli

@@ -79,6 +79,14 @@ void Usage() {
                "  persist-bench --index index.nvx --base B.fvecs --dir DIR [--adds 2000] [--batch 1000]\n"
                "               [--batched-items 20000] [--json]   Open + first query, snapshot save\n"
                "               throughput, and durable adds (Sync per add, per batch) into DIR.\n"
+               "  codecs       --base B.fvecs --queries Q.fvecs --truth T.ivecs [--queries-limit 1000]\n"
+               "               [--rerank 100] [--json out.json] [--k 10] [--codecs f32,f16,int8,pq8/m=98,...]\n"
+               "               [--train-sample 20000] [--kmeans-iterations 8] [--metric l2] [--seed 42]\n"
+               "               Per codec: bytes/vector, recall@k of an exhaustive ADC scan alone and\n"
+               "               with exact re-ranking of the top R, encode/decode/scan speed (1 thread).\n"
+               "  traverse     --base B.fvecs --queries Q.fvecs --truth T.ivecs [--codec int8,f16,...] [--ef 10,16,32]\n"
+               "               [--m 16] [--ef-construction 200] [--runs 2] [--train-sample 20000] [--metric l2]\n"
+               "               One graph searched on f32 rows and on codes (+ exact re-rank of ef), 1 thread.\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");
 }
 
@@ -101,6 +109,8 @@ int main(int argc, char** argv) {
   if (command == "build") return neurovec::cli::RunBuild(args);
   if (command == "query") return neurovec::cli::RunQuery(args);
   if (command == "persist-bench") return neurovec::cli::RunPersistBench(args);
+  if (command == "codecs") return neurovec::cli::RunCodecs(args);
+  if (command == "traverse") return neurovec::cli::RunTraverse(args);
   if (command == "kernel") {
     std::printf("%s\n", neurovec::distance::BestKernels().name);
     return 0;

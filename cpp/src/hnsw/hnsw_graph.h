@@ -82,8 +82,18 @@ class HnswGraph {
   // says whether a slot may be a result (live and matching the filter);
   // `everything_accepted` enables the unfiltered fast path. Results are left in
   // ctx.results as a FartherOnTop heap of at most ef entries.
-  template <typename Accept>
-  void Search(const float* query, uint32_t ef, const VectorStore& store, const Accept& accept,
+  //
+  // The traversal reads vectors through a distance source: VectorStore (with
+  // `const float*` queries in stored form), or any type with the same three
+  // calls, for example quant::QuantizedStore (codes for every slot, queries
+  // prepared by its codec; see quantization/quantized_store.h):
+  //   Row(slot) -> a pointer (prefetched, then passed back),
+  //   Distance(query, row) and DistanceBounded(query, row, bound).
+  // Queries are passed by value (a pointer or a small handle), as the f32 path
+  // always did; each source is its own instantiation, so that path compiles as
+  // before.
+  template <typename Store, typename Query, typename Accept>
+  void Search(Query query, uint32_t ef, const Store& store, const Accept& accept,
               bool everything_accepted, SearchContext& ctx, TraversalCounters& counters) const;
 
   uint64_t memory_bytes() const;
@@ -115,14 +125,14 @@ class HnswGraph {
   uint32_t MaxLinks(int level) const { return level == 0 ? m0_ : m_; }
 
   // Greedy walk on the levels above `target_level`, starting at `entry`.
-  template <bool kLocked>
-  uint32_t GreedyDescend(const float* query, uint32_t entry, float* entry_distance, int from_level,
-                         int target_level, const VectorStore& store, TraversalCounters& counters) const;
+  template <bool kLocked, typename Store, typename Query>
+  uint32_t GreedyDescend(Query query, uint32_t entry, float* entry_distance, int from_level,
+                         int target_level, const Store& store, TraversalCounters& counters) const;
 
   // Best-first search on one level (the core of HNSW).
-  template <bool kLocked, typename Accept>
-  void SearchLayer(const float* query, uint32_t entry, float entry_distance, int level, uint32_t ef,
-                   const VectorStore& store, const Accept& accept, bool everything_accepted,
+  template <bool kLocked, typename Store, typename Query, typename Accept>
+  void SearchLayer(Query query, uint32_t entry, float entry_distance, int level, uint32_t ef,
+                   const Store& store, const Accept& accept, bool everything_accepted,
                    SearchContext& ctx, TraversalCounters& counters) const;
 
   // HNSW heuristic: keep a candidate only if it is closer to the base than to

@@ -14,10 +14,9 @@ inline void PrefetchRead(const void* p) {
 #endif
 }
 
-template <bool kLocked>
-uint32_t HnswGraph::GreedyDescend(const float* query, uint32_t entry, float* entry_distance, int from_level,
-                                  int target_level, const VectorStore& store,
-                                  TraversalCounters& counters) const {
+template <bool kLocked, typename Store, typename Query>
+uint32_t HnswGraph::GreedyDescend(Query query, uint32_t entry, float* entry_distance, int from_level,
+                                  int target_level, const Store& store, TraversalCounters& counters) const {
   uint32_t current = entry;
   float best = *entry_distance;
   for (int level = from_level; level > target_level; --level) {
@@ -54,9 +53,9 @@ uint32_t HnswGraph::GreedyDescend(const float* query, uint32_t entry, float* ent
   return current;
 }
 
-template <bool kLocked, typename Accept>
-void HnswGraph::SearchLayer(const float* query, uint32_t entry, float entry_distance, int level, uint32_t ef,
-                            const VectorStore& store, const Accept& accept, bool everything_accepted,
+template <bool kLocked, typename Store, typename Query, typename Accept>
+void HnswGraph::SearchLayer(Query query, uint32_t entry, float entry_distance, int level, uint32_t ef,
+                            const Store& store, const Accept& accept, bool everything_accepted,
                             SearchContext& ctx, TraversalCounters& counters) const {
   VisitedSet& visited = ctx.visited;
   std::vector<Candidate>& frontier = ctx.frontier;
@@ -105,7 +104,7 @@ void HnswGraph::SearchLayer(const float* query, uint32_t entry, float entry_dist
         PrefetchRead(store.Row(links[i + 1]));
       }
       if (visited.TestAndMark(next)) continue;
-      const float* row = store.Row(next);
+      const auto* row = store.Row(next);
       ++counters.distance_computations;
       // Once ef results are held, a candidate matters only if it beats the worst
       // one, so the distance may be abandoned as soon as it exceeds that bound.
@@ -126,8 +125,8 @@ void HnswGraph::SearchLayer(const float* query, uint32_t entry, float entry_dist
   }
 }
 
-template <typename Accept>
-void HnswGraph::Search(const float* query, uint32_t ef, const VectorStore& store, const Accept& accept,
+template <typename Store, typename Query, typename Accept>
+void HnswGraph::Search(Query query, uint32_t ef, const Store& store, const Accept& accept,
                        bool everything_accepted, SearchContext& ctx, TraversalCounters& counters) const {
   ctx.results.clear();
   if (entry_point_ == kNone) return;

@@ -1,0 +1,75 @@
+// A hand-written SVG chart of codecs: one row per codec, bytes per vector on
+// the left (log scale), recall@k (codes alone and re-ranked) on the right.
+
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+// rows: [{ label, bytes, recallAdc, recallRerank }]
+export function codecBarsSvg(rows, { title = '', subtitle = '', rawBytes, k = 10, rerank = 100, target = 0.95 } = {}) {
+  const W = 1000;
+  const rowH = 34;
+  const top = subtitle ? 92 : 70;
+  const H = top + rows.length * rowH + 60;
+  const labelW = 150;
+  const gap = 40;
+  const panelW = (W - labelW - gap - 30) / 2;
+  const bx0 = labelW;
+  const rx0 = labelW + panelW + gap;
+
+  const maxBytes = Math.max(rawBytes ?? 0, ...rows.map((r) => r.bytes));
+  const minBytes = Math.min(...rows.map((r) => r.bytes));
+  const lo = 10 ** Math.floor(Math.log10(minBytes));
+  const hi = 10 ** Math.ceil(Math.log10(maxBytes));
+  const BX = (b) => bx0 + ((Math.log10(b) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * panelW;
+  const RX = (r) => rx0 + r * panelW;
+
+  const out = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">`);
+  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  out.push(`<text x="${W / 2}" y="28" text-anchor="middle" font-size="18" font-weight="bold">${esc(title)}</text>`);
+  if (subtitle) out.push(`<text x="${W / 2}" y="50" text-anchor="middle" font-size="13" fill="#444">${esc(subtitle)}</text>`);
+  const axisY = top + rows.length * rowH;
+  out.push(`<text x="${bx0 + panelW / 2}" y="${top - 12}" text-anchor="middle" font-size="13" font-weight="bold">bytes per vector (log scale)</text>`);
+  out.push(`<text x="${rx0 + panelW / 2}" y="${top - 12}" text-anchor="middle" font-size="13" font-weight="bold">recall@${k}</text>`);
+
+  // Grids.
+  for (let e = Math.log10(lo); e <= Math.log10(hi) + 1e-9; e++) {
+    const x = BX(10 ** e);
+    out.push(`<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${axisY}" stroke="#e0e0e0"/>`);
+    out.push(`<text x="${x.toFixed(1)}" y="${axisY + 18}" text-anchor="middle" font-size="12">${10 ** e}</text>`);
+  }
+  for (let r = 0; r <= 1.0001; r += 0.2) {
+    const x = RX(r);
+    out.push(`<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${axisY}" stroke="#e0e0e0"/>`);
+    out.push(`<text x="${x.toFixed(1)}" y="${axisY + 18}" text-anchor="middle" font-size="12">${r.toFixed(1)}</text>`);
+  }
+  if (rawBytes) {
+    const x = BX(rawBytes);
+    out.push(`<line x1="${x.toFixed(1)}" y1="${top}" x2="${x.toFixed(1)}" y2="${axisY}" stroke="#555" stroke-dasharray="6 4"/>`);
+    out.push(`<text x="${(x - 4).toFixed(1)}" y="${axisY + 34}" text-anchor="end" font-size="11" fill="#555">raw f32 (${rawBytes} B)</text>`);
+    const x30 = BX(0.3 * rawBytes);
+    out.push(`<line x1="${x30.toFixed(1)}" y1="${top}" x2="${x30.toFixed(1)}" y2="${axisY}" stroke="#d62728" stroke-dasharray="3 3"/>`);
+    out.push(`<text x="${(x30 - 4).toFixed(1)}" y="${axisY + 48}" text-anchor="end" font-size="11" fill="#d62728">0.30x raw</text>`);
+  }
+  const tx = RX(target);
+  out.push(`<line x1="${tx.toFixed(1)}" y1="${top}" x2="${tx.toFixed(1)}" y2="${axisY}" stroke="#d62728" stroke-dasharray="3 3"/>`);
+  out.push(`<text x="${(tx - 4).toFixed(1)}" y="${axisY + 34}" text-anchor="end" font-size="11" fill="#d62728">${target}</text>`);
+
+  rows.forEach((row, i) => {
+    const y = top + i * rowH;
+    out.push(`<text x="${labelW - 10}" y="${y + rowH / 2 + 4}" text-anchor="end" font-size="13">${esc(row.label)}</text>`);
+    const bw = BX(row.bytes) - bx0;
+    out.push(`<g><title>${esc(`${row.label}: ${row.bytes} bytes/vector`)}</title><rect x="${bx0}" y="${y + 7}" width="${Math.max(1, bw).toFixed(1)}" height="${rowH - 14}" fill="#1f77b4"/></g>`);
+    out.push(`<text x="${(bx0 + bw + 5).toFixed(1)}" y="${y + rowH / 2 + 4}" font-size="11">${row.bytes}</text>`);
+    const h = (rowH - 10) / 2;
+    out.push(`<g><title>${esc(`${row.label}: recall@${k} over codes alone ${row.recallAdc.toFixed(4)}`)}</title><rect x="${rx0}" y="${y + 4}" width="${(RX(row.recallAdc) - rx0).toFixed(1)}" height="${h.toFixed(1)}" fill="#ff7f0e"/></g>`);
+    out.push(`<g><title>${esc(`${row.label}: recall@${k} re-ranking the top ${rerank} ${row.recallRerank.toFixed(4)}`)}</title><rect x="${rx0}" y="${(y + 5 + h).toFixed(1)}" width="${(RX(row.recallRerank) - rx0).toFixed(1)}" height="${h.toFixed(1)}" fill="#2ca02c"/></g>`);
+  });
+  out.push(`<rect x="${bx0}" y="${top}" width="${panelW}" height="${axisY - top}" fill="none" stroke="#333"/>`);
+  out.push(`<rect x="${rx0}" y="${top}" width="${panelW}" height="${axisY - top}" fill="none" stroke="#333"/>`);
+  // Legend.
+  const ly = H - 16;
+  out.push(`<rect x="${rx0}" y="${ly - 10}" width="12" height="12" fill="#ff7f0e"/><text x="${rx0 + 18}" y="${ly}" font-size="12">codes alone (ADC scan)</text>`);
+  out.push(`<rect x="${rx0 + 190}" y="${ly - 10}" width="12" height="12" fill="#2ca02c"/><text x="${rx0 + 208}" y="${ly}" font-size="12">re-ranking the top ${rerank} exactly</text>`);
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
