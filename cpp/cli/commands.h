@@ -25,5 +25,6 @@ int RunBench(const Args& args);        // build + recall/QPS per ef
 int RunGroundTruth(const Args& args);  // exact k-NN by brute force, written as .ivecs
 int RunBuild(const Args& args);        // .fvecs -> index file
 int RunQuery(const Args& args);        // index file + queries -> JSON lines
+int RunLearnBench(const Args& args);   // query refiner: train from feedback, precision@10 before/after
 
 }  // namespace neurovec::cli
