@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "learning/adjacency.h"
 #include "learning/linear.h"
 
 namespace neurovec::learning {
@@ -27,6 +28,21 @@ struct AttentionGradients {
   Matrix dvalues;  // m x d
 };
 
+struct GraphAttentionCache {
+  LinearCache q, k, v, o;
+  Matrix projected_q;  // n x d
+  Matrix projected_k;  // n x d (per node, before edge weights)
+  Matrix projected_v;  // n x d
+  Matrix weights;      // num_edges x heads: the softmax over each node's edges
+};
+
+struct GraphAttentionGradients {
+  Matrix dqueries;               // n x d
+  Matrix dkeys;                  // n x d
+  Matrix dvalues;                // n x d
+  std::vector<float> dedge_weights;  // one per edge
+};
+
 class MultiHeadAttention {
  public:
   MultiHeadAttention() = default;
@@ -36,6 +52,16 @@ class MultiHeadAttention {
   int heads() const { return heads_; }
   Matrix Forward(const Matrix& query, const Matrix& keys, const Matrix& values, AttentionCache* cache) const;
   AttentionGradients Backward(const Matrix& dout, const AttentionCache& cache);
+
+  // The same attention for every node of a graph at once: node i attends over
+  // its edges e = (i, j) with key w_e * keys_j and value w_e * values_j (w_e the
+  // adjacency's edge weight). Equal to Forward per node with the weighted rows,
+  // but projects each node once instead of once per edge (projections are linear
+  // and bias-free, so (w k) Wk = w (k Wk)). queries/keys/values: n x d.
+  Matrix ForwardGraph(const Matrix& queries, const Matrix& keys, const Matrix& values, const Adjacency& adjacency,
+                      GraphAttentionCache* cache) const;
+  GraphAttentionGradients BackwardGraph(const Matrix& dout, const Adjacency& adjacency,
+                                        const GraphAttentionCache& cache);
   void CollectParameters(ParameterSet& set);
 
  private:

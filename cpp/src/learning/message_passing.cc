@@ -11,47 +11,23 @@ MessagePassingLayer::MessagePassingLayer(const std::string& name, int dim, int h
 Matrix MessagePassingLayer::Forward(const Matrix& nodes, const Adjacency& adj, MessagePassingCache* cache) const {
   MessagePassingCache local;
   MessagePassingCache& c = cache ? *cache : local;
-  const uint32_t n = adj.num_nodes();
-  const Eigen::Index dim = nodes.cols();
   c.messages = message_.Forward(nodes, &c.message);
-  c.attention.resize(n);
-  Matrix aggregate(n, dim);
-  Matrix keys;
-  for (uint32_t i = 0; i < n; ++i) {
-    const uint32_t deg = adj.degree(i);
-    keys.resize(deg, dim);
-    for (uint32_t e = 0; e < deg; ++e) {
-      const uint32_t edge = adj.begin(i) + e;
-      keys.row(e) = adj.weights[edge] * c.messages.row(adj.neighbors[edge]);
-    }
-    aggregate.row(i) = attention_.Forward(nodes.row(i), keys, keys, &c.attention[i]);
-  }
+  // Keys and values of edge (i, j) are w_ij * m_j (see ForwardGraph).
+  const Matrix aggregate = attention_.ForwardGraph(nodes, c.messages, c.messages, adj, &c.attention);
   const Matrix updated = gru_.Forward(aggregate, nodes, &c.gru);
   return norm_.Forward(nodes + updated, &c.norm);
 }
 
 MessagePassingGradients MessagePassingLayer::Backward(const Matrix& dout, const Adjacency& adj,
                                                       const MessagePassingCache& c) {
-  const uint32_t n = adj.num_nodes();
   const Matrix dsum = norm_.Backward(dout, c.norm);
   GruGradients g = gru_.Backward(dsum, c.gru);
+  GraphAttentionGradients a = attention_.BackwardGraph(g.dx, adj, c.attention);
   MessagePassingGradients out;
-  out.dnodes = dsum + g.dh;
-  out.dweights.assign(adj.num_edges(), 0.0f);
-  Matrix dmessages = Matrix::Zero(c.messages.rows(), c.messages.cols());
-  for (uint32_t i = 0; i < n; ++i) {
-    AttentionGradients a = attention_.Backward(g.dx.row(i), c.attention[i]);
-    out.dnodes.row(i) += a.dquery;
-    // Keys and values are the same weighted messages: their gradients add.
-    const Matrix dkeys = a.dkeys + a.dvalues;
-    for (uint32_t e = 0; e < adj.degree(i); ++e) {
-      const uint32_t edge = adj.begin(i) + e;
-      const uint32_t j = adj.neighbors[edge];
-      out.dweights[edge] = dkeys.row(e).dot(c.messages.row(j));
-      dmessages.row(j) += adj.weights[edge] * dkeys.row(e);
-    }
-  }
-  out.dnodes += message_.Backward(dmessages, c.message);
+  out.dnodes = dsum + g.dh + a.dqueries;
+  out.dweights = std::move(a.dedge_weights);
+  // Keys and values are the same messages: their gradients add.
+  out.dnodes += message_.Backward(a.dkeys + a.dvalues, c.message);
   return out;
 }
 

@@ -25,7 +25,7 @@ namespace neurovec::learning {
 struct MessagePassingCache {
   LinearCache message;
   Matrix messages;                        // n x d: h_j Wm + bm, before edge weights
-  std::vector<AttentionCache> attention;  // one per node
+  GraphAttentionCache attention;
   GruCache gru;
   LayerNormCache norm;
 };
