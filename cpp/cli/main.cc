@@ -76,6 +76,12 @@ void Usage() {
                "               [--metric l2] [--threads 1] [--seed 42]   Builds and writes an index file.\n"
                "  query        --index index.nvx --queries Q.fvecs [--k 10] [--ef 64] [--json]\n"
                "               One JSON line per query: {\"ids\": [...], \"distances\": [...]}.\n"
+               "  learn-bench  --base B.fvecs --queries Q.fvecs --base-labels L.gz --query-labels L.gz\n"
+               "               [--train-queries 5000] [--eval-queries 1000] [--candidates 50] [--epochs 3]\n"
+               "               [--batch 32] [--lr 0.002] [--threads 2] [--hidden 64] [--hops 2] [--heads 4]\n"
+               "               [--seed 42] [--continual [--ewc-lambda 1000] [--replay 16]]\n"
+               "               Trains the query refiner from class feedback; prints precision@10 before\n"
+               "               and after, training throughput and refine latency.\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");
 }
 
@@ -97,6 +103,7 @@ int main(int argc, char** argv) {
   if (command == "groundtruth") return neurovec::cli::RunGroundTruth(args);
   if (command == "build") return neurovec::cli::RunBuild(args);
   if (command == "query") return neurovec::cli::RunQuery(args);
+  if (command == "learn-bench") return neurovec::cli::RunLearnBench(args);
   if (command == "kernel") {
     std::printf("%s\n", neurovec::distance::BestKernels().name);
     return 0;

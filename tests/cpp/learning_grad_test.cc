@@ -321,6 +321,24 @@ TEST(GradCheck, CosineScoresAndInfoNce) {
   EXPECT_NEAR(InfoNce(s, {1, 0, 0}, 0.5f, nullptr), expected, 1e-5);
 }
 
+TEST(GradCheck, InfoNcePerPositive) {
+  Rng rng(25);
+  Matrix scores = RandomMatrix(9, 1, rng);
+  const std::vector<uint8_t> positive = {1, 0, 1, 1, 0, 0, 1, 0, 0};
+  auto loss = [&] {
+    Eigen::VectorXf s = scores.col(0);
+    return static_cast<double>(InfoNcePerPositive(s, positive, 0.3f, nullptr));
+  };
+  Eigen::VectorXf ds;
+  InfoNcePerPositive(scores.col(0), positive, 0.3f, &ds);
+  EXPECT_TRUE(MatrixGradientMatches("scores", scores, Matrix(ds), loss));
+  // One positive and one negative: the logistic loss log(1 + exp((s_n - s_p) / T)).
+  Eigen::VectorXf two(2);
+  two << 0.4f, 0.1f;
+  EXPECT_NEAR(InfoNcePerPositive(two, {1, 0}, 0.5f, nullptr), std::log1p(std::exp((0.1 - 0.4) / 0.5)), 1e-6);
+  EXPECT_EQ(InfoNcePerPositive(two, {1, 1}, 0.5f, nullptr), 0.0f);  // no negative
+}
+
 TEST(GradCheck, LocalContrastive) {
   Rng rng(17);
   Adjacency adj = Adjacency::FromLists({{1, 2}, {0}, {0, 3}, {2}, {5}, {4}, {}, {6}});
@@ -399,7 +417,7 @@ TEST(GradCheck, WholeQueryRefiner) {
   const CandidateGraph graph = BuildCandidateGraph(data.row(0), candidates, 10, links);
   ASSERT_TRUE(graph.adjacency.Validate().ok());
   const std::vector<uint8_t> positive = {1, 0, 1, 0, 0, 1};
-  auto loss = [&] { return static_cast<double>(InfoNce(model.Refine(graph).scores, positive, 0.5f, nullptr)); };
+  auto loss = [&] { return static_cast<double>(InfoNcePerPositive(model.Refine(graph).scores, positive, 0.5f, nullptr)); };
   EXPECT_TRUE(ParametersMatch(params, loss, [&] {
     params.ZeroGrad();
     Random unused(0);

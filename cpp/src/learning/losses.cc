@@ -54,6 +54,40 @@ float InfoNce(const Eigen::VectorXf& scores, const std::vector<uint8_t>& positiv
   return static_cast<float>(std::log(all) - std::log(pos));
 }
 
+float InfoNcePerPositive(const Eigen::VectorXf& scores, const std::vector<uint8_t>& positive, float temperature,
+                         Eigen::VectorXf* dscores) {
+  const Eigen::Index m = scores.size();
+  const Eigen::VectorXf logits = scores / temperature;
+  const float max_logit = logits.maxCoeff();
+  const Eigen::VectorXf e = (logits.array() - max_logit).exp();
+  double negatives = 0;
+  Eigen::Index positives = 0;
+  for (Eigen::Index j = 0; j < m; ++j) {
+    if (positive[j]) {
+      ++positives;
+    } else {
+      negatives += e(j);
+    }
+  }
+  if (dscores) dscores->setZero(m);
+  if (positives == 0 || negatives == 0) return 0.0f;
+  double loss = 0;
+  double negative_weight = 0;  // sum over p of 1 / (e_p + N)
+  for (Eigen::Index p = 0; p < m; ++p) {
+    if (!positive[p]) continue;
+    const double denom = e(p) + negatives;
+    loss += std::log(denom) - std::log(static_cast<double>(e(p)));
+    negative_weight += 1.0 / denom;
+    if (dscores) (*dscores)(p) = static_cast<float>(-(negatives / denom) / (temperature * positives));
+  }
+  if (dscores) {
+    for (Eigen::Index n = 0; n < m; ++n) {
+      if (!positive[n]) (*dscores)(n) = static_cast<float>(e(n) * negative_weight / (temperature * positives));
+    }
+  }
+  return static_cast<float>(loss / positives);
+}
+
 float LocalContrastive(const Matrix& embeddings, const Adjacency& adj,
                        const std::vector<std::vector<uint32_t>>& negatives, float temperature, Matrix* dembeddings) {
   const uint32_t n = adj.num_nodes();

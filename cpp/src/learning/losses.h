@@ -29,6 +29,13 @@ void CosineScoresBackward(const Eigen::VectorXf& dscores, const CosineCache& cac
 float InfoNce(const Eigen::VectorXf& scores, const std::vector<uint8_t>& positive, float temperature,
               Eigen::VectorXf* dscores);
 
+// Per-positive InfoNCE, averaged over the positives P against the negatives N:
+//   loss = 1/|P| sum_{p in P} -log( exp(s_p / T) / (exp(s_p / T) + sum_{n in N} exp(s_n / T)) ).
+// Unlike InfoNce, one high positive does not satisfy it: every positive must
+// beat the negatives, which is what precision@k rewards. 0 without negatives.
+float InfoNcePerPositive(const Eigen::VectorXf& scores, const std::vector<uint8_t>& positive, float temperature,
+                         Eigen::VectorXf* dscores);
+
 // Local contrastive loss over a graph: for every node with neighbours, InfoNCE on
 // cosine similarity with its graph neighbours as positives and `negatives[i]`
 // (non-neighbours sampled by the caller, see SampleNonNeighbors) as negatives;

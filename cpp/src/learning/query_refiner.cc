@@ -89,7 +89,8 @@ float QueryRefiner::AccumulateGradients(const CandidateGraph& graph, const std::
   const Eigen::Index k = e.rows() - 1;
   const Eigen::VectorXf scores = CosineScores(e.row(0), e.bottomRows(k), &c.cosine);
   Eigen::VectorXf dscores;
-  const float loss = InfoNce(scores, positive, config_.temperature, &dscores);
+  const float loss = config_.per_positive_loss ? InfoNcePerPositive(scores, positive, config_.temperature, &dscores)
+                                              : InfoNce(scores, positive, config_.temperature, &dscores);
 
   RowVector dquery;
   Matrix dcandidates;

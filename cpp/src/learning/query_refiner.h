@@ -33,6 +33,9 @@ struct QueryRefinerConfig {
   int hops = 2;            // message-passing hops (1 or 2 is typical)
   float input_scale = 1.0f;  // raw vectors are multiplied by this (1/255 for 8-bit pixels)
   float temperature = 0.1f;  // InfoNCE temperature on cosine scores
+  // InfoNcePerPositive (every positive must beat the negatives) or the classic
+  // log-of-sums InfoNce (losses.h).
+  bool per_positive_loss = true;
   float dropout = 0.0f;      // on H0 while training
   float edge_alpha = 1.0f;   // initial edge-weight parameters (edge_weights.h)
   float edge_beta = 0.0f;
