@@ -187,6 +187,7 @@ struct TrainOptions {
   uint32_t threads = 1;
   uint64_t seed = 42;
   bool verbose = true;
+  float weight_decay = 1e-4f;
 };
 
 // Epochs over `rows` in a seeded shuffled order. Optionally mixes replayed
@@ -224,7 +225,7 @@ TrainerConfig MakeTrainerConfig(const TrainOptions& o, uint64_t steps) {
   config.schedule.min = o.lr * 0.05f;
   config.schedule.warmup_steps = std::min<uint64_t>(50, steps / 10);
   config.schedule.total_steps = std::max<uint64_t>(steps, config.schedule.warmup_steps + 1);
-  config.adam.weight_decay = 1e-4f;
+  config.adam.weight_decay = o.weight_decay;
   config.clip_norm = 5.0;
   config.threads = o.threads;
   config.seed = o.seed;
@@ -236,24 +237,29 @@ TrainerConfig MakeTrainerConfig(const TrainOptions& o, uint64_t steps) {
 int RunLearnBench(const Args& args) {
   for (const auto& u : args.Unused({"base", "queries", "base-labels", "query-labels", "train-queries", "eval-queries",
                                     "candidates", "epochs", "batch", "threads", "seed", "hidden", "hops", "heads",
-                                    "lr", "m", "ef-construction", "continual", "ewc-lambda", "replay"})) {
+                                    "lr", "m", "ef-construction", "continual", "ewc-lambda", "replay", "temperature",
+                                    "dropout", "weight-decay", "projection-hidden", "consistency"})) {
     return Fail("unknown option --" + u);
   }
   for (const char* required : {"base", "queries", "base-labels", "query-labels"}) {
     if (!args.Has(required)) return Fail("--base, --queries, --base-labels and --query-labels are required");
   }
   std::string error;
-  uint64_t train_n, eval_n, k, epochs, batch, threads, seed, hidden, hops, heads, m, efc, replay_n;
+  uint64_t projection_hidden, train_n, eval_n, k, epochs, batch, threads, seed, hidden, hops, heads, m, efc, replay_n;
   if (!args.GetUint("train-queries", 5000, train_n, error) || !args.GetUint("eval-queries", 1000, eval_n, error) ||
       !args.GetUint("candidates", 50, k, error) || !args.GetUint("epochs", 3, epochs, error) ||
       !args.GetUint("batch", 32, batch, error) || !args.GetUint("threads", 2, threads, error) ||
       !args.GetUint("seed", 42, seed, error) || !args.GetUint("hidden", 64, hidden, error) ||
       !args.GetUint("hops", 2, hops, error) || !args.GetUint("heads", 4, heads, error) ||
       !args.GetUint("m", 16, m, error) || !args.GetUint("ef-construction", 100, efc, error) ||
-      !args.GetUint("replay", 16, replay_n, error)) {
+      !args.GetUint("replay", 16, replay_n, error) || !args.GetUint("projection-hidden", 0, projection_hidden, error)) {
     return Fail(error);
   }
   const float lr = std::strtof(args.Get("lr", "0.002").c_str(), nullptr);
+  const float temperature = std::strtof(args.Get("temperature", "0.1").c_str(), nullptr);
+  const float dropout = std::strtof(args.Get("dropout", "0.1").c_str(), nullptr);
+  const float weight_decay = std::strtof(args.Get("weight-decay", "0.0001").c_str(), nullptr);
+  const float consistency = std::strtof(args.Get("consistency", "0").c_str(), nullptr);
   const float ewc_lambda = std::strtof(args.Get("ewc-lambda", "1000").c_str(), nullptr);
   if (k < 10 || batch == 0 || threads == 0 || threads > 256 || !(lr > 0)) {
     return Fail("--candidates must be >= 10, --batch and --threads positive, --lr positive");
@@ -296,11 +302,13 @@ int RunLearnBench(const Args& args) {
   QueryRefinerConfig config;
   config.input_dim = static_cast<int>(b.cols);
   config.hidden_dim = static_cast<int>(hidden);
+  config.projection_hidden = static_cast<int>(projection_hidden);
   config.heads = static_cast<int>(heads);
   config.hops = static_cast<int>(hops);
   config.input_scale = 1.0f / 255.0f;
-  config.temperature = 0.1f;
-  config.dropout = 0.1f;
+  config.temperature = temperature;
+  config.dropout = dropout;
+  config.consistency_weight = consistency;
   config.seed = seed;
   auto created = QueryRefiner::Create(config);
   if (!created.ok()) return Fail(created.status().message());
@@ -310,6 +318,7 @@ int RunLearnBench(const Args& args) {
   o.lr = lr;
   o.threads = nthreads;
   o.seed = seed;
+  o.weight_decay = weight_decay;
 
   const double baseline = BaselinePrecision(d, eval_rows);
   std::printf("held-out queries: test images %u..%u; training feedback: test images 0..%u\n",

@@ -404,6 +404,8 @@ TEST(GradCheck, WholeQueryRefiner) {
   config.temperature = 0.5f;
   config.edge_alpha = 0.8f;
   config.edge_beta = 0.5f;
+  config.projection_hidden = 6;     // the MLP projection, so ReLU is checked too
+  config.consistency_weight = 0.7f;  // and the feedback-consistency term
   config.seed = 5;
   auto created = QueryRefiner::Create(config);
   ASSERT_TRUE(created.ok()) << created.status().message();
@@ -417,7 +419,27 @@ TEST(GradCheck, WholeQueryRefiner) {
   const CandidateGraph graph = BuildCandidateGraph(data.row(0), candidates, 10, links);
   ASSERT_TRUE(graph.adjacency.Validate().ok());
   const std::vector<uint8_t> positive = {1, 0, 1, 0, 0, 1};
-  auto loss = [&] { return static_cast<double>(InfoNcePerPositive(model.Refine(graph).scores, positive, 0.5f, nullptr)); };
+  // The loss from Refine's outputs alone: query term + consistency term,
+  // written out independently of AccumulateGradients.
+  auto loss = [&] {
+    const Matrix e = model.RefineEmbeddings(graph);
+    double total = InfoNcePerPositive(CosineScores(e.row(0), e.bottomRows(6), nullptr), positive, 0.5f, nullptr);
+    double consistency = 0;
+    int anchors = 0;
+    for (int a = 0; a < 6; ++a) {
+      if (!positive[a]) continue;
+      ++anchors;
+      Matrix others(5, e.cols());
+      std::vector<uint8_t> pos;
+      for (int j = 0, row = 0; j < 6; ++j) {
+        if (j == a) continue;
+        others.row(row++) = e.row(j + 1);
+        pos.push_back(positive[j]);
+      }
+      consistency += InfoNcePerPositive(CosineScores(e.row(a + 1), others, nullptr), pos, 0.5f, nullptr);
+    }
+    return total + 0.7 * consistency / anchors;
+  };
   EXPECT_TRUE(ParametersMatch(params, loss, [&] {
     params.ZeroGrad();
     Random unused(0);

@@ -9,6 +9,7 @@ Status QueryRefinerConfig::Validate() const {
   if (hidden_dim <= 0 || heads <= 0 || hidden_dim % heads != 0) {
     return Status::InvalidArgument("refiner hidden_dim must be a positive multiple of heads");
   }
+  if (projection_hidden < 0) return Status::InvalidArgument("refiner projection_hidden must be >= 0");
   if (hops < 1 || hops > 8) return Status::InvalidArgument("refiner hops must be in 1..8");
   if (!(temperature > 0)) return Status::InvalidArgument("refiner temperature must be positive");
   if (!(dropout >= 0 && dropout < 1)) return Status::InvalidArgument("refiner dropout must be in [0, 1)");
@@ -45,6 +46,8 @@ CandidateGraph BuildCandidateGraph(const float* query, const std::vector<const f
 
 struct QueryRefiner::Caches {
   LinearCache projection;
+  ReluCache projection_relu;
+  LinearCache projection_output;
   DropoutCache dropout;
   EdgeWeightCache edges;
   std::vector<MessagePassingCache> stack;
@@ -53,7 +56,12 @@ struct QueryRefiner::Caches {
 
 QueryRefiner::QueryRefiner(const QueryRefinerConfig& c) : config_(c), dropout_(c.dropout) {
   Random rng(c.seed);
-  projection_ = Linear("refiner.projection", c.input_dim, c.hidden_dim, rng);
+  if (c.projection_hidden > 0) {
+    projection_ = Linear("refiner.projection", c.input_dim, c.projection_hidden, rng);
+    projection_output_ = Linear("refiner.projection_output", c.projection_hidden, c.hidden_dim, rng);
+  } else {
+    projection_ = Linear("refiner.projection", c.input_dim, c.hidden_dim, rng);
+  }
   edges_ = EdgeWeightModel("refiner.edges", c.edge_alpha, c.edge_beta, c.edge_decay);
   stack_ = MessagePassingStack("refiner.mp", c.hidden_dim, c.heads, c.hops, rng);
 }
@@ -66,15 +74,55 @@ Result<QueryRefiner> QueryRefiner::Create(const QueryRefinerConfig& config) {
 Matrix QueryRefiner::ForwardEmbeddings(const CandidateGraph& graph, Adjacency& weighted, bool training, Random* rng,
                                        Caches* c) const {
   Matrix h0 = projection_.Forward(graph.vectors * config_.input_scale, c ? &c->projection : nullptr);
+  if (config_.projection_hidden > 0) {
+    h0 = projection_output_.Forward(ReluForward(h0, c ? &c->projection_relu : nullptr), c ? &c->projection_output : nullptr);
+  }
   if (training && rng != nullptr) h0 = dropout_.Forward(h0, true, *rng, c ? &c->dropout : nullptr);
   weighted.weights = edges_.Forward(graph.features, c ? &c->edges : nullptr);
   Matrix h = stack_.Forward(h0, {&weighted}, c ? &c->stack : nullptr);
   return h + h0;
 }
 
-RefinerOutput QueryRefiner::Refine(const CandidateGraph& graph) const {
+float QueryRefiner::ConsistencyTerm(const Matrix& e, const std::vector<uint8_t>& positive, Matrix& de) const {
+  const Eigen::Index k = e.rows() - 1;
+  std::vector<Eigen::Index> anchors;
+  for (Eigen::Index j = 0; j < k; ++j) {
+    if (positive[j]) anchors.push_back(j);
+  }
+  if (anchors.size() < 2 || anchors.size() == static_cast<size_t>(k)) return 0.0f;  // needs a positive pair and a negative
+  const float scale = config_.consistency_weight / static_cast<float>(anchors.size());
+  double total = 0;
+  Matrix others(k - 1, e.cols());
+  std::vector<uint8_t> others_positive(k - 1);
+  for (Eigen::Index a : anchors) {
+    // Every candidate but the anchor, in order.
+    for (Eigen::Index j = 0, row = 0; j < k; ++j) {
+      if (j == a) continue;
+      others.row(row) = e.row(j + 1);
+      others_positive[row++] = positive[j];
+    }
+    CosineCache cc;
+    const Eigen::VectorXf scores = CosineScores(e.row(a + 1), others, &cc);
+    Eigen::VectorXf ds;
+    total += InfoNcePerPositive(scores, others_positive, config_.temperature, &ds);
+    RowVector danchor;
+    Matrix dothers;
+    CosineScoresBackward(ds * scale, cc, &danchor, &dothers);
+    de.row(a + 1) += danchor;
+    for (Eigen::Index j = 0, row = 0; j < k; ++j) {
+      if (j != a) de.row(j + 1) += dothers.row(row++);
+    }
+  }
+  return static_cast<float>(total) * scale;
+}
+
+Matrix QueryRefiner::RefineEmbeddings(const CandidateGraph& graph) const {
   Adjacency weighted = graph.adjacency;
-  Matrix e = ForwardEmbeddings(graph, weighted, false, nullptr, nullptr);
+  return ForwardEmbeddings(graph, weighted, false, nullptr, nullptr);
+}
+
+RefinerOutput QueryRefiner::Refine(const CandidateGraph& graph) const {
+  const Matrix e = RefineEmbeddings(graph);
   RefinerOutput out;
   out.refined_query = e.row(0);
   out.scores = CosineScores(out.refined_query, e.bottomRows(e.rows() - 1), nullptr);
@@ -98,6 +146,8 @@ float QueryRefiner::AccumulateGradients(const CandidateGraph& graph, const std::
   Matrix de(e.rows(), e.cols());
   de.row(0) = dquery;
   de.bottomRows(k) = dcandidates;
+  float total = loss;
+  if (config_.consistency_weight > 0) total += ConsistencyTerm(e, positive, de);
   std::vector<std::vector<float>> dweights;
   Matrix dh0 = stack_.Backward(de, {&weighted}, c.stack, &dweights) + de;  // + de: the residual
   // Every hop reads the same edge weights: their gradients add.
@@ -108,13 +158,17 @@ float QueryRefiner::AccumulateGradients(const CandidateGraph& graph, const std::
   edges_.Backward(dw, c.edges);
   dh0 = dropout_.Backward(dh0, c.dropout);
   // Raw vectors are constants: no input gradient for the projection.
+  if (config_.projection_hidden > 0) {
+    dh0 = ReluBackward(projection_output_.Backward(dh0, c.projection_output), c.projection_relu);
+  }
   projection_.Backward(dh0, c.projection, false);
-  return loss;
+  return total;
 }
 
 ParameterSet QueryRefiner::Parameters() {
   ParameterSet set;
   projection_.CollectParameters(set);
+  if (config_.projection_hidden > 0) projection_output_.CollectParameters(set);
   edges_.CollectParameters(set);
   stack_.CollectParameters(set);
   return set;

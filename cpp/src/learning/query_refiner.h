@@ -8,15 +8,24 @@
 // and the Jaccard overlap of neighbour lists.
 //
 // Model:
-//   H0 = Dropout(X * input_scale  Wp + bp)        shared projection of query and candidates
+//   P  = X * input_scale                           raw vectors, scaled
+//   H0 = Dropout(P Wp + bp)                         shared linear projection of query and candidates,
+//        or Dropout(ReLU(P W1 + b1) W2 + b2)        a two-layer one when projection_hidden > 0
 //   H  = MessagePassingStack(H0)                   `hops` hops of message passing
 //   E  = H + H0                                     residual around the stack
 //   refined query = E_0;  score_j = cos(E_0, E_j)   re-ranking scores of the candidates
-// Training minimises InfoNCE over the scores with the feedback's positives.
+// Training minimises InfoNCE over the scores with the feedback's positives,
+// plus (consistency_weight > 0) a feedback-consistency term: the positives of
+// one query are relevant to each other and not to its negatives, so each
+// positive candidate, as an anchor, gets the same per-positive InfoNCE against
+// the other candidates. It multiplies the training signal of one feedback
+// event by the number of positives (a supervised-contrastive loss, Khosla et
+// al. 2020, restricted to one candidate set).
 #pragma once
 
 #include <vector>
 
+#include "learning/activation.h"
 #include "learning/adjacency.h"
 #include "learning/dropout.h"
 #include "learning/edge_weights.h"
@@ -29,6 +38,7 @@ namespace neurovec::learning {
 struct QueryRefinerConfig {
   int input_dim = 0;
   int hidden_dim = 64;     // width of node states; a multiple of heads
+  int projection_hidden = 0;  // 0: linear projection; else width of the MLP projection's hidden layer
   int heads = 4;           // attention heads per hop
   int hops = 2;            // message-passing hops (1 or 2 is typical)
   float input_scale = 1.0f;  // raw vectors are multiplied by this (1/255 for 8-bit pixels)
@@ -36,6 +46,7 @@ struct QueryRefinerConfig {
   // InfoNcePerPositive (every positive must beat the negatives) or the classic
   // log-of-sums InfoNce (losses.h).
   bool per_positive_loss = true;
+  float consistency_weight = 0.0f;  // weight of the feedback-consistency term (0: off)
   float dropout = 0.0f;      // on H0 while training
   float edge_alpha = 1.0f;   // initial edge-weight parameters (edge_weights.h)
   float edge_beta = 0.0f;
@@ -70,6 +81,8 @@ class QueryRefiner {
 
   // Inference (no dropout, no caches kept).
   RefinerOutput Refine(const CandidateGraph& graph) const;
+  // All node embeddings E ((k+1) x hidden_dim; row 0 the refined query).
+  Matrix RefineEmbeddings(const CandidateGraph& graph) const;
 
   // One example: forward, InfoNCE against `positive` (k flags, at least one
   // set), backward; gradients are added to the parameters' grads. dropout_rng
@@ -82,11 +95,14 @@ class QueryRefiner {
  private:
   explicit QueryRefiner(const QueryRefinerConfig& config);
   struct Caches;
+  // Adds the feedback-consistency loss's gradient to de; returns its weighted value.
+  float ConsistencyTerm(const Matrix& embeddings, const std::vector<uint8_t>& positive, Matrix& de) const;
   Matrix ForwardEmbeddings(const CandidateGraph& graph, Adjacency& weighted, bool training, Random* rng,
                            Caches* caches) const;
 
   QueryRefinerConfig config_;
-  Linear projection_;
+  Linear projection_;         // input -> hidden_dim, or input -> projection_hidden
+  Linear projection_output_;  // projection_hidden -> hidden_dim when the projection is an MLP
   Dropout dropout_;
   EdgeWeightModel edges_;
   MessagePassingStack stack_;
