@@ -7,7 +7,7 @@
 // --candidates (50) nearest training images by L2 from HNSW; feedback marks the
 // candidates of the query's class as positives, the others as negatives.
 //
-// Defaults are the best of the settings tried on this split (12 epochs, InfoNCE
+// Defaults are the best of the settings tried on this split (20 epochs, InfoNCE
 // temperature 0.2, feedback-consistency weight 2, lr 0.002, 50 candidates).
 //
 // Baseline: precision@10 of the 10 nearest by L2 (plain vector search).
@@ -250,7 +250,7 @@ int RunLearnBench(const Args& args) {
   std::string error;
   uint64_t build_threads, projection_hidden, train_n, eval_n, k, epochs, batch, threads, seed, hidden, hops, heads, m, efc, replay_n;
   if (!args.GetUint("train-queries", 5000, train_n, error) || !args.GetUint("eval-queries", 1000, eval_n, error) ||
-      !args.GetUint("candidates", 50, k, error) || !args.GetUint("epochs", 12, epochs, error) ||
+      !args.GetUint("candidates", 50, k, error) || !args.GetUint("epochs", 20, epochs, error) ||
       !args.GetUint("batch", 32, batch, error) || !args.GetUint("threads", 2, threads, error) ||
       !args.GetUint("seed", 42, seed, error) || !args.GetUint("hidden", 64, hidden, error) ||
       !args.GetUint("hops", 2, hops, error) || !args.GetUint("heads", 4, heads, error) ||

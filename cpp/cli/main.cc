@@ -77,7 +77,7 @@ void Usage() {
                "  query        --index index.nvx --queries Q.fvecs [--k 10] [--ef 64] [--json]\n"
                "               One JSON line per query: {\"ids\": [...], \"distances\": [...]}.\n"
                "  learn-bench  --base B.fvecs --queries Q.fvecs --base-labels L.gz --query-labels L.gz\n"
-               "               [--train-queries 5000] [--eval-queries 1000] [--candidates 50] [--epochs 12]\n"
+               "               [--train-queries 5000] [--eval-queries 1000] [--candidates 50] [--epochs 20]\n"
                "               [--batch 32] [--lr 0.002] [--threads 2] [--hidden 64] [--hops 2] [--heads 4]\n"
                "               [--temperature 0.2] [--consistency 2] [--dropout 0.1] [--weight-decay 0.0001]\n"
                "               [--projection-hidden 0] [--m 16] [--ef-construction 100] [--build-threads 1]\n"
