@@ -16,6 +16,8 @@ const DEBIAN = [
   { check: 'python3', pkg: 'python3' }, // node-gyp, for hnswlib-node (benchmark peer)
   { check: 'emcc', pkg: 'emscripten' },
   { file: '/usr/include/gtest/gtest.h', pkg: 'libgtest-dev' },
+  { file: '/usr/include/eigen3/Eigen/Core', pkg: 'libeigen3-dev' }, // learning engine (cpp/src/learning)
+  { file: '/usr/include/zlib.h', pkg: 'zlib1g-dev' }, // learn-bench reads the gzip'd label files
   { file: '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz', pkg: 'dataset-fashion-mnist' },
   { file: '/usr/bin/chromium', pkg: 'chromium' }, // browser tests (driven by playwright-core)
   { check: 'clang++', pkg: 'clang' }, // libFuzzer targets (tests/fuzz)

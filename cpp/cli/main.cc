@@ -87,6 +87,15 @@ void Usage() {
                "  traverse     --base B.fvecs --queries Q.fvecs --truth T.ivecs [--codec int8,f16,...] [--ef 10,16,32]\n"
                "               [--m 16] [--ef-construction 200] [--runs 2] [--train-sample 20000] [--metric l2]\n"
                "               One graph searched on f32 rows and on codes (+ exact re-rank of ef), 1 thread.\n"
+               "  learn-bench  --base B.fvecs --queries Q.fvecs --base-labels L.gz --query-labels L.gz\n"
+               "               [--train-queries 5000] [--eval-queries 1000] [--candidates 50] [--epochs 20]\n"
+               "               [--batch 32] [--lr 0.002] [--threads 2] [--hidden 64] [--hops 2] [--heads 4]\n"
+               "               [--temperature 0.2] [--consistency 2] [--dropout 0.1] [--weight-decay 0.0001]\n"
+               "               [--projection-hidden 0] [--m 16] [--ef-construction 100] [--build-threads 1]\n"
+               "               [--seed 42]\n"
+               "               [--continual [--ewc-lambda 1000] [--replay 16]]\n"
+               "               Trains the query refiner from class feedback; prints precision@10 before\n"
+               "               and after, training throughput and refine latency.\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");
 }
 
@@ -111,6 +120,9 @@ int main(int argc, char** argv) {
   if (command == "persist-bench") return neurovec::cli::RunPersistBench(args);
   if (command == "codecs") return neurovec::cli::RunCodecs(args);
   if (command == "traverse") return neurovec::cli::RunTraverse(args);
+#if defined(NEUROVEC_CLI_LEARN_BENCH)  // the native CLI (it needs the learning library and zlib)
+  if (command == "learn-bench") return neurovec::cli::RunLearnBench(args);
+#endif
   if (command == "kernel") {
     std::printf("%s\n", neurovec::distance::BestKernels().name);
     return 0;
