@@ -241,15 +241,27 @@ TEST_P(ProgressTest, AbortKeepsTheIndexConsistent) {
   }
   for (uint32_t i = 0; i < 20; ++i) EXPECT_TRUE(index->Contains(ItemKey::Number(100000 + i)));
 
-  // The kept items are searchable: each finds itself, and nothing else leaks.
+  // The kept items are searchable: each finds itself among its 10 nearest.
+  // HNSW does not promise that every node is reachable: with 2 threads the
+  // graph differs per run, and on this small m=8, efConstruction=40 graph about
+  // one run in 40 had one of the ~78 checked items unreachable (also at ef 200),
+  // so one miss is tolerated; more means the abort broke the graph.
+  int misses = 0;
   for (size_t j = 0; j < present.size(); j += 13) {
     SearchParams params;
-    params.k = 1;
+    params.k = 10;
+    params.ef = 200;
     auto hits = index->Search(w.base.row(present[j]), params);
     ASSERT_TRUE(hits.ok());
-    ASSERT_EQ(hits.value().size(), 1u);
-    EXPECT_EQ(IdOf(*index, hits.value()[0].slot), static_cast<int64_t>(present[j]));
+    ASSERT_EQ(hits.value().size(), 10u);
+    bool found = false;
+    for (const auto& h : hits.value()) found |= IdOf(*index, h.slot) == static_cast<int64_t>(present[j]);
+    if (!found) {
+      ++misses;
+      std::printf("item %u is not among its own 10 nearest\n", present[j]);
+    }
   }
+  EXPECT_LE(misses, 1);
   for (uint32_t q = 0; q < w.queries.n; ++q) {
     SearchParams params;
     params.k = 50;
