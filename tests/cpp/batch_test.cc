@@ -235,7 +235,9 @@ TEST_P(ProgressTest, AbortKeepsTheIndexConsistent) {
   // With 2 threads the other thread may link everything before the reporting
   // one gets to stop it (seen on a loaded 2-core machine); with one thread the
   // stop is exact (checked below).
-  if (threads > 1) EXPECT_LE(present.size(), n);
+  if (threads > 1) {
+    EXPECT_LE(present.size(), n);
+  }
   EXPECT_EQ(last, present.size()) << "the final report should give the number of items kept";
   if (threads == 1) {
     // Items go in input order: a prefix is kept.
