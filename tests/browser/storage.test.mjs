@@ -1,0 +1,194 @@
+// Durable indexes in real Chromium: OPFS through neurovec/worker (the index
+// runs in a dedicated Worker), IndexedDB in a page and in a worker. Each file
+// is written in one page and reopened in a NEW page, which must give the same
+// answers; read-only opens refuse writes; a second writer gets LOCKED.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { blankUrl, launch, serve } from './harness.mjs';
+
+let server;
+let browser;
+test.before(async () => {
+  server = await serve();
+  browser = await launch();
+});
+test.after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function newPage(context) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(blankUrl(server));
+  return { page, errors };
+}
+
+// Runs in the page: a fixed workload on any index-like object (VectorIndex or
+// WorkerVectorIndex: every call is awaited, which is harmless for sync calls).
+const WRITE = async ([kind, target]) => {
+  const { vectorOf, D } = await import('/tests/js/fixtures/durable_vectors.mjs');
+  const { VectorIndex } = await import('/js/dist/index.browser.js');
+  const { WorkerVectorIndex } = await import('/js/dist/worker/client.js');
+  const Index = kind === 'worker' ? WorkerVectorIndex : VectorIndex;
+  const code = async (promise) => {
+    try {
+      await promise;
+      return 'ok';
+    } catch (e) {
+      return `${e.name}:${e.code}: ${e.message}`;
+    }
+  };
+  const index = await Index.create({ dimensions: D, metric: 'l2', m: 8, efConstruction: 64, storage: target });
+  const n = 300;
+  const flat = new Float32Array(n * D);
+  for (let i = 0; i < n; i++) flat.set(vectorOf(i), i * D);
+  await index.addBatch(Array.from({ length: n }, (_, i) => i), flat, { metadata: Array.from({ length: n }, (_, i) => ({ g: i % 3 })) });
+  for (let i = n; i < n + 50; i++) await index.add(`s${i}`, vectorOf(i), { single: true });
+  for (let i = 0; i < n; i += 7) await index.delete(i);
+  await index.setMetadata(1, { g: 9, note: 'updated' });
+  await index.setMetadata(2, undefined);
+  await index.sync();
+  const queries = Array.from({ length: 10 }, (_, q) => vectorOf(1000 + q));
+  const expected = [];
+  for (const q of queries) expected.push(await index.search(q, 10, { ef: 200 }));
+  const secondWriter = await code(Index.open(target));
+  const readerWhileWriting = await code(Index.open(target, { readOnly: true }).then((r) => r.close()));
+  const copy = { [Object.keys(target)[0]]: `${Object.values(target)[0]}.copy` };
+  await index.save(copy);
+  // More writes after a checkpoint, so the reopened file has an image and a log.
+  await index.checkpoint();
+  await index.add('late', vectorOf(5000));
+  const size = await (kind === 'worker' ? index.size() : index.size);
+  await index.close();
+  return { expected, secondWriter, readerWhileWriting, size, copy };
+};
+
+const CHECK = async ([kind, target, copy]) => {
+  const { vectorOf, D } = await import('/tests/js/fixtures/durable_vectors.mjs');
+  const { VectorIndex } = await import('/js/dist/index.browser.js');
+  const { WorkerVectorIndex } = await import('/js/dist/worker/client.js');
+  const Index = kind === 'worker' ? WorkerVectorIndex : VectorIndex;
+  const code = async (promise) => {
+    try {
+      await promise;
+      return 'ok';
+    } catch (e) {
+      return `${e.name}:${e.code}: ${e.message}`;
+    }
+  };
+  const size = (index) => (kind === 'worker' ? index.size() : index.size);
+  const queries = Array.from({ length: 10 }, (_, q) => vectorOf(1000 + q));
+  const reader = await Index.open(target, { readOnly: true });
+  const results = [];
+  for (const q of queries) results.push(await reader.search(q, 10, { ef: 200 }));
+  const got1 = await reader.get(1);
+  const out = {
+    results,
+    size: await size(reader),
+    meta1: got1.metadata,
+    vector1Equal: Array.from(got1.vector).every((x, i) => x === vectorOf(1)[i]),
+    meta2: (await reader.get(2)).metadata ?? null,
+    has7: await reader.has(7),
+    late: await reader.has('late'),
+    replayed: (await reader.stats()).file.replayedRecords,
+    readOnlyAdd: await code(Promise.resolve().then(() => reader.add('x', vectorOf(1)))),
+  };
+  // A second reader alongside the first.
+  out.secondReader = await code(Index.open(target, { readOnly: true }).then((r) => r.close()));
+  await reader.close();
+  const copyIndex = await Index.open(copy, { readOnly: true });
+  out.copyResults = [];
+  for (const q of queries) out.copyResults.push(await copyIndex.search(q, 10, { ef: 200 }));
+  await copyIndex.close();
+  out.createExisting = await code(Index.create({ dimensions: D, storage: target }));
+  out.openMissing = await code(Index.open({ [Object.keys(target)[0]]: 'missing' }));
+  // Writable again after the writer closed.
+  const writer = await Index.open(target);
+  await writer.add('again', vectorOf(6000));
+  await writer.close();
+  out.afterReopen = await size(await Index.open(target, { readOnly: true }));
+  return out;
+};
+
+async function roundTrip(kind, target) {
+  const context = await browser.newContext();
+  try {
+    const first = await newPage(context);
+    const written = await first.page.evaluate(WRITE, [kind, target]);
+    await first.page.close();
+    assert.match(written.secondWriter, /^NeurovecError:LOCKED: /, 'a second writer is refused');
+    const second = await newPage(context);
+    const read = await second.page.evaluate(CHECK, [kind, target, written.copy]);
+    assert.deepEqual(read.results, written.expected, 'the reopened file answers like the index that wrote it');
+    assert.deepEqual(read.copyResults, written.expected, 'save() wrote a complete copy');
+    assert.equal(read.size, written.size);
+    assert.deepEqual(read.meta1, { g: 9, note: 'updated' });
+    assert.equal(read.vector1Equal, true);
+    assert.equal(read.meta2, null);
+    assert.equal(read.has7, false, 'a deleted id stays deleted');
+    assert.equal(read.late, true, 'writes after the checkpoint are in the log');
+    assert.ok(read.replayed > 0, 'the log was replayed');
+    assert.match(read.readOnlyAdd, /^NeurovecError:FAILED_PRECONDITION: .*read-only/);
+    assert.match(read.createExisting, /^NeurovecError:ALREADY_EXISTS: /);
+    assert.match(read.openMissing, /^NeurovecError:NOT_FOUND: /);
+    assert.equal(read.afterReopen, written.size + 1);
+    assert.deepEqual([...first.errors, ...second.errors], []);
+    return { ...read, readerWhileWriting: written.readerWhileWriting };
+  } finally {
+    await context.close();
+  }
+}
+
+test('OPFS: neurovec/worker round trip into a new page, read-only, LOCKED', { timeout: 60_000 }, async () => {
+  const read = await roundTrip('worker', { opfs: 'dir/sub/index.nvx' });
+  console.log(`OPFS worker round trip: ${read.size} items, ${read.replayed} log records replayed, second reader: ${read.secondReader}; ` +
+    `reader while a writer is open: ${read.readerWhileWriting}`);
+  // OPFS read-only handles cannot coexist with the writer's handle.
+  assert.match(read.readerWhileWriting, /^(ok|NeurovecError:LOCKED: .*open elsewhere)/);
+});
+
+test('IndexedDB: round trip in a page', { timeout: 60_000 }, async () => {
+  const read = await roundTrip('page', { indexedDB: 'page-index' });
+  assert.equal(read.secondReader, 'ok', 'readers need no lock');
+  assert.equal(read.readerWhileWriting, 'ok', 'a reader sees the last commit while a writer works');
+});
+
+test('IndexedDB: round trip through neurovec/worker', { timeout: 60_000 }, async () => {
+  const read = await roundTrip('worker', { indexedDB: 'worker-index' });
+  assert.equal(read.secondReader, 'ok');
+});
+
+test('OPFS in a page is refused with a message that names the way out; bad targets too', { timeout: 30_000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    const { page } = await newPage(context);
+    const out = await page.evaluate(async () => {
+      const { VectorIndex } = await import('/js/dist/index.browser.js');
+      const { WorkerVectorIndex } = await import('/js/dist/worker/client.js');
+      const code = async (promise) => {
+        try {
+          await promise;
+          return 'ok';
+        } catch (e) {
+          return `${e.name}:${e.code}: ${e.message}`;
+        }
+      };
+      return {
+        page: await code(VectorIndex.create({ dimensions: 4, storage: { opfs: 'x' } })),
+        badPath: await code(WorkerVectorIndex.create({ dimensions: 4, storage: { opfs: 'a//b' } })),
+        emptyIdb: await code(VectorIndex.open({ indexedDB: '' })),
+        badDims: await code(WorkerVectorIndex.create({ dimensions: 0 })),
+        path: await code(VectorIndex.open('/tmp/x.nvx')),
+      };
+    });
+    assert.match(out.page, /^NeurovecError:FAILED_PRECONDITION: .*dedicated Worker.*neurovec\/worker/);
+    assert.match(out.badPath, /^NeurovecError:INVALID_ARGUMENT: invalid OPFS path "a\/\/b"/);
+    assert.match(out.emptyIdb, /^NeurovecError:INVALID_ARGUMENT: /);
+    assert.match(out.badDims, /^NeurovecError:INVALID_ARGUMENT: /);
+    assert.match(out.path, /^NeurovecError:INVALID_ARGUMENT: /);
+  } finally {
+    await context.close();
+  }
+});
