@@ -50,7 +50,11 @@ export function launch() {
  */
 export async function launchOwned(userDataDir) {
   const portFile = join(userDataDir, 'DevToolsActivePort');
-  rmSync(portFile, { force: true }); // a killed browser leaves its old one
+  // A SIGKILLed browser leaves its port file and its profile lock behind;
+  // every process of it is gone (the whole group was killed), so they are stale.
+  for (const stale of ['DevToolsActivePort', 'SingletonLock', 'SingletonSocket', 'SingletonCookie']) {
+    rmSync(join(userDataDir, stale), { force: true });
+  }
   const child = spawn(CHROMIUM, [...FLAGS, `--user-data-dir=${userDataDir}`, '--remote-debugging-port=0', 'about:blank'],
     { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
