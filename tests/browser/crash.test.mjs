@@ -59,11 +59,12 @@ test('worker.terminate() at random moments loses no acknowledged write (OPFS and
           last = await ops.verifyInWorker(target, state);
           if (last.missing.length || last.wrong.length || last.resurrected.length) failures.push({ run, ...last });
         }
-        return { killedAfterAcks, acknowledged: state.acknowledged, live: state.live.size, failures, last };
+        return { killedAfterAcks, acknowledged: state.acknowledged, checkpoints: state.checkpoints ?? 0, live: state.live.size, failures, last };
       }, [target, TERMINATE_RUNS, kind === 'opfs' ? 11 : 12]);
       await page.close();
       console.log(`worker.terminate loop (${kind}): ${TERMINATE_RUNS} runs (${out.killedAfterAcks} terminated after ` +
-        `acknowledging writes), ${out.acknowledged} acknowledged writes, ${out.failures.length} runs with losses; ` +
+        `acknowledging writes), ${out.acknowledged} acknowledged writes and ${out.checkpoints} checkpoints, ` +
+        `${out.failures.length} runs with losses; ` +
         `${out.live} items live, file ${JSON.stringify(out.last.file)}`);
       assert.deepEqual(out.failures, [], kind);
       assert.ok(out.acknowledged > TERMINATE_RUNS, `${kind}: the workers acknowledged writes`);
@@ -83,9 +84,10 @@ function onReport(states, { target, m }) {
   if (m.type === 'ready') s.ready++;
   else if (m.type === 'intent') {
     if (m.op.type === 'delete') s.live.delete(m.op.id);
-    else s.next = Math.max(s.next, m.op.ids[m.op.ids.length - 1] + 1);
+    else if (m.op.type === 'add') s.next = Math.max(s.next, m.op.ids[m.op.ids.length - 1] + 1);
   } else if (m.type === 'ack') {
-    if (m.op === 'add') for (const id of m.ids) s.live.add(id);
+    if (m.op === 'checkpoint') s.checkpoints = (s.checkpoints ?? 0) + 1;
+    else if (m.op === 'add') for (const id of m.ids) s.live.add(id);
     else s.deleted.add(m.ids[0]);
     s.acknowledged += m.ids.length;
     s.acksThisRun++;
@@ -184,7 +186,7 @@ test('a crashed or closed page loses no acknowledged write', { timeout: 120_000 
       await verifyAll(check, states, `page run ${run}`);
       await check.close();
     }
-    const acks = Object.entries(states).map(([k, s]) => `${k} ${s.acknowledged}`).join(', ');
+    const acks = Object.entries(states).map(([k, s]) => `${k} ${s.acknowledged} (${s.checkpoints ?? 0} checkpoints)`).join(', ');
     console.log(`page crash loop: ${PAGE_CRASH_RUNS} runs (${crashes} renderer crashes, ${closes} ` +
       `abrupt closes), acknowledged writes: ${acks}, 0 lost`);
     for (const [k, s] of Object.entries(states)) assert.ok(s.acknowledged > 0, `${k}: writes were acknowledged`);
@@ -228,7 +230,7 @@ test('SIGKILL of the whole browser loses no acknowledged write (persistent profi
       page = await open();
       await verifyAll(page, states, `browser kill run ${run}`);
     }
-    const acks = Object.entries(states).map(([k, s]) => `${k} ${s.acknowledged} (${killedAfterAcks[k]} runs killed after acks)`).join(', ');
+    const acks = Object.entries(states).map(([k, s]) => `${k} ${s.acknowledged} (${s.checkpoints ?? 0} checkpoints; ${killedAfterAcks[k]} runs killed after acks)`).join(', ');
     console.log(`browser SIGKILL loop: ${BROWSER_KILL_RUNS} runs, acknowledged writes: ${acks}, 0 lost`);
     for (const [k, s] of Object.entries(states)) assert.ok(s.acknowledged > 0, `${k}: writes were acknowledged`);
   } finally {

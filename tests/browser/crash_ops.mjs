@@ -18,6 +18,9 @@ export function newState() {
 /** The next operation; a delete leaves `live` at once (its intent). */
 export function nextOp(state, random) {
   const r = random();
+  // Now and then a checkpoint: the image is rewritten and the log emptied
+  // (file truncation included), so kills also land in the middle of one.
+  if (r > 0.96) return { type: 'checkpoint', ids: [] };
   if (r < 0.15 && state.live.size > 0) {
     const ids = [...state.live];
     const id = ids[Math.floor(random() * ids.length)];
@@ -30,7 +33,8 @@ export function nextOp(state, random) {
 }
 
 export function record(state, ack) {
-  if (ack.op === 'add') for (const id of ack.ids) state.live.add(id);
+  if (ack.op === 'checkpoint') state.checkpoints = (state.checkpoints ?? 0) + 1;
+  else if (ack.op === 'add') for (const id of ack.ids) state.live.add(id);
   else state.deleted.add(ack.ids[0]);
   state.acknowledged += ack.ids.length;
 }
@@ -55,6 +59,10 @@ export function createIndex(target) {
 
 /** Applies one operation durably; returns its acknowledgement. */
 export async function apply(index, op) {
+  if (op.type === 'checkpoint') {
+    await index.checkpoint();
+    return { type: 'ack', op: 'checkpoint', ids: [] };
+  }
   if (op.type === 'delete') {
     index.delete(op.id);
     await index.sync();
