@@ -192,3 +192,65 @@ test('OPFS in a page is refused with a message that names the way out; bad targe
     await context.close();
   }
 });
+
+test('IndexedDB storage: bytes across pages, truncate then grow reads zeros, one commit per persist, reload', { timeout: 30_000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    const { page } = await newPage(context);
+    const out = await page.evaluate(async () => {
+      const { IndexedDbStorage } = await import('/js/dist/storage/indexeddb_storage.js');
+      const PAGE = 64 * 1024;
+      const pattern = (n, seed) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255);
+      const s = await IndexedDbStorage.open('unit', 'create');
+      s.write(PAGE - 10, pattern(3 * PAGE, 1)); // spans four pages
+      s.flush();
+      await s.persist();
+      const sizeAfterWrite = s.size();
+      // Shrink into page 1, then grow past the old end before the next flush:
+      // pages 2..3 must read as zeros, in memory and after a reload.
+      s.truncate(PAGE + 100);
+      s.write(5 * PAGE, pattern(10, 2));
+      s.flush();
+      await s.persist();
+      const memZeros = new Uint8Array(4 * PAGE - 100);
+      s.read(PAGE + 100, memZeros);
+      s.close();
+      await s.persist();
+      const r = await IndexedDbStorage.open('unit', 'readonly');
+      const head = new Uint8Array(PAGE + 110);
+      r.read(PAGE - 10, head.subarray(0, 110));
+      const zeros = new Uint8Array(4 * PAGE - 100);
+      r.read(PAGE + 100, zeros);
+      const tail = new Uint8Array(10);
+      r.read(5 * PAGE, tail);
+      let pastEnd = '';
+      try {
+        r.read(5 * PAGE + 5, new Uint8Array(10));
+      } catch (e) {
+        pastEnd = `${e.code}`;
+      }
+      let readOnlyWrite = '';
+      try {
+        r.write(0, new Uint8Array(1));
+      } catch (e) {
+        readOnlyWrite = `${e.code}`;
+      }
+      return {
+        sizeAfterWrite,
+        size: r.size(),
+        headOk: head.subarray(0, 110).every((x, i) => x === pattern(110, 1)[i]),
+        memZeros: memZeros.every((x) => x === 0),
+        zeros: zeros.every((x) => x === 0),
+        tailOk: tail.every((x, i) => x === pattern(10, 2)[i]),
+        pastEnd,
+        readOnlyWrite,
+      };
+    });
+    assert.deepEqual(out, {
+      sizeAfterWrite: 4 * 65536 - 10, size: 5 * 65536 + 10, headOk: true, memZeros: true, zeros: true, tailOk: true,
+      pastEnd: 'CORRUPT', readOnlyWrite: 'FAILED_PRECONDITION',
+    });
+  } finally {
+    await context.close();
+  }
+});
