@@ -3,7 +3,9 @@
 // the core calls storage synchronously. Sync handles exist only in dedicated
 // Workers, and a file has at most one (read-write) handle at a time, which is
 // the writer lock: a second opener gets NoModificationAllowedError, mapped to
-// LOCKED. `flush()` of the handle is the durability point.
+// LOCKED. `flush()` of the handle is the durability point. Read-only opens
+// work anywhere: where no handle can be had (a page, or a writer holds the
+// file) they read a copy of the file through getFile().
 import { NeurovecError } from '../errors.js';
 import type { OpenMode, StorageTarget, SyncStorage } from './sync_storage.js';
 
@@ -18,7 +20,8 @@ interface SyncAccessHandle {
   close(): void;
 }
 interface OpfsFileHandle {
-  createSyncAccessHandle(options?: { mode?: 'readwrite' | 'read-only' | 'readwrite-unsafe' }): Promise<SyncAccessHandle>;
+  getFile(): Promise<Blob>;
+  createSyncAccessHandle?(options?: { mode?: 'readwrite' | 'read-only' | 'readwrite-unsafe' }): Promise<SyncAccessHandle>;
 }
 interface OpfsDirectoryHandle {
   getDirectoryHandle(name: string, options?: { create?: boolean }): Promise<OpfsDirectoryHandle>;
@@ -75,7 +78,7 @@ export class OpfsStorage implements SyncStorage {
     this.handle = handle;
   }
 
-  static async open(path: string, mode: OpenMode): Promise<OpfsStorage> {
+  static async open(path: string, mode: OpenMode): Promise<SyncStorage> {
     const name = `opfs:${path}`;
     if (typeof path !== 'string' || path.length === 0) {
       throw new NeurovecError('INVALID_ARGUMENT', "an OPFS target must be { opfs: 'name' } with a non-empty name");
@@ -83,8 +86,13 @@ export class OpfsStorage implements SyncStorage {
     const parts = splitPath(path);
     const storage = (globalThis as unknown as { navigator?: { storage?: { getDirectory?: () => Promise<OpfsDirectoryHandle> } } })
       .navigator?.storage;
-    if (!inDedicatedWorker() || typeof storage?.getDirectory !== 'function') {
-      throw new NeurovecError('FAILED_PRECONDITION', `cannot open ${name} here: ${WHERE}`);
+    if (typeof storage?.getDirectory !== 'function') {
+      throw new NeurovecError('FAILED_PRECONDITION', `cannot open ${name}: this browser has no Origin Private File System ` +
+        "(navigator.storage.getDirectory); use { indexedDB: 'name' }");
+    }
+    const worker = inDedicatedWorker();
+    if (!worker && mode !== 'readonly') {
+      throw new NeurovecError('FAILED_PRECONDITION', `cannot open ${name} for writing here: ${WHERE}`);
     }
     let file: OpfsFileHandle;
     try {
@@ -108,6 +116,10 @@ export class OpfsStorage implements SyncStorage {
     } catch (error) {
       throw fsError('open', path, error);
     }
+    if (mode === 'readonly' && (!worker || typeof file.createSyncAccessHandle !== 'function')) {
+      // Pages have no sync handles, but reading needs none: a copy of the file.
+      return OpfsStorage.snapshot(name, path, file);
+    }
     if (typeof file.createSyncAccessHandle !== 'function') {
       throw new NeurovecError('FAILED_PRECONDITION', `cannot open ${name}: this browser has no createSyncAccessHandle; ${WHERE}`);
     }
@@ -120,9 +132,27 @@ export class OpfsStorage implements SyncStorage {
         ? await file.createSyncAccessHandle({ mode: 'read-only' })
         : await file.createSyncAccessHandle();
     } catch (error) {
+      // A writer holds the file: a reader can still open a copy of it, as
+      // readers can beside a writer in Node and IndexedDB.
+      if (mode === 'readonly' && domName(error) === 'NoModificationAllowedError') return OpfsStorage.snapshot(name, path, file);
       throw fsError('open', path, error);
     }
     return new OpfsStorage(name, handle, mode === 'readonly');
+  }
+
+  /**
+   * A read-only copy of the file's bytes now. A writer may be writing while
+   * the copy is read; what it had flushed (every acknowledged write) is in the
+   * copy, and an unflushed tail is what recovery trims after a crash too.
+   */
+  private static async snapshot(name: string, path: string, file: OpfsFileHandle): Promise<SyncStorage> {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await (await file.getFile()).arrayBuffer());
+    } catch (error) {
+      throw fsError('read', path, error);
+    }
+    return new BytesSnapshot(`${name} (a read-only copy)`, bytes);
   }
 
   size(): number {
@@ -178,6 +208,39 @@ export class OpfsStorage implements SyncStorage {
   private writable(): SyncAccessHandle {
     if (this.readOnly) throw new NeurovecError('FAILED_PRECONDITION', `${this.name} was opened read-only`);
     return this.live();
+  }
+}
+
+/** Read-only bytes in memory (an OPFS file read where no sync handle can be had). */
+class BytesSnapshot implements SyncStorage {
+  private closed = false;
+  constructor(readonly name: string, private readonly bytes: Uint8Array) {}
+  size(): number {
+    this.live();
+    return this.bytes.length;
+  }
+  read(offset: number, into: Uint8Array): void {
+    this.live();
+    if (offset + into.length > this.bytes.length) {
+      throw new NeurovecError('CORRUPT', `index file ${this.name} is truncated: a read of ${into.length} bytes at offset ` +
+        `${offset} passes its end (${this.bytes.length} bytes)`);
+    }
+    into.set(this.bytes.subarray(offset, offset + into.length));
+  }
+  write(): void {
+    throw new NeurovecError('FAILED_PRECONDITION', `${this.name} was opened read-only`);
+  }
+  truncate(): void {
+    throw new NeurovecError('FAILED_PRECONDITION', `${this.name} was opened read-only`);
+  }
+  flush(): void {
+    this.live();
+  }
+  close(): void {
+    this.closed = true;
+  }
+  private live(): void {
+    if (this.closed) throw new NeurovecError('FAILED_PRECONDITION', `${this.name} was closed`);
   }
 }
 
