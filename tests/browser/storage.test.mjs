@@ -264,3 +264,68 @@ test('IndexedDB storage: bytes across pages, truncate then grow reads zeros, one
     await context.close();
   }
 });
+
+test('neurovec/worker: progress, transfer, typed results, bytes both ways, errors with codes, closed = DISPOSED', { timeout: 30_000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    const { page, errors } = await newPage(context);
+    const out = await page.evaluate(async () => {
+      const { WorkerVectorIndex, NeurovecError } = await import('/js/dist/worker/client.js');
+      const code = async (promise) => {
+        try {
+          await promise;
+          return 'ok';
+        } catch (e) {
+          return e instanceof NeurovecError ? `${e.code}: ${e.message}` : `not a NeurovecError: ${e}`;
+        }
+      };
+      const d = 8;
+      const index = await WorkerVectorIndex.create({ dimensions: d, metric: 'cosine', seed: 3 });
+      const n = 250;
+      const flat = Float32Array.from({ length: n * d }, (_, i) => Math.sin(i * 0.37) + 0.1);
+      const progress = [];
+      await index.addBatch(Array.from({ length: n }, (_, i) => `v${i}`), flat,
+        { chunkSize: 100, onProgress: (p) => progress.push(p.done), transfer: true });
+      const query = Float32Array.from({ length: d }, (_, i) => Math.cos(i));
+      const results = await index.search(query, 5);
+      const got = await index.get('v3');
+      const bytes = await index.toBytes();
+      const copy = await WorkerVectorIndex.fromBytes(bytes);
+      const copyResults = await copy.search(query, 5);
+      await copy.close();
+      const out = {
+        progress,
+        detached: flat.length,
+        dims: [index.dimensions, index.metric],
+        results: results.length,
+        sameAfterBytes: JSON.stringify(copyResults) === JSON.stringify(results),
+        vectorIsTyped: got.vector instanceof Float32Array && got.vector.length === d,
+        bytesIsTyped: bytes instanceof Uint8Array && bytes.length > 0,
+        size: await index.size(),
+        nan: await code(index.add('bad', new Float32Array(d).fill(NaN))),
+        duplicate: await code(index.add('v1', query)),
+        uncloneable: await code(index.add('f', query, { f: () => 1 })),
+        kind: (await index.stats()).kernel,
+      };
+      await index.close();
+      out.afterClose = await code(index.search(query, 1));
+      return out;
+    });
+    assert.deepEqual(out.progress, [100, 200, 250]);
+    assert.equal(out.detached, 0, 'transfer: true hands the buffer over');
+    assert.deepEqual(out.dims, [8, 'cosine']);
+    assert.equal(out.results, 5);
+    assert.equal(out.sameAfterBytes, true);
+    assert.equal(out.vectorIsTyped, true);
+    assert.equal(out.bytesIsTyped, true);
+    assert.equal(out.size, 250);
+    assert.match(out.nan, /^INVALID_ARGUMENT: vector\[0\] is NaN/);
+    assert.match(out.duplicate, /^ALREADY_EXISTS: /);
+    assert.match(out.uncloneable, /^INVALID_ARGUMENT: add: the arguments cannot be sent to the worker/);
+    assert.equal(out.kind, 'wasm_simd128');
+    assert.match(out.afterClose, /^DISPOSED: /);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
