@@ -329,3 +329,55 @@ test('neurovec/worker: progress, transfer, typed results, bytes both ways, error
     await context.close();
   }
 });
+
+test('IndexedDB: a failed commit (quota) rejects sync with QUOTA_EXCEEDED, is sticky, and leaves the last commit whole', { timeout: 30_000 }, async () => {
+  const context = await browser.newContext();
+  try {
+    const { page } = await newPage(context);
+    const out = await page.evaluate(async () => {
+      const { VectorIndex } = await import('/js/dist/index.browser.js');
+      const { vectorOf, D } = await import('/tests/js/fixtures/durable_vectors.mjs');
+      const code = async (fn) => {
+        try {
+          await fn();
+          return 'ok';
+        } catch (e) {
+          return `${e.code}: ${e.message}`;
+        }
+      };
+      const target = { indexedDB: 'quota' };
+      const index = await VectorIndex.create({ dimensions: D, metric: 'l2', storage: target });
+      for (let i = 0; i < 10; i++) index.add(i, vectorOf(i));
+      await index.sync();
+      // The next commit fails on its second request, after a page was put:
+      // the way a full origin fails, mid-transaction.
+      const put = IDBObjectStore.prototype.put;
+      let calls = 0;
+      IDBObjectStore.prototype.put = function (...args) {
+        if (++calls === 2) throw new DOMException('the origin is out of quota (injected)', 'QuotaExceededError');
+        return put.apply(this, args);
+      };
+      for (let i = 10; i < 20; i++) index.add(i, vectorOf(i));
+      const failedSync = await code(() => index.sync());
+      IDBObjectStore.prototype.put = put;
+      const laterAdd = await code(async () => {
+        index.add(100, vectorOf(100));
+        await index.sync();
+      });
+      const close = await code(() => index.close());
+      const reader = await VectorIndex.open(target, { readOnly: true });
+      const result = {
+        failedSync, laterAdd, close, size: reader.size, has9: reader.has(9), has10: reader.has(10), has100: reader.has(100),
+      };
+      await reader.close();
+      return result;
+    });
+    console.log(`IndexedDB injected quota failure: sync -> ${out.failedSync.slice(0, 120)}; later write -> ${out.laterAdd.slice(0, 120)}`);
+    assert.match(out.failedSync, /^QUOTA_EXCEEDED: /);
+    assert.notEqual(out.laterAdd, 'ok', 'after a failed commit the index refuses writes until reopened');
+    assert.deepEqual({ size: out.size, has9: out.has9, has10: out.has10, has100: out.has100 },
+      { size: 10, has9: true, has10: false, has100: false }, 'the file holds the last whole commit');
+  } finally {
+    await context.close();
+  }
+});

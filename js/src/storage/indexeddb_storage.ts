@@ -284,16 +284,28 @@ export class IndexedDbStorage implements SyncStorage {
     if (this.failure) throw this.failure;
     const tx = this.db.transaction([FILES, PAGES], 'readwrite', { durability: 'strict' });
     const completed = done(tx);
-    const pages = tx.objectStore(PAGES);
-    for (const [page, bytes] of staged.pages) {
-      if (bytes && page * PAGE < staged.size) pages.put(bytes, [this.file, page]);
-      else pages.delete([this.file, page]);
+    try {
+      const pages = tx.objectStore(PAGES);
+      for (const [page, bytes] of staged.pages) {
+        if (bytes && page * PAGE < staged.size) pages.put(bytes, [this.file, page]);
+        else pages.delete([this.file, page]);
+      }
+      // Pages past the end (after a truncate) go in the same transaction.
+      const firstUnused = Math.ceil(staged.size / PAGE);
+      pages.delete(IDBKeyRange.bound([this.file, firstUnused], [this.file, Number.MAX_SAFE_INTEGER]));
+      const record: FileRecord = { size: staged.size, pageSize: PAGE };
+      tx.objectStore(FILES).put(record, this.file);
+    } catch (error) {
+      // A request that throws must not leave the others to commit on their
+      // own: half a commit is exactly what the transaction is there to prevent.
+      completed.catch(() => {});
+      try {
+        tx.abort();
+      } catch {
+        // Already finished or aborted.
+      }
+      throw error;
     }
-    // Pages past the end (after a truncate) go in the same transaction.
-    const firstUnused = Math.ceil(staged.size / PAGE);
-    pages.delete(IDBKeyRange.bound([this.file, firstUnused], [this.file, Number.MAX_SAFE_INTEGER]));
-    const record: FileRecord = { size: staged.size, pageSize: PAGE };
-    tx.objectStore(FILES).put(record, this.file);
     await completed;
   }
 
