@@ -1,8 +1,14 @@
 // Browser and Worker entry point (package.json "exports" "browser").
 import { loadBrowserModule } from './loader/browser.js';
+import { openIndexedDbStorage } from './storage/indexeddb_storage.js';
+import { openOpfsStorage } from './storage/opfs_storage.js';
+import { addStorageOpener } from './storage/sync_storage.js';
 import { setModuleLoader } from './wasm_module.js';
 
 setModuleLoader(loadBrowserModule);
+// { opfs: name } (dedicated Workers) and { indexedDB: name } (pages and workers).
+addStorageOpener(openOpfsStorage);
+addStorageOpener(openIndexedDbStorage);
 
 export { VectorIndex } from './vector_index.js';
 export { NeurovecError } from './errors.js';

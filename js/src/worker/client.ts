@@ -1,0 +1,254 @@
+// 'neurovec/worker': the VectorIndex API, asynchronous, with the index running
+// in a dedicated module Worker. Pages cannot use OPFS sync access handles (and
+// a big batch would block their main thread); a Worker can. Every method
+// returns a Promise and posts one request; the worker answers requests in the
+// order they were made, and a failure comes back as a NeurovecError with the
+// code and message the index gave in the worker.
+import { NeurovecError } from '../errors.js';
+import type {
+  AddBatchOptions, CreateOptions, Id, IndexStats, Metadata, Metric, OpenOptions, SearchOptions, SearchResult,
+  StorageTarget, VectorLike,
+} from '../types.js';
+import type { IndexInfo, Method, Methods, Response } from './protocol.js';
+
+export { NeurovecError } from '../errors.js';
+export type { NeurovecErrorCode } from '../errors.js';
+export type * from '../types.js';
+
+/** Where the index runs. */
+export interface WorkerOptions {
+  /** A Worker running neurovec's worker_main.js (bundlers that do not follow
+   * `new URL(..., import.meta.url)` can create it themselves), or the URL of
+   * that script. Default: worker_main.js next to this module, as a module Worker. */
+  worker?: Worker | string | URL;
+}
+
+export interface WorkerAddBatchOptions extends AddBatchOptions {
+  /** Hand `vectors`' buffer to the worker instead of copying it (a flat
+   * Float32Array only). The caller's array is detached (length 0) afterwards. */
+  transfer?: boolean;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  onProgress?: AddBatchOptions['onProgress'];
+}
+
+function startWorker(options: WorkerOptions): Worker {
+  if (typeof Worker !== 'function') {
+    throw new NeurovecError('FAILED_PRECONDITION',
+      "neurovec/worker needs a browser with Web Workers; in Node use VectorIndex from 'neurovec'");
+  }
+  const given = options.worker;
+  if (given !== undefined && typeof given === 'object' && !(given instanceof URL)) return given;
+  return new Worker(given ?? new URL('./worker_main.js', import.meta.url), { type: 'module', name: 'neurovec' });
+}
+
+export class WorkerVectorIndex {
+  /** Set once the index is created or opened. */
+  dimensions = 0;
+  metric: Metric = 'cosine';
+
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private failure: NeurovecError | undefined;
+  private ended = false;
+
+  private constructor(private readonly worker: Worker) {
+    worker.onmessage = (event: MessageEvent<Response>) => this.receive(event.data);
+    // A worker that cannot load (wrong URL, a bundler that dropped it) or dies
+    // of an uncaught error: every waiting call fails, and so does every later one.
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      this.fail(new NeurovecError('IO_ERROR', `the neurovec worker failed: ${event.message || 'it could not be loaded'}; ` +
+        "if a bundler moved it, pass { worker: new Worker(<url of neurovec's worker_main.js>, { type: 'module' }) }"));
+    };
+    worker.onmessageerror = () => {
+      this.fail(new NeurovecError('INTERNAL', 'a message from the neurovec worker could not be deserialized'));
+    };
+  }
+
+  /** Creates an index in a new Worker; `options` as for VectorIndex.create,
+   * e.g. `{ dimensions: 384, storage: { opfs: 'docs.nvx' } }`. */
+  static create(options: CreateOptions, workerOptions: WorkerOptions = {}): Promise<WorkerVectorIndex> {
+    return WorkerVectorIndex.start(workerOptions, 'create', [options]);
+  }
+
+  /** Opens an index file (`{ opfs }` or `{ indexedDB }`) in a new Worker. */
+  static open(target: StorageTarget, options: OpenOptions = {}, workerOptions: WorkerOptions = {}): Promise<WorkerVectorIndex> {
+    return WorkerVectorIndex.start(workerOptions, 'open', [target, options]);
+  }
+
+  /** An index read from index file bytes, in a new Worker (the bytes are copied). */
+  static fromBytes(bytes: Uint8Array, workerOptions: WorkerOptions = {}): Promise<WorkerVectorIndex> {
+    return WorkerVectorIndex.start(workerOptions, 'fromBytes', [bytes]);
+  }
+
+  private static async start<M extends 'create' | 'open' | 'fromBytes'>(workerOptions: WorkerOptions, method: M,
+    args: Methods[M][0]): Promise<WorkerVectorIndex> {
+    if (workerOptions === null || typeof workerOptions !== 'object') {
+      throw new NeurovecError('INVALID_ARGUMENT', 'worker options must be an object like { worker: url }');
+    }
+    const index = new WorkerVectorIndex(startWorker(workerOptions));
+    try {
+      const info = (await index.call(method, args)) as IndexInfo;
+      index.dimensions = info.dimensions;
+      index.metric = info.metric;
+      return index;
+    } catch (error) {
+      index.end();
+      throw error;
+    }
+  }
+
+  add(id: Id, vector: VectorLike, metadata?: Metadata): Promise<void> {
+    return this.call('add', [id, vector as Float32Array, metadata]) as Promise<void>;
+  }
+
+  /** Adds many items (validated as a whole in the worker first). A flat
+   * Float32Array is copied, or handed over with `{ transfer: true }`. */
+  addBatch(ids: ReadonlyArray<Id>, vectors: Float32Array | ReadonlyArray<VectorLike>,
+    options: WorkerAddBatchOptions = {}): Promise<void> {
+    if (options === null || typeof options !== 'object') {
+      return Promise.reject(new NeurovecError('INVALID_ARGUMENT', 'addBatch options must be an object'));
+    }
+    const { onProgress, transfer, metadata, chunkSize } = options;
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      return Promise.reject(new NeurovecError('INVALID_ARGUMENT', 'onProgress must be a function'));
+    }
+    let payload = vectors as Float32Array;
+    const transferList: Transferable[] = [];
+    if (vectors instanceof Float32Array) {
+      // Either way the worker gets its own buffer; a copy keeps the caller's array usable.
+      payload = transfer ? vectors : vectors.slice();
+      if (payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength) transferList.push(payload.buffer);
+    }
+    return this.call('addBatch', [ids as Id[], payload, { metadata, chunkSize, progress: onProgress !== undefined }],
+      transferList, onProgress) as Promise<void>;
+  }
+
+  search(query: VectorLike, k: number, options: SearchOptions = {}): Promise<SearchResult[]> {
+    return this.call('search', [query as Float32Array, k, options]) as Promise<SearchResult[]>;
+  }
+
+  delete(id: Id): Promise<boolean> {
+    return this.call('delete', [id]) as Promise<boolean>;
+  }
+
+  get(id: Id): Promise<{ vector: Float32Array; metadata?: Metadata } | undefined> {
+    return this.call('get', [id]) as Promise<{ vector: Float32Array; metadata?: Metadata } | undefined>;
+  }
+
+  has(id: Id): Promise<boolean> {
+    return this.call('has', [id]) as Promise<boolean>;
+  }
+
+  setMetadata(id: Id, metadata: Metadata | undefined): Promise<void> {
+    return this.call('setMetadata', [id, metadata]) as Promise<void>;
+  }
+
+  /** Resolves when every write made before the call is durable. */
+  sync(): Promise<void> {
+    return this.call('sync', []) as Promise<void>;
+  }
+
+  checkpoint(): Promise<void> {
+    return this.call('checkpoint', []) as Promise<void>;
+  }
+
+  stats(): Promise<IndexStats> {
+    return this.call('stats', []) as Promise<IndexStats>;
+  }
+
+  /** Number of live items. */
+  size(): Promise<number> {
+    return this.call('size', []) as Promise<number>;
+  }
+
+  toBytes(): Promise<Uint8Array> {
+    return this.call('toBytes', []) as Promise<Uint8Array>;
+  }
+
+  /** A full snapshot of the index into a new `{ opfs }` or `{ indexedDB }` target. */
+  save(target: StorageTarget): Promise<void> {
+    return this.call('save', [target]) as Promise<void>;
+  }
+
+  /** Syncs, releases the file and its lock, and ends the worker. Rejects if
+   * the final sync fails; the worker ends either way. */
+  async close(): Promise<void> {
+    if (this.ended) return;
+    try {
+      await this.call('close', []);
+    } finally {
+      this.end();
+    }
+  }
+
+  /** Ends the worker without a final sync (writes since the last sync may be lost). */
+  async dispose(): Promise<void> {
+    if (this.ended) return;
+    try {
+      await this.call('dispose', []);
+    } catch {
+      // Ending the worker below frees everything anyway.
+    } finally {
+      this.end();
+    }
+  }
+
+  // ---- internals ----
+
+  private call<M extends Method>(method: M, args: Methods[M][0], transfer: Transferable[] = [],
+    onProgress?: AddBatchOptions['onProgress']): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.ended) return Promise.reject(new NeurovecError('DISPOSED', 'this WorkerVectorIndex was closed or disposed'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      try {
+        this.worker.postMessage({ id, method, args }, transfer);
+      } catch (error) {
+        // DataCloneError: a function, a DOM node or similar among the arguments.
+        reject(new NeurovecError('INVALID_ARGUMENT',
+          `${method}: the arguments cannot be sent to the worker (${(error as Error)?.message ?? error}); ` +
+          'expected plain data: numbers, strings, arrays, typed arrays and plain objects'));
+        return;
+      }
+      this.pending.set(id, { resolve, reject, onProgress });
+    });
+  }
+
+  private receive(message: Response): void {
+    const pending = this.pending.get(message.id);
+    if (!pending) return;
+    if ('progress' in message) {
+      try {
+        pending.onProgress?.(message.progress);
+      } catch {
+        // A throwing progress callback must not lose the call's answer.
+      }
+      return;
+    }
+    this.pending.delete(message.id);
+    if (message.ok) pending.resolve(message.value);
+    else pending.reject(new NeurovecError(message.error.code, message.error.message));
+  }
+
+  private fail(error: NeurovecError): void {
+    this.failure ??= error;
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+    this.end();
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.worker.terminate();
+    for (const pending of this.pending.values()) {
+      pending.reject(new NeurovecError('DISPOSED', 'this WorkerVectorIndex was closed or disposed'));
+    }
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,59 @@
+// Messages between WorkerVectorIndex (client.ts, in the page) and the worker
+// (worker_main.ts). Every request carries an id; the worker answers each with
+// the same id, in order. Vectors and byte arrays travel as transferred buffers.
+import type { NeurovecErrorCode } from '../errors.js';
+import type {
+  BatchProgress, CreateOptions, Id, IndexStats, Metadata, OpenOptions, SearchOptions, SearchResult, StorageTarget,
+} from '../types.js';
+
+/** What the worker needs to know of addBatch's options (onProgress becomes progress messages). */
+export interface WorkerAddBatchOptions {
+  metadata?: ReadonlyArray<Metadata | undefined>;
+  chunkSize?: number;
+  progress?: boolean;
+}
+
+/** Method name -> [arguments, result]. */
+export interface Methods {
+  create: [[options: Omit<CreateOptions, never>], IndexInfo];
+  open: [[target: StorageTarget, options: OpenOptions], IndexInfo];
+  fromBytes: [[bytes: Uint8Array], IndexInfo];
+  add: [[id: Id, vector: Float32Array, metadata: Metadata | undefined], void];
+  addBatch: [[ids: Id[], vectors: Float32Array, options: WorkerAddBatchOptions], void];
+  search: [[query: Float32Array, k: number, options: SearchOptions], SearchResult[]];
+  delete: [[id: Id], boolean];
+  get: [[id: Id], { vector: Float32Array; metadata?: Metadata } | undefined];
+  has: [[id: Id], boolean];
+  setMetadata: [[id: Id, metadata: Metadata | undefined], void];
+  sync: [[], void];
+  checkpoint: [[], void];
+  close: [[], void];
+  dispose: [[], void];
+  stats: [[], IndexStats];
+  size: [[], number];
+  toBytes: [[], Uint8Array];
+  save: [[target: StorageTarget], void];
+}
+
+export type Method = keyof Methods;
+
+export interface IndexInfo {
+  dimensions: number;
+  metric: IndexStats['metric'];
+}
+
+export interface Request<M extends Method = Method> {
+  id: number;
+  method: M;
+  args: Methods[M][0];
+}
+
+export interface ErrorInfo {
+  code: NeurovecErrorCode;
+  message: string;
+}
+
+export type Response =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: ErrorInfo }
+  | { id: number; progress: BatchProgress };

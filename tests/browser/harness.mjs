@@ -1,0 +1,84 @@
+// Shared by the real-Chromium tests: a static server over the repository (so
+// pages import /js/dist/... like an app would) and Debian's Chromium launched
+// the way the toolchain notes prescribe (nothing is downloaded).
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CHROMIUM = '/usr/bin/chromium';
+export const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run'];
+const TYPES = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+
+export function serve() {
+  const server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    const file = join(ROOT, path);
+    if (!file.startsWith(ROOT)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/** The URL of an empty page of the test origin (OPFS and IndexedDB are per origin). */
+export function blankUrl(server) {
+  return `http://127.0.0.1:${server.address().port}/tests/browser/blank.html`;
+}
+
+export function launch() {
+  if (!existsSync(CHROMIUM)) throw new Error('Debian chromium is required (npm test installs it)');
+  return chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+}
+
+/**
+ * Chromium started by us (not by playwright) on a persistent profile, so the
+ * test can SIGKILL the whole browser (its process group) and start it again on
+ * the same profile. Playwright attaches over CDP.
+ */
+export async function launchOwned(userDataDir) {
+  const portFile = join(userDataDir, 'DevToolsActivePort');
+  // A SIGKILLed browser leaves its port file and its profile lock behind;
+  // every process of it is gone (the whole group was killed), so they are stale.
+  for (const stale of ['DevToolsActivePort', 'SingletonLock', 'SingletonSocket', 'SingletonCookie']) {
+    rmSync(join(userDataDir, stale), { force: true });
+  }
+  const child = spawn(CHROMIUM, [...FLAGS, `--user-data-dir=${userDataDir}`, '--remote-debugging-port=0', 'about:blank'],
+    { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => { stderr += c; });
+  const deadline = Date.now() + 20_000;
+  let port;
+  for (;;) {
+    // Written by Chromium once the debugging port is open (first line: the port).
+    const m = existsSync(portFile) && /^(\d+)/.exec(readFileSync(portFile, 'utf8'));
+    if (m) { port = Number(m[1]); break; }
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`chromium did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const browser = await chromium.connectOverCDP(`http://127.0.0.1:${port}`);
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    browser,
+    context: browser.contexts()[0],
+    pid: child.pid,
+    exited,
+    /** SIGKILL to the browser's process group: every Chromium process dies at once. */
+    kill() {
+      process.kill(-child.pid, 'SIGKILL');
+      return exited;
+    },
+  };
+}
