@@ -522,6 +522,17 @@ TEST(FileStorage, RealFileRoundTripLockAndReadOnly) {
   opened.value().reset();
   auto missing = neurovec::OpenFileStorage(path + ".absent", neurovec::FileMode::kReadOnly);
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  // An empty file (a crash right after creating it) can be created over; a
+  // non-empty one cannot.
+  const std::string empty = path + ".empty";
+  std::fclose(std::fopen(empty.c_str(), "w"));
+  auto over = neurovec::OpenFileStorage(empty, neurovec::FileMode::kCreate);
+  ASSERT_TRUE(over.ok()) << over.status().message();
+  auto fresh = VectorIndex::Create(SmallConfig(), over.take());
+  ASSERT_TRUE(fresh.ok()) << fresh.status().message();
+  fresh.value().reset();
+  EXPECT_EQ(neurovec::OpenFileStorage(empty, neurovec::FileMode::kCreate).status().code(), StatusCode::kAlreadyExists);
+  std::remove(empty.c_str());
   std::remove(path.c_str());
   std::remove(dir_template);
 }

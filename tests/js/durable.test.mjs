@@ -94,6 +94,16 @@ test('one writer at a time (LOCKED), readers alongside, a dead writer\'s lock is
     await taken.close();
     await assert.rejects(VectorIndex.create({ dimensions: 3, storage: path }), (e) => e.code === 'ALREADY_EXISTS');
     await assert.rejects(VectorIndex.open({ opfs: 'x' }), (e) => e.code === 'INVALID_ARGUMENT');
+    // A crash between creating a file and flushing its first image leaves it
+    // empty: open says it is no index file, and create may take it over.
+    const empty = join(dir, 'empty.nvx');
+    writeFileSync(empty, '');
+    await assert.rejects(VectorIndex.open(empty), (e) => e.code === 'NOT_AN_INDEX_FILE');
+    const fresh = await VectorIndex.create({ dimensions: 3, storage: empty });
+    fresh.add(1, [1, 1, 1]);
+    await fresh.close();
+    assert.equal((await VectorIndex.open(empty, { readOnly: true })).size, 1);
+    rmSync(empty);
     assert.deepEqual(readdirSync(dir), ['index.nvx']);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -202,6 +202,16 @@ Result<std::unique_ptr<Storage>> OpenFileStorage(const std::string& path, FileMo
     case FileMode::kReadOnly: flags |= O_RDONLY; break;
   }
   int fd = ::open(path.c_str(), flags, 0644);
+  if (fd < 0 && errno == EEXIST) {
+    // A crash between creating the file and flushing its first image leaves
+    // it empty. Nothing can be lost by taking it (we hold the writer lock).
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+      fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    } else {
+      errno = EEXIST;
+    }
+  }
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT) return Status::NotFound("no such index file: " + path);

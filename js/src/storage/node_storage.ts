@@ -5,7 +5,7 @@
 // `path.lock`, created exclusively, holding the owner's pid; a lock whose
 // process is gone is taken over.
 import {
-  closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, unlinkSync,
+  closeSync, fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, statSync, unlinkSync,
   writeFileSync, writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
@@ -74,8 +74,20 @@ export class NodeFileStorage implements SyncStorage {
     try {
       fd = openSync(path, mode === 'create' ? 'wx+' : mode === 'readwrite' ? 'r+' : 'r');
     } catch (error) {
-      if (lock) unlinkSync(lock);
-      throw ioError('open', path, error);
+      // A crash between creating the file and flushing its first image leaves
+      // it empty: creating over an empty file loses nothing (we hold the lock).
+      let empty = false;
+      try {
+        empty = mode === 'create' && (error as NodeJS.ErrnoException).code === 'EEXIST' && statSync(path).isFile() &&
+          statSync(path).size === 0;
+      } catch {
+        empty = false;
+      }
+      if (!empty) {
+        if (lock) unlinkSync(lock);
+        throw ioError('open', path, error);
+      }
+      fd = openSync(path, 'r+');
     }
     if (mode === 'create') {
       // The new directory entry must be durable too.
