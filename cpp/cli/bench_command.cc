@@ -6,6 +6,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "distance/kernels.h"
 #include "hnsw/candidate.h"
@@ -27,30 +28,7 @@ int Fail(const char* command, const std::string& message) {
   return 1;
 }
 
-bool ParseEfList(const std::string& text, std::vector<uint32_t>& out) {
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    char* end = nullptr;
-    unsigned long v = std::strtoul(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || v == 0) return false;
-    out.push_back(static_cast<uint32_t>(v));
-  }
-  return !out.empty();
-}
 
-// Runs fn(i) for i in [0, n) on `threads` threads, each item one at a time.
-template <typename Fn>
-void ParallelFor(size_t n, uint32_t threads, Fn fn) {
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
-  };
-  std::vector<std::thread> pool;
-  for (uint32_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-}
 
 }  // namespace
 
@@ -73,7 +51,7 @@ int RunBench(const Args& args) {
   if (k == 0) return Fail(cmd, "--k must be positive");
   if (threads == 0 || threads > 1024) return Fail(cmd, "--threads must be between 1 and 1024");
   std::vector<uint32_t> efs;
-  if (!ParseEfList(args.Get("ef", "10,20,40,80"), efs)) return Fail(cmd, "--ef expects a list like 10,20,40");
+  if (!ParseUintList(args.Get("ef", "10,20,40,80"), efs)) return Fail(cmd, "--ef expects a list like 10,20,40");
   auto metric = ParseMetric(args.Get("metric", "l2"));
   if (!metric.ok()) return Fail(cmd, metric.status().message());
   const bool json = args.Has("json");

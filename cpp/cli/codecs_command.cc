@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "distance/kernels.h"
 #include "hnsw/candidate.h"
@@ -67,17 +68,6 @@ bool ParseCodecSpec(const std::string& spec, quant::CodecParams& params, std::st
 
 namespace {
 
-bool ParseUintList(const std::string& text, std::vector<uint32_t>& out) {
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    char* end = nullptr;
-    unsigned long v = std::strtoul(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0' || v == 0) return false;
-    out.push_back(static_cast<uint32_t>(v));
-  }
-  return !out.empty();
-}
 
 std::vector<std::string> Split(const std::string& text) {
   std::vector<std::string> out;

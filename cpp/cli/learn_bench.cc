@@ -26,6 +26,7 @@
 #include <memory>
 #include <thread>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "hnsw/hnsw_graph.h"
 #include "learning/adjacency.h"
@@ -67,17 +68,6 @@ Result<std::vector<uint8_t>> ReadIdxLabels(const std::string& path) {
   return labels;
 }
 
-template <typename Fn>
-void ParallelFor(size_t n, uint32_t threads, Fn fn) {
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < n;) fn(i);
-  };
-  std::vector<std::thread> pool;
-  for (uint32_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-}
 
 struct Retrieved {
   std::vector<uint32_t> slots;  // ascending L2 distance

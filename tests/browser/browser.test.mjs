@@ -2,41 +2,16 @@
 // entry of the package loads the wasm and works in a page and in a module Worker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { extname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TYPES = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-
-function serve() {
-  const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    const file = join(ROOT, path);
-    if (!file.startsWith(ROOT)) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
+import { CHROMIUM, FLAGS, serve } from './harness.mjs';
 
 test('browser entry works in a Chromium page and a module Worker', { timeout: 120_000 }, async () => {
-  assert.ok(existsSync('/usr/bin/chromium'), 'Debian chromium is required (npm test installs it)');
+  assert.ok(existsSync(CHROMIUM), 'Debian chromium is required (npm test installs it)');
   const server = await serve();
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
+    executablePath: CHROMIUM,
+    args: FLAGS,
     // playwright gives the browser a fresh temporary profile of its own
   });
   try {
