@@ -121,6 +121,7 @@ test('a file with a log written by wasm opens natively, and the reverse, with th
     await index.checkpoint();
     for (let i = 200; i < 300; i++) index.add(i, data.subarray(i * d, (i + 1) * d)); // these stay in the log
     index.delete(7);
+    index.add('we"ird\\id\n', queries.subarray(0, d)); // the CLI must escape it in its JSON
     await index.sync();
     const qpath = join(dir, 'q.fvecs');
     const buf = Buffer.alloc(5 * (4 + 4 * d));
