@@ -19,9 +19,7 @@ namespace neurovec {
 std::unique_ptr<Storage> MakeHostStorage(int32_t handle, std::string name);  // host_storage.cc
 }
 
-struct nv_index {
-  std::unique_ptr<neurovec::VectorIndex> index;
-};
+#include "nv_index.h"  // struct nv_index (shared with learning_bindings.cc)
 
 namespace {
 
@@ -66,6 +64,9 @@ bool MakeConfig(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef_con
 }
 
 }  // namespace
+
+int32_t nv_internal_fail(const neurovec::Status& status) { return Fail(status); }
+void nv_internal_clear_error() { ClearError(); }
 
 extern "C" {
 

@@ -14,3 +14,4 @@ export { VectorIndex } from './vector_index.js';
 export { NeurovecError } from './errors.js';
 export type { NeurovecErrorCode } from './errors.js';
 export type * from './types.js';
+export type { LearningOptions, Feedback, TrainOptions, TrainProgress, SearchMode, SubgraphSearchResult, SubgraphEdge, DifferentiableSearchResult } from './learning.js';

@@ -1,6 +1,7 @@
 import type { StorageTarget } from './storage/sync_storage.js';
 
 export type { StorageTarget } from './storage/sync_storage.js';
+import type { LearningOptions, SearchMode } from './learning.js';
 
 /** Distance metric. In every metric a smaller distance means closer:
  * - `l2`: squared Euclidean distance, sum((a_i - b_i)^2) (squared, as in hnswlib and faiss);
@@ -60,6 +61,8 @@ export interface CreateOptions {
    * `{ opfs: name }` or `{ indexedDB: name }` in browsers. The file must not
    * exist yet. Writes go to its log; `sync()` makes them durable. */
   storage?: StorageTarget;
+  /** Options of the learner that feedback() and train() teach (see learning.ts). */
+  learning?: LearningOptions;
 }
 
 export interface OpenOptions {
@@ -95,12 +98,20 @@ export interface SearchOptions {
   ef?: number;
   /** Only items whose metadata matches are returned. */
   filter?: Filter;
+  /** 'vector' (default): HNSW distance order. 'neural': the learned refiner re-ranks
+   * the HNSW candidates (needs train()). 'subgraph' and 'differentiable' add the
+   * induced subgraph, or soft attention weights and the soft result vector. */
+  mode?: SearchMode;
+  /** Softmax temperature of mode 'differentiable' (default 0.1). */
+  temperature?: number;
 }
 
 export interface SearchResult {
   id: Id;
   /** Smaller is closer; see {@link Metric}. */
   distance: number;
+  /** Neural modes: the refiner's score (higher is more relevant); results are in score order. */
+  score?: number;
   metadata?: Metadata;
 }
 

@@ -41,7 +41,7 @@ export function resolveCreateOptions(options: CreateOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') {
     throw invalid(`VectorIndex.create expects an options object like { dimensions: 384 }, got ${describe(options)}`);
   }
-  const known = new Set(['dimensions', 'metric', 'm', 'efConstruction', 'efSearch', 'seed', 'initialCapacity', 'storage']);
+  const known = new Set(['dimensions', 'metric', 'm', 'efConstruction', 'efSearch', 'seed', 'initialCapacity', 'storage', 'learning']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw invalid(`unknown option "${key}"; expected one of ${[...known].join(', ')}`);
   }

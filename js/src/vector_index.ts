@@ -17,6 +17,11 @@ import { getFileStore, type FileStore } from './storage/file_store.js';
 import { hostStorage } from './storage/host_storage.js';
 import { describeTarget, getStorageOpeners, type OpenMode, type SyncStorage } from './storage/sync_storage.js';
 import { FILE_STATS_COUNT, getModule, STATS_COUNT, type NeurovecWasmModule } from './wasm_module.js';
+import {
+  configureLearning, giveFeedback, searchLearned, SEARCH_MODES, train, type DifferentiableSearchResult, type Feedback,
+  type LearningHost, type LearningModule, type SearchMode, type SubgraphSearchResult, type TrainOptions,
+  type TrainProgress,
+} from './learning.js';
 
 const encoder = new TextEncoder();
 
@@ -90,14 +95,14 @@ export class VectorIndex {
       const handle = mod._nv_create(resolved.dimensions, metric, resolved.m, resolved.efConstruction, resolved.efSearch,
         resolved.seed, resolved.initialCapacity);
       if (!handle) throw VectorIndex.coreError(mod);
-      return new VectorIndex(mod, handle, resolved);
+      return new VectorIndex(mod, handle, resolved).withLearning(options.learning);
     }
     const storage = await VectorIndex.openStorage(options.storage, 'create');
     const handle = VectorIndex.withStorage(mod, storage, (h, name, nameLen) =>
       mod._nv_create_durable(resolved.dimensions, metric, resolved.m, resolved.efConstruction, resolved.efSearch,
         resolved.seed, resolved.initialCapacity, h, name, nameLen));
     await storage.persist?.();
-    return new VectorIndex(mod, handle, resolved, storage);
+    return new VectorIndex(mod, handle, resolved, storage).withLearning(options.learning);
   }
 
   /**
@@ -394,10 +399,20 @@ export class VectorIndex {
     }
   }
 
-  /** The k nearest live items (ascending distance), optionally only those matching a filter. */
-  search(query: VectorLike, k: number, options: SearchOptions = {}): SearchResult[] {
+  /** The k nearest live items (ascending distance), optionally only those matching a filter.
+   * With `mode` other than 'vector': re-ranked by the learned refiner (learning.ts). */
+  search(query: VectorLike, k: number, options?: SearchOptions & { mode?: 'vector' | 'neural' }): SearchResult[];
+  search(query: VectorLike, k: number, options: SearchOptions & { mode: 'subgraph' }): SubgraphSearchResult;
+  search(query: VectorLike, k: number, options: SearchOptions & { mode: 'differentiable' }): DifferentiableSearchResult;
+  search(query: VectorLike, k: number, options?: SearchOptions): SearchResult[] | SubgraphSearchResult | DifferentiableSearchResult;
+  search(query: VectorLike, k: number, options: SearchOptions = {}): SearchResult[] | SubgraphSearchResult | DifferentiableSearchResult {
     this.live();
     checkK(k);
+    if (options === null || typeof options !== 'object') throw invalid('search options must be an object like { ef: 100 }');
+    const mode: SearchMode = options.mode ?? 'vector';
+    if (!SEARCH_MODES.includes(mode)) {
+      throw invalid(`unknown search mode ${JSON.stringify(mode)}; expected one of ${SEARCH_MODES.map((m) => `'${m}'`).join(', ')}`);
+    }
     const q = checkVector(query, this.dimensions, this.metric, 'query');
     const ef = options.ef === undefined ? 0 : checkInteger('ef', options.ef, 1, MAX_EF);
     let filterJson = '';
@@ -408,6 +423,8 @@ export class VectorIndex {
       }
       filterJson = JSON.stringify(f);
     }
+    if (mode !== 'vector') return searchLearned(this.learningHost(), q, k, ef, filterJson, mode, options.temperature);
+    if (options.temperature !== undefined) throw invalid("temperature applies to mode 'differentiable' only");
     const mod = this.mod;
     const vecPtr = this.vec.ensure(this.dimensions * 4);
     const outPtr = this.out.ensure(k * 8);
@@ -433,6 +450,29 @@ export class VectorIndex {
       results[i] = result;
     }
     return results;
+  }
+
+  /**
+   * Records relevance feedback for a query: the ids the user chose (`positive`)
+   * and those they saw and rejected (`negative`). train() learns from it.
+   * Memory is bounded (learning.feedbackCapacity events, reservoir-sampled).
+   */
+  feedback(query: VectorLike, feedback: Feedback): void {
+    this.live();
+    const q = checkVector(query, this.dimensions, this.metric, 'query');
+    giveFeedback(this.learningHost(), q, feedback);
+  }
+
+  /**
+   * Trains the query refiner on the feedback recorded since the last train()
+   * (with replay / EWC per the learning options). Yields to the event loop
+   * between batches, so onProgress and the AbortSignal work; aborting rejects
+   * with ABORTED and leaves the model as it was. The learned parameters are
+   * saved by toBytes()/save()/checkpoint().
+   */
+  train(options: TrainOptions = {}): Promise<TrainProgress> {
+    this.live();
+    return train(this.learningHost(), options);
   }
 
   /** Deletes an item; returns false if the id is not in the index. */
@@ -525,6 +565,34 @@ export class VectorIndex {
   }
 
   // ---- internals ----
+
+  private withLearning(options: CreateOptions['learning']): this {
+    if (options === undefined) return this;
+    try {
+      configureLearning(this.learningHost(), options);
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
+    return this;
+  }
+
+  private learningHost(): LearningHost {
+    return {
+      mod: this.mod as LearningModule,
+      handle: () => this.handle,
+      scratch: (bytes) => this.bytes.ensure(bytes),
+      slotOf: (id) => {
+        checkId(id);
+        return this.slotOf(id);
+      },
+      idOf: (slot) => this.idOf(slot),
+      metadataOf: (slot) => this.metadataOf(slot),
+      writeVector: (vector, ptr) => this.mod.HEAPF32.set(vector, ptr >>> 2),
+      dimensions: this.dimensions,
+      error: () => this.error(),
+    };
+  }
 
   private live(): void {
     if (!this.handle) throw new NeurovecError('DISPOSED', 'this VectorIndex was disposed');

@@ -21,6 +21,7 @@
 
 #include "neurovec/config.h"
 #include "neurovec/item_key.h"
+#include "neurovec/learning.h"
 #include "neurovec/status.h"
 
 namespace neurovec {
@@ -162,6 +163,31 @@ class VectorIndex {
   // anything is allocated; a bad image gives kNotAnIndexFile, kUnsupportedVersion or
   // kCorrupt (naming the section or offset), never a crash.
   static Result<std::unique_ptr<VectorIndex>> LoadFromBytes(const uint8_t* data, size_t size);
+
+  // ---- Learning (issue 5): neurovec/learning.h, implemented in index/learning_hooks.cc.
+  // Needs the learning engine (learning::EnableLearning()); kFailedPrecondition otherwise.
+  // Learner options; only before any feedback was recorded or a model learned.
+  Status ConfigureLearning(const LearningConfig& config);
+  const LearningConfig& learning_config() const;
+  // Records that for `query` the user chose `positives` and rejected `negatives`
+  // (live ids; at least one positive). Bounded memory: a reservoir of
+  // LearningConfig::feedback_capacity events. Slots are kept, so an id deleted
+  // before training drops out of its events.
+  Status Feedback(const float* query, const std::vector<ItemKey>& positives, const std::vector<ItemKey>& negatives);
+  Status FeedbackSlots(const float* query, const std::vector<uint32_t>& positives, const std::vector<uint32_t>& negatives);
+  // Trains the query refiner on the feedback recorded since the last training
+  // (plus replay and EWC per LearningConfig). Seeded: same data, same result.
+  // A write: must not overlap other calls. Learned parameters reach a file at
+  // the next SaveToBytes/Checkpoint (they are not logged).
+  Result<TrainProgress> Train(const TrainOptions& options, const TrainCallback& progress = nullptr);
+  // The same, a few batches per call (for hosts that must yield, e.g. JS).
+  Status BeginTraining(const TrainOptions& options);
+  Result<TrainProgress> TrainStep(uint32_t max_batches);
+  void CancelTraining();  // ends a training begun, parameters as before it
+  // Search in a mode (learning.h): kVector is Search(); the others re-rank
+  // LearningConfig::candidates HNSW candidates with the trained refiner.
+  Result<LearnedSearchResult> SearchLearned(const float* query, const SearchParams& params, SearchMode mode,
+                                            float temperature = 0.1f) const;
 
  private:
   struct Impl;

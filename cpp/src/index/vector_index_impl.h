@@ -10,6 +10,7 @@
 
 #include "hnsw/hnsw_graph.h"
 #include "ids/key_map.h"
+#include "index/learning_hooks.h"
 #include "metadata/attribute_store.h"
 #include "neurovec/vector_index.h"
 #include "persistence/durable_file.h"
@@ -31,6 +32,7 @@ struct VectorIndex::Impl {
   uint32_t used_slots = 0;          // high-water mark: slots [0, used_slots) were handed out
   uint64_t live_count = 0;
   std::unique_ptr<DurableFile> durable;  // set for an index kept in a file
+  LearningState learning;                // feedback, learner, learned parameters (index/learning_hooks.h)
 
   // Ok when the index may be written now (always, unless a file refuses).
   Status BeforeWrite() { return durable ? durable->BeforeWrite() : Status::Ok(); }

@@ -83,6 +83,8 @@ class QueryRefiner {
   RefinerOutput Refine(const CandidateGraph& graph) const;
   // All node embeddings E ((k+1) x hidden_dim; row 0 the refined query).
   Matrix RefineEmbeddings(const CandidateGraph& graph) const;
+  // The learned weight of every edge of graph.adjacency (inference).
+  std::vector<float> EdgeWeights(const CandidateGraph& graph) const { return edges_.Forward(graph.features, nullptr); }
 
   // One example: forward, InfoNCE against `positive` (k flags, at least one
   // set), backward; gradients are added to the parameters' grads. dropout_rng

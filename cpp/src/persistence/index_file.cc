@@ -34,6 +34,7 @@ const char* SectionName(uint32_t kind) {
     case kVectors: return "vectors";
     case kGraph: return "graph";
     case kFreeSlots: return "free slots";
+    case kLearning: return "learning";
   }
   return "unknown";
 }
@@ -112,13 +113,13 @@ void AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header* h
   // One allocation for the vectors and level-0 lists, the bulk of the file.
   file.reserve(origin + static_cast<size_t>(used) * ((stride + 1) * 4 + (x.graph.m0() + 1) * 4 + 64) + 8 * kPageSize);
   std::vector<SectionEntry> entries;
-  auto section = [&](uint32_t kind, auto&& write) {
+  auto section = [&](uint32_t kind, auto&& write, uint32_t flags = kFlagRequired) {
     const size_t start = file.size();
     ByteWriter w(file);
     write(w);
     SectionEntry e;
     e.kind = kind;
-    e.flags = kFlagRequired;
+    e.flags = flags;
     e.offset = base + (start - origin);
     e.length = file.size() - start;
     e.crc = Crc32c(reinterpret_cast<const uint8_t*>(file.data()) + start, e.length);
@@ -183,6 +184,9 @@ void AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header* h
     w.U32(static_cast<uint32_t>(x.free_slots.size()));
     for (uint32_t s : x.free_slots) w.U32(s);
   });
+  // Optional: a reader without the learning engine skips it (the index still works).
+  const std::string learning = x.learning.EncodeSection();
+  if (!learning.empty()) section(kLearning, [&](ByteWriter& w) { w.Bytes(learning.data(), learning.size()); }, 0);
 
   const size_t table_start = file.size();
   {
@@ -305,8 +309,8 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     return Status::Corrupt("index file is corrupt: section table fails its checksum");
   }
 
-  SectionEntry sections[kFreeSlots + 1] = {};
-  const uint8_t* section_data[kFreeSlots + 1] = {};
+  SectionEntry sections[kLearning + 1] = {};
+  const uint8_t* section_data[kLearning + 1] = {};
   bool vectors_in_place = false;
   header.image_start = header.table_offset;
   {
@@ -330,7 +334,7 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
         // largest section); its checksum is checked there.
         sections[e.kind] = e;
         vectors_in_place = true;
-      } else if (e.kind >= kConfig && e.kind <= kFreeSlots) {
+      } else if (e.kind >= kConfig && e.kind <= kLearning) {
         const uint8_t* bytes = nullptr;
         NV_RETURN_IF_ERROR(bytes_at(e.offset, e.length, &bytes));
         const bool large = e.kind == kVectors || e.kind == kGraph;
@@ -546,6 +550,9 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     x.free_slots.push_back(s);
   }
   x.used_slots = used;
+  if (sections[kLearning].kind == kLearning) {
+    NV_RETURN_IF_ERROR(x.learning.DecodeSection(section_data[kLearning], sections[kLearning].length));
+  }
   return index;
 }
 

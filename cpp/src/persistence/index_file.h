@@ -40,6 +40,7 @@ enum SectionKind : uint32_t {
   kVectors = 4,    // rows in stored form (stride floats each), then one norm per slot
   kGraph = 5,      // entry point, levels, deleted flags, level-0 lists, upper lists
   kFreeSlots = 6,  // slots to reuse, in reuse order
+  kLearning = 16,  // optional (not required; 16, away from the kinds 7.. other branches may take): learner options and learned parameters (index/learning_hooks.h)
 };
 
 const char* SectionName(uint32_t kind);

@@ -1,0 +1,91 @@
+// The index learns from feedback (issue 5): public types of VectorIndex's
+// learning calls (Feedback, Train, SearchLearned). Plain types only: the core
+// stays free of Eigen.
+//
+// Design: the core (neurovec_core) owns the feedback API, the search modes and
+// the file section, and talks to the model through the abstract `Learner`
+// (index/learning_hooks.h). The implementation, a QueryRefiner GNN trained by
+// RefinerTrainer, lives in neurovec_learning (Eigen) and is plugged in with
+// neurovec::learning::EnableLearning(), which installs its factory. A program
+// that never calls it links no Eigen code; learning calls then return
+// kFailedPrecondition, and learned parameters read from a file are kept as
+// bytes and written back unchanged.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "neurovec/status.h"
+
+namespace neurovec {
+
+// Options of the learner, fixed when it is created (persisted in the file).
+struct LearningConfig {
+  uint32_t candidates = 50;        // k': HNSW candidates re-ranked by the neural modes (>= 2)
+  uint32_t hidden_dim = 64;        // refiner width, a multiple of heads
+  uint32_t heads = 4;
+  uint32_t hops = 2;               // message-passing hops over the candidates' HNSW links
+  float input_scale = 0.0f;        // vectors are multiplied by this; 0: 1 / max |x| of the first training's queries
+  float temperature = 0.2f;        // InfoNCE temperature
+  float consistency_weight = 2.0f; // feedback-consistency term (query_refiner.h)
+  float dropout = 0.1f;
+  float learning_rate = 0.002f;
+  float weight_decay = 1e-4f;
+  uint32_t batch_size = 32;
+  uint32_t feedback_capacity = 8192;  // feedback kept for the next Train (reservoir beyond it)
+  uint32_t replay_capacity = 1024;    // feedback already trained on, kept for replay (reservoir)
+  uint32_t replay_per_batch = 8;      // replayed examples mixed into each batch (0: none)
+  float ewc_lambda = 0.0f;            // EWC strength when training again (0: off)
+  uint64_t seed = 42;
+
+  Status Validate() const;
+};
+
+struct TrainOptions {
+  uint32_t epochs = 10;  // passes over the feedback recorded since the last training
+};
+
+struct TrainProgress {
+  uint32_t epoch = 0;          // epochs completed
+  uint32_t epochs = 0;
+  uint64_t batches_done = 0;
+  uint64_t batches_total = 0;
+  uint64_t examples_done = 0;  // examples trained on (replayed ones included)
+  float loss = 0.0f;           // mean loss of the batches of the current (or last) epoch
+  bool done = false;
+};
+
+// Called after every batch; return false to stop (kAborted, parameters unchanged).
+using TrainCallback = std::function<bool(const TrainProgress&)>;
+
+enum class SearchMode : uint32_t { kVector = 0, kNeural = 1, kSubgraph = 2, kDifferentiable = 3 };
+
+struct LearnedHit {
+  uint32_t slot;
+  float distance;  // of the vector search
+  float score;     // the refiner's cosine score (higher is more relevant); vector mode: -distance
+};
+
+// An edge of the induced subgraph: HNSW link between results `from` and `to`
+// (indices into hits), weighted by the learned edge-weight model.
+struct LearnedEdge {
+  uint32_t from;
+  uint32_t to;
+  float weight;
+};
+
+struct LearnedSearchResult {
+  std::vector<LearnedHit> hits;               // best first
+  std::vector<LearnedEdge> edges;             // kSubgraph
+  std::vector<uint32_t> candidate_slots;      // kDifferentiable: the k' candidates
+  std::vector<float> attention;               // kDifferentiable: softmax(score / temperature), one per candidate
+  std::vector<float> soft_vector;             // kDifferentiable: sum of attention * candidate vector
+};
+
+namespace learning {
+// Installs the learning engine (defined in neurovec_learning). Idempotent.
+void EnableLearning();
+}  // namespace learning
+
+}  // namespace neurovec

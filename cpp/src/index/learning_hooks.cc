@@ -1,0 +1,308 @@
+// VectorIndex's learning calls (neurovec/learning.h) and the "learning" file
+// section. Kept out of vector_index.cc so the index's main file stays as it is.
+#include "index/learning_hooks.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <numeric>
+#include <unordered_set>
+
+#include "index/vector_index_impl.h"
+#include "persistence/byte_io.h"
+
+namespace neurovec {
+namespace {
+
+std::atomic<LearnerFactory> g_factory{nullptr};
+
+constexpr uint32_t kSectionVersion = 1;
+constexpr uint32_t kMaxFeedbackItems = 4096;  // per list of one Feedback call
+
+// A template so it may be handed VectorIndex's private Impl (as in index_file.cc).
+template <typename IndexImpl>
+IndexView ViewOf(const IndexImpl& x) {
+  return IndexView{&x.store, &x.graph, &x.live, x.used_slots, x.config.dimensions};
+}
+
+}  // namespace
+
+void SetLearnerFactory(LearnerFactory factory) { g_factory.store(factory); }
+LearnerFactory GetLearnerFactory() { return g_factory.load(); }
+
+Status LearningConfig::Validate() const {
+  if (candidates < 2 || candidates > 4096) return Status::InvalidArgument("learning candidates must be from 2 to 4096");
+  if (heads == 0 || hidden_dim == 0 || hidden_dim % heads != 0 || hidden_dim > 4096) {
+    return Status::InvalidArgument("learning hidden_dim must be a positive multiple of heads (at most 4096)");
+  }
+  if (hops < 1 || hops > 8) return Status::InvalidArgument("learning hops must be from 1 to 8");
+  if (!(input_scale >= 0) || !std::isfinite(input_scale)) return Status::InvalidArgument("learning input_scale must be >= 0 (0: automatic)");
+  if (!(temperature > 0) || !std::isfinite(temperature)) return Status::InvalidArgument("learning temperature must be positive");
+  if (!(consistency_weight >= 0) || !std::isfinite(consistency_weight)) {
+    return Status::InvalidArgument("learning consistency_weight must be >= 0");
+  }
+  if (!(dropout >= 0 && dropout < 1)) return Status::InvalidArgument("learning dropout must be in [0, 1)");
+  if (!(learning_rate > 0) || !std::isfinite(learning_rate)) return Status::InvalidArgument("learning rate must be positive");
+  if (!(weight_decay >= 0) || !std::isfinite(weight_decay)) return Status::InvalidArgument("learning weight_decay must be >= 0");
+  if (batch_size < 1 || batch_size > 4096) return Status::InvalidArgument("learning batch_size must be from 1 to 4096");
+  if (feedback_capacity < 1 || feedback_capacity > (1u << 20)) {
+    return Status::InvalidArgument("learning feedback_capacity must be from 1 to 1048576");
+  }
+  if (replay_capacity > (1u << 20)) return Status::InvalidArgument("learning replay_capacity must be at most 1048576");
+  if (replay_per_batch > 4096) return Status::InvalidArgument("learning replay_per_batch must be at most 4096");
+  if (!(ewc_lambda >= 0) || !std::isfinite(ewc_lambda)) return Status::InvalidArgument("learning ewc_lambda must be >= 0");
+  return Status::Ok();
+}
+
+Result<Learner*> LearningState::Get(uint32_t dimensions) const {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (learner) return learner.get();
+  LearnerFactory factory = GetLearnerFactory();
+  if (factory == nullptr) {
+    return Status::FailedPrecondition(
+        "the learning engine is not linked in: link neurovec_learning and call neurovec::learning::EnableLearning()");
+  }
+  auto created = factory(config, dimensions);
+  if (!created.ok()) return created.status();
+  std::unique_ptr<Learner> made = created.take();
+  if (!restored_bytes.empty()) {
+    NV_RETURN_IF_ERROR(made->Restore(reinterpret_cast<const uint8_t*>(restored_bytes.data()), restored_bytes.size()));
+  }
+  learner = std::move(made);
+  return learner.get();
+}
+
+// Layout (all little-endian): u32 version (1); config: u32 candidates,
+// hidden_dim, heads, hops; f32 input_scale, temperature, consistency_weight,
+// dropout, learning_rate, weight_decay; u32 batch_size, feedback_capacity,
+// replay_capacity, replay_per_batch; f32 ewc_lambda; u64 seed; then u32 length
+// + the learner's bytes (0 when nothing was learned yet).
+std::string LearningState::EncodeSection() const {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!configured && !learner && restored_bytes.empty()) return {};
+  std::string out;
+  ByteWriter w(out);
+  const LearningConfig& c = config;
+  w.U32(kSectionVersion);
+  w.U32(c.candidates);
+  w.U32(c.hidden_dim);
+  w.U32(c.heads);
+  w.U32(c.hops);
+  w.F32(c.input_scale);
+  w.F32(c.temperature);
+  w.F32(c.consistency_weight);
+  w.F32(c.dropout);
+  w.F32(c.learning_rate);
+  w.F32(c.weight_decay);
+  w.U32(c.batch_size);
+  w.U32(c.feedback_capacity);
+  w.U32(c.replay_capacity);
+  w.U32(c.replay_per_batch);
+  w.F32(c.ewc_lambda);
+  w.U64(c.seed);
+  // Only a trained model's parameters are worth keeping; otherwise the bytes
+  // read from the file (if any) go back unchanged.
+  const std::string state = learner && learner->trained() ? learner->Serialize() : restored_bytes;
+  w.U32(static_cast<uint32_t>(state.size()));
+  w.Bytes(state.data(), state.size());
+  return out;
+}
+
+Status LearningState::DecodeSection(const uint8_t* data, size_t size) {
+  ByteReader r(data, size);
+  auto corrupt = [](const std::string& what) {
+    return Status::Corrupt("index file is corrupt: learning section: " + what);
+  };
+  uint32_t version = 0;
+  if (!r.U32(version)) return corrupt("too short");
+  if (version != kSectionVersion) {
+    return Status::UnsupportedVersion("learning section version " + std::to_string(version) + " is newer than this build");
+  }
+  LearningConfig c;
+  uint32_t state_len = 0;
+  if (!r.U32(c.candidates) || !r.U32(c.hidden_dim) || !r.U32(c.heads) || !r.U32(c.hops) || !r.F32(c.input_scale) ||
+      !r.F32(c.temperature) || !r.F32(c.consistency_weight) || !r.F32(c.dropout) || !r.F32(c.learning_rate) ||
+      !r.F32(c.weight_decay) || !r.U32(c.batch_size) || !r.U32(c.feedback_capacity) || !r.U32(c.replay_capacity) ||
+      !r.U32(c.replay_per_batch) || !r.F32(c.ewc_lambda) || !r.U64(c.seed) || !r.U32(state_len)) {
+    return corrupt("too short");
+  }
+  Status valid = c.Validate();
+  if (!valid.ok()) return corrupt(valid.message());
+  const uint8_t* state = nullptr;
+  if (!r.Bytes(state_len, state) || r.remaining() != 0) return corrupt("state length does not match the section");
+  std::lock_guard<std::mutex> lock(mutex);
+  config = c;
+  configured = true;
+  learner.reset();
+  restored_bytes.assign(reinterpret_cast<const char*>(state), state_len);
+  return Status::Ok();
+}
+
+// ---- VectorIndex's learning calls ----
+
+Status VectorIndex::ConfigureLearning(const LearningConfig& config) {
+  NV_RETURN_IF_ERROR(config.Validate());
+  LearningState& l = impl_->learning;
+  std::lock_guard<std::mutex> lock(l.mutex);
+  const bool used = l.learner && (l.learner->trained() || l.learner->training() || l.learner->pending_feedback() > 0);
+  if (used || !l.restored_bytes.empty()) {
+    return Status::FailedPrecondition("learning options are fixed once feedback was recorded or a model was learned");
+  }
+  l.learner.reset();  // an unused learner (made by a search) is rebuilt with the new options
+  l.config = config;
+  l.configured = true;
+  return Status::Ok();
+}
+
+const LearningConfig& VectorIndex::learning_config() const { return impl_->learning.config; }
+
+Status VectorIndex::Feedback(const float* query, const std::vector<ItemKey>& positives,
+                             const std::vector<ItemKey>& negatives) {
+  std::vector<uint32_t> pos, neg;
+  for (const auto* list : {&positives, &negatives}) {
+    for (const ItemKey& key : *list) {
+      auto slot = SlotOf(key);
+      if (!slot.ok()) return Status::NotFound("feedback names id " + key.ToDisplay() + ", which is not in the index");
+      (list == &positives ? pos : neg).push_back(slot.value());
+    }
+  }
+  return FeedbackSlots(query, pos, neg);
+}
+
+Status VectorIndex::FeedbackSlots(const float* query, const std::vector<uint32_t>& positives,
+                                  const std::vector<uint32_t>& negatives) {
+  Impl& x = *impl_;
+  Status valid = x.store.Validate(query);
+  if (!valid.ok()) return Status::InvalidArgument("feedback query: " + valid.message());
+  if (positives.empty()) return Status::InvalidArgument("feedback needs at least one positive item");
+  if (positives.size() > kMaxFeedbackItems || negatives.size() > kMaxFeedbackItems) {
+    return Status::InvalidArgument("feedback takes at most " + std::to_string(kMaxFeedbackItems) + " positives and negatives");
+  }
+  std::vector<uint32_t> pos, neg;
+  std::unordered_set<uint32_t> seen_pos;
+  for (uint32_t s : positives) {
+    if (s >= x.used_slots || !x.live[s]) return Status::NotFound("feedback names slot " + std::to_string(s) + ", which holds no item");
+    if (seen_pos.insert(s).second) pos.push_back(s);
+  }
+  std::unordered_set<uint32_t> seen_neg;
+  for (uint32_t s : negatives) {
+    if (s >= x.used_slots || !x.live[s]) return Status::NotFound("feedback names slot " + std::to_string(s) + ", which holds no item");
+    if (seen_pos.count(s)) {
+      return Status::InvalidArgument("feedback lists id " + x.keys.KeyOf(s).ToDisplay() + " as both positive and negative");
+    }
+    if (seen_neg.insert(s).second) neg.push_back(s);
+  }
+  auto learner = x.learning.Get(x.config.dimensions);
+  if (!learner.ok()) return learner.status();
+  return learner.value()->Feedback(query, pos, neg);
+}
+
+Status VectorIndex::BeginTraining(const TrainOptions& options) {
+  if (options.epochs < 1 || options.epochs > 100000) return Status::InvalidArgument("epochs must be from 1 to 100000");
+  auto learner = impl_->learning.Get(impl_->config.dimensions);
+  if (!learner.ok()) return learner.status();
+  return learner.value()->BeginTraining(options, ViewOf(*impl_));
+}
+
+Result<TrainProgress> VectorIndex::TrainStep(uint32_t max_batches) {
+  auto learner = impl_->learning.Get(impl_->config.dimensions);
+  if (!learner.ok()) return learner.status();
+  return learner.value()->TrainStep(std::max<uint32_t>(1, max_batches), ViewOf(*impl_));
+}
+
+void VectorIndex::CancelTraining() {
+  auto learner = impl_->learning.Get(impl_->config.dimensions);
+  if (learner.ok()) learner.value()->CancelTraining();
+}
+
+Result<TrainProgress> VectorIndex::Train(const TrainOptions& options, const TrainCallback& progress) {
+  NV_RETURN_IF_ERROR(BeginTraining(options));
+  for (;;) {
+    auto step = TrainStep(1);
+    if (!step.ok()) {
+      CancelTraining();
+      return step.status();
+    }
+    if (progress && !progress(step.value())) {
+      CancelTraining();
+      return Status::Aborted("training stopped by the progress callback; the model is unchanged");
+    }
+    if (step.value().done) return step;
+  }
+}
+
+Result<LearnedSearchResult> VectorIndex::SearchLearned(const float* query, const SearchParams& params, SearchMode mode,
+                                                       float temperature) const {
+  const Impl& x = *impl_;
+  LearnedSearchResult result;
+  if (mode == SearchMode::kVector) {
+    auto hits = Search(query, params);
+    if (!hits.ok()) return hits.status();
+    for (const SearchHit& h : hits.value()) result.hits.push_back({h.slot, h.distance, -h.distance});
+    return result;
+  }
+  if (static_cast<uint32_t>(mode) > static_cast<uint32_t>(SearchMode::kDifferentiable)) {
+    return Status::InvalidArgument("unknown search mode " + std::to_string(static_cast<uint32_t>(mode)));
+  }
+  if (mode == SearchMode::kDifferentiable && !(temperature > 0 && std::isfinite(temperature))) {
+    return Status::InvalidArgument("temperature must be a positive number");
+  }
+  auto got = x.learning.Get(x.config.dimensions);
+  if (!got.ok()) return got.status();
+  const Learner* learner = got.value();
+  if (!learner->trained()) {
+    return Status::FailedPrecondition("the neural search modes need a trained model: record feedback, then train");
+  }
+  // Candidates: the vector search's k' nearest (at least k), filter included.
+  SearchParams candidate_params = params;
+  candidate_params.k = std::max(params.k, x.learning.config.candidates);
+  auto candidates = Search(query, candidate_params);
+  if (!candidates.ok()) return candidates.status();
+  const std::vector<SearchHit>& c = candidates.value();
+  if (c.empty()) return result;
+  std::vector<uint32_t> slots(c.size());
+  for (size_t i = 0; i < c.size(); ++i) slots[i] = c[i].slot;
+  RerankOutput r;
+  NV_RETURN_IF_ERROR(learner->Rerank(query, slots, ViewOf(x), mode == SearchMode::kSubgraph, &r));
+
+  // Best score first; ties keep the vector order (stable), so results are deterministic.
+  std::vector<uint32_t> order(c.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return r.scores[a] > r.scores[b]; });
+  const size_t k = std::min<size_t>(params.k, order.size());
+  std::vector<int32_t> rank_of(c.size(), -1);
+  for (size_t i = 0; i < k; ++i) {
+    const uint32_t j = order[i];
+    rank_of[j] = static_cast<int32_t>(i);
+    result.hits.push_back({c[j].slot, c[j].distance, r.scores[j]});
+  }
+  if (mode == SearchMode::kSubgraph) {
+    for (const LearnedEdge& e : r.edges) {
+      if (rank_of[e.from] >= 0 && rank_of[e.to] >= 0) {
+        result.edges.push_back({static_cast<uint32_t>(rank_of[e.from]), static_cast<uint32_t>(rank_of[e.to]), e.weight});
+      }
+    }
+  }
+  if (mode == SearchMode::kDifferentiable) {
+    // softmax(score / temperature) over all k' candidates, computed in double
+    // after subtracting the maximum (no overflow for small temperatures).
+    const double top = r.scores[order[0]];
+    std::vector<double> w(c.size());
+    double sum = 0;
+    for (size_t j = 0; j < c.size(); ++j) sum += w[j] = std::exp((r.scores[j] - top) / temperature);
+    const uint32_t d = x.config.dimensions;
+    std::vector<double> soft(d, 0.0);
+    std::vector<float> v(d);
+    for (size_t j = 0; j < c.size(); ++j) {
+      const double a = w[j] / sum;
+      result.candidate_slots.push_back(c[j].slot);
+      result.attention.push_back(static_cast<float>(a));
+      x.store.Decode(c[j].slot, v.data());
+      for (uint32_t i = 0; i < d; ++i) soft[i] += a * v[i];
+    }
+    result.soft_vector.assign(soft.begin(), soft.end());
+  }
+  return result;
+}
+
+}  // namespace neurovec

@@ -1,0 +1,81 @@
+// The seam between the core and the learning engine (issue 5). The core
+// defines the abstract Learner; neurovec_learning implements it (with Eigen)
+// and installs a factory (neurovec::learning::EnableLearning). The core never
+// includes an Eigen header, so its native and wasm builds stay as they were
+// for programs that do not learn.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "neurovec/learning.h"
+#include "neurovec/status.h"
+
+namespace neurovec {
+
+class VectorStore;
+class HnswGraph;
+
+// What a learner may read of the index: vectors (decoded to the user's
+// values), the HNSW links, and which slots are live.
+struct IndexView {
+  const VectorStore* store;
+  const HnswGraph* graph;
+  const std::vector<uint8_t>* live;
+  uint32_t used_slots;
+  uint32_t dimensions;
+};
+
+struct RerankOutput {
+  std::vector<float> scores;  // one per candidate
+  // Induced HNSW level-0 links among the candidates (local indices) with their learned weights.
+  std::vector<LearnedEdge> edges;
+};
+
+class Learner {
+ public:
+  virtual ~Learner() = default;
+  // Records one feedback event (slots validated live by the caller).
+  virtual Status Feedback(const float* query, const std::vector<uint32_t>& positives,
+                          const std::vector<uint32_t>& negatives) = 0;
+  // Stepwise training, so that hosts without threads (wasm + JS) can yield
+  // between batches: Begin, Step until done, or Cancel (parameters restored).
+  virtual Status BeginTraining(const TrainOptions& options, const IndexView& view) = 0;
+  virtual Result<TrainProgress> TrainStep(uint32_t max_batches, const IndexView& view) = 0;
+  virtual void CancelTraining() = 0;
+  virtual bool training() const = 0;
+  virtual bool trained() const = 0;
+  virtual uint64_t pending_feedback() const = 0;
+  // Scores `candidates` (slots) for `query`. Const and reentrant.
+  virtual Status Rerank(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view,
+                        bool want_edges, RerankOutput* out) const = 0;
+  // The learned state (parameters) as portable bytes, and back.
+  virtual std::string Serialize() const = 0;
+  virtual Status Restore(const uint8_t* data, size_t size) = 0;
+};
+
+using LearnerFactory = Result<std::unique_ptr<Learner>> (*)(const LearningConfig& config, uint32_t dimensions);
+void SetLearnerFactory(LearnerFactory factory);
+LearnerFactory GetLearnerFactory();
+
+// Learning state of one index (a member of VectorIndex::Impl).
+struct LearningState {
+  bool configured = false;        // a config was set (or read from a file)
+  LearningConfig config;
+  mutable std::unique_ptr<Learner> learner;  // created lazily (Get), also by const searches
+  std::string restored_bytes;     // learner bytes read from a file, not yet handed to a learner
+  mutable std::mutex mutex;       // guards the lazy creation of `learner` by const searches
+
+  // The learner, created (and restored from restored_bytes) on first use.
+  Result<Learner*> Get(uint32_t dimensions) const;
+
+  // The file section (docs/file-format.md, kind 7 "learning"): empty when
+  // there is nothing to persist.
+  std::string EncodeSection() const;
+  Status DecodeSection(const uint8_t* data, size_t size);
+};
+
+}  // namespace neurovec

@@ -1,0 +1,272 @@
+#include "learning/index_learner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "hnsw/hnsw_graph.h"
+#include "learning/adjacency.h"
+#include "learning/parameter_serialization.h"
+#include "persistence/byte_io.h"
+#include "storage/vector_store.h"
+
+namespace neurovec::learning {
+namespace {
+
+constexpr uint32_t kStateVersion = 1;
+constexpr size_t kFisherExamples = 256;
+
+}  // namespace
+
+struct IndexLearner::Session {
+  QueryRefiner backup;  // the model before this training, restored on cancel
+  std::unique_ptr<RefinerTrainer> trainer;
+  std::vector<FeedbackRecord> records;
+  std::vector<uint32_t> order;
+  Random shuffle{0};
+  uint32_t batch = 32;
+  uint64_t batches_per_epoch = 0;
+  size_t position = 0;  // in `order`, within the current epoch
+  double epoch_loss = 0;
+  uint64_t epoch_batches = 0;
+  TrainProgress progress;
+};
+
+void EnableLearning() { SetLearnerFactory(&IndexLearner::Create); }
+
+IndexLearner::IndexLearner(const LearningConfig& config, uint32_t dimensions)
+    : config_(config),
+      dimensions_(dimensions),
+      fresh_(config.feedback_capacity, config.seed ^ 0x5eedf00dull),
+      replay_(config.replay_capacity, config.seed ^ 0x7e91a1ull) {}
+
+IndexLearner::~IndexLearner() = default;
+
+Result<std::unique_ptr<Learner>> IndexLearner::Create(const LearningConfig& config, uint32_t dimensions) {
+  NV_RETURN_IF_ERROR(config.Validate());
+  return std::unique_ptr<Learner>(new IndexLearner(config, dimensions));
+}
+
+QueryRefinerConfig IndexLearner::RefinerConfig(float input_scale) const {
+  QueryRefinerConfig c;
+  c.input_dim = static_cast<int>(dimensions_);
+  c.hidden_dim = static_cast<int>(config_.hidden_dim);
+  c.heads = static_cast<int>(config_.heads);
+  c.hops = static_cast<int>(config_.hops);
+  c.input_scale = input_scale;
+  c.temperature = config_.temperature;
+  c.consistency_weight = config_.consistency_weight;
+  c.dropout = config_.dropout;
+  c.seed = config_.seed;
+  return c;
+}
+
+Status IndexLearner::Feedback(const float* query, const std::vector<uint32_t>& positives,
+                              const std::vector<uint32_t>& negatives) {
+  if (session_) return Status::FailedPrecondition("feedback cannot be recorded while a training is in progress");
+  FeedbackRecord r;
+  r.query.assign(query, query + dimensions_);
+  r.positives = positives;
+  r.negatives = negatives;
+  fresh_.Add(r);
+  return Status::Ok();
+}
+
+CandidateGraph IndexLearner::Graph(const float* query, const std::vector<uint32_t>& slots, const IndexView& view) const {
+  // Decoded (user-order) vectors: the store keeps a permuted / normalised form.
+  std::vector<float> rows(static_cast<size_t>(slots.size()) * dimensions_);
+  std::vector<const float*> pointers(slots.size());
+  for (size_t i = 0; i < slots.size(); ++i) {
+    view.store->Decode(slots[i], rows.data() + i * dimensions_);
+    pointers[i] = rows.data() + i * dimensions_;
+  }
+  return BuildCandidateGraph(query, pointers, static_cast<int>(dimensions_), AdjacencyFromHnswLevel(*view.graph, 0, slots));
+}
+
+bool IndexLearner::MakeExample(const FeedbackRecord& record, const IndexView& view, FeedbackExample* out) const {
+  std::vector<uint32_t> slots;
+  auto live = [&](uint32_t s) { return s < view.used_slots && (*view.live)[s]; };
+  for (uint32_t s : record.positives) {
+    if (live(s)) slots.push_back(s);
+  }
+  const size_t positives = slots.size();
+  if (positives == 0) return false;
+  for (uint32_t s : record.negatives) {
+    if (live(s)) slots.push_back(s);
+  }
+  out->graph = Graph(record.query.data(), slots, view);
+  out->positive.assign(slots.size(), 0);
+  std::fill(out->positive.begin(), out->positive.begin() + static_cast<std::ptrdiff_t>(positives), 1);
+  return true;
+}
+
+Status IndexLearner::BeginTraining(const TrainOptions& options, const IndexView& view) {
+  if (session_) return Status::FailedPrecondition("a training is already in progress on this index");
+  auto session = std::make_unique<Session>();
+  // New feedback if any; otherwise train again on what replay kept.
+  session->records = fresh_.size() > 0 ? fresh_.items() : replay_.items();
+  if (session->records.empty()) {
+    return Status::FailedPrecondition("no feedback to train on: record feedback (query, positives, negatives) first");
+  }
+  if (input_scale_ == 0.0f) {
+    // Automatic scale: 1 / max |x| of the queries (1/255 for 8-bit pixels), so
+    // the projection starts in its linear range whatever the data's units.
+    float scale = config_.input_scale;
+    if (scale == 0.0f) {
+      float max_abs = 0.0f;
+      for (const FeedbackRecord& r : session->records) {
+        for (float v : r.query) max_abs = std::max(max_abs, std::fabs(v));
+      }
+      scale = max_abs > 0 ? 1.0f / max_abs : 1.0f;
+    }
+    auto model = QueryRefiner::Create(RefinerConfig(scale));
+    if (!model.ok()) return model.status();
+    model_ = model.take();
+    input_scale_ = scale;
+  }
+  session->backup = model_;
+  session->batch = config_.batch_size;
+  session->order.resize(session->records.size());
+  for (uint32_t i = 0; i < session->order.size(); ++i) session->order[i] = i;
+  session->shuffle = Random(config_.seed + 1000003ull * trainings_);
+  session->batches_per_epoch = (session->records.size() + session->batch - 1) / session->batch;
+  session->progress.epochs = options.epochs;
+  session->progress.batches_total = session->batches_per_epoch * options.epochs;
+
+  // As learn_bench: AdamW, warm-up then cosine decay over the whole training, clipping.
+  TrainerConfig tc;
+  const uint64_t steps = session->progress.batches_total;
+  tc.schedule.kind = LrSchedule::Kind::kWarmupCosine;
+  tc.schedule.base = config_.learning_rate;
+  tc.schedule.min = config_.learning_rate * 0.05f;
+  tc.schedule.warmup_steps = std::min<uint64_t>(50, steps / 10);
+  tc.schedule.total_steps = std::max<uint64_t>(steps, tc.schedule.warmup_steps + 1);
+  tc.adam.weight_decay = config_.weight_decay;
+  tc.clip_norm = 5.0;
+  tc.threads = 1;  // the same summation order natively and in wasm
+  tc.seed = config_.seed + trainings_;
+  session->trainer = std::make_unique<RefinerTrainer>(&model_, tc);
+  if (config_.ewc_lambda > 0 && trained_ && replay_.size() > 0 && fresh_.size() > 0) {
+    // Anchor at what the earlier feedback taught, weighted by its Fisher information.
+    std::vector<FeedbackExample> fisher;
+    for (const FeedbackRecord& r : replay_.Sample(std::min(kFisherExamples, replay_.size()))) {
+      FeedbackExample e;
+      if (MakeExample(r, view, &e)) fisher.push_back(std::move(e));
+    }
+    session->trainer->AnchorEwc(session->trainer->EstimateFisher(fisher), config_.ewc_lambda);
+  }
+  session_ = std::move(session);
+  return Status::Ok();
+}
+
+Result<TrainProgress> IndexLearner::TrainStep(uint32_t max_batches, const IndexView& view) {
+  if (!session_) return Status::FailedPrecondition("no training in progress");
+  Session& s = *session_;
+  const bool replaying = fresh_.size() > 0;  // replay joins only a training on new feedback
+  for (uint32_t b = 0; b < max_batches && !s.progress.done; ++b) {
+    if (s.position == 0) {
+      for (size_t i = s.order.size(); i > 1; --i) std::swap(s.order[i - 1], s.order[s.shuffle.NextBelow(i)]);
+    }
+    const size_t end = std::min(s.order.size(), s.position + s.batch);
+    std::vector<FeedbackExample> batch;
+    batch.reserve(end - s.position + config_.replay_per_batch);
+    for (size_t i = s.position; i < end; ++i) {
+      FeedbackExample e;
+      if (MakeExample(s.records[s.order[i]], view, &e)) batch.push_back(std::move(e));
+    }
+    if (replaying && config_.replay_per_batch > 0) {
+      for (const FeedbackRecord& r : replay_.Sample(config_.replay_per_batch)) {
+        FeedbackExample e;
+        if (MakeExample(r, view, &e)) batch.push_back(std::move(e));
+      }
+    }
+    const float loss = s.trainer->TrainBatch(batch);
+    if (!std::isfinite(loss)) {
+      CancelTraining();
+      return Status::Internal("training diverged (non-finite loss); the model is unchanged");
+    }
+    s.epoch_loss += loss;
+    ++s.epoch_batches;
+    s.progress.examples_done += batch.size();
+    ++s.progress.batches_done;
+    s.progress.loss = static_cast<float>(s.epoch_loss / static_cast<double>(s.epoch_batches));
+    s.position = end;
+    if (s.position >= s.order.size()) {
+      s.position = 0;
+      ++s.progress.epoch;
+      s.epoch_loss = 0;
+      s.epoch_batches = 0;
+      if (s.progress.epoch >= s.progress.epochs) s.progress.done = true;
+    }
+  }
+  TrainProgress progress = s.progress;
+  if (progress.done) {
+    // The new feedback has been learned: it moves to the replay reservoir.
+    if (fresh_.size() > 0) {
+      for (const FeedbackRecord& r : fresh_.items()) replay_.Add(r);
+      fresh_ = ReservoirBuffer<FeedbackRecord>(config_.feedback_capacity, config_.seed ^ (0x5eedf00dull + trainings_ + 1));
+    }
+    trained_ = true;
+    ++trainings_;
+    session_.reset();
+  }
+  return progress;
+}
+
+void IndexLearner::CancelTraining() {
+  if (!session_) return;
+  model_ = session_->backup;
+  session_.reset();
+}
+
+Status IndexLearner::Rerank(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view,
+                            bool want_edges, RerankOutput* out) const {
+  if (!trained_) return Status::FailedPrecondition("the query refiner is not trained yet");
+  const CandidateGraph g = Graph(query, candidates, view);
+  const RefinerOutput r = model_.Refine(g);
+  out->scores.assign(r.scores.data(), r.scores.data() + r.scores.size());
+  out->edges.clear();
+  if (want_edges) {
+    const std::vector<float> w = model_.EdgeWeights(g);
+    const Adjacency& a = g.adjacency;
+    // Node 0 is the query; candidate i is node i + 1.
+    for (uint32_t u = 1; u < a.num_nodes(); ++u) {
+      for (uint32_t e = a.begin(u); e < a.end(u); ++e) {
+        if (a.neighbors[e] != 0) out->edges.push_back({u - 1, a.neighbors[e] - 1, w[e]});
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// State: u32 version (1), f32 input_scale, then SerializeParameters' bytes.
+std::string IndexLearner::Serialize() const {
+  if (!trained_) return {};
+  std::string out;
+  ByteWriter w(out);
+  w.U32(kStateVersion);
+  w.F32(input_scale_);
+  // Parameters() hands out pointers for training; serialising only reads them.
+  out += SerializeParameters(const_cast<QueryRefiner&>(model_).Parameters());
+  return out;
+}
+
+Status IndexLearner::Restore(const uint8_t* data, size_t size) {
+  if (size == 0) return Status::Ok();  // configured, never trained
+  ByteReader r(data, size);
+  uint32_t version = 0;
+  float scale = 0;
+  if (!r.U32(version) || !r.F32(scale)) return Status::Corrupt("learned state is cut short");
+  if (version != kStateVersion) return Status::UnsupportedVersion("learned state version " + std::to_string(version));
+  if (!(scale > 0) || !std::isfinite(scale)) return Status::Corrupt("learned state has a bad input scale");
+  auto model = QueryRefiner::Create(RefinerConfig(scale));
+  if (!model.ok()) return model.status();
+  QueryRefiner loaded = model.take();
+  NV_RETURN_IF_ERROR(LoadParameters(data + 8, size - 8, loaded.Parameters()));
+  model_ = std::move(loaded);
+  input_scale_ = scale;
+  trained_ = true;
+  return Status::Ok();
+}
+
+}  // namespace neurovec::learning

@@ -1,0 +1,70 @@
+// The learner behind VectorIndex's learning calls (issue 5): implements the
+// core's Learner interface (index/learning_hooks.h) with the QueryRefiner and
+// RefinerTrainer of this library.
+//
+// Feedback events are kept as (query vector, positive slots, negative slots).
+// A training example is the candidate graph of the judged items: the query,
+// the positives and negatives (still live), and the HNSW level-0 links among
+// them; InfoNCE pushes the positives above the negatives. The items a user
+// judges are the results a search showed them, which is also what the neural
+// modes re-rank (the vector search's k' candidates), so training and inference
+// see graphs of the same kind.
+//
+// Memory is bounded: events since the last training sit in a reservoir of
+// feedback_capacity; after training they enter the replay reservoir
+// (replay_capacity), from which replay_per_batch examples join each later
+// batch, and from which EWC's Fisher estimate is drawn.
+#pragma once
+
+#include <memory>
+
+#include "index/learning_hooks.h"
+#include "learning/refiner_trainer.h"
+#include "learning/replay_buffer.h"
+
+namespace neurovec::learning {
+
+struct FeedbackRecord {
+  std::vector<float> query;
+  std::vector<uint32_t> positives;
+  std::vector<uint32_t> negatives;
+};
+
+class IndexLearner final : public Learner {
+ public:
+  static Result<std::unique_ptr<Learner>> Create(const LearningConfig& config, uint32_t dimensions);
+  ~IndexLearner() override;
+
+  Status Feedback(const float* query, const std::vector<uint32_t>& positives,
+                  const std::vector<uint32_t>& negatives) override;
+  Status BeginTraining(const TrainOptions& options, const IndexView& view) override;
+  Result<TrainProgress> TrainStep(uint32_t max_batches, const IndexView& view) override;
+  void CancelTraining() override;
+  bool training() const override { return session_ != nullptr; }
+  bool trained() const override { return trained_; }
+  uint64_t pending_feedback() const override { return fresh_.size(); }
+  Status Rerank(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view, bool want_edges,
+                RerankOutput* out) const override;
+  std::string Serialize() const override;
+  Status Restore(const uint8_t* data, size_t size) override;
+
+ private:
+  IndexLearner(const LearningConfig& config, uint32_t dimensions);
+  QueryRefinerConfig RefinerConfig(float input_scale) const;
+  // False when no positive is live any more (the example is skipped).
+  bool MakeExample(const FeedbackRecord& record, const IndexView& view, FeedbackExample* out) const;
+  CandidateGraph Graph(const float* query, const std::vector<uint32_t>& slots, const IndexView& view) const;
+
+  struct Session;
+  LearningConfig config_;
+  uint32_t dimensions_;
+  float input_scale_ = 0.0f;  // in use; fixed by the first training (or read back)
+  QueryRefiner model_;
+  bool trained_ = false;
+  uint64_t trainings_ = 0;
+  ReservoirBuffer<FeedbackRecord> fresh_;
+  ReservoirBuffer<FeedbackRecord> replay_;
+  std::unique_ptr<Session> session_;
+};
+
+}  // namespace neurovec::learning

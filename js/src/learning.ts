@@ -1,0 +1,328 @@
+// The index learns from feedback (issue 5): options, validation and the calls
+// into the module's learning ABI (wasm/neurovec_learning_c.h). VectorIndex
+// (vector_index.ts) delegates its feedback(), train() and neural search modes
+// here, so that file only grows by a few lines.
+import { invalid, NeurovecError } from './errors.js';
+import type { Id, Metadata, SearchResult } from './types.js';
+import { checkInteger } from './validation.js';
+import type { NeurovecWasmModule } from './wasm_module.js';
+
+/** Options of the learner (fixed once feedback was recorded). */
+export interface LearningOptions {
+  /** HNSW candidates re-ranked by the neural modes (k', default 50, at least k is used). */
+  candidates?: number;
+  /** Width of the refiner (default 64, a multiple of heads). */
+  hiddenDim?: number;
+  heads?: number;
+  /** Message-passing hops over the candidates' HNSW links (default 2). */
+  hops?: number;
+  /** Vectors are multiplied by this before the refiner; default 0: 1 / max |x| of the first training's queries. */
+  inputScale?: number;
+  /** InfoNCE temperature while training (default 0.2). */
+  temperature?: number;
+  /** Weight of the feedback-consistency loss (default 2). */
+  consistencyWeight?: number;
+  dropout?: number;
+  learningRate?: number;
+  weightDecay?: number;
+  batchSize?: number;
+  /** Feedback events kept until the next train() (reservoir sampling beyond; default 8192). */
+  feedbackCapacity?: number;
+  /** Elastic weight consolidation when training again: `{ lambda }`, or false (default). */
+  ewc?: { lambda: number } | false;
+  /** Replay of feedback already trained on: `{ capacity, perBatch }` (default 1024, 8), or false. */
+  replay?: { capacity?: number; perBatch?: number } | false;
+  /** Seed of initialisation, shuffling and dropout (default 42). */
+  seed?: number;
+}
+
+export interface Feedback {
+  /** Ids the user chose (at least one). */
+  positive: ReadonlyArray<Id>;
+  /** Ids the user saw and rejected. */
+  negative?: ReadonlyArray<Id>;
+}
+
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  batchesDone: number;
+  batchesTotal: number;
+  examplesDone: number;
+  /** Mean training loss of the current epoch so far. */
+  loss: number;
+}
+
+export interface TrainOptions {
+  /** Passes over the feedback recorded since the last train() (default 10). */
+  epochs?: number;
+  /** Called after each step (batchesPerStep batches). */
+  onProgress?: (progress: TrainProgress) => void;
+  /** Aborting rejects with an ABORTED NeurovecError and leaves the model as it was. */
+  signal?: AbortSignal;
+  /** Batches run between two yields to the event loop (default 1). */
+  batchesPerStep?: number;
+}
+
+export type SearchMode = 'vector' | 'neural' | 'subgraph' | 'differentiable';
+
+export interface SubgraphEdge {
+  source: Id;
+  target: Id;
+  /** Learned edge weight in (0, 1]. */
+  weight: number;
+}
+
+/** search(..., { mode: 'subgraph' }): the results and the HNSW links among them, with learned weights. */
+export interface SubgraphSearchResult {
+  results: SearchResult[];
+  nodes: Id[];
+  edges: SubgraphEdge[];
+}
+
+/** search(..., { mode: 'differentiable' }): soft attention over all k' candidates. */
+export interface DifferentiableSearchResult {
+  results: SearchResult[];
+  /** Every candidate with its weight softmax(score / temperature); weights sum to 1. */
+  candidates: Array<{ id: Id; weight: number }>;
+  /** Sum of weight * candidate vector. */
+  softVector: Float32Array;
+  temperature: number;
+}
+
+/** The module's learning exports (neurovec_learning_c.h). */
+export interface LearningModule extends NeurovecWasmModule {
+  _nv_learning_configure(index: number, values: number, count: number): number;
+  _nv_learning_config(index: number, out: number): void;
+  _nv_feedback(index: number, query: number, pos: number, posCount: number, neg: number, negCount: number): number;
+  _nv_train_begin(index: number, epochs: number): number;
+  _nv_train_step(index: number, maxBatches: number, out: number): number;
+  _nv_train_cancel(index: number): void;
+  _nv_search_learned(index: number, query: number, k: number, ef: number, filter: number, filterLen: number,
+    mode: number, temperature: number, outSlots: number, outDistances: number, outScores: number): number;
+  _nv_learned_edges(outCount: number): number;
+  _nv_learned_candidates(outCount: number): number;
+  _nv_learned_attention(): number;
+  _nv_learned_soft_vector(outLen: number): number;
+}
+
+export const LEARNING_OPTION_COUNT = 16;
+const TRAIN_PROGRESS_COUNT = 7;
+export const SEARCH_MODES: readonly SearchMode[] = ['vector', 'neural', 'subgraph', 'differentiable'];
+
+function checkNumber(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw invalid(`learning.${name} must be a number from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** The 16 values nv_learning_configure takes, from validated options. */
+export function resolveLearningOptions(options: LearningOptions): number[] {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw invalid('learning must be an object like { ewc: { lambda: 100 }, replay: { perBatch: 8 } }');
+  }
+  const known = ['candidates', 'hiddenDim', 'heads', 'hops', 'inputScale', 'temperature', 'consistencyWeight', 'dropout',
+    'learningRate', 'weightDecay', 'batchSize', 'feedbackCapacity', 'ewc', 'replay', 'seed'];
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw invalid(`unknown learning option "${key}"; expected one of ${known.join(', ')}`);
+  }
+  const o = options;
+  const int = (name: keyof LearningOptions, fallback: number, min: number, max: number) =>
+    checkInteger(`learning.${name}`, o[name] ?? fallback, min, max);
+  const heads = int('heads', 4, 1, 64);
+  const hidden = int('hiddenDim', 64, 1, 4096);
+  if (hidden % heads !== 0) throw invalid(`learning.hiddenDim (${hidden}) must be a multiple of learning.heads (${heads})`);
+  let ewc = 0;
+  if (o.ewc !== undefined && o.ewc !== false) {
+    if (o.ewc === null || typeof o.ewc !== 'object') throw invalid('learning.ewc must be { lambda: number } or false');
+    ewc = checkNumber('ewc.lambda', o.ewc.lambda, 0, 1e12);
+  }
+  let replayCapacity = 1024;
+  let replayPerBatch = 8;
+  if (o.replay === false) {
+    replayCapacity = 0;
+    replayPerBatch = 0;
+  } else if (o.replay !== undefined) {
+    if (o.replay === null || typeof o.replay !== 'object') throw invalid('learning.replay must be { capacity?, perBatch? } or false');
+    replayCapacity = checkInteger('learning.replay.capacity', o.replay.capacity ?? 1024, 0, 1 << 20);
+    replayPerBatch = checkInteger('learning.replay.perBatch', o.replay.perBatch ?? 8, 0, 4096);
+  }
+  const dropout = checkNumber('dropout', o.dropout ?? 0.1, 0, 0.99);
+  return [
+    int('candidates', 50, 2, 4096), hidden, heads, int('hops', 2, 1, 8),
+    checkNumber('inputScale', o.inputScale ?? 0, 0, 1e30),
+    checkNumber('temperature', o.temperature ?? 0.2, 1e-6, 1e6),
+    checkNumber('consistencyWeight', o.consistencyWeight ?? 2, 0, 1e6), dropout,
+    checkNumber('learningRate', o.learningRate ?? 0.002, 1e-9, 10),
+    checkNumber('weightDecay', o.weightDecay ?? 1e-4, 0, 10),
+    int('batchSize', 32, 1, 4096), int('feedbackCapacity', 8192, 1, 1 << 20),
+    replayCapacity, replayPerBatch, ewc, int('seed', 42, 0, Number.MAX_SAFE_INTEGER),
+  ];
+}
+
+/** What learning.ts needs of a VectorIndex (its private state, handed over by it). */
+export interface LearningHost {
+  mod: LearningModule;
+  handle: () => number;
+  /** malloc'd scratch of at least `bytes` (may grow the heap: re-read views after). */
+  scratch: (bytes: number) => number;
+  slotOf: (id: Id) => number;
+  idOf: (slot: number) => Id;
+  metadataOf: (slot: number) => Metadata | undefined;
+  writeVector: (vector: ArrayLike<number>, ptr: number) => void;
+  dimensions: number;
+  error: () => NeurovecError;
+}
+
+export function configureLearning(host: LearningHost, options: LearningOptions): void {
+  const values = resolveLearningOptions(options);
+  const ptr = host.scratch(LEARNING_OPTION_COUNT * 8);
+  host.mod.HEAPF64.set(values, ptr >>> 3);
+  if (host.mod._nv_learning_configure(host.handle(), ptr, LEARNING_OPTION_COUNT) < 0) throw host.error();
+}
+
+export function giveFeedback(host: LearningHost, query: ArrayLike<number>, feedback: Feedback): void {
+  if (feedback === null || typeof feedback !== 'object') {
+    throw invalid('feedback expects { positive: ids, negative?: ids } as its second argument');
+  }
+  for (const key of Object.keys(feedback)) {
+    if (key !== 'positive' && key !== 'negative') throw invalid(`unknown feedback field "${key}"; expected positive or negative`);
+  }
+  const { positive, negative = [] } = feedback;
+  if (!Array.isArray(positive) || positive.length === 0) {
+    throw invalid('feedback.positive must be a non-empty array of ids (the results the user chose)');
+  }
+  if (!Array.isArray(negative)) throw invalid('feedback.negative must be an array of ids (the results the user rejected)');
+  if (positive.length > 4096 || negative.length > 4096) throw invalid('feedback takes at most 4096 positive and 4096 negative ids');
+  const slotsOf = (ids: ReadonlyArray<Id>, where: string) => ids.map((id, i) => {
+    const slot = host.slotOf(id);
+    if (slot < 0) throw new NeurovecError('NOT_FOUND', `feedback.${where}[${i}]: id ${JSON.stringify(id)} is not in the index`);
+    return slot;
+  });
+  const pos = slotsOf(positive, 'positive');
+  const neg = slotsOf(negative, 'negative');
+  const d = host.dimensions;
+  const ptr = host.scratch(d * 4 + (pos.length + neg.length) * 4);
+  host.writeVector(query, ptr);
+  const heap32 = host.mod.HEAPU32;
+  heap32.set(pos, (ptr >>> 2) + d);
+  heap32.set(neg, (ptr >>> 2) + d + pos.length);
+  const rc = host.mod._nv_feedback(host.handle(), ptr, ptr + d * 4, pos.length, ptr + (d + pos.length) * 4, neg.length);
+  if (rc < 0) throw host.error();
+}
+
+const yieldToEventLoop: () => Promise<void> = typeof setImmediate === 'function'
+  ? () => new Promise((resolve) => setImmediate(resolve))
+  : () => new Promise((resolve) => setTimeout(resolve, 0));
+
+function abortError(): NeurovecError {
+  return new NeurovecError('ABORTED', 'training was aborted by its AbortSignal; the model is as it was before train()');
+}
+
+export async function train(host: LearningHost, options: TrainOptions = {}): Promise<TrainProgress> {
+  if (options === null || typeof options !== 'object') throw invalid('train expects an options object like { epochs: 10 }');
+  for (const key of Object.keys(options)) {
+    if (!['epochs', 'onProgress', 'signal', 'batchesPerStep'].includes(key)) {
+      throw invalid(`unknown train option "${key}"; expected epochs, onProgress, signal or batchesPerStep`);
+    }
+  }
+  const epochs = checkInteger('epochs', options.epochs ?? 10, 1, 100000);
+  const perStep = checkInteger('batchesPerStep', options.batchesPerStep ?? 1, 1, 1 << 20);
+  const { onProgress, signal } = options;
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress must be a function');
+  if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) throw invalid('signal must be an AbortSignal');
+  if (signal?.aborted) throw abortError();
+  const mod = host.mod;
+  if (mod._nv_train_begin(host.handle(), epochs) < 0) throw host.error();
+  for (;;) {
+    const out = host.scratch(TRAIN_PROGRESS_COUNT * 8);
+    const rc = mod._nv_train_step(host.handle(), perStep, out);
+    if (rc < 0) throw host.error();
+    const p = mod.HEAPF64.slice(out >>> 3, (out >>> 3) + TRAIN_PROGRESS_COUNT);
+    const progress: TrainProgress = {
+      epoch: p[0], epochs: p[1], batchesDone: p[2], batchesTotal: p[3], examplesDone: p[4], loss: p[5],
+    };
+    try {
+      onProgress?.(progress);
+    } catch (error) {
+      if (rc === 0) mod._nv_train_cancel(host.handle());
+      throw error;
+    }
+    if (rc === 1) return progress;
+    // Let timers, I/O and the AbortSignal's listeners run between steps.
+    await yieldToEventLoop();
+    if (!host.handle()) throw new NeurovecError('DISPOSED', 'this VectorIndex was disposed during train()');
+    if (signal?.aborted) {
+      mod._nv_train_cancel(host.handle());
+      throw abortError();
+    }
+  }
+}
+
+/** The neural modes (1..3). `query` is already validated, `filterJson` encoded by the caller. */
+export function searchLearned(host: LearningHost, query: ArrayLike<number>, k: number, ef: number, filterJson: string,
+  mode: SearchMode, temperature: number | undefined): SearchResult[] | SubgraphSearchResult | DifferentiableSearchResult {
+  const modeCode = SEARCH_MODES.indexOf(mode);
+  let temp = 0.1;
+  if (temperature !== undefined) {
+    if (mode !== 'differentiable') throw invalid("temperature applies to mode 'differentiable' only");
+    if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature <= 0) {
+      throw invalid(`temperature must be a positive number, got ${String(temperature)}`);
+    }
+    temp = temperature;
+  }
+  const mod = host.mod;
+  const d = host.dimensions;
+  const encoded = new TextEncoder().encode(filterJson);
+  // Layout: [query][slots k][distances k][scores k][filter][out count]
+  const ptr = host.scratch(d * 4 + k * 12 + encoded.length + 8);
+  host.writeVector(query, ptr);
+  const slotsPtr = ptr + d * 4;
+  const filterPtr = slotsPtr + k * 12;
+  mod.HEAPU8.set(encoded, filterPtr);
+  const countPtr = (filterPtr + encoded.length + 3) & ~3;
+  const count = mod._nv_search_learned(host.handle(), ptr, k, ef, encoded.length ? filterPtr : 0, encoded.length,
+    modeCode, temp, slotsPtr, slotsPtr + k * 4, slotsPtr + k * 8);
+  if (count < 0) throw host.error();
+  // Copy everything out before idOf/metadataOf, which may allocate.
+  const slots = mod.HEAPU32.slice(slotsPtr >>> 2, (slotsPtr >>> 2) + count);
+  const distances = mod.HEAPF32.slice((slotsPtr >>> 2) + k, (slotsPtr >>> 2) + k + count);
+  const scores = mod.HEAPF32.slice((slotsPtr >>> 2) + 2 * k, (slotsPtr >>> 2) + 2 * k + count);
+  let edges: Float32Array | undefined;
+  let candidates: Uint32Array | undefined;
+  let attention: Float32Array | undefined;
+  let soft: Float32Array | undefined;
+  if (mode === 'subgraph') {
+    const e = mod._nv_learned_edges(countPtr);
+    const n = mod.HEAPU32[countPtr >>> 2];
+    edges = mod.HEAPF32.slice(e >>> 2, (e >>> 2) + 3 * n);
+  } else if (mode === 'differentiable') {
+    const c = mod._nv_learned_candidates(countPtr);
+    const n = mod.HEAPU32[countPtr >>> 2];
+    candidates = mod.HEAPU32.slice(c >>> 2, (c >>> 2) + n);
+    const a = mod._nv_learned_attention();
+    attention = mod.HEAPF32.slice(a >>> 2, (a >>> 2) + n);
+    const s = mod._nv_learned_soft_vector(countPtr);
+    soft = mod.HEAPF32.slice(s >>> 2, (s >>> 2) + mod.HEAPU32[countPtr >>> 2]);
+  }
+  const results: SearchResult[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const result: SearchResult = { id: host.idOf(slots[i]), distance: distances[i], score: scores[i] };
+    const metadata = host.metadataOf(slots[i]);
+    if (metadata !== undefined) result.metadata = metadata;
+    results[i] = result;
+  }
+  if (edges) {
+    const out: SubgraphEdge[] = [];
+    for (let i = 0; i < edges.length; i += 3) {
+      out.push({ source: results[edges[i]].id, target: results[edges[i + 1]].id, weight: edges[i + 2] });
+    }
+    return { results, nodes: results.map((r) => r.id), edges: out };
+  }
+  if (candidates && attention && soft) {
+    const list = Array.from(candidates, (slot, i) => ({ id: host.idOf(slot), weight: attention![i] }));
+    return { results, candidates: list, softVector: soft, temperature: temp };
+  }
+  return results;
+}

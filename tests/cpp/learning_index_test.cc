@@ -1,0 +1,300 @@
+// VectorIndex learns from feedback (issue 5): Feedback, Train, the search
+// modes, and the learned parameters in the index file. Runs natively and in
+// wasm (tests/cpp/CMakeLists.txt).
+//
+// Data: clusters whose class shows only in a few low-variance dimensions,
+// hidden under larger noise in the others, so L2 neighbours are often of
+// another class and a learned projection can do much better.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "index/learning_hooks.h"
+#include "neurovec/learning.h"
+#include "neurovec/vector_index.h"
+#include "util/random.h"
+
+namespace {
+
+using namespace neurovec;
+
+constexpr uint32_t kDim = 32;
+constexpr uint32_t kSignalDims = 4;
+constexpr uint32_t kClasses = 8;
+
+struct Labeled {
+  std::vector<float> vectors;
+  std::vector<uint32_t> labels;
+};
+
+float Gaussian(Random& r) {
+  return static_cast<float>(std::sqrt(-2.0 * std::log(r.NextUnit())) * std::cos(6.283185307179586 * r.NextUnit()));
+}
+
+Labeled MakeData(uint32_t n, uint64_t seed) {
+  Random centers_rng(1234);  // the same class centres for every call
+  std::vector<float> centers(kClasses * kSignalDims);
+  for (float& c : centers) c = 2.0f * Gaussian(centers_rng);
+  Random r(seed);
+  Labeled d;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t label = static_cast<uint32_t>(r.NextBelow(kClasses));
+    d.labels.push_back(label);
+    for (uint32_t j = 0; j < kDim; ++j) {
+      d.vectors.push_back(j < kSignalDims ? centers[label * kSignalDims + j] + 0.5f * Gaussian(r) : 1.5f * Gaussian(r));
+    }
+  }
+  return d;
+}
+
+struct Fixture {
+  std::unique_ptr<VectorIndex> index;
+  Labeled base;
+  Labeled queries;
+};
+
+LearningConfig SmallConfig() {
+  LearningConfig c;
+  c.candidates = 40;
+  c.hidden_dim = 32;
+  c.heads = 4;
+  c.batch_size = 16;
+  return c;
+}
+
+Fixture Build(uint64_t seed = 42) {
+  learning::EnableLearning();
+  Fixture f;
+  IndexConfig config;
+  config.dimensions = kDim;
+  config.metric = Metric::kL2;
+  config.seed = seed;
+  f.index = VectorIndex::Create(config).take();
+  EXPECT_TRUE(f.index->ConfigureLearning(SmallConfig()).ok());
+  f.base = MakeData(2000, 7);
+  f.queries = MakeData(500, 99);
+  std::vector<ItemKey> keys;
+  for (uint32_t i = 0; i < 2000; ++i) keys.push_back(ItemKey::Number(i));
+  EXPECT_TRUE(f.index->AddBatch(keys, f.base.vectors.data(), {}, BatchOptions{}).ok());
+  return f;
+}
+
+// Feedback of the first `n` queries: of the vector search's candidates, those
+// of the query's class are positives, the others negatives (slot == id here).
+void GiveFeedback(Fixture& f, uint32_t n) {
+  SearchParams p;
+  p.k = f.index->learning_config().candidates;
+  for (uint32_t q = 0; q < n; ++q) {
+    const float* query = f.queries.vectors.data() + q * kDim;
+    auto hits = f.index->Search(query, p).take();
+    std::vector<uint32_t> pos, neg;
+    for (const SearchHit& h : hits) (f.base.labels[h.slot] == f.queries.labels[q] ? pos : neg).push_back(h.slot);
+    if (pos.empty()) continue;
+    ASSERT_TRUE(f.index->FeedbackSlots(query, pos, neg).ok());
+  }
+}
+
+double Precision(const Fixture& f, SearchMode mode, uint32_t from, uint32_t to) {
+  SearchParams p;
+  p.k = 10;
+  double hits = 0;
+  for (uint32_t q = from; q < to; ++q) {
+    auto r = f.index->SearchLearned(f.queries.vectors.data() + q * kDim, p, mode);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    for (const LearnedHit& h : r.value().hits) hits += f.base.labels[h.slot] == f.queries.labels[q];
+  }
+  return hits / (10.0 * (to - from));
+}
+
+TEST(LearningIndex, WithoutTheEngineLearningCallsFailClearly) {
+  SetLearnerFactory(nullptr);
+  IndexConfig config;
+  config.dimensions = 4;
+  auto index = VectorIndex::Create(config).take();
+  const float v[4] = {1, 2, 3, 4};
+  ASSERT_TRUE(index->Add(ItemKey::Number(1), v).ok());
+  Status s = index->Feedback(v, {ItemKey::Number(1)}, {});
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("EnableLearning"), std::string::npos) << s.message();
+  learning::EnableLearning();
+}
+
+TEST(LearningIndex, RejectsBadFeedbackAndOptions) {
+  Fixture f = Build();
+  const float* q = f.queries.vectors.data();
+  EXPECT_EQ(f.index->Feedback(q, {}, {ItemKey::Number(1)}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(f.index->Feedback(q, {ItemKey::Number(99999)}, {}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(f.index->Feedback(q, {ItemKey::Number(1)}, {ItemKey::Number(1)}).code(), StatusCode::kInvalidArgument);
+  std::vector<float> nan(kDim, NAN);
+  EXPECT_EQ(f.index->Feedback(nan.data(), {ItemKey::Number(1)}, {}).code(), StatusCode::kInvalidArgument);
+  LearningConfig bad;
+  bad.hidden_dim = 30;  // not a multiple of 4 heads
+  EXPECT_EQ(f.index->ConfigureLearning(bad).code(), StatusCode::kInvalidArgument);
+  SearchParams p;
+  EXPECT_EQ(f.index->SearchLearned(q, p, SearchMode::kNeural).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(f.index->Train(TrainOptions{}).status().code(), StatusCode::kFailedPrecondition);  // no feedback
+  ASSERT_TRUE(f.index->Feedback(q, {ItemKey::Number(1)}, {ItemKey::Number(2)}).ok());
+  EXPECT_EQ(f.index->ConfigureLearning(SmallConfig()).code(), StatusCode::kFailedPrecondition);  // fixed now
+  TrainOptions zero;
+  zero.epochs = 0;
+  EXPECT_EQ(f.index->Train(zero).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(LearningIndex, TrainingFromFeedbackBeatsVectorSearch) {
+  Fixture f = Build();
+  GiveFeedback(f, 300);
+  const double vector_p = Precision(f, SearchMode::kVector, 400, 500);
+  TrainOptions o;
+  o.epochs = 8;
+  uint64_t calls = 0;
+  auto done = f.index->Train(o, [&](const TrainProgress&) { return ++calls > 0; });
+  ASSERT_TRUE(done.ok()) << done.status().message();
+  EXPECT_TRUE(done.value().done);
+  EXPECT_EQ(calls, done.value().batches_total);
+  const double neural_p = Precision(f, SearchMode::kNeural, 400, 500);
+  std::printf("held-out precision@10: vector %.3f, neural %.3f\n", vector_p, neural_p);
+  EXPECT_GT(neural_p, vector_p + 0.10);
+}
+
+TEST(LearningIndex, LearnedParametersSurviveTheFileAndGiveIdenticalResults) {
+  Fixture f = Build();
+  GiveFeedback(f, 100);
+  TrainOptions o;
+  o.epochs = 2;
+  ASSERT_TRUE(f.index->Train(o).ok());
+  const std::string bytes = f.index->SaveToBytes();
+  auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_EQ(loaded.value()->learning_config().candidates, SmallConfig().candidates);
+  SearchParams p;
+  p.k = 10;
+  for (uint32_t q = 400; q < 420; ++q) {
+    const float* query = f.queries.vectors.data() + q * kDim;
+    auto a = f.index->SearchLearned(query, p, SearchMode::kNeural).take();
+    auto b = loaded.value()->SearchLearned(query, p, SearchMode::kNeural).take();
+    ASSERT_EQ(a.hits.size(), b.hits.size());
+    for (size_t i = 0; i < a.hits.size(); ++i) {
+      EXPECT_EQ(a.hits[i].slot, b.hits[i].slot);
+      EXPECT_EQ(a.hits[i].score, b.hits[i].score);  // bit-identical parameters
+    }
+  }
+  // Saving what was loaded gives the same bytes (learning section included).
+  EXPECT_EQ(loaded.value()->SaveToBytes(), bytes);
+
+  // A build without the engine keeps the section and writes it back unchanged.
+  SetLearnerFactory(nullptr);
+  auto plain = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain.value()->SaveToBytes(), bytes);
+  EXPECT_EQ(plain.value()->SearchLearned(f.queries.vectors.data(), p, SearchMode::kNeural).status().code(),
+            StatusCode::kFailedPrecondition);
+  learning::EnableLearning();
+}
+
+TEST(LearningIndex, SubgraphAndDifferentiableModes) {
+  Fixture f = Build();
+  GiveFeedback(f, 100);
+  TrainOptions o;
+  o.epochs = 2;
+  ASSERT_TRUE(f.index->Train(o).ok());
+  SearchParams p;
+  p.k = 10;
+  const float* query = f.queries.vectors.data() + 450 * kDim;
+  auto neural = f.index->SearchLearned(query, p, SearchMode::kNeural).take();
+  auto sub = f.index->SearchLearned(query, p, SearchMode::kSubgraph).take();
+  ASSERT_EQ(sub.hits.size(), 10u);
+  for (size_t i = 0; i < 10; ++i) EXPECT_EQ(sub.hits[i].slot, neural.hits[i].slot);
+  ASSERT_FALSE(sub.edges.empty());
+  for (const LearnedEdge& e : sub.edges) {
+    ASSERT_LT(e.from, 10u);
+    ASSERT_LT(e.to, 10u);
+    EXPECT_GT(e.weight, 0.0f);
+    EXPECT_LE(e.weight, 1.0f);
+  }
+  auto diff = f.index->SearchLearned(query, p, SearchMode::kDifferentiable, 0.05f).take();
+  ASSERT_EQ(diff.attention.size(), SmallConfig().candidates);
+  ASSERT_EQ(diff.candidate_slots.size(), diff.attention.size());
+  double sum = 0;
+  std::vector<double> soft(kDim, 0.0);
+  for (size_t j = 0; j < diff.attention.size(); ++j) {
+    sum += diff.attention[j];
+    std::vector<float> v(kDim);
+    f.index->GetVector(diff.candidate_slots[j], v.data());
+    for (uint32_t i = 0; i < kDim; ++i) soft[i] += diff.attention[j] * v[i];
+  }
+  EXPECT_NEAR(sum, 1.0, 1e-5);
+  for (uint32_t i = 0; i < kDim; ++i) EXPECT_NEAR(diff.soft_vector[i], soft[i], 1e-4);
+  // The best-scored candidate gets the largest weight.
+  const size_t best = std::max_element(diff.attention.begin(), diff.attention.end()) - diff.attention.begin();
+  EXPECT_EQ(diff.candidate_slots[best], diff.hits[0].slot);
+  EXPECT_EQ(f.index->SearchLearned(query, p, SearchMode::kDifferentiable, 0.0f).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(LearningIndex, AbortedTrainingLeavesTheModelAndIsSeeded) {
+  Fixture f = Build();
+  Fixture g = Build();
+  GiveFeedback(f, 100);
+  GiveFeedback(g, 100);
+  TrainOptions o;
+  o.epochs = 2;
+  ASSERT_TRUE(f.index->Train(o).ok());
+  ASSERT_TRUE(g.index->Train(o).ok());
+  SearchParams p;
+  const float* query = f.queries.vectors.data() + 410 * kDim;
+  auto before = f.index->SearchLearned(query, p, SearchMode::kNeural).take();
+  auto twin = g.index->SearchLearned(query, p, SearchMode::kNeural).take();
+  for (size_t i = 0; i < before.hits.size(); ++i) EXPECT_EQ(before.hits[i].score, twin.hits[i].score);  // seeded
+
+  GiveFeedback(f, 50);
+  uint64_t calls = 0;
+  auto aborted = f.index->Train(o, [&](const TrainProgress&) { return ++calls < 2; });
+  EXPECT_EQ(aborted.status().code(), StatusCode::kAborted);
+  auto after = f.index->SearchLearned(query, p, SearchMode::kNeural).take();
+  for (size_t i = 0; i < before.hits.size(); ++i) EXPECT_EQ(before.hits[i].score, after.hits[i].score);
+  // The feedback is still there: a second training uses it (with replay and EWC options on).
+  auto again = f.index->Train(o);
+  EXPECT_TRUE(again.ok()) << again.status().message();
+}
+
+TEST(LearningIndex, ContinualTrainingWithEwcAndReplayRuns) {
+  learning::EnableLearning();
+  Fixture f = Build();
+  // A second index with EWC and replay on: training twice works and keeps precision.
+  IndexConfig config;
+  config.dimensions = kDim;
+  config.metric = Metric::kL2;
+  auto index = VectorIndex::Create(config).take();
+  LearningConfig c = SmallConfig();
+  c.ewc_lambda = 100;
+  c.replay_per_batch = 4;
+  ASSERT_TRUE(index->ConfigureLearning(c).ok());
+  std::vector<ItemKey> keys;
+  for (uint32_t i = 0; i < 2000; ++i) keys.push_back(ItemKey::Number(i));
+  ASSERT_TRUE(index->AddBatch(keys, f.base.vectors.data(), {}, BatchOptions{}).ok());
+  f.index = std::move(index);
+  GiveFeedback(f, 150);
+  TrainOptions o;
+  o.epochs = 4;
+  ASSERT_TRUE(f.index->Train(o).ok());
+  const double first = Precision(f, SearchMode::kNeural, 400, 500);
+  // New feedback (other queries): EWC anchors at the first model, replay mixes old events in.
+  for (uint32_t q = 150; q < 300; ++q) {
+    SearchParams p;
+    p.k = c.candidates;
+    const float* query = f.queries.vectors.data() + q * kDim;
+    std::vector<uint32_t> pos, neg;
+    const std::vector<SearchHit> hits = f.index->Search(query, p).take();
+    for (const SearchHit& h : hits) {
+      (f.base.labels[h.slot] == f.queries.labels[q] ? pos : neg).push_back(h.slot);
+    }
+    if (!pos.empty()) ASSERT_TRUE(f.index->FeedbackSlots(query, pos, neg).ok());
+  }
+  ASSERT_TRUE(f.index->Train(o).ok());
+  const double second = Precision(f, SearchMode::kNeural, 400, 500);
+  std::printf("continual: neural precision@10 after first training %.3f, after second %.3f\n", first, second);
+  EXPECT_GT(second, first - 0.05);
+}
+
+}  // namespace

@@ -1,0 +1,187 @@
+// The index learns through the public JS API, in wasm (issue 5): feedback(),
+// train() with progress and AbortSignal, the search modes, the learned
+// parameters through toBytes()/fromBytes(), and validation messages.
+//
+// Data: 8 classes that show only in 4 low-variance dimensions, hidden under
+// larger noise in 28 others, so L2 neighbours are often of another class and
+// feedback can teach the refiner which dimensions matter.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { NeurovecError, VectorIndex } from 'neurovec';
+import { assertNeurovecError, gaussian, rng } from './helpers.mjs';
+
+const D = 32;
+const SIGNAL = 4;
+const CLASSES = 8;
+
+function labeled(n, seed) {
+  const centresRandom = rng(1234);
+  const centres = Array.from({ length: CLASSES * SIGNAL }, () => 2 * gaussian(centresRandom));
+  const random = rng(seed);
+  const vectors = new Float32Array(n * D);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const label = Math.floor(random() * CLASSES);
+    labels[i] = label;
+    for (let j = 0; j < D; j++) {
+      vectors[i * D + j] = j < SIGNAL ? centres[label * SIGNAL + j] + 0.5 * gaussian(random) : 1.5 * gaussian(random);
+    }
+  }
+  return { vectors, labels };
+}
+
+const LEARNING = { candidates: 40, hiddenDim: 32, heads: 4, batchSize: 16 };
+const base = labeled(2000, 7);
+const queries = labeled(500, 99);
+const q = (i) => queries.vectors.subarray(i * D, (i + 1) * D);
+
+async function makeIndex(learning = LEARNING) {
+  const index = await VectorIndex.create({ dimensions: D, metric: 'l2', learning });
+  index.addBatch(Array.from({ length: 2000 }, (_, i) => i), base.vectors);
+  return index;
+}
+
+function giveFeedback(index, from, to) {
+  for (let i = from; i < to; i++) {
+    const shown = index.search(q(i), LEARNING.candidates);
+    const positive = shown.filter((r) => base.labels[r.id] === queries.labels[i]).map((r) => r.id);
+    const negative = shown.filter((r) => base.labels[r.id] !== queries.labels[i]).map((r) => r.id);
+    if (positive.length) index.feedback(q(i), { positive, negative });
+  }
+}
+
+function precision(index, mode, from, to) {
+  let hits = 0;
+  for (let i = from; i < to; i++) {
+    for (const r of index.search(q(i), 10, { mode })) hits += base.labels[r.id] === queries.labels[i];
+  }
+  return hits / (10 * (to - from));
+}
+
+describe('learning', () => {
+  test('feedback + train improves precision@10 of neural mode over vector mode', async () => {
+    const index = await makeIndex();
+    giveFeedback(index, 0, 300);
+    const vectorP = precision(index, 'vector', 400, 500);
+    const seen = [];
+    const done = await index.train({ epochs: 8, onProgress: (p) => seen.push(p) });
+    assert.equal(done.epoch, 8);
+    assert.equal(seen.length, done.batchesTotal);
+    assert.ok(seen.every((p, i) => p.batchesDone === i + 1 && Number.isFinite(p.loss)));
+    const neuralP = precision(index, 'neural', 400, 500);
+    console.log(`held-out precision@10: vector ${vectorP.toFixed(3)}, neural ${neuralP.toFixed(3)}`);
+    assert.ok(neuralP > vectorP + 0.1, `neural ${neuralP} vs vector ${vectorP}`);
+    // Neural results carry scores in descending order; existing options still work.
+    const r = index.search(q(401), 5, { mode: 'neural', ef: 80 });
+    assert.equal(r.length, 5);
+    for (let i = 1; i < r.length; i++) assert.ok(r[i - 1].score >= r[i].score);
+    assert.equal(index.search(q(401), 5)[0].score, undefined);
+    index.dispose();
+  });
+
+  test('toBytes/fromBytes keeps neural results identical', async () => {
+    const index = await makeIndex();
+    giveFeedback(index, 0, 100);
+    await index.train({ epochs: 2 });
+    const bytes = await index.toBytes();
+    const copy = await VectorIndex.fromBytes(bytes);
+    for (let i = 400; i < 420; i++) {
+      const a = index.search(q(i), 10, { mode: 'neural' });
+      const b = copy.search(q(i), 10, { mode: 'neural' });
+      assert.deepEqual(b, a);
+    }
+    assert.deepEqual(await copy.toBytes(), bytes);
+    index.dispose();
+    copy.dispose();
+  });
+
+  test('subgraph and differentiable modes', async () => {
+    const index = await makeIndex();
+    giveFeedback(index, 0, 100);
+    await index.train({ epochs: 2 });
+    const neural = index.search(q(450), 10, { mode: 'neural' });
+    const sub = index.search(q(450), 10, { mode: 'subgraph' });
+    assert.deepEqual(sub.results, neural);
+    assert.deepEqual(sub.nodes, neural.map((r) => r.id));
+    assert.ok(sub.edges.length > 0);
+    const ids = new Set(sub.nodes);
+    for (const e of sub.edges) {
+      assert.ok(ids.has(e.source) && ids.has(e.target));
+      assert.ok(e.weight > 0 && e.weight <= 1);
+    }
+    const diff = index.search(q(450), 10, { mode: 'differentiable', temperature: 0.05 });
+    assert.equal(diff.candidates.length, LEARNING.candidates);
+    assert.equal(diff.softVector.length, D);
+    const sum = diff.candidates.reduce((s, c) => s + c.weight, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-5);
+    const soft = new Float64Array(D);
+    for (const c of diff.candidates) {
+      const v = index.get(c.id).vector;
+      for (let j = 0; j < D; j++) soft[j] += c.weight * v[j];
+    }
+    for (let j = 0; j < D; j++) assert.ok(Math.abs(soft[j] - diff.softVector[j]) < 1e-3);
+    index.dispose();
+  });
+
+  test('train yields to the event loop and an AbortSignal aborts with ABORTED, model unchanged', async () => {
+    const index = await makeIndex();
+    giveFeedback(index, 0, 100);
+    await index.train({ epochs: 1 });
+    const before = index.search(q(410), 10, { mode: 'neural' });
+    giveFeedback(index, 100, 200);
+    const controller = new AbortController();
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    let steps = 0;
+    const training = index.train({
+      epochs: 50,
+      onProgress: () => {
+        if (++steps === 5) setTimeout(() => controller.abort(), 0);
+      },
+      signal: controller.signal,
+    });
+    await assert.rejects(training, (e) => e instanceof NeurovecError && e.code === 'ABORTED' && /aborted/.test(e.message));
+    clearInterval(timer);
+    assert.ok(ticks > 0, 'a timer ran during training');
+    assert.ok(steps >= 5 && steps < 50 * 7);
+    assert.deepEqual(index.search(q(410), 10, { mode: 'neural' }), before);
+    // Already aborted: rejects at once.
+    await assert.rejects(index.train({ signal: AbortSignal.abort() }), (e) => e.code === 'ABORTED');
+    // The feedback is still there.
+    await index.train({ epochs: 1 });
+    index.dispose();
+  });
+
+  test('EWC and replay options: training twice works', async () => {
+    const index = await makeIndex({ ...LEARNING, ewc: { lambda: 100 }, replay: { capacity: 256, perBatch: 4 } });
+    giveFeedback(index, 0, 150);
+    await index.train({ epochs: 3 });
+    giveFeedback(index, 150, 300);
+    await index.train({ epochs: 3 });
+    assert.ok(precision(index, 'neural', 400, 450) > precision(index, 'vector', 400, 450));
+    index.dispose();
+  });
+
+  test('validation errors say what is wrong', async () => {
+    await assert.rejects(VectorIndex.create({ dimensions: D, learning: { hiddenDim: 30 } }),
+      (e) => e.code === 'INVALID_ARGUMENT' && /multiple of learning.heads/.test(e.message));
+    await assert.rejects(VectorIndex.create({ dimensions: D, learning: { bogus: 1 } }),
+      (e) => e.code === 'INVALID_ARGUMENT' && /unknown learning option "bogus"/.test(e.message));
+    await assert.rejects(VectorIndex.create({ dimensions: D, learning: { ewc: 5 } }), (e) => /ewc/.test(e.message));
+    const index = await makeIndex();
+    assertNeurovecError(() => index.search(q(0), 10, { mode: 'neural' }), 'FAILED_PRECONDITION', /trained model/);
+    assertNeurovecError(() => index.search(q(0), 10, { mode: 'magic' }), 'INVALID_ARGUMENT', /unknown search mode/);
+    assertNeurovecError(() => index.search(q(0), 10, { temperature: 0.1 }), 'INVALID_ARGUMENT', /differentiable/);
+    assertNeurovecError(() => index.feedback(q(0), { positive: [] }), 'INVALID_ARGUMENT', /non-empty array/);
+    assertNeurovecError(() => index.feedback(q(0), { positive: [99999] }), 'NOT_FOUND', /99999/);
+    assertNeurovecError(() => index.feedback(q(0), { positive: [1], negative: [1] }), 'INVALID_ARGUMENT', /both positive and negative/);
+    assertNeurovecError(() => index.feedback(q(0), { positive: [1], extra: [] }), 'INVALID_ARGUMENT', /unknown feedback field/);
+    assertNeurovecError(() => index.feedback(new Float32Array(3), { positive: [1] }), 'INVALID_ARGUMENT', /dimensions/);
+    await assert.rejects(index.train(), (e) => e.code === 'FAILED_PRECONDITION' && /no feedback/.test(e.message));
+    await assert.rejects(index.train({ epochs: 0 }), (e) => e.code === 'INVALID_ARGUMENT' && /epochs/.test(e.message));
+    index.feedback(q(0), { positive: [1] });
+    await index.train({ epochs: 1 });
+    assertNeurovecError(() => index.search(q(0), 10, { mode: 'differentiable', temperature: -1 }), 'INVALID_ARGUMENT', /temperature/);
+    index.dispose();
+  });
+});

@@ -1,0 +1,55 @@
+/* The C ABI of the index's learning calls (issue 5; neurovec/learning.h).
+ * Same conventions as neurovec_c.h: -1 (or NULL) on error with
+ * nv_last_error(); items are named by slot (nv_slot_of). */
+#ifndef NEUROVEC_LEARNING_C_H_
+#define NEUROVEC_LEARNING_C_H_
+
+#include <stdint.h>
+
+#include "neurovec_c.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* values[0..NV_LEARNING_OPTION_COUNT), in LearningConfig's order: candidates,
+ * hidden_dim, heads, hops, input_scale, temperature, consistency_weight,
+ * dropout, learning_rate, weight_decay, batch_size, feedback_capacity,
+ * replay_capacity, replay_per_batch, ewc_lambda, seed. 0 or -1. */
+#define NV_LEARNING_OPTION_COUNT 16
+int32_t nv_learning_configure(nv_index* index, const double* values, uint32_t count);
+/* Writes the options in use (same order) to out. */
+void nv_learning_config(nv_index* index, double* out);
+
+/* Records feedback for `query`: positive and negative slots. 0 or -1. */
+int32_t nv_feedback(nv_index* index, const float* query, const uint32_t* positives, uint32_t positive_count,
+                    const uint32_t* negatives, uint32_t negative_count);
+
+/* Stepwise training so JS can yield between steps. */
+int32_t nv_train_begin(nv_index* index, uint32_t epochs);
+/* Up to max_batches batches. Fills out[0..NV_TRAIN_PROGRESS_COUNT): epoch,
+ * epochs, batches done, batches total, examples done, loss, done (0/1).
+ * Returns 1 when training finished, 0 when more remains, -1 on error. */
+#define NV_TRAIN_PROGRESS_COUNT 7
+int32_t nv_train_step(nv_index* index, uint32_t max_batches, double* out);
+/* Ends a training begun; the parameters are as before it. */
+void nv_train_cancel(nv_index* index);
+
+/* mode: 1 neural, 2 subgraph, 3 differentiable (0 vector). Writes up to k hits
+ * (slot, distance, score); returns their count, or -1. The extra outputs stay
+ * readable until the next call of nv_search_learned in this thread: */
+int32_t nv_search_learned(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
+                          uint32_t filter_len, int32_t mode, float temperature, uint32_t* out_slots,
+                          float* out_distances, float* out_scores);
+/* Subgraph edges: *out_count triples (from, to, weight) as floats (from/to are result indices). */
+const float* nv_learned_edges(uint32_t* out_count);
+/* Differentiable: the candidates' slots, their attention weights (same count), the soft vector (dimensions). */
+const uint32_t* nv_learned_candidates(uint32_t* out_count);
+const float* nv_learned_attention(void);
+const float* nv_learned_soft_vector(uint32_t* out_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NEUROVEC_LEARNING_C_H_ */
