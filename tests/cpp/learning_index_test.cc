@@ -289,7 +289,9 @@ TEST(LearningIndex, ContinualTrainingWithEwcAndReplayRuns) {
     for (const SearchHit& h : hits) {
       (f.base.labels[h.slot] == f.queries.labels[q] ? pos : neg).push_back(h.slot);
     }
-    if (!pos.empty()) ASSERT_TRUE(f.index->FeedbackSlots(query, pos, neg).ok());
+    if (!pos.empty()) {
+      ASSERT_TRUE(f.index->FeedbackSlots(query, pos, neg).ok());
+    }
   }
   ASSERT_TRUE(f.index->Train(o).ok());
   const double second = Precision(f, SearchMode::kNeural, 400, 500);
