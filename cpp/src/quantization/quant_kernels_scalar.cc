@@ -3,6 +3,10 @@
 #include "quantization/half.h"
 #include "quantization/quant_kernels.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 namespace neurovec::quant {
 namespace {
 
@@ -90,6 +94,15 @@ const QuantKernelTable kScalar = {"scalar", FloatToHalfN, HalfToFloatN,  HalfL2S
 
 const QuantKernelTable& ScalarQuantKernels() { return kScalar; }
 
+#if defined(__x86_64__) || defined(__i386__)
+// CPUID leaf 1, ECX bit 29. Asked directly: clang 14 (the fuzz build) does
+// not know "f16c" in __builtin_cpu_supports, GCC does.
+static bool HasF16c() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0;
+}
+#endif
+
 size_t AvailableQuantKernels(const QuantKernelTable** out, size_t max) {
   size_t n = 0;
   auto push = [&](const QuantKernelTable& t) {
@@ -98,7 +111,7 @@ size_t AvailableQuantKernels(const QuantKernelTable** out, size_t max) {
   push(ScalarQuantKernels());
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && HasF16c() &&
       __builtin_cpu_supports("popcnt")) {
     push(Avx2QuantKernels());
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) push(Avx512QuantKernels());
