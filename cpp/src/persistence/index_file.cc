@@ -17,6 +17,7 @@
 #include "index/vector_index_impl.h"
 #include "persistence/byte_io.h"
 #include "persistence/crc32c.h"
+#include "persistence/quantized_sections.h"
 #include "neurovec/storage.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -34,6 +35,8 @@ const char* SectionName(uint32_t kind) {
     case kVectors: return "vectors";
     case kGraph: return "graph";
     case kFreeSlots: return "free slots";
+    case kQuantizedTraversal: return "quantized traversal";
+    case kCodes: return "codes";
   }
   return "unknown";
 }
@@ -112,13 +115,13 @@ void AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header* h
   // One allocation for the vectors and level-0 lists, the bulk of the file.
   file.reserve(origin + static_cast<size_t>(used) * ((stride + 1) * 4 + (x.graph.m0() + 1) * 4 + 64) + 8 * kPageSize);
   std::vector<SectionEntry> entries;
-  auto section = [&](uint32_t kind, auto&& write) {
+  auto section = [&](uint32_t kind, auto&& write, uint32_t flags = kFlagRequired) {
     const size_t start = file.size();
     ByteWriter w(file);
     write(w);
     SectionEntry e;
     e.kind = kind;
-    e.flags = kFlagRequired;
+    e.flags = flags;
     e.offset = base + (start - origin);
     e.length = file.size() - start;
     e.crc = Crc32c(reinterpret_cast<const uint8_t*>(file.data()) + start, e.length);
@@ -183,6 +186,11 @@ void AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header* h
     w.U32(static_cast<uint32_t>(x.free_slots.size()));
     for (uint32_t s : x.free_slots) w.U32(s);
   });
+  // Optional sections: readers that do not know them fall back to f32 walks.
+  if (x.tier) {
+    section(kQuantizedTraversal, [&](ByteWriter& w) { WriteQuantizedTraversalSection(*x.tier, w); }, 0);
+    if (x.tier->trained()) section(kCodes, [&](ByteWriter& w) { WriteCodesSection(*x.tier, used, w); }, 0);
+  }
 
   const size_t table_start = file.size();
   {
@@ -305,8 +313,8 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     return Status::Corrupt("index file is corrupt: section table fails its checksum");
   }
 
-  SectionEntry sections[kFreeSlots + 1] = {};
-  const uint8_t* section_data[kFreeSlots + 1] = {};
+  SectionEntry sections[kCodes + 1] = {};
+  const uint8_t* section_data[kCodes + 1] = {};
   bool vectors_in_place = false;
   header.image_start = header.table_offset;
   {
@@ -330,10 +338,10 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
         // largest section); its checksum is checked there.
         sections[e.kind] = e;
         vectors_in_place = true;
-      } else if (e.kind >= kConfig && e.kind <= kFreeSlots) {
+      } else if (e.kind >= kConfig && e.kind <= kCodes) {
         const uint8_t* bytes = nullptr;
         NV_RETURN_IF_ERROR(bytes_at(e.offset, e.length, &bytes));
-        const bool large = e.kind == kVectors || e.kind == kGraph;
+        const bool large = e.kind == kVectors || e.kind == kGraph || e.kind == kCodes;
         if ((verify_checksums || !large) && Crc32c(bytes, e.length) != e.crc) {
           return Status::Corrupt("index file is corrupt: " + std::string(SectionName(e.kind)) +
                                  " section (offset " + std::to_string(e.offset) + ") fails its checksum");
@@ -546,6 +554,18 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     x.free_slots.push_back(s);
   }
   x.used_slots = used;
+
+  if (sections[kQuantizedTraversal].kind == kQuantizedTraversal) {
+    const bool has_codes = sections[kCodes].kind == kCodes;
+    auto tier = ReadQuantizedSections(section_data[kQuantizedTraversal], sections[kQuantizedTraversal].length,
+                                      has_codes ? section_data[kCodes] : nullptr, sections[kCodes].length, d,
+                                      config.metric, used, x.live.size());
+    if (!tier.ok()) return tier.status();
+    x.config.quantized = tier.value()->config();
+    x.tier = tier.take();
+  } else if (sections[kCodes].kind == kCodes) {
+    return CorruptSection(kCodes, "present without a quantized traversal section");
+  }
   return index;
 }
 

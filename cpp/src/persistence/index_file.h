@@ -40,6 +40,9 @@ enum SectionKind : uint32_t {
   kVectors = 4,    // rows in stored form (stride floats each), then one norm per slot
   kGraph = 5,      // entry point, levels, deleted flags, level-0 lists, upper lists
   kFreeSlots = 6,  // slots to reuse, in reuse order
+  // Optional (not flagged required; persistence/quantized_sections.h):
+  kQuantizedTraversal = 7,  // quantized traversal configuration and codec state
+  kCodes = 8,               // one code per used slot (only when the codec is trained)
 };
 
 const char* SectionName(uint32_t kind);
