@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <cstdlib>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
+#include "neurovec/storage.h"
 #include "neurovec/vector_index.h"
 #include "persistence/byte_io.h"
 #include "persistence/crc32c.h"
@@ -384,6 +387,56 @@ TEST(QuantizedIndex, DamagedSectionsAreCorruptNeverACrash) {
   std::string file = saved;
   file[s8.offset + 100] ^= 1;
   EXPECT_EQ(open(file).code(), StatusCode::kCorrupt);
+}
+
+// A durable file: the configuration is in the image from creation, adds go
+// to the log (codes are re-made on replay), and a retrained codebook, which
+// has no log record, reaches the file through the checkpoint RetrainQuantizer does.
+TEST(QuantizedIndex, DurableFileKeepsConfigAndRetrainedCodebook) {
+  char dir_template[] = "/tmp/nv-quant-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/q.nvx";
+  const nvtest::Workload w = nvtest::ClusteredWorkload(600, 20, 16, 23);
+  std::string codebook_after_retrain;
+  {
+    auto storage = neurovec::OpenFileStorage(path, neurovec::FileMode::kCreate);
+    ASSERT_TRUE(storage.ok()) << storage.status().message();
+    auto created = VectorIndex::Create(QuantConfig(16, Metric::kL2, TraversalCodec::kInt8, 8, 100), storage.take());
+    ASSERT_TRUE(created.ok()) << created.status().message();
+    VectorIndex& index = *created.value();
+    nvtest::Dataset first = w.base;
+    first.n = 300;
+    ASSERT_TRUE(nvtest::AddAll(index, first));
+    ASSERT_TRUE(index.RetrainQuantizer().ok());  // trained on 300 items, checkpointed
+    for (uint32_t i = 300; i < 600; ++i) ASSERT_TRUE(index.Add(ItemKey::Number(i), w.base.row(i)).ok());
+    ASSERT_TRUE(index.Sync().ok());
+    codebook_after_retrain = index.SaveToBytes();
+    ASSERT_TRUE(index.Close().ok());
+  }
+  auto storage = neurovec::OpenFileStorage(path, neurovec::FileMode::kReadWrite);
+  ASSERT_TRUE(storage.ok());
+  auto opened = VectorIndex::Open(storage.take());
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  const VectorIndex& back = *opened.value();
+  EXPECT_TRUE(back.quantized_traversal_trained());
+  EXPECT_EQ(back.config().quantized.rerank, 8u);
+  // Same codebook and codes as before closing. (Whole images may differ: the
+  // level generator restarts at the checkpoint, so replayed items can draw other
+  // levels; sections 7 and 8 must not.)
+  const std::string reopened = back.SaveToBytes();
+  auto section_bytes = [](const std::string& file, uint32_t kind) {
+    for (const Section& s : Sections(file)) {
+      if (s.kind == kind) return file.substr(s.offset, s.length);
+    }
+    return std::string();
+  };
+  for (uint32_t kind : {uint32_t{neurovec::index_file::kQuantizedTraversal}, uint32_t{neurovec::index_file::kCodes}}) {
+    EXPECT_FALSE(section_bytes(reopened, kind).empty());
+    EXPECT_EQ(section_bytes(reopened, kind), section_bytes(codebook_after_retrain, kind)) << "section " << kind;
+  }
+  EXPECT_GE(SelfHitRate(back, w.base, 0, 600), 0.98);
+  std::remove(path.c_str());
+  rmdir(dir_template);
 }
 
 }  // namespace
