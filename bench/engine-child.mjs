@@ -9,6 +9,7 @@ const ENGINES = {
   hnswlib: () => import('./engines/hnswlib.mjs'),
   ruvector: () => import('./engines/ruvector.mjs'),
   wasm: () => import('./engines/wasm.mjs'),
+  'wasm-q': () => import('./engines/wasm_quantized.mjs'),
 };
 
 const config = JSON.parse(process.argv[2]);

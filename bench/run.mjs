@@ -15,10 +15,11 @@ import { qpsAtRecall, ratio, verdict } from './lib/metrics.mjs';
 import { recallQpsSvg } from './lib/plot.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ALL_ENGINES = ['native', 'wasm', 'hnswlib', 'ruvector'];
+const ALL_ENGINES = ['native', 'wasm', 'wasm-q', 'hnswlib', 'ruvector'];
 const LABELS = {
   native: 'neurovec native (C++)',
   wasm: 'neurovec wasm (JS API)',
+  'wasm-q': 'neurovec wasm, quantized traversal int8-uniform (JS API)',
   hnswlib: 'hnswlib-node 3.0.0',
   ruvector: '@ruvector/core',
 };
@@ -44,7 +45,7 @@ const { values: opt } = parseArgs({
 if (opt.help) {
   console.log(`usage: npm run bench -- [options]
   --engines LIST        engines to run (default ${ALL_ENGINES.join(',')})
-  --queries N           test queries for the JS-side engines (wasm, hnswlib, ruvector; default 5000)
+  --queries N           test queries for the JS-side engines (wasm, wasm-q, hnswlib, ruvector; default 5000)
   --native-queries N    test queries for the native CLI (default 10000)
   --ef LIST             ef values (default ${opt.ef})
   --ruvector-ef LIST    ef values for @ruvector/core, one index build each (default ${opt['ruvector-ef']})
@@ -283,7 +284,7 @@ async function runChild(engine, extra) {
   return result;
 }
 
-for (const engine of ['wasm', 'hnswlib']) {
+for (const engine of ['wasm', 'wasm-q', 'hnswlib']) {
   if (!engines.includes(engine)) continue;
   section(`${LABELS[engine]}, 1 thread, ${Math.min(JS_QUERIES, queryShape.count)} queries`);
   const r = await runChild(engine, {});
@@ -347,6 +348,13 @@ const targets = [
     missing: missing('wasm', 'hnswlib'),
   },
   {
+    name: 'wasm quantized traversal (int8-uniform) QPS / hnswlib-node QPS at recall@10 >= 0.95',
+    value: ratio(best('wasm-q'), best('hnswlib')),
+    interpolated: ratio(interp('wasm-q'), interp('hnswlib')),
+    min: 1.2,
+    missing: missing('wasm-q', 'hnswlib'),
+  },
+  {
     name: 'hnswlib-node build time / native 1-thread build time (native no slower)',
     value: ratio(results.hnswlib?.build_seconds, results.native?.build_seconds),
     min: 1.0,
@@ -376,7 +384,7 @@ if (results.native_2threads) {
   results.native_2threads.cpu_share = s;
   if (s != null && s < 1.6) warnings.push(`native 2-thread run used ${s.toFixed(2)} CPUs on average (of 2): the other CPU was busy, so its build time and speedup are pessimistic`);
 }
-for (const key of ['wasm', 'hnswlib', 'ruvector']) {
+for (const key of ['wasm', 'wasm-q', 'hnswlib', 'ruvector']) {
   const r = results[key];
   if (!r) continue;
   r.build_cpu_share = share(r.build_cpu_seconds, r.build_wall_seconds);
@@ -392,7 +400,7 @@ if (warnings.length) warnings.push(`the machine was busy (1-minute load average 
 
 // ---------- tables ----------
 const f = (v, d = 1) => (v == null ? '-' : v.toFixed(d));
-const order = ['native', 'wasm', 'hnswlib', 'ruvector'].filter((k) => results[k]);
+const order = ['native', 'wasm', 'wasm-q', 'hnswlib', 'ruvector'].filter((k) => results[k]);
 
 function engineRows() {
   return order.map((key) => {
@@ -510,6 +518,10 @@ for (const key of order) {
   if (r.cpu_share != null) facts.push(`CPU share of the whole CLI run ${pct(r.cpu_share)}`);
   if (r.version) facts.push(`version ${r.version}`);
   if (r.kernel) facts.push(`kernel ${r.kernel}`);
+  if (r.memory) {
+    const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+    facts.push(`memory (stats().memory): vectors ${mib(r.memory.vectors)}, codes ${mib(r.memory.codes)}, graph ${mib(r.memory.graph)}, total ${mib(r.memory.total)}, raw f32 ${mib(r.memory.rawF32)}`);
+  }
   md.push(`${facts.join(', ')}. ${r.notes ?? ''}`);
   md.push('');
   md.push(mdTable(POINT_HEAD, pointRows(key)));

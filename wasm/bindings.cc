@@ -152,6 +152,41 @@ nv_index* nv_create(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef
 
 void nv_destroy(nv_index* index) { delete index; }
 
+int32_t nv_enable_quantized(nv_index* index, int32_t codec, uint32_t rerank, uint32_t train_items) {
+  ClearError();
+  if (codec < 0 || codec > static_cast<int32_t>(neurovec::TraversalCodec::kPq8)) {
+    return Fail(neurovec::Status::InvalidArgument("unknown quantized traversal codec code " + std::to_string(codec)));
+  }
+  neurovec::QuantizedTraversalConfig config;
+  config.codec = static_cast<neurovec::TraversalCodec>(codec);
+  config.rerank = rerank;
+  config.train_items = train_items;
+  neurovec::Status s = index->index->EnableQuantizedTraversal(config);
+  return s.ok() ? 0 : Fail(s);
+}
+
+int32_t nv_retrain_quantizer(nv_index* index) {
+  ClearError();
+  neurovec::Status s = index->index->RetrainQuantizer();
+  return s.ok() ? 0 : Fail(s);
+}
+
+void nv_quantized_info(nv_index* index, double* out) {
+  const neurovec::QuantizedTraversalConfig& q = index->index->config().quantized;
+  const double values[NV_QUANTIZED_INFO_COUNT] = {static_cast<double>(static_cast<int>(q.codec)),
+                                                  static_cast<double>(q.rerank), static_cast<double>(q.train_items),
+                                                  index->index->quantized_traversal_trained() ? 1.0 : 0.0};
+  std::memcpy(out, values, sizeof values);
+}
+
+void nv_memory_stats(nv_index* index, double* out) {
+  const neurovec::MemoryStats m = index->index->Stats().memory;
+  const double values[NV_MEMORY_STATS_COUNT] = {
+      static_cast<double>(m.vectors), static_cast<double>(m.codes),  static_cast<double>(m.graph),
+      static_cast<double>(m.other),   static_cast<double>(m.total), static_cast<double>(m.raw_f32)};
+  std::memcpy(out, values, sizeof values);
+}
+
 const char* nv_last_error(void) { return g_error.c_str(); }
 int32_t nv_last_error_code(void) { return g_error_code; }
 

@@ -25,6 +25,22 @@ nv_index* nv_create(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef
                     uint32_t ef_search, double seed, uint32_t initial_capacity);
 void nv_destroy(nv_index* index);
 
+/* Quantized traversal (neurovec::QuantizedTraversalConfig), set right after
+ * nv_create / nv_create_durable on an index that never held an item. codec: 0
+ * none, 1 f16, 2 int8, 3 int8-uniform, 4 pq8; rerank 0: all ef candidates;
+ * train_items: items at which the codec is trained. 0, or -1. */
+int32_t nv_enable_quantized(nv_index* index, int32_t codec, uint32_t rerank, uint32_t train_items);
+/* Trains the codec again on the live items and re-encodes every slot. 0, or -1. */
+int32_t nv_retrain_quantizer(nv_index* index);
+/* Fills out[0..NV_QUANTIZED_INFO_COUNT) with: codec (as above), rerank,
+ * train_items, trained (0/1). */
+#define NV_QUANTIZED_INFO_COUNT 4
+void nv_quantized_info(nv_index* index, double* out);
+/* Fills out[0..NV_MEMORY_STATS_COUNT) with bytes of: vectors, codes, graph,
+ * other (ids, metadata, flags), total, raw f32 (live items x dimensions x 4). */
+#define NV_MEMORY_STATS_COUNT 6
+void nv_memory_stats(nv_index* index, double* out);
+
 const char* nv_last_error(void);
 int32_t nv_last_error_code(void);
 

@@ -19,9 +19,11 @@ export async function check() {
   }
 }
 
-export async function createIndex({ dimensions, count, m, efConstruction, efSearch, seed }) {
+// quantizedTraversal: passed through by the `wasm-q` engine (wasm_quantized.mjs).
+export async function createIndex({ dimensions, count, m, efConstruction, efSearch, seed, quantizedTraversal }) {
   const { VectorIndex } = await import(pathToFileURL(distPath).href);
-  const options = { dimensions, metric: 'l2', m, efConstruction, efSearch, seed, initialCapacity: count };
+  const options = { dimensions, metric: 'l2', m, efConstruction, efSearch, seed, initialCapacity: count,
+    ...(quantizedTraversal ? { quantizedTraversal } : {}) };
   const index = await VectorIndex.create(options);
   let ef = efSearch;
   const info = {
@@ -53,6 +55,7 @@ export async function createIndex({ dimensions, count, m, efConstruction, efSear
       const hits = index.search(prepared, k, { ef });
       for (let j = 0; j < hits.length; j++) out[offset + j] = hits[j].id;
     },
+    stats: () => index.stats(),
     // Summed over all searches since creation.
     distanceComputations: () => index.stats().distanceComputations,
     dispose() {

@@ -42,6 +42,25 @@ export interface Filter {
   [field: string]: FilterValue | FieldCondition | Filter[] | undefined;
 }
 
+/** Codec of the quantized traversal: `f16` (2 bytes per dimension), `int8` (1 byte,
+ * one range per dimension), `int8-uniform` (1 byte, one shared range; L2 becomes an
+ * integer distance: exact grid only for integer data in range, e.g. 0..255 pixels),
+ * `pq8` (dimensions/8 bytes, product quantization). */
+export type QuantizedCodec = 'f16' | 'int8' | 'int8-uniform' | 'pq8';
+
+/** Quantized traversal: each item also gets a compact code, the graph walk scores
+ * codes, and the best candidates are re-ranked with the exact float vectors, so
+ * results keep exact distances. */
+export interface QuantizedTraversalOptions {
+  codec: QuantizedCodec;
+  /** Candidates re-ranked exactly: 0 (default) re-ranks all `ef` candidates;
+   * otherwise the best max(k, rerank) by code distance. */
+  rerank?: number;
+  /** The codec is trained once the index holds this many items (default 1024;
+   * pq8: at least 256); earlier items are encoded then. Until then searches walk on floats. */
+  trainItems?: number;
+}
+
 export interface CreateOptions {
   /** Length of every vector (1..65536). Required. */
   dimensions: number;
@@ -63,6 +82,8 @@ export interface CreateOptions {
   storage?: StorageTarget;
   /** Options of the learner that feedback() and train() teach (see learning.ts). */
   learning?: LearningOptions;
+  /** Walk the graph on compact codes, re-rank exactly (see README "Quantized traversal"). */
+  quantizedTraversal?: QuantizedTraversalOptions;
 }
 
 export interface OpenOptions {
@@ -129,6 +150,20 @@ export interface AddBatchOptions {
   chunkSize?: number;
 }
 
+export interface MemoryStats {
+  /** Float rows (stored form, padded) and norms, all allocated slots. */
+  vectors: number;
+  /** Quantized traversal codes (0 without, or before the codec is trained). */
+  codes: number;
+  /** HNSW links and levels. */
+  graph: number;
+  /** Ids, metadata, flags. */
+  other: number;
+  total: number;
+  /** Live items x dimensions x 4: the raw float vectors alone, for comparison. */
+  rawF32: number;
+}
+
 export interface IndexStats {
   /** Live items. */
   size: number;
@@ -148,8 +183,12 @@ export interface IndexStats {
   hops: number;
   /** Counters of the most recent search. */
   lastSearch: { distanceComputations: number; hops: number; exactScan: boolean };
-  /** Approximate bytes held by the index in the wasm heap. */
+  /** Approximate bytes held by the index in the wasm heap (memory.total). */
   memoryBytes: number;
+  /** Bytes by part. */
+  memory: MemoryStats;
+  /** Present when the index has quantized traversal; `trained` once the codec is. */
+  quantizedTraversal?: { codec: QuantizedCodec; rerank: number; trainItems: number; trained: boolean };
   /** Distance kernel in use (e.g. "wasm_simd128"). */
   kernel: string;
   /** Present for durable indexes (created with `storage`, or opened). */

@@ -1,6 +1,7 @@
 // Checks of user input, in JS before anything reaches the core, so errors name
 // the argument the user passed. Pure functions: unit-tested with Vitest.
 import { invalid, NeurovecError } from './errors.js';
+import { resolveQuantized, type ResolvedQuantized } from './quantized.js';
 import type { CreateOptions, Id, Metadata, Metric } from './types.js';
 
 export const METRICS: readonly Metric[] = ['l2', 'cosine', 'dot', 'manhattan'];
@@ -19,6 +20,7 @@ export interface ResolvedOptions {
   efSearch: number;
   seed: number;
   initialCapacity: number;
+  quantizedTraversal?: ResolvedQuantized;
 }
 
 function describe(value: unknown): string {
@@ -41,7 +43,8 @@ export function resolveCreateOptions(options: CreateOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') {
     throw invalid(`VectorIndex.create expects an options object like { dimensions: 384 }, got ${describe(options)}`);
   }
-  const known = new Set(['dimensions', 'metric', 'm', 'efConstruction', 'efSearch', 'seed', 'initialCapacity', 'storage', 'learning']);
+  const known = new Set(['dimensions', 'metric', 'm', 'efConstruction', 'efSearch', 'seed', 'initialCapacity', 'storage',
+    'quantizedTraversal', 'learning']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw invalid(`unknown option "${key}"; expected one of ${[...known].join(', ')}`);
   }
@@ -58,6 +61,7 @@ export function resolveCreateOptions(options: CreateOptions): ResolvedOptions {
     efSearch: checkInteger('efSearch', options.efSearch ?? 64, 1, MAX_EF),
     seed: checkInteger('seed', options.seed ?? 42, 0, Number.MAX_SAFE_INTEGER),
     initialCapacity: checkInteger('initialCapacity', options.initialCapacity ?? 0, 0, 2 ** 31),
+    ...(options.quantizedTraversal === undefined ? {} : { quantizedTraversal: resolveQuantized(options.quantizedTraversal) }),
   };
 }
 

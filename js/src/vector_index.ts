@@ -16,6 +16,7 @@ import {
 import { getFileStore, type FileStore } from './storage/file_store.js';
 import { hostStorage } from './storage/host_storage.js';
 import { describeTarget, getStorageOpeners, type OpenMode, type SyncStorage } from './storage/sync_storage.js';
+import { enableQuantized, memoryStats, quantizedInfo } from './quantized.js';
 import { FILE_STATS_COUNT, getModule, STATS_COUNT, type NeurovecWasmModule } from './wasm_module.js';
 import {
   configureLearning, giveFeedback, searchLearned, SEARCH_MODES, train, type DifferentiableSearchResult, type Feedback,
@@ -95,12 +96,14 @@ export class VectorIndex {
       const handle = mod._nv_create(resolved.dimensions, metric, resolved.m, resolved.efConstruction, resolved.efSearch,
         resolved.seed, resolved.initialCapacity);
       if (!handle) throw VectorIndex.coreError(mod);
+      VectorIndex.enableQuantizedOrDestroy(mod, handle, resolved);
       return new VectorIndex(mod, handle, resolved).withLearning(options.learning);
     }
     const storage = await VectorIndex.openStorage(options.storage, 'create');
     const handle = VectorIndex.withStorage(mod, storage, (h, name, nameLen) =>
       mod._nv_create_durable(resolved.dimensions, metric, resolved.m, resolved.efConstruction, resolved.efSearch,
         resolved.seed, resolved.initialCapacity, h, name, nameLen));
+    VectorIndex.enableQuantizedOrDestroy(mod, handle, resolved);
     await storage.persist?.();
     return new VectorIndex(mod, handle, resolved, storage).withLearning(options.learning);
   }
@@ -211,6 +214,23 @@ export class VectorIndex {
     return handle;
   }
 
+  // Quantized traversal is switched on right after creation (the index is
+  // empty; a durable one is checkpointed so its file records it).
+  private static enableQuantizedOrDestroy(mod: NeurovecWasmModule, handle: number, resolved: ResolvedOptions): void {
+    if (!resolved.quantizedTraversal || enableQuantized(mod, handle, resolved.quantizedTraversal) === 0) return;
+    const error = VectorIndex.coreError(mod);
+    mod._nv_destroy(handle);
+    throw error;
+  }
+
+  /** Trains the quantized traversal's codec again on the live items and
+   * re-encodes them (the data drifted, or to train before `trainItems`).
+   * Throws FAILED_PRECONDITION without quantized traversal. */
+  retrainQuantizer(): void {
+    this.live();
+    if (this.mod._nv_retrain_quantizer(this.handle) < 0) throw this.error();
+  }
+
   private static configOf(mod: NeurovecWasmModule, handle: number): ResolvedOptions {
     const out = mod._malloc(6 * 8);
     mod._nv_config(handle, out);
@@ -219,7 +239,13 @@ export class VectorIndex {
     return {
       dimensions: c[0], metric: METRICS[c[1]], m: c[2], efConstruction: c[3], efSearch: c[4], seed: c[5],
       initialCapacity: 0,
+      ...VectorIndex.quantizedOptionsOf(mod, handle),
     };
+  }
+
+  private static quantizedOptionsOf(mod: NeurovecWasmModule, handle: number): Partial<ResolvedOptions> {
+    const q = quantizedInfo(mod, handle);
+    return q ? { quantizedTraversal: { codec: q.codec, rerank: q.rerank, trainItems: q.trainItems } } : {};
   }
 
   /**
@@ -520,6 +546,7 @@ export class VectorIndex {
     const namePtr = mod._nv_kernel_name();
     let end = namePtr;
     while (mod.HEAPU8[end] !== 0) end++;
+    const quantized = quantizedInfo(mod, this.handle);
     return {
       size: s[0],
       deleted: s[1],
@@ -532,6 +559,8 @@ export class VectorIndex {
       hops: s[8],
       lastSearch: { distanceComputations: s[9], hops: s[10], exactScan: s[11] === 1 },
       memoryBytes: s[12],
+      memory: memoryStats(mod, this.handle),
+      ...(quantized ? { quantizedTraversal: quantized } : {}),
       kernel: decodeText(mod.HEAPU8.subarray(namePtr, end)),
       ...this.fileStats(),
     };

@@ -35,6 +35,10 @@ export interface NeurovecWasmModule {
   _nv_close(index: number): number;
   _nv_set_metadata(index: number, key: number, keyLen: number, meta: number, metaLen: number): number;
   _nv_file_stats(index: number, out: number): void;
+  _nv_enable_quantized(index: number, codec: number, rerank: number, trainItems: number): number;
+  _nv_retrain_quantizer(index: number): number;
+  _nv_quantized_info(index: number, out: number): void;
+  _nv_memory_stats(index: number, out: number): void;
 }
 
 /** Number of doubles nv_file_stats writes (NV_FILE_STATS_COUNT). */

@@ -385,3 +385,53 @@ TEST(CApi, DurableCreateSyncCloseReopen) {
 }
 
 }  // namespace
+
+// Quantized traversal through the C ABI: enable on an empty index only, info
+// and memory arrays filled exactly, and the state kept by nv_save/nv_load.
+namespace {
+
+TEST(CApiQuantized, EnableInfoMemoryAndSaveLoad) {
+  constexpr uint32_t kD = 16;
+  nv_index* index = nv_create(kD, /*l2*/ 0, 16, 100, 50, 42, 0);
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(nv_enable_quantized(index, 7, 0, 10), -1);
+  ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "unknown codec code");
+  EXPECT_EQ(nv_enable_quantized(index, /*pq8*/ 4, 0, 10), -1);  // pq8 needs trainItems >= 256
+  ExpectError(static_cast<int32_t>(neurovec::StatusCode::kInvalidArgument), "pq8 train items");
+  ASSERT_EQ(nv_enable_quantized(index, /*int8-uniform*/ 3, 12, 100), 0) << nv_last_error();
+
+  std::vector<double> info(NV_QUANTIZED_INFO_COUNT + 1, -1.0);
+  nv_quantized_info(index, info.data());
+  EXPECT_EQ(info, (std::vector<double>{3, 12, 100, 0, -1.0}));  // untrained; guard untouched
+  const Dataset ds = Clustered(300, kD, 5);
+  for (uint32_t i = 0; i < ds.n; ++i) {
+    const std::string key = NumKey(i);
+    ASSERT_GE(nv_add(index, key.data(), 9, ds.row(i), nullptr, 0), 0) << nv_last_error();
+  }
+  EXPECT_EQ(nv_enable_quantized(index, 2, 0, 10), -1);  // no longer empty
+  ExpectError(static_cast<int32_t>(neurovec::StatusCode::kFailedPrecondition), "enable on a filled index");
+  nv_quantized_info(index, info.data());
+  EXPECT_EQ(info[3], 1.0) << "trained after 100 items";
+
+  std::vector<double> memory(NV_MEMORY_STATS_COUNT + 1, -1.0);
+  nv_memory_stats(index, memory.data());
+  EXPECT_EQ(memory[NV_MEMORY_STATS_COUNT], -1.0);
+  EXPECT_EQ(memory[5], 300.0 * kD * 4);                                   // raw f32
+  EXPECT_EQ(memory[4], memory[0] + memory[1] + memory[2] + memory[3]);  // total
+  EXPECT_GE(memory[1], 300.0 * kD);                                       // one byte per dimension
+
+  uint32_t len = 0;
+  uint8_t* bytes = nv_save(index, &len);
+  ASSERT_NE(bytes, nullptr);
+  nv_index* loaded = nv_load(bytes, len);
+  std::free(bytes);
+  ASSERT_NE(loaded, nullptr) << nv_last_error();
+  std::vector<double> loaded_info(NV_QUANTIZED_INFO_COUNT, -1.0);
+  nv_quantized_info(loaded, loaded_info.data());
+  EXPECT_EQ(loaded_info, (std::vector<double>{3, 12, 100, 1}));
+  EXPECT_EQ(nv_retrain_quantizer(loaded), 0) << nv_last_error();
+  nv_destroy(loaded);
+  nv_destroy(index);
+}
+
+}  // namespace

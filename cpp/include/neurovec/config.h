@@ -9,6 +9,41 @@
 
 namespace neurovec {
 
+// Codec of the quantized traversal (cpp/src/quantization/codec.h has the codecs).
+enum class TraversalCodec : uint8_t {
+  kNone = 0,         // the graph walks on the f32 rows (the default)
+  kF16 = 1,          // IEEE half, 2 bytes per dimension
+  kInt8 = 2,         // one [min, max] per dimension, 1 byte per dimension, float ADC
+  kInt8Uniform = 3,  // one shared [min, max]; L2 becomes a symmetric integer distance
+                     // (exact grid only when the data are integers in range, e.g. 0..255 pixels)
+  kPq8 = 4,          // product quantization, dimensions/8 sub-quantizers x 256 centroids
+};
+
+// Quantized traversal: every item also gets a compact code, the HNSW walk
+// scores codes instead of f32 rows (fewer bytes per hop), and the best
+// candidates are re-ranked with exact f32 distances, so results keep exact
+// distances. The f32 rows stay: filters' exact scans, re-ranking and get() use them.
+struct QuantizedTraversalConfig {
+  TraversalCodec codec = TraversalCodec::kNone;
+  // Candidates re-ranked exactly: 0 re-ranks all ef candidates of the walk;
+  // otherwise the best max(k, rerank) by code distance (the walk's ef is raised
+  // to that when smaller). 0 .. IndexConfig::kMaxEf.
+  uint32_t rerank = 0;
+  // The codec is trained once, when the index first holds this many items
+  // (items added before are encoded then); until then searches walk on f32.
+  // VectorIndex::RetrainQuantizer trains (again) on demand. 1 .. kMaxTrainItems;
+  // at least 256 for kPq8 (256 centroids per sub-quantizer).
+  uint32_t train_items = 1024;
+
+  static constexpr uint32_t kMaxTrainItems = 1u << 24;
+  bool enabled() const { return codec != TraversalCodec::kNone; }
+  Status Validate() const;
+};
+
+// "none" | "f16" | "int8" | "int8-uniform" | "pq8".
+const char* TraversalCodecName(TraversalCodec codec);
+Result<TraversalCodec> ParseTraversalCodec(const std::string& name);
+
 struct IndexConfig {
   // Length of every vector. 1 .. kMaxDimensions.
   uint32_t dimensions = 0;
@@ -34,6 +69,9 @@ struct IndexConfig {
   // Slots to allocate up front. Capacity grows by itself; this only avoids the
   // reallocations of a large build.
   uint32_t initial_capacity = 0;
+
+  // Optional quantized traversal (off by default); see QuantizedTraversalConfig.
+  QuantizedTraversalConfig quantized;
 
   static constexpr uint32_t kMaxDimensions = 65536;
   static constexpr uint32_t kMaxM = 256;

@@ -59,6 +59,16 @@ struct FileStats {
   uint64_t syncs = 0;              // flushes of the log by this handle
 };
 
+// Bytes held, by part (IndexStats::memory).
+struct MemoryStats {
+  uint64_t vectors = 0;  // f32 rows (stored form, padded) and norms, all allocated slots
+  uint64_t codes = 0;    // quantized traversal codes (0 without, or before training)
+  uint64_t graph = 0;    // HNSW links and levels
+  uint64_t other = 0;    // ids, metadata, flags
+  uint64_t total = 0;    // the sum
+  uint64_t raw_f32 = 0;  // live items x dimensions x 4: the vectors alone, unpadded (for comparison)
+};
+
 struct IndexStats {
   uint64_t size = 0;          // live items
   uint64_t deleted = 0;       // slots of deleted items not yet reused
@@ -70,7 +80,8 @@ struct IndexStats {
   uint64_t distance_computations = 0;  // summed over all searches
   uint64_t hops = 0;                   // summed over all searches
   SearchCounters last_search;          // the most recent search
-  uint64_t memory_bytes = 0;  // vectors + graph + ids + metadata, approximately
+  uint64_t memory_bytes = 0;  // vectors + codes + graph + ids + metadata, approximately (memory.total)
+  MemoryStats memory;
   bool durable = false;       // kept in a file (FileStats below), or in memory only
   FileStats file;
 };
@@ -134,6 +145,16 @@ class VectorIndex {
 
   // Replaces the metadata of a live item (empty: none). kNotFound for an unknown id.
   Status SetMetadata(const ItemKey& key, const std::string& metadata_json);
+
+  // Quantized traversal (IndexConfig::quantized). Enable turns it on for an
+  // index that never held an item (kFailedPrecondition otherwise); the C ABI
+  // uses it after nv_create. RetrainQuantizer trains the codec again on the
+  // live items and re-encodes every slot (the data drifted, or to train before
+  // train_items is reached); a durable index is then checkpointed, since the
+  // log has no record for a codebook.
+  Status EnableQuantizedTraversal(const QuantizedTraversalConfig& config);
+  Status RetrainQuantizer();
+  bool quantized_traversal_trained() const;
 
   // Durable indexes: Sync writes and flushes the log (Ok: every earlier write
   // survives a crash); Checkpoint folds the log into a new image; Close syncs

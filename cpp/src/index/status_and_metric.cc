@@ -60,7 +60,7 @@ Status IndexConfig::Validate() const {
     return Status::InvalidArgument("efSearch must be between 1 and " + std::to_string(kMaxEf) + ", got " +
                                    std::to_string(ef_search));
   }
-  return Status::Ok();
+  return quantized.Validate();
 }
 
 }  // namespace neurovec

@@ -60,7 +60,7 @@ Result<uint32_t> VectorIndex::Add(const ItemKey& key, const float* vector, const
   Result<JsonValue> parsed = AttributeStore::ParseMetadata(metadata_json);
   if (!parsed.ok()) return parsed.status();
   NV_RETURN_IF_ERROR(x.EnsureCapacity(x.SlotsNeededFor(1)));
-  x.MaybeCalibrate(vector, 1);
+  NV_RETURN_IF_ERROR(x.MaybeCalibrate(vector, 1));
 
   uint32_t slot = x.TakeSlot();
   x.Place(slot, key, vector, metadata_json, parsed.value());
@@ -103,7 +103,7 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
     }
   }
   NV_RETURN_IF_ERROR(x.EnsureCapacity(x.SlotsNeededFor(n)));
-  x.MaybeCalibrate(vectors, n);
+  NV_RETURN_IF_ERROR(x.MaybeCalibrate(vectors, n));
 
   // Slots and levels are assigned in input order, so a single-threaded batch is
   // reproducible from the seed.
@@ -183,17 +183,18 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
   if (params.filter.empty()) {
     const uint8_t* live = x.live.data();
     auto is_live = [live](uint32_t s) { return live[s] != 0; };
+    size_t walked;
     if (x.free_slots.empty() && x.live_count == x.used_slots) {
-      x.graph.Search(q, ef, x.store, [](uint32_t) { return true; }, true, *ctx, traversal);
+      walked = x.Walk(q, ef, k, [](uint32_t) { return true; }, true, *ctx, traversal);
     } else {
-      x.graph.Search(q, ef, x.store, is_live, false, *ctx, traversal);
+      walked = x.Walk(q, ef, k, is_live, false, *ctx, traversal);
     }
     // An unfiltered walk stops short of ef results only when it ran out of nodes
     // to visit: the graph is not connected (HNSW does not guarantee it; small m
     // and many deletions make it likely) and some live items are unreachable.
     // Scan exactly then, so k results (and the true nearest) come back whenever
     // k items are live. On a connected graph this never triggers.
-    if (ctx->results.size() < std::min<uint64_t>(ef, x.live_count)) {
+    if (walked < std::min<uint64_t>(ef, x.live_count)) {
       exact = true;
       x.ExactScan(q, k, is_live, ctx->scratch, traversal);
       found = &ctx->scratch;
@@ -225,10 +226,10 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
     if (estimated <= traversal_cost || matched == 0) {
       exact = true;
     } else {
-      x.graph.Search(q, ef, x.store, accept, false, *ctx, traversal);
+      const size_t walked = x.Walk(q, ef, k, accept, false, *ctx, traversal);
       // A traversal can miss matches that are poorly connected to the rest;
       // k results are promised whenever k items match, so fall back to a scan.
-      if (ctx->results.size() < k) exact = true;
+      if (walked < k) exact = true;
     }
     if (exact) {
       x.ExactScan(q, k, accept, ctx->scratch, traversal);
@@ -310,8 +311,13 @@ IndexStats VectorIndex::Stats() const {
   s.distance_computations = x.distance_computations.load();
   s.hops = x.hops.load();
   s.last_search = {x.last_distance_computations.load(), x.last_hops.load(), x.last_exact.load()};
-  s.memory_bytes = x.store.memory_bytes() + x.graph.memory_bytes() + x.keys.memory_bytes() +
-                   x.attributes.memory_bytes() + x.live.size();
+  s.memory.vectors = x.store.memory_bytes();
+  s.memory.codes = x.tier ? x.tier->memory_bytes() : 0;
+  s.memory.graph = x.graph.memory_bytes();
+  s.memory.other = x.keys.memory_bytes() + x.attributes.memory_bytes() + x.live.size();
+  s.memory.total = s.memory.vectors + s.memory.codes + s.memory.graph + s.memory.other;
+  s.memory.raw_f32 = x.live_count * x.config.dimensions * sizeof(float);
+  s.memory_bytes = s.memory.total;
   if (x.durable) {
     s.durable = true;
     s.file = x.durable->stats();

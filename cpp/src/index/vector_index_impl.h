@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hnsw/hnsw_graph.h"
+#include "index/quantized_tier.h"
 #include "ids/key_map.h"
 #include "index/learning_hooks.h"
 #include "metadata/attribute_store.h"
@@ -20,7 +21,8 @@ namespace neurovec {
 
 struct VectorIndex::Impl {
   explicit Impl(const IndexConfig& c)
-      : config(c), store(c.dimensions, c.metric), graph(c.m, c.ef_construction, c.seed) {}
+      : config(c), store(c.dimensions, c.metric), graph(c.m, c.ef_construction, c.seed),
+        tier(c.quantized.enabled() ? std::make_unique<QuantizedTier>(c.quantized, c.dimensions, c.metric) : nullptr) {}
 
   IndexConfig config;
   VectorStore store;
@@ -33,6 +35,7 @@ struct VectorIndex::Impl {
   uint64_t live_count = 0;
   std::unique_ptr<DurableFile> durable;  // set for an index kept in a file
   LearningState learning;                // feedback, learner, learned parameters (index/learning_hooks.h)
+  std::unique_ptr<QuantizedTier> tier;    // quantized traversal (config.quantized), or null
 
   // Ok when the index may be written now (always, unless a file refuses).
   Status BeforeWrite() { return durable ? durable->BeforeWrite() : Status::Ok(); }
@@ -49,9 +52,15 @@ struct VectorIndex::Impl {
   // dimensions by variance (see VectorStore::CalibrateDimensionOrder). It happens
   // once, before the items being added are stored, so builds stay reproducible.
   static constexpr size_t kCalibrationItems = 1024;
-  void MaybeCalibrate(const float* incoming, size_t n) {
-    if (store.calibrated() || used_slots + n < kCalibrationItems) return;
-    store.CalibrateDimensionOrder(used_slots, incoming, n);
+  // The quantized traversal's codec is trained right after (on stored-form
+  // rows); a codec trained earlier (train_items < kCalibrationItems) describes
+  // the old dimension order, so it is trained again on the reordered rows.
+  Status MaybeCalibrate(const float* incoming, size_t n) {
+    const bool reorder = !store.calibrated() && used_slots + n >= kCalibrationItems;
+    if (reorder) store.CalibrateDimensionOrder(used_slots, incoming, n);
+    if (!tier) return Status::Ok();
+    if (reorder) tier->Forget();
+    return tier->MaybeTrain(store, used_slots, incoming, n, live.size());
   }
 
   Status EnsureCapacity(size_t slots) {
@@ -64,6 +73,7 @@ struct VectorIndex::Impl {
     size_t grown = std::max<size_t>({slots, capacity + capacity / 2, first});
     NV_RETURN_IF_ERROR(store.Reserve(grown));
     NV_RETURN_IF_ERROR(graph.Reserve(grown));
+    if (tier) NV_RETURN_IF_ERROR(tier->Reserve(grown));
     keys.Reserve(grown);
     attributes.Reserve(grown);
     live.resize(grown, 0);
@@ -96,6 +106,7 @@ struct VectorIndex::Impl {
              const JsonValue& parsed) {
     graph.ClearDeleted(slot);
     store.Store(slot, vector);
+    if (tier) tier->Store(slot, store.Row(slot));
     attributes.Set(slot, json, parsed);
     keys.Bind(key, slot);
     graph.PrepareSlot(slot, graph.DrawLevel());
@@ -123,6 +134,18 @@ struct VectorIndex::Impl {
     Status s = store.Validate(query);
     if (!s.ok()) return Status::InvalidArgument("query: " + s.message());
     return Status::Ok();
+  }
+
+  // The graph walk of a search: on codes once the quantized traversal is
+  // trained (its best candidates re-ranked exactly), else on f32 rows. Leaves
+  // candidates with exact distances in ctx.results; returns how many the walk
+  // found (fewer than ef only when it ran out of reachable nodes).
+  template <typename Accept>
+  size_t Walk(const float* query, uint32_t ef, uint32_t k, const Accept& accept, bool everything_accepted,
+              SearchContext& ctx, TraversalCounters& counters) const {
+    if (tier && tier->trained()) return tier->Search(graph, store, query, ef, k, accept, everything_accepted, ctx, counters);
+    graph.Search(query, ef, store, accept, everything_accepted, ctx, counters);
+    return ctx.results.size();
   }
 
   template <typename Accept>

@@ -17,6 +17,7 @@
 #include "index/vector_index_impl.h"
 #include "persistence/byte_io.h"
 #include "persistence/crc32c.h"
+#include "persistence/quantized_sections.h"
 #include "neurovec/storage.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -35,6 +36,8 @@ const char* SectionName(uint32_t kind) {
     case kGraph: return "graph";
     case kFreeSlots: return "free slots";
     case kLearning: return "learning";
+    case kQuantizedTraversal: return "quantized traversal";
+    case kCodes: return "codes";
   }
   return "unknown";
 }
@@ -184,6 +187,11 @@ void AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header* h
     w.U32(static_cast<uint32_t>(x.free_slots.size()));
     for (uint32_t s : x.free_slots) w.U32(s);
   });
+  // Optional sections: readers that do not know them fall back to f32 walks.
+  if (x.tier) {
+    section(kQuantizedTraversal, [&](ByteWriter& w) { WriteQuantizedTraversalSection(*x.tier, w); }, 0);
+    if (x.tier->trained()) section(kCodes, [&](ByteWriter& w) { WriteCodesSection(*x.tier, used, w); }, 0);
+  }
   // Optional: a reader without the learning engine skips it (the index still works).
   const std::string learning = x.learning.EncodeSection();
   if (!learning.empty()) section(kLearning, [&](ByteWriter& w) { w.Bytes(learning.data(), learning.size()); }, 0);
@@ -334,10 +342,10 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
         // largest section); its checksum is checked there.
         sections[e.kind] = e;
         vectors_in_place = true;
-      } else if (e.kind >= kConfig && e.kind <= kLearning) {
+      } else if ((e.kind >= kConfig && e.kind <= kCodes) || e.kind == kLearning) {
         const uint8_t* bytes = nullptr;
         NV_RETURN_IF_ERROR(bytes_at(e.offset, e.length, &bytes));
-        const bool large = e.kind == kVectors || e.kind == kGraph;
+        const bool large = e.kind == kVectors || e.kind == kGraph || e.kind == kCodes;
         if ((verify_checksums || !large) && Crc32c(bytes, e.length) != e.crc) {
           return Status::Corrupt("index file is corrupt: " + std::string(SectionName(e.kind)) +
                                  " section (offset " + std::to_string(e.offset) + ") fails its checksum");
@@ -550,6 +558,18 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     x.free_slots.push_back(s);
   }
   x.used_slots = used;
+
+  if (sections[kQuantizedTraversal].kind == kQuantizedTraversal) {
+    const bool has_codes = sections[kCodes].kind == kCodes;
+    auto tier = ReadQuantizedSections(section_data[kQuantizedTraversal], sections[kQuantizedTraversal].length,
+                                      has_codes ? section_data[kCodes] : nullptr, sections[kCodes].length, d,
+                                      config.metric, used, x.live.size());
+    if (!tier.ok()) return tier.status();
+    x.config.quantized = tier.value()->config();
+    x.tier = tier.take();
+  } else if (sections[kCodes].kind == kCodes) {
+    return CorruptSection(kCodes, "present without a quantized traversal section");
+  }
   if (sections[kLearning].kind == kLearning) {
     NV_RETURN_IF_ERROR(x.learning.DecodeSection(section_data[kLearning], sections[kLearning].length));
   }

@@ -41,6 +41,9 @@ enum SectionKind : uint32_t {
   kGraph = 5,      // entry point, levels, deleted flags, level-0 lists, upper lists
   kFreeSlots = 6,  // slots to reuse, in reuse order
   kLearning = 16,  // optional (not required; 16, away from the kinds 7.. other branches may take): learner options and learned parameters (index/learning_hooks.h)
+  // Optional (not flagged required; persistence/quantized_sections.h):
+  kQuantizedTraversal = 7,  // quantized traversal configuration and codec state
+  kCodes = 8,               // one code per used slot (only when the codec is trained)
 };
 
 const char* SectionName(uint32_t kind);

@@ -38,6 +38,8 @@ class QuantizedStore {
   float DistanceBounded(const QueryDistance* query, const uint8_t* row, float) const { return query->Distance(row); }
 
   uint64_t memory_bytes() const { return codes_.size(); }
+  // Code bytes of a slot, for restoring codes read from a file.
+  uint8_t* MutableRow(uint32_t slot) { return codes_.data() + static_cast<size_t>(slot) * bytes_; }
 
  private:
   explicit QuantizedStore(std::unique_ptr<Codec> codec)
