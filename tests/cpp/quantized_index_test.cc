@@ -393,7 +393,6 @@ TEST(QuantizedIndex, DamagedSectionsAreCorruptNeverACrash) {
 // A durable file: the configuration is in the image from creation, adds go
 // to the log (codes are re-made on replay), and a retrained codebook, which
 // has no log record, reaches the file through the checkpoint RetrainQuantizer does.
-#endif
 
 TEST(QuantizedIndex, DurableFileKeepsConfigAndRetrainedCodebook) {
   char dir_template[] = "/tmp/nv-quant-XXXXXX";
@@ -442,4 +441,5 @@ TEST(QuantizedIndex, DurableFileKeepsConfigAndRetrainedCodebook) {
   rmdir(dir_template);
 }
 
+#endif
 }  // namespace
