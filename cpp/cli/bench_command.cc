@@ -56,18 +56,11 @@ int RunBench(const Args& args) {
   if (!metric.ok()) return Fail(cmd, metric.status().message());
   const bool json = args.Has("json");
 
-  auto base = ReadFvecs(args.Get("base"));
-  if (!base.ok()) return Fail(cmd, base.status().message());
-  auto queries = ReadFvecs(args.Get("queries"));
-  if (!queries.ok()) return Fail(cmd, queries.status().message());
-  auto truth = ReadIvecs(args.Get("truth"));
-  if (!truth.ok()) return Fail(cmd, truth.status().message());
-  const FloatMatrix& b = base.value();
-  const FloatMatrix& q = queries.value();
-  const IntMatrix& t = truth.value();
-  if (q.cols != b.cols) return Fail(cmd, "queries have " + std::to_string(q.cols) + " dimensions, base has " + std::to_string(b.cols));
-  if (t.rows < q.rows) return Fail(cmd, "truth has fewer rows than there are queries");
-  if (t.cols < k) return Fail(cmd, "truth has " + std::to_string(t.cols) + " neighbours per query, fewer than --k");
+  auto files = ReadRecallFiles(args.Get("base"), args.Get("queries"), args.Get("truth"), k);
+  if (!files.ok()) return Fail(cmd, files.status().message());
+  const FloatMatrix& b = files.value().base;
+  const FloatMatrix& q = files.value().queries;
+  const IntMatrix& t = files.value().truth;
 
   IndexConfig config;
   config.dimensions = b.cols;

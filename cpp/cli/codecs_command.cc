@@ -139,18 +139,11 @@ int RunCodecs(const Args& args) {
   if (!metric.ok()) return Fail(metric.status().message());
   if (metric.value() == Metric::kManhattan) return Fail("codecs supports l2, cosine and dot");
 
-  auto base_r = ReadFvecs(args.Get("base"));
-  if (!base_r.ok()) return Fail(base_r.status().message());
-  auto queries_r = ReadFvecs(args.Get("queries"));
-  if (!queries_r.ok()) return Fail(queries_r.status().message());
-  auto truth_r = ReadIvecs(args.Get("truth"));
-  if (!truth_r.ok()) return Fail(truth_r.status().message());
-  FloatMatrix& base = base_r.value();
-  FloatMatrix& queries = queries_r.value();
-  const IntMatrix& truth = truth_r.value();
-  if (queries.cols != base.cols) return Fail("queries and base differ in dimensions");
-  if (truth.rows < queries.rows) return Fail("truth has fewer rows than there are queries");
-  if (k == 0 || truth.cols < k) return Fail("--k must be between 1 and the truth's neighbours per query");
+  auto files = ReadRecallFiles(args.Get("base"), args.Get("queries"), args.Get("truth"), k);
+  if (!files.ok()) return Fail(files.status().message());
+  FloatMatrix& base = files.value().base;
+  FloatMatrix& queries = files.value().queries;
+  const IntMatrix& truth = files.value().truth;
   const uint32_t nq = static_cast<uint32_t>(std::min<uint64_t>(limit == 0 ? queries.rows : limit, queries.rows));
   if (metric.value() == Metric::kCosine) {
     NormalizeRows(base);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "metadata/json.h"
 #include "neurovec/storage.h"
 #include "neurovec/vector_index.h"
 #include "persistence/local_file.h"
@@ -12,25 +13,6 @@
 
 namespace neurovec::cli {
 namespace {
-
-// A JSON string literal (ids are arbitrary UTF-8: quotes, backslashes and
-// control characters must be escaped).
-std::string JsonString(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 int Fail(const char* command, const std::string& message) {
   std::fprintf(stderr, "neurovec %s: %s\n", command, message.c_str());
@@ -103,7 +85,7 @@ int RunQuery(const Args& args) {
     std::ostringstream ids, distances;
     for (size_t i = 0; i < hits.value().size(); ++i) {
       const ItemKey& key = index.KeyOf(hits.value()[i].slot);
-      ids << (i ? "," : "") << (key.kind() == ItemKey::Kind::kNumber ? std::to_string(key.number()) : JsonString(key.string()));
+      ids << (i ? "," : "") << (key.kind() == ItemKey::Kind::kNumber ? std::to_string(key.number()) : JsonQuote(key.string()));
       char d[32];
       std::snprintf(d, sizeof d, "%.9g", hits.value()[i].distance);
       distances << (i ? "," : "") << d;

@@ -212,17 +212,7 @@ double Train(const Data& d, RefinerTrainer& trainer, const std::vector<uint32_t>
 }
 
 TrainerConfig MakeTrainerConfig(const TrainOptions& o, uint64_t steps) {
-  TrainerConfig config;
-  config.schedule.kind = LrSchedule::Kind::kWarmupCosine;
-  config.schedule.base = o.lr;
-  config.schedule.min = o.lr * 0.05f;
-  config.schedule.warmup_steps = std::min<uint64_t>(50, steps / 10);
-  config.schedule.total_steps = std::max<uint64_t>(steps, config.schedule.warmup_steps + 1);
-  config.adam.weight_decay = o.weight_decay;
-  config.clip_norm = 5.0;
-  config.threads = o.threads;
-  config.seed = o.seed;
-  return config;
+  return StandardTrainerConfig(o.lr, o.weight_decay, steps, o.threads, o.seed);
 }
 
 }  // namespace

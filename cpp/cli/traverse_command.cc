@@ -87,16 +87,11 @@ int RunTraverse(const Args& args) {
   auto metric = ParseMetric(args.Get("metric", "l2"));
   if (!metric.ok()) return Fail(metric.status().message());
 
-  auto base_r = ReadFvecs(args.Get("base"));
-  if (!base_r.ok()) return Fail(base_r.status().message());
-  auto queries_r = ReadFvecs(args.Get("queries"));
-  if (!queries_r.ok()) return Fail(queries_r.status().message());
-  auto truth_r = ReadIvecs(args.Get("truth"));
-  if (!truth_r.ok()) return Fail(truth_r.status().message());
-  const FloatMatrix& b = base_r.value();
-  const FloatMatrix& q = queries_r.value();
-  const IntMatrix& t = truth_r.value();
-  if (q.cols != b.cols || t.rows < q.rows || t.cols < k) return Fail("base, queries and truth do not fit together");
+  auto files = ReadRecallFiles(args.Get("base"), args.Get("queries"), args.Get("truth"), k);
+  if (!files.ok()) return Fail(files.status().message());
+  const FloatMatrix& b = files.value().base;
+  const FloatMatrix& q = files.value().queries;
+  const IntMatrix& t = files.value().truth;
   const uint32_t n = b.rows, d = b.cols;
 
   VectorStore store(d, metric.value());

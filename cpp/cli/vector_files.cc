@@ -76,4 +76,28 @@ Result<IntMatrix> ReadIvecs(const std::string& path) {
 Status WriteIvecs(const std::string& path, const IntMatrix& m) { return WriteRows(path, m.rows, m.cols, m.data); }
 Status WriteFvecs(const std::string& path, const FloatMatrix& m) { return WriteRows(path, m.rows, m.cols, m.data); }
 
+Result<RecallFiles> ReadRecallFiles(const std::string& base, const std::string& queries, const std::string& truth,
+                                    uint64_t k) {
+  RecallFiles files;
+  auto b = ReadFvecs(base);
+  if (!b.ok()) return b.status();
+  auto q = ReadFvecs(queries);
+  if (!q.ok()) return q.status();
+  auto t = ReadIvecs(truth);
+  if (!t.ok()) return t.status();
+  files.base = b.take();
+  files.queries = q.take();
+  files.truth = t.take();
+  if (files.queries.cols != files.base.cols) {
+    return Status::InvalidArgument("queries have " + std::to_string(files.queries.cols) + " dimensions, base has " +
+                                   std::to_string(files.base.cols));
+  }
+  if (files.truth.rows < files.queries.rows) return Status::InvalidArgument("truth has fewer rows than there are queries");
+  if (k == 0 || files.truth.cols < k) {
+    return Status::InvalidArgument("--k must be between 1 and the truth's " + std::to_string(files.truth.cols) +
+                                   " neighbours per query");
+  }
+  return files;
+}
+
 }  // namespace neurovec::cli

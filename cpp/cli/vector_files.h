@@ -27,4 +27,14 @@ Result<IntMatrix> ReadIvecs(const std::string& path);
 Status WriteIvecs(const std::string& path, const IntMatrix& m);
 Status WriteFvecs(const std::string& path, const FloatMatrix& m);
 
+// Base vectors, queries and the queries' exact neighbours (a recall
+// benchmark's inputs), checked to fit together: the same dimensions, a truth
+// row per query, and at least k (>= 1) neighbours in each.
+struct RecallFiles {
+  FloatMatrix base, queries;
+  IntMatrix truth;
+};
+Result<RecallFiles> ReadRecallFiles(const std::string& base, const std::string& queries, const std::string& truth,
+                                    uint64_t k);
+
 }  // namespace neurovec::cli

@@ -17,6 +17,16 @@ test.after(async () => {
   server?.close();
 });
 
+// Each test gets its own browser context (its own OPFS and IndexedDB origin data), closed after.
+async function inFreshContext(fn) {
+  const context = await browser.newContext();
+  try {
+    return await fn(context);
+  } finally {
+    await context.close();
+  }
+}
+
 async function newPage(context) {
   const page = await context.newPage();
   const errors = [];
@@ -113,8 +123,7 @@ const CHECK = async ([kind, target, copy]) => {
 };
 
 async function roundTrip(kind, target) {
-  const context = await browser.newContext();
-  try {
+  return inFreshContext(async (context) => {
     const first = await newPage(context);
     const written = await first.page.evaluate(WRITE, [kind, target]);
     await first.page.close();
@@ -146,9 +155,7 @@ async function roundTrip(kind, target) {
     assert.equal(read.afterReopen, written.size + 1);
     assert.deepEqual([...first.errors, ...second.errors], []);
     return { ...read, readerWhileWriting: written.readerWhileWriting };
-  } finally {
-    await context.close();
-  }
+  });
 }
 
 test('OPFS: neurovec/worker round trip into a new page, read-only, LOCKED', { timeout: 60_000 }, async () => {
@@ -171,8 +178,7 @@ test('IndexedDB: round trip through neurovec/worker', { timeout: 60_000 }, async
 });
 
 test('OPFS in a page is refused with a message that names the way out; bad targets too', { timeout: 30_000 }, async () => {
-  const context = await browser.newContext();
-  try {
+  await inFreshContext(async (context) => {
     const { page } = await newPage(context);
     const out = await page.evaluate(async () => {
       const { VectorIndex } = await import('/js/dist/index.browser.js');
@@ -198,14 +204,11 @@ test('OPFS in a page is refused with a message that names the way out; bad targe
     assert.match(out.emptyIdb, /^NeurovecError:INVALID_ARGUMENT: /);
     assert.match(out.badDims, /^NeurovecError:INVALID_ARGUMENT: /);
     assert.match(out.path, /^NeurovecError:INVALID_ARGUMENT: /);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 test('IndexedDB storage: bytes across pages, truncate then grow reads zeros, one commit per persist, reload', { timeout: 30_000 }, async () => {
-  const context = await browser.newContext();
-  try {
+  await inFreshContext(async (context) => {
     const { page } = await newPage(context);
     const out = await page.evaluate(async () => {
       const { IndexedDbStorage } = await import('/js/dist/storage/indexeddb_storage.js');
@@ -260,14 +263,11 @@ test('IndexedDB storage: bytes across pages, truncate then grow reads zeros, one
       sizeAfterWrite: 4 * 65536 - 10, size: 5 * 65536 + 10, headOk: true, memZeros: true, zeros: true, tailOk: true,
       pastEnd: 'CORRUPT', readOnlyWrite: 'FAILED_PRECONDITION',
     });
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 test('neurovec/worker: progress, transfer, typed results, bytes both ways, errors with codes, closed = DISPOSED', { timeout: 30_000 }, async () => {
-  const context = await browser.newContext();
-  try {
+  await inFreshContext(async (context) => {
     const { page, errors } = await newPage(context);
     const out = await page.evaluate(async () => {
       const { WorkerVectorIndex, NeurovecError } = await import('/js/dist/worker/client.js');
@@ -325,14 +325,11 @@ test('neurovec/worker: progress, transfer, typed results, bytes both ways, error
     assert.equal(out.kind, 'wasm_simd128');
     assert.match(out.afterClose, /^DISPOSED: /);
     assert.deepEqual(errors, []);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 test('IndexedDB: a failed commit (quota) rejects sync with QUOTA_EXCEEDED, is sticky, and leaves the last commit whole', { timeout: 30_000 }, async () => {
-  const context = await browser.newContext();
-  try {
+  await inFreshContext(async (context) => {
     const { page } = await newPage(context);
     const out = await page.evaluate(async () => {
       const { VectorIndex } = await import('/js/dist/index.browser.js');
@@ -377,7 +374,5 @@ test('IndexedDB: a failed commit (quota) rejects sync with QUOTA_EXCEEDED, is st
     assert.notEqual(out.laterAdd, 'ok', 'after a failed commit the index refuses writes until reopened');
     assert.deepEqual({ size: out.size, has9: out.has9, has10: out.has10, has100: out.has100 },
       { size: 10, has9: true, has10: false, has100: false }, 'the file holds the last whole commit');
-  } finally {
-    await context.close();
-  }
+  });
 });

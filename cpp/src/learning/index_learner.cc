@@ -133,18 +133,10 @@ Status IndexLearner::BeginTraining(const TrainOptions& options, const IndexView&
   session->progress.epochs = options.epochs;
   session->progress.batches_total = session->batches_per_epoch * options.epochs;
 
-  // As learn_bench: AdamW, warm-up then cosine decay over the whole training, clipping.
-  TrainerConfig tc;
+  // One thread: the same summation order natively and in wasm.
   const uint64_t steps = session->progress.batches_total;
-  tc.schedule.kind = LrSchedule::Kind::kWarmupCosine;
-  tc.schedule.base = config_.learning_rate;
-  tc.schedule.min = config_.learning_rate * 0.05f;
-  tc.schedule.warmup_steps = std::min<uint64_t>(50, steps / 10);
-  tc.schedule.total_steps = std::max<uint64_t>(steps, tc.schedule.warmup_steps + 1);
-  tc.adam.weight_decay = config_.weight_decay;
-  tc.clip_norm = 5.0;
-  tc.threads = 1;  // the same summation order natively and in wasm
-  tc.seed = config_.seed + trainings_;
+  const TrainerConfig tc =
+      StandardTrainerConfig(config_.learning_rate, config_.weight_decay, steps, 1, config_.seed + trainings_);
   session->trainer = std::make_unique<RefinerTrainer>(&model_, tc);
   if (config_.ewc_lambda > 0 && trained_ && replay_.size() > 0 && fresh_.size() > 0) {
     // Anchor at what the earlier feedback taught, weighted by its Fisher information.

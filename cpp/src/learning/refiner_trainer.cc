@@ -6,6 +6,21 @@
 #include "learning/gradient_clipping.h"
 
 namespace neurovec::learning {
+
+TrainerConfig StandardTrainerConfig(float learning_rate, float weight_decay, uint64_t steps, uint32_t threads,
+                                    uint64_t seed) {
+  TrainerConfig config;
+  config.schedule.kind = LrSchedule::Kind::kWarmupCosine;
+  config.schedule.base = learning_rate;
+  config.schedule.min = learning_rate * 0.05f;
+  config.schedule.warmup_steps = std::min<uint64_t>(50, steps / 10);
+  config.schedule.total_steps = std::max<uint64_t>(steps, config.schedule.warmup_steps + 1);
+  config.adam.weight_decay = weight_decay;
+  config.clip_norm = 5.0;
+  config.threads = threads;
+  config.seed = seed;
+  return config;
+}
 namespace {
 
 uint64_t MixSeed(uint64_t seed, uint64_t step, uint64_t index) {

@@ -33,6 +33,12 @@ struct TrainerConfig {
   uint64_t seed = 7;       // dropout masks
 };
 
+// The recipe the index and learn-bench both train with: AdamW, a warm-up of
+// min(50, steps/10) steps then cosine decay to 5% of `learning_rate` over
+// `steps`, and gradient norms clipped at 5.
+TrainerConfig StandardTrainerConfig(float learning_rate, float weight_decay, uint64_t steps, uint32_t threads,
+                                    uint64_t seed);
+
 class RefinerTrainer {
  public:
   // `model` must outlive the trainer.
