@@ -166,9 +166,9 @@ class Pq4QueryDistance final : public QueryDistance {
   float bias_ = 0, step_ = 1;
 };
 
-class Pq4Codec final : public Codec {
+class Pq4Codec final : public ProductQuantizedCodec {
  public:
-  explicit Pq4Codec(const CodecParams& params) : Codec(params) { pq_.Init(params.dimensions, params.subquantizers, 16); }
+  explicit Pq4Codec(const CodecParams& params) : ProductQuantizedCodec(params, 16) {}
   size_t columns() const { return (pq_.subspaces() + 1) / 2; }
   size_t bytes_per_vector() const override { return columns() + kOutlierBytes * params_.outliers; }
 
@@ -243,13 +243,6 @@ class Pq4Codec final : public Codec {
       std::memcpy(block + cols * kPq4BlockSize + lane * outlier_bytes, code + cols, outlier_bytes);
     }
   }
-
- protected:
-  void SerializeBody(std::string& out) const override { pq_.SerializeBody(out); }
-  Status DeserializeBody(const uint8_t* data, size_t size) override { return pq_.DeserializeBody(data, size); }
-
- private:
-  ProductQuantizer pq_;
 };
 
 }  // namespace

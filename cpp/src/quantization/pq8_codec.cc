@@ -39,11 +39,9 @@ class Pq8QueryDistance final : public QueryDistance {
   float offset_ = 0;
 };
 
-class Pq8Codec final : public Codec {
+class Pq8Codec final : public ProductQuantizedCodec {
  public:
-  explicit Pq8Codec(const CodecParams& params) : Codec(params) {
-    pq_.Init(params.dimensions, params.subquantizers, 256);
-  }
+  explicit Pq8Codec(const CodecParams& params) : ProductQuantizedCodec(params, 256) {}
   size_t bytes_per_vector() const override { return pq_.subspaces(); }
 
   Status Train(const float* sample, size_t n) override {
@@ -58,13 +56,6 @@ class Pq8Codec final : public Codec {
     if (metric() == Metric::kManhattan) return MakeDecodingQueryDistance(*this, query);
     return std::make_unique<Pq8QueryDistance>(pq_, query, metric());
   }
-
- protected:
-  void SerializeBody(std::string& out) const override { pq_.SerializeBody(out); }
-  Status DeserializeBody(const uint8_t* data, size_t size) override { return pq_.DeserializeBody(data, size); }
-
- private:
-  ProductQuantizer pq_;
 };
 
 }  // namespace
