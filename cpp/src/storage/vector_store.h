@@ -55,6 +55,28 @@ class VectorStore {
 
   const float* Row(uint32_t slot) const { return rows_.data() + static_cast<size_t>(slot) * stride_; }
 
+  // Residency. A store opened from an index file may keep rows in the file
+  // and read them on demand (a paged store); the pointer Row() returns for a
+  // paged row is valid until the next Row() call. Code that keeps one row
+  // while reading others takes StableRow, which copies a paged row into
+  // `scratch` (stride() floats).
+  bool paged() const { return false; }
+  const float* StableRow(uint32_t slot, float* scratch) const {
+    (void)scratch;
+    return Row(slot);
+  }
+  // Tiers keep only hot rows in memory: Release drops a slot's in-memory row
+  // when the file holds the same row (returns whether it did; later reads page
+  // it in), Retain keeps a slot's row in memory again. Releasable(slot): the
+  // file holds the current row of the slot.
+  // (In this revision every row is in memory: nothing is releasable yet.)
+  bool Releasable(uint32_t slot) const {
+    (void)slot;
+    return false;
+  }
+  bool Release(uint32_t slot) { return Releasable(slot); }
+  void Retain(uint32_t slot) { (void)slot; }
+
   // Distance between two stored-form vectors under the metric.
   float Distance(const float* a, const float* b) const {
     switch (metric_) {
