@@ -31,9 +31,10 @@ class DurableFile;
 class VectorIndex;
 namespace index_file {  // the file format (cpp/src/persistence/index_file.h)
 struct Header;
-std::string EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header);
+Status EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header, std::string* image);
+Status AttachImageRows(VectorIndex& index, Storage& storage, const std::string& image, const Header& header);
 Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& header, uint64_t file_size, bool borrow_views,
-                                                  bool verify_checksums);
+                                                  bool verify_checksums, uint64_t page_cache_bytes, bool attach_rows);
 }  // namespace index_file
 
 struct SearchHit {
@@ -69,6 +70,17 @@ struct MemoryStats {
   uint64_t raw_f32 = 0;  // live items x dimensions x 4: the vectors alone, unpadded (for comparison)
 };
 
+// Rows read from the file on demand (OpenOptions::page_cache_bytes).
+struct PagingStats {
+  bool paged = false;          // rows live in the file, read through the block cache
+  uint64_t cache_bytes = 0;    // the cache's bound
+  uint64_t cached_bytes = 0;   // blocks held now
+  uint64_t block_reads = 0;    // blocks read from the file
+  uint64_t bytes_read = 0;
+  uint64_t hits = 0;           // row reads served by the cache
+  uint64_t misses = 0;
+};
+
 struct IndexStats {
   uint64_t size = 0;          // live items
   uint64_t deleted = 0;       // slots of deleted items not yet reused
@@ -84,6 +96,7 @@ struct IndexStats {
   MemoryStats memory;
   bool durable = false;       // kept in a file (FileStats below), or in memory only
   FileStats file;
+  PagingStats paging;
 };
 
 struct OpenOptions {
@@ -93,6 +106,15 @@ struct OpenOptions {
   // time independent of its size; every other section and every link is
   // still checked (a damaged vector then gives wrong distances, never a crash).
   bool verify_checksums = true;
+  // Above 0: the vectors are not read at open but on demand, in blocks of
+  // about 4 KiB, keeping at most this many bytes of blocks in memory (each
+  // block's CRC-32C is checked as it is read when verify_checksums is on). An
+  // open then reads the ids, metadata and graph only, and memory follows what
+  // searches touch. For storages that cannot map the file (wasm, writable
+  // native files); a read-only mapped native file is used in place anyway.
+  // Rows written later are kept in memory. Searches of a paged index take
+  // turns (they share the cache). 0: read every vector at open.
+  uint64_t page_cache_bytes = 0;
 };
 
 // Called during add_batch with (done, total); return false to stop early (the
@@ -158,11 +180,14 @@ class VectorIndex {
 
   // Durable indexes: Sync writes and flushes the log (Ok: every earlier write
   // survives a crash); Checkpoint folds the log into a new image; Close syncs
-  // and releases the file (the index stays readable in memory). In-memory
+  // and releases the file (the index stays readable in memory: a paged index
+  // reads its vectors in first). In-memory
   // indexes: Sync, Checkpoint and Close do nothing.
   Status Sync();
   Status Checkpoint();
-  Status Close();
+  // keep_in_memory false: the index is about to be destroyed, so a paged
+  // index does not first read its vectors into memory (the bindings' close).
+  Status Close(bool keep_in_memory = true);
   bool durable() const;
 
   bool Contains(const ItemKey& key) const;
@@ -179,6 +204,9 @@ class VectorIndex {
 
   // The whole index as one file image (format: docs/file-format.md). The same
   // bytes load natively and in wasm; saving what was loaded gives the same bytes.
+  // ToBytes fails only for a paged index whose file cannot be read back;
+  // SaveToBytes then returns an empty string.
+  Result<std::string> ToBytes() const;
   std::string SaveToBytes() const;
   // Reads a file image. Every size is checked against the bytes present before
   // anything is allocated; a bad image gives kNotAnIndexFile, kUnsupportedVersion or
@@ -213,9 +241,10 @@ class VectorIndex {
  private:
   struct Impl;
   friend class DurableFile;  // the log and checkpoints (persistence/durable_file.cc)
-  friend std::string index_file::EncodeImage(const VectorIndex&, uint64_t, index_file::Header*);
+  friend Status index_file::EncodeImage(const VectorIndex&, uint64_t, index_file::Header*, std::string*);
+  friend Status index_file::AttachImageRows(VectorIndex&, Storage&, const std::string&, const index_file::Header&);
   friend Result<std::unique_ptr<VectorIndex>> index_file::DecodeImage(Storage&, index_file::Header&, uint64_t, bool,
-                                                                                    bool);
+                                                                                    bool, uint64_t, bool);
   explicit VectorIndex(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

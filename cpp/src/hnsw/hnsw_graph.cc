@@ -6,6 +6,20 @@
 
 namespace neurovec {
 
+namespace {
+// A row that stays valid while other rows are read (a paged store's Row()
+// pointers do not, see VectorStore::StableRow). Each call site has its own
+// buffer, since they nest (a base row kept while SelectNeighbors keeps one).
+template <int kSite>
+const float* StableRowAt(const VectorStore& store, uint32_t slot) {
+  if (!store.paged()) return store.Row(slot);
+  thread_local std::vector<float> buffer;
+  buffer.resize(store.stride());
+  return store.StableRow(slot, buffer.data());
+}
+}  // namespace
+
+
 HnswGraph::HnswGraph(uint32_t m, uint32_t ef_construction, uint64_t seed)
     : m_(m),
       m0_(2 * m),
@@ -63,7 +77,7 @@ void HnswGraph::SelectNeighbors(const std::vector<Candidate>& candidates, uint32
   }
   for (const Candidate& c : candidates) {
     if (out.size() >= max_links) break;
-    const float* row = store.Row(c.slot);
+    const float* row = StableRowAt<0>(store, c.slot);
     bool keep = true;
     for (const Candidate& kept : out) {
       // Only "is it closer to a kept neighbour than to the base?" matters, so the
@@ -107,7 +121,7 @@ void HnswGraph::Connect(uint32_t slot, int level, const std::vector<Candidate>& 
         // Full: re-select the best max_links among the old links and the new one.
         std::vector<Candidate>& pool = ctx.scratch;
         pool.clear();
-        const float* base = store.Row(other);
+        const float* base = StableRowAt<1>(store, other);
         pool.push_back({c.distance, slot});
         for (uint32_t i = 1; i <= count; ++i) pool.push_back({store.Distance(base, store.Row(links[i])), links[i]});
         SortByDistance(pool);
@@ -134,7 +148,7 @@ void HnswGraph::Insert(uint32_t slot, const VectorStore& store, SearchContext& c
   // Only an insert that raises the top level keeps the entry lock throughout.
   if (level <= top) entry_lock.unlock();
 
-  const float* query = store.Row(slot);
+  const float* query = StableRowAt<2>(store, slot);
   TraversalCounters counters;
   float d = store.Distance(query, store.Row(entry));
   entry = GreedyDescend<true>(query, entry, &d, top, level, store, counters);
@@ -195,7 +209,7 @@ void HnswGraph::MarkDeletedAndRepair(uint32_t slot, uint32_t used_slots, const V
       // so the hole is filled from the deleted node's neighbourhood.
       std::vector<Candidate>& pool = ctx.scratch;
       pool.clear();
-      const float* base = store.Row(neighbor);
+      const float* base = StableRowAt<3>(store, neighbor);
       auto add = [&](uint32_t s) {
         if (s == slot || s == neighbor || deleted_[s] || levels_[s] < level) return;
         for (const Candidate& c : pool) if (c.slot == s) return;

@@ -234,6 +234,7 @@ Result<TrainProgress> VectorIndex::Train(const TrainOptions& options, const Trai
 Result<LearnedSearchResult> VectorIndex::SearchLearned(const float* query, const SearchParams& params, SearchMode mode,
                                                        float temperature) const {
   const Impl& x = *impl_;
+  auto paging = x.LockIfPaged();
   LearnedSearchResult result;
   if (mode == SearchMode::kVector) {
     auto hits = Search(query, params);

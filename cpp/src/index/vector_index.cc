@@ -34,7 +34,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(const IndexConfig& conf
 
 Result<std::unique_ptr<VectorIndex>> VectorIndex::Open(std::unique_ptr<Storage> storage, const OpenOptions& options) {
   if (!storage) return Status::InvalidArgument("a storage is expected, got none");
-  return DurableFile::Open(std::move(storage), options.read_only, options.verify_checksums);
+  return DurableFile::Open(std::move(storage), options);
 }
 
 Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* data, size_t size) {
@@ -44,7 +44,21 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* d
 
 Status VectorIndex::Sync() { return impl_->durable ? impl_->durable->Sync(*this) : Status::Ok(); }
 Status VectorIndex::Checkpoint() { return impl_->durable ? impl_->durable->Checkpoint(*this) : Status::Ok(); }
-Status VectorIndex::Close() { return impl_->durable ? impl_->durable->Close(*this) : Status::Ok(); }
+Status VectorIndex::Close(bool keep_in_memory) {
+  Impl& x = *impl_;
+  if (!x.durable) return Status::Ok();
+  // A writable file goes away with Close: a paged store reads its rows in
+  // first (if kept), and forgets the file either way. A read-only file stays
+  // open while the index lives, so a paged store keeps reading from it.
+  const bool releases_storage = !x.durable->read_only();
+  if (releases_storage && keep_in_memory) NV_RETURN_IF_ERROR(x.store.Materialize());
+  Status s = x.durable->Close(*this);
+  if (releases_storage && !x.store.paged()) {
+    Status detached = x.store.DetachFile();  // not paged: only forgets the file
+    (void)detached;
+  }
+  return s;
+}
 bool VectorIndex::durable() const { return impl_->durable != nullptr; }
 
 const IndexConfig& VectorIndex::config() const { return impl_->config; }
@@ -142,6 +156,7 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
 #if defined(__EMSCRIPTEN__)
   threads = 1;
 #endif
+  if (x.store.paged()) threads = 1;  // the block cache of a paged store is not shared between threads
   std::vector<std::thread> pool;
   for (uint32_t t = 1; t < threads; ++t) pool.emplace_back(work, false);
   work(true);
@@ -168,6 +183,7 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
                                                    SearchCounters* counters) const {
   const Impl& x = *impl_;
   NV_RETURN_IF_ERROR(x.ValidateQuery(query, params));
+  auto paging = x.LockIfPaged();
   const uint32_t k = params.k;
   const uint32_t ef = std::max(params.ef == 0 ? x.config.ef_search : params.ef, k);
 
@@ -237,6 +253,13 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
     }
   }
 
+  // A block of a paged store that could not be read gave zeros: no results
+  // then, but the error (the next search tries the block again).
+  Status paged = x.store.TakePagingError();
+  if (!paged.ok()) {
+    x.contexts.Release(std::move(ctx));
+    return paged;
+  }
   SortByDistance(*found);
   std::vector<SearchHit> hits;
   hits.reserve(std::min<size_t>(k, found->size()));
@@ -251,6 +274,7 @@ Result<std::vector<SearchHit>> VectorIndex::SearchExact(const float* query, uint
   SearchParams params;
   params.k = k;
   NV_RETURN_IF_ERROR(x.ValidateQuery(query, params));
+  auto paging = x.LockIfPaged();
   std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
   ctx->query.Resize(x.store.stride());
   x.store.Encode(query, ctx->query.data());
@@ -258,6 +282,7 @@ Result<std::vector<SearchHit>> VectorIndex::SearchExact(const float* query, uint
   x.ExactScan(ctx->query.data(), k, [](uint32_t) { return true; }, ctx->scratch, counters);
   std::vector<Candidate> found = ctx->scratch;
   x.contexts.Release(std::move(ctx));
+  NV_RETURN_IF_ERROR(x.store.TakePagingError());
   SortByDistance(found);
   std::vector<SearchHit> hits;
   for (const Candidate& c : found) hits.push_back({c.slot, c.distance});
@@ -294,7 +319,10 @@ Result<uint32_t> VectorIndex::SlotOf(const ItemKey& key) const {
   return slot;
 }
 
-void VectorIndex::GetVector(uint32_t slot, float* out) const { impl_->store.Decode(slot, out); }
+void VectorIndex::GetVector(uint32_t slot, float* out) const {
+  auto paging = impl_->LockIfPaged();
+  impl_->store.Decode(slot, out);
+}
 const std::string& VectorIndex::Metadata(uint32_t slot) const { return impl_->attributes.Json(slot); }
 const ItemKey& VectorIndex::KeyOf(uint32_t slot) const { return impl_->keys.KeyOf(slot); }
 
@@ -312,6 +340,9 @@ IndexStats VectorIndex::Stats() const {
   s.hops = x.hops.load();
   s.last_search = {x.last_distance_computations.load(), x.last_hops.load(), x.last_exact.load()};
   s.memory.vectors = x.store.memory_bytes();
+  const PagerStats paging = x.store.paging_stats();
+  s.paging = {x.store.paged(), paging.cache_bytes, paging.resident_bytes, paging.block_reads, paging.bytes_read,
+              paging.hits, paging.misses};
   s.memory.codes = x.tier ? x.tier->memory_bytes() : 0;
   s.memory.graph = x.graph.memory_bytes();
   s.memory.other = x.keys.memory_bytes() + x.attributes.memory_bytes() + x.live.size();

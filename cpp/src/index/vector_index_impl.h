@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,14 @@ struct VectorIndex::Impl {
 
   // Ok when the index may be written now (always, unless a file refuses).
   Status BeforeWrite() { return durable ? durable->BeforeWrite() : Status::Ok(); }
+
+  // A paged store (rows read from the file on demand) shares one block cache:
+  // searches of a paged index take turns. Recursive: a learned search runs a
+  // vector search inside. Unpaged stores (the usual case) take no lock.
+  mutable std::recursive_mutex paging_mutex;
+  std::unique_lock<std::recursive_mutex> LockIfPaged() const {
+    return store.paged() ? std::unique_lock<std::recursive_mutex>(paging_mutex) : std::unique_lock<std::recursive_mutex>();
+  }
 
   mutable ContextPool<SearchContext> contexts;
   mutable std::atomic<uint64_t> searches{0};

@@ -125,7 +125,8 @@ struct Loaded {
 };
 
 // Header, image and log of a file; the log applied to the image.
-Result<Loaded> LoadFile(Storage& storage, bool borrow_views, bool verify_checksums) {
+Result<Loaded> LoadFile(Storage& storage, bool borrow_views, bool verify_checksums, uint64_t page_cache_bytes = 0,
+                        bool attach_rows = false) {
   Loaded out;
   auto size = storage.Size();
   if (!size.ok()) return size.status();
@@ -135,7 +136,8 @@ Result<Loaded> LoadFile(Storage& storage, bool borrow_views, bool verify_checksu
   auto header = index_file::ReadHeader(reinterpret_cast<const uint8_t*>(head.data()), head.size(), &out.slot);
   if (!header.ok()) return header.status();
   out.header = header.value();
-  auto index = index_file::DecodeImage(storage, out.header, out.size, borrow_views, verify_checksums);
+  auto index = index_file::DecodeImage(storage, out.header, out.size, borrow_views, verify_checksums, page_cache_bytes,
+                                       attach_rows);
   if (!index.ok()) return index.status();
   out.index = index.take();
   if (out.header.log_offset == 0) return out;
@@ -163,12 +165,14 @@ Result<Loaded> LoadFile(Storage& storage, bool borrow_views, bool verify_checksu
 DurableFile::DurableFile(std::unique_ptr<Storage> storage, bool read_only)
     : storage_(std::move(storage)), description_(storage_->Describe()), read_only_(read_only) {}
 
-Result<std::unique_ptr<DurableFile>> DurableFile::Create(std::unique_ptr<Storage> storage, const VectorIndex& index) {
+Result<std::unique_ptr<DurableFile>> DurableFile::Create(std::unique_ptr<Storage> storage, VectorIndex& index) {
   std::unique_ptr<DurableFile> file(new DurableFile(std::move(storage), false));
   Header h;
   h.generation = 1;
+  std::string image;
+  NV_RETURN_IF_ERROR(index_file::EncodeImage(index, kImageBase, &h, &image));
   std::string bytes(kImageBase, '\0');
-  bytes += index_file::EncodeImage(index, kImageBase, &h);
+  bytes += image;
   h.log_offset = h.image_end;
   h.log_epoch = h.generation;
   h.log_first_seq = 1;
@@ -184,6 +188,7 @@ Result<std::unique_ptr<DurableFile>> DurableFile::Create(std::unique_ptr<Storage
   file->log_end_ = h.log_offset;
   file->stats_.generation = h.generation;
   file->stats_.image_bytes = h.image_end - h.image_start;
+  NV_RETURN_IF_ERROR(index_file::AttachImageRows(index, s, image, h));
   return file;
 }
 
@@ -193,10 +198,12 @@ Result<std::unique_ptr<VectorIndex>> DurableFile::Load(Storage& storage) {
   return std::move(loaded.value().index);
 }
 
-Result<std::unique_ptr<VectorIndex>> DurableFile::Open(std::unique_ptr<Storage> storage, bool read_only,
-                                                       bool verify_checksums) {
-  // A read-only mapped file is used in place; it stays mapped while the index lives.
-  auto loaded = LoadFile(*storage, read_only, verify_checksums);
+Result<std::unique_ptr<VectorIndex>> DurableFile::Open(std::unique_ptr<Storage> storage, const OpenOptions& options) {
+  const bool read_only = options.read_only;
+  // A read-only mapped file is used in place; it stays mapped while the index
+  // lives. Otherwise rows may be paged from it, or read and then let go (tiers):
+  // the storage lives in the DurableFile as long as the index.
+  auto loaded = LoadFile(*storage, read_only, options.verify_checksums, options.page_cache_bytes, true);
   if (!loaded.ok()) return loaded.status();
   Loaded& l = loaded.value();
   std::unique_ptr<DurableFile> file(new DurableFile(std::move(storage), read_only));
@@ -322,7 +329,7 @@ void DurableFile::LogSetMetadata(const ItemKey& key, const std::string& metadata
   Append(wal::kSetMetadata, payload);
 }
 
-Status DurableFile::Sync(const VectorIndex& index) {
+Status DurableFile::Sync(VectorIndex& index) {
   if (closed_ || read_only_) return Status::Ok();  // nothing of ours to make durable
   if (!dirty_ && failed_.ok()) return Status::Ok();  // nothing appended since the last flush
   NV_RETURN_IF_ERROR(BeforeWrite());
@@ -339,12 +346,15 @@ Status DurableFile::Sync(const VectorIndex& index) {
   return Status::Ok();
 }
 
-Status DurableFile::Checkpoint(const VectorIndex& index) {
+Status DurableFile::Checkpoint(VectorIndex& index) {
   NV_RETURN_IF_ERROR(BeforeWrite());
   Storage& s = *storage_;
   Header h;
   h.generation = header_.generation + 1;
-  std::string image = index_file::EncodeImage(index, kImageBase, &h);
+  std::string image;
+  // A paged index whose rows cannot be read back fails here, before anything
+  // is written: the file is as it was.
+  NV_RETURN_IF_ERROR(index_file::EncodeImage(index, kImageBase, &h, &image));
   // Free space: before the current image, or after everything written so far.
   if (kImageBase + image.size() > header_.image_start) {
     auto size = s.Size();
@@ -376,10 +386,11 @@ Status DurableFile::Checkpoint(const VectorIndex& index) {
   stats_.image_bytes = h.image_end - h.image_start;
   stats_.log_bytes = 0;
   ++stats_.checkpoints;
-  return Status::Ok();
+  // The rows now lie in the new image (the old one may have been cut off).
+  return index_file::AttachImageRows(index, s, image, h);
 }
 
-Status DurableFile::Close(const VectorIndex& index) {
+Status DurableFile::Close(VectorIndex& index) {
   if (closed_) return Status::Ok();
   Status s = Status::Ok();
   if (!read_only_ && failed_.ok()) s = Sync(index);

@@ -36,15 +36,14 @@ namespace neurovec {
 class DurableFile {
  public:
   // A new index file holding `index` (normally empty). Flushed when it returns.
-  static Result<std::unique_ptr<DurableFile>> Create(std::unique_ptr<Storage> storage, const VectorIndex& index);
+  static Result<std::unique_ptr<DurableFile>> Create(std::unique_ptr<Storage> storage, VectorIndex& index);
 
   // Reads the newest valid header, its image and the log, and returns the index
   // with the log applied and this file attached to it (read-only: writes are
   // refused). A torn last group of the log is trimmed (on writable opens also
   // from the file, before any new write); damage followed by later records is
   // kCorrupt.
-  static Result<std::unique_ptr<VectorIndex>> Open(std::unique_ptr<Storage> storage, bool read_only,
-                                                   bool verify_checksums = true);
+  static Result<std::unique_ptr<VectorIndex>> Open(std::unique_ptr<Storage> storage, const OpenOptions& options);
 
   // The index stored in `storage` (bytes of a file), log applied, nothing attached.
   static Result<std::unique_ptr<VectorIndex>> Load(Storage& storage);
@@ -60,10 +59,12 @@ class DurableFile {
   void LogSetMetadata(const ItemKey& key, const std::string& metadata_json);
 
   // Writes and flushes the log (or checkpoints when it has grown past the image).
-  Status Sync(const VectorIndex& index);
-  Status Checkpoint(const VectorIndex& index);
+  // Both may checkpoint, after which the index's rows are the new image's
+  // (index_file::AttachImageRows).
+  Status Sync(VectorIndex& index);
+  Status Checkpoint(VectorIndex& index);
   // Sync, then release the storage (and the writer lock). Idempotent.
-  Status Close(const VectorIndex& index);
+  Status Close(VectorIndex& index);
 
   bool read_only() const { return read_only_; }
   bool closed() const { return closed_; }

@@ -18,6 +18,7 @@
 #include "persistence/byte_io.h"
 #include "persistence/crc32c.h"
 #include "persistence/quantized_sections.h"
+#include "storage/row_pager.h"
 #include "neurovec/storage.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -38,6 +39,7 @@ const char* SectionName(uint32_t kind) {
     case kLearning: return "learning";
     case kQuantizedTraversal: return "quantized traversal";
     case kCodes: return "codes";
+    case kVectorBlocks: return "vector blocks";
   }
   return "unknown";
 }
@@ -108,7 +110,7 @@ Status CorruptSection(uint32_t kind, const std::string& what) {
 // file.size() at entry lies at `base` in the file (page-aligned).
 // A template so that it may be handed VectorIndex's private Impl by its friends.
 template <typename IndexImpl>
-void AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header* header) {
+Status AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header* header) {
   const uint32_t used = x.used_slots;
   const uint32_t d = x.config.dimensions;
   const uint32_t stride = x.store.stride();
@@ -161,11 +163,44 @@ void AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header* h
       w.Bytes(json.data(), json.size());
     }
   });
+  Status rows_read = Status::Ok();
   section(kVectors, [&](ByteWriter& w) {
     // Rows of deleted slots too: tombstones still route searches.
-    if (used > 0) w.Bytes(x.store.Row(0), static_cast<size_t>(used) * stride * sizeof(float));
+    if (!x.store.paged()) {
+      if (used > 0) w.Bytes(x.store.Row(0), static_cast<size_t>(used) * stride * sizeof(float));
+    } else {
+      // Rows that live in the file: copied over in chunks, past the cache.
+      constexpr uint32_t kChunk = 1024;
+      std::vector<float> rows(static_cast<size_t>(std::min(used, kChunk)) * stride);
+      for (uint32_t first = 0; first < used && rows_read.ok(); first += kChunk) {
+        const uint32_t n = std::min(kChunk, used - first);
+        rows_read = x.store.CopyRows(first, n, rows.data());
+        w.Bytes(rows.data(), static_cast<size_t>(n) * stride * sizeof(float));
+      }
+    }
     for (uint32_t s = 0; s < used; ++s) w.F32(x.store.norm(s));
   });
+  NV_RETURN_IF_ERROR(rows_read);
+  {
+    // Checksums of blocks of rows (and of the norms), for paged reads.
+    const SectionEntry& vectors = entries.back();
+    const uint8_t* rows = reinterpret_cast<const uint8_t*>(file.data()) + origin + (vectors.offset - base);
+    const size_t row_bytes = static_cast<size_t>(stride) * sizeof(float);
+    const uint32_t per_block = RowsPerBlock(row_bytes);
+    const uint32_t blocks = (used + per_block - 1) / per_block;
+    std::vector<uint32_t> crcs(blocks);
+    for (uint32_t b = 0; b < blocks; ++b) {
+      const uint32_t n = std::min(per_block, used - b * per_block);
+      crcs[b] = Crc32c(rows + static_cast<size_t>(b) * per_block * row_bytes, n * row_bytes);
+    }
+    const uint32_t norms_crc = Crc32c(rows + static_cast<size_t>(used) * row_bytes, static_cast<size_t>(used) * 4);
+    section(kVectorBlocks, [&](ByteWriter& w) {
+      w.U32(per_block);
+      w.U32(blocks);
+      w.U32(norms_crc);
+      for (uint32_t c : crcs) w.U32(c);
+    }, 0);
+  }
   section(kGraph, [&](ByteWriter& w) {
     const HnswGraph& g = x.graph;
     w.U32(g.entry_point());
@@ -213,6 +248,7 @@ void AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header* h
   header->table_crc = Crc32c(reinterpret_cast<const uint8_t*>(file.data()) + table_start, header->table_length);
   header->image_start = base;
   header->image_end = base + (file.size() - origin);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -225,24 +261,29 @@ std::string EncodeHeader(const Header& header) {
   return bytes;
 }
 
-std::string EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header) {
-  std::string image;
-  AppendImage(*index.impl_, image, base_offset, header);
-  return image;
+Status EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header, std::string* image) {
+  image->clear();
+  return AppendImage(*index.impl_, *image, base_offset, header);
 }
 
 }  // namespace index_file
 
-std::string VectorIndex::SaveToBytes() const {
+Result<std::string> VectorIndex::ToBytes() const {
   // A snapshot: both header slots the same, no log, the image right after them.
+  auto paging = impl_->LockIfPaged();
   std::string file(2 * kPageSize, '\0');
   Header h;
   h.generation = 1;
-  AppendImage(*impl_, file, 2 * kPageSize, &h);
+  NV_RETURN_IF_ERROR(AppendImage(*impl_, file, 2 * kPageSize, &h));
   std::string header = EncodeHeader(h);
   std::memcpy(&file[0], header.data(), header.size());
   std::memcpy(&file[kPageSize], header.data(), header.size());
   return file;
+}
+
+std::string VectorIndex::SaveToBytes() const {
+  auto bytes = ToBytes();
+  return bytes.ok() ? bytes.take() : std::string();
 }
 
 namespace index_file {
@@ -283,7 +324,7 @@ Result<Header> ReadHeader(const uint8_t* data, size_t size, int* slot_out) {
 }
 
 Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& header, uint64_t size, bool borrow_views,
-                                                 bool verify_checksums) {
+                                                 bool verify_checksums, uint64_t page_cache_bytes, bool attach_rows) {
   using Impl = VectorIndex::Impl;
   if (header.log_offset == 0 ? header.image_end != size : (header.log_offset != header.image_end || size < header.image_end)) {
     return Status::Corrupt("index file is " + std::string(size < header.image_end ? "truncated" : "longer than written") +
@@ -317,8 +358,8 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     return Status::Corrupt("index file is corrupt: section table fails its checksum");
   }
 
-  SectionEntry sections[kLearning + 1] = {};
-  const uint8_t* section_data[kLearning + 1] = {};
+  SectionEntry sections[kMaxSectionKind + 1] = {};
+  const uint8_t* section_data[kMaxSectionKind + 1] = {};
   bool vectors_in_place = false;
   header.image_start = header.table_offset;
   {
@@ -342,7 +383,7 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
         // largest section); its checksum is checked there.
         sections[e.kind] = e;
         vectors_in_place = true;
-      } else if ((e.kind >= kConfig && e.kind <= kCodes) || e.kind == kLearning) {
+      } else if ((e.kind >= kConfig && e.kind <= kCodes) || e.kind == kLearning || e.kind == kVectorBlocks) {
         const uint8_t* bytes = nullptr;
         NV_RETURN_IF_ERROR(bytes_at(e.offset, e.length, &bytes));
         const bool large = e.kind == kVectors || e.kind == kGraph || e.kind == kCodes;
@@ -412,8 +453,39 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     x.store.BorrowRows(reinterpret_cast<const float*>(section_data[kVectors]), used);
     x.graph.BorrowLevel0(reinterpret_cast<const uint32_t*>(section_data[kGraph] + level0_offset), used);
   }
-  NV_RETURN_IF_ERROR(x.EnsureCapacity(used));
   x.store.RestoreDimensionOrder(std::move(order), calibrated == 1);
+
+  // Where the rows lie, and the checksum of each block of them (files
+  // written before the vector-blocks section have none).
+  RowSection row_section;
+  row_section.offset = sections[kVectors].offset;
+  row_section.slots = used;
+  row_section.rows_per_block = RowsPerBlock(static_cast<size_t>(stride) * 4);
+  uint32_t norms_crc = 0;
+  bool has_blocks = false;
+  if (sections[kVectorBlocks].kind == kVectorBlocks) {
+    ByteReader br = reader(kVectorBlocks);
+    uint32_t per_block = 0, blocks = 0;
+    br.U32(per_block);
+    br.U32(blocks);
+    br.U32(norms_crc);
+    if (per_block != row_section.rows_per_block || blocks != (used + per_block - 1) / per_block ||
+        br.remaining() != 4ull * blocks) {
+      return CorruptSection(kVectorBlocks, "does not match " + std::to_string(used) + " slots of " +
+                                              std::to_string(stride) + " floats");
+    }
+    row_section.block_crcs.resize(blocks);
+    for (uint32_t& c : row_section.block_crcs) br.U32(c);
+    has_blocks = true;
+  }
+  if (!verify_checksums) row_section.block_crcs.clear();
+  // Paged: only when the rows are not in view anyway, the store will not
+  // rewrite them (calibrated), and, when verifying, blocks can be checked one
+  // by one.
+  const bool paged = vectors_in_place && used > 0 && page_cache_bytes > 0 && calibrated == 1 &&
+                     (has_blocks || !verify_checksums);
+  if (paged) x.store.AttachFile(&storage, row_section, true, page_cache_bytes);
+  NV_RETURN_IF_ERROR(x.EnsureCapacity(used));
 
   // Ids: a slot is live exactly when it has an id.
   ByteReader ir = reader(kIds);
@@ -446,7 +518,19 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   }
   if (mr.remaining() != 0) return CorruptSection(kMetadata, "trailing bytes");
 
-  if (vectors_in_place && used > 0) {
+  if (paged) {
+    // Only the norms now; rows are read as searches reach them.
+    const SectionEntry& e = sections[kVectors];
+    std::vector<float> norms(used);
+    NV_RETURN_IF_ERROR(storage.Read(e.offset + static_cast<uint64_t>(used) * stride * 4, norms.data(), static_cast<size_t>(used) * 4));
+    if (verify_checksums && Crc32c(reinterpret_cast<const uint8_t*>(norms.data()), static_cast<size_t>(used) * 4) != norms_crc) {
+      return CorruptSection(kVectors, "the norms fail their checksum");
+    }
+    for (uint32_t s = 0; s < used; ++s) {
+      if (!std::isfinite(norms[s])) return CorruptSection(kVectors, "slot " + std::to_string(s) + " has a non-finite norm");
+      x.store.RestoreNorm(s, norms[s]);
+    }
+  } else if (vectors_in_place && used > 0) {
     const SectionEntry& e = sections[kVectors];
     const size_t row_bytes = static_cast<size_t>(used) * stride * 4;
     float* rows = x.store.MutableRowsForRestore();
@@ -469,6 +553,8 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
       x.store.RestoreNorm(s, norms[s]);
     }
   }
+  // The file holds these rows: tiers may let them go, and read them back.
+  if (!paged && attach_rows && !borrowed) x.store.AttachFile(&storage, row_section, false, page_cache_bytes);
   ByteReader vr = vectors_in_place ? ByteReader(nullptr, 0) : reader(kVectors);
   const uint8_t* rows = nullptr;
   vr.Bytes(static_cast<size_t>(used) * stride * 4, rows);
@@ -574,6 +660,43 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     NV_RETURN_IF_ERROR(x.learning.DecodeSection(section_data[kLearning], sections[kLearning].length));
   }
   return index;
+}
+
+Status AttachImageRows(VectorIndex& index, Storage& storage, const std::string& image, const Header& header) {
+  VectorIndex::Impl& x = *index.impl_;
+  // The image was just encoded: its table and sections are as we wrote them.
+  const auto* bytes = reinterpret_cast<const uint8_t*>(image.data());
+  RowSection rows;
+  rows.slots = x.used_slots;
+  rows.rows_per_block = RowsPerBlock(static_cast<size_t>(x.store.stride()) * 4);
+  bool found = false;
+  ByteReader r(bytes + (header.table_offset - header.image_start), header.table_length);
+  for (uint64_t i = 0; i < header.table_length / kTableEntryBytes; ++i) {
+    SectionEntry e;
+    uint32_t reserved;
+    r.U32(e.kind);
+    r.U32(e.flags);
+    r.U64(e.offset);
+    r.U64(e.length);
+    r.U32(e.crc);
+    r.U32(reserved);
+    if (e.kind == kVectors) {
+      rows.offset = e.offset;
+      found = true;
+    } else if (e.kind == kVectorBlocks) {
+      ByteReader br(bytes + (e.offset - header.image_start), e.length);
+      uint32_t per_block = 0, blocks = 0, norms_crc = 0;
+      br.U32(per_block);
+      br.U32(blocks);
+      br.U32(norms_crc);
+      rows.block_crcs.resize(blocks);
+      for (uint32_t& c : rows.block_crcs) br.U32(c);
+    }
+  }
+  if (!found) return Status::Internal("a checkpoint image without a vectors section");
+  const PagerStats paging = x.store.paging_stats();
+  x.store.AttachFile(&storage, std::move(rows), false, paging.cache_bytes);
+  return Status::Ok();
 }
 
 }  // namespace index_file

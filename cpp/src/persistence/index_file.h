@@ -44,7 +44,12 @@ enum SectionKind : uint32_t {
   // Optional (not flagged required; persistence/quantized_sections.h):
   kQuantizedTraversal = 7,  // quantized traversal configuration and codec state
   kCodes = 8,               // one code per used slot (only when the codec is trained)
+  // Optional: CRC-32C of each block of rows of the vectors section and of its
+  // norms, so a paged open checks each block as it reads it (kind 20, away
+  // from the kinds other sections take).
+  kVectorBlocks = 20,
 };
+constexpr uint32_t kMaxSectionKind = 20;
 
 const char* SectionName(uint32_t kind);
 
@@ -75,7 +80,13 @@ Result<Header> ReadHeader(const uint8_t* data, size_t size, int* slot);
 // Encodes the sections and section table of an index, laid out from
 // `base_offset` (page-aligned). Fills the header's table, image_start and
 // image_end fields (log fields untouched).
-std::string EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header);
+// Fails only when rows of a paged index cannot be read back from its file.
+Status EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header, std::string* image);
+
+// After `image` (as EncodeImage made it, laid out as `header` says) was
+// written to `storage`: the index's rows are now that image's, so rows the
+// file holds may leave memory (tiers) and a paged index reads from there.
+Status AttachImageRows(VectorIndex& index, Storage& storage, const std::string& image, const Header& header);
 
 // Reads and checks the image a header describes (`file_size` bytes present);
 // sets header.image_start. borrow_views: the storage's views stay valid as long
@@ -83,7 +94,12 @@ std::string EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* 
 // are used in place instead of copied. verify_checksums false skips the CRC of
 // those two large sections (every other section, and every link, is still
 // checked), so a large index opens without reading all its bytes.
+// page_cache_bytes > 0: vectors are read on demand (OpenOptions::page_cache_bytes)
+// when the storage cannot show them in place. attach_rows: the storage is the
+// index's own file, which the store may read rows back from (see
+// AttachImageRows); otherwise (bytes handed over once) nothing refers to it.
 Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& header, uint64_t file_size, bool borrow_views,
-                                                  bool verify_checksums);
+                                                  bool verify_checksums, uint64_t page_cache_bytes = 0,
+                                                  bool attach_rows = false);
 
 }  // namespace neurovec::index_file

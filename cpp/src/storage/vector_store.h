@@ -7,11 +7,15 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <vector>
 
 #include "distance/kernels.h"
 #include "neurovec/metric.h"
 #include "neurovec/status.h"
+#include "storage/row_pager.h"
 #include "util/aligned_buffer.h"
 
 namespace neurovec {
@@ -53,29 +57,61 @@ class VectorStore {
   // The user-facing vector of a slot (dimensions floats).
   void Decode(uint32_t slot, float* out) const;
 
-  const float* Row(uint32_t slot) const { return rows_.data() + static_cast<size_t>(slot) * stride_; }
+  // The stored-form row of a slot. For a paged store (below) the pointer is
+  // valid until the next Row() call that reads from the file.
+  const float* Row(uint32_t slot) const {
+    if (!paged_) return rows_.data() + static_cast<size_t>(slot) * stride_;
+    return PagedRow(slot);
+  }
 
-  // Residency. A store opened from an index file may keep rows in the file
-  // and read them on demand (a paged store); the pointer Row() returns for a
-  // paged row is valid until the next Row() call. Code that keeps one row
+  // Residency. Rows normally live in one contiguous buffer. A store backed by
+  // an index file (AttachFile: an opened file, or a durable index after a
+  // checkpoint) knows where the file holds each row, and may be paged: then
+  // rows live in the file, read on demand through a bounded block cache
+  // (storage/row_pager.h), except rows written since (and rows retained),
+  // which it keeps in memory one by one.
+  //
+  // A paged store is not safe for concurrent readers (the cache is shared):
+  // the index serializes searches of a paged store. Code that keeps one row
   // while reading others takes StableRow, which copies a paged row into
   // `scratch` (stride() floats).
-  bool paged() const { return false; }
+  bool paged() const { return paged_; }
   const float* StableRow(uint32_t slot, float* scratch) const {
-    (void)scratch;
-    return Row(slot);
+    if (!paged_) return Row(slot);
+    std::memcpy(scratch, PagedRow(slot), stride_ * sizeof(float));
+    return scratch;
   }
-  // Tiers keep only hot rows in memory: Release drops a slot's in-memory row
-  // when the file holds the same row (returns whether it did; later reads page
-  // it in), Retain keeps a slot's row in memory again. Releasable(slot): the
-  // file holds the current row of the slot.
-  // (In this revision every row is in memory: nothing is releasable yet.)
+
+  // The store's rows [0, section.slots) are those of a vectors section in
+  // `storage` (which must outlive the store or the next AttachFile/DetachFile),
+  // as written by a checkpoint or read at open. `page`: stop holding them in
+  // memory and read them on demand, with at most `cache_bytes` of blocks
+  // (only for a calibrated store: calibration rewrites every row).
+  void AttachFile(Storage* storage, RowSection section, bool page, uint64_t cache_bytes);
+  // Rows read back into one contiguous buffer, then no file behind them (the
+  // file is closing). Ok, or out of memory (nothing changed).
+  Status DetachFile();
+  // Every row back in one contiguous buffer; the file stays attached.
+  Status Materialize();
+  // Copies the stored-form rows [first, first + n) into `out`, reading paged
+  // rows straight from the file (bulk readers such as a checkpoint do not go
+  // through the cache).
+  Status CopyRows(uint32_t first, uint32_t n, float* out) const;
+  bool file_backed() const { return pager_ != nullptr; }
+  // The first read failure of a paged store since the last call (Ok if none).
+  Status TakePagingError() const;
+  PagerStats paging_stats() const;
+
+  // Tiers keep only hot rows in memory. Releasable(slot): the file holds the
+  // current row of the slot. Release drops the in-memory row of a releasable
+  // slot (the first release makes the store paged, keeping every other row
+  // in memory) and returns whether it did; later reads page it in. Retain
+  // keeps the slot's row in memory again.
   bool Releasable(uint32_t slot) const {
-    (void)slot;
-    return false;
+    return pager_ != nullptr && slot < pager_->slots() && slot < dirty_.size() && !dirty_[slot];
   }
-  bool Release(uint32_t slot) { return Releasable(slot); }
-  void Retain(uint32_t slot) { (void)slot; }
+  bool Release(uint32_t slot);
+  Status Retain(uint32_t slot);
 
   // Distance between two stored-form vectors under the metric.
   float Distance(const float* a, const float* b) const {
@@ -131,7 +167,8 @@ class VectorStore {
   }
 
   const char* kernel_name() const { return kernels_->name; }
-  uint64_t memory_bytes() const { return rows_.size() * sizeof(float) + norms_.size() * sizeof(float); }
+  // Rows held in memory (contiguous, one by one, and the page cache) and norms.
+  uint64_t memory_bytes() const;
 
  private:
   uint32_t dimensions_;
@@ -142,6 +179,24 @@ class VectorStore {
   std::vector<float> norms_;  // cosine: original norm; otherwise unused (1)
   std::vector<uint32_t> order_;  // stored dimension i holds user dimension order_[i]
   bool calibrated_ = false;
+
+  // File backing (see AttachFile).
+  struct FreeRow {
+    void operator()(float* p) const { std::free(p); }
+  };
+  const float* PagedRow(uint32_t slot) const {
+    const float* own = resident_[slot].get();
+    if (own != nullptr) return own;
+    return slot < pager_->slots() ? pager_->Row(slot) : zero_row_.data();
+  }
+  // The in-memory row of a slot of a paged store, allocated if needed.
+  float* OwnRow(uint32_t slot);
+  bool paged_ = false;
+  std::unique_ptr<RowPager> pager_;
+  std::vector<std::unique_ptr<float, FreeRow>> resident_;  // paged: own rows (null: in the file)
+  uint64_t resident_rows_ = 0;
+  std::vector<uint8_t> dirty_;                             // file-backed: the row differs from the file's
+  std::vector<float> zero_row_;
 };
 
 }  // namespace neurovec

@@ -39,6 +39,14 @@ class AlignedBuffer {
   }
   bool borrowed() const { return borrowed_; }
 
+  // Back to empty, freeing owned memory.
+  void Reset() {
+    if (!borrowed_) std::free(data_);
+    data_ = nullptr;
+    size_ = 0;
+    borrowed_ = false;
+  }
+
   // Mutable access: owned memory (a borrowed buffer is copied first; on an
   // allocation failure the data stays borrowed and nullptr is returned).
   T* data() {

@@ -1,0 +1,99 @@
+// Rows of the vectors section read from an index file on demand, through a
+// bounded cache of fixed-size blocks (a paged VectorStore, see vector_store.h).
+//
+// Why: an index opened in wasm has no mmap. Reading every row at open costs
+// time in proportion to the file (0.1-0.3 s for 200 MB in Node) and needs a
+// heap as large as the file; a search touches a few thousand rows. The pager
+// reads a block the first time one of its rows is used and keeps at most
+// `cache_bytes` of blocks, evicting by CLOCK (second chance).
+//
+// Blocks hold rows_per_block consecutive rows (about 4 KiB, at least one row)
+// and each has a CRC-32C in the file (the vector-blocks section), checked when
+// the block is read if the index was opened with verify_checksums. A block
+// that cannot be read or fails its checksum is not cached: Row() returns a row
+// of zeros and the failure is kept for TakeError(), which the index calls
+// after each search, so the search fails with that error instead of returning
+// wrong results; a later search tries the block again.
+//
+// Pointer lifetime: a pointer from Row() stays valid until the next Row() call
+// that reads a block into a different frame; the two most recently returned
+// frames are never evicted, so Distance(Row(a), Row(b)) is safe. Not
+// thread-safe: the index serializes searches of a paged store.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "neurovec/status.h"
+
+namespace neurovec {
+
+class Storage;
+
+// Where a vectors section lies in a file and how its blocks are checked.
+struct RowSection {
+  uint64_t offset = 0;            // first byte of row 0
+  uint32_t slots = 0;             // rows in the section
+  uint32_t rows_per_block = 1;
+  std::vector<uint32_t> block_crcs;  // one per block, or empty (not checked)
+};
+
+// The cache bound used when none was asked for (a store that pages only the
+// rows tiers let go).
+constexpr uint64_t kDefaultPageCacheBytes = uint64_t{64} << 20;
+
+// Rows per block for rows of `row_bytes`: about 4 KiB of rows, at least one.
+uint32_t RowsPerBlock(size_t row_bytes);
+
+struct PagerStats {
+  uint64_t cache_bytes = 0;     // the bound
+  uint64_t resident_bytes = 0;  // frames allocated now
+  uint64_t block_reads = 0;     // blocks read from storage
+  uint64_t bytes_read = 0;
+  uint64_t hits = 0;            // Row() calls served from the cache
+  uint64_t misses = 0;
+};
+
+class RowPager {
+ public:
+  // `storage` must outlive the pager. `floats_per_row`: the store's stride.
+  RowPager(Storage* storage, RowSection section, uint32_t floats_per_row, uint64_t cache_bytes);
+  ~RowPager();
+  RowPager(const RowPager&) = delete;
+  RowPager& operator=(const RowPager&) = delete;
+
+  uint32_t slots() const { return section_.slots; }
+  const RowSection& section() const { return section_; }
+
+  // The row of `slot` (< slots()), read in if needed.
+  const float* Row(uint32_t slot) const;
+
+  // Copies rows [first, first + n) into `out` straight from the cache or the
+  // storage (no caching of blocks read only for this: bulk readers such as a
+  // checkpoint must not flush the cache). Checks block checksums when known.
+  Status ReadRows(uint32_t first, uint32_t n, float* out) const;
+
+  // The first failure since the last call (Ok if none), cleared.
+  Status TakeError() const;
+
+  // The rows now lie in a new image (a checkpoint): reads go there, and the
+  // cache starts empty.
+  void Rebase(RowSection section);
+
+  PagerStats stats() const;
+
+ private:
+  struct Frames;
+  Status ReadBlock(uint32_t block, float* out) const;
+  uint32_t block_floats() const { return section_.rows_per_block * floats_per_row_; }
+
+  Storage* storage_;
+  RowSection section_;
+  uint32_t floats_per_row_;
+  uint64_t cache_bytes_;
+  std::unique_ptr<Frames> frames_;  // mutable cache state (Row() is logically const)
+};
+
+}  // namespace neurovec
