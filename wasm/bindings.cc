@@ -87,11 +87,12 @@ nv_index* nv_create_durable(uint32_t dimensions, int32_t metric, uint32_t m, uin
 }
 
 nv_index* nv_open_durable(int32_t storage, const char* name, uint32_t name_len, int32_t read_only,
-                          int32_t verify_checksums) {
+                          int32_t verify_checksums, double page_cache_bytes) {
   ClearError();
   neurovec::OpenOptions options;
   options.read_only = read_only != 0;
   options.verify_checksums = verify_checksums != 0;
+  options.page_cache_bytes = page_cache_bytes > 0 ? static_cast<uint64_t>(page_cache_bytes) : 0;
   auto opened = neurovec::VectorIndex::Open(neurovec::MakeHostStorage(storage, std::string(name, name_len)), options);
   if (!opened.ok()) {
     Fail(opened.status());
@@ -114,7 +115,8 @@ int32_t nv_checkpoint(nv_index* index) {
 
 int32_t nv_close(nv_index* index) {
   ClearError();
-  neurovec::Status s = index->index->Close();
+  // JS frees the index right after: a paged index need not read its rows in.
+  neurovec::Status s = index->index->Close(/*keep_in_memory=*/false);
   return s.ok() ? 0 : Fail(s);
 }
 
@@ -184,6 +186,19 @@ void nv_memory_stats(nv_index* index, double* out) {
   const double values[NV_MEMORY_STATS_COUNT] = {
       static_cast<double>(m.vectors), static_cast<double>(m.codes),  static_cast<double>(m.graph),
       static_cast<double>(m.other),   static_cast<double>(m.total), static_cast<double>(m.raw_f32)};
+  std::memcpy(out, values, sizeof values);
+}
+
+// paged, cache bound, cached bytes, block reads, bytes read, hits, misses.
+void nv_paging_stats(nv_index* index, double* out) {
+  const neurovec::PagingStats p = index->index->Stats().paging;
+  const double values[7] = {p.paged ? 1.0 : 0.0,
+                            static_cast<double>(p.cache_bytes),
+                            static_cast<double>(p.cached_bytes),
+                            static_cast<double>(p.block_reads),
+                            static_cast<double>(p.bytes_read),
+                            static_cast<double>(p.hits),
+                            static_cast<double>(p.misses)};
   std::memcpy(out, values, sizeof values);
 }
 
@@ -296,7 +311,12 @@ void nv_stats(nv_index* index, double* out) {
 
 uint8_t* nv_save(nv_index* index, uint32_t* out_len) {
   ClearError();
-  std::string bytes = index->index->SaveToBytes();
+  auto encoded = index->index->ToBytes();
+  if (!encoded.ok()) {
+    Fail(encoded.status());
+    return nullptr;
+  }
+  std::string bytes = encoded.take();
   uint8_t* out = static_cast<uint8_t*>(std::malloc(bytes.size() ? bytes.size() : 1));
   if (out == nullptr) {
     Fail(neurovec::Status::OutOfRange("out of memory for a " + std::to_string(bytes.size()) + "-byte index image"));

@@ -40,6 +40,8 @@ void nv_quantized_info(nv_index* index, double* out);
  * other (ids, metadata, flags), total, raw f32 (live items x dimensions x 4). */
 #define NV_MEMORY_STATS_COUNT 6
 void nv_memory_stats(nv_index* index, double* out);
+/* 7 doubles: paged (0/1), cache bound, cached bytes, block reads, bytes read, hits, misses. */
+void nv_paging_stats(nv_index* index, double* out);
 
 const char* nv_last_error(void);
 int32_t nv_last_error_code(void);
@@ -92,12 +94,16 @@ void nv_config(nv_index* index, double* out);
 nv_index* nv_create_durable(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef_construction,
                             uint32_t ef_search, double seed, uint32_t initial_capacity, int32_t storage,
                             const char* name, uint32_t name_len);
-/* verify_checksums 0 skips the checksums of the vectors and graph sections (OpenOptions). */
+/* verify_checksums 0 skips the checksums of the vectors and graph sections;
+ * page_cache_bytes > 0 reads vectors on demand through a cache of that bound
+ * (OpenOptions). */
 nv_index* nv_open_durable(int32_t storage, const char* name, uint32_t name_len, int32_t read_only,
-                          int32_t verify_checksums);
+                          int32_t verify_checksums, double page_cache_bytes);
 /* 0, or -1. In-memory indexes: nothing to do, 0. */
 int32_t nv_sync(nv_index* index);
 int32_t nv_checkpoint(nv_index* index);
+/* Syncs and releases the file; the index must be destroyed next (a paged
+ * index does not read its vectors in first). */
 int32_t nv_close(nv_index* index);
 /* Replaces the metadata of a live id (len 0: none). 0, or -1 (NOT_FOUND for an unknown id). */
 int32_t nv_set_metadata(nv_index* index, const char* key, uint32_t key_len, const char* metadata,

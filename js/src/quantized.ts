@@ -3,7 +3,7 @@
 // memory breakdown. Kept apart from vector_index.ts so that file changes little.
 import { invalid } from './errors.js';
 import type { MemoryStats, QuantizedCodec, QuantizedTraversalOptions } from './types.js';
-import type { NeurovecWasmModule } from './wasm_module.js';
+import { readDoubles, type NeurovecWasmModule } from './wasm_module.js';
 
 /** Codec codes of nv_enable_quantized (index = code; 0 is "none"). */
 export const QUANTIZED_CODECS: readonly (QuantizedCodec | 'none')[] = ['none', 'f16', 'int8', 'int8-uniform', 'pq8'];
@@ -52,15 +52,6 @@ export function enableQuantized(mod: NeurovecWasmModule, handle: number, q: Reso
   return mod._nv_enable_quantized(handle, QUANTIZED_CODECS.indexOf(q.codec), q.rerank, q.trainItems);
 }
 
-function readDoubles(mod: NeurovecWasmModule, count: number, fill: (ptr: number) => void): Float64Array {
-  const ptr = mod._malloc(count * 8);
-  try {
-    fill(ptr);
-    return mod.HEAPF64.slice(ptr >>> 3, (ptr >>> 3) + count);
-  } finally {
-    mod._free(ptr);
-  }
-}
 
 /** The configuration and state, or undefined for an index without it. */
 export function quantizedInfo(mod: NeurovecWasmModule, handle: number): (ResolvedQuantized & { trained: boolean }) | undefined {

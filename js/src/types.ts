@@ -94,6 +94,27 @@ export interface OpenOptions {
    * other section and every link is still checked, and a damaged vector then
    * gives wrong distances, never a crash. */
   verifyChecksums?: boolean;
+  /** Bytes of vectors kept in memory while the rest stay in the file
+   * (default 64 MiB). The open then reads the ids, metadata and graph only;
+   * vectors are read in blocks of about 4 KiB as searches reach them (each
+   * block's checksum checked when verifyChecksums is on), so a large index
+   * opens fast and its memory follows what was touched. 0 reads every vector
+   * at open. Vectors added later are kept in memory. */
+  pageCacheBytes?: number;
+}
+
+/** Vectors read from the file on demand (OpenOptions.pageCacheBytes). */
+export interface PagingStats {
+  /** The cache's bound, in bytes. */
+  cacheBytes: number;
+  /** Bytes of blocks held now. */
+  cachedBytes: number;
+  /** Blocks read from the file, and their bytes. */
+  blockReads: number;
+  bytesRead: number;
+  /** Vector reads served by the cache, and those that read a block. */
+  hits: number;
+  misses: number;
 }
 
 /** The file behind a durable index. */
@@ -193,4 +214,6 @@ export interface IndexStats {
   kernel: string;
   /** Present for durable indexes (created with `storage`, or opened). */
   file?: FileStats;
+  /** Present while vectors are read from the file on demand. */
+  paging?: PagingStats;
 }

@@ -6,7 +6,7 @@
 // the module (`this.mod.HEAPF32`, ...) right before each use, never kept.
 import { codeFromCore, invalid, NeurovecError } from './errors.js';
 import type {
-  AddBatchOptions, CreateOptions, FileStats, Id, IndexStats, Metadata, Metric, OpenOptions, SearchOptions,
+  AddBatchOptions, CreateOptions, FileStats, Id, IndexStats, Metadata, Metric, OpenOptions, PagingStats, SearchOptions,
   SearchResult, StorageTarget, VectorLike,
 } from './types.js';
 import {
@@ -17,7 +17,7 @@ import { getFileStore, type FileStore } from './storage/file_store.js';
 import { hostStorage } from './storage/host_storage.js';
 import { describeTarget, getStorageOpeners, type OpenMode, type SyncStorage } from './storage/sync_storage.js';
 import { enableQuantized, memoryStats, quantizedInfo } from './quantized.js';
-import { FILE_STATS_COUNT, getModule, STATS_COUNT, type NeurovecWasmModule } from './wasm_module.js';
+import { FILE_STATS_COUNT, getModule, readDoubles, STATS_COUNT, type NeurovecWasmModule } from './wasm_module.js';
 import {
   configureLearning, giveFeedback, searchLearned, SEARCH_MODES, train, type DifferentiableSearchResult, type Feedback,
   type LearningHost, type LearningModule, type SearchMode, type SubgraphSearchResult, type TrainOptions,
@@ -25,6 +25,8 @@ import {
 } from './learning.js';
 
 const encoder = new TextEncoder();
+/** Vectors an opened index keeps in memory, by default (OpenOptions.pageCacheBytes). */
+const DEFAULT_PAGE_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** A growable malloc'd region, reused across calls. */
 class Scratch {
@@ -118,9 +120,13 @@ export class VectorIndex {
   static async open(target: StorageTarget, options: OpenOptions = {}): Promise<VectorIndex> {
     if (options === null || typeof options !== 'object') throw invalid('open options must be an object like { readOnly: true }');
     for (const key of Object.keys(options)) {
-      if (key !== 'readOnly' && key !== 'verifyChecksums') {
-        throw invalid(`unknown open option "${key}"; expected readOnly or verifyChecksums`);
+      if (key !== 'readOnly' && key !== 'verifyChecksums' && key !== 'pageCacheBytes') {
+        throw invalid(`unknown open option "${key}"; expected readOnly, verifyChecksums or pageCacheBytes`);
       }
+    }
+    const pageCacheBytes = options.pageCacheBytes ?? DEFAULT_PAGE_CACHE_BYTES;
+    if (typeof pageCacheBytes !== 'number' || !Number.isSafeInteger(pageCacheBytes) || pageCacheBytes < 0) {
+      throw invalid(`pageCacheBytes must be a non-negative integer (bytes; 0 reads every vector at open), got ${String(pageCacheBytes)}`);
     }
     if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') throw invalid('readOnly must be a boolean');
     if (options.verifyChecksums !== undefined && typeof options.verifyChecksums !== 'boolean') {
@@ -131,7 +137,7 @@ export class VectorIndex {
     const mod = await getModule();
     const storage = await VectorIndex.openStorage(target, readOnly ? 'readonly' : 'readwrite');
     const handle = VectorIndex.withStorage(mod, storage, (h, name, nameLen) =>
-      mod._nv_open_durable(h, name, nameLen, readOnly ? 1 : 0, verify ? 1 : 0));
+      mod._nv_open_durable(h, name, nameLen, readOnly ? 1 : 0, verify ? 1 : 0, pageCacheBytes));
     await storage.persist?.();
     return new VectorIndex(mod, handle, VectorIndex.configOf(mod, handle), storage);
   }
@@ -563,7 +569,14 @@ export class VectorIndex {
       ...(quantized ? { quantizedTraversal: quantized } : {}),
       kernel: decodeText(mod.HEAPU8.subarray(namePtr, end)),
       ...this.fileStats(),
+      ...this.pagingStats(),
     };
+  }
+
+  private pagingStats(): { paging?: PagingStats } {
+    const p = readDoubles(this.mod, 7, (ptr) => this.mod._nv_paging_stats(this.handle, ptr));
+    if (p[0] !== 1) return {};
+    return { paging: { cacheBytes: p[1], cachedBytes: p[2], blockReads: p[3], bytesRead: p[4], hits: p[5], misses: p[6] } };
   }
 
   private fileStats(): { file?: FileStats } {

@@ -29,7 +29,8 @@ export interface NeurovecWasmModule {
   _nv_config(index: number, out: number): void;
   _nv_create_durable(dimensions: number, metric: number, m: number, efConstruction: number, efSearch: number,
     seed: number, initialCapacity: number, storage: number, name: number, nameLen: number): number;
-  _nv_open_durable(storage: number, name: number, nameLen: number, readOnly: number, verifyChecksums: number): number;
+  _nv_open_durable(storage: number, name: number, nameLen: number, readOnly: number, verifyChecksums: number,
+    pageCacheBytes: number): number;
   _nv_sync(index: number): number;
   _nv_checkpoint(index: number): number;
   _nv_close(index: number): number;
@@ -39,6 +40,7 @@ export interface NeurovecWasmModule {
   _nv_retrain_quantizer(index: number): number;
   _nv_quantized_info(index: number, out: number): void;
   _nv_memory_stats(index: number, out: number): void;
+  _nv_paging_stats(index: number, out: number): void;
 }
 
 /** Number of doubles nv_file_stats writes (NV_FILE_STATS_COUNT). */
@@ -67,4 +69,15 @@ export function getModule(): Promise<NeurovecWasmModule> {
     });
   }
   return loaded;
+}
+
+/** Runs `fill` on a scratch buffer of `count` doubles in the wasm heap and returns a copy. */
+export function readDoubles(mod: NeurovecWasmModule, count: number, fill: (ptr: number) => void): Float64Array {
+  const ptr = mod._malloc(count * 8);
+  try {
+    fill(ptr);
+    return mod.HEAPF64.slice(ptr >>> 3, (ptr >>> 3) + count);
+  } finally {
+    mod._free(ptr);
+  }
 }

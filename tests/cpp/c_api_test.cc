@@ -354,7 +354,7 @@ TEST(CApi, DurableCreateSyncCloseReopen) {
   nv_destroy(index);
 
   int32_t again = TwinOpen(path, false);
-  nv_index* opened = nv_open_durable(again, name.data(), static_cast<uint32_t>(name.size()), 1, 1);
+  nv_index* opened = nv_open_durable(again, name.data(), static_cast<uint32_t>(name.size()), 1, 1, 1 << 20);
   ASSERT_NE(opened, nullptr) << nv_last_error();
   double stats[NV_STATS_COUNT];
   nv_stats(opened, stats);
@@ -376,7 +376,7 @@ TEST(CApi, DurableCreateSyncCloseReopen) {
   std::fputs("hello", f);
   std::fclose(f);
   int32_t text = TwinOpen(path + ".txt", false);
-  EXPECT_EQ(nv_open_durable(text, "t", 1, 0, 1), nullptr);
+  EXPECT_EQ(nv_open_durable(text, "t", 1, 0, 1, 0), nullptr);
   EXPECT_EQ(nv_last_error_code(), static_cast<int32_t>(neurovec::StatusCode::kNotAnIndexFile));
   EXPECT_FALSE(TwinIsOpen(text));
   std::remove((path + ".txt").c_str());

@@ -496,8 +496,7 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     if (len == 0) continue;
     auto key = ItemKey::Decode(reinterpret_cast<const char*>(bytes), len);
     if (!key.ok()) return CorruptSection(kIds, "entry " + std::to_string(s) + ": " + key.status().message());
-    if (x.keys.Find(key.value()) != KeyMap::kMissing) return CorruptSection(kIds, "id " + key.value().ToDisplay() + " appears twice");
-    x.keys.Bind(key.value(), s);
+    if (!x.keys.BindNew(key.value(), s)) return CorruptSection(kIds, "id " + key.value().ToDisplay() + " appears twice");
     x.live[s] = 1;
     ++x.live_count;
   }
@@ -601,12 +600,17 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   if (gr.remaining() != static_cast<uint64_t>(used) * (m0 + 1) * 4 + upper_words * 4) {
     return CorruptSection(kGraph, "length does not match the levels it lists");
   }
+  // Level-0 lists have the same layout in the file and in memory: one copy
+  // (none when borrowed), then every list is checked.
+  if (used > 0) {
+    const uint8_t* level0;
+    gr.Bytes(static_cast<size_t>(used) * (m0 + 1) * 4, level0);
+    if (!borrowed) std::memcpy(g.MutableLinksForRestore(0, 0), level0, static_cast<size_t>(used) * (m0 + 1) * 4);
+  }
   auto read_lists = [&](uint32_t s, int level, uint32_t max_links) -> Status {
     const uint32_t* links;
-    if (borrowed && level == 0) {
+    if (level == 0) {
       links = g.LinksOf(s, 0);  // in place: only checked
-      const uint8_t* skip;
-      gr.Bytes((max_links + 1) * 4, skip);
     } else {
       uint32_t* out = g.MutableLinksForRestore(s, level);
       for (uint32_t i = 0; i <= max_links; ++i) gr.U32(out[i]);

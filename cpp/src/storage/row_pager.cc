@@ -43,7 +43,7 @@ struct RowPager::Frames {
 };
 
 RowPager::RowPager(Storage* storage, RowSection section, uint32_t floats_per_row, uint64_t cache_bytes)
-    : storage_(storage), section_(std::move(section)), floats_per_row_(floats_per_row), cache_bytes_(cache_bytes),
+    : storage_(storage), section_(std::move(section)), floats_per_row_(floats_per_row),
       frames_(std::make_unique<Frames>()) {
   const uint64_t block_bytes = static_cast<uint64_t>(block_floats()) * sizeof(float);
   const uint32_t blocks = (section_.slots + section_.rows_per_block - 1) / section_.rows_per_block;

@@ -92,7 +92,6 @@ class RowPager {
   Storage* storage_;
   RowSection section_;
   uint32_t floats_per_row_;
-  uint64_t cache_bytes_;
   std::unique_ptr<Frames> frames_;  // mutable cache state (Row() is logically const)
 };
 
