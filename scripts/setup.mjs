@@ -18,6 +18,8 @@ const DEBIAN = [
   { file: '/usr/include/gtest/gtest.h', pkg: 'libgtest-dev' },
   { file: '/usr/include/eigen3/Eigen/Core', pkg: 'libeigen3-dev' }, // learning engine (cpp/src/learning)
   { file: '/usr/include/zlib.h', pkg: 'zlib1g-dev' }, // learn-bench reads the gzip'd label files
+  { file: '/usr/include/onnx/onnx_pb.h', pkg: 'libonnx-dev' }, // ONNX export of the refiner (neurovec_onnx)
+  { file: '/usr/include/google/protobuf/message.h', pkg: 'libprotobuf-dev' }, // what libonnx-dev's models are made of
   { file: '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz', pkg: 'dataset-fashion-mnist' },
   { file: '/usr/bin/chromium', pkg: 'chromium' }, // browser tests (driven by playwright-core)
   { check: 'clang++', pkg: 'clang' }, // libFuzzer targets (tests/fuzz)
@@ -53,7 +55,7 @@ export function ensureDebianPackages() {
 }
 
 export function ensureNodeModules() {
-  const needed = ['typescript', 'vitest', 'playwright-core', 'hnswlib-node', '@ruvector/core'];
+  const needed = ['typescript', 'vitest', 'playwright-core', 'hnswlib-node', '@ruvector/core', 'onnxruntime-web'];
   const missing = needed.filter((p) => !existsSync(join(ROOT, 'node_modules', p, 'package.json')));
   const addonMissing = !existsSync(join(ROOT, 'node_modules', 'hnswlib-node', 'build', 'Release', 'addon.node'));
   if (missing.length === 0 && !addonMissing) return;

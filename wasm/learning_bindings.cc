@@ -18,6 +18,8 @@ thread_local std::vector<float> g_edges;
 thread_local std::vector<uint32_t> g_candidates;
 thread_local std::vector<float> g_attention;
 thread_local std::vector<float> g_soft;
+// The last nv_refiner_inputs (same lifetime rule as above).
+thread_local neurovec::RefinerCandidates g_inputs;
 
 bool ToU32(double v, uint32_t* out) {
   if (!(v >= 0 && v <= 4294967295.0) || std::floor(v) != v) return false;
@@ -150,5 +152,24 @@ const float* nv_learned_soft_vector(uint32_t* out_len) {
   *out_len = static_cast<uint32_t>(g_soft.size());
   return g_soft.data();
 }
+
+int32_t nv_refiner_inputs(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
+                          uint32_t filter_len) {
+  nv_internal_clear_error();
+  g_inputs = neurovec::RefinerCandidates();
+  neurovec::SearchParams params;
+  params.k = k;
+  params.ef = ef;
+  if (filter != nullptr && filter_len > 0) params.filter.assign(filter, filter_len);
+  auto got = index->index->RefinerInputs(query, params);
+  if (!got.ok()) return nv_internal_fail(got.status());
+  g_inputs = got.take();
+  return static_cast<int32_t>(g_inputs.slots.size());
+}
+
+const uint32_t* nv_refiner_input_slots(void) { return g_inputs.slots.data(); }
+const float* nv_refiner_input_distances(void) { return g_inputs.distances.data(); }
+const float* nv_refiner_input_vectors(void) { return g_inputs.vectors.data(); }
+const uint8_t* nv_refiner_input_adjacency(void) { return g_inputs.adjacency.data(); }
 
 }  // extern "C"

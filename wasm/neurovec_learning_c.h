@@ -48,6 +48,18 @@ const uint32_t* nv_learned_candidates(uint32_t* out_count);
 const float* nv_learned_attention(void);
 const float* nv_learned_soft_vector(uint32_t* out_len);
 
+/* The inputs of an external refiner (an exported ONNX model) for `query`:
+ * the k' = max(k, learning candidates) candidates the neural modes re-rank.
+ * Returns their count n, or -1. Readable until the next call in this thread:
+ * slots (n), distances (n), vectors (n x dimensions, row-major), adjacency
+ * (n x n bytes, 1 where candidate i links to j at HNSW level 0). */
+int32_t nv_refiner_inputs(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
+                          uint32_t filter_len);
+const uint32_t* nv_refiner_input_slots(void);
+const float* nv_refiner_input_distances(void);
+const float* nv_refiner_input_vectors(void);
+const uint8_t* nv_refiner_input_adjacency(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,5 +34,6 @@ bool ParseCodecSpec(const std::string& spec, quant::CodecParams& params, std::st
 int RunCodecs(const Args& args);       // per-codec size, recall and speed table
 int RunTraverse(const Args& args);     // quantized vs f32 HNSW traversal on one graph
 int RunLearnBench(const Args& args);   // query refiner: train from feedback, precision@10 before/after
+int RunTrain(const Args& args);        // train an index file's refiner natively (threads), write it (+ ONNX)
 
 }  // namespace neurovec::cli

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "metadata/json.h"
+#include "neurovec/learning.h"
 #include "neurovec/storage.h"
 #include "neurovec/vector_index.h"
 #include "persistence/local_file.h"
@@ -61,7 +62,18 @@ int RunBuild(const Args& args) {
 
 int RunQuery(const Args& args) {
   const char* cmd = "query";
-  for (const auto& u : args.Unused({"index", "queries", "k", "ef", "json"})) return Fail(cmd, "unknown option --" + u);
+  for (const auto& u : args.Unused({"index", "queries", "k", "ef", "json", "mode"})) return Fail(cmd, "unknown option --" + u);
+  // --mode vector (default) or neural/subgraph/differentiable: the learned re-ranking (issue 5).
+  const std::string mode_name = args.Get("mode", "vector");
+  const char* const kModes[] = {"vector", "neural", "subgraph", "differentiable"};
+  int mode = -1;
+  for (int i = 0; i < 4; ++i) {
+    if (mode_name == kModes[i]) mode = i;
+  }
+  if (mode < 0) return Fail(cmd, "--mode must be vector, neural, subgraph or differentiable, got '" + mode_name + "'");
+#if defined(NEUROVEC_CLI_LEARN_BENCH)
+  learning::EnableLearning();
+#endif
   if (!args.Has("index") || !args.Has("queries")) return Fail(cmd, "--index and --queries are required");
   std::string error;
   uint64_t k, ef;
@@ -80,17 +92,25 @@ int RunQuery(const Args& args) {
     SearchParams params;
     params.k = static_cast<uint32_t>(k);
     params.ef = static_cast<uint32_t>(ef);
-    auto hits = index.Search(queries.value().row(q), params);
+    auto hits = index.SearchLearned(queries.value().row(q), params, static_cast<SearchMode>(mode));
     if (!hits.ok()) return Fail(cmd, hits.status().message());
-    std::ostringstream ids, distances;
-    for (size_t i = 0; i < hits.value().size(); ++i) {
-      const ItemKey& key = index.KeyOf(hits.value()[i].slot);
+    std::ostringstream ids, distances, scores;
+    for (size_t i = 0; i < hits.value().hits.size(); ++i) {
+      const LearnedHit& hit = hits.value().hits[i];
+      const ItemKey& key = index.KeyOf(hit.slot);
       ids << (i ? "," : "") << (key.kind() == ItemKey::Kind::kNumber ? std::to_string(key.number()) : JsonQuote(key.string()));
       char d[32];
-      std::snprintf(d, sizeof d, "%.9g", hits.value()[i].distance);
+      std::snprintf(d, sizeof d, "%.9g", hit.distance);
       distances << (i ? "," : "") << d;
+      std::snprintf(d, sizeof d, "%.9g", hit.score);
+      scores << (i ? "," : "") << d;
     }
-    std::printf("{\"ids\": [%s], \"distances\": [%s]}\n", ids.str().c_str(), distances.str().c_str());
+    if (mode == 0) {
+      std::printf("{\"ids\": [%s], \"distances\": [%s]}\n", ids.str().c_str(), distances.str().c_str());
+    } else {
+      std::printf("{\"ids\": [%s], \"distances\": [%s], \"scores\": [%s]}\n", ids.str().c_str(),
+                  distances.str().c_str(), scores.str().c_str());
+    }
   }
   return 0;
 }

@@ -17,8 +17,6 @@
 // The HNSW graph is built here from VectorStore + HnswGraph (not through
 // VectorIndex) because the refiner reads the graph's level-0 links among the
 // candidates, which VectorIndex does not expose.
-#include <zlib.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -29,6 +27,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "hnsw/hnsw_graph.h"
+#include "idx_labels.h"
 #include "learning/adjacency.h"
 #include "learning/refiner_trainer.h"
 #include "learning/replay_buffer.h"
@@ -47,27 +46,6 @@ int Fail(const std::string& message) {
   std::fprintf(stderr, "neurovec learn-bench: %s\n", message.c_str());
   return 1;
 }
-
-// IDX label file (magic 0x00000801, big-endian count, one byte per label),
-// gzip-compressed or plain (gzread reads both).
-Result<std::vector<uint8_t>> ReadIdxLabels(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::NotFound("cannot open " + path);
-  uint8_t header[8];
-  std::vector<uint8_t> labels;
-  bool ok = gzread(f, header, 8) == 8;
-  const uint32_t magic = (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) | (uint32_t{header[2]} << 8) | header[3];
-  const uint32_t count = (uint32_t{header[4]} << 24) | (uint32_t{header[5]} << 16) | (uint32_t{header[6]} << 8) | header[7];
-  ok = ok && magic == 0x00000801 && count <= (1u << 26);
-  if (ok) {
-    labels.resize(count);
-    ok = gzread(f, labels.data(), count) == static_cast<int>(count);
-  }
-  gzclose(f);
-  if (!ok) return Status::Corrupt(path + " is not an IDX label file (magic 0x00000801)");
-  return labels;
-}
-
 
 struct Retrieved {
   std::vector<uint32_t> slots;  // ascending L2 distance

@@ -75,7 +75,9 @@ void Usage() {
                "  build        --base B.fvecs --out index.nvx [--m 16] [--ef-construction 200]\n"
                "               [--metric l2] [--threads 1] [--seed 42]   Builds and writes an index file.\n"
                "  query        --index index.nvx --queries Q.fvecs [--k 10] [--ef 64] [--json]\n"
-               "               One JSON line per query: {\"ids\": [...], \"distances\": [...]}.\n"
+               "               [--mode vector|neural|subgraph|differentiable]\n"
+               "               One JSON line per query: {\"ids\": [...], \"distances\": [...]} (+ \"scores\"\n"
+               "               in the learned modes, which need a trained index).\n"
                "  persist-bench --index index.nvx --base B.fvecs --dir DIR [--adds 2000] [--batch 1000]\n"
                "               [--batched-items 20000] [--json]   Open + first query, snapshot save\n"
                "               throughput, and durable adds (Sync per add, per batch) into DIR.\n"
@@ -96,6 +98,16 @@ void Usage() {
                "               [--continual [--ewc-lambda 1000] [--replay 16]]\n"
                "               Trains the query refiner from class feedback; prints precision@10 before\n"
                "               and after, training throughput and refine latency.\n"
+               "  train        --index index.nvx --queries Q.fvecs --out trained.nvx\n"
+               "               (--labels L.gz --query-labels QL.gz | --feedback F.txt)\n"
+               "               [--train-queries N] [--val-queries N] [--epochs 10] [--threads 1]\n"
+               "               [--candidates 50] [--hidden 64] [--heads 4] [--hops 2] [--batch 32] [--lr 0.002]\n"
+               "               [--temperature 0.2] [--consistency 2] [--dropout 0.1] [--seed 42] [--ef 0]\n"
+               "               [--onnx refiner.onnx]\n"
+               "               Trains the index's query refiner from feedback (class labels, or a file of\n"
+               "               lines '<query row> <positive ids,...> [<negative ids,...>]'), reports\n"
+               "               precision@10 on held-out queries, writes the index with the learned\n"
+               "               parameters (opens in wasm) and optionally the refiner as ONNX.\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");
 }
 
@@ -122,6 +134,7 @@ int main(int argc, char** argv) {
   if (command == "traverse") return neurovec::cli::RunTraverse(args);
 #if defined(NEUROVEC_CLI_LEARN_BENCH)  // the native CLI (it needs the learning library and zlib)
   if (command == "learn-bench") return neurovec::cli::RunLearnBench(args);
+  if (command == "train") return neurovec::cli::RunTrain(args);
 #endif
   if (command == "kernel") {
     std::printf("%s\n", neurovec::distance::BestKernels().name);

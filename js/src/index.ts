@@ -5,8 +5,12 @@ import { nodeFileStore } from './storage/node_file_store.js';
 import { openNodeStorage } from './storage/node_storage.js';
 import { addStorageOpener } from './storage/sync_storage.js';
 import { setModuleLoader } from './wasm_module.js';
+import { setDefaultOrtWasmPaths } from './onnx_refiner.js';
+import { ortWasmPathsFromNodeModules } from './loader/node.js';
 
 setModuleLoader(loadNodeModule);
+// ONNX Runtime Web's .wasm files from node_modules, never from a CDN.
+setDefaultOrtWasmPaths(ortWasmPathsFromNodeModules);
 setFileStore(nodeFileStore);
 addStorageOpener(openNodeStorage);
 
@@ -14,4 +18,7 @@ export { VectorIndex } from './vector_index.js';
 export { NeurovecError } from './errors.js';
 export type { NeurovecErrorCode } from './errors.js';
 export type * from './types.js';
+export { OnnxRefiner, OnnxRefinerError } from './onnx_refiner.js';
+export type { OnnxRefinerOptions, OnnxRefinerErrorReason, RefinerBatch, RefinerOutputs, OrtModule } from './onnx_refiner.js';
+export type { NeuralSearchBatch, OnnxRefinerStats } from './onnx_search.js';
 export type { LearningOptions, Feedback, TrainOptions, TrainProgress, SearchMode, SubgraphSearchResult, SubgraphEdge, DifferentiableSearchResult } from './learning.js';

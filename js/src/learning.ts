@@ -326,3 +326,44 @@ export function searchLearned(host: LearningHost, query: ArrayLike<number>, k: n
   }
   return results;
 }
+
+/** The module's export of the refiner's inputs (nv_refiner_inputs, neurovec_learning_c.h). */
+export interface RefinerInputsModule extends LearningModule {
+  _nv_refiner_inputs(index: number, query: number, k: number, ef: number, filter: number, filterLen: number): number;
+  _nv_refiner_input_slots(): number;
+  _nv_refiner_input_distances(): number;
+  _nv_refiner_input_vectors(): number;
+  _nv_refiner_input_adjacency(): number;
+}
+
+/** What the refiner reads for one query: the k' candidates, their vectors and HNSW links (copied out of the heap). */
+export interface RefinerInputs {
+  slots: Uint32Array;
+  distances: Float32Array;
+  /** count x dimensions, row-major. */
+  vectors: Float32Array;
+  /** count x count, 1 where candidate i links to candidate j at HNSW level 0. */
+  adjacency: Uint8Array;
+}
+
+export function refinerInputs(host: LearningHost, query: ArrayLike<number>, k: number, ef: number,
+  filterJson: string): RefinerInputs {
+  const mod = host.mod as RefinerInputsModule;
+  const d = host.dimensions;
+  const encoded = new TextEncoder().encode(filterJson);
+  const ptr = host.scratch(d * 4 + encoded.length);
+  host.writeVector(query, ptr);
+  mod.HEAPU8.set(encoded, ptr + d * 4);
+  const n = mod._nv_refiner_inputs(host.handle(), ptr, k, ef, encoded.length ? ptr + d * 4 : 0, encoded.length);
+  if (n < 0) throw host.error();
+  const s = mod._nv_refiner_input_slots() >>> 2;
+  const dist = mod._nv_refiner_input_distances() >>> 2;
+  const v = mod._nv_refiner_input_vectors() >>> 2;
+  const a = mod._nv_refiner_input_adjacency();
+  return {
+    slots: mod.HEAPU32.slice(s, s + n),
+    distances: mod.HEAPF32.slice(dist, dist + n),
+    vectors: mod.HEAPF32.slice(v, v + n * d),
+    adjacency: mod.HEAPU8.slice(a, a + n * n),
+  };
+}

@@ -23,6 +23,8 @@ import {
   type LearningHost, type LearningModule, type SearchMode, type SubgraphSearchResult, type TrainOptions,
   type TrainProgress,
 } from './learning.js';
+import { OnnxRefinerError, type OnnxRefiner } from './onnx_refiner.js';
+import { searchWithOnnx, type NeuralSearchBatch, type OnnxRefinerStats } from './onnx_search.js';
 
 const encoder = new TextEncoder();
 /** Vectors an opened index keeps in memory, by default (OpenOptions.pageCacheBytes). */
@@ -67,6 +69,9 @@ export class VectorIndex {
   private small: Scratch;
   // slot -> id, filled on add: saves decoding ids from the heap on every result.
   private ids: Id[] = [];
+  // searchNeural's ONNX refiner (useOnnxRefiner) and its counters.
+  private onnxRefiner: OnnxRefiner | undefined;
+  private onnxStats: OnnxRefinerStats = { attached: false, batches: 0, queries: 0, fallbacks: 0 };
   // The file of a durable index (until close()).
   private storage: SyncStorage | undefined;
 
@@ -505,6 +510,54 @@ export class VectorIndex {
   train(options: TrainOptions = {}): Promise<TrainProgress> {
     this.live();
     return train(this.learningHost(), options);
+  }
+
+  /**
+   * Attaches a query refiner run by ONNX Runtime Web (OnnxRefiner.create), used
+   * by searchNeural(); null detaches it. Throws OnnxRefinerError('mismatch')
+   * when the model takes vectors of another size than this index's.
+   */
+  useOnnxRefiner(refiner: OnnxRefiner | null): void {
+    this.live();
+    if (refiner !== null && refiner.dimensions !== this.dimensions) {
+      throw new OnnxRefinerError('mismatch',
+        `the ONNX refiner takes ${refiner.dimensions}-dimensional vectors, this index has ${this.dimensions} dimensions`);
+    }
+    this.onnxRefiner = refiner ?? undefined;
+    this.onnxStats.attached = refiner !== null;
+  }
+
+  /**
+   * Neural search of a batch of queries with the attached ONNX refiner: the
+   * candidates of all queries are scored in one ONNX Runtime call (per distinct
+   * candidate count). Same ranking as search(q, k, { mode: 'neural' }) with the
+   * built-in refiner (which stays synchronous; ONNX Runtime is asynchronous).
+   * If the refiner fails to run, the results are those of vector mode and
+   * `refiner` is 'vector' with `fallback` set to the OnnxRefinerError.
+   */
+  async searchNeural(queries: ReadonlyArray<VectorLike>, k: number, options: SearchOptions = {}): Promise<NeuralSearchBatch> {
+    this.live();
+    checkK(k);
+    if (!Array.isArray(queries)) throw invalid('searchNeural expects an array of query vectors');
+    if (options === null || typeof options !== 'object') throw invalid('search options must be an object like { ef: 100 }');
+    if (options.mode !== undefined && options.mode !== 'neural') throw invalid("searchNeural runs mode 'neural' only");
+    const refiner = this.onnxRefiner;
+    if (!refiner) {
+      throw new NeurovecError('FAILED_PRECONDITION', 'no ONNX refiner attached: call useOnnxRefiner(await OnnxRefiner.create(modelBytes)) first');
+    }
+    const qs = queries.map((q, i) => checkVector(q, this.dimensions, this.metric, `queries[${i}]`));
+    const ef = options.ef === undefined ? 0 : checkInteger('ef', options.ef, 1, MAX_EF);
+    const filterJson = options.filter === undefined ? '' : JSON.stringify(options.filter);
+    const host = {
+      ...this.learningHost(),
+      vectorSearch: (q: ArrayLike<number>, kk: number) => this.search(q, kk, { ef: options.ef, filter: options.filter }),
+    };
+    return searchWithOnnx(host, refiner, this.onnxStats, qs, k, ef, filterJson);
+  }
+
+  /** Counters of the ONNX refiner: batches and queries run, fallbacks to vector mode and the last error. */
+  onnxRefinerStats(): OnnxRefinerStats {
+    return { ...this.onnxStats };
   }
 
   /** Deletes an item; returns false if the id is not in the index. */

@@ -44,6 +44,12 @@ struct LearningConfig {
 
 struct TrainOptions {
   uint32_t epochs = 10;  // passes over the feedback recorded since the last training
+  // Worker threads of one training (data-parallel gradients over each batch,
+  // refiner_trainer.h). 1 (the default) gives the same summation order, so
+  // bit-identical parameters, natively and in wasm; more threads change the
+  // order of float sums (the last bits of the parameters), never the recipe.
+  // The wasm build always uses one. Not persisted.
+  uint32_t threads = 1;
 };
 
 struct TrainProgress {
@@ -81,6 +87,16 @@ struct LearnedSearchResult {
   std::vector<uint32_t> candidate_slots;      // kDifferentiable: the k' candidates
   std::vector<float> attention;               // kDifferentiable: softmax(score / temperature), one per candidate
   std::vector<float> soft_vector;             // kDifferentiable: sum of attention * candidate vector
+};
+
+// What the refiner reads for one query (VectorIndex::RefinerCandidates): the
+// inputs an external runtime of the refiner (an exported ONNX model,
+// neurovec/onnx_export.h) needs to reproduce SearchLearned's scores.
+struct RefinerCandidates {
+  std::vector<uint32_t> slots;      // the k' candidates, ascending distance (as SearchLearned sees them)
+  std::vector<float> distances;     // their vector-search distances
+  std::vector<float> vectors;       // k' x dimensions, row-major: the candidates' vectors as the user gave them
+  std::vector<uint8_t> adjacency;   // k' x k', row-major: 1 where candidate i links to candidate j at HNSW level 0
 };
 
 namespace learning {

@@ -237,6 +237,13 @@ class VectorIndex {
   // LearningConfig::candidates HNSW candidates with the trained refiner.
   Result<LearnedSearchResult> SearchLearned(const float* query, const SearchParams& params, SearchMode mode,
                                             float temperature = 0.1f) const;
+  // The candidates the neural modes would re-rank for `query` (k' = max(k,
+  // LearningConfig::candidates), filter applied), with their vectors and HNSW
+  // level-0 links among them. Needs no trained model (nor the engine).
+  Result<RefinerCandidates> RefinerInputs(const float* query, const SearchParams& params) const;
+  // The trained refiner's state (portable bytes, the learner's part of the
+  // file section); kFailedPrecondition when nothing was learned yet.
+  Result<std::string> LearnedState() const;
 
  private:
   struct Impl;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <numeric>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "index/vector_index_impl.h"
@@ -199,6 +200,7 @@ Status VectorIndex::FeedbackSlots(const float* query, const std::vector<uint32_t
 
 Status VectorIndex::BeginTraining(const TrainOptions& options) {
   if (options.epochs < 1 || options.epochs > 100000) return Status::InvalidArgument("epochs must be from 1 to 100000");
+  if (options.threads < 1 || options.threads > 256) return Status::InvalidArgument("training threads must be from 1 to 256");
   auto learner = impl_->learning.Get(impl_->config.dimensions);
   if (!learner.ok()) return learner.status();
   return learner.value()->BeginTraining(options, ViewOf(*impl_));
@@ -229,6 +231,57 @@ Result<TrainProgress> VectorIndex::Train(const TrainOptions& options, const Trai
     }
     if (step.value().done) return step;
   }
+}
+
+Result<RefinerCandidates> VectorIndex::RefinerInputs(const float* query, const SearchParams& params) const {
+  const Impl& x = *impl_;
+  // The same candidate search as SearchLearned, so an external runtime scores
+  // exactly the set the built-in refiner would.
+  SearchParams candidate_params = params;
+  candidate_params.k = std::max(params.k, x.learning.config.candidates);
+  auto found = Search(query, candidate_params);
+  if (!found.ok()) return found.status();
+  const std::vector<SearchHit>& c = found.value();
+  const uint32_t d = x.config.dimensions;
+  const size_t k = c.size();
+  RefinerCandidates out;
+  out.slots.resize(k);
+  out.distances.resize(k);
+  out.vectors.resize(k * d);
+  out.adjacency.assign(k * k, 0);
+  std::unordered_map<uint32_t, uint32_t> local;
+  for (size_t i = 0; i < k; ++i) {
+    out.slots[i] = c[i].slot;
+    out.distances[i] = c[i].distance;
+    x.store.Decode(c[i].slot, out.vectors.data() + i * d);
+    local.emplace(c[i].slot, static_cast<uint32_t>(i));
+  }
+  // Level-0 links among the candidates, as learning/adjacency.cc's
+  // AdjacencyFromHnswLevel induces them for the built-in refiner.
+  for (size_t i = 0; i < k; ++i) {
+    const uint32_t* list = x.graph.LinksOf(out.slots[i], 0);
+    if (list == nullptr) continue;
+    for (uint32_t j = 1; j <= list[0]; ++j) {
+      auto it = local.find(list[j]);
+      if (it != local.end()) out.adjacency[i * k + it->second] = 1;
+    }
+  }
+  return out;
+}
+
+Result<std::string> VectorIndex::LearnedState() const {
+  const Impl& x = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(x.learning.mutex);
+    // Read from a file and not used since: the bytes are the state, no engine needed.
+    if (!x.learning.learner && !x.learning.restored_bytes.empty()) return x.learning.restored_bytes;
+  }
+  auto got = x.learning.Get(x.config.dimensions);
+  if (!got.ok()) return got.status();
+  if (!got.value()->trained()) {
+    return Status::FailedPrecondition("this index has no trained refiner: record feedback, then train");
+  }
+  return got.value()->Serialize();
 }
 
 Result<LearnedSearchResult> VectorIndex::SearchLearned(const float* query, const SearchParams& params, SearchMode mode,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <thread>
 
 #include "hnsw/hnsw_graph.h"
 #include "learning/adjacency.h"
@@ -29,6 +30,7 @@ struct IndexLearner::Session {
   size_t position = 0;  // in `order`, within the current epoch
   double epoch_loss = 0;
   uint64_t epoch_batches = 0;
+  uint32_t threads = 1;
   TrainProgress progress;
 };
 
@@ -133,10 +135,16 @@ Status IndexLearner::BeginTraining(const TrainOptions& options, const IndexView&
   session->progress.epochs = options.epochs;
   session->progress.batches_total = session->batches_per_epoch * options.epochs;
 
-  // One thread: the same summation order natively and in wasm.
+  // One thread (the default) keeps the summation order of wasm, which has no
+  // threads; more split each batch's gradients over workers (refiner_trainer.h).
+#if defined(__EMSCRIPTEN__)
+  session->threads = 1;
+#else
+  session->threads = std::max<uint32_t>(1, options.threads);
+#endif
   const uint64_t steps = session->progress.batches_total;
-  const TrainerConfig tc =
-      StandardTrainerConfig(config_.learning_rate, config_.weight_decay, steps, 1, config_.seed + trainings_);
+  const TrainerConfig tc = StandardTrainerConfig(config_.learning_rate, config_.weight_decay, steps, session->threads,
+                                                 config_.seed + trainings_);
   session->trainer = std::make_unique<RefinerTrainer>(&model_, tc);
   if (config_.ewc_lambda > 0 && trained_ && replay_.size() > 0 && fresh_.size() > 0) {
     // Anchor at what the earlier feedback taught, weighted by its Fisher information.
@@ -160,17 +168,27 @@ Result<TrainProgress> IndexLearner::TrainStep(uint32_t max_batches, const IndexV
       for (size_t i = s.order.size(); i > 1; --i) std::swap(s.order[i - 1], s.order[s.shuffle.NextBelow(i)]);
     }
     const size_t end = std::min(s.order.size(), s.position + s.batch);
+    std::vector<const FeedbackRecord*> records;
+    for (size_t i = s.position; i < end; ++i) records.push_back(&s.records[s.order[i]]);
+    std::vector<FeedbackRecord> replayed;
+    if (replaying && config_.replay_per_batch > 0) replayed = replay_.Sample(config_.replay_per_batch);
+    for (const FeedbackRecord& r : replayed) records.push_back(&r);
+    // Building the candidate graphs (decode, cosine, Jaccard) is a fair share
+    // of a step: it runs on the training's threads too. Slot i of `made` gets
+    // record i whatever the thread, so the batch's order is the same.
+    std::vector<FeedbackExample> made(records.size());
+    std::vector<uint8_t> usable(records.size(), 0);
+    auto build = [&](size_t t) {
+      for (size_t i = t; i < records.size(); i += s.threads) usable[i] = MakeExample(*records[i], view, &made[i]);
+    };
+    std::vector<std::thread> pool;
+    for (uint32_t t = 1; t < s.threads && t < records.size(); ++t) pool.emplace_back(build, t);
+    build(0);
+    for (std::thread& th : pool) th.join();
     std::vector<FeedbackExample> batch;
-    batch.reserve(end - s.position + config_.replay_per_batch);
-    for (size_t i = s.position; i < end; ++i) {
-      FeedbackExample e;
-      if (MakeExample(s.records[s.order[i]], view, &e)) batch.push_back(std::move(e));
-    }
-    if (replaying && config_.replay_per_batch > 0) {
-      for (const FeedbackRecord& r : replay_.Sample(config_.replay_per_batch)) {
-        FeedbackExample e;
-        if (MakeExample(r, view, &e)) batch.push_back(std::move(e));
-      }
+    batch.reserve(records.size());
+    for (size_t i = 0; i < made.size(); ++i) {
+      if (usable[i]) batch.push_back(std::move(made[i]));
     }
     const float loss = s.trainer->TrainBatch(batch);
     if (!std::isfinite(loss)) {
@@ -229,6 +247,17 @@ Status IndexLearner::Rerank(const float* query, const std::vector<uint32_t>& can
     }
   }
   return Status::Ok();
+}
+
+Result<QueryRefiner> RefinerFromState(const LearningConfig& config, uint32_t dimensions, const uint8_t* data,
+                                      size_t size) {
+  NV_RETURN_IF_ERROR(config.Validate());
+  auto made = IndexLearner::Create(config, dimensions);
+  if (!made.ok()) return made.status();
+  IndexLearner* learner = static_cast<IndexLearner*>(made.value().get());
+  if (size == 0) return Status::FailedPrecondition("the learned state is empty: nothing was trained");
+  NV_RETURN_IF_ERROR(learner->Restore(data, size));
+  return learner->model();
 }
 
 // State: u32 version (1), f32 input_scale, then SerializeParameters' bytes.

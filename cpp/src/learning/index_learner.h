@@ -47,6 +47,8 @@ class IndexLearner final : public Learner {
                 RerankOutput* out) const override;
   std::string Serialize() const override;
   Status Restore(const uint8_t* data, size_t size) override;
+  // The refiner in use (meaningful once trained()).
+  const QueryRefiner& model() const { return model_; }
 
  private:
   IndexLearner(const LearningConfig& config, uint32_t dimensions);
@@ -66,5 +68,10 @@ class IndexLearner final : public Learner {
   ReservoirBuffer<FeedbackRecord> replay_;
   std::unique_ptr<Session> session_;
 };
+
+// The refiner a learned state (VectorIndex::LearnedState(), the learner's
+// bytes of the file section) holds, for `config` and `dimensions` of its index.
+Result<QueryRefiner> RefinerFromState(const LearningConfig& config, uint32_t dimensions, const uint8_t* data,
+                                      size_t size);
 
 }  // namespace neurovec::learning

@@ -13,3 +13,15 @@ export async function loadNodeModule(): Promise<NeurovecWasmModule> {
   const wasmBinary = await readFile(new URL('../wasm/neurovec.wasm', import.meta.url));
   return factory({ wasmBinary });
 }
+
+/** node_modules/onnxruntime-web/dist/ (with a trailing slash), or undefined when it is not installed. */
+export function ortWasmPathsFromNodeModules(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    // The package's CommonJS entry lives in dist/, next to its .wasm files.
+    const entry = require.resolve('onnxruntime-web');
+    return entry.slice(0, entry.lastIndexOf('/') + 1);
+  } catch {
+    return undefined;
+  }
+}
