@@ -235,6 +235,7 @@ Result<TrainProgress> VectorIndex::Train(const TrainOptions& options, const Trai
 
 Result<RefinerCandidates> VectorIndex::RefinerInputs(const float* query, const SearchParams& params) const {
   const Impl& x = *impl_;
+  auto paging = x.LockIfPaged();
   // The same candidate search as SearchLearned, so an external runtime scores
   // exactly the set the built-in refiner would.
   SearchParams candidate_params = params;
