@@ -33,6 +33,7 @@ bool ParseCodecSpec(const std::string& spec, quant::CodecParams& params, std::st
 
 int RunCodecs(const Args& args);       // per-codec size, recall and speed table
 int RunTraverse(const Args& args);     // quantized vs f32 HNSW traversal on one graph
-int RunLearnBench(const Args& args);   // query refiner: train from feedback, precision@10 before/after
+int RunLearnBench(const Args& args);
+int RunTiersBench(const Args& args);   // compression tiers under a skewed workload: memory, recall, speed   // query refiner: train from feedback, precision@10 before/after
 
 }  // namespace neurovec::cli

@@ -96,6 +96,11 @@ void Usage() {
                "               [--continual [--ewc-lambda 1000] [--replay 16]]\n"
                "               Trains the query refiner from class feedback; prints precision@10 before\n"
                "               and after, training throughput and refine latency.\n"
+               "  tiers-bench  --base B.fvecs --queries Q.fvecs --truth T.ivecs --base-labels L.gz --query-labels L.gz\n"
+               "               [--workload 20000] [--hot-classes 0,1] [--hot-share 90] [--ef 64] [--rerank 100]\n"
+               "               [--budget 0] [--half-life 3600] [--seconds-per-query 0.05] [--threads 2]\n"
+               "               Skewed workload, then recompress(): vector memory vs raw f32 (resident and\n"
+               "               projected), recall@10 hot-class / other queries, recompression speed.\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");
 }
 
@@ -122,6 +127,7 @@ int main(int argc, char** argv) {
   if (command == "traverse") return neurovec::cli::RunTraverse(args);
 #if defined(NEUROVEC_CLI_LEARN_BENCH)  // the native CLI (it needs the learning library and zlib)
   if (command == "learn-bench") return neurovec::cli::RunLearnBench(args);
+  if (command == "tiers-bench") return neurovec::cli::RunTiersBench(args);
 #endif
   if (command == "kernel") {
     std::printf("%s\n", neurovec::distance::BestKernels().name);

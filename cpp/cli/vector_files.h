@@ -37,4 +37,9 @@ struct RecallFiles {
 Result<RecallFiles> ReadRecallFiles(const std::string& base, const std::string& queries, const std::string& truth,
                                     uint64_t k);
 
+// IDX label file (magic 0x00000801, big-endian count, one byte per label),
+// gzip-compressed or plain: the Fashion-MNIST class labels. Native CLI only
+// (idx_labels.cc, zlib).
+Result<std::vector<uint8_t>> ReadIdxLabels(const std::string& path);
+
 }  // namespace neurovec::cli
