@@ -162,6 +162,21 @@ int RunTiersBench(const Args& args) {
   std::printf("workload: %llu queries (%zu from hot classes %s) in %.1f s, %.0f s of logical time\n",
               static_cast<unsigned long long>(workload), from_hot, classes.c_str(), workload_s, now);
 
+  {
+    // The shape of the access distribution (why heat is on a log scale).
+    std::vector<double> hot_counts;
+    double max_count = 0;
+    size_t accessed = 0;
+    for (uint32_t s = 0; s < f.base.rows; ++s) {
+      const double c = index->AccessCountOfSlot(s).value();
+      max_count = std::max(max_count, c);
+      accessed += c > 0;
+      if (hot_class[base_labels.value()[s]] && c > 0) hot_counts.push_back(c);
+    }
+    std::sort(hot_counts.begin(), hot_counts.end());
+    std::printf("accesses: %zu items accessed; max decayed count %.1f; hot-class accessed items: %zu, median count %.2f\n",
+                accessed, max_count, hot_counts.size(), hot_counts.empty() ? 0.0 : hot_counts[hot_counts.size() / 2]);
+  }
   auto t3 = Clock::now();
   auto moved = index->Recompress();
   const double recompress_s = SecondsSince(t3);
