@@ -172,16 +172,19 @@ Status TieredStore::Train(uint32_t used_slots, const std::vector<uint8_t>& live)
   std::unique_lock<std::shared_mutex> lock(walk_mutex_);
   for (int t = 1; t < kTierCount; ++t) {
     codecs_[t] = std::move(fresh[t]);
-    arenas_[t].bytes = codecs_[t]->bytes_per_vector();
+    arenas_[t].bytes = StoredCodeBytes(static_cast<Tier>(t));
+  }
+  ComputeArchiveValues();  // EncodeInto's archive error decodes with the new state
+  for (int t = 1; t < kTierCount; ++t) {
     // Old codes mean nothing under the new codebooks: re-encode every member.
     std::vector<uint8_t>& codes = arenas_[t].codes;
     codes.assign(arenas_[t].owner.size() * arenas_[t].bytes, 0);
     for (size_t pos = 0; pos < arenas_[t].owner.size(); ++pos) {
-      codecs_[t]->Encode(store_->StableRow(arenas_[t].owner[pos], scratch.data()), codes.data() + pos * arenas_[t].bytes);
+      EncodeInto(static_cast<uint8_t>(t), store_->StableRow(arenas_[t].owner[pos], scratch.data()),
+                 codes.data() + pos * arenas_[t].bytes);
     }
   }
   bias_ = bias;
-  ComputeArchiveValues();
   trained_ = true;
   return Status::Ok();
 }
@@ -307,13 +310,33 @@ Tier TieredStore::TargetTier(uint32_t slot, double log_max) const {
   return current;
 }
 
+size_t TieredStore::StoredCodeBytes(Tier tier) const {
+  const size_t bytes = codecs_[static_cast<int>(tier)]->bytes_per_vector();
+  return tier == Tier::kArchive ? bytes + sizeof(float) : bytes;
+}
+
+void TieredStore::EncodeInto(uint8_t tier, const float* row, uint8_t* out) const {
+  codecs_[tier]->Encode(row, out);
+  if (tier != static_cast<uint8_t>(Tier::kArchive)) return;
+  // The item's own squared reconstruction error (L2; 0 for other metrics),
+  // after the bits: see archive in TieredStore::Distance.
+  float error = 0;
+  if (metric_ == Metric::kL2) {
+    for (uint32_t j = 0; j < dimensions_; ++j) {
+      const float decoded = (out[j >> 3] >> (j & 7)) & 1 ? archive_high_[j] : archive_low_[j];
+      error += (row[j] - decoded) * (row[j] - decoded);
+    }
+  }
+  std::memcpy(out + archive_bytes_, &error, sizeof error);
+}
+
 void TieredStore::AddCode(uint8_t tier, uint32_t slot) {
   Arena& a = arenas_[tier];
   const size_t pos = a.owner.size();
   a.owner.push_back(slot);
   a.codes.resize((pos + 1) * a.bytes);
   row_scratch_.resize(store_->stride());
-  codecs_[tier]->Encode(store_->StableRow(slot, row_scratch_.data()), a.codes.data() + pos * a.bytes);
+  EncodeInto(tier, store_->StableRow(slot, row_scratch_.data()), a.codes.data() + pos * a.bytes);
   pos_of_[slot] = static_cast<uint32_t>(pos);
 }
 
@@ -473,7 +496,7 @@ Status TieredStore::Restore(std::array<std::unique_ptr<quant::Codec>, kTierCount
   for (int t = 0; t < kTierCount; ++t) {
     codecs_[t] = std::move(codecs[t]);
     arenas_[t] = Arena();
-    if (codecs_[t]) arenas_[t].bytes = codecs_[t]->bytes_per_vector();
+    if (codecs_[t]) arenas_[t].bytes = StoredCodeBytes(static_cast<Tier>(t));
   }
   for (uint32_t s = 0; s < used_slots; ++s) {
     const uint8_t t = tiers[s];

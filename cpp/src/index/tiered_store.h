@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -130,7 +131,12 @@ class TieredStore {
         const float* table = q->archive_table.data();
         float sum = q->archive_constant;
         for (size_t j = 0; j < archive_bytes_; ++j) sum += table[j * 256 + code[j]];
-        return sum + q->bias[tier];
+        // Binary is coarse enough that its reconstruction error varies a lot
+        // from item to item: each archive code carries its own (4 bytes after
+        // the bits), which ranks archive items much better than the tier mean.
+        float own_error;
+        std::memcpy(&own_error, code + archive_bytes_, sizeof own_error);
+        return sum + own_error;
       }
     }
     return 0;
@@ -157,6 +163,9 @@ class TieredStore {
   };
   ClockState clock_state() const;
   const quant::Codec* codec(Tier tier) const { return codecs_[static_cast<int>(tier)].get(); }
+  // Bytes stored per code of a tier: the codec's, plus for archive the item's
+  // f32 squared reconstruction error (see Distance).
+  size_t StoredCodeBytes(Tier tier) const;
   // Code bytes of a slot's tier (non-hot slots).
   const uint8_t* CodeOf(uint32_t slot) const { return Code(tier_of_[slot], pos_of_[slot]); }
   size_t code_bytes(Tier tier) const { return arenas_[static_cast<int>(tier)].bytes; }
@@ -179,6 +188,7 @@ class TieredStore {
   const uint8_t* Code(uint8_t tier, uint32_t pos) const { return arenas_[tier].codes.data() + pos * arenas_[tier].bytes; }
   // Appends slot's code to tier's arena (encoding its f32 row) / removes it.
   void AddCode(uint8_t tier, uint32_t slot);
+  void EncodeInto(uint8_t tier, const float* row, uint8_t* out) const;
   void RemoveCode(uint8_t tier, uint32_t pos);
   void Move(uint32_t slot, Tier to);
   // The tier a slot should move to now (its own when it stays).

@@ -11,7 +11,9 @@
 //         (quant::Codec::Serialize: f16, PQ8, PQ4, binary)
 //  10 tier codes: u32 used slots | u8 tier per slot (0 hot .. 4 archive), padded to 4
 //       | for warm, cool, cold, archive: u32 bytes per code | u32 count | codes of
-//         the tier's slots in ascending slot order (hot slots have none)
+//         the tier's slots in ascending slot order (hot slots have none); an
+//         archive code is the binary code + the item's f32 squared
+//         reconstruction error (finite, >= 0; 0 for metrics other than L2)
 //  11 access statistics: u32 used slots | u32 0 | f64 access value per slot
 //       (decayed count = value * 2^-((now - reference time) / half-life))
 #pragma once
