@@ -375,11 +375,10 @@ void TieredStore::Move(uint32_t slot, Tier to) {
 
 void TieredStore::MigrateRange(uint32_t used_slots, size_t max_examined, size_t max_moves, TierCounts* moved) {
   if (!trained_ || used_slots == 0) return;
-  double log_max;
-  {
-    std::lock_guard<std::mutex> lock(access_mutex_);
-    log_max = LogMax();
-  }
+  // Searches may record accesses while a migration step runs (the step holds
+  // only the walk lock): hold the access lock while reading counts.
+  std::lock_guard<std::mutex> access_lock(access_mutex_);
+  const double log_max = LogMax();
   size_t moves = 0;
   for (size_t examined = 0; examined < max_examined && moves < max_moves; ++examined) {
     if (cursor_ >= used_slots) cursor_ = 0;
