@@ -202,6 +202,63 @@ void nv_paging_stats(nv_index* index, double* out) {
   std::memcpy(out, values, sizeof values);
 }
 
+int32_t nv_enable_tiers(nv_index* index, double hot, double warm, double cool, double cold, double half_life_seconds,
+                        double hysteresis, uint32_t rerank, uint32_t migration_budget, uint32_t train_items) {
+  ClearError();
+  neurovec::TiersConfig config;
+  config.enabled = true;
+  config.thresholds = {static_cast<float>(hot), static_cast<float>(warm), static_cast<float>(cool),
+                       static_cast<float>(cold)};
+  config.half_life_seconds = half_life_seconds;
+  config.hysteresis = static_cast<float>(hysteresis);
+  config.rerank = rerank;
+  config.migration_budget = migration_budget;
+  config.train_items = train_items;
+  neurovec::Status s = index->index->EnableTiers(config);
+  return s.ok() ? 0 : Fail(s);
+}
+
+int32_t nv_recompress(nv_index* index, double* out) {
+  ClearError();
+  auto moved = index->index->Recompress();
+  if (!moved.ok()) return Fail(moved.status());
+  for (int t = 0; t < neurovec::kTierCount; ++t) out[t] = static_cast<double>(moved.value().count[t]);
+  return 0;
+}
+
+int32_t nv_retrain_codebooks(nv_index* index) {
+  ClearError();
+  neurovec::Status s = index->index->RetrainCodebooks();
+  return s.ok() ? 0 : Fail(s);
+}
+
+int32_t nv_set_tier_clock(nv_index* index, double now_seconds) {
+  ClearError();
+  neurovec::Status s = index->index->SetTierClock(now_seconds);
+  return s.ok() ? 0 : Fail(s);
+}
+
+void nv_tier_info(nv_index* index, double* out) {
+  const neurovec::TiersConfig& t = index->index->config().tiers;
+  const neurovec::TierCounts counts = index->index->Stats().tiers;
+  const double values[NV_TIER_INFO_COUNT] = {
+      t.enabled ? 1.0 : 0.0, index->index->tier_codebooks_trained() ? 1.0 : 0.0, t.thresholds.hot, t.thresholds.warm,
+      t.thresholds.cool, t.thresholds.cold, t.half_life_seconds, t.hysteresis, static_cast<double>(t.rerank),
+      static_cast<double>(t.migration_budget), static_cast<double>(t.train_items),
+      static_cast<double>(counts.count[0]), static_cast<double>(counts.count[1]), static_cast<double>(counts.count[2]),
+      static_cast<double>(counts.count[3]), static_cast<double>(counts.count[4])};
+  std::memcpy(out, values, sizeof values);
+}
+
+void nv_tier_memory(nv_index* index, double* out) {
+  const neurovec::MemoryStats m = index->index->Stats().memory;
+  const double values[NV_TIER_MEMORY_COUNT] = {
+      static_cast<double>(m.tier_bytes[0]), static_cast<double>(m.tier_bytes[1]), static_cast<double>(m.tier_bytes[2]),
+      static_cast<double>(m.tier_bytes[3]), static_cast<double>(m.tier_bytes[4]), static_cast<double>(m.codebooks),
+      static_cast<double>(m.vectors_if_released)};
+  std::memcpy(out, values, sizeof values);
+}
+
 const char* nv_last_error(void) { return g_error.c_str(); }
 int32_t nv_last_error_code(void) { return g_error_code; }
 

@@ -43,6 +43,29 @@ void nv_memory_stats(nv_index* index, double* out);
 /* 7 doubles: paged (0/1), cache bound, cached bytes, block reads, bytes read, hits, misses. */
 void nv_paging_stats(nv_index* index, double* out);
 
+/* Compression tiers (neurovec::TiersConfig), set right after nv_create /
+ * nv_create_durable on an index that never held an item. 0, or -1. */
+int32_t nv_enable_tiers(nv_index* index, double hot, double warm, double cool, double cold, double half_life_seconds,
+                        double hysteresis, uint32_t rerank, uint32_t migration_budget, uint32_t train_items);
+/* Migrates every item to its tier now; out[0..5) receives the items moved into
+ * hot, warm, cool, cold, archive. 0, or -1. */
+int32_t nv_recompress(nv_index* index, double* out);
+/* Trains the shared codebooks again and re-encodes every non-hot item. 0, or -1. */
+int32_t nv_retrain_codebooks(nv_index* index);
+/* Switches the access clock to caller-driven time (seconds). 0, or -1. */
+int32_t nv_set_tier_clock(nv_index* index, double now_seconds);
+/* Fills out[0..NV_TIER_INFO_COUNT) with: enabled (0/1), codebooks trained
+ * (0/1), thresholds hot, warm, cool, cold, half-life seconds, hysteresis,
+ * rerank, migration budget, train items, then live items in hot, warm, cool,
+ * cold, archive. */
+#define NV_TIER_INFO_COUNT 16
+void nv_tier_info(nv_index* index, double* out);
+/* Fills out[0..NV_TIER_MEMORY_COUNT) with bytes of: hot, warm, cool, cold,
+ * archive (vector bytes per tier), codebooks, and the projected vector memory
+ * once non-hot rows are released (hot rows + codes + codebooks). */
+#define NV_TIER_MEMORY_COUNT 7
+void nv_tier_memory(nv_index* index, double* out);
+
 const char* nv_last_error(void);
 int32_t nv_last_error_code(void);
 

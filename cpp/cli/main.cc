@@ -108,6 +108,11 @@ void Usage() {
                "               lines '<query row> <positive ids,...> [<negative ids,...>]'), reports\n"
                "               precision@10 on held-out queries, writes the index with the learned\n"
                "               parameters (opens in wasm) and optionally the refiner as ONNX.\n"
+               "  tiers-bench  --base B.fvecs --queries Q.fvecs --truth T.ivecs --base-labels L.gz --query-labels L.gz\n"
+               "               [--workload 20000] [--hot-classes 0,1] [--hot-share 90] [--ef 64] [--rerank 100]\n"
+               "               [--budget 0] [--half-life 3600] [--seconds-per-query 0.05] [--threads 2]\n"
+               "               Skewed workload, then recompress(): vector memory vs raw f32 (resident and\n"
+               "               projected), recall@10 hot-class / other queries, recompression speed.\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");
 }
 
@@ -135,6 +140,7 @@ int main(int argc, char** argv) {
 #if defined(NEUROVEC_CLI_LEARN_BENCH)  // the native CLI (it needs the learning library and zlib)
   if (command == "learn-bench") return neurovec::cli::RunLearnBench(args);
   if (command == "train") return neurovec::cli::RunTrain(args);
+  if (command == "tiers-bench") return neurovec::cli::RunTiersBench(args);
 #endif
   if (command == "kernel") {
     std::printf("%s\n", neurovec::distance::BestKernels().name);

@@ -37,4 +37,5 @@ struct RecallFiles {
 Result<RecallFiles> ReadRecallFiles(const std::string& base, const std::string& queries, const std::string& truth,
                                     uint64_t k);
 
+
 }  // namespace neurovec::cli

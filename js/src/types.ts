@@ -84,6 +84,8 @@ export interface CreateOptions {
   learning?: LearningOptions;
   /** Walk the graph on compact codes, re-rank exactly (see README "Quantized traversal"). */
   quantizedTraversal?: QuantizedTraversalOptions;
+  /** Compression tiers by access heat (docs/tiers.md). Exclusive with quantizedTraversal. */
+  tiers?: TiersOptions;
 }
 
 export interface OpenOptions {
@@ -171,6 +173,44 @@ export interface AddBatchOptions {
   chunkSize?: number;
 }
 
+/** Compression tiers: each item is stored by how often searches return it
+ * (hot f32, warm f16, cool PQ8, cold PQ4, archive binary); searches score each
+ * item with its tier's codec and re-rank the best candidates exactly. */
+export interface TiersOptions {
+  enabled: boolean;
+  /** Heat boundaries in (0, 1], strictly decreasing. Default 0.8 / 0.4 / 0.1 / 0.01. */
+  thresholds?: { hot?: number; warm?: number; cool?: number; cold?: number };
+  /** Accesses count half after this many seconds. Default 3600. */
+  halfLifeSeconds?: number;
+  /** Relative margin an item's heat must pass a boundary by to move, 0..0.9. Default 0.2. */
+  hysteresis?: number;
+  /** Candidates re-ranked with exact distances: max(k, rerank); 0 re-ranks every ef candidate. Default 100. */
+  rerank?: number;
+  /** Items migrated at most per search and per add; 0: only recompress(). Default 16. */
+  migrationBudget?: number;
+  /** Codebooks train once this many items are in (256 .. 2^24). Default 4096. */
+  trainItems?: number;
+}
+
+/** Items per tier (or moved into each tier by recompress()). */
+export interface TierCounts {
+  hot: number;
+  warm: number;
+  cool: number;
+  cold: number;
+  archive: number;
+}
+
+export interface TierMemoryStats {
+  /** Vector bytes per tier: hot = their f32 rows, the others = their codes. */
+  tiers: TierCounts;
+  /** Shared codec state (PQ codebooks, binary thresholds). */
+  codebooks: number;
+  /** Projected, not resident: hot rows + codes + codebooks, once non-hot rows are
+   * released from memory (file-backed indexes). */
+  vectorsIfReleased: number;
+}
+
 export interface MemoryStats {
   /** Float rows (stored form, padded) and norms, all allocated slots. */
   vectors: number;
@@ -183,6 +223,8 @@ export interface MemoryStats {
   total: number;
   /** Live items x dimensions x 4: the raw float vectors alone, for comparison. */
   rawF32: number;
+  /** Present with tiers: bytes per tier, codebooks, projected vector memory. */
+  tiers?: TierMemoryStats;
 }
 
 export interface IndexStats {
@@ -210,6 +252,8 @@ export interface IndexStats {
   memory: MemoryStats;
   /** Present when the index has quantized traversal; `trained` once the codec is. */
   quantizedTraversal?: { codec: QuantizedCodec; rerank: number; trainItems: number; trained: boolean };
+  /** Live items per tier, present with tiers. */
+  tiers?: TierCounts;
   /** Distance kernel in use (e.g. "wasm_simd128"). */
   kernel: string;
   /** Present for durable indexes (created with `storage`, or opened). */

@@ -2,6 +2,7 @@
 // the argument the user passed. Pure functions: unit-tested with Vitest.
 import { invalid, NeurovecError } from './errors.js';
 import { resolveQuantized, type ResolvedQuantized } from './quantized.js';
+import { resolveTiers, type ResolvedTiers } from './tiers.js';
 import type { CreateOptions, Id, Metadata, Metric } from './types.js';
 
 export const METRICS: readonly Metric[] = ['l2', 'cosine', 'dot', 'manhattan'];
@@ -21,6 +22,7 @@ export interface ResolvedOptions {
   seed: number;
   initialCapacity: number;
   quantizedTraversal?: ResolvedQuantized;
+  tiers?: ResolvedTiers;
 }
 
 function describe(value: unknown): string {
@@ -44,7 +46,7 @@ export function resolveCreateOptions(options: CreateOptions): ResolvedOptions {
     throw invalid(`VectorIndex.create expects an options object like { dimensions: 384 }, got ${describe(options)}`);
   }
   const known = new Set(['dimensions', 'metric', 'm', 'efConstruction', 'efSearch', 'seed', 'initialCapacity', 'storage',
-    'quantizedTraversal', 'learning']);
+    'quantizedTraversal', 'tiers', 'learning']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw invalid(`unknown option "${key}"; expected one of ${[...known].join(', ')}`);
   }
@@ -62,7 +64,16 @@ export function resolveCreateOptions(options: CreateOptions): ResolvedOptions {
     seed: checkInteger('seed', options.seed ?? 42, 0, Number.MAX_SAFE_INTEGER),
     initialCapacity: checkInteger('initialCapacity', options.initialCapacity ?? 0, 0, 2 ** 31),
     ...(options.quantizedTraversal === undefined ? {} : { quantizedTraversal: resolveQuantized(options.quantizedTraversal) }),
+    ...tiersOption(options),
   };
+}
+
+function tiersOption(options: CreateOptions): { tiers?: ResolvedTiers } {
+  const tiers = resolveTiers(options.tiers);
+  if (tiers && options.quantizedTraversal !== undefined) {
+    throw invalid('tiers and quantizedTraversal cannot be combined: both decide how the graph walk scores items; pick one');
+  }
+  return tiers ? { tiers } : {};
 }
 
 /** UTF-8 length of a string, or -1 if it has a lone surrogate (which UTF-8

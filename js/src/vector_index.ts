@@ -7,7 +7,7 @@
 import { codeFromCore, invalid, NeurovecError } from './errors.js';
 import type {
   AddBatchOptions, CreateOptions, FileStats, Id, IndexStats, Metadata, Metric, OpenOptions, PagingStats, SearchOptions,
-  SearchResult, StorageTarget, VectorLike,
+  SearchResult, StorageTarget, TierCounts, VectorLike,
 } from './types.js';
 import {
   checkFinite, checkId, checkInteger, checkK, checkMetadata, checkVector, decodeId, decodeText, encodeId,
@@ -17,6 +17,7 @@ import { getFileStore, type FileStore } from './storage/file_store.js';
 import { hostStorage } from './storage/host_storage.js';
 import { describeTarget, getStorageOpeners, type OpenMode, type SyncStorage } from './storage/sync_storage.js';
 import { enableQuantized, memoryStats, quantizedInfo } from './quantized.js';
+import { enableTiers, recompress, tierInfo, tierMemory } from './tiers.js';
 import { FILE_STATS_COUNT, getModule, readDoubles, STATS_COUNT, type NeurovecWasmModule } from './wasm_module.js';
 import {
   configureLearning, giveFeedback, searchLearned, SEARCH_MODES, train, type DifferentiableSearchResult, type Feedback,
@@ -225,10 +226,12 @@ export class VectorIndex {
     return handle;
   }
 
-  // Quantized traversal is switched on right after creation (the index is
+  // Quantized traversal or tiers are switched on right after creation (the index is
   // empty; a durable one is checkpointed so its file records it).
   private static enableQuantizedOrDestroy(mod: NeurovecWasmModule, handle: number, resolved: ResolvedOptions): void {
-    if (!resolved.quantizedTraversal || enableQuantized(mod, handle, resolved.quantizedTraversal) === 0) return;
+    const failed = (resolved.quantizedTraversal && enableQuantized(mod, handle, resolved.quantizedTraversal) !== 0) ||
+      (resolved.tiers && enableTiers(mod, handle, resolved.tiers) !== 0);
+    if (!failed) return;
     const error = VectorIndex.coreError(mod);
     mod._nv_destroy(handle);
     throw error;
@@ -240,6 +243,31 @@ export class VectorIndex {
   retrainQuantizer(): void {
     this.live();
     if (this.mod._nv_retrain_quantizer(this.handle) < 0) throw this.error();
+  }
+
+  /** Moves every item to the tier its access heat says now (with hysteresis)
+   * and returns how many items moved into each tier. Trains the codebooks
+   * first if needed (FAILED_PRECONDITION with fewer than 256 items, or
+   * without tiers). */
+  recompress(): TierCounts {
+    this.live();
+    const moved = recompress(this.mod, this.handle);
+    if (!moved) throw this.error();
+    return moved;
+  }
+
+  /** Trains the tiers' shared codebooks again on the live items and
+   * re-encodes every non-hot item. FAILED_PRECONDITION without tiers. */
+  retrainCodebooks(): void {
+    this.live();
+    if (this.mod._nv_retrain_codebooks(this.handle) < 0) throw this.error();
+  }
+
+  /** Drives the access clock of the tiers (seconds, never backwards) instead
+   * of the wall clock: deterministic decay for tests and replays. */
+  setTierClock(nowSeconds: number): void {
+    this.live();
+    if (this.mod._nv_set_tier_clock(this.handle, nowSeconds) < 0) throw this.error();
   }
 
   private static configOf(mod: NeurovecWasmModule, handle: number): ResolvedOptions {
@@ -256,7 +284,12 @@ export class VectorIndex {
 
   private static quantizedOptionsOf(mod: NeurovecWasmModule, handle: number): Partial<ResolvedOptions> {
     const q = quantizedInfo(mod, handle);
-    return q ? { quantizedTraversal: { codec: q.codec, rerank: q.rerank, trainItems: q.trainItems } } : {};
+    const t = tierInfo(mod, handle);
+    return {
+      ...(q ? { quantizedTraversal: { codec: q.codec, rerank: q.rerank, trainItems: q.trainItems } } : {}),
+      ...(t ? { tiers: { thresholds: t.thresholds, halfLifeSeconds: t.halfLifeSeconds, hysteresis: t.hysteresis,
+        rerank: t.rerank, migrationBudget: t.migrationBudget, trainItems: t.trainItems } } : {}),
+    };
   }
 
   /**
@@ -606,6 +639,7 @@ export class VectorIndex {
     let end = namePtr;
     while (mod.HEAPU8[end] !== 0) end++;
     const quantized = quantizedInfo(mod, this.handle);
+    const tiers = tierInfo(mod, this.handle);
     return {
       size: s[0],
       deleted: s[1],
@@ -618,8 +652,9 @@ export class VectorIndex {
       hops: s[8],
       lastSearch: { distanceComputations: s[9], hops: s[10], exactScan: s[11] === 1 },
       memoryBytes: s[12],
-      memory: memoryStats(mod, this.handle),
+      memory: { ...memoryStats(mod, this.handle), ...(tiers ? { tiers: tierMemory(mod, this.handle) } : {}) },
       ...(quantized ? { quantizedTraversal: quantized } : {}),
+      ...(tiers ? { tiers: tiers.counts } : {}),
       kernel: decodeText(mod.HEAPU8.subarray(namePtr, end)),
       ...this.fileStats(),
       ...this.pagingStats(),

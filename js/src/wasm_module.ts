@@ -41,6 +41,13 @@ export interface NeurovecWasmModule {
   _nv_quantized_info(index: number, out: number): void;
   _nv_memory_stats(index: number, out: number): void;
   _nv_paging_stats(index: number, out: number): void;
+  _nv_enable_tiers(index: number, hot: number, warm: number, cool: number, cold: number, halfLifeSeconds: number,
+    hysteresis: number, rerank: number, migrationBudget: number, trainItems: number): number;
+  _nv_recompress(index: number, out: number): number;
+  _nv_retrain_codebooks(index: number): number;
+  _nv_set_tier_clock(index: number, nowSeconds: number): number;
+  _nv_tier_info(index: number, out: number): void;
+  _nv_tier_memory(index: number, out: number): void;
 }
 
 /** Number of doubles nv_file_stats writes (NV_FILE_STATS_COUNT). */

@@ -304,7 +304,7 @@ describe('resolveCreateOptions', () => {
       [{ dimensions: 3, seed: 1.5 }, /^seed must be/],
       [{ dimensions: 3, seed: 2 ** 53 }, /^seed must be/],
       [{ dimensions: 3, initialCapacity: -5 }, /^initialCapacity must be/],
-      [{ dimensions: 3, efsearch: 10 }, /^unknown option "efsearch"; expected one of dimensions, metric, m, efConstruction, efSearch, seed, initialCapacity, storage, quantizedTraversal, learning$/],
+      [{ dimensions: 3, efsearch: 10 }, /^unknown option "efsearch"; expected one of dimensions, metric, m, efConstruction, efSearch, seed, initialCapacity, storage, quantizedTraversal, tiers, learning$/],
     ];
     for (const [options, ...patterns] of bad) expectInvalid(() => resolveCreateOptions(options as CreateOptions), ...patterns);
   });

@@ -44,6 +44,70 @@ struct QuantizedTraversalConfig {
 const char* TraversalCodecName(TraversalCodec codec);
 Result<TraversalCodec> ParseTraversalCodec(const std::string& name);
 
+// Compression tiers (issue 4): every item lives in one of five tiers by how
+// often searches return it, and each tier stores the item differently:
+//   hot     f32 row (exact)            warm     f16 code (2 bytes/dim)
+//   cool    PQ8 code (d/4 bytes)       cold     PQ4 code (d/16 bytes + 4 outliers)
+//   archive binary code (d/8 bytes)
+// Codebooks (PQ8, PQ4, binary thresholds) are trained once from a sample and
+// shared by every item of their tier. The graph walk scores each visited item
+// with its own tier's codec and re-ranks the best candidates with exact f32
+// distances, so results keep exact distances.
+//
+// Heat. An item is accessed when a search returns it in its top k. Accesses
+// decay exponentially: an access `half_life_seconds` ago counts 1/2. The heat
+// of an item is log2(1 + c) / log2(1 + c_max) in [0, 1], where c is its decayed
+// access count and c_max the largest one in the index (log scale: access
+// counts are heavy-tailed, a few hub items are returned by most queries; on a
+// linear scale everything but the hubs would look cold). Never-accessed items
+// have heat 0. Tier by heat: hot >= thresholds.hot > warm >= thresholds.warm
+// > cool >= thresholds.cool > cold >= thresholds.cold > archive.
+//
+// Hysteresis: an item is promoted only when its heat reaches a boundary
+// times (1 + hysteresis), and demoted only when it falls below a boundary
+// times (1 - hysteresis), so an item near a boundary does not flap.
+//
+// Time: by default the wall clock (seconds since the Unix epoch);
+// VectorIndex::SetTierClock switches to a caller-driven clock (tests, replays).
+//
+// New items start hot (their f32 row is in memory anyway); migration moves
+// them down once their heat says so.
+struct TierThresholds {
+  float hot = 0.8f;
+  float warm = 0.4f;
+  float cool = 0.1f;
+  float cold = 0.01f;
+};
+
+struct TiersConfig {
+  bool enabled = false;
+  // Each in (0, 1], strictly decreasing hot > warm > cool > cold.
+  TierThresholds thresholds;
+  // > 0 and finite.
+  double half_life_seconds = 3600.0;
+  // Relative margin around each boundary, 0 .. 0.9.
+  float hysteresis = 0.2f;
+  // Candidates of the walk re-ranked with exact f32 distances: max(k, rerank).
+  // 0 re-ranks every ef candidate. 0 .. IndexConfig::kMaxEf.
+  uint32_t rerank = 100;
+  // Items migrated (at most) per search and per add, so tiers move in small
+  // steps while queries stay fast. 0: only VectorIndex::Recompress moves items.
+  // 0 .. kMaxMigrationBudget.
+  uint32_t migration_budget = 16;
+  // Codebooks are trained once the index holds this many items (until then
+  // every item is hot); VectorIndex::RetrainCodebooks trains again.
+  // 256 .. QuantizedTraversalConfig::kMaxTrainItems (PQ8 has 256 centroids).
+  uint32_t train_items = 4096;
+
+  static constexpr uint32_t kMaxMigrationBudget = 1u << 20;
+  Status Validate() const;
+};
+
+enum class Tier : uint8_t { kHot = 0, kWarm = 1, kCool = 2, kCold = 3, kArchive = 4 };
+constexpr int kTierCount = 5;
+// "hot" | "warm" | "cool" | "cold" | "archive".
+const char* TierName(Tier tier);
+
 struct IndexConfig {
   // Length of every vector. 1 .. kMaxDimensions.
   uint32_t dimensions = 0;
@@ -72,6 +136,10 @@ struct IndexConfig {
 
   // Optional quantized traversal (off by default); see QuantizedTraversalConfig.
   QuantizedTraversalConfig quantized;
+
+  // Optional compression tiers (off by default); see TiersConfig. Exclusive
+  // with the quantized traversal (both decide how the walk scores items).
+  TiersConfig tiers;
 
   static constexpr uint32_t kMaxDimensions = 65536;
   static constexpr uint32_t kMaxM = 256;

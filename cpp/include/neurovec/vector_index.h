@@ -68,6 +68,25 @@ struct MemoryStats {
   uint64_t other = 0;    // ids, metadata, flags
   uint64_t total = 0;    // the sum
   uint64_t raw_f32 = 0;  // live items x dimensions x 4: the vectors alone, unpadded (for comparison)
+  // Compression tiers (IndexConfig::tiers; all 0 without). tier_bytes[t]: the
+  // vector bytes of tier t's items (hot: their f32 rows, stride floats each;
+  // others: their codes, which `codes` sums). codebooks: shared codec state.
+  uint64_t tier_bytes[kTierCount] = {};
+  uint64_t codebooks = 0;
+  // Projected, not resident: the vector memory once the rows of non-hot items
+  // are released (a file-backed store pages them): hot rows + codes +
+  // codebooks. `vectors + codes + codebooks` is what is resident now.
+  uint64_t vectors_if_released = 0;
+};
+
+// Items per tier (IndexStats::tiers), or moved into each tier (Recompress).
+struct TierCounts {
+  uint64_t count[kTierCount] = {};  // indexed by Tier
+  uint64_t total() const {
+    uint64_t t = 0;
+    for (uint64_t c : count) t += c;
+    return t;
+  }
 };
 
 // Rows read from the file on demand (OpenOptions::page_cache_bytes).
@@ -94,6 +113,7 @@ struct IndexStats {
   SearchCounters last_search;          // the most recent search
   uint64_t memory_bytes = 0;  // vectors + codes + graph + ids + metadata, approximately (memory.total)
   MemoryStats memory;
+  TierCounts tiers;           // live items per tier (all 0 without IndexConfig::tiers)
   bool durable = false;       // kept in a file (FileStats below), or in memory only
   FileStats file;
   PagingStats paging;
@@ -177,6 +197,30 @@ class VectorIndex {
   Status EnableQuantizedTraversal(const QuantizedTraversalConfig& config);
   Status RetrainQuantizer();
   bool quantized_traversal_trained() const;
+
+  // Compression tiers (IndexConfig::tiers, see config.h for the policy).
+  // EnableTiers turns them on for an index that never held an item (the C ABI
+  // uses it after nv_create); kFailedPrecondition otherwise.
+  Status EnableTiers(const TiersConfig& config);
+  // Moves every item whose heat says so to its tier now (with hysteresis) and
+  // returns how many items moved into each tier. Trains the codebooks first
+  // when they are not trained yet (kFailedPrecondition with fewer than 256
+  // live items). Tier changes and access statistics reach a file at the next
+  // checkpoint (they are not logged).
+  Result<TierCounts> Recompress();
+  // Trains the shared codebooks again on the live items and re-encodes every
+  // non-hot item (the data drifted). A durable index is then checkpointed.
+  Status RetrainCodebooks();
+  bool tier_codebooks_trained() const;
+  // Switches the access clock to caller-driven time (seconds; the same origin
+  // for every call) and sets it to `now_seconds`. Time must not go backwards
+  // (kInvalidArgument). Without a call the wall clock is used.
+  Status SetTierClock(double now_seconds);
+  // Per-item state for a live or deleted slot < used slots (tests, tools):
+  // tier, decayed access count and heat at the clock's current time.
+  Result<Tier> TierOfSlot(uint32_t slot) const;
+  Result<double> AccessCountOfSlot(uint32_t slot) const;
+  Result<double> HeatOfSlot(uint32_t slot) const;
 
   // Durable indexes: Sync writes and flushes the log (Ok: every earlier write
   // survives a crash); Checkpoint folds the log into a new image; Close syncs

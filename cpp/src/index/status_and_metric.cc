@@ -60,7 +60,13 @@ Status IndexConfig::Validate() const {
     return Status::InvalidArgument("efSearch must be between 1 and " + std::to_string(kMaxEf) + ", got " +
                                    std::to_string(ef_search));
   }
-  return quantized.Validate();
+  NV_RETURN_IF_ERROR(quantized.Validate());
+  NV_RETURN_IF_ERROR(tiers.Validate());
+  if (tiers.enabled && quantized.enabled()) {
+    return Status::InvalidArgument("tiers and quantizedTraversal cannot be combined: both decide how the graph walk "
+                                   "scores items; pick one");
+  }
+  return Status::Ok();
 }
 
 }  // namespace neurovec

@@ -82,6 +82,7 @@ Result<uint32_t> VectorIndex::Add(const ItemKey& key, const float* vector, const
   x.graph.Insert(slot, x.store, *ctx);
   x.contexts.Release(std::move(ctx));
   if (x.durable) x.durable->LogAdd(&key, 1, vector, x.config.dimensions, &metadata_json);
+  NV_RETURN_IF_ERROR(x.AfterAdd());
   return slot;
 }
 
@@ -176,7 +177,7 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
     return Status::Aborted("batch stopped by the progress callback after " + std::to_string(linked) + " of " +
                            std::to_string(n) + " items; those stay in the index");
   }
-  return Status::Ok();
+  return x.AfterAdd();
 }
 
 Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const SearchParams& params,
@@ -266,6 +267,12 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
   for (size_t i = 0; i < found->size() && hits.size() < k; ++i) hits.push_back({(*found)[i].slot, (*found)[i].distance});
   x.contexts.Release(std::move(ctx));
   x.Record(traversal, exact, counters);
+  if (x.tiers) {
+    // Returned items are accessed; then one small migration step, skipped
+    // when other searches are walking (see TieredStore).
+    x.tiers->RecordAccesses(hits.data(), hits.size());
+    x.tiers->MigrateStep(x.used_slots, true);
+  }
   return hits;
 }
 
@@ -346,7 +353,16 @@ IndexStats VectorIndex::Stats() const {
   s.memory.codes = x.tier ? x.tier->memory_bytes() : 0;
   s.memory.graph = x.graph.memory_bytes();
   s.memory.other = x.keys.memory_bytes() + x.attributes.memory_bytes() + x.live.size();
-  s.memory.total = s.memory.vectors + s.memory.codes + s.memory.graph + s.memory.other;
+  if (x.tiers) {
+    const auto bytes = x.tiers->TierBytes(x.used_slots);
+    for (int t = 0; t < kTierCount; ++t) s.memory.tier_bytes[t] = bytes[t];
+    s.memory.codes += x.tiers->codes_bytes();
+    s.memory.codebooks = x.tiers->codebook_bytes();
+    s.memory.other += x.tiers->bookkeeping_bytes();
+    s.memory.vectors_if_released = bytes[0] + x.tiers->codes_bytes() + s.memory.codebooks;
+    s.tiers = x.tiers->Counts(x.used_slots, x.live);
+  }
+  s.memory.total = s.memory.vectors + s.memory.codes + s.memory.codebooks + s.memory.graph + s.memory.other;
   s.memory.raw_f32 = x.live_count * x.config.dimensions * sizeof(float);
   s.memory_bytes = s.memory.total;
   if (x.durable) {

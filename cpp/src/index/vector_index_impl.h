@@ -11,6 +11,7 @@
 
 #include "hnsw/hnsw_graph.h"
 #include "index/quantized_tier.h"
+#include "index/tiered_store.h"
 #include "ids/key_map.h"
 #include "index/learning_hooks.h"
 #include "metadata/attribute_store.h"
@@ -23,7 +24,8 @@ namespace neurovec {
 struct VectorIndex::Impl {
   explicit Impl(const IndexConfig& c)
       : config(c), store(c.dimensions, c.metric), graph(c.m, c.ef_construction, c.seed),
-        tier(c.quantized.enabled() ? std::make_unique<QuantizedTier>(c.quantized, c.dimensions, c.metric) : nullptr) {}
+        tier(c.quantized.enabled() ? std::make_unique<QuantizedTier>(c.quantized, c.dimensions, c.metric) : nullptr),
+        tiers(c.tiers.enabled ? std::make_unique<TieredStore>(c.tiers, c.dimensions, c.metric, &store) : nullptr) {}
 
   IndexConfig config;
   VectorStore store;
@@ -37,9 +39,15 @@ struct VectorIndex::Impl {
   std::unique_ptr<DurableFile> durable;  // set for an index kept in a file
   LearningState learning;                // feedback, learner, learned parameters (index/learning_hooks.h)
   std::unique_ptr<QuantizedTier> tier;    // quantized traversal (config.quantized), or null
+  // Compression tiers (config.tiers), or null. Searches record accesses and
+  // migrate through it (its own locks make that safe for concurrent searches).
+  std::unique_ptr<TieredStore> tiers;
 
   // Ok when the index may be written now (always, unless a file refuses).
-  Status BeforeWrite() { return durable ? durable->BeforeWrite() : Status::Ok(); }
+  Status BeforeWrite() {
+    if (tiers) tiers->ApplyDeferredResidency();  // writes never overlap searches
+    return durable ? durable->BeforeWrite() : Status::Ok();
+  }
 
   // A paged store (rows read from the file on demand) shares one block cache:
   // searches of a paged index take turns. Recursive: a learned search runs a
@@ -67,6 +75,9 @@ struct VectorIndex::Impl {
   Status MaybeCalibrate(const float* incoming, size_t n) {
     const bool reorder = !store.calibrated() && used_slots + n >= kCalibrationItems;
     if (reorder) store.CalibrateDimensionOrder(used_slots, incoming, n);
+    // Tier codes made before the reorder describe the old order: start over
+    // (every item hot; the codebooks train again at train_items).
+    if (reorder && tiers && tiers->trained()) tiers->Forget(used_slots);
     if (!tier) return Status::Ok();
     if (reorder) tier->Forget();
     return tier->MaybeTrain(store, used_slots, incoming, n, live.size());
@@ -83,6 +94,7 @@ struct VectorIndex::Impl {
     NV_RETURN_IF_ERROR(store.Reserve(grown));
     NV_RETURN_IF_ERROR(graph.Reserve(grown));
     if (tier) NV_RETURN_IF_ERROR(tier->Reserve(grown));
+    if (tiers) NV_RETURN_IF_ERROR(tiers->Reserve(grown));
     keys.Reserve(grown);
     attributes.Reserve(grown);
     live.resize(grown, 0);
@@ -116,6 +128,7 @@ struct VectorIndex::Impl {
     graph.ClearDeleted(slot);
     store.Store(slot, vector);
     if (tier) tier->Store(slot, store.Row(slot));
+    if (tiers) tiers->OnPlace(slot);
     attributes.Set(slot, json, parsed);
     keys.Bind(key, slot);
     graph.PrepareSlot(slot, graph.DrawLevel());
@@ -130,9 +143,22 @@ struct VectorIndex::Impl {
     contexts.Release(std::move(ctx));
     keys.Unbind(slot);
     attributes.Clear(slot);
+    if (tiers) tiers->OnRemove(slot);
     live[slot] = 0;
     --live_count;
     free_slots.push_back(slot);
+  }
+
+  // After a write added items: codebooks train once enough items are live,
+  // then one migration step (writes never overlap searches: no try).
+  Status AfterAdd() {
+    if (!tiers) return Status::Ok();
+    // The items are in: a training failure must not report the add as failed.
+    // Every item stays hot meanwhile (still correct); Recompress and
+    // RetrainCodebooks report the error.
+    (void)tiers->MaybeTrain(used_slots, live, live_count);
+    tiers->MigrateStep(used_slots, false);
+    return Status::Ok();
   }
 
   Status ValidateQuery(const float* query, const SearchParams& params) const {
@@ -153,6 +179,7 @@ struct VectorIndex::Impl {
   size_t Walk(const float* query, uint32_t ef, uint32_t k, const Accept& accept, bool everything_accepted,
               SearchContext& ctx, TraversalCounters& counters) const {
     if (tier && tier->trained()) return tier->Search(graph, store, query, ef, k, accept, everything_accepted, ctx, counters);
+    if (tiers && tiers->trained()) return tiers->Search(graph, store, query, ef, k, accept, everything_accepted, ctx, counters);
     graph.Search(query, ef, store, accept, everything_accepted, ctx, counters);
     return ctx.results.size();
   }

@@ -19,6 +19,7 @@
 #include "persistence/crc32c.h"
 #include "persistence/quantized_sections.h"
 #include "storage/row_pager.h"
+#include "persistence/tier_sections.h"
 #include "neurovec/storage.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -40,6 +41,9 @@ const char* SectionName(uint32_t kind) {
     case kQuantizedTraversal: return "quantized traversal";
     case kCodes: return "codes";
     case kVectorBlocks: return "vector blocks";
+    case kTiers: return "tiers";
+    case kTierCodes: return "tier codes";
+    case kAccessStatistics: return "access statistics";
   }
   return "unknown";
 }
@@ -227,6 +231,12 @@ Status AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header*
     section(kQuantizedTraversal, [&](ByteWriter& w) { WriteQuantizedTraversalSection(*x.tier, w); }, 0);
     if (x.tier->trained()) section(kCodes, [&](ByteWriter& w) { WriteCodesSection(*x.tier, used, w); }, 0);
   }
+  // Optional: a reader without tiers opens the index with every item in f32.
+  if (x.tiers) {
+    section(kTiers, [&](ByteWriter& w) { WriteTiersSection(*x.tiers, w); }, 0);
+    section(kTierCodes, [&](ByteWriter& w) { WriteTierCodesSection(*x.tiers, used, w); }, 0);
+    section(kAccessStatistics, [&](ByteWriter& w) { WriteAccessSection(*x.tiers, used, w); }, 0);
+  }
   // Optional: a reader without the learning engine skips it (the index still works).
   const std::string learning = x.learning.EncodeSection();
   if (!learning.empty()) section(kLearning, [&](ByteWriter& w) { w.Bytes(learning.data(), learning.size()); }, 0);
@@ -383,10 +393,10 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
         // largest section); its checksum is checked there.
         sections[e.kind] = e;
         vectors_in_place = true;
-      } else if ((e.kind >= kConfig && e.kind <= kCodes) || e.kind == kLearning || e.kind == kVectorBlocks) {
+      } else if ((e.kind >= kConfig && e.kind <= kAccessStatistics) || e.kind == kLearning || e.kind == kVectorBlocks) {
         const uint8_t* bytes = nullptr;
         NV_RETURN_IF_ERROR(bytes_at(e.offset, e.length, &bytes));
-        const bool large = e.kind == kVectors || e.kind == kGraph || e.kind == kCodes;
+        const bool large = e.kind == kVectors || e.kind == kGraph || e.kind == kCodes || e.kind == kTierCodes;
         if ((verify_checksums || !large) && Crc32c(bytes, e.length) != e.crc) {
           return Status::Corrupt("index file is corrupt: " + std::string(SectionName(e.kind)) +
                                  " section (offset " + std::to_string(e.offset) + ") fails its checksum");
@@ -659,6 +669,22 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     x.tier = tier.take();
   } else if (sections[kCodes].kind == kCodes) {
     return CorruptSection(kCodes, "present without a quantized traversal section");
+  }
+  const bool has_tiers = sections[kTiers].kind == kTiers;
+  if (has_tiers != (sections[kTierCodes].kind == kTierCodes) ||
+      has_tiers != (sections[kAccessStatistics].kind == kAccessStatistics)) {
+    return CorruptSection(has_tiers ? kTiers : (sections[kTierCodes].kind == kTierCodes ? kTierCodes : kAccessStatistics),
+                          "the tiers, tier codes and access statistics sections come together");
+  }
+  if (has_tiers) {
+    if (x.tier) return CorruptSection(kTiers, "present beside a quantized traversal section (they exclude each other)");
+    auto tiers = ReadTierSections(section_data[kTiers], sections[kTiers].length, section_data[kTierCodes],
+                                  sections[kTierCodes].length, section_data[kAccessStatistics],
+                                  sections[kAccessStatistics].length, d, config.metric, used, &x.store);
+    if (!tiers.ok()) return tiers.status();
+    x.config.tiers = tiers.value()->config();
+    x.tiers = tiers.take();
+    NV_RETURN_IF_ERROR(x.tiers->Reserve(x.live.size()));
   }
   if (sections[kLearning].kind == kLearning) {
     NV_RETURN_IF_ERROR(x.learning.DecodeSection(section_data[kLearning], sections[kLearning].length));

@@ -44,6 +44,10 @@ enum SectionKind : uint32_t {
   // Optional (not flagged required; persistence/quantized_sections.h):
   kQuantizedTraversal = 7,  // quantized traversal configuration and codec state
   kCodes = 8,               // one code per used slot (only when the codec is trained)
+  // Optional (persistence/tier_sections.h): compression tiers.
+  kTiers = 9,              // tier configuration, clock, biases, shared codebooks
+  kTierCodes = 10,         // tier per slot, then each tier's codes in slot order
+  kAccessStatistics = 11,  // decayed access value per slot
   // Optional: CRC-32C of each block of rows of the vectors section and of its
   // norms, so a paged open checks each block as it reads it (kind 20, away
   // from the kinds other sections take).
