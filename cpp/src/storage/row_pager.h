@@ -42,7 +42,7 @@ struct RowSection {
 
 // The cache bound used when none was asked for (a store that pages only the
 // rows tiers let go).
-constexpr uint64_t kDefaultPageCacheBytes = uint64_t{64} << 20;
+constexpr uint64_t kDefaultPageCacheBytes = uint64_t{16} << 20;
 
 // Rows per block for rows of `row_bytes`: about 4 KiB of rows, at least one.
 uint32_t RowsPerBlock(size_t row_bytes);
