@@ -17,16 +17,6 @@
 namespace neurovec::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-int Fail(const char* command, const std::string& message) {
-  std::fprintf(stderr, "neurovec %s: %s\n", command, message.c_str());
-  return 1;
-}
 
 
 
@@ -36,28 +26,28 @@ int RunBench(const Args& args) {
   const char* cmd = "bench";
   for (const auto& u : args.Unused({"base", "queries", "truth", "k", "m", "ef-construction", "threads", "ef", "json",
                                     "metric", "seed"})) {
-    return Fail(cmd, "unknown option --" + u);
+    return FailCommand(cmd, "unknown option --" + u);
   }
   if (!args.Has("base") || !args.Has("queries") || !args.Has("truth")) {
-    return Fail(cmd, "--base, --queries and --truth are required");
+    return FailCommand(cmd, "--base, --queries and --truth are required");
   }
   std::string error;
   uint64_t k, m, efc, threads, seed;
   if (!args.GetUint("k", 10, k, error) || !args.GetUint("m", 16, m, error) ||
       !args.GetUint("ef-construction", 200, efc, error) || !args.GetUint("threads", 1, threads, error) ||
       !args.GetUint("seed", 42, seed, error)) {
-    return Fail(cmd, error);
+    return FailCommand(cmd, error);
   }
-  if (k == 0) return Fail(cmd, "--k must be positive");
-  if (threads == 0 || threads > 1024) return Fail(cmd, "--threads must be between 1 and 1024");
+  if (k == 0) return FailCommand(cmd, "--k must be positive");
+  if (threads == 0 || threads > 1024) return FailCommand(cmd, "--threads must be between 1 and 1024");
   std::vector<uint32_t> efs;
-  if (!ParseUintList(args.Get("ef", "10,20,40,80"), efs)) return Fail(cmd, "--ef expects a list like 10,20,40");
+  if (!ParseUintList(args.Get("ef", "10,20,40,80"), efs)) return FailCommand(cmd, "--ef expects a list like 10,20,40");
   auto metric = ParseMetric(args.Get("metric", "l2"));
-  if (!metric.ok()) return Fail(cmd, metric.status().message());
+  if (!metric.ok()) return FailCommand(cmd, metric.status().message());
   const bool json = args.Has("json");
 
   auto files = ReadRecallFiles(args.Get("base"), args.Get("queries"), args.Get("truth"), k);
-  if (!files.ok()) return Fail(cmd, files.status().message());
+  if (!files.ok()) return FailCommand(cmd, files.status().message());
   const FloatMatrix& b = files.value().base;
   const FloatMatrix& q = files.value().queries;
   const IntMatrix& t = files.value().truth;
@@ -70,7 +60,7 @@ int RunBench(const Args& args) {
   config.seed = seed;
   config.initial_capacity = b.rows;
   auto created = VectorIndex::Create(config);
-  if (!created.ok()) return Fail(cmd, created.status().message());
+  if (!created.ok()) return FailCommand(cmd, created.status().message());
   VectorIndex& index = *created.value();
 
   std::vector<ItemKey> keys;
@@ -81,7 +71,7 @@ int RunBench(const Args& args) {
   auto build_start = Clock::now();
   Status built = index.AddBatch(keys, b.data.data(), {}, options);
   double build_seconds = SecondsSince(build_start);
-  if (!built.ok()) return Fail(cmd, built.message());
+  if (!built.ok()) return FailCommand(cmd, built.message());
   if (json) {
     std::printf("{\"build_seconds\": %.4f, \"items\": %u, \"dimensions\": %u, \"threads\": %u, \"m\": %u, "
                 "\"ef_construction\": %u, \"kernel\": \"%s\"}\n",
@@ -118,7 +108,7 @@ int RunBench(const Args& args) {
       computations[i] = counters.distance_computations;
     });
     double seconds = SecondsSince(start);
-    if (failed) return Fail(cmd, "a search failed");
+    if (failed) return FailCommand(cmd, "a search failed");
     double recall = 0, dc = 0;
     for (uint32_t i = 0; i < q.rows; ++i) {
       recall += recalls[i];
@@ -141,33 +131,33 @@ int RunBench(const Args& args) {
 int RunGroundTruth(const Args& args) {
   const char* cmd = "groundtruth";
   for (const auto& u : args.Unused({"base", "queries", "out", "k", "metric", "threads"})) {
-    return Fail(cmd, "unknown option --" + u);
+    return FailCommand(cmd, "unknown option --" + u);
   }
   if (!args.Has("base") || !args.Has("queries") || !args.Has("out")) {
-    return Fail(cmd, "--base, --queries and --out are required");
+    return FailCommand(cmd, "--base, --queries and --out are required");
   }
   std::string error;
   uint64_t k, threads;
-  if (!args.GetUint("k", 100, k, error) || !args.GetUint("threads", 1, threads, error)) return Fail(cmd, error);
-  if (threads == 0 || threads > 1024) return Fail(cmd, "--threads must be between 1 and 1024");
+  if (!args.GetUint("k", 100, k, error) || !args.GetUint("threads", 1, threads, error)) return FailCommand(cmd, error);
+  if (threads == 0 || threads > 1024) return FailCommand(cmd, "--threads must be between 1 and 1024");
   auto metric = ParseMetric(args.Get("metric", "l2"));
-  if (!metric.ok()) return Fail(cmd, metric.status().message());
+  if (!metric.ok()) return FailCommand(cmd, metric.status().message());
   auto base = ReadFvecs(args.Get("base"));
-  if (!base.ok()) return Fail(cmd, base.status().message());
+  if (!base.ok()) return FailCommand(cmd, base.status().message());
   auto queries = ReadFvecs(args.Get("queries"));
-  if (!queries.ok()) return Fail(cmd, queries.status().message());
+  if (!queries.ok()) return FailCommand(cmd, queries.status().message());
   const FloatMatrix& b = base.value();
   const FloatMatrix& q = queries.value();
-  if (q.cols != b.cols) return Fail(cmd, "queries and base differ in dimensions");
-  if (k == 0 || k > b.rows) return Fail(cmd, "--k must be between 1 and the number of base vectors");
+  if (q.cols != b.cols) return FailCommand(cmd, "queries and base differ in dimensions");
+  if (k == 0 || k > b.rows) return FailCommand(cmd, "--k must be between 1 and the number of base vectors");
 
   // Brute force through the same stored form and kernels the index uses.
   VectorStore store(b.cols, metric.value());
   Status reserved = store.Reserve(b.rows);
-  if (!reserved.ok()) return Fail(cmd, reserved.message());
+  if (!reserved.ok()) return FailCommand(cmd, reserved.message());
   for (uint32_t i = 0; i < b.rows; ++i) {
     Status s = store.Validate(b.row(i));
-    if (!s.ok()) return Fail(cmd, "base row " + std::to_string(i) + ": " + s.message());
+    if (!s.ok()) return FailCommand(cmd, "base row " + std::to_string(i) + ": " + s.message());
     store.Store(i, b.row(i));
   }
   IntMatrix out;
@@ -185,7 +175,7 @@ int RunGroundTruth(const Args& args) {
     for (size_t j = 0; j < heap.size(); ++j) out.data[i * k + j] = static_cast<int32_t>(heap[j].slot);
   });
   Status written = WriteIvecs(args.Get("out"), out);
-  if (!written.ok()) return Fail(cmd, written.message());
+  if (!written.ok()) return FailCommand(cmd, written.message());
   std::fprintf(stderr, "wrote %u x %llu neighbours to %s\n", q.rows, static_cast<unsigned long long>(k),
                args.Get("out").c_str());
   return 0;

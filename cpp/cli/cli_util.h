@@ -2,7 +2,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 #include <string>
@@ -10,6 +12,18 @@
 #include <vector>
 
 namespace neurovec::cli {
+
+using Clock = std::chrono::steady_clock;
+inline double SecondsBetween(Clock::time_point start, Clock::time_point end) {
+  return std::chrono::duration<double>(end - start).count();
+}
+inline double SecondsSince(Clock::time_point start) { return SecondsBetween(start, Clock::now()); }
+
+// "neurovec <command>: <message>" on stderr; returns the exit status 1.
+inline int FailCommand(const char* command, const std::string& message) {
+  std::fprintf(stderr, "neurovec %s: %s\n", command, message.c_str());
+  return 1;
+}
 
 // "10,20,40" -> {10, 20, 40}; false on an empty list or anything but positive integers.
 inline bool ParseUintList(const std::string& text, std::vector<uint32_t>& out) {

@@ -22,13 +22,8 @@
 namespace neurovec::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "neurovec codecs: %s\n", message.c_str());
-  return 1;
-}
+int Fail(const std::string& message) { return FailCommand("codecs", message); }
 
 }  // namespace
 

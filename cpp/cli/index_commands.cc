@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "metadata/json.h"
 #include "neurovec/learning.h"
@@ -15,29 +16,25 @@
 namespace neurovec::cli {
 namespace {
 
-int Fail(const char* command, const std::string& message) {
-  std::fprintf(stderr, "neurovec %s: %s\n", command, message.c_str());
-  return 1;
-}
 
 }  // namespace
 
 int RunBuild(const Args& args) {
   const char* cmd = "build";
   for (const auto& u : args.Unused({"base", "out", "m", "ef-construction", "metric", "threads", "seed"})) {
-    return Fail(cmd, "unknown option --" + u);
+    return FailCommand(cmd, "unknown option --" + u);
   }
-  if (!args.Has("base") || !args.Has("out")) return Fail(cmd, "--base and --out are required");
+  if (!args.Has("base") || !args.Has("out")) return FailCommand(cmd, "--base and --out are required");
   std::string error;
   uint64_t m, efc, threads, seed;
   if (!args.GetUint("m", 16, m, error) || !args.GetUint("ef-construction", 200, efc, error) ||
       !args.GetUint("threads", 1, threads, error) || !args.GetUint("seed", 42, seed, error)) {
-    return Fail(cmd, error);
+    return FailCommand(cmd, error);
   }
   auto metric = ParseMetric(args.Get("metric", "l2"));
-  if (!metric.ok()) return Fail(cmd, metric.status().message());
+  if (!metric.ok()) return FailCommand(cmd, metric.status().message());
   auto base = ReadFvecs(args.Get("base"));
-  if (!base.ok()) return Fail(cmd, base.status().message());
+  if (!base.ok()) return FailCommand(cmd, base.status().message());
   IndexConfig config;
   config.dimensions = base.value().cols;
   config.metric = metric.value();
@@ -46,23 +43,23 @@ int RunBuild(const Args& args) {
   config.seed = seed;
   config.initial_capacity = base.value().rows;
   auto created = VectorIndex::Create(config);
-  if (!created.ok()) return Fail(cmd, created.status().message());
+  if (!created.ok()) return FailCommand(cmd, created.status().message());
   std::vector<ItemKey> keys;
   for (uint32_t i = 0; i < base.value().rows; ++i) keys.push_back(ItemKey::Number(i));
   BatchOptions options;
   options.threads = static_cast<uint32_t>(threads == 0 ? 1 : threads);
   Status added = created.value()->AddBatch(keys, base.value().data.data(), {}, options);
-  if (!added.ok()) return Fail(cmd, added.message());
+  if (!added.ok()) return FailCommand(cmd, added.message());
   std::string bytes = created.value()->SaveToBytes();
   Status written = WriteFileDurably(args.Get("out"), bytes);
-  if (!written.ok()) return Fail(cmd, written.message());
+  if (!written.ok()) return FailCommand(cmd, written.message());
   std::fprintf(stderr, "wrote %u items (%zu bytes) to %s\n", base.value().rows, bytes.size(), args.Get("out").c_str());
   return 0;
 }
 
 int RunQuery(const Args& args) {
   const char* cmd = "query";
-  for (const auto& u : args.Unused({"index", "queries", "k", "ef", "json", "mode"})) return Fail(cmd, "unknown option --" + u);
+  for (const auto& u : args.Unused({"index", "queries", "k", "ef", "json", "mode"})) return FailCommand(cmd, "unknown option --" + u);
   // --mode vector (default) or neural/subgraph/differentiable: the learned re-ranking (issue 5).
   const std::string mode_name = args.Get("mode", "vector");
   const char* const kModes[] = {"vector", "neural", "subgraph", "differentiable"};
@@ -70,30 +67,30 @@ int RunQuery(const Args& args) {
   for (int i = 0; i < 4; ++i) {
     if (mode_name == kModes[i]) mode = i;
   }
-  if (mode < 0) return Fail(cmd, "--mode must be vector, neural, subgraph or differentiable, got '" + mode_name + "'");
+  if (mode < 0) return FailCommand(cmd, "--mode must be vector, neural, subgraph or differentiable, got '" + mode_name + "'");
 #if defined(NEUROVEC_CLI_LEARN_BENCH)
   learning::EnableLearning();
 #endif
-  if (!args.Has("index") || !args.Has("queries")) return Fail(cmd, "--index and --queries are required");
+  if (!args.Has("index") || !args.Has("queries")) return FailCommand(cmd, "--index and --queries are required");
   std::string error;
   uint64_t k, ef;
-  if (!args.GetUint("k", 10, k, error) || !args.GetUint("ef", 0, ef, error)) return Fail(cmd, error);
-  if (k == 0) return Fail(cmd, "--k must be positive");
+  if (!args.GetUint("k", 10, k, error) || !args.GetUint("ef", 0, ef, error)) return FailCommand(cmd, error);
+  if (k == 0) return FailCommand(cmd, "--k must be positive");
   // Read-only and mapped: no lock, nothing written, no copy of the file first.
   auto storage = OpenFileStorage(args.Get("index"), FileMode::kReadOnly);
-  if (!storage.ok()) return Fail(cmd, storage.status().message());
+  if (!storage.ok()) return FailCommand(cmd, storage.status().message());
   auto loaded = VectorIndex::Open(storage.take(), OpenOptions{true});
-  if (!loaded.ok()) return Fail(cmd, args.Get("index") + ": " + loaded.status().message());
+  if (!loaded.ok()) return FailCommand(cmd, args.Get("index") + ": " + loaded.status().message());
   auto queries = ReadFvecs(args.Get("queries"));
-  if (!queries.ok()) return Fail(cmd, queries.status().message());
+  if (!queries.ok()) return FailCommand(cmd, queries.status().message());
   const VectorIndex& index = *loaded.value();
-  if (queries.value().cols != index.config().dimensions) return Fail(cmd, "queries and index differ in dimensions");
+  if (queries.value().cols != index.config().dimensions) return FailCommand(cmd, "queries and index differ in dimensions");
   for (uint32_t q = 0; q < queries.value().rows; ++q) {
     SearchParams params;
     params.k = static_cast<uint32_t>(k);
     params.ef = static_cast<uint32_t>(ef);
     auto hits = index.SearchLearned(queries.value().row(q), params, static_cast<SearchMode>(mode));
-    if (!hits.ok()) return Fail(cmd, hits.status().message());
+    if (!hits.ok()) return FailCommand(cmd, hits.status().message());
     std::ostringstream ids, distances, scores;
     for (size_t i = 0; i < hits.value().hits.size(); ++i) {
       const LearnedHit& hit = hits.value().hits[i];

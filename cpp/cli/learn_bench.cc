@@ -37,15 +37,10 @@
 namespace neurovec::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using namespace neurovec::learning;
 
-double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "neurovec learn-bench: %s\n", message.c_str());
-  return 1;
-}
+int Fail(const std::string& message) { return FailCommand("learn-bench", message); }
 
 struct Retrieved {
   std::vector<uint32_t> slots;  // ascending L2 distance

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "neurovec/storage.h"
 #include "neurovec/vector_index.h"
@@ -18,13 +19,8 @@
 namespace neurovec::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "neurovec persist-bench: %s\n", message.c_str());
-  return 1;
-}
+int Fail(const std::string& message) { return FailCommand("persist-bench", message); }
 
 // Resident memory of this process in bytes (Linux), 0 if unknown.
 uint64_t ResidentBytes() {
@@ -85,8 +81,8 @@ int RunPersistBench(const Args& args) {
     auto hits = opened.value()->Search(data.row(round), params);
     auto t2 = Clock::now();
     if (!hits.ok() || hits.value().empty()) return Fail("first query failed");
-    (verify ? open_times : lazy_open_times).push_back(Seconds(t0, t1));
-    (verify ? first_query_times : lazy_first_query_times).push_back(Seconds(t1, t2));
+    (verify ? open_times : lazy_open_times).push_back(SecondsBetween(t0, t1));
+    (verify ? first_query_times : lazy_first_query_times).push_back(SecondsBetween(t1, t2));
     index = opened.take();
     if (round == 0) rss_after = ResidentBytes();
     if (round == 5) lazy_rss_after = ResidentBytes();
@@ -104,8 +100,8 @@ int RunPersistBench(const Args& args) {
     auto t2 = Clock::now();
     if (!written.ok()) return Fail(written.message());
     snapshot_bytes = bytes.size();
-    encode_seconds.push_back(Seconds(t0, t1));
-    save_mbps.push_back(bytes.size() / 1e6 / Seconds(t0, t2));
+    encode_seconds.push_back(SecondsBetween(t0, t1));
+    save_mbps.push_back(bytes.size() / 1e6 / SecondsBetween(t0, t2));
   }
   std::remove((dir + "/persist-bench-snapshot.nvx").c_str());
   index.reset();
@@ -129,7 +125,7 @@ int RunPersistBench(const Args& args) {
     Status synced = durable.Sync();
     if (!synced.ok()) return Fail(synced.message());
   }
-  const double single_per_s = adds / Seconds(t0, Clock::now());
+  const double single_per_s = adds / SecondsSince(t0);
   batched_items = std::min<uint64_t>(batched_items, data.rows - adds);
   batch = std::max<uint64_t>(batch, 1);
   t0 = Clock::now();
@@ -141,10 +137,10 @@ int RunPersistBench(const Args& args) {
     if (s.ok()) s = durable.Sync();
     if (!s.ok()) return Fail(s.message());
   }
-  const double batched_per_s = batched_items / Seconds(t0, Clock::now());
+  const double batched_per_s = batched_items / SecondsSince(t0);
   t0 = Clock::now();
   Status checkpointed = durable.Checkpoint();
-  const double checkpoint_s = Seconds(t0, Clock::now());
+  const double checkpoint_s = SecondsSince(t0);
   if (!checkpointed.ok()) return Fail(checkpointed.message());
   const uint64_t checkpoint_bytes = durable.Stats().file.image_bytes;
   created.value().reset();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "idx_labels.h"
 #include "neurovec/storage.h"
@@ -21,13 +22,8 @@
 namespace neurovec::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "neurovec tiers-bench: %s\n", message.c_str());
-  return 1;
-}
+int Fail(const std::string& message) { return FailCommand("tiers-bench", message); }
 
 struct RecallSplit {
   double hot = 0, other = 0;

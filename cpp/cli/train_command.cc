@@ -42,13 +42,8 @@
 namespace neurovec::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double SecondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "neurovec train: %s\n", message.c_str());
-  return 1;
-}
+int Fail(const std::string& message) { return FailCommand("train", message); }
 
 struct Event {
   uint32_t query_row = 0;

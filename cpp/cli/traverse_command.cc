@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_util.h"
 #include "commands.h"
 #include "hnsw/hnsw_graph.h"
 #include "quantization/codec.h"
@@ -25,8 +26,6 @@
 namespace neurovec::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double SecondsSince(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // CPU time of this thread (time slices lost to other processes do not count);
 // wall time where the platform has no such clock.
@@ -36,10 +35,7 @@ double ThreadSeconds() {
   return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
 }
 
-int Fail(const std::string& message) {
-  std::fprintf(stderr, "neurovec traverse: %s\n", message.c_str());
-  return 1;
-}
+int Fail(const std::string& message) { return FailCommand("traverse", message); }
 
 }  // namespace
 

@@ -4,47 +4,15 @@
 // scores of the C++ core (neurovec's wasm, the same trained index) within 1e-4
 // and the same rankings. Needs the native CLI (npm test builds it first).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { gaussian, rng } from '../shared/random.mjs';
+import { trainRefinerNatively } from '../shared/native_training.mjs';
 import { launch, ROOT, serve } from './harness.mjs';
 
 const CLI = join(ROOT, 'build', 'native', 'neurovec');
 const D = 24;
 const CLASSES = 6;
-
-// Classes visible in 4 dimensions under noise in the others.
-function labeled(n, seed) {
-  const centresRandom = rng(77);
-  const centres = Array.from({ length: CLASSES * 4 }, () => 2 * gaussian(centresRandom));
-  const random = rng(seed);
-  const vectors = new Float32Array(n * D);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    labels[i] = Math.floor(random() * CLASSES);
-    for (let j = 0; j < D; j++) vectors[i * D + j] = j < 4 ? centres[labels[i] * 4 + j] + 0.5 * gaussian(random) : 1.5 * gaussian(random);
-  }
-  return { vectors, labels };
-}
-
-function writeFvecs(path, vectors) {
-  const n = vectors.length / D;
-  const out = Buffer.alloc(n * (4 + 4 * D));
-  for (let i = 0; i < n; i++) {
-    out.writeInt32LE(D, i * (4 + 4 * D));
-    Buffer.from(vectors.buffer, vectors.byteOffset + i * 4 * D, 4 * D).copy(out, i * (4 + 4 * D) + 4);
-  }
-  writeFileSync(path, out);
-}
-
-function writeIdxLabels(path, labels) {
-  const header = Buffer.alloc(8);
-  header.writeUInt32BE(0x801, 0);
-  header.writeUInt32BE(labels.length, 4);
-  writeFileSync(path, Buffer.concat([header, Buffer.from(labels)]));
-}
 
 test('onnxruntime-web in Chromium gives the C++ core\'s refiner scores', { timeout: 240_000 }, async () => {
   assert.ok(existsSync(CLI), `the native CLI is missing at ${CLI}: run npm run build first`);
@@ -55,18 +23,9 @@ test('onnxruntime-web in Chromium gives the C++ core\'s refiner scores', { timeo
   const server = await serve();
   const browser = await launch();
   try {
-    const base = labeled(1200, 1);
-    const queries = labeled(120, 2);
-    writeFvecs(join(dir, 'base.fvecs'), base.vectors);
-    writeFvecs(join(dir, 'queries.fvecs'), queries.vectors);
-    writeIdxLabels(join(dir, 'base.labels'), base.labels);
-    writeIdxLabels(join(dir, 'queries.labels'), queries.labels);
-    const run = (...args) => execFileSync(CLI, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    run('build', '--base', 'base.fvecs', '--out', 'index.nvx', '--m', '12', '--ef-construction', '100');
-    run('train', '--index', 'index.nvx', '--queries', 'queries.fvecs', '--labels', 'base.labels',
-      '--query-labels', 'queries.labels', '--train-queries', '100', '--val-queries', '20', '--candidates', '20',
-      '--hidden', '16', '--heads', '4', '--epochs', '3', '--threads', '2', '--out', 'trained.nvx', '--onnx', 'refiner.onnx');
-    writeFileSync(join(dir, 'queries.f32'), Buffer.from(queries.vectors.buffer));
+    const { queries } = trainRefinerNatively(CLI, dir, { d: D, classes: CLASSES, baseCount: 1200, queryCount: 120,
+      trainQueries: 100, valQueries: 20, epochs: 3 });
+    writeFileSync(join(dir, 'queries.f32'), Buffer.from(queries.buffer));
 
     const page = await browser.newPage();
     const errors = [];

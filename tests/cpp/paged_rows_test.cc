@@ -10,7 +10,6 @@
 
 #include "neurovec/storage.h"
 #include "neurovec/vector_index.h"
-#include "persistence/byte_io.h"
 #include "persistence/index_file.h"
 #include "storage/vector_store.h"
 #include "test_util.h"
@@ -110,21 +109,10 @@ void ExpectSameSearches(const VectorIndex& a, const VectorIndex& b, const Datase
 
 // Offset of the vectors section (read from the file's table).
 uint64_t VectorsOffset(const std::string& bytes) {
-  int slot = 0;
-  auto header = neurovec::index_file::ReadHeader(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &slot);
-  EXPECT_TRUE(header.ok());
-  neurovec::ByteReader r(reinterpret_cast<const uint8_t*>(bytes.data()) + header.value().table_offset,
-                         header.value().table_length);
-  for (uint64_t i = 0; i < header.value().table_length / neurovec::index_file::kTableEntryBytes; ++i) {
-    uint32_t kind = 0, flags = 0, crc = 0, reserved = 0;
-    uint64_t offset = 0, length = 0;
-    r.U32(kind);
-    r.U32(flags);
-    r.U64(offset);
-    r.U64(length);
-    r.U32(crc);
-    r.U32(reserved);
-    if (kind == neurovec::index_file::kVectors) return offset;
+  auto table = neurovec::index_file::ReadSectionTable(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  EXPECT_TRUE(table.ok());
+  for (const auto& e : table.value()) {
+    if (e.kind == neurovec::index_file::kVectors) return e.offset;
   }
   ADD_FAILURE() << "no vectors section";
   return 0;

@@ -243,22 +243,14 @@ struct Section {
 
 std::vector<Section> Sections(const std::string& file) {
   namespace f = neurovec::index_file;
-  auto header = f::ReadHeader(reinterpret_cast<const uint8_t*>(file.data()), file.size(), nullptr);
-  EXPECT_TRUE(header.ok());
+  const auto* bytes = reinterpret_cast<const uint8_t*>(file.data());
+  auto header = f::ReadHeader(bytes, file.size(), nullptr);
+  auto table = f::ReadSectionTable(bytes, file.size());
+  EXPECT_TRUE(header.ok() && table.ok());
   std::vector<Section> out;
-  neurovec::ByteReader r(reinterpret_cast<const uint8_t*>(file.data()) + header.value().table_offset,
-                         header.value().table_length);
-  for (uint64_t i = 0; i < header.value().table_length / f::kTableEntryBytes; ++i) {
-    Section s;
-    uint32_t crc, reserved;
-    s.table_pos = header.value().table_offset + i * f::kTableEntryBytes;
-    r.U32(s.kind);
-    r.U32(s.flags);
-    r.U64(s.offset);
-    r.U64(s.length);
-    r.U32(crc);
-    r.U32(reserved);
-    out.push_back(s);
+  for (size_t i = 0; i < table.value().size(); ++i) {
+    const f::SectionEntry& e = table.value()[i];
+    out.push_back({e.kind, e.flags, e.offset, e.length, static_cast<size_t>(header.value().table_offset + i * f::kTableEntryBytes)});
   }
   return out;
 }

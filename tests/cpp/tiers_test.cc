@@ -355,21 +355,12 @@ TEST(Tiers, PersistenceRoundTripKeepsTiersAndIsByteIdentical) {
 
 // Offset and length of a section of a SaveToBytes image.
 bool FindSection(const std::string& file, uint32_t kind, uint64_t* offset, uint64_t* length) {
-  auto header = index_file::ReadHeader(reinterpret_cast<const uint8_t*>(file.data()), file.size(), nullptr);
-  if (!header.ok()) return false;
-  ByteReader r(reinterpret_cast<const uint8_t*>(file.data()) + header.value().table_offset, header.value().table_length);
-  for (uint64_t i = 0; i < header.value().table_length / index_file::kTableEntryBytes; ++i) {
-    uint32_t k = 0, flags = 0, crc = 0, reserved = 0;
-    uint64_t off = 0, len = 0;
-    r.U32(k);
-    r.U32(flags);
-    r.U64(off);
-    r.U64(len);
-    r.U32(crc);
-    r.U32(reserved);
-    if (k == kind) {
-      *offset = off;
-      *length = len;
+  auto table = index_file::ReadSectionTable(reinterpret_cast<const uint8_t*>(file.data()), file.size());
+  if (!table.ok()) return false;
+  for (const index_file::SectionEntry& e : table.value()) {
+    if (e.kind == kind) {
+      *offset = e.offset;
+      *length = e.length;
       return true;
     }
   }

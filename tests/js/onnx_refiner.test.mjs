@@ -8,52 +8,20 @@
 //    at run time makes searchNeural fall back to vector mode and say so.
 // Needs the native CLI (build/native/neurovec), which `npm test` builds first.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { OnnxRefiner, OnnxRefinerError, VectorIndex } from 'neurovec';
-import { gaussian, rng } from './helpers.mjs';
+import { trainRefinerNatively } from '../shared/native_training.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'build', 'native', 'neurovec');
 const D = 24;
 const CLASSES = 6;
 const TOLERANCE = 1e-4;
-
-// Classes visible in 4 dimensions under noise in the others (as learning.test.mjs).
-function labeled(n, seed) {
-  const centresRandom = rng(77);
-  const centres = Array.from({ length: CLASSES * 4 }, () => 2 * gaussian(centresRandom));
-  const random = rng(seed);
-  const vectors = new Float32Array(n * D);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    labels[i] = Math.floor(random() * CLASSES);
-    for (let j = 0; j < D; j++) vectors[i * D + j] = j < 4 ? centres[labels[i] * 4 + j] + 0.5 * gaussian(random) : 1.5 * gaussian(random);
-  }
-  return { vectors, labels };
-}
-
-function writeFvecs(path, vectors) {
-  const n = vectors.length / D;
-  const out = Buffer.alloc(n * (4 + 4 * D));
-  for (let i = 0; i < n; i++) {
-    out.writeInt32LE(D, i * (4 + 4 * D));
-    Buffer.from(vectors.buffer, vectors.byteOffset + i * 4 * D, 4 * D).copy(out, i * (4 + 4 * D) + 4);
-  }
-  writeFileSync(path, out);
-}
-
-function writeIdxLabels(path, labels) {
-  const header = Buffer.alloc(8);
-  header.writeUInt32BE(0x801, 0);
-  header.writeUInt32BE(labels.length, 4);
-  writeFileSync(path, Buffer.concat([header, Buffer.from(labels)]));
-}
 
 const row = (flat, i) => flat.subarray(i * D, (i + 1) * D);
 
@@ -67,18 +35,10 @@ describe('ONNX refiner: native training, wasm and ONNX Runtime Web agree', () =>
   before(() => {
     assert.ok(existsSync(CLI), `the native CLI is missing at ${CLI}: run npm run build first`);
     dir = mkdtempSync(join(tmpdir(), 'neurovec-onnx-'));
-    const base = labeled(1200, 1);
-    const q = labeled(300, 2);
-    queries = q.vectors;
-    writeFvecs(join(dir, 'base.fvecs'), base.vectors);
-    writeFvecs(join(dir, 'queries.fvecs'), q.vectors);
-    writeIdxLabels(join(dir, 'base.labels'), base.labels);
-    writeIdxLabels(join(dir, 'queries.labels'), q.labels);
-    const run = (...args) => execFileSync(CLI, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    run('build', '--base', 'base.fvecs', '--out', 'index.nvx', '--m', '12', '--ef-construction', '100');
-    const log = run('train', '--index', 'index.nvx', '--queries', 'queries.fvecs', '--labels', 'base.labels',
-      '--query-labels', 'queries.labels', '--train-queries', '250', '--val-queries', '50', '--candidates', '20',
-      '--hidden', '16', '--heads', '4', '--epochs', '4', '--threads', '2', '--out', 'trained.nvx', '--onnx', 'refiner.onnx');
+    const trained = trainRefinerNatively(CLI, dir, { d: D, classes: CLASSES, baseCount: 1200, queryCount: 300,
+      trainQueries: 250, valQueries: 50, epochs: 4 });
+    queries = trained.queries;
+    const { log, run } = trained;
     assert.match(log, /validation: precision@10 neural mode/);
     native = run('query', '--index', 'trained.nvx', '--queries', 'queries.fvecs', '--k', '10', '--mode', 'neural')
       .trim().split('\n').map((line) => JSON.parse(line));

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "hnsw/hnsw_graph.h"
+#include "index/exact_rerank.h"
 #include "neurovec/config.h"
 #include "neurovec/status.h"
 #include "quantization/codec.h"
@@ -70,23 +71,12 @@ class QuantizedTier {
   template <typename Accept>
   size_t Search(const HnswGraph& graph, const VectorStore& store, const float* query, uint32_t ef, uint32_t k,
                 const Accept& accept, bool everything_accepted, SearchContext& ctx, TraversalCounters& counters) const {
-    const uint32_t keep = config_.rerank == 0 ? ef : std::max(k, config_.rerank);
+    const uint32_t keep = RerankDepth(config_.rerank, ef, k);
     const uint32_t walk_ef = std::max(ef, keep);
     std::unique_ptr<quant::QueryDistance> prepared = codes_->codec().PrepareQuery(query);
     graph.Search(static_cast<const quant::QueryDistance*>(prepared.get()), walk_ef, *codes_, accept,
                  everything_accepted, ctx, counters);
-    std::vector<Candidate>& found = ctx.results;
-    const size_t walked = found.size();
-    if (found.size() > keep) {
-      std::nth_element(found.begin(), found.begin() + keep, found.end(),
-                       [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; });
-      found.resize(keep);
-    }
-    // Code distances are estimates (and not comparable with exact ones): every
-    // candidate kept gets its exact distance, so results are exact.
-    for (Candidate& c : found) c.distance = store.Distance(query, store.Row(c.slot));
-    counters.distance_computations += found.size();
-    return walked;
+    return KeepAndRescoreExactly(store, query, keep, ctx.results, counters);
   }
 
   // Replaces the state (file reader): a trained codec and its codes for

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "hnsw/hnsw_graph.h"
+#include "index/exact_rerank.h"
 #include "neurovec/config.h"
 #include "neurovec/status.h"
 #include "neurovec/vector_index.h"
@@ -250,23 +251,13 @@ size_t TieredStore::Search(const HnswGraph& graph, const VectorStore& store, con
                            uint32_t k, const Accept& accept, bool everything_accepted, SearchContext& ctx,
                            TraversalCounters& counters) const {
   std::shared_lock<std::shared_mutex> lock(walk_mutex_);
-  const uint32_t keep = config_.rerank == 0 ? ef : std::max(k, config_.rerank);
+  const uint32_t keep = RerankDepth(config_.rerank, ef, k);
   const uint32_t walk_ef = std::max(ef, keep);
   TierQuery prepared;
   PrepareQuery(query, prepared);
   graph.Search(static_cast<const TierQuery*>(&prepared), walk_ef, *this, accept, everything_accepted, ctx, counters);
-  std::vector<Candidate>& found = ctx.results;
-  const size_t walked = found.size();
-  if (found.size() > keep) {
-    std::nth_element(found.begin(), found.begin() + keep, found.end(),
-                     [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; });
-    found.resize(keep);
-  }
-  // Exact re-ranking with the full f32 row (paged in for a released row; the
-  // pointer Row gives is used before the next Row call).
-  for (Candidate& c : found) c.distance = store.Distance(query, store.Row(c.slot));
-  counters.distance_computations += found.size();
-  return walked;
+  // Exact re-ranking with the full f32 row (paged in for a released row).
+  return KeepAndRescoreExactly(store, query, keep, ctx.results, counters);
 }
 
 }  // namespace neurovec

@@ -54,14 +54,6 @@ using namespace index_file;  // NOLINT: this file implements the format
 
 namespace {
 
-struct SectionEntry {
-  uint32_t kind = 0;
-  uint32_t flags = 0;
-  uint64_t offset = 0;
-  uint64_t length = 0;
-  uint32_t crc = 0;
-};
-
 // Header slot layout (docs/file-format.md): offsets of the fields after the magic.
 void EncodeHeaderInto(std::string& bytes, const Header& h) {
   ByteWriter w(bytes);
@@ -108,6 +100,24 @@ SlotState ReadSlot(const uint8_t* slot, Header& h) {
 
 Status CorruptSection(uint32_t kind, const std::string& what) {
   return Status::Corrupt(std::string("index file is corrupt: ") + SectionName(kind) + " section: " + what);
+}
+
+// Section 20 (vector blocks) into rows->block_crcs and *norms_crc, checked
+// against the rows it describes (rows->slots and rows_per_block are set).
+Status DecodeVectorBlocks(const uint8_t* data, uint64_t length, uint32_t stride, RowSection* rows, uint32_t* norms_crc) {
+  ByteReader r(data, length);
+  uint32_t per_block = 0, blocks = 0;
+  r.U32(per_block);
+  r.U32(blocks);
+  r.U32(*norms_crc);
+  if (per_block != rows->rows_per_block || blocks != (rows->slots + per_block - 1) / per_block ||
+      r.remaining() != 4ull * blocks) {
+    return CorruptSection(kVectorBlocks, "does not match " + std::to_string(rows->slots) + " slots of " +
+                                            std::to_string(stride) + " floats");
+  }
+  rows->block_crcs.resize(blocks);
+  for (uint32_t& c : rows->block_crcs) r.U32(c);
+  return Status::Ok();
 }
 
 // Appends the sections and section table of `x` to `file`, whose byte
@@ -298,6 +308,31 @@ std::string VectorIndex::SaveToBytes() const {
 
 namespace index_file {
 
+std::vector<SectionEntry> DecodeSectionTable(const uint8_t* table, uint64_t length) {
+  std::vector<SectionEntry> entries(length / kTableEntryBytes);
+  ByteReader r(table, length);
+  for (SectionEntry& e : entries) {
+    uint32_t reserved;
+    r.U32(e.kind);
+    r.U32(e.flags);
+    r.U64(e.offset);
+    r.U64(e.length);
+    r.U32(e.crc);
+    r.U32(reserved);
+  }
+  return entries;
+}
+
+Result<std::vector<SectionEntry>> ReadSectionTable(const uint8_t* file, size_t size) {
+  auto header = ReadHeader(file, size, nullptr);
+  if (!header.ok()) return header.status();
+  const Header& h = header.value();
+  if (h.table_offset > size || h.table_length > size - h.table_offset) {
+    return Status::Corrupt("index file is corrupt: section table out of bounds");
+  }
+  return DecodeSectionTable(file + h.table_offset, h.table_length);
+}
+
 Result<Header> ReadHeader(const uint8_t* data, size_t size, int* slot_out) {
   if (size < sizeof kMagic || std::memcmp(data, kMagic, sizeof kMagic) != 0) {
     if (size >= 2 * kPageSize && std::memcmp(data + kPageSize, kMagic, sizeof kMagic) == 0) {
@@ -373,16 +408,7 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   bool vectors_in_place = false;
   header.image_start = header.table_offset;
   {
-    ByteReader r(table, header.table_length);
-    for (uint64_t i = 0; i < header.table_length / kTableEntryBytes; ++i) {
-      SectionEntry e;
-      uint32_t reserved;
-      r.U32(e.kind);
-      r.U32(e.flags);
-      r.U64(e.offset);
-      r.U64(e.length);
-      r.U32(e.crc);
-      r.U32(reserved);
+    for (const SectionEntry& e : DecodeSectionTable(table, header.table_length)) {
       if (e.offset < 2 * kPageSize || e.offset > header.image_end || e.length > header.image_end - e.offset) {
         return Status::Corrupt("index file is corrupt: " + std::string(SectionName(e.kind)) +
                                " section lies outside the file (offset " + std::to_string(e.offset) + ")");
@@ -474,18 +500,8 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   uint32_t norms_crc = 0;
   bool has_blocks = false;
   if (sections[kVectorBlocks].kind == kVectorBlocks) {
-    ByteReader br = reader(kVectorBlocks);
-    uint32_t per_block = 0, blocks = 0;
-    br.U32(per_block);
-    br.U32(blocks);
-    br.U32(norms_crc);
-    if (per_block != row_section.rows_per_block || blocks != (used + per_block - 1) / per_block ||
-        br.remaining() != 4ull * blocks) {
-      return CorruptSection(kVectorBlocks, "does not match " + std::to_string(used) + " slots of " +
-                                              std::to_string(stride) + " floats");
-    }
-    row_section.block_crcs.resize(blocks);
-    for (uint32_t& c : row_section.block_crcs) br.U32(c);
+    NV_RETURN_IF_ERROR(DecodeVectorBlocks(section_data[kVectorBlocks], sections[kVectorBlocks].length, stride,
+                                          &row_section, &norms_crc));
     has_blocks = true;
   }
   if (!verify_checksums) row_section.block_crcs.clear();
@@ -700,27 +716,15 @@ Status AttachImageRows(VectorIndex& index, Storage& storage, const std::string& 
   rows.slots = x.used_slots;
   rows.rows_per_block = RowsPerBlock(static_cast<size_t>(x.store.stride()) * 4);
   bool found = false;
-  ByteReader r(bytes + (header.table_offset - header.image_start), header.table_length);
-  for (uint64_t i = 0; i < header.table_length / kTableEntryBytes; ++i) {
-    SectionEntry e;
-    uint32_t reserved;
-    r.U32(e.kind);
-    r.U32(e.flags);
-    r.U64(e.offset);
-    r.U64(e.length);
-    r.U32(e.crc);
-    r.U32(reserved);
+  for (const SectionEntry& e :
+       DecodeSectionTable(bytes + (header.table_offset - header.image_start), header.table_length)) {
     if (e.kind == kVectors) {
       rows.offset = e.offset;
       found = true;
     } else if (e.kind == kVectorBlocks) {
-      ByteReader br(bytes + (e.offset - header.image_start), e.length);
-      uint32_t per_block = 0, blocks = 0, norms_crc = 0;
-      br.U32(per_block);
-      br.U32(blocks);
-      br.U32(norms_crc);
-      rows.block_crcs.resize(blocks);
-      for (uint32_t& c : rows.block_crcs) br.U32(c);
+      uint32_t norms_crc = 0;
+      NV_RETURN_IF_ERROR(DecodeVectorBlocks(bytes + (e.offset - header.image_start), e.length, x.store.stride(),
+                                            &rows, &norms_crc));
     }
   }
   if (!found) return Status::Internal("a checkpoint image without a vectors section");

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "neurovec/status.h"
 #include "neurovec/vector_index.h"
@@ -72,6 +73,25 @@ struct Header {
   // Not stored: filled by DecodeImage from the section table.
   uint64_t image_start = 0;    // first byte of the first section
 };
+
+// One entry of the section table (kTableEntryBytes bytes: these fields, then
+// a reserved u32).
+struct SectionEntry {
+  uint32_t kind = 0;
+  uint32_t flags = 0;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  uint32_t crc = 0;
+};
+
+// The entries in `length` bytes of a section table (whole entries only; the
+// caller has checked the length and the table's checksum).
+std::vector<SectionEntry> DecodeSectionTable(const uint8_t* table, uint64_t length);
+
+// For tests and tools: the section table of a whole file image, as its newest
+// header points to it (errors as ReadHeader's, or kCorrupt when the table lies
+// outside the bytes).
+Result<std::vector<SectionEntry>> ReadSectionTable(const uint8_t* file, size_t size);
 
 // The 128 bytes of a header slot (padded by the caller to a page).
 std::string EncodeHeader(const Header& header);
