@@ -28,7 +28,7 @@ int Fail(const std::string& message) { return FailCommand("codecs", message); }
 }  // namespace
 
 // "pq4/m=196/o=4" -> kind pq4, 196 sub-quantizers, 4 outliers. Options: m=,
-// o= (outliers), t=mean|zero (binary threshold), r=dim|uniform (int8 range).
+// o= (outliers), t=mean|zero|rotated (binary threshold), r=dim|uniform (int8 range).
 bool ParseCodecSpec(const std::string& spec, quant::CodecParams& params, std::string& error) {
   std::stringstream ss(spec);
   std::string part;
@@ -49,12 +49,14 @@ bool ParseCodecSpec(const std::string& spec, quant::CodecParams& params, std::st
       params.subquantizers = static_cast<uint32_t>(number);
     } else if (key == "o" && numeric) {
       params.outliers = static_cast<uint32_t>(number);
-    } else if (key == "t" && (value == "mean" || value == "zero")) {
-      params.binary_threshold = value == "mean" ? quant::BinaryThreshold::kMean : quant::BinaryThreshold::kZero;
+    } else if (key == "t" && (value == "mean" || value == "zero" || value == "rotated")) {
+      params.binary_threshold = value == "mean"   ? quant::BinaryThreshold::kMean
+                                : value == "zero" ? quant::BinaryThreshold::kZero
+                                                  : quant::BinaryThreshold::kRotatedSign;
     } else if (key == "r" && (value == "dim" || value == "uniform")) {
       params.int8_range = value == "dim" ? quant::Int8Range::kPerDimension : quant::Int8Range::kUniform;
     } else {
-      error = "bad codec option '" + part + "' in '" + spec + "' (m=N, o=N, t=mean|zero, r=dim|uniform)";
+      error = "bad codec option '" + part + "' in '" + spec + "' (m=N, o=N, t=mean|zero|rotated, r=dim|uniform)";
       return false;
     }
   }
@@ -123,7 +125,7 @@ int RunCodecs(const Args& args) {
   }
   std::vector<uint32_t> reranks;
   if (!ParseUintList(args.Get("rerank", "100"), reranks)) return Fail("--rerank expects a list like 50,100");
-  const std::string default_codecs = "f32,f16,int8,pq8/m=98,pq8/m=196,pq4/m=196/o=0,pq4/m=196/o=4,pq4/m=256/o=8,binary";
+  const std::string default_codecs = "f32,f16,int8,pq8/m=98,pq8/m=196,pq4/m=196/o=0,pq4/m=196/o=4,pq4/m=256/o=8,binary,binary/t=rotated";
   const std::vector<std::string> specs = Split(args.Get("codecs", default_codecs));
   for (const std::string& spec : specs) {  // before the (slow) file reads
     quant::CodecParams params;
@@ -194,6 +196,9 @@ int RunCodecs(const Args& args) {
     if (resolved.int8_range == quant::Int8Range::kUniform) row.name += " uniform";
     if (resolved.kind == quant::CodecKind::kBinary && resolved.binary_threshold == quant::BinaryThreshold::kZero) {
       row.name += " sign";
+    }
+    if (resolved.kind == quant::CodecKind::kBinary && resolved.binary_threshold == quant::BinaryThreshold::kRotatedSign) {
+      row.name += " rotated";
     }
 
     std::vector<uint8_t> codes(row.bytes * n);

@@ -15,6 +15,7 @@
 #include "persistence/byte_io.h"
 #include "persistence/crc32c.h"
 #include "persistence/index_file.h"
+#include "index_file_edit.h"
 #include "test_util.h"
 
 namespace {
@@ -235,43 +236,6 @@ TEST(QuantizedIndex, MemoryStatsAddUp) {
 
 // ---- persistence ----
 
-struct Section {
-  uint32_t kind, flags;
-  uint64_t offset, length;
-  size_t table_pos;  // of its entry
-};
-
-std::vector<Section> Sections(const std::string& file) {
-  namespace f = neurovec::index_file;
-  const auto* bytes = reinterpret_cast<const uint8_t*>(file.data());
-  auto header = f::ReadHeader(bytes, file.size(), nullptr);
-  auto table = f::ReadSectionTable(bytes, file.size());
-  EXPECT_TRUE(header.ok() && table.ok());
-  std::vector<Section> out;
-  for (size_t i = 0; i < table.value().size(); ++i) {
-    const f::SectionEntry& e = table.value()[i];
-    out.push_back({e.kind, e.flags, e.offset, e.length, static_cast<size_t>(header.value().table_offset + i * f::kTableEntryBytes)});
-  }
-  return out;
-}
-
-void PutU32(std::string& file, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) file[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-
-// Recomputes the section's CRC, the table's CRC and both header CRCs after an
-// edit inside a section, so the reader's own validation (not the checksum) is tested.
-void Reseal(std::string& file, const Section& s) {
-  namespace f = neurovec::index_file;
-  auto bytes = [&](size_t at) { return reinterpret_cast<const uint8_t*>(file.data()) + at; };
-  PutU32(file, s.table_pos + 24, neurovec::Crc32c(bytes(s.offset), s.length));
-  auto header = f::ReadHeader(bytes(0), file.size(), nullptr).value();
-  header.table_crc = neurovec::Crc32c(bytes(header.table_offset), header.table_length);
-  const std::string h = f::EncodeHeader(header);
-  std::memcpy(&file[0], h.data(), h.size());
-  std::memcpy(&file[f::kPageSize], h.data(), h.size());
-}
-
 TEST(QuantizedIndex, CodesSurviveSaveAndOpen) {
   const nvtest::Workload w = nvtest::ClusteredWorkload(2500, 40, 32, 13);
   for (TraversalCodec codec : {TraversalCodec::kInt8, TraversalCodec::kInt8Uniform, TraversalCodec::kF16,
@@ -280,9 +244,9 @@ TEST(QuantizedIndex, CodesSurviveSaveAndOpen) {
     auto index = BuildBatch(QuantConfig(32, Metric::kCosine, codec, 16), w.base);
     for (uint32_t i = 0; i < 100; ++i) ASSERT_TRUE(index->Remove(ItemKey::Number(i * 7)).value());
     const std::string saved = index->SaveToBytes();
-    auto sections = Sections(saved);
+    auto sections = nvtest::Sections(saved);
     bool has7 = false, has8 = false;
-    for (const Section& s : sections) {
+    for (const nvtest::SectionRef& s : sections) {
       has7 |= s.kind == neurovec::index_file::kQuantizedTraversal && s.flags == 0;
       has8 |= s.kind == neurovec::index_file::kCodes && s.flags == 0;
     }
@@ -316,7 +280,7 @@ TEST(QuantizedIndex, UntrainedConfigSurvivesAndTrainsAfterOpen) {
   first.n = 200;
   ASSERT_TRUE(nvtest::AddAll(*index, first));
   const std::string saved = index->SaveToBytes();
-  for (const Section& s : Sections(saved)) EXPECT_NE(s.kind, uint32_t{neurovec::index_file::kCodes});
+  for (const nvtest::SectionRef& s : nvtest::Sections(saved)) EXPECT_NE(s.kind, uint32_t{neurovec::index_file::kCodes});
   auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(saved.data()), saved.size());
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
   VectorIndex& back = *loaded.value();
@@ -330,8 +294,8 @@ TEST(QuantizedIndex, DamagedSectionsAreCorruptNeverACrash) {
   const nvtest::Workload w = nvtest::ClusteredWorkload(400, 1, 16, 19);
   auto index = BuildBatch(QuantConfig(16, Metric::kL2, TraversalCodec::kInt8, 0, 100), w.base);
   const std::string saved = index->SaveToBytes();
-  Section s7{}, s8{};
-  for (const Section& s : Sections(saved)) {
+  nvtest::SectionRef s7{}, s8{};
+  for (const nvtest::SectionRef& s : nvtest::Sections(saved)) {
     if (s.kind == neurovec::index_file::kQuantizedTraversal) s7 = s;
     if (s.kind == neurovec::index_file::kCodes) s8 = s;
   }
@@ -349,7 +313,7 @@ TEST(QuantizedIndex, DamagedSectionsAreCorruptNeverACrash) {
       std::string file = saved;
       if (file[s7.offset + i] == value) continue;
       file[s7.offset + i] = value;
-      Reseal(file, s7);
+      nvtest::Reseal(file, s7);
       neurovec::Status st = open(file);
       EXPECT_TRUE(st.ok() || st.code() == StatusCode::kCorrupt) << "byte " << i << ": " << st.message();
       corrupt += !st.ok();
@@ -365,14 +329,14 @@ TEST(QuantizedIndex, DamagedSectionsAreCorruptNeverACrash) {
   for (const Edit& e : {Edit{0, 0x00000077, "codec code"}, Edit{4, 0xffffffff, "rerank"},
                         Edit{8, 0, "train items"}, Edit{16, 3, "state length"}}) {
     std::string file = saved;
-    PutU32(file, s7.offset + e.at, e.value);
-    Reseal(file, s7);
+    nvtest::PutU32(file, s7.offset + e.at, e.value);
+    nvtest::Reseal(file, s7);
     EXPECT_EQ(open(file).code(), StatusCode::kCorrupt) << e.what;
   }
   for (const Edit& e : {Edit{0, 15, "code size"}, Edit{4, 399, "slot count"}, Edit{4, 0xffffffff, "huge slot count"}}) {
     std::string file = saved;
-    PutU32(file, s8.offset + e.at, e.value);
-    Reseal(file, s8);
+    nvtest::PutU32(file, s8.offset + e.at, e.value);
+    nvtest::Reseal(file, s8);
     EXPECT_EQ(open(file).code(), StatusCode::kCorrupt) << e.what;
   }
   // A bad checksum in an optional section is still a bad file.
@@ -419,7 +383,7 @@ TEST(QuantizedIndex, DurableFileKeepsConfigAndRetrainedCodebook) {
   // levels; sections 7 and 8 must not.)
   const std::string reopened = back.SaveToBytes();
   auto section_bytes = [](const std::string& file, uint32_t kind) {
-    for (const Section& s : Sections(file)) {
+    for (const nvtest::SectionRef& s : nvtest::Sections(file)) {
       if (s.kind == kind) return file.substr(s.offset, s.length);
     }
     return std::string();

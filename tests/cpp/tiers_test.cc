@@ -11,6 +11,7 @@
 
 #include "persistence/byte_io.h"
 #include "persistence/index_file.h"
+#include "index_file_edit.h"
 #include "test_util.h"
 
 namespace {
@@ -105,7 +106,8 @@ TEST(Tiers, RecompressPlacesItemsByHeatAndNeverAccessedGoToArchive) {
   const IndexStats s = index->Stats();
   EXPECT_EQ(s.tiers.count[0], 1u);
   EXPECT_EQ(s.tiers.count[4], 397u);
-  EXPECT_EQ(s.memory.tier_bytes[4], 397u * (2u + 4u));  // binary: 16 bits = 2 bytes, + f32 own error
+  // Rotated binary: 16 sign bits = 2 bytes, + f32 residual norm and alignment.
+  EXPECT_EQ(s.memory.tier_bytes[4], 397u * (2u + 8u));
   EXPECT_GT(s.memory.codebooks, 0u);
   EXPECT_LT(s.memory.vectors_if_released, s.memory.vectors);
   // A second pass moves nothing: the policy is stable.
@@ -234,6 +236,36 @@ TEST(Tiers, ShallowRerankingLosesRecallOnCoarseTiersOnly) {
   EXPECT_GT(deep, shallow + 0.05) << "archive: rerank 10 " << shallow << ", rerank 200 " << deep;
   const TierCase& warm = kTierCases[1];
   EXPECT_GE(recall_of(warm, 10), 0.9);  // f16 estimates are nearly exact
+}
+
+// Archive codes per metric: rotated signs estimate L2, dot and cosine
+// (binary_codec.cc); Manhattan keeps per-dimension bits. All-archive indexes,
+// re-ranked, against brute force.
+TEST(Tiers, ArchiveRecallAgainstBruteForceForEveryMetric) {
+  nvtest::Workload w = nvtest::ClusteredWorkload(2000, 60, 32, 11);
+  const auto items = nvtest::AllItems(w.base);
+  for (Metric metric : {Metric::kL2, Metric::kDot, Metric::kCosine, Metric::kManhattan}) {
+    SCOPED_TRACE(MetricName(metric));
+    IndexConfig c = TieredConfig(32);
+    c.metric = metric;
+    auto index = nvtest::MakeIndex(c);
+    ASSERT_TRUE(nvtest::AddAll(*index, w.base));
+    ASSERT_TRUE(index->Recompress().ok());
+    ASSERT_EQ(index->Stats().tiers.count[static_cast<int>(Tier::kArchive)], 2000u);
+    // 32 dims: 4 bytes of bits, + 8 (rotated: norm, alignment) or 4 (own error).
+    EXPECT_EQ(index->Stats().memory.tier_bytes[4], 2000u * (metric == Metric::kManhattan ? 8u : 12u));
+    double recall = 0;
+    SearchParams p;
+    p.k = 10;
+    for (uint32_t q = 0; q < w.queries.n; ++q) {
+      auto hits = index->Search(w.queries.row(q), p);
+      ASSERT_TRUE(hits.ok());
+      recall += nvtest::Recall(nvtest::Ids(*index, hits.value()),
+                               nvtest::BruteForce(metric, w.queries.row(q), 32, items, 10));
+    }
+    EXPECT_GE(recall / w.queries.n, 0.9);
+    std::printf("%s archive recall@10 (rerank 100): %.4f\n", MetricName(metric), recall / w.queries.n);
+  }
 }
 
 TEST(Tiers, MovesKeepIdsMetadataVectorsAndResults) {
@@ -386,6 +418,29 @@ TEST(Tiers, CorruptTierSectionsAreRefusedNamingTheSection) {
     ASSERT_FALSE(loaded.ok()) << name;
     EXPECT_EQ(loaded.status().code(), StatusCode::kCorrupt);
     EXPECT_NE(loaded.status().message().find(name), std::string::npos) << loaded.status().message();
+  }
+}
+
+// The two floats after an archive code's bits enter every estimate (a zero
+// alignment divides): out-of-range values are refused at open, not turned
+// into inf or NaN distances.
+TEST(Tiers, ArchiveCodeWithImpossibleAlignmentIsCorrupt) {
+  const nvtest::Workload w = nvtest::ClusteredWorkload(400, 1, 8, 12);
+  auto index = nvtest::MakeIndex(TieredConfig(8));
+  ASSERT_TRUE(nvtest::AddAll(*index, w.base));
+  ASSERT_TRUE(index->Recompress().ok());  // every item: archive, the last tier in the section
+  const std::string good = Save(*index);
+  uint64_t offset = 0, length = 0;
+  ASSERT_TRUE(FindSection(good, index_file::kTierCodes, &offset, &length));
+  for (float value : {0.0f, -0.5f, 2.0f, std::nanf("")}) {
+    std::string bad = good;
+    std::memcpy(&bad[offset + length - 4], &value, 4);  // the last code's alignment
+    // Re-seal the section's checksum, so the value itself is what is refused.
+    ASSERT_TRUE(nvtest::ResealSection(bad, index_file::kTierCodes));
+    auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bad.data()), bad.size());
+    ASSERT_FALSE(loaded.ok()) << value;
+    EXPECT_EQ(loaded.status().code(), StatusCode::kCorrupt);
+    EXPECT_NE(loaded.status().message().find("alignment"), std::string::npos) << loaded.status().message();
   }
 }
 

@@ -104,7 +104,13 @@ Status TieredStore::TrainCodecs(const float* sample, size_t n, std::array<std::u
         p.subquantizers = std::clamp<uint32_t>(d / 8, 1, quant::CodecParams::kMaxPq4Subquantizers);
         p.outliers = std::min<uint32_t>(kPq4Outliers, d);
         break;
-      case Tier::kArchive: p.kind = quant::CodecKind::kBinary; break;
+      case Tier::kArchive:
+        // Rotated signs estimate the metric itself (binary_codec.cc); Manhattan
+        // has no such estimate and keeps per-dimension bits with decoded tables.
+        p.kind = quant::CodecKind::kBinary;
+        p.binary_threshold = metric_ == Metric::kManhattan ? quant::BinaryThreshold::kMean
+                                                           : quant::BinaryThreshold::kRotatedSign;
+        break;
       case Tier::kHot: break;
     }
     auto codec = quant::Codec::Create(p);
@@ -119,6 +125,7 @@ Status TieredStore::TrainCodecs(const float* sample, size_t n, std::array<std::u
     std::vector<uint8_t> code;
     std::vector<float> decoded(d);
     for (int t = 1; t < kTierCount; ++t) {
+      if (RotatedArchive(*out[t])) continue;  // its estimate is unbiased already
       code.resize(out[t]->bytes_per_vector());
       double sum = 0;
       for (size_t i = 0; i < m; ++i) {
@@ -136,11 +143,16 @@ Status TieredStore::TrainCodecs(const float* sample, size_t n, std::array<std::u
 void TieredStore::ComputeArchiveValues() {
   const quant::Codec& binary = *codecs_[static_cast<int>(Tier::kArchive)];
   archive_bytes_ = binary.bytes_per_vector();
-  std::vector<uint8_t> zeros(archive_bytes_, 0), ones(archive_bytes_, 0xFF);
-  archive_low_.assign(dimensions_, 0.0f);
-  archive_high_.assign(dimensions_, 0.0f);
-  binary.Decode(zeros.data(), archive_low_.data());
-  binary.Decode(ones.data(), archive_high_.data());
+  archive_rotated_ = RotatedArchive(binary);
+  archive_low_.clear();
+  archive_high_.clear();
+  if (!archive_rotated_) {
+    std::vector<uint8_t> zeros(archive_bytes_, 0), ones(archive_bytes_, 0xFF);
+    archive_low_.assign(dimensions_, 0.0f);
+    archive_high_.assign(dimensions_, 0.0f);
+    binary.Decode(zeros.data(), archive_low_.data());
+    binary.Decode(ones.data(), archive_high_.data());
+  }
   codebook_bytes_ = 0;
   for (int t = 1; t < kTierCount; ++t) codebook_bytes_ += codecs_[t]->Serialize().size();
 }
@@ -314,14 +326,9 @@ Tier TieredStore::TargetTier(uint32_t slot, double log_max) const {
   return current;
 }
 
-size_t TieredStore::StoredCodeBytes(Tier tier) const {
-  const size_t bytes = codecs_[static_cast<int>(tier)]->bytes_per_vector();
-  return tier == Tier::kArchive ? bytes + sizeof(float) : bytes;
-}
-
 void TieredStore::EncodeInto(uint8_t tier, const float* row, uint8_t* out) const {
   codecs_[tier]->Encode(row, out);
-  if (tier != static_cast<uint8_t>(Tier::kArchive)) return;
+  if (tier != static_cast<uint8_t>(Tier::kArchive) || archive_rotated_) return;
   // The item's own squared reconstruction error (L2; 0 for other metrics),
   // after the bits: see archive in TieredStore::Distance.
   float error = 0;
@@ -460,10 +467,16 @@ void TieredStore::PrepareQuery(const float* query, TierQuery& q) const {
   q.warm = codecs_[static_cast<int>(Tier::kWarm)]->PrepareQuery(query);
   q.cool = codecs_[static_cast<int>(Tier::kCool)]->PrepareQuery(query);
   q.cold = codecs_[static_cast<int>(Tier::kCold)]->PrepareQuery(query);
-  // Archive: the binary codec's own query distance is a Hamming count (not on
-  // the metric's scale). Instead score the decoded vector (each bit decodes to
-  // its side's mean) with one table per code byte: table[j][b] sums the metric's
-  // per-dimension terms of the 8 dimensions byte j covers when its bits are b.
+  if (archive_rotated_) {
+    q.archive = codecs_[static_cast<int>(Tier::kArchive)]->PrepareQuery(query);
+    return;
+  }
+  // Archive with per-dimension bits (Manhattan, and files written before the
+  // rotated codes): the binary codec's own query distance is a Hamming count
+  // (not on the metric's scale). Instead score the decoded vector (each bit
+  // decodes to its side's mean) with one table per code byte: table[j][b] sums
+  // the metric's per-dimension terms of the 8 dimensions byte j covers when its
+  // bits are b.
   const uint32_t d = dimensions_;
   q.archive_table.assign(archive_bytes_ * 256, 0.0f);
   q.archive_constant = (metric_ == Metric::kCosine || metric_ == Metric::kDot) ? 1.0f : 0.0f;

@@ -51,6 +51,7 @@ namespace neurovec {
 struct TierQuery {
   const float* query = nullptr;  // stored form, stride floats (hot items: exact)
   std::unique_ptr<quant::QueryDistance> warm, cool, cold;
+  std::unique_ptr<quant::QueryDistance> archive;  // rotated-sign archive codes (else the table below)
   std::vector<float> archive_table;  // bytes x 256: summed per-dimension terms of a binary code byte
   float archive_constant = 0;        // metric offset (1 for cosine/dot: distance = 1 - dot)
   std::array<float, kTierCount> bias{};
@@ -135,6 +136,7 @@ class TieredStore {
       case Tier::kCold: return q->cold->Distance(Code(tier, *row)) + q->bias[tier];
       case Tier::kArchive: {
         const uint8_t* code = Code(tier, *row);
+        if (q->archive) return q->archive->Distance(code);  // an unbiased estimate: no bias term
         const float* table = q->archive_table.data();
         float sum = q->archive_constant;
         for (size_t j = 0; j < archive_bytes_; ++j) sum += table[j * 256 + code[j]];
@@ -170,9 +172,18 @@ class TieredStore {
   };
   ClockState clock_state() const;
   const quant::Codec* codec(Tier tier) const { return codecs_[static_cast<int>(tier)].get(); }
-  // Bytes stored per code of a tier: the codec's, plus for archive the item's
-  // f32 squared reconstruction error (see Distance).
-  size_t StoredCodeBytes(Tier tier) const;
+  // Bytes stored per code of a tier: the codec's, plus for an archive of
+  // per-dimension bits the item's f32 squared reconstruction error (see
+  // Distance).
+  size_t StoredCodeBytes(Tier tier) const { return StoredCodeBytes(tier, *codecs_[static_cast<int>(tier)]); }
+  static size_t StoredCodeBytes(Tier tier, const quant::Codec& codec) {
+    return codec.bytes_per_vector() + (tier == Tier::kArchive && !RotatedArchive(codec) ? sizeof(float) : 0);
+  }
+  // Archive codecs with kRotatedSign carry their own estimator.
+  static bool RotatedArchive(const quant::Codec& codec) {
+    return codec.kind() == quant::CodecKind::kBinary &&
+           codec.params().binary_threshold == quant::BinaryThreshold::kRotatedSign;
+  }
   // Code bytes of a slot's tier (non-hot slots).
   const uint8_t* CodeOf(uint32_t slot) const { return Code(tier_of_[slot], pos_of_[slot]); }
   size_t code_bytes(Tier tier) const { return arenas_[static_cast<int>(tier)].bytes; }
@@ -223,7 +234,9 @@ class TieredStore {
   // more for coarser codecs; adding it puts every tier's estimate on the
   // exact scale, so the walk does not favour (or skip) coarse tiers.
   std::array<float, kTierCount> bias_{};
-  // Binary decode values per dimension (bit 0 / bit 1), for the archive ADC.
+  // Archive codes are rotated signs with their own estimator (the default), or
+  // per-dimension bits scored through these decode values (bit 0 / bit 1).
+  bool archive_rotated_ = false;
   std::vector<float> archive_low_, archive_high_;
   size_t archive_bytes_ = 0;
   uint64_t codebook_bytes_ = 0;

@@ -162,19 +162,32 @@ Result<std::unique_ptr<TieredStore>> ReadTierSections(const uint8_t* tiers_data,
   for (int t = 1; t < kTierCount; ++t) {
     uint32_t bytes = 0, count = 0;
     if (!cr.U32(bytes) || !cr.U32(count)) return Bad(kTierCodes, "too short");
-    // Archive codes carry the item's f32 reconstruction error after the bits.
-    const size_t want = trained ? codecs[t]->bytes_per_vector() + (t == static_cast<int>(Tier::kArchive) ? 4 : 0) : 0;
+    const size_t want = trained ? TieredStore::StoredCodeBytes(static_cast<Tier>(t), *codecs[t]) : 0;
     if (bytes != want) return Bad(kTierCodes, std::string(TierName(static_cast<Tier>(t))) + " code size differs from its codec's");
     if (count != members[t]) return Bad(kTierCodes, std::string(TierName(static_cast<Tier>(t))) + " count differs from the tier list");
     const uint64_t length = static_cast<uint64_t>(count) * bytes;
     if (length > cr.remaining() || !cr.Bytes(static_cast<size_t>(length), codes[t])) {
       return Bad(kTierCodes, std::string(TierName(static_cast<Tier>(t))) + " codes are cut short");
     }
-    if (t == static_cast<int>(Tier::kArchive)) {
+    if (t == static_cast<int>(Tier::kArchive) && trained) {
+      // The floats after the bits enter every estimate: out-of-range values
+      // would turn distances into inf or NaN, so they are refused here.
+      const bool rotated = TieredStore::RotatedArchive(*codecs[t]);
       for (uint32_t i = 0; i < count; ++i) {
-        float error;
-        std::memcpy(&error, codes[t] + static_cast<size_t>(i) * bytes + bytes - 4, sizeof error);
-        if (!std::isfinite(error) || error < 0) return Bad(kTierCodes, "an archive code has a negative or non-finite error");
+        const uint8_t* code = codes[t] + static_cast<size_t>(i) * bytes;
+        if (rotated) {
+          float norm, alignment;
+          std::memcpy(&norm, code + bytes - 8, sizeof norm);
+          std::memcpy(&alignment, code + bytes - 4, sizeof alignment);
+          // alignment = sum |o_i| / sqrt(n) lies in [1/sqrt(n), 1] for a unit o.
+          if (!std::isfinite(norm) || norm < 0 || !std::isfinite(alignment) || alignment <= 0 || alignment > 1.001f) {
+            return Bad(kTierCodes, "an archive code has an out-of-range norm or alignment");
+          }
+        } else {
+          float error;
+          std::memcpy(&error, code + bytes - 4, sizeof error);
+          if (!std::isfinite(error) || error < 0) return Bad(kTierCodes, "an archive code has a negative or non-finite error");
+        }
       }
     }
   }

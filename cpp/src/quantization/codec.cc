@@ -144,7 +144,7 @@ Result<std::unique_ptr<Codec>> Codec::Create(const CodecParams& params) {
   } else {
     p.outliers = 0;
   }
-  if (static_cast<uint8_t>(p.binary_threshold) > 1) return Status::InvalidArgument("unknown binary threshold");
+  if (static_cast<uint8_t>(p.binary_threshold) > 2) return Status::InvalidArgument("unknown binary threshold");
   if (p.kind != CodecKind::kBinary) p.binary_threshold = BinaryThreshold::kMean;
   if (static_cast<uint8_t>(p.int8_range) > 1) return Status::InvalidArgument("unknown int8 range");
   if (p.kind != CodecKind::kInt8) p.int8_range = Int8Range::kPerDimension;
@@ -227,7 +227,7 @@ Result<std::unique_ptr<Codec>> Codec::Deserialize(const uint8_t* data, size_t si
   if (!ValidKind(kind)) return Status::Corrupt("codec state: unknown codec kind " + std::to_string(kind));
   if (!ValidMetric(metric)) return Status::Corrupt("codec state: unknown metric " + std::to_string(metric));
   // pad[0] is the int8 range; the other two are reserved.
-  if (trained > 1 || reserved != 0 || threshold > 1 || pad[0] > 1 || pad[1] || pad[2]) {
+  if (trained > 1 || reserved != 0 || threshold > 2 || pad[0] > 1 || pad[1] || pad[2]) {
     return Status::Corrupt("codec state: invalid flag or reserved byte");
   }
   if (body_bytes != reader.remaining()) {

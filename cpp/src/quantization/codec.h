@@ -25,7 +25,8 @@
 // decodes each code and sums |q - x|. Two exceptions to "distance to the
 // decoded vector", both ranking estimates meant to be followed by exact
 // re-ranking: the binary codec's query distance is the Hamming distance between
-// the binarised query and the code, and int8 with Int8Range::kUniform under L2
+// the binarised query and the code (with BinaryThreshold::kRotatedSign: an
+// unbiased estimate of the metric from the code), and int8 with Int8Range::kUniform under L2
 // rounds the query onto the code grid (symmetric integer distance).
 //
 // Thread safety: a trained codec is immutable; Encode, Decode, PrepareQuery and
@@ -59,6 +60,13 @@ Result<CodecKind> ParseCodecKind(const std::string& name);
 enum class BinaryThreshold : uint8_t {
   kMean = 0,  // bit = value >= per-dimension mean of the training sample
   kZero = 1,  // bit = value >= 0 (the sign; natural for cosine/dot)
+  // Bit i = sign of coordinate i of the residual (value - mean) after a random
+  // orthogonal rotation, padded to a power of two n >= dimensions; the code
+  // also keeps two f32 (residual norm, and how well the bits align with the
+  // residual): n / 8 + 8 bytes. Its query distance is an unbiased estimate of
+  // the metric (RaBitQ's), far better at ranking than per-dimension bits; see
+  // binary_codec.cc.
+  kRotatedSign = 2,
 };
 
 enum class Int8Range : uint8_t {
