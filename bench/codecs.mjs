@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { codecBarsSvg } from './lib/bars.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DEFAULT_CODECS = 'f32,f16,int8,int8/r=uniform,pq8/m=49,pq8/m=98,pq8/m=196,pq4/m=98/o=4,pq4/m=196/o=0,pq4/m=196/o=4,pq4/m=256/o=8,binary';
+const DEFAULT_CODECS = 'f32,f16,int8,int8/r=uniform,pq8/m=49,pq8/m=98,pq8/m=196,pq4/m=98/o=4,pq4/m=196/o=0,pq4/m=196/o=4,pq4/m=256/o=8,binary,binary/t=rotated';
 
 const { values: opt } = parseArgs({
   options: {
@@ -138,7 +138,7 @@ md.push('');
 md.push(table.trim());
 md.push('');
 md.push('Columns: *bytes/vector* is the code size (raw f32 is 4 x 784 = 3136 B); *codebook bytes* the serialized shared state (one per index); ' +
-  '*recall@10 ADC* an exhaustive scan over the codes alone (asymmetric distances: float query against codes, no decoding; binary: Hamming distance of the binarised query); ' +
+  '*recall@10 ADC* an exhaustive scan over the codes alone (asymmetric distances: float query against codes, no decoding; binary: Hamming distance of the binarised query; binary rotated: the estimate of the L2 distance from sign bits after a random rotation, with the residual norm and alignment kept per code); ' +
   `*re-rank R* the top R of that scan re-scored with the exact f32 vectors; *encode/decode* vectors per second, one at a time; ` +
   '*ADC codes/s* codes scored per second by the scan alone (PQ4 in its packed scan layout: SIMD fast scan with byte-quantized tables, outliers corrected exactly); ' +
   '*ms/query* table preparation + scan + top-R selection.');

@@ -73,3 +73,78 @@ export function codecBarsSvg(rows, { title = '', subtitle = '', rawBytes, k = 10
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
+
+// The tiers benchmark (bench/tiers.mjs): per engine, a stacked bar of vector memory by tier
+// against raw f32 and the 0.30x target (left), and recall@10 of hot-class and other queries
+// against their targets (right).
+// results: [{ engine, rawF32Bytes, residentVectorBytes, tierBytes: {hot..archive}, codebookBytes,
+//             recallAfter: { hot, other } }]
+export function tierChartSvg(results, { title = '', subtitle = '', memoryTarget = 0.3, recallTargets = { hot: 0.95, other: 0.9 } } = {}) {
+  const W = 1000;
+  const top = subtitle ? 96 : 74;
+  const rowH = 64;
+  const H = top + results.length * rowH + 90;
+  const labelW = 90;
+  const gap = 50;
+  const panelW = (W - labelW - gap - 30) / 2;
+  const mx0 = labelW;
+  const rx0 = labelW + panelW + gap;
+  const tiers = ['hot', 'warm', 'cool', 'cold', 'archive'];
+  const colors = { hot: '#d62728', warm: '#ff7f0e', cool: '#2ca02c', cold: '#1f77b4', archive: '#7f7f7f', codebooks: '#9467bd', other: '#c7c7c7' };
+  const raw = Math.max(...results.map((r) => r.rawF32Bytes));
+  const MX = (b) => mx0 + (b / raw) * panelW;  // 0 .. raw f32
+  const rLo = 0.8;
+  const RX = (v) => rx0 + ((Math.max(v, rLo) - rLo) / (1 - rLo)) * panelW;
+  const out = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">`);
+  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  out.push(`<text x="${W / 2}" y="28" text-anchor="middle" font-size="18" font-weight="bold">${esc(title)}</text>`);
+  if (subtitle) out.push(`<text x="${W / 2}" y="50" text-anchor="middle" font-size="13" fill="#444">${esc(subtitle)}</text>`);
+  out.push(`<text x="${mx0 + panelW / 2}" y="${top - 14}" text-anchor="middle" font-size="13" font-weight="bold">vector memory resident / raw f32</text>`);
+  out.push(`<text x="${rx0 + panelW / 2}" y="${top - 14}" text-anchor="middle" font-size="13" font-weight="bold">recall@10 after recompress()</text>`);
+  const axisY = top + results.length * rowH;
+  for (const f of [0, 0.25, 0.5, 0.75, 1]) {
+    out.push(`<line x1="${MX(f * raw)}" y1="${top}" x2="${MX(f * raw)}" y2="${axisY}" stroke="#eee"/>`);
+    out.push(`<text x="${MX(f * raw)}" y="${axisY + 16}" text-anchor="middle" font-size="11">${f.toFixed(2)}x</text>`);
+  }
+  for (const v of [0.8, 0.85, 0.9, 0.95, 1]) {
+    out.push(`<line x1="${RX(v)}" y1="${top}" x2="${RX(v)}" y2="${axisY}" stroke="#eee"/>`);
+    out.push(`<text x="${RX(v)}" y="${axisY + 16}" text-anchor="middle" font-size="11">${v.toFixed(2)}</text>`);
+  }
+  out.push(`<line x1="${MX(memoryTarget * raw)}" y1="${top - 4}" x2="${MX(memoryTarget * raw)}" y2="${axisY}" stroke="#000" stroke-dasharray="5,3"/>`);
+  out.push(`<text x="${MX(memoryTarget * raw) + 4}" y="${top + 2}" font-size="10">target ${memoryTarget}x</text>`);
+  results.forEach((r, i) => {
+    const y = top + i * rowH + 8;
+    out.push(`<text x="${labelW - 10}" y="${y + 26}" text-anchor="end" font-size="13">${esc(r.engine)}</text>`);
+    // Stacked: each tier's bytes, codebooks, then the rest of the resident figure
+    // (page cache, norms, f32 rows not yet released).
+    let x = 0;
+    const parts = [...tiers.map((t) => [t, r.tierBytes[t]]), ['codebooks', r.codebookBytes]];
+    const counted = parts.reduce((a, [, b]) => a + b, 0);
+    parts.push(['other', Math.max(0, r.residentVectorBytes - counted)]);
+    for (const [name, bytes] of parts) {
+      if (bytes <= 0) continue;
+      out.push(`<rect x="${MX(x)}" y="${y}" width="${Math.max(0.5, MX(x + bytes) - MX(x))}" height="40" fill="${colors[name]}"><title>${name}: ${(bytes / 1048576).toFixed(2)} MiB</title></rect>`);
+      x += bytes;
+    }
+    out.push(`<text x="${MX(x) + 6}" y="${y + 25}" font-size="12">${(r.residentVectorBytes / r.rawF32Bytes).toFixed(3)}x</text>`);
+    for (const [j, kind] of ['hot', 'other'].entries()) {
+      const v = r.recallAfter[kind];
+      const by = y + j * 21;
+      out.push(`<rect x="${rx0}" y="${by}" width="${RX(v) - rx0}" height="18" fill="${kind === 'hot' ? '#d62728' : '#7f7f7f'}"/>`);
+      out.push(`<text x="${RX(v) + 4}" y="${by + 13}" font-size="11">${kind} ${v.toFixed(3)}</text>`);
+      out.push(`<line x1="${RX(recallTargets[kind])}" y1="${by - 1}" x2="${RX(recallTargets[kind])}" y2="${by + 19}" stroke="#000" stroke-width="2"/>`);
+    }
+  });
+  const ly = axisY + 40;
+  let lx = mx0;
+  for (const name of [...tiers, 'codebooks', 'other']) {
+    out.push(`<rect x="${lx}" y="${ly}" width="12" height="12" fill="${colors[name]}"/>`);
+    const label = name === 'other' ? 'page cache, norms, unreleased rows' : name;
+    out.push(`<text x="${lx + 16}" y="${ly + 10}" font-size="11">${esc(label)}</text>`);
+    lx += 24 + label.length * 6.5;
+  }
+  out.push(`<text x="${rx0}" y="${ly + 10}" font-size="11">black bars: targets (hot-class 0.95, other 0.90); axis from 0.80</text>`);
+  out.push('</svg>');
+  return out.join('\n');
+}

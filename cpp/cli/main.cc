@@ -110,7 +110,7 @@ void Usage() {
                "               parameters (opens in wasm) and optionally the refiner as ONNX.\n"
                "  tiers-bench  --base B.fvecs --queries Q.fvecs --truth T.ivecs --base-labels L.gz --query-labels L.gz\n"
                "               [--workload 20000] [--hot-classes 0,1] [--hot-share 90] [--ef 64] [--rerank 100]\n"
-               "               [--budget 0] [--half-life 3600] [--seconds-per-query 0.05] [--threads 2] [--file F.nvx]\n"
+               "               [--budget 0] [--half-life 3600] [--seconds-per-query 0.05] [--threads 2] [--file F.nvx] [--json]\n"
                "               Skewed workload, then recompress(): vector memory vs raw f32 (resident and\n"
                "               projected), recall@10 hot-class / other queries, recompression speed.\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");

@@ -66,7 +66,7 @@ double Mib(uint64_t bytes) { return bytes / 1048576.0; }
 int RunTiersBench(const Args& args) {
   for (const auto& u : args.Unused({"base", "queries", "truth", "base-labels", "query-labels", "workload", "hot-classes",
                                     "hot-share", "ef", "rerank", "m", "ef-construction", "threads", "seed",
-                                    "eval-queries", "seconds-per-query", "half-life", "budget", "file"})) {
+                                    "eval-queries", "seconds-per-query", "half-life", "budget", "file", "json"})) {
     return Fail("unknown option --" + u);
   }
   for (const char* required : {"base", "queries", "truth", "base-labels", "query-labels"}) {
@@ -81,6 +81,10 @@ int RunTiersBench(const Args& args) {
       !args.GetUint("hot-share", 90, hot_share, error) || !args.GetUint("budget", 0, budget, error)) {
     return Fail(error);
   }
+  // --json: the figures as one JSON object on stdout (bench/tiers.mjs), the
+  // human-readable lines on stderr.
+  const bool json = args.Has("json");
+  FILE* out = json ? stderr : stdout;
   const double seconds_per_query = std::stod(args.Get("seconds-per-query", "0.05"));
   const double half_life = std::stod(args.Get("half-life", "3600"));
   const uint32_t k = 10;
@@ -137,15 +141,15 @@ int RunTiersBench(const Args& args) {
   auto t0 = Clock::now();
   if (Status s = index->AddBatch(keys, f.base.data.data(), {}, options); !s.ok()) return Fail(s.message());
   const double build_s = SecondsSince(t0);
-  std::printf("built %u x %u in %.1f s (codebooks trained: %s)\n", f.base.rows, f.base.cols, build_s,
+  std::fprintf(out, "built %u x %u in %.1f s (codebooks trained: %s)\n", f.base.rows, f.base.cols, build_s,
               index->tier_codebooks_trained() ? "yes" : "no");
   auto t1 = Clock::now();
   if (Status s = index->RetrainCodebooks(); !s.ok()) return Fail(s.message());
-  std::printf("codebooks (f16, PQ8 m=d/4, PQ4 m=d/8 + 4 outliers, binary) trained in %.2f s\n", SecondsSince(t1));
+  std::fprintf(out, "codebooks (f16, PQ8 m=d/4, PQ4 m=d/8 + 4 outliers, binary) trained in %.2f s\n", SecondsSince(t1));
   if (!file.empty()) {
     auto t2 = Clock::now();
     if (Status s = index->Checkpoint(); !s.ok()) return Fail(s.message());
-    std::printf("checkpoint of %s in %.1f s: the file holds every row\n", file.c_str(), SecondsSince(t2));
+    std::fprintf(out, "checkpoint of %s in %.1f s: the file holds every row\n", file.c_str(), SecondsSince(t2));
   }
 
   const RecallSplit before = MeasureRecall(*index, f, query_labels.value(), hot_class, k, static_cast<uint32_t>(ef), eval_n);
@@ -176,7 +180,7 @@ int RunTiersBench(const Args& args) {
     if (!hits.ok()) return Fail(hits.status().message());
   }
   const double workload_s = SecondsSince(t2);
-  std::printf("workload: %llu queries (%zu from hot classes %s) in %.1f s, %.0f s of logical time\n",
+  std::fprintf(out, "workload: %llu queries (%zu from hot classes %s) in %.1f s, %.0f s of logical time\n",
               static_cast<unsigned long long>(workload), from_hot, classes.c_str(), workload_s, now - workload_start);
 
   {
@@ -191,7 +195,7 @@ int RunTiersBench(const Args& args) {
       if (hot_class[base_labels.value()[s]] && c > 0) hot_counts.push_back(c);
     }
     std::sort(hot_counts.begin(), hot_counts.end());
-    std::printf("accesses: %zu items accessed; max decayed count %.1f; hot-class accessed items: %zu, median count %.2f\n",
+    std::fprintf(out, "accesses: %zu items accessed; max decayed count %.1f; hot-class accessed items: %zu, median count %.2f\n",
                 accessed, max_count, hot_counts.size(), hot_counts.empty() ? 0.0 : hot_counts[hot_counts.size() / 2]);
   }
   auto t3 = Clock::now();
@@ -200,35 +204,62 @@ int RunTiersBench(const Args& args) {
   if (!moved.ok()) return Fail(moved.status().message());
   const IndexStats st = index->Stats();
   const MemoryStats& mem = st.memory;
-  std::printf("recompress: moved %llu items in %.3f s = %.0f vectors/s (into warm %llu, cool %llu, cold %llu, archive %llu, hot %llu)\n",
+  std::fprintf(out, "recompress: moved %llu items in %.3f s = %.0f vectors/s (into warm %llu, cool %llu, cold %llu, archive %llu, hot %llu)\n",
               static_cast<unsigned long long>(moved.value().total()), recompress_s,
               moved.value().total() / std::max(recompress_s, 1e-9),
               static_cast<unsigned long long>(moved.value().count[1]), static_cast<unsigned long long>(moved.value().count[2]),
               static_cast<unsigned long long>(moved.value().count[3]), static_cast<unsigned long long>(moved.value().count[4]),
               static_cast<unsigned long long>(moved.value().count[0]));
-  std::printf("tiers: hot %llu, warm %llu, cool %llu, cold %llu, archive %llu\n",
+  std::fprintf(out, "tiers: hot %llu, warm %llu, cool %llu, cold %llu, archive %llu\n",
               static_cast<unsigned long long>(st.tiers.count[0]), static_cast<unsigned long long>(st.tiers.count[1]),
               static_cast<unsigned long long>(st.tiers.count[2]), static_cast<unsigned long long>(st.tiers.count[3]),
               static_cast<unsigned long long>(st.tiers.count[4]));
   const double raw = static_cast<double>(mem.raw_f32);
   const uint64_t resident = mem.vectors + mem.codes + mem.codebooks;
-  std::printf("raw f32: %.1f MiB\n", Mib(mem.raw_f32));
-  std::printf("vector memory, resident now (f32 rows in memory + page cache + norms + codes + codebooks): %.1f MiB = %.3fx raw\n",
+  std::fprintf(out, "raw f32: %.1f MiB\n", Mib(mem.raw_f32));
+  std::fprintf(out, "vector memory, resident now (f32 rows in memory + page cache + norms + codes + codebooks): %.1f MiB = %.3fx raw\n",
               Mib(resident), resident / raw);
-  std::printf("  page cache: %.1f MiB held of a %.1f MiB bound (%s)\n", Mib(st.paging.cached_bytes), Mib(st.paging.cache_bytes),
+  std::fprintf(out, "  page cache: %.1f MiB held of a %.1f MiB bound (%s)\n", Mib(st.paging.cached_bytes), Mib(st.paging.cache_bytes),
               file.empty() ? "no file: every f32 row stays in memory" : "rows of non-hot items are read from the file");
-  std::printf("vector memory, PROJECTED if non-hot rows were released (hot rows + codes + codebooks): %.2f MiB = %.3fx raw\n",
+  std::fprintf(out, "vector memory, PROJECTED if non-hot rows were released (hot rows + codes + codebooks): %.2f MiB = %.3fx raw\n",
               Mib(mem.vectors_if_released), mem.vectors_if_released / raw);
-  std::printf("  per tier: hot %.2f MiB, warm %.2f MiB, cool %.2f MiB, cold %.2f MiB, archive %.2f MiB, codebooks %.2f MiB\n",
+  std::fprintf(out, "  per tier: hot %.2f MiB, warm %.2f MiB, cool %.2f MiB, cold %.2f MiB, archive %.2f MiB, codebooks %.2f MiB\n",
               Mib(mem.tier_bytes[0]), Mib(mem.tier_bytes[1]), Mib(mem.tier_bytes[2]), Mib(mem.tier_bytes[3]),
               Mib(mem.tier_bytes[4]), Mib(mem.codebooks));
 
+  auto t4 = Clock::now();
   const RecallSplit after = MeasureRecall(*index, f, query_labels.value(), hot_class, k, static_cast<uint32_t>(ef), eval_n);
-  std::printf("recall@%u (ef %llu, rerank %llu; %zu hot-class / %zu other queries):\n", k,
+  const double after_ms_per_query = SecondsSince(t4) * 1e3 / std::max<size_t>(1, after.hot_queries + after.other_queries);
+  std::fprintf(out, "recall@%u (ef %llu, rerank %llu; %zu hot-class / %zu other queries):\n", k,
               static_cast<unsigned long long>(ef), static_cast<unsigned long long>(rerank), after.hot_queries,
               after.other_queries);
-  std::printf("  before recompress (all f32): hot %.4f, other %.4f\n", before.hot, before.other);
-  std::printf("  after recompress (tiers):    hot %.4f, other %.4f\n", after.hot, after.other);
+  std::fprintf(out, "  before recompress (all f32): hot %.4f, other %.4f\n", before.hot, before.other);
+  std::fprintf(out, "  after recompress (tiers):    hot %.4f, other %.4f (%.3f ms per query)\n", after.hot, after.other,
+               after_ms_per_query);
+  if (json) {
+    std::printf(
+        "{\"engine\":\"native\",\"items\":%u,\"dimensions\":%u,\"workload\":%llu,\"fromHot\":%zu,\"ef\":%llu,"
+        "\"rerank\":%llu,\"fileBacked\":%s,\"buildSeconds\":%.3f,\"workloadSeconds\":%.3f,"
+        "\"recompress\":{\"moved\":%llu,\"seconds\":%.4f,\"vectorsPerSecond\":%.0f},"
+        "\"tiers\":{\"hot\":%llu,\"warm\":%llu,\"cool\":%llu,\"cold\":%llu,\"archive\":%llu},"
+        "\"tierBytes\":{\"hot\":%llu,\"warm\":%llu,\"cool\":%llu,\"cold\":%llu,\"archive\":%llu},"
+        "\"codebookBytes\":%llu,\"rawF32Bytes\":%llu,\"residentVectorBytes\":%llu,\"projectedVectorBytes\":%llu,"
+        "\"pageCacheBytes\":%llu,\"recallBefore\":{\"hot\":%.4f,\"other\":%.4f},"
+        "\"recallAfter\":{\"hot\":%.4f,\"other\":%.4f},\"hotQueries\":%zu,\"otherQueries\":%zu,"
+        "\"msPerQueryAfter\":%.4f}\n",
+        f.base.rows, f.base.cols, static_cast<unsigned long long>(workload), from_hot, static_cast<unsigned long long>(ef),
+        static_cast<unsigned long long>(rerank), file.empty() ? "false" : "true", build_s, workload_s,
+        static_cast<unsigned long long>(moved.value().total()), recompress_s,
+        moved.value().total() / std::max(recompress_s, 1e-9), static_cast<unsigned long long>(st.tiers.count[0]),
+        static_cast<unsigned long long>(st.tiers.count[1]), static_cast<unsigned long long>(st.tiers.count[2]),
+        static_cast<unsigned long long>(st.tiers.count[3]), static_cast<unsigned long long>(st.tiers.count[4]),
+        static_cast<unsigned long long>(mem.tier_bytes[0]), static_cast<unsigned long long>(mem.tier_bytes[1]),
+        static_cast<unsigned long long>(mem.tier_bytes[2]), static_cast<unsigned long long>(mem.tier_bytes[3]),
+        static_cast<unsigned long long>(mem.tier_bytes[4]), static_cast<unsigned long long>(mem.codebooks),
+        static_cast<unsigned long long>(mem.raw_f32), static_cast<unsigned long long>(resident),
+        static_cast<unsigned long long>(mem.vectors_if_released), static_cast<unsigned long long>(st.paging.cache_bytes),
+        before.hot, before.other, after.hot, after.other, after.hot_queries, after.other_queries, after_ms_per_query);
+  }
   return 0;
 }
 
