@@ -83,7 +83,7 @@ export function tierChartSvg(results, { title = '', subtitle = '', memoryTarget 
   const W = 1000;
   const top = subtitle ? 96 : 74;
   const rowH = 64;
-  const H = top + results.length * rowH + 90;
+  const H = top + results.length * rowH + 100;
   const labelW = 90;
   const gap = 50;
   const panelW = (W - labelW - gap - 30) / 2;
@@ -132,7 +132,7 @@ export function tierChartSvg(results, { title = '', subtitle = '', memoryTarget 
       const v = r.recallAfter[kind];
       const by = y + j * 21;
       out.push(`<rect x="${rx0}" y="${by}" width="${RX(v) - rx0}" height="18" fill="${kind === 'hot' ? '#d62728' : '#7f7f7f'}"/>`);
-      out.push(`<text x="${RX(v) + 4}" y="${by + 13}" font-size="11">${kind} ${v.toFixed(3)}</text>`);
+      out.push(`<text x="${RX(v) - 4}" y="${by + 13}" text-anchor="end" font-size="11" fill="white">${kind} ${v.toFixed(3)}</text>`);
       out.push(`<line x1="${RX(recallTargets[kind])}" y1="${by - 1}" x2="${RX(recallTargets[kind])}" y2="${by + 19}" stroke="#000" stroke-width="2"/>`);
     }
   });
@@ -144,7 +144,7 @@ export function tierChartSvg(results, { title = '', subtitle = '', memoryTarget 
     out.push(`<text x="${lx + 16}" y="${ly + 10}" font-size="11">${esc(label)}</text>`);
     lx += 24 + label.length * 6.5;
   }
-  out.push(`<text x="${rx0}" y="${ly + 10}" font-size="11">black bars: targets (hot-class 0.95, other 0.90); axis from 0.80</text>`);
+  out.push(`<text x="${mx0}" y="${ly + 32}" font-size="11">recall: hot-class and other queries; black bars are the targets (0.95 and 0.90); the axis starts at 0.80</text>`);
   out.push('</svg>');
   return out.join('\n');
 }
