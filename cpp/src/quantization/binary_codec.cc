@@ -39,6 +39,17 @@
 namespace neurovec::quant {
 namespace {
 
+// Per-dimension mean of n rows of d floats (accumulated in double).
+std::vector<float> SampleMean(const float* sample, size_t n, size_t d) {
+  std::vector<double> sum(d, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < d; ++j) sum[j] += sample[i * d + j];
+  }
+  std::vector<float> mean(d);
+  for (size_t j = 0; j < d; ++j) mean[j] = static_cast<float>(sum[j] / n);
+  return mean;
+}
+
 class BinaryQueryDistance final : public QueryDistance {
  public:
   BinaryQueryDistance(std::vector<uint8_t> query_bits)
@@ -60,14 +71,8 @@ class ThresholdBinaryCodec final : public Codec {
   Status Train(const float* sample, size_t n) override {
     if (n == 0) return Status::InvalidArgument("binary codec needs at least one training vector");
     const size_t d = dimensions();
-    std::vector<double> sum(d, 0.0);
-    for (size_t i = 0; i < n; ++i) {
-      for (size_t j = 0; j < d; ++j) sum[j] += sample[i * d + j];
-    }
     threshold_.assign(d, 0.0f);
-    if (params_.binary_threshold == BinaryThreshold::kMean) {
-      for (size_t j = 0; j < d; ++j) threshold_[j] = static_cast<float>(sum[j] / n);
-    }
+    if (params_.binary_threshold == BinaryThreshold::kMean) threshold_ = SampleMean(sample, n, d);
     std::vector<double> below(d, 0.0), above(d, 0.0);
     std::vector<size_t> below_n(d, 0), above_n(d, 0);
     for (size_t i = 0; i < n; ++i) {
@@ -184,13 +189,7 @@ class RotatedBinaryCodec final : public Codec {
 
   Status Train(const float* sample, size_t n) override {
     if (n == 0) return Status::InvalidArgument("binary codec needs at least one training vector");
-    const size_t d = dimensions();
-    std::vector<double> sum(d, 0.0);
-    for (size_t i = 0; i < n; ++i) {
-      for (size_t j = 0; j < d; ++j) sum[j] += sample[i * d + j];
-    }
-    mean_.resize(d);
-    for (size_t j = 0; j < d; ++j) mean_[j] = static_cast<float>(sum[j] / n);
+    mean_ = SampleMean(sample, n, dimensions());
     rotation_ = HadamardRotation(dimensions(), params_.seed);
     trained_ = true;
     return Status::Ok();
