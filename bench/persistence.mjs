@@ -5,6 +5,9 @@
 // - snapshot save throughput (native);
 // - durable writes: one sync() per add, and batches of 1000 per sync().
 // Writes bench/results/persistence.{md,json}. The figures are this machine's.
+// NEUROVEC_BENCH_INDEX=path: the index file to use (built there if missing)
+// instead of data/fashion-mnist.nvx, e.g. to try a changed file format without
+// touching a shared data/ folder.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,7 +19,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'build', 'native', 'neurovec');
 const DATA = join(ROOT, 'data');
 const OUT = join(ROOT, 'bench', 'results');
-const INDEX = join(DATA, 'fashion-mnist.nvx');
+const INDEX = process.env.NEUROVEC_BENCH_INDEX ? resolve(process.env.NEUROVEC_BENCH_INDEX) : join(DATA, 'fashion-mnist.nvx');
 
 function log(message) {
   console.error(`[persistence] ${message}`);
@@ -60,12 +63,15 @@ const nodeChild = `
     const index = await VectorIndex.open(path, { readOnly: true, verifyChecksums: arg !== 'skip',
       ...(arg === 'whole' ? { pageCacheBytes: 0 } : {}) });
     const t2 = performance.now();
+    const opened = process.memoryUsage().rss;
     const hits = index.search(q, 10);
     const t3 = performance.now();
     const mem = process.memoryUsage();
     const stats = index.stats();
     console.log(JSON.stringify({ load: t1 - t0, open: t2 - t1, query: t3 - t2, hits: hits.length, rss: mem.rss,
-      wasmHeap: mem.arrayBuffers, vectorBytes: stats.memory.vectors, bytesRead: stats.paging?.bytesRead ?? 0 }));
+      rssAfterOpen: opened, wasmHeap: mem.arrayBuffers, vectorBytes: stats.memory.vectors,
+      bytesRead: stats.paging?.bytesRead ?? 0, graphBytes: stats.memory.graph,
+      graphBytesRead: stats.paging?.graph?.bytesRead ?? 0 }));
   } else {
     const base = readFileSync(queries);
     const n = Number(arg);
@@ -107,8 +113,11 @@ const nodeSummary = (runs) => ({
   open_ms: median(runs.map((r) => r.open)),
   first_query_ms: median(runs.map((r) => r.query)),
   rss_mb: median(runs.map((r) => r.rss / 1e6)),
+  rss_after_open_mb: median(runs.map((r) => r.rssAfterOpen / 1e6)),
   vector_mb: median(runs.map((r) => r.vectorBytes / 1e6)),
   vector_mb_read: median(runs.map((r) => r.bytesRead / 1e6)),
+  graph_mb: median(runs.map((r) => r.graphBytes / 1e6)),
+  graph_mb_read: median(runs.map((r) => r.graphBytesRead / 1e6)),
 });
 const result = {
   machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`,
@@ -137,17 +146,19 @@ written or read): "cold" means a fresh process, not a cold disk.
 | native, read-only mapped, all checksums | ${f(native.open_ms_median, 2)} | ${f(native.first_query_ms_median, 3)} | ${f(native.open_ms_median + native.first_query_ms_median, 2)} | +${f(native.rss_growth_bytes / 1e6)} MB resident (mapped file pages) |
 | native, read-only mapped, large sections unchecked | ${f(native.unverified_open_ms_median, 2)} | ${f(native.unverified_first_query_ms_median, 3)} | ${f(native.unverified_open_ms_median + native.unverified_first_query_ms_median, 2)} | +${f(native.unverified_rss_growth_bytes / 1e6)} MB resident |
 | native \`neurovec query\` process, 1 query (wall, incl. process start) | | | ${f(result.native_query_process_ms_median, 1)} | |
-| Node (wasm), paged vectors, all checksums | ${f(result.node_open_verify.open_ms)} | ${f(result.node_open_verify.first_query_ms, 2)} | ${f(result.node_open_verify.open_ms + result.node_open_verify.first_query_ms)} | RSS ${f(result.node_open_verify.rss_mb)} MB; vectors ${f(result.node_open_verify.vector_mb)} MB in memory, ${f(result.node_open_verify.vector_mb_read)} MB read |
-| Node (wasm), paged vectors, large sections unchecked | ${f(result.node_open_skip_large_checksums.open_ms)} | ${f(result.node_open_skip_large_checksums.first_query_ms, 2)} | ${f(result.node_open_skip_large_checksums.open_ms + result.node_open_skip_large_checksums.first_query_ms)} | RSS ${f(result.node_open_skip_large_checksums.rss_mb)} MB; vectors ${f(result.node_open_skip_large_checksums.vector_mb)} MB in memory |
-| Node (wasm), every vector read at open (\`pageCacheBytes: 0\`), all checksums | ${f(result.node_open_whole.open_ms)} | ${f(result.node_open_whole.first_query_ms, 2)} | ${f(result.node_open_whole.open_ms + result.node_open_whole.first_query_ms)} | RSS ${f(result.node_open_whole.rss_mb)} MB; vectors ${f(result.node_open_whole.vector_mb)} MB in memory |
+| Node (wasm), paged vectors and level-0 lists, all checksums | ${f(result.node_open_verify.open_ms)} | ${f(result.node_open_verify.first_query_ms, 2)} | ${f(result.node_open_verify.open_ms + result.node_open_verify.first_query_ms)} | RSS ${f(result.node_open_verify.rss_after_open_mb)} MB after open, ${f(result.node_open_verify.rss_mb)} MB after the query; vectors ${f(result.node_open_verify.vector_mb)} MB in memory, ${f(result.node_open_verify.vector_mb_read)} MB read; graph ${f(result.node_open_verify.graph_mb, 2)} MB in memory, ${f(result.node_open_verify.graph_mb_read, 2)} MB of level-0 lists read |
+| Node (wasm), paged, large sections unchecked | ${f(result.node_open_skip_large_checksums.open_ms)} | ${f(result.node_open_skip_large_checksums.first_query_ms, 2)} | ${f(result.node_open_skip_large_checksums.open_ms + result.node_open_skip_large_checksums.first_query_ms)} | RSS ${f(result.node_open_skip_large_checksums.rss_after_open_mb)} MB after open, ${f(result.node_open_skip_large_checksums.rss_mb)} MB after the query; vectors ${f(result.node_open_skip_large_checksums.vector_mb)} MB, graph ${f(result.node_open_skip_large_checksums.graph_mb, 2)} MB in memory |
+| Node (wasm), everything read at open (\`pageCacheBytes: 0\`), all checksums | ${f(result.node_open_whole.open_ms)} | ${f(result.node_open_whole.first_query_ms, 2)} | ${f(result.node_open_whole.open_ms + result.node_open_whole.first_query_ms)} | RSS ${f(result.node_open_whole.rss_after_open_mb)} MB after open, ${f(result.node_open_whole.rss_mb)} MB after the query; vectors ${f(result.node_open_whole.vector_mb)} MB, graph ${f(result.node_open_whole.graph_mb, 2)} MB in memory |
 
 Node: loading the module takes ${f(result.node_open_verify.load_ms)} ms more (not included). Medians of
 5 native rounds in one process and 5 (3 for the whole read) fresh Node processes. Targets (issue 3):
 native < 20 ms, Node < 100 ms. WebAssembly has no mmap: by default an open reads the ids,
-metadata and graph, and vectors come in blocks of about 4 KiB as the search reaches them
-(each block's CRC-32C checked as it is read), through a cache bounded at 64 MiB, so memory
-follows what was touched rather than the file size. The graph's level-0 lists (8 MB here)
-are still read whole at open.
+metadata and the graph's levels and upper lists, and vectors and level-0 neighbour lists
+(8 MB here) come in blocks of about 4 KiB as the search reaches them (each block's CRC-32C
+checked as it is read, each block of lists checked for valid links), through caches bounded
+at 64 MiB together, so memory follows what was touched rather than the file size. A file
+written before the graph-blocks section (21) existed still has its level-0 lists read whole
+by a verified open: delete an old data/fashion-mnist.nvx so that this bench rebuilds it.
 
 ## Writes
 

@@ -189,16 +189,24 @@ void nv_memory_stats(nv_index* index, double* out) {
   std::memcpy(out, values, sizeof values);
 }
 
-// paged, cache bound, cached bytes, block reads, bytes read, hits, misses.
+// Vectors: paged, cache bound, cached bytes, block reads, bytes read, hits,
+// misses; then the same seven for the graph's level-0 lists.
 void nv_paging_stats(nv_index* index, double* out) {
   const neurovec::PagingStats p = index->index->Stats().paging;
-  const double values[7] = {p.paged ? 1.0 : 0.0,
-                            static_cast<double>(p.cache_bytes),
-                            static_cast<double>(p.cached_bytes),
-                            static_cast<double>(p.block_reads),
-                            static_cast<double>(p.bytes_read),
-                            static_cast<double>(p.hits),
-                            static_cast<double>(p.misses)};
+  const double values[NV_PAGING_STATS_COUNT] = {p.paged ? 1.0 : 0.0,
+                                                static_cast<double>(p.cache_bytes),
+                                                static_cast<double>(p.cached_bytes),
+                                                static_cast<double>(p.block_reads),
+                                                static_cast<double>(p.bytes_read),
+                                                static_cast<double>(p.hits),
+                                                static_cast<double>(p.misses),
+                                                p.graph_paged ? 1.0 : 0.0,
+                                                static_cast<double>(p.graph_cache_bytes),
+                                                static_cast<double>(p.graph_cached_bytes),
+                                                static_cast<double>(p.graph_block_reads),
+                                                static_cast<double>(p.graph_bytes_read),
+                                                static_cast<double>(p.graph_hits),
+                                                static_cast<double>(p.graph_misses)};
   std::memcpy(out, values, sizeof values);
 }
 

@@ -40,7 +40,10 @@ void nv_quantized_info(nv_index* index, double* out);
  * other (ids, metadata, flags), total, raw f32 (live items x dimensions x 4). */
 #define NV_MEMORY_STATS_COUNT 6
 void nv_memory_stats(nv_index* index, double* out);
-/* 7 doubles: paged (0/1), cache bound, cached bytes, block reads, bytes read, hits, misses. */
+/* Fills out[0..NV_PAGING_STATS_COUNT) with, for the vectors: paged (0/1),
+ * cache bound, cached bytes, block reads, bytes read, hits, misses; then the
+ * same seven for the graph's level-0 lists. */
+#define NV_PAGING_STATS_COUNT 14
 void nv_paging_stats(nv_index* index, double* out);
 
 /* Compression tiers (neurovec::TiersConfig), set right after nv_create /

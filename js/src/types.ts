@@ -97,16 +97,21 @@ export interface OpenOptions {
    * gives wrong distances, never a crash. */
   verifyChecksums?: boolean;
   /** Bytes of vectors kept in memory while the rest stay in the file
-   * (default 64 MiB). The open then reads the ids, metadata and graph only;
-   * vectors are read in blocks of about 4 KiB as searches reach them (each
-   * block's checksum checked when verifyChecksums is on), so a large index
-   * opens fast and its memory follows what was touched. 0 reads every vector
-   * at open. Vectors added later are kept in memory. */
+   * (default 64 MiB). The open then reads the ids, metadata and the graph's
+   * levels and upper lists only; vectors and the graph's level-0 neighbour
+   * lists are read in blocks of about 4 KiB as searches reach them (each
+   * block's checksum checked when verifyChecksums is on, each block of lists
+   * checked for valid links), so a large index opens fast and its memory
+   * follows what was touched. The bound covers both caches: the lists' takes
+   * up to all of them or half of it, the vectors' the rest. 0 reads every
+   * vector and list at open.
+   * Vectors added later are kept in memory; the first add or delete reads
+   * every level-0 list in. */
   pageCacheBytes?: number;
 }
 
-/** Vectors read from the file on demand (OpenOptions.pageCacheBytes). */
-export interface PagingStats {
+/** One block cache of a paged index. */
+export interface PageCacheStats {
   /** The cache's bound, in bytes. */
   cacheBytes: number;
   /** Bytes of blocks held now. */
@@ -114,9 +119,20 @@ export interface PagingStats {
   /** Blocks read from the file, and their bytes. */
   blockReads: number;
   bytesRead: number;
-  /** Vector reads served by the cache, and those that read a block. */
+  /** Reads served by the cache, and those that read a block. */
   hits: number;
   misses: number;
+}
+
+/**
+ * Vectors and level-0 neighbour lists read from the file on demand
+ * (OpenOptions.pageCacheBytes). The top-level figures are the vectors' (all 0
+ * while every vector is in memory).
+ */
+export interface PagingStats extends PageCacheStats {
+  /** The graph's level-0 lists, present while they are paged (until the
+   * first add or delete reads them all in). */
+  graph?: PageCacheStats;
 }
 
 /** The file behind a durable index. */
@@ -258,6 +274,6 @@ export interface IndexStats {
   kernel: string;
   /** Present for durable indexes (created with `storage`, or opened). */
   file?: FileStats;
-  /** Present while vectors are read from the file on demand. */
+  /** Present while vectors or level-0 lists are read from the file on demand. */
   paging?: PagingStats;
 }

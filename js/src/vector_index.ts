@@ -6,7 +6,8 @@
 // the module (`this.mod.HEAPF32`, ...) right before each use, never kept.
 import { codeFromCore, invalid, NeurovecError } from './errors.js';
 import type {
-  AddBatchOptions, CreateOptions, FileStats, Id, IndexStats, Metadata, Metric, OpenOptions, PagingStats, SearchOptions,
+  AddBatchOptions, CreateOptions, FileStats, Id, IndexStats, Metadata, Metric, OpenOptions, PageCacheStats, PagingStats,
+  SearchOptions,
   SearchResult, StorageTarget, TierCounts, VectorLike,
 } from './types.js';
 import {
@@ -18,7 +19,9 @@ import { hostStorage } from './storage/host_storage.js';
 import { describeTarget, getStorageOpeners, type OpenMode, type SyncStorage } from './storage/sync_storage.js';
 import { enableQuantized, memoryStats, quantizedInfo } from './quantized.js';
 import { enableTiers, recompress, tierInfo, tierMemory } from './tiers.js';
-import { FILE_STATS_COUNT, getModule, readDoubles, STATS_COUNT, type NeurovecWasmModule } from './wasm_module.js';
+import {
+  FILE_STATS_COUNT, getModule, PAGING_STATS_COUNT, readDoubles, STATS_COUNT, type NeurovecWasmModule,
+} from './wasm_module.js';
 import {
   configureLearning, giveFeedback, searchLearned, SEARCH_MODES, train, type DifferentiableSearchResult, type Feedback,
   type LearningHost, type LearningModule, type SearchMode, type SubgraphSearchResult, type TrainOptions,
@@ -662,9 +665,12 @@ export class VectorIndex {
   }
 
   private pagingStats(): { paging?: PagingStats } {
-    const p = readDoubles(this.mod, 7, (ptr) => this.mod._nv_paging_stats(this.handle, ptr));
-    if (p[0] !== 1) return {};
-    return { paging: { cacheBytes: p[1], cachedBytes: p[2], blockReads: p[3], bytesRead: p[4], hits: p[5], misses: p[6] } };
+    const p = readDoubles(this.mod, PAGING_STATS_COUNT, (ptr) => this.mod._nv_paging_stats(this.handle, ptr));
+    if (p[0] !== 1 && p[7] !== 1) return {};
+    const cache = (i: number): PageCacheStats => ({
+      cacheBytes: p[i], cachedBytes: p[i + 1], blockReads: p[i + 2], bytesRead: p[i + 3], hits: p[i + 4], misses: p[i + 5],
+    });
+    return { paging: { ...cache(1), ...(p[7] === 1 ? { graph: cache(8) } : {}) } };
   }
 
   private fileStats(): { file?: FileStats } {

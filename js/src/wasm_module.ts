@@ -53,6 +53,9 @@ export interface NeurovecWasmModule {
 /** Number of doubles nv_file_stats writes (NV_FILE_STATS_COUNT). */
 export const FILE_STATS_COUNT = 9;
 
+/** Number of doubles nv_paging_stats writes (NV_PAGING_STATS_COUNT). */
+export const PAGING_STATS_COUNT = 14;
+
 /** Number of doubles nv_stats writes (NV_STATS_COUNT). */
 export const STATS_COUNT = 13;
 

@@ -3,6 +3,11 @@
 // within its cache bound, detects a damaged block when a search reaches it,
 // takes writes, checkpoints and saves the same bytes; and a store attached to
 // its file lets rows go and reads them back (VectorStore::Release/Retain).
+//
+// Paged level-0 lists (the PagedGraph tests, hnsw/hnsw_graph.h PageLevel0):
+// the same for the graph's level-0 neighbour lists, plus the checks of each
+// block's links, the first write reading them all in, an older file without
+// the graph-blocks section, and a cache of a few blocks.
 #include <cstring>
 #include <memory>
 #include <string>
@@ -10,6 +15,7 @@
 
 #include "neurovec/storage.h"
 #include "neurovec/vector_index.h"
+#include "persistence/crc32c.h"
 #include "persistence/index_file.h"
 #include "storage/vector_store.h"
 #include "test_util.h"
@@ -32,6 +38,7 @@ class NoViewStorage : public Storage {
   Result<uint64_t> Size() override { return static_cast<uint64_t>(bytes_->size()); }
   Status Read(uint64_t offset, void* out, size_t n) override {
     ++reads;
+    bytes_read += n;
     if (fail_reads) return Status::IoError("simulated read failure");
     if (offset > bytes_->size() || n > bytes_->size() - offset) return Status::Corrupt("read past the end");
     std::memcpy(out, bytes_->data() + offset, n);
@@ -51,6 +58,7 @@ class NoViewStorage : public Storage {
 
   bool fail_reads = false;
   uint64_t reads = 0;
+  uint64_t bytes_read = 0;
 
  private:
   std::shared_ptr<std::string> bytes_;
@@ -277,6 +285,309 @@ TEST(PagedRows, SmallIndexesAreReadWhole) {
   ASSERT_NE(paged, nullptr);
   EXPECT_FALSE(paged->Stats().paging.paged);
   ExpectSameSearches(*paged, *OpenWhole(small.bytes), small.queries);
+}
+
+// ---------------------------------------------------------------- PagedGraph
+
+namespace index_file = neurovec::index_file;
+
+constexpr uint32_t kM0 = 16;              // Config(kDim, metric, 8, 64): m = 8
+constexpr size_t kListBytes = (kM0 + 1) * 4;  // 68 bytes: 60 lists per 4 KiB block
+constexpr uint32_t kListsPerBlock = 4096 / kListBytes;
+
+index_file::SectionEntry Section(const std::string& bytes, uint32_t kind) {
+  auto table = index_file::ReadSectionTable(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  EXPECT_TRUE(table.ok());
+  for (const auto& e : table.value()) {
+    if (e.kind == kind) return e;
+  }
+  ADD_FAILURE() << "no section of kind " << kind;
+  return {};
+}
+
+// Offset of slot 0's level-0 list: the graph section's head is 12 bytes,
+// then a level and a flag per slot, padded to 4.
+uint64_t Level0Offset(const std::string& bytes, uint32_t used) {
+  return Section(bytes, index_file::kGraph).offset + 12 + (2 * used + 3) / 4 * 4;
+}
+
+uint32_t U32At(const std::string& bytes, uint64_t at) {
+  uint32_t v;
+  std::memcpy(&v, bytes.data() + at, 4);
+  return v;
+}
+void PutU32(std::string& bytes, uint64_t at, uint32_t v) { std::memcpy(&bytes[at], &v, 4); }
+
+// The same snapshot without the section of `kind`, as a writer before it
+// made one would have written it (table, header and length adjusted).
+std::string WithoutSection(const std::string& bytes, uint32_t kind) {
+  auto header = index_file::ReadHeader(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), nullptr);
+  EXPECT_TRUE(header.ok());
+  index_file::Header h = header.value();
+  std::string table;
+  for (uint64_t e = h.table_offset; e < h.table_offset + h.table_length; e += index_file::kTableEntryBytes) {
+    if (U32At(bytes, e) != kind) table.append(bytes, e, index_file::kTableEntryBytes);
+  }
+  EXPECT_EQ(table.size() + index_file::kTableEntryBytes, h.table_length) << "one entry of that kind";
+  std::string out = bytes.substr(0, h.table_offset) + table;
+  h.table_length = table.size();
+  h.table_crc = neurovec::Crc32c(reinterpret_cast<const uint8_t*>(table.data()), table.size());
+  h.image_end = out.size();
+  const std::string slot = index_file::EncodeHeader(h);
+  std::memcpy(&out[0], slot.data(), slot.size());
+  std::memcpy(&out[index_file::kPageSize], slot.data(), slot.size());
+  return out;
+}
+
+TEST(PagedGraph, SearchesEqualAnUnpagedOpenExactlyWithoutReadingLevel0AtOpen) {
+  for (Metric metric : {Metric::kL2, Metric::kCosine}) {
+    Built b = BuildIndex(3000, metric);
+    auto bytes = std::make_shared<std::string>(b.bytes);
+    const uint64_t cache = 64 * 1024;
+    NoViewStorage* storage = nullptr;
+    auto paged = OpenPaged(bytes, true, cache, true, &storage);
+    ASSERT_NE(paged, nullptr);
+    auto whole = OpenWhole(b.bytes);
+    const neurovec::IndexStats before = paged->Stats();
+    EXPECT_TRUE(before.paging.graph_paged);
+    EXPECT_EQ(before.paging.graph_block_reads, 0u) << "an open reads no level-0 lists";
+    // Neither the rows nor the level-0 lists were read (the norms were).
+    const uint64_t level0 = 3000ull * kListBytes, rows = 3000ull * 48 * 4;
+    EXPECT_LE(storage->bytes_read, b.bytes.size() - level0 - rows);
+    EXPECT_LT(before.memory.graph, whole->Stats().memory.graph / 2) << "level 0 stays in the file";
+    // One bound for both caches.
+    EXPECT_LE(before.paging.cache_bytes + before.paging.graph_cache_bytes, cache);
+    EXPECT_GT(before.paging.graph_cache_bytes, 0u);
+
+    ExpectSameSearches(*paged, *whole, b.queries);
+    const neurovec::IndexStats after = paged->Stats();
+    EXPECT_GT(after.paging.graph_block_reads, 0u);
+    EXPECT_EQ(after.paging.graph_bytes_read, after.paging.graph_block_reads * kListsPerBlock * kListBytes)
+        << "whole blocks (3000 = 50 x 60 lists)";
+    EXPECT_GT(after.paging.graph_hits, 0u);
+    EXPECT_LE(after.paging.graph_cached_bytes, after.paging.graph_cache_bytes);
+    EXPECT_TRUE(after.paging.graph_paged) << "searches do not read level 0 in";
+    EXPECT_EQ(paged->SaveToBytes(), b.bytes) << "save of a paged graph gives the same bytes";
+    EXPECT_TRUE(paged->Stats().paging.graph_paged) << "a save reads lists past the cache";
+  }
+}
+
+TEST(PagedGraph, AFlippedByteInALevel0BlockFailsTheSearchNamingTheGraph) {
+  Built b = BuildIndex(3000);
+  auto damaged = std::make_shared<std::string>(b.bytes);
+  const uint64_t level0 = Level0Offset(b.bytes, 3000);
+  // One flipped byte in every block of lists (the high byte of a slot's
+  // count, so the lists would also be refused): any search reaches one.
+  for (uint64_t at = level0 + 3; at < level0 + 3000 * kListBytes; at += kListsPerBlock * kListBytes) (*damaged)[at] ^= 0x01;
+  auto paged = OpenPaged(damaged, true, 1 << 20);
+  ASSERT_NE(paged, nullptr) << "the open reads no level-0 lists, so it cannot see the damage";
+  EXPECT_TRUE(paged->Stats().paging.graph_paged);
+  SearchParams p;
+  p.k = 5;
+  auto r = paged->Search(b.queries.row(0), p);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorrupt);
+  EXPECT_NE(r.status().message().find("graph section: level-0 block"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("fails its checksum"), std::string::npos) << r.status().message();
+  EXPECT_FALSE(paged->Search(b.queries.row(1), p).ok()) << "a damaged block is never cached";
+  // A write must read every list: it fails, and leaves the index as it was.
+  auto writable = OpenPaged(std::make_shared<std::string>(*damaged), false, 1 << 20);
+  ASSERT_NE(writable, nullptr);
+  auto added = writable->Add(ItemKey::Number(999999), b.queries.row(0));
+  EXPECT_EQ(added.status().code(), StatusCode::kCorrupt) << added.status().message();
+  EXPECT_FALSE(writable->Contains(ItemKey::Number(999999)));
+  EXPECT_TRUE(writable->Stats().paging.graph_paged);
+  // An open that reads the graph whole sees the damage at once.
+  auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(damaged->data()), damaged->size());
+  EXPECT_EQ(loaded.status().code(), StatusCode::kCorrupt);
+  // The undamaged file answers.
+  auto good = OpenPaged(std::make_shared<std::string>(b.bytes), true, 1 << 20);
+  EXPECT_TRUE(good->Search(b.queries.row(0), p).ok());
+}
+
+TEST(PagedGraph, BadListsInAnUnverifiedOpenAreCaughtByBlockChecks) {
+  Built b = BuildIndex(3000);
+  const uint64_t level0 = Level0Offset(b.bytes, 3000);
+  SearchParams p;
+  p.k = 5;
+  struct Case {
+    const char* what;
+    const char* message;
+  };
+  for (const Case& c : {Case{"link", "links to a slot that does not exist"}, Case{"count", "has too many links"}}) {
+    SCOPED_TRACE(c.what);
+    auto damaged = std::make_shared<std::string>(b.bytes);
+    // In every block, the first list: a link past the used slots, or more
+    // links than a list holds. No checksum is checked without verification.
+    for (uint32_t slot = 0; slot < 3000; slot += kListsPerBlock) {
+      const uint64_t list = level0 + static_cast<uint64_t>(slot) * kListBytes;
+      ASSERT_GT(U32At(*damaged, list), 0u);
+      if (std::string(c.what) == "link") {
+        PutU32(*damaged, list + 4, 3000 + slot);
+      } else {
+        PutU32(*damaged, list, kM0 + 1);
+      }
+    }
+    auto paged = OpenPaged(damaged, true, 1 << 20, false);
+    ASSERT_NE(paged, nullptr);
+    EXPECT_TRUE(paged->Stats().paging.graph_paged);
+    auto r = paged->Search(b.queries.row(0), p);
+    ASSERT_FALSE(r.ok()) << "never an out-of-range read";
+    EXPECT_EQ(r.status().code(), StatusCode::kCorrupt);
+    EXPECT_NE(r.status().message().find("graph section: level-0 block"), std::string::npos) << r.status().message();
+    EXPECT_NE(r.status().message().find(c.message), std::string::npos) << r.status().message();
+    // A save reads the lists too, with the same checks.
+    auto saved = paged->ToBytes();
+    EXPECT_EQ(saved.status().code(), StatusCode::kCorrupt);
+  }
+}
+
+TEST(PagedGraph, WritesCheckpointsAndReopensGiveWhatAnUnpagedIndexGives) {
+  Built b = BuildIndex(2500);
+  auto file = std::make_shared<std::string>(b.bytes);
+  auto paged = OpenPaged(file, false, 32 * 1024);
+  ASSERT_NE(paged, nullptr);
+  auto whole = OpenWhole(b.bytes);
+  ASSERT_TRUE(paged->Stats().paging.graph_paged);
+  // A checkpoint with no write yet keeps level 0 paged, reading from the new
+  // image: the old one is free space now, garbled here to prove it.
+  const uint64_t old_level0 = Level0Offset(b.bytes, 2500);
+  ASSERT_TRUE(paged->Checkpoint().ok());
+  EXPECT_TRUE(paged->Stats().paging.graph_paged);
+  ASSERT_GT(file->size(), b.bytes.size()) << "the new image went after the old one";
+  std::memset(&(*file)[old_level0], 0xFF, 2500 * kListBytes);
+  ExpectSameSearches(*paged, *whole, b.queries);
+  // The next one goes back to the front and cuts the rest off.
+  ASSERT_TRUE(paged->Checkpoint().ok());
+  EXPECT_TRUE(paged->Stats().paging.graph_paged);
+  ExpectSameSearches(*paged, *whole, b.queries);
+
+  Dataset extra = Clustered(300, kDim, 13);
+  for (uint32_t i = 0; i < 300; ++i) {
+    ASSERT_TRUE(paged->Add(ItemKey::Number(100000 + i), extra.row(i)).ok());
+    ASSERT_TRUE(whole->Add(ItemKey::Number(100000 + i), extra.row(i)).ok());
+  }
+  EXPECT_FALSE(paged->Stats().paging.graph_paged) << "the first write read level 0 in";
+  for (int64_t id = 0; id < 2500; id += 9) {
+    ASSERT_TRUE(paged->Remove(ItemKey::Number(id)).value());
+    ASSERT_TRUE(whole->Remove(ItemKey::Number(id)).value());
+  }
+  Dataset reused = Clustered(100, kDim, 14);
+  for (uint32_t i = 0; i < 100; ++i) {
+    ASSERT_TRUE(paged->Add(ItemKey::Number(200000 + i), reused.row(i)).ok());
+    ASSERT_TRUE(whole->Add(ItemKey::Number(200000 + i), reused.row(i)).ok());
+  }
+  ExpectSameSearches(*paged, *whole, b.queries);
+  const std::string expected = whole->SaveToBytes();
+  EXPECT_EQ(paged->SaveToBytes(), expected);
+  ASSERT_TRUE(paged->Checkpoint().ok());
+  ExpectSameSearches(*paged, *whole, b.queries);
+  // Reopened paged, the checkpointed file pages level 0 again.
+  auto reopened = OpenPaged(file, true, 32 * 1024);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_TRUE(reopened->Stats().paging.graph_paged);
+  ExpectSameSearches(*reopened, *whole, b.queries);
+  EXPECT_EQ(reopened->SaveToBytes(), expected);
+
+  // A delete alone also reads level 0 in first.
+  auto again = OpenPaged(file, false, 32 * 1024);
+  ASSERT_NE(again, nullptr);
+  ASSERT_TRUE(again->Stats().paging.graph_paged);
+  ASSERT_TRUE(again->Remove(ItemKey::Number(100000)).value());
+  ASSERT_TRUE(whole->Remove(ItemKey::Number(100000)).value());
+  EXPECT_FALSE(again->Stats().paging.graph_paged);
+  ExpectSameSearches(*again, *whole, b.queries);
+  // Close of a writable paged index reads everything in: still usable.
+  ASSERT_TRUE(again->Close().ok());
+  ExpectSameSearches(*again, *whole, b.queries);
+}
+
+TEST(PagedGraph, ACacheOfAFewBlocksStillGivesExactResults) {
+  Built b = BuildIndex(3000);
+  auto paged = OpenPaged(std::make_shared<std::string>(b.bytes), true, 4 * 4096);
+  ASSERT_NE(paged, nullptr);
+  auto whole = OpenWhole(b.bytes);
+  ExpectSameSearches(*paged, *whole, b.queries, 20);
+  const neurovec::IndexStats st = paged->Stats();
+  ASSERT_TRUE(st.paging.graph_paged);
+  EXPECT_EQ(st.paging.graph_cache_bytes, 4 * kListsPerBlock * kListBytes) << "the floor: four frames";
+  EXPECT_LE(st.paging.graph_cached_bytes, st.paging.graph_cache_bytes);
+  const uint32_t blocks = (3000 + kListsPerBlock - 1) / kListsPerBlock;
+  EXPECT_GT(st.paging.graph_block_reads, blocks) << "blocks were evicted and read again";
+}
+
+TEST(PagedGraph, AFileWithoutTheGraphBlocksSectionOpens) {
+  Built b = BuildIndex(3000);
+  const std::string old = WithoutSection(b.bytes, index_file::kGraphBlocks);
+  auto whole = OpenWhole(b.bytes);
+  ExpectSameSearches(*OpenWhole(old), *whole, b.queries);
+  // Verified: level 0 cannot be checked block by block, so it is read whole
+  // (the vectors are still paged).
+  auto verified = OpenPaged(std::make_shared<std::string>(old), true, 1 << 20, true);
+  ASSERT_NE(verified, nullptr);
+  EXPECT_FALSE(verified->Stats().paging.graph_paged);
+  EXPECT_TRUE(verified->Stats().paging.paged);
+  ExpectSameSearches(*verified, *whole, b.queries);
+  // Unverified: paged, each block's links checked.
+  auto unverified = OpenPaged(std::make_shared<std::string>(old), true, 1 << 20, false);
+  ASSERT_NE(unverified, nullptr);
+  EXPECT_TRUE(unverified->Stats().paging.graph_paged);
+  ExpectSameSearches(*unverified, *whole, b.queries);
+  // Either writes the section again.
+  EXPECT_EQ(verified->SaveToBytes(), b.bytes);
+  EXPECT_EQ(unverified->SaveToBytes(), b.bytes);
+}
+
+TEST(PagedGraph, TheGraphBlocksSectionIsChecked) {
+  Built b = BuildIndex(3000);
+  // A graph-blocks section for another slot count, with a valid checksum.
+  std::string bad = b.bytes;
+  const index_file::SectionEntry blocks = Section(b.bytes, index_file::kGraphBlocks);
+  PutU32(bad, blocks.offset + 4, U32At(bad, blocks.offset + 4) + 1);
+  // Fix the entry's CRC so that only the content is wrong.
+  auto header = index_file::ReadHeader(reinterpret_cast<const uint8_t*>(bad.data()), bad.size(), nullptr);
+  ASSERT_TRUE(header.ok());
+  index_file::Header h = header.value();
+  for (uint64_t e = h.table_offset; e < h.table_offset + h.table_length; e += index_file::kTableEntryBytes) {
+    if (U32At(bad, e) == index_file::kGraphBlocks) {
+      PutU32(bad, e + 24, neurovec::Crc32c(reinterpret_cast<const uint8_t*>(bad.data()) + blocks.offset, blocks.length));
+    }
+  }
+  h.table_crc = neurovec::Crc32c(reinterpret_cast<const uint8_t*>(bad.data()) + h.table_offset, h.table_length);
+  const std::string slot = index_file::EncodeHeader(h);
+  std::memcpy(&bad[0], slot.data(), slot.size());
+  std::memcpy(&bad[index_file::kPageSize], slot.data(), slot.size());
+  auto storage = std::make_unique<NoViewStorage>(std::make_shared<std::string>(bad));
+  OpenOptions options;
+  options.read_only = true;
+  options.page_cache_bytes = 1 << 20;
+  auto opened = VectorIndex::Open(std::move(storage), options);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kCorrupt);
+  EXPECT_NE(opened.status().message().find("graph blocks section"), std::string::npos) << opened.status().message();
+  // The levels and upper lists are covered by its checksum: a flipped byte
+  // in an unused entry of an upper list (which no other check sees) fails a
+  // verified paged open, not an unverified one.
+  std::string flipped = b.bytes;
+  const uint64_t upper = Level0Offset(b.bytes, 3000) + 3000ull * kListBytes;
+  const uint64_t graph_end = Section(b.bytes, index_file::kGraph).offset + Section(b.bytes, index_file::kGraph).length;
+  const uint64_t upper_list_bytes = (8 + 1) * 4;
+  bool flipped_one = false;
+  for (uint64_t list = upper; list < graph_end && !flipped_one; list += upper_list_bytes) {
+    if (U32At(flipped, list) < 8) {
+      flipped[list + 8 * 4] ^= 0x01;  // the last entry, past the count
+      flipped_one = true;
+    }
+  }
+  ASSERT_TRUE(flipped_one);
+  auto opened2 = VectorIndex::Open(std::make_unique<NoViewStorage>(std::make_shared<std::string>(flipped)), options);
+  ASSERT_FALSE(opened2.ok());
+  EXPECT_EQ(opened2.status().code(), StatusCode::kCorrupt);
+  EXPECT_NE(opened2.status().message().find("upper lists fail their checksum"), std::string::npos)
+      << opened2.status().message();
+  options.verify_checksums = false;
+  auto opened3 = VectorIndex::Open(std::make_unique<NoViewStorage>(std::make_shared<std::string>(flipped)), options);
+  EXPECT_TRUE(opened3.ok()) << opened3.status().message();
 }
 
 }  // namespace

@@ -89,7 +89,8 @@ struct TierCounts {
   }
 };
 
-// Rows read from the file on demand (OpenOptions::page_cache_bytes).
+// Rows and level-0 neighbour lists read from the file on demand
+// (OpenOptions::page_cache_bytes), each through its own block cache.
 struct PagingStats {
   bool paged = false;          // rows live in the file, read through the block cache
   uint64_t cache_bytes = 0;    // the cache's bound
@@ -98,6 +99,14 @@ struct PagingStats {
   uint64_t bytes_read = 0;
   uint64_t hits = 0;           // row reads served by the cache
   uint64_t misses = 0;
+  // The graph's level-0 lists (until the first write reads them all in).
+  bool graph_paged = false;
+  uint64_t graph_cache_bytes = 0;
+  uint64_t graph_cached_bytes = 0;
+  uint64_t graph_block_reads = 0;
+  uint64_t graph_bytes_read = 0;
+  uint64_t graph_hits = 0;     // list reads served by the cache
+  uint64_t graph_misses = 0;
 };
 
 struct IndexStats {
@@ -126,14 +135,17 @@ struct OpenOptions {
   // time independent of its size; every other section and every link is
   // still checked (a damaged vector then gives wrong distances, never a crash).
   bool verify_checksums = true;
-  // Above 0: the vectors are not read at open but on demand, in blocks of
-  // about 4 KiB, keeping at most this many bytes of blocks in memory (each
-  // block's CRC-32C is checked as it is read when verify_checksums is on). An
-  // open then reads the ids, metadata and graph only, and memory follows what
-  // searches touch. For storages that cannot map the file (wasm, writable
-  // native files); a read-only mapped native file is used in place anyway.
-  // Rows written later are kept in memory. Searches of a paged index take
-  // turns (they share the cache). 0: read every vector at open.
+  // Above 0: the vectors and the graph's level-0 lists are not read at open
+  // but on demand, in blocks of about 4 KiB, keeping at most this many bytes
+  // of blocks in memory (the lists' cache takes up to all of them or half
+  // the bound, the vectors' the rest; each block's CRC-32C is checked as it
+  // is read when verify_checksums is on, and each block of lists is checked
+  // for valid links). An open then reads the ids, metadata and the graph's
+  // levels and upper lists only, and memory follows what searches touch. For storages that cannot map the file (wasm,
+  // writable native files); a read-only mapped native file is used in place
+  // anyway. Rows written later are kept in memory; the first write that
+  // changes links reads all level-0 lists in. Searches of a paged index take
+  // turns (they share the cache). 0: read every vector and list at open.
   uint64_t page_cache_bytes = 0;
 };
 

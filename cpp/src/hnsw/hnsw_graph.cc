@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 namespace neurovec {
@@ -30,7 +31,8 @@ HnswGraph::HnswGraph(uint32_t m, uint32_t ef_construction, uint64_t seed)
 Status HnswGraph::Reserve(size_t slots) {
   size_t old = capacity();
   if (slots <= old) return Status::Ok();
-  if (!level0_.Resize(slots * (m0_ + 1))) {
+  // A paged level 0 holds no lists in memory (MaterializeLevel0 sizes them).
+  if (!level0_pager_ && !level0_.Resize(slots * (m0_ + 1))) {
     return Status::OutOfRange("could not allocate graph storage for " + std::to_string(slots) + " items");
   }
   upper_.resize(slots);
@@ -226,6 +228,73 @@ void HnswGraph::MarkDeletedAndRepair(uint32_t slot, uint32_t used_slots, const V
   }
 }
 
+void HnswGraph::PageLevel0(Storage* storage, RowSection section, uint64_t cache_bytes) {
+  // Each block's lists are checked as it is read, as an unpaged open checks
+  // them all: at level 0 every slot of the file exists, so a link is valid
+  // when it is below the file's slot count.
+  section.check = [m0 = m0_, slots = section.slots](uint32_t first, uint32_t rows, const uint8_t* bytes) -> Status {
+    for (uint32_t r = 0; r < rows; ++r) {
+      const auto* list = reinterpret_cast<const uint32_t*>(bytes + static_cast<size_t>(r) * (m0 + 1) * 4);
+      if (list[0] > m0) return Status::Corrupt("slot " + std::to_string(first + r) + " has too many links");
+      for (uint32_t i = 1; i <= list[0]; ++i) {
+        if (list[i] >= slots) {
+          return Status::Corrupt("slot " + std::to_string(first + r) + " links to a slot that does not exist on its level");
+        }
+      }
+    }
+    return Status::Ok();
+  };
+  section.section = "graph";
+  section.block_noun = "level-0 block";
+  section.rows_noun = "level-0 lists";
+  level0_.Reset();
+  empty_list_.assign(m0_ + 1, 0);
+  level0_pager_ = std::make_unique<RowPager>(storage, std::move(section), static_cast<size_t>(m0_ + 1) * 4, cache_bytes);
+}
+
+void HnswGraph::RebaseLevel0(RowSection section) {
+  if (!level0_pager_) return;
+  section.check = level0_pager_->section().check;
+  section.section = level0_pager_->section().section;
+  section.block_noun = level0_pager_->section().block_noun;
+  section.rows_noun = level0_pager_->section().rows_noun;
+  level0_pager_->Rebase(std::move(section));
+}
+
+const uint32_t* HnswGraph::PagedLinks(uint32_t slot) const {
+  if (slot >= level0_pager_->slots()) return empty_list_.data();
+  return reinterpret_cast<const uint32_t*>(level0_pager_->Row(slot));
+}
+
+Status HnswGraph::MaterializeLevel0() {
+  if (!level0_pager_) return Status::Ok();
+  const size_t words = capacity() * (m0_ + 1);
+  if (!level0_.Resize(words)) {
+    return Status::OutOfRange("out of memory reading the level-0 lists of " + std::to_string(capacity()) + " slots");
+  }
+  Status s = level0_pager_->ReadRows(0, level0_pager_->slots(), level0_.data());
+  if (!s.ok()) {
+    level0_.Reset();  // still paged, unchanged
+    return s;
+  }
+  level0_pager_.reset();
+  empty_list_.clear();
+  return Status::Ok();
+}
+
+Status HnswGraph::CopyLevel0(uint32_t first, uint32_t n, uint32_t* out) const {
+  const size_t words = static_cast<size_t>(m0_) + 1;
+  if (!level0_pager_) {
+    if (n > 0) std::memcpy(out, level0_.data() + first * words, n * words * sizeof(uint32_t));
+    return Status::Ok();
+  }
+  const uint32_t in_file = std::min(first + n, std::max(first, level0_pager_->slots()));
+  if (in_file > first) NV_RETURN_IF_ERROR(level0_pager_->ReadRows(first, in_file - first, out));
+  // Past the file (never, while paged: writes materialize first): no links.
+  std::memset(out + (in_file - first) * words, 0, (first + n - in_file) * words * sizeof(uint32_t));
+  return Status::Ok();
+}
+
 void HnswGraph::RestoreNode(uint32_t slot, int level, bool deleted) {
   levels_[slot] = static_cast<uint8_t>(level);
   deleted_[slot] = deleted ? 1 : 0;
@@ -234,6 +303,7 @@ void HnswGraph::RestoreNode(uint32_t slot, int level, bool deleted) {
 
 uint64_t HnswGraph::memory_bytes() const {
   uint64_t bytes = level0_.size() * sizeof(uint32_t) + levels_.size() * 2 + capacity() * sizeof(SpinLock);
+  if (level0_pager_) bytes += level0_pager_->stats().resident_bytes;
   for (size_t s = 0; s < upper_.size(); ++s) {
     if (upper_[s]) bytes += static_cast<uint64_t>(levels_[s]) * (m_ + 1) * sizeof(uint32_t);
   }

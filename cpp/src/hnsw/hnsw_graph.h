@@ -6,8 +6,15 @@
 // for the few slots that reach them. A deleted slot stays in the graph as a
 // routing node ("tombstone") until its slot is reused, so the graph never loses
 // connectivity; its neighbours are relinked at delete time.
+//
+// Level 0 may also be paged (PageLevel0: an index opened from a file with a
+// page cache): its lists stay in the file and LinksOf(slot, 0) reads them
+// through a RowPager (storage/row_pager.h), which checks each block (CRC and
+// links) as it reads it. A paged graph is read-only: the index materializes
+// level 0 (MaterializeLevel0) before its first write, and serializes searches.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -105,24 +112,52 @@ class HnswGraph {
   // Level-0 lists of `slots` slots read in place from a mapped file (the
   // layout is the same); call before Reserve. Copied on the first write.
   void BorrowLevel0(const uint32_t* lists, size_t slots) { level0_.Borrow(lists, slots * (m0_ + 1)); }
+
+  // Paged level 0: the lists of slots [0, section.slots) lie in `storage`
+  // (which must outlive the graph, or the next MaterializeLevel0) as rows of
+  // m0 + 1 u32, read on demand through a cache of at most `cache_bytes`.
+  // Each block read is checked: its CRC (when section.block_crcs is set),
+  // then every list (count <= m0, every link < section.slots); a bad block
+  // gives empty lists and an error for TakePagingError. Call before Reserve,
+  // on a graph that has no lists yet.
+  void PageLevel0(Storage* storage, RowSection section, uint64_t cache_bytes);
+  bool level0_paged() const { return level0_pager_ != nullptr; }
+  // The file's lists now lie in a new image (a checkpoint); a paged level 0
+  // reads from there. Nothing to do when level 0 is in memory.
+  void RebaseLevel0(RowSection section);
+  // Level 0 read whole into memory (before a write, or when the file goes
+  // away). Ok, or the read's error (then still paged, unchanged).
+  Status MaterializeLevel0();
+  // Copies the level-0 lists of slots [first, first + n) into `out` ((m0 + 1)
+  // u32 each), paged ones straight from the file, past the cache.
+  Status CopyLevel0(uint32_t first, uint32_t n, uint32_t* out) const;
+  // The first read failure of a paged level 0 since the last call (Ok if none).
+  Status TakePagingError() const { return level0_pager_ ? level0_pager_->TakeError() : Status::Ok(); }
+  PagerStats paging_stats() const { return level0_pager_ ? level0_pager_->stats() : PagerStats{}; }
   void RestoreEntryPoint(uint32_t entry, int max_level) {
     entry_point_ = entry;
     max_level_ = max_level;
   }
 
-  // Read-only views for tests and tools.
+  // The list [count, link...] of a slot on a level. For a paged level 0 the
+  // pointer is valid until the next LinksOf(_, 0) call that reads a block
+  // (the two most recent blocks stay), as RowPager::Row's.
   const uint32_t* LinksOf(uint32_t slot, int level) const {
-    return level == 0 ? level0_.data() + static_cast<size_t>(slot) * (m0_ + 1)
-                      : upper_[slot].get() + static_cast<size_t>(level - 1) * (m_ + 1);
+    if (level != 0) return upper_[slot].get() + static_cast<size_t>(level - 1) * (m_ + 1);
+    if (__builtin_expect(level0_pager_ != nullptr, 0)) return PagedLinks(slot);
+    return level0_.data() + static_cast<size_t>(slot) * (m0_ + 1);
   }
 
  private:
-  // Writable lists (level 0 borrowed from a mapped file is copied first).
+  // Writable lists (level 0 borrowed from a mapped file is copied first; a
+  // paged level 0 was materialized by the index before any write).
   uint32_t* MutableLinks(uint32_t slot, int level) {
+    assert(level != 0 || level0_pager_ == nullptr);
     return level == 0 ? level0_.data() + static_cast<size_t>(slot) * (m0_ + 1)
                       : upper_[slot].get() + static_cast<size_t>(level - 1) * (m_ + 1);
   }
   uint32_t MaxLinks(int level) const { return level == 0 ? m0_ : m_; }
+  const uint32_t* PagedLinks(uint32_t slot) const;
 
   // Greedy walk on the levels above `target_level`, starting at `entry`.
   template <bool kLocked, typename Store, typename Query>
@@ -153,7 +188,9 @@ class HnswGraph {
   double level_multiplier_;
   Random random_;
 
-  AlignedBuffer<uint32_t> level0_;
+  AlignedBuffer<uint32_t> level0_;         // empty while paged
+  std::unique_ptr<RowPager> level0_pager_;  // paged level 0, or null
+  std::vector<uint32_t> empty_list_;        // paged: the list of a slot past the file (none)
   std::vector<std::unique_ptr<uint32_t[]>> upper_;
   std::vector<uint8_t> levels_;
   std::vector<uint8_t> deleted_;

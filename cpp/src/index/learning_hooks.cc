@@ -267,6 +267,7 @@ Result<RefinerCandidates> VectorIndex::RefinerInputs(const float* query, const S
       if (it != local.end()) out.adjacency[i * k + it->second] = 1;
     }
   }
+  NV_RETURN_IF_ERROR(x.TakePagingErrors());  // a block of vectors or lists that failed gave zeros
   return out;
 }
 
@@ -319,6 +320,7 @@ Result<LearnedSearchResult> VectorIndex::SearchLearned(const float* query, const
   for (size_t i = 0; i < c.size(); ++i) slots[i] = c[i].slot;
   RerankOutput r;
   NV_RETURN_IF_ERROR(learner->Rerank(query, slots, ViewOf(x), mode == SearchMode::kSubgraph, &r));
+  NV_RETURN_IF_ERROR(x.TakePagingErrors());  // a block of vectors or lists that failed gave zeros
 
   // Best score first; ties keep the vector order (stable), so results are deterministic.
   std::vector<uint32_t> order(c.size());

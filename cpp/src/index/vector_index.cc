@@ -51,7 +51,10 @@ Status VectorIndex::Close(bool keep_in_memory) {
   // first (if kept), and forgets the file either way. A read-only file stays
   // open while the index lives, so a paged store keeps reading from it.
   const bool releases_storage = !x.durable->read_only();
-  if (releases_storage && keep_in_memory) NV_RETURN_IF_ERROR(x.store.Materialize());
+  if (releases_storage && keep_in_memory) {
+    NV_RETURN_IF_ERROR(x.store.Materialize());
+    NV_RETURN_IF_ERROR(x.graph.MaterializeLevel0());
+  }
   Status s = x.durable->Close(*this);
   if (releases_storage && !x.store.paged()) {
     Status detached = x.store.DetachFile();  // not paged: only forgets the file
@@ -73,6 +76,7 @@ Result<uint32_t> VectorIndex::Add(const ItemKey& key, const float* vector, const
   NV_RETURN_IF_ERROR(x.store.Validate(vector));
   Result<JsonValue> parsed = AttributeStore::ParseMetadata(metadata_json);
   if (!parsed.ok()) return parsed.status();
+  NV_RETURN_IF_ERROR(x.BeforeGraphWrite());
   NV_RETURN_IF_ERROR(x.EnsureCapacity(x.SlotsNeededFor(1)));
   NV_RETURN_IF_ERROR(x.MaybeCalibrate(vector, 1));
 
@@ -117,6 +121,7 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
       parsed[i] = p.take();
     }
   }
+  NV_RETURN_IF_ERROR(x.BeforeGraphWrite());
   NV_RETURN_IF_ERROR(x.EnsureCapacity(x.SlotsNeededFor(n)));
   NV_RETURN_IF_ERROR(x.MaybeCalibrate(vectors, n));
 
@@ -157,7 +162,7 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
 #if defined(__EMSCRIPTEN__)
   threads = 1;
 #endif
-  if (x.store.paged()) threads = 1;  // the block cache of a paged store is not shared between threads
+  if (x.paged()) threads = 1;  // the block cache of a paged store is not shared between threads
   std::vector<std::thread> pool;
   for (uint32_t t = 1; t < threads; ++t) pool.emplace_back(work, false);
   work(true);
@@ -206,6 +211,14 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
     } else {
       walked = x.Walk(q, ef, k, is_live, false, *ctx, traversal);
     }
+    // A block that failed cut the walk short: fail now rather than scan.
+    if (x.paged()) {
+      Status failed = x.TakePagingErrors();
+      if (!failed.ok()) {
+        x.contexts.Release(std::move(ctx));
+        return failed;
+      }
+    }
     // An unfiltered walk stops short of ef results only when it ran out of nodes
     // to visit: the graph is not connected (HNSW does not guarantee it; small m
     // and many deletions make it likely) and some live items are unreachable.
@@ -244,6 +257,13 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
       exact = true;
     } else {
       const size_t walked = x.Walk(q, ef, k, accept, false, *ctx, traversal);
+      if (x.paged()) {
+        Status failed = x.TakePagingErrors();
+        if (!failed.ok()) {
+          x.contexts.Release(std::move(ctx));
+          return failed;
+        }
+      }
       // A traversal can miss matches that are poorly connected to the rest;
       // k results are promised whenever k items match, so fall back to a scan.
       if (walked < k) exact = true;
@@ -254,9 +274,10 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
     }
   }
 
-  // A block of a paged store that could not be read gave zeros: no results
-  // then, but the error (the next search tries the block again).
-  Status paged = x.store.TakePagingError();
+  // A block of a paged store that could not be read gave zeros (a block of
+  // level-0 lists, empty lists): no results then, but the error (the next
+  // search tries the block again).
+  Status paged = x.TakePagingErrors();
   if (!paged.ok()) {
     x.contexts.Release(std::move(ctx));
     return paged;
@@ -289,7 +310,7 @@ Result<std::vector<SearchHit>> VectorIndex::SearchExact(const float* query, uint
   x.ExactScan(ctx->query.data(), k, [](uint32_t) { return true; }, ctx->scratch, counters);
   std::vector<Candidate> found = ctx->scratch;
   x.contexts.Release(std::move(ctx));
-  NV_RETURN_IF_ERROR(x.store.TakePagingError());
+  NV_RETURN_IF_ERROR(x.TakePagingErrors());
   SortByDistance(found);
   std::vector<SearchHit> hits;
   for (const Candidate& c : found) hits.push_back({c.slot, c.distance});
@@ -301,6 +322,7 @@ Result<bool> VectorIndex::Remove(const ItemKey& key) {
   NV_RETURN_IF_ERROR(x.BeforeWrite());
   uint32_t slot = x.keys.Find(key);
   if (slot == KeyMap::kMissing) return false;
+  NV_RETURN_IF_ERROR(x.BeforeGraphWrite());
   x.Unplace(slot);
   if (x.durable) x.durable->LogDelete(key);
   return true;
@@ -348,8 +370,11 @@ IndexStats VectorIndex::Stats() const {
   s.last_search = {x.last_distance_computations.load(), x.last_hops.load(), x.last_exact.load()};
   s.memory.vectors = x.store.memory_bytes();
   const PagerStats paging = x.store.paging_stats();
+  const PagerStats lists = x.graph.paging_stats();
   s.paging = {x.store.paged(), paging.cache_bytes, paging.resident_bytes, paging.block_reads, paging.bytes_read,
-              paging.hits, paging.misses};
+              paging.hits, paging.misses,
+              x.graph.level0_paged(), lists.cache_bytes, lists.resident_bytes, lists.block_reads, lists.bytes_read,
+              lists.hits, lists.misses};
   s.memory.codes = x.tier ? x.tier->memory_bytes() : 0;
   s.memory.graph = x.graph.memory_bytes();
   s.memory.other = x.keys.memory_bytes() + x.attributes.memory_bytes() + x.live.size();

@@ -49,13 +49,28 @@ struct VectorIndex::Impl {
     return durable ? durable->BeforeWrite() : Status::Ok();
   }
 
-  // A paged store (rows read from the file on demand) shares one block cache:
-  // searches of a paged index take turns. Recursive: a learned search runs a
-  // vector search inside. Unpaged stores (the usual case) take no lock.
+  // A paged store or graph (rows or level-0 lists read from the file on
+  // demand) shares one block cache: searches of a paged index take turns.
+  // Recursive: a learned search runs a vector search inside. Unpaged indexes
+  // (the usual case) take no lock.
   mutable std::recursive_mutex paging_mutex;
+  bool paged() const { return store.paged() || graph.level0_paged(); }
   std::unique_lock<std::recursive_mutex> LockIfPaged() const {
-    return store.paged() ? std::unique_lock<std::recursive_mutex>(paging_mutex) : std::unique_lock<std::recursive_mutex>();
+    return paged() ? std::unique_lock<std::recursive_mutex>(paging_mutex) : std::unique_lock<std::recursive_mutex>();
   }
+  // The first read failure of the paged vectors or level-0 lists since the
+  // last call (both cleared): a failed block gave zeros or an empty list, so
+  // the operation that read it must fail. The graph's first: its failure also
+  // cut the walk short.
+  Status TakePagingErrors() const {
+    Status rows = store.TakePagingError();
+    Status lists = graph.TakePagingError();
+    return lists.ok() ? rows : lists;
+  }
+  // Before a write that changes links: a paged level 0 is read into memory
+  // (writes are rare on an index opened for paging; this keeps the graph's
+  // write paths as they are). Fails only if the file cannot be read.
+  Status BeforeGraphWrite() { return graph.MaterializeLevel0(); }
 
   mutable ContextPool<SearchContext> contexts;
   mutable std::atomic<uint64_t> searches{0};

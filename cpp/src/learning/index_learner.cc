@@ -140,9 +140,9 @@ Status IndexLearner::BeginTraining(const TrainOptions& options, const IndexView&
 #if defined(__EMSCRIPTEN__)
   session->threads = 1;
 #else
-  // A paged store's block cache is not shared between threads (examples read
-  // candidate vectors on the training's threads).
-  session->threads = view.store->paged() ? 1 : std::max<uint32_t>(1, options.threads);
+  // A paged store's or graph's block cache is not shared between threads
+  // (examples read candidate vectors and level-0 lists on the training's threads).
+  session->threads = view.store->paged() || view.graph->level0_paged() ? 1 : std::max<uint32_t>(1, options.threads);
 #endif
   const uint64_t steps = session->progress.batches_total;
   const TrainerConfig tc = StandardTrainerConfig(config_.learning_rate, config_.weight_decay, steps, session->threads,

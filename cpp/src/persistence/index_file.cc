@@ -41,6 +41,7 @@ const char* SectionName(uint32_t kind) {
     case kQuantizedTraversal: return "quantized traversal";
     case kCodes: return "codes";
     case kVectorBlocks: return "vector blocks";
+    case kGraphBlocks: return "graph blocks";
     case kTiers: return "tiers";
     case kTierCodes: return "tier codes";
     case kAccessStatistics: return "access statistics";
@@ -100,6 +101,27 @@ SlotState ReadSlot(const uint8_t* slot, Header& h) {
 
 Status CorruptSection(uint32_t kind, const std::string& what) {
   return Status::Corrupt(std::string("index file is corrupt: ") + SectionName(kind) + " section: " + what);
+}
+
+// Bytes of the graph section before its level-0 lists: entry point, top
+// level + 1, list size, a level and a deleted flag per slot, padding to 4.
+size_t GraphHeadBytes(uint32_t used) { return 12 + (2 * static_cast<size_t>(used) + 3) / 4 * 4; }
+
+// Section 21 (graph blocks) into lists->block_crcs and *rest_crc, checked
+// against the lists it describes (lists->slots and rows_per_block are set).
+Status DecodeGraphBlocks(const uint8_t* data, uint64_t length, RowSection* lists, uint32_t* rest_crc) {
+  ByteReader r(data, length);
+  uint32_t per_block = 0, blocks = 0;
+  r.U32(per_block);
+  r.U32(blocks);
+  r.U32(*rest_crc);
+  if (per_block != lists->rows_per_block || blocks != (lists->slots + per_block - 1) / per_block ||
+      r.remaining() != 4ull * blocks) {
+    return CorruptSection(kGraphBlocks, "does not match " + std::to_string(lists->slots) + " level-0 lists");
+  }
+  lists->block_crcs.resize(blocks);
+  for (uint32_t& c : lists->block_crcs) r.U32(c);
+  return Status::Ok();
 }
 
 // Section 20 (vector blocks) into rows->block_crcs and *norms_crc, checked
@@ -215,6 +237,8 @@ Status AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header*
       for (uint32_t c : crcs) w.U32(c);
     }, 0);
   }
+  Status lists_read = Status::Ok();
+  const size_t list_bytes = static_cast<size_t>(x.graph.m0() + 1) * sizeof(uint32_t);
   section(kGraph, [&](ByteWriter& w) {
     const HnswGraph& g = x.graph;
     w.U32(g.entry_point());
@@ -225,13 +249,47 @@ Status AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header*
       w.U8(g.is_deleted(s) ? 1 : 0);
     }
     w.PadTo(4);
-    if (used > 0) w.Bytes(g.LinksOf(0, 0), static_cast<size_t>(used) * (g.m0() + 1) * sizeof(uint32_t));
+    if (!g.level0_paged()) {
+      if (used > 0) w.Bytes(g.LinksOf(0, 0), static_cast<size_t>(used) * list_bytes);
+    } else {
+      // Lists that live in the file: copied over in chunks, past the cache.
+      constexpr uint32_t kChunk = 4096;
+      std::vector<uint32_t> lists(static_cast<size_t>(std::min(used, kChunk)) * (g.m0() + 1));
+      for (uint32_t first = 0; first < used && lists_read.ok(); first += kChunk) {
+        const uint32_t n = std::min(kChunk, used - first);
+        lists_read = g.CopyLevel0(first, n, lists.data());
+        w.Bytes(lists.data(), static_cast<size_t>(n) * list_bytes);
+      }
+    }
     for (uint32_t s = 0; s < used; ++s) {
       if (g.level(s) > 0) {
         w.Bytes(g.LinksOf(s, 1), static_cast<size_t>(g.level(s)) * (g.m() + 1) * sizeof(uint32_t));
       }
     }
   });
+  NV_RETURN_IF_ERROR(lists_read);
+  {
+    // Checksums of blocks of level-0 lists, and of the rest of the graph
+    // section (head and upper lists), for paged reads.
+    const SectionEntry& graph = entries.back();
+    const uint8_t* bytes = reinterpret_cast<const uint8_t*>(file.data()) + origin + (graph.offset - base);
+    const size_t head = GraphHeadBytes(used);
+    const size_t level0 = static_cast<size_t>(used) * list_bytes;
+    const uint32_t per_block = RowsPerBlock(list_bytes);
+    const uint32_t blocks = (used + per_block - 1) / per_block;
+    std::vector<uint32_t> crcs(blocks);
+    for (uint32_t b = 0; b < blocks; ++b) {
+      const uint32_t n = std::min(per_block, used - b * per_block);
+      crcs[b] = Crc32c(bytes + head + static_cast<size_t>(b) * per_block * list_bytes, n * list_bytes);
+    }
+    const uint32_t rest_crc = Crc32c(bytes + head + level0, graph.length - head - level0, Crc32c(bytes, head));
+    section(kGraphBlocks, [&](ByteWriter& w) {
+      w.U32(per_block);
+      w.U32(blocks);
+      w.U32(rest_crc);
+      for (uint32_t c : crcs) w.U32(c);
+    }, 0);
+  }
   section(kFreeSlots, [&](ByteWriter& w) {
     w.U32(static_cast<uint32_t>(x.free_slots.size()));
     for (uint32_t s : x.free_slots) w.U32(s);
@@ -406,6 +464,9 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   SectionEntry sections[kMaxSectionKind + 1] = {};
   const uint8_t* section_data[kMaxSectionKind + 1] = {};
   bool vectors_in_place = false;
+  // With a page cache, the graph section's level-0 lists may stay in the
+  // file (decided once the config is known): its bytes are read below.
+  bool graph_deferred = false;
   header.image_start = header.table_offset;
   {
     for (const SectionEntry& e : DecodeSectionTable(table, header.table_length)) {
@@ -419,7 +480,11 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
         // largest section); its checksum is checked there.
         sections[e.kind] = e;
         vectors_in_place = true;
-      } else if ((e.kind >= kConfig && e.kind <= kAccessStatistics) || e.kind == kLearning || e.kind == kVectorBlocks) {
+      } else if (e.kind == kGraph && page_cache_bytes > 0 && !storage.View(e.offset, e.length)) {
+        sections[e.kind] = e;
+        graph_deferred = true;
+      } else if ((e.kind >= kConfig && e.kind <= kAccessStatistics) || e.kind == kLearning || e.kind == kVectorBlocks ||
+                 e.kind == kGraphBlocks) {
         const uint8_t* bytes = nullptr;
         NV_RETURN_IF_ERROR(bytes_at(e.offset, e.length, &bytes));
         const bool large = e.kind == kVectors || e.kind == kGraph || e.kind == kCodes || e.kind == kTierCodes;
@@ -481,8 +546,9 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   if (!created.ok()) return created.status();
   std::unique_ptr<VectorIndex> index = created.take();
   Impl& x = *index->impl_;
-  const size_t level0_offset = 12 + (2 * static_cast<size_t>(used) + 3) / 4 * 4;
-  const bool borrowed = borrow_views && used > 0;
+  const size_t level0_offset = GraphHeadBytes(used);
+  const size_t level0_bytes = static_cast<size_t>(used) * (m0 + 1) * 4;
+  const bool borrowed = borrow_views && used > 0 && section_data[kVectors] != nullptr && section_data[kGraph] != nullptr;
   if (borrowed) {
     // Section starts are page-aligned and rows are multiples of 64 bytes, so
     // the mapped rows are as aligned as owned ones.
@@ -510,7 +576,35 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   // by one.
   const bool paged = vectors_in_place && used > 0 && page_cache_bytes > 0 && calibrated == 1 &&
                      (has_blocks || !verify_checksums);
-  if (paged) x.store.AttachFile(&storage, row_section, true, page_cache_bytes);
+
+  // Level-0 lists likewise: paged when the graph section was left in the
+  // file and, when verifying, its blocks can be checked one by one (files
+  // written before the graph-blocks section are read whole then).
+  RowSection list_section;
+  list_section.offset = sections[kGraph].offset + level0_offset;
+  list_section.slots = used;
+  list_section.rows_per_block = RowsPerBlock(static_cast<size_t>(m0 + 1) * 4);
+  uint32_t graph_rest_crc = 0;
+  bool has_graph_blocks = false;
+  if (sections[kGraphBlocks].kind == kGraphBlocks) {
+    NV_RETURN_IF_ERROR(DecodeGraphBlocks(section_data[kGraphBlocks], sections[kGraphBlocks].length, &list_section,
+                                         &graph_rest_crc));
+    has_graph_blocks = true;
+  }
+  if (!verify_checksums) list_section.block_crcs.clear();
+  const bool graph_paged = graph_deferred && used > 0 && (has_graph_blocks || !verify_checksums);
+  // One bound for both caches. Lists first, up to all of them or half the
+  // bound: per byte they serve more reads (every hop reads one list, and a
+  // block holds ~31 of them, against one or a few rows per block), and they
+  // are small (8 MB for 60k items with m = 16, beside 188 MB of 784-d rows).
+  uint64_t row_cache = page_cache_bytes, list_cache = page_cache_bytes;
+  if (paged && graph_paged) {
+    const uint64_t list_block = static_cast<uint64_t>(list_section.rows_per_block) * (m0 + 1) * 4;
+    list_cache = std::min<uint64_t>((level0_bytes + list_block - 1) / list_block * list_block, page_cache_bytes / 2);
+    row_cache = page_cache_bytes - list_cache;
+  }
+  if (paged) x.store.AttachFile(&storage, row_section, true, row_cache);
+  if (graph_paged) x.graph.PageLevel0(&storage, list_section, list_cache);
   NV_RETURN_IF_ERROR(x.EnsureCapacity(used));
 
   // Ids: a slot is live exactly when it has an id.
@@ -602,7 +696,24 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     x.store.RestoreRow(s, row.data(), norm);
   }
 
-  ByteReader gr = reader(kGraph);
+  // The graph section: in memory already, or (left in the file) read now:
+  // whole when its level-0 lists are not paged, else only its head and its
+  // upper lists, checked against the graph-blocks section.
+  const SectionEntry& graph_entry = sections[kGraph];
+  const uint8_t* graph_bytes = section_data[kGraph];  // the whole section; null when level 0 is paged
+  if (graph_deferred && !graph_paged) {
+    NV_RETURN_IF_ERROR(bytes_at(graph_entry.offset, graph_entry.length, &graph_bytes));
+    if (verify_checksums && Crc32c(graph_bytes, graph_entry.length) != graph_entry.crc) {
+      return Status::Corrupt("index file is corrupt: graph section (offset " + std::to_string(graph_entry.offset) +
+                             ") fails its checksum");
+    }
+  }
+  std::string graph_head, graph_upper;
+  if (graph_paged) {
+    graph_head.resize(level0_offset);
+    NV_RETURN_IF_ERROR(storage.Read(graph_entry.offset, &graph_head[0], level0_offset));
+  }
+  ByteReader gr(graph_paged ? reinterpret_cast<const uint8_t*>(graph_head.data()) : graph_bytes, level0_offset);
   uint32_t entry = 0, top_plus_one = 0, file_m0 = 0;
   gr.U32(entry);
   gr.U32(top_plus_one);
@@ -621,25 +732,37 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     upper_words += static_cast<uint64_t>(level) * (config.m + 1);
     g.RestoreNode(s, level, deleted == 1);
   }
-  const uint8_t* pad;
-  gr.Bytes((4 - (2 * static_cast<size_t>(used)) % 4) % 4, pad);
-  if (gr.remaining() != static_cast<uint64_t>(used) * (m0 + 1) * 4 + upper_words * 4) {
+  if (graph_entry.length - level0_offset != level0_bytes + upper_words * 4) {
     return CorruptSection(kGraph, "length does not match the levels it lists");
   }
-  // Level-0 lists have the same layout in the file and in memory: one copy
-  // (none when borrowed), then every list is checked.
-  if (used > 0) {
-    const uint8_t* level0;
-    gr.Bytes(static_cast<size_t>(used) * (m0 + 1) * 4, level0);
-    if (!borrowed) std::memcpy(g.MutableLinksForRestore(0, 0), level0, static_cast<size_t>(used) * (m0 + 1) * 4);
+  const uint8_t* upper = nullptr;
+  if (graph_paged) {
+    // Level-0 lists stay in the file (each block checked as it is read).
+    graph_upper.resize(static_cast<size_t>(upper_words) * 4);
+    if (upper_words > 0) {
+      NV_RETURN_IF_ERROR(storage.Read(graph_entry.offset + level0_offset + level0_bytes, &graph_upper[0], graph_upper.size()));
+    }
+    upper = reinterpret_cast<const uint8_t*>(graph_upper.data());
+    if (verify_checksums &&
+        Crc32c(upper, graph_upper.size(), Crc32c(reinterpret_cast<const uint8_t*>(graph_head.data()), level0_offset)) !=
+            graph_rest_crc) {
+      return Status::Corrupt("index file is corrupt: graph section (offset " + std::to_string(graph_entry.offset) +
+                             "): its levels and upper lists fail their checksum");
+    }
+  } else {
+    // Level-0 lists have the same layout in the file and in memory: one copy
+    // (none when borrowed), then every list is checked.
+    if (used > 0 && !borrowed) std::memcpy(g.MutableLinksForRestore(0, 0), graph_bytes + level0_offset, level0_bytes);
+    upper = graph_bytes + level0_offset + level0_bytes;
   }
+  ByteReader ur(upper, static_cast<size_t>(upper_words) * 4);
   auto read_lists = [&](uint32_t s, int level, uint32_t max_links) -> Status {
     const uint32_t* links;
     if (level == 0) {
       links = g.LinksOf(s, 0);  // in place: only checked
     } else {
       uint32_t* out = g.MutableLinksForRestore(s, level);
-      for (uint32_t i = 0; i <= max_links; ++i) gr.U32(out[i]);
+      for (uint32_t i = 0; i <= max_links; ++i) ur.U32(out[i]);
       links = out;
     }
     if (links[0] > max_links) return CorruptSection(kGraph, "slot " + std::to_string(s) + " has too many links");
@@ -650,7 +773,7 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     }
     return Status::Ok();
   };
-  for (uint32_t s = 0; s < used; ++s) NV_RETURN_IF_ERROR(read_lists(s, 0, m0));
+  for (uint32_t s = 0; s < used && !graph_paged; ++s) NV_RETURN_IF_ERROR(read_lists(s, 0, m0));
   for (uint32_t s = 0; s < used; ++s) {
     for (int level = 1; level <= levels[s]; ++level) NV_RETURN_IF_ERROR(read_lists(s, level, config.m));
   }
@@ -715,7 +838,10 @@ Status AttachImageRows(VectorIndex& index, Storage& storage, const std::string& 
   RowSection rows;
   rows.slots = x.used_slots;
   rows.rows_per_block = RowsPerBlock(static_cast<size_t>(x.store.stride()) * 4);
-  bool found = false;
+  RowSection lists;
+  lists.slots = x.used_slots;
+  lists.rows_per_block = RowsPerBlock(static_cast<size_t>(x.graph.m0() + 1) * 4);
+  bool found = false, found_graph = false;
   for (const SectionEntry& e :
        DecodeSectionTable(bytes + (header.table_offset - header.image_start), header.table_length)) {
     if (e.kind == kVectors) {
@@ -725,11 +851,20 @@ Status AttachImageRows(VectorIndex& index, Storage& storage, const std::string& 
       uint32_t norms_crc = 0;
       NV_RETURN_IF_ERROR(DecodeVectorBlocks(bytes + (e.offset - header.image_start), e.length, x.store.stride(),
                                             &rows, &norms_crc));
+    } else if (e.kind == kGraph) {
+      lists.offset = e.offset + GraphHeadBytes(x.used_slots);
+      found_graph = true;
+    } else if (e.kind == kGraphBlocks) {
+      uint32_t rest_crc = 0;
+      NV_RETURN_IF_ERROR(DecodeGraphBlocks(bytes + (e.offset - header.image_start), e.length, &lists, &rest_crc));
     }
   }
-  if (!found) return Status::Internal("a checkpoint image without a vectors section");
+  if (!found || !found_graph) return Status::Internal("a checkpoint image without a vectors or graph section");
   const PagerStats paging = x.store.paging_stats();
   x.store.AttachFile(&storage, std::move(rows), false, paging.cache_bytes);
+  // A paged level 0 (no write since the open: a write materializes it) reads
+  // from the new image; the old one may be gone.
+  x.graph.RebaseLevel0(std::move(lists));
   return Status::Ok();
 }
 

@@ -53,8 +53,13 @@ enum SectionKind : uint32_t {
   // norms, so a paged open checks each block as it reads it (kind 20, away
   // from the kinds other sections take).
   kVectorBlocks = 20,
+  // Optional: CRC-32C of each block of level-0 lists of the graph section and
+  // of the rest of it (head and upper lists), so a paged open reads and
+  // checks only the head and upper lists, and checks each block of level-0
+  // lists as it reads it.
+  kGraphBlocks = 21,
 };
-constexpr uint32_t kMaxSectionKind = 20;
+constexpr uint32_t kMaxSectionKind = 21;
 
 const char* SectionName(uint32_t kind);
 
@@ -118,8 +123,9 @@ Status AttachImageRows(VectorIndex& index, Storage& storage, const std::string& 
 // are used in place instead of copied. verify_checksums false skips the CRC of
 // those two large sections (every other section, and every link, is still
 // checked), so a large index opens without reading all its bytes.
-// page_cache_bytes > 0: vectors are read on demand (OpenOptions::page_cache_bytes)
-// when the storage cannot show them in place. attach_rows: the storage is the
+// page_cache_bytes > 0: vectors and level-0 lists are read on demand
+// (OpenOptions::page_cache_bytes: one bound for both caches, the lists' up
+// to all of them or half of it) when the storage cannot show them in place. attach_rows: the storage is the
 // index's own file, which the store may read rows back from (see
 // AttachImageRows); otherwise (bytes handed over once) nothing refers to it.
 Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& header, uint64_t file_size, bool borrow_views,

@@ -1,5 +1,7 @@
-// Rows of the vectors section read from an index file on demand, through a
-// bounded cache of fixed-size blocks (a paged VectorStore, see vector_store.h).
+// Fixed-size rows of a section of an index file read on demand, through a
+// bounded cache of fixed-size blocks: the vectors of a paged VectorStore
+// (vector_store.h) and the level-0 neighbour lists of a paged HnswGraph
+// (hnsw/hnsw_graph.h). Rows are bytes here; each user casts them.
 //
 // Why: an index opened in wasm has no mmap. Reading every row at open costs
 // time in proportion to the file (0.1-0.3 s for 200 MB in Node) and needs a
@@ -8,20 +10,23 @@
 // `cache_bytes` of blocks, evicting by CLOCK (second chance).
 //
 // Blocks hold rows_per_block consecutive rows (about 4 KiB, at least one row)
-// and each has a CRC-32C in the file (the vector-blocks section), checked when
-// the block is read if the index was opened with verify_checksums. A block
-// that cannot be read or fails its checksum is not cached: Row() returns a row
-// of zeros and the failure is kept for TakeError(), which the index calls
-// after each search, so the search fails with that error instead of returning
-// wrong results; a later search tries the block again.
+// and each may have a CRC-32C in the file (the vector-blocks and graph-blocks
+// sections), checked when the block is read if the index was opened with
+// verify_checksums; then the section's `check` (if any) validates the rows
+// (the graph's links). A block that cannot be read or fails either check is
+// not cached: Row() returns a row of zeros and the failure is kept for
+// TakeError(), which the index calls after each search, so the search fails
+// with that error instead of returning wrong results; a later search tries
+// the block again.
 //
 // Pointer lifetime: a pointer from Row() stays valid until the next Row() call
 // that reads a block into a different frame; the two most recently returned
 // frames are never evicted, so Distance(Row(a), Row(b)) is safe. Not
-// thread-safe: the index serializes searches of a paged store.
+// thread-safe: the index serializes searches of a paged store or graph.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,12 +37,20 @@ namespace neurovec {
 
 class Storage;
 
-// Where a vectors section lies in a file and how its blocks are checked.
+// Where a section of rows lies in a file and how its blocks are checked.
 struct RowSection {
   uint64_t offset = 0;            // first byte of row 0
   uint32_t slots = 0;             // rows in the section
   uint32_t rows_per_block = 1;
   std::vector<uint32_t> block_crcs;  // one per block, or empty (not checked)
+  // Checks the rows of a block that was read (after its CRC): Ok, or a
+  // message (kCorrupt) saying what is wrong. Empty: nothing to check.
+  std::function<Status(uint32_t first_slot, uint32_t rows, const uint8_t* bytes)> check;
+  // For messages: "index file is corrupt: <section> section: <block_noun> N
+  // ...", "reading <rows_noun> of slots a..b from the index file".
+  const char* section = "vectors";
+  const char* block_noun = "block";
+  const char* rows_noun = "vectors";
 };
 
 // The cache bound used when none was asked for (a store that pages only the
@@ -58,40 +71,43 @@ struct PagerStats {
 
 class RowPager {
  public:
-  // `storage` must outlive the pager. `floats_per_row`: the store's stride.
-  RowPager(Storage* storage, RowSection section, uint32_t floats_per_row, uint64_t cache_bytes);
+  // `storage` must outlive the pager. `row_bytes`: the size of one row (a
+  // multiple of 64 keeps frames 64-byte aligned for SIMD rows).
+  RowPager(Storage* storage, RowSection section, size_t row_bytes, uint64_t cache_bytes);
   ~RowPager();
   RowPager(const RowPager&) = delete;
   RowPager& operator=(const RowPager&) = delete;
 
   uint32_t slots() const { return section_.slots; }
+  size_t row_bytes() const { return row_bytes_; }
   const RowSection& section() const { return section_; }
 
   // The row of `slot` (< slots()), read in if needed.
-  const float* Row(uint32_t slot) const;
+  const uint8_t* Row(uint32_t slot) const;
 
   // Copies rows [first, first + n) into `out` straight from the cache or the
   // storage (no caching of blocks read only for this: bulk readers such as a
-  // checkpoint must not flush the cache). Checks block checksums when known.
-  Status ReadRows(uint32_t first, uint32_t n, float* out) const;
+  // checkpoint must not flush the cache). Checks blocks as Row() does.
+  Status ReadRows(uint32_t first, uint32_t n, void* out) const;
 
   // The first failure since the last call (Ok if none), cleared.
   Status TakeError() const;
 
   // The rows now lie in a new image (a checkpoint): reads go there, and the
-  // cache starts empty.
+  // cache starts empty (frames stay allocated).
   void Rebase(RowSection section);
 
   PagerStats stats() const;
 
  private:
-  struct Frames;
-  Status ReadBlock(uint32_t block, float* out) const;
-  uint32_t block_floats() const { return section_.rows_per_block * floats_per_row_; }
+  class Frames;
+  Status ReadBlock(uint32_t block, uint8_t* out) const;
+  const uint8_t* Miss(uint32_t block) const;
+  size_t block_bytes() const { return static_cast<size_t>(section_.rows_per_block) * row_bytes_; }
 
   Storage* storage_;
   RowSection section_;
-  uint32_t floats_per_row_;
+  size_t row_bytes_;
   std::unique_ptr<Frames> frames_;  // mutable cache state (Row() is logically const)
 };
 

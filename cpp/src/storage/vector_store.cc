@@ -139,7 +139,7 @@ float* VectorStore::OwnRow(uint32_t slot) {
 void VectorStore::AttachFile(Storage* storage, RowSection section, bool page, uint64_t cache_bytes) {
   zero_row_.assign(stride_, 0.0f);
   if (cache_bytes == 0) cache_bytes = kDefaultPageCacheBytes;
-  pager_ = std::make_unique<RowPager>(storage, std::move(section), stride_, cache_bytes);
+  pager_ = std::make_unique<RowPager>(storage, std::move(section), static_cast<size_t>(stride_) * sizeof(float), cache_bytes);
   // Every row up to the section's end is now the file's.
   dirty_.assign(capacity(), 0);
   if (page && calibrated_ && !paged_) {

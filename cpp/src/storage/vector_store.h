@@ -187,7 +187,7 @@ class VectorStore {
   const float* PagedRow(uint32_t slot) const {
     const float* own = resident_[slot].get();
     if (own != nullptr) return own;
-    return slot < pager_->slots() ? pager_->Row(slot) : zero_row_.data();
+    return slot < pager_->slots() ? reinterpret_cast<const float*>(pager_->Row(slot)) : zero_row_.data();
   }
   // The in-memory row of a slot of a paged store, allocated if needed.
   float* OwnRow(uint32_t slot);
