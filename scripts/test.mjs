@@ -37,7 +37,7 @@ const suites = [];
     mkdirSync(join(corpus, 'file'));
     spawnSync(join(ROOT, 'build/fuzz/log_fuzzer'), [], { env: { ...process.env, NEUROVEC_FUZZ_WRITE_SEED: join(corpus, 'log', 'seed') } });
     renameSync(join(corpus, 'log', 'seed.nvx'), join(corpus, 'file', 'seed.nvx'));
-    for (const [target, dir, maxLen] of [['log_fuzzer', 'log', 4096], ['index_file_fuzzer', 'file', 65536]]) {
+    for (const [target, dir, maxLen] of [['log_fuzzer', 'log', 4096], ['index_file_fuzzer', 'file', 131072]]) {
       const r = run(`fuzz ${target}`, join(ROOT, 'build/fuzz', target),
         [join(corpus, dir), `-max_total_time=${seconds}`, `-max_len=${maxLen}`, '-print_final_stats=1']);
       if (r.status === 0) passed++;
