@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include "index_file_edit.h"
 #include "test_util.h"
 
 namespace {
@@ -96,6 +97,37 @@ TEST(IndexFile, RoundTripKeepsEverythingAndResavesIdentically) {
     EXPECT_TRUE(copy.Remove(ItemKey::Number(1)).value());
     EXPECT_EQ(copy.size(), index->size() + 9);
   }
+}
+
+// The level generator's state is saved (section 12): adding the same items to
+// the original and to a reloaded copy draws the same levels and builds the
+// same graph, byte for byte. Without the section the copy would restart the
+// generator from the seed and draw other levels.
+TEST(IndexFile, ReloadedIndexContinuesTheSameLevelSequence) {
+  auto index = SmallIndex(Metric::kL2);
+  auto loaded = Load(index->SaveToBytes());
+  ASSERT_TRUE(loaded.ok());
+  Dataset more = Clustered(300, kDim, 9);
+  for (uint32_t i = 0; i < 300; ++i) {
+    ASSERT_TRUE(index->Add(ItemKey::Number(300000 + i), more.row(i)).ok());
+    ASSERT_TRUE(loaded.value()->Add(ItemKey::Number(300000 + i), more.row(i)).ok());
+  }
+  EXPECT_TRUE(loaded.value()->SaveToBytes() == index->SaveToBytes());
+  // An all-zero state (which the generator never reaches) is refused.
+  std::string bytes = index->SaveToBytes();
+  bool found = false;
+  for (const nvtest::SectionRef& sec : nvtest::Sections(bytes)) {
+    if (sec.kind != index_file::kLevelGenerator) continue;
+    found = true;
+    ASSERT_EQ(sec.length, 32u);
+    std::memset(&bytes[sec.offset], 0, 32);
+    nvtest::Reseal(bytes, sec);
+  }
+  ASSERT_TRUE(found);
+  auto zero = Load(bytes);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.status().code(), StatusCode::kCorrupt);
+  EXPECT_NE(zero.status().message().find("level generator"), std::string::npos) << zero.status().message();
 }
 
 TEST(IndexFile, EmptyIndexRoundTrips) {

@@ -68,6 +68,10 @@ class HnswGraph {
 
   // Draws a level from the seeded generator: floor(-ln(U) / ln(M)). Not thread-safe.
   int DrawLevel();
+  // The level generator's state (saved in the index file, so a reopened index
+  // and a replayed log draw the levels the first process would have drawn).
+  Random::State level_generator_state() const { return random_.state(); }
+  bool RestoreLevelGenerator(const Random::State& state) { return random_.Restore(state); }
 
   // Makes `slot` (fresh or previously deleted) ready to be inserted at `level`.
   // A reused slot keeps its old level; returns the level the slot will have.

@@ -45,6 +45,7 @@ const char* SectionName(uint32_t kind) {
     case kTiers: return "tiers";
     case kTierCodes: return "tier codes";
     case kAccessStatistics: return "access statistics";
+    case kLevelGenerator: return "level generator";
   }
   return "unknown";
 }
@@ -294,6 +295,9 @@ Status AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header*
     w.U32(static_cast<uint32_t>(x.free_slots.size()));
     for (uint32_t s : x.free_slots) w.U32(s);
   });
+  section(kLevelGenerator, [&](ByteWriter& w) {
+    for (uint64_t word : x.graph.level_generator_state()) w.U64(word);
+  }, 0);
   // Optional sections: readers that do not know them fall back to f32 walks.
   if (x.tier) {
     section(kQuantizedTraversal, [&](ByteWriter& w) { WriteQuantizedTraversalSection(*x.tier, w); }, 0);
@@ -483,7 +487,7 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
       } else if (e.kind == kGraph && page_cache_bytes > 0 && !storage.View(e.offset, e.length)) {
         sections[e.kind] = e;
         graph_deferred = true;
-      } else if ((e.kind >= kConfig && e.kind <= kAccessStatistics) || e.kind == kLearning || e.kind == kVectorBlocks ||
+      } else if ((e.kind >= kConfig && e.kind <= kLevelGenerator) || e.kind == kLearning || e.kind == kVectorBlocks ||
                  e.kind == kGraphBlocks) {
         const uint8_t* bytes = nullptr;
         NV_RETURN_IF_ERROR(bytes_at(e.offset, e.length, &bytes));
@@ -797,6 +801,14 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     x.free_slots.push_back(s);
   }
   x.used_slots = used;
+  if (sections[kLevelGenerator].kind == kLevelGenerator) {
+    ByteReader lr = reader(kLevelGenerator);
+    Random::State state{};
+    for (uint64_t& word : state) lr.U64(word);
+    if (sections[kLevelGenerator].length != 32 || !g.RestoreLevelGenerator(state)) {
+      return CorruptSection(kLevelGenerator, "must hold a nonzero 32-byte generator state");
+    }
+  }
 
   if (sections[kQuantizedTraversal].kind == kQuantizedTraversal) {
     const bool has_codes = sections[kCodes].kind == kCodes;

@@ -49,6 +49,10 @@ enum SectionKind : uint32_t {
   kTiers = 9,              // tier configuration, clock, biases, shared codebooks
   kTierCodes = 10,         // tier per slot, then each tier's codes in slot order
   kAccessStatistics = 11,  // decayed access value per slot
+  // Optional: the state of the generator that draws HNSW levels (4 x u64), so
+  // a reopened index, and a log replayed on top of its image, draw the levels
+  // the writing process drew. Without it the generator restarts from the seed.
+  kLevelGenerator = 12,
   // Optional: CRC-32C of each block of rows of the vectors section and of its
   // norms, so a paged open checks each block as it reads it (kind 20, away
   // from the kinds other sections take).

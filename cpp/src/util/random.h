@@ -2,6 +2,7 @@
 // every platform, unlike std:: distributions whose output is unspecified.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 namespace neurovec {
@@ -34,6 +35,17 @@ class Random {
   double NextUnit() { return (static_cast<double>(Next() >> 11) + 1.0) * (1.0 / 9007199254740992.0); }
 
   uint64_t NextBelow(uint64_t n) { return Next() % n; }
+
+  // The whole state, to save it and continue the same sequence later
+  // (persistence: a reopened index draws what the first process would have).
+  using State = std::array<uint64_t, 4>;
+  State state() const { return {state_[0], state_[1], state_[2], state_[3]}; }
+  // False (and no change) for the all-zero state, which xoshiro never leaves.
+  bool Restore(const State& s) {
+    if ((s[0] | s[1] | s[2] | s[3]) == 0) return false;
+    for (int i = 0; i < 4; ++i) state_[i] = s[i];
+    return true;
+  }
 
  private:
   static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
