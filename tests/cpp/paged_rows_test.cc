@@ -126,6 +126,26 @@ uint64_t VectorsOffset(const std::string& bytes) {
   return 0;
 }
 
+
+// The same writes on two indexes of the 2,500 items of BuildIndex: 300 adds
+// (new slots), every 9th item deleted, then 100 adds into the freed slots.
+void SameWrites(VectorIndex& a, VectorIndex& b) {
+  Dataset extra = Clustered(300, kDim, 13);
+  for (uint32_t i = 0; i < 300; ++i) {
+    ASSERT_TRUE(a.Add(ItemKey::Number(100000 + i), extra.row(i)).ok());
+    ASSERT_TRUE(b.Add(ItemKey::Number(100000 + i), extra.row(i)).ok());
+  }
+  for (int64_t id = 0; id < 2500; id += 9) {
+    ASSERT_TRUE(a.Remove(ItemKey::Number(id)).value());
+    ASSERT_TRUE(b.Remove(ItemKey::Number(id)).value());
+  }
+  Dataset reused = Clustered(100, kDim, 14);
+  for (uint32_t i = 0; i < 100; ++i) {
+    ASSERT_TRUE(a.Add(ItemKey::Number(200000 + i), reused.row(i)).ok());
+    ASSERT_TRUE(b.Add(ItemKey::Number(200000 + i), reused.row(i)).ok());
+  }
+}
+
 TEST(PagedRows, SearchesEqualAWholeReadAndStayWithinTheCache) {
   for (Metric metric : {Metric::kL2, Metric::kCosine}) {
     Built b = BuildIndex(3000, metric);
@@ -204,20 +224,7 @@ TEST(PagedRows, WritesCheckpointsAndCloseGiveWhatAWholeReadGives) {
   ASSERT_TRUE(paged->Stats().paging.paged);
   auto whole = OpenWhole(b.bytes);
   // The same writes on both: adds (new slots), deletes, adds into freed slots.
-  Dataset extra = Clustered(300, kDim, 13);
-  for (uint32_t i = 0; i < 300; ++i) {
-    ASSERT_TRUE(paged->Add(ItemKey::Number(100000 + i), extra.row(i)).ok());
-    ASSERT_TRUE(whole->Add(ItemKey::Number(100000 + i), extra.row(i)).ok());
-  }
-  for (int64_t id = 0; id < 2500; id += 9) {
-    ASSERT_TRUE(paged->Remove(ItemKey::Number(id)).value());
-    ASSERT_TRUE(whole->Remove(ItemKey::Number(id)).value());
-  }
-  Dataset reused = Clustered(100, kDim, 14);
-  for (uint32_t i = 0; i < 100; ++i) {
-    ASSERT_TRUE(paged->Add(ItemKey::Number(200000 + i), reused.row(i)).ok());
-    ASSERT_TRUE(whole->Add(ItemKey::Number(200000 + i), reused.row(i)).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(SameWrites(*paged, *whole));
   ExpectSameSearches(*paged, *whole, b.queries);
   EXPECT_EQ(paged->SaveToBytes(), whole->SaveToBytes());
   // A checkpoint writes the paged rows into the new image and reads from it after.
@@ -462,21 +469,8 @@ TEST(PagedGraph, WritesCheckpointsAndReopensGiveWhatAnUnpagedIndexGives) {
   EXPECT_TRUE(paged->Stats().paging.graph_paged);
   ExpectSameSearches(*paged, *whole, b.queries);
 
-  Dataset extra = Clustered(300, kDim, 13);
-  for (uint32_t i = 0; i < 300; ++i) {
-    ASSERT_TRUE(paged->Add(ItemKey::Number(100000 + i), extra.row(i)).ok());
-    ASSERT_TRUE(whole->Add(ItemKey::Number(100000 + i), extra.row(i)).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(SameWrites(*paged, *whole));
   EXPECT_FALSE(paged->Stats().paging.graph_paged) << "the first write read level 0 in";
-  for (int64_t id = 0; id < 2500; id += 9) {
-    ASSERT_TRUE(paged->Remove(ItemKey::Number(id)).value());
-    ASSERT_TRUE(whole->Remove(ItemKey::Number(id)).value());
-  }
-  Dataset reused = Clustered(100, kDim, 14);
-  for (uint32_t i = 0; i < 100; ++i) {
-    ASSERT_TRUE(paged->Add(ItemKey::Number(200000 + i), reused.row(i)).ok());
-    ASSERT_TRUE(whole->Add(ItemKey::Number(200000 + i), reused.row(i)).ok());
-  }
   ExpectSameSearches(*paged, *whole, b.queries);
   const std::string expected = whole->SaveToBytes();
   EXPECT_EQ(paged->SaveToBytes(), expected);

@@ -108,39 +108,56 @@ Status CorruptSection(uint32_t kind, const std::string& what) {
 // level + 1, list size, a level and a deleted flag per slot, padding to 4.
 size_t GraphHeadBytes(uint32_t used) { return 12 + (2 * static_cast<size_t>(used) + 3) / 4 * 4; }
 
-// Section 21 (graph blocks) into lists->block_crcs and *rest_crc, checked
-// against the lists it describes (lists->slots and rows_per_block are set).
-Status DecodeGraphBlocks(const uint8_t* data, uint64_t length, RowSection* lists, uint32_t* rest_crc) {
+// Sections 20 (vector blocks) and 21 (graph blocks) share one layout: u32
+// rows per block, u32 blocks, u32 CRC-32C of what the blocks leave out (the
+// norms; the graph's head and upper lists), then one CRC-32C per block.
+
+// CRC-32C of each block of `per_block` rows of `row_bytes` (the last block
+// may hold fewer rows).
+std::vector<uint32_t> BlockCrcs(const uint8_t* rows, uint32_t count, size_t row_bytes, uint32_t per_block) {
+  std::vector<uint32_t> crcs((count + per_block - 1) / per_block);
+  for (uint32_t b = 0; b < crcs.size(); ++b) {
+    const uint32_t n = std::min(per_block, count - b * per_block);
+    crcs[b] = Crc32c(rows + static_cast<size_t>(b) * per_block * row_bytes, n * row_bytes);
+  }
+  return crcs;
+}
+
+void WriteBlockChecksums(ByteWriter& w, uint32_t per_block, uint32_t rest_crc, const std::vector<uint32_t>& crcs) {
+  w.U32(per_block);
+  w.U32(static_cast<uint32_t>(crcs.size()));
+  w.U32(rest_crc);
+  for (uint32_t c : crcs) w.U32(c);
+}
+
+// Section `kind` into rows->block_crcs and *rest_crc, checked against the rows
+// it describes (rows->slots and rows_per_block are set; `rows_named` names
+// them in the error).
+Status DecodeBlockChecksums(uint32_t kind, const uint8_t* data, uint64_t length, const std::string& rows_named,
+                            RowSection* rows, uint32_t* rest_crc) {
   ByteReader r(data, length);
   uint32_t per_block = 0, blocks = 0;
   r.U32(per_block);
   r.U32(blocks);
   r.U32(*rest_crc);
-  if (per_block != lists->rows_per_block || blocks != (lists->slots + per_block - 1) / per_block ||
-      r.remaining() != 4ull * blocks) {
-    return CorruptSection(kGraphBlocks, "does not match " + std::to_string(lists->slots) + " level-0 lists");
-  }
-  lists->block_crcs.resize(blocks);
-  for (uint32_t& c : lists->block_crcs) r.U32(c);
-  return Status::Ok();
-}
-
-// Section 20 (vector blocks) into rows->block_crcs and *norms_crc, checked
-// against the rows it describes (rows->slots and rows_per_block are set).
-Status DecodeVectorBlocks(const uint8_t* data, uint64_t length, uint32_t stride, RowSection* rows, uint32_t* norms_crc) {
-  ByteReader r(data, length);
-  uint32_t per_block = 0, blocks = 0;
-  r.U32(per_block);
-  r.U32(blocks);
-  r.U32(*norms_crc);
   if (per_block != rows->rows_per_block || blocks != (rows->slots + per_block - 1) / per_block ||
       r.remaining() != 4ull * blocks) {
-    return CorruptSection(kVectorBlocks, "does not match " + std::to_string(rows->slots) + " slots of " +
-                                            std::to_string(stride) + " floats");
+    return CorruptSection(kind, "does not match " + rows_named);
   }
   rows->block_crcs.resize(blocks);
   for (uint32_t& c : rows->block_crcs) r.U32(c);
   return Status::Ok();
+}
+
+Status DecodeGraphBlocks(const uint8_t* data, uint64_t length, RowSection* lists, uint32_t* rest_crc) {
+  return DecodeBlockChecksums(kGraphBlocks, data, length, std::to_string(lists->slots) + " level-0 lists", lists,
+                              rest_crc);
+}
+
+Status DecodeVectorBlocks(const uint8_t* data, uint64_t length, uint32_t stride, RowSection* rows, uint32_t* norms_crc) {
+  return DecodeBlockChecksums(kVectorBlocks, data, length,
+                              std::to_string(rows->slots) + " slots of " + std::to_string(stride) + " floats", rows,
+                              norms_crc);
 }
 
 // Appends the sections and section table of `x` to `file`, whose byte
@@ -224,19 +241,9 @@ Status AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header*
     const uint8_t* rows = reinterpret_cast<const uint8_t*>(file.data()) + origin + (vectors.offset - base);
     const size_t row_bytes = static_cast<size_t>(stride) * sizeof(float);
     const uint32_t per_block = RowsPerBlock(row_bytes);
-    const uint32_t blocks = (used + per_block - 1) / per_block;
-    std::vector<uint32_t> crcs(blocks);
-    for (uint32_t b = 0; b < blocks; ++b) {
-      const uint32_t n = std::min(per_block, used - b * per_block);
-      crcs[b] = Crc32c(rows + static_cast<size_t>(b) * per_block * row_bytes, n * row_bytes);
-    }
+    const std::vector<uint32_t> crcs = BlockCrcs(rows, used, row_bytes, per_block);
     const uint32_t norms_crc = Crc32c(rows + static_cast<size_t>(used) * row_bytes, static_cast<size_t>(used) * 4);
-    section(kVectorBlocks, [&](ByteWriter& w) {
-      w.U32(per_block);
-      w.U32(blocks);
-      w.U32(norms_crc);
-      for (uint32_t c : crcs) w.U32(c);
-    }, 0);
+    section(kVectorBlocks, [&](ByteWriter& w) { WriteBlockChecksums(w, per_block, norms_crc, crcs); }, 0);
   }
   Status lists_read = Status::Ok();
   const size_t list_bytes = static_cast<size_t>(x.graph.m0() + 1) * sizeof(uint32_t);
@@ -277,19 +284,9 @@ Status AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header*
     const size_t head = GraphHeadBytes(used);
     const size_t level0 = static_cast<size_t>(used) * list_bytes;
     const uint32_t per_block = RowsPerBlock(list_bytes);
-    const uint32_t blocks = (used + per_block - 1) / per_block;
-    std::vector<uint32_t> crcs(blocks);
-    for (uint32_t b = 0; b < blocks; ++b) {
-      const uint32_t n = std::min(per_block, used - b * per_block);
-      crcs[b] = Crc32c(bytes + head + static_cast<size_t>(b) * per_block * list_bytes, n * list_bytes);
-    }
+    const std::vector<uint32_t> crcs = BlockCrcs(bytes + head, used, list_bytes, per_block);
     const uint32_t rest_crc = Crc32c(bytes + head + level0, graph.length - head - level0, Crc32c(bytes, head));
-    section(kGraphBlocks, [&](ByteWriter& w) {
-      w.U32(per_block);
-      w.U32(blocks);
-      w.U32(rest_crc);
-      for (uint32_t c : crcs) w.U32(c);
-    }, 0);
+    section(kGraphBlocks, [&](ByteWriter& w) { WriteBlockChecksums(w, per_block, rest_crc, crcs); }, 0);
   }
   section(kFreeSlots, [&](ByteWriter& w) {
     w.U32(static_cast<uint32_t>(x.free_slots.size()));
