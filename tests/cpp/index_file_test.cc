@@ -222,14 +222,61 @@ TEST(IndexFile, Crc32cMatchesTheStandardCheckValue) {
 // The hardware path (where the CPU has one) equals the table on every length,
 // alignment and starting value.
 TEST(IndexFile, Crc32cFastPathEqualsTable) {
-  std::vector<uint8_t> bytes(4096 + 16);
+  std::vector<uint8_t> bytes(3 * 4096 + 200);
   Rng rng(3);
   for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng.Below(256));
   for (size_t offset = 0; offset < 9; ++offset) {
-    for (size_t len : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{63}, size_t{1000}, size_t{4096}}) {
+    // Lengths from 3 x 4096 on take the three-stream path (joined by Crc32cCombine).
+    for (size_t len : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{63}, size_t{1000}, size_t{4096},
+                       size_t{3 * 4096}, size_t{3 * 4096 + 1}, size_t{3 * 4096 + 23}, size_t{3 * 4096 + 191}}) {
       for (uint32_t seed : {0u, 0xDEADBEEFu}) {
         ASSERT_EQ(Crc32c(bytes.data() + offset, len, seed), Crc32cPortable(bytes.data() + offset, len, seed))
             << "offset " << offset << " length " << len;
+      }
+    }
+  }
+}
+
+// Sections of 8 MiB and more are checked on worker threads while the open
+// goes on (natively): a damaged byte in any slice of them still fails the open,
+// naming the section, and an intact file opens.
+TEST(IndexFile, LargeSectionsCheckedInParallelStillCatchDamage) {
+  const uint32_t dim = 1024, n = 2200;  // vectors section: 2200 x 4 KiB = 8.6 MiB
+  Dataset ds = Clustered(n, dim, 21);
+  IndexConfig c = Config(dim, Metric::kL2, 8, 40);
+  auto index = MakeIndex(c);
+  std::vector<ItemKey> keys;
+  for (uint32_t i = 0; i < n; ++i) keys.push_back(ItemKey::Number(i));
+  ASSERT_TRUE(index->AddBatch(keys, ds.data.data(), {}, {}).ok());
+  const std::string good = index->SaveToBytes();
+  ASSERT_TRUE(Load(good).ok());
+  uint64_t offset = 0, length = 0;
+  for (const nvtest::SectionRef& sec : nvtest::Sections(good)) {
+    if (sec.kind == index_file::kVectors) offset = sec.offset, length = sec.length;
+  }
+  ASSERT_GE(length, uint64_t{8} << 20);
+  for (double at : {0.0, 0.3, 0.5, 0.77, 0.999}) {
+    std::string bad = good;
+    bad[offset + static_cast<uint64_t>(at * (length - 1))] ^= 0x10;
+    auto loaded = Load(bad);
+    ASSERT_FALSE(loaded.ok()) << at;
+    EXPECT_EQ(loaded.status().code(), StatusCode::kCorrupt);
+    EXPECT_NE(loaded.status().message().find("vectors section"), std::string::npos) << loaded.status().message();
+  }
+}
+
+// CRC(A || B) from CRC(A), CRC(B) and |B|, for every split of random buffers.
+TEST(IndexFile, Crc32cCombineJoinsPieces) {
+  Rng rng(4);
+  for (size_t size : {size_t{1}, size_t{2}, size_t{17}, size_t{300}}) {
+    std::vector<uint8_t> bytes(size);
+    for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng.Below(256));
+    for (uint32_t seed : {0u, 0x12345678u}) {
+      const uint32_t whole = Crc32cPortable(bytes.data(), size, seed);
+      for (size_t cut = 0; cut <= size; ++cut) {
+        const uint32_t a = Crc32cPortable(bytes.data(), cut, seed);
+        const uint32_t b = Crc32cPortable(bytes.data() + cut, size - cut);
+        ASSERT_EQ(Crc32cCombine(a, b, size - cut), whole) << size << " " << cut;
       }
     }
   }

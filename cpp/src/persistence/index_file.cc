@@ -11,6 +11,7 @@
 #include <deque>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -427,6 +428,88 @@ Result<Header> ReadHeader(const uint8_t* data, size_t size, int* slot_out) {
   return header;
 }
 
+namespace {
+
+// Checksums of the large sections of a verified open, computed on worker
+// threads while the open decodes everything else (native builds; wasm has no
+// threads here, so it checks them in line). Each section is cut into one
+// slice per thread, joined with Crc32cCombine. On the 198 MB Fashion-MNIST
+// file the check is memory-bound: in line it doubled a verified open.
+// Joins its threads when destroyed, so it must not outlive the bytes it reads.
+class DeferredChecksums {
+ public:
+  ~DeferredChecksums() { Join(); }
+
+  // True when `size` bytes are worth checking apart (the caller then must not).
+  bool Defer(const SectionEntry& entry, const uint8_t* bytes) {
+#if defined(__EMSCRIPTEN__)
+    (void)entry;
+    (void)bytes;
+    return false;
+#else
+    if (entry.length < (uint64_t{8} << 20)) return false;
+    sections_.push_back({entry, bytes});
+    return true;
+#endif
+  }
+
+  void Start() {
+    if (sections_.empty()) return;
+    const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+    for (Pending& p : sections_) {
+      p.first_slice = slices_.size();
+      const uint64_t step = (p.entry.length + threads - 1) / threads;
+      for (uint64_t at = 0; at < p.entry.length; at += step) {
+        slices_.push_back({p.bytes + at, static_cast<size_t>(std::min(step, p.entry.length - at)), 0});
+      }
+      p.slices = slices_.size() - p.first_slice;
+    }
+    for (unsigned t = 0; t < threads && t < slices_.size(); ++t) {
+      workers_.emplace_back([this, t, threads] {
+        for (size_t i = t; i < slices_.size(); i += threads) slices_[i].crc = Crc32c(slices_[i].data, slices_[i].size);
+      });
+    }
+  }
+
+  // Waits for the checks; kCorrupt naming the first section that fails.
+  Status Finish() {
+    Join();
+    for (const Pending& p : sections_) {
+      uint32_t crc = 0;
+      for (size_t i = 0; i < p.slices; ++i) {
+        const Slice& slice = slices_[p.first_slice + i];
+        crc = i == 0 ? slice.crc : Crc32cCombine(crc, slice.crc, slice.size);
+      }
+      if (crc != p.entry.crc) {
+        return Status::Corrupt("index file is corrupt: " + std::string(SectionName(p.entry.kind)) + " section (offset " +
+                               std::to_string(p.entry.offset) + ") fails its checksum");
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  struct Pending {
+    SectionEntry entry;
+    const uint8_t* bytes;
+    size_t first_slice = 0, slices = 0;
+  };
+  struct Slice {
+    const uint8_t* data;
+    size_t size;
+    uint32_t crc;
+  };
+  void Join() {
+    for (std::thread& t : workers_) t.join();
+    workers_.clear();
+  }
+  std::vector<Pending> sections_;
+  std::vector<Slice> slices_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace
+
 Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& header, uint64_t size, bool borrow_views,
                                                  bool verify_checksums, uint64_t page_cache_bytes, bool attach_rows) {
   using Impl = VectorIndex::Impl;
@@ -442,6 +525,8 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   // file), otherwise read into buffers that live until decoding ends.
   // A deque: growing it never moves the strings (short ones keep their bytes inline).
   std::deque<std::string> buffers;
+  // After `buffers`: destroyed (its threads joined) before the bytes they read.
+  DeferredChecksums deferred;
   if (borrow_views && !storage.views_are_stable()) borrow_views = false;
   auto bytes_at = [&](uint64_t offset, uint64_t length, const uint8_t** out) -> Status {
     if (const uint8_t* view = storage.View(offset, length)) {
@@ -489,7 +574,8 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
         const uint8_t* bytes = nullptr;
         NV_RETURN_IF_ERROR(bytes_at(e.offset, e.length, &bytes));
         const bool large = e.kind == kVectors || e.kind == kGraph || e.kind == kCodes || e.kind == kTierCodes;
-        if ((verify_checksums || !large) && Crc32c(bytes, e.length) != e.crc) {
+        const bool check = verify_checksums || !large;
+        if (check && !(large && deferred.Defer(e, bytes)) && Crc32c(bytes, e.length) != e.crc) {
           return Status::Corrupt("index file is corrupt: " + std::string(SectionName(e.kind)) +
                                  " section (offset " + std::to_string(e.offset) + ") fails its checksum");
         }
@@ -501,6 +587,7 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
       }
     }
   }
+  deferred.Start();
   for (uint32_t kind = kConfig; kind <= kFreeSlots; ++kind) {
     if (sections[kind].kind != kind) return Status::Corrupt(std::string("index file has no ") + SectionName(kind) + " section");
   }
@@ -837,6 +924,7 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   if (sections[kLearning].kind == kLearning) {
     NV_RETURN_IF_ERROR(x.learning.DecodeSection(section_data[kLearning], sections[kLearning].length));
   }
+  NV_RETURN_IF_ERROR(deferred.Finish());
   return index;
 }
 
