@@ -3,6 +3,23 @@
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+// Both charts: two panels side by side under a title. Returns the output lines
+// (SVG head, background, title, subtitle and both panel headings written) and
+// the panels' width and left edges.
+function twoPanelFrame({ W, H, top, labelW, gap, title, subtitle, headings, headingY }) {
+  const panelW = (W - labelW - gap - 30) / 2;
+  const left = labelW;
+  const right = labelW + panelW + gap;
+  const out = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">`);
+  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  out.push(`<text x="${W / 2}" y="28" text-anchor="middle" font-size="18" font-weight="bold">${esc(title)}</text>`);
+  if (subtitle) out.push(`<text x="${W / 2}" y="50" text-anchor="middle" font-size="13" fill="#444">${esc(subtitle)}</text>`);
+  out.push(`<text x="${left + panelW / 2}" y="${top - headingY}" text-anchor="middle" font-size="13" font-weight="bold">${esc(headings[0])}</text>`);
+  out.push(`<text x="${right + panelW / 2}" y="${top - headingY}" text-anchor="middle" font-size="13" font-weight="bold">${esc(headings[1])}</text>`);
+  return { out, panelW, left, right };
+}
+
 // rows: [{ label, bytes, recallAdc, recallRerank }]
 export function codecBarsSvg(rows, { title = '', subtitle = '', rawBytes, k = 10, rerank = 100, target = 0.95 } = {}) {
   const W = 1000;
@@ -10,10 +27,8 @@ export function codecBarsSvg(rows, { title = '', subtitle = '', rawBytes, k = 10
   const top = subtitle ? 92 : 70;
   const H = top + rows.length * rowH + 60;
   const labelW = 150;
-  const gap = 40;
-  const panelW = (W - labelW - gap - 30) / 2;
-  const bx0 = labelW;
-  const rx0 = labelW + panelW + gap;
+  const { out, panelW, left: bx0, right: rx0 } = twoPanelFrame({ W, H, top, labelW, gap: 40, title, subtitle,
+    headings: ['bytes per vector (log scale)', `recall@${k}`], headingY: 12 });
 
   const maxBytes = Math.max(rawBytes ?? 0, ...rows.map((r) => r.bytes));
   const minBytes = Math.min(...rows.map((r) => r.bytes));
@@ -21,15 +36,7 @@ export function codecBarsSvg(rows, { title = '', subtitle = '', rawBytes, k = 10
   const hi = 10 ** Math.ceil(Math.log10(maxBytes));
   const BX = (b) => bx0 + ((Math.log10(b) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * panelW;
   const RX = (r) => rx0 + r * panelW;
-
-  const out = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">`);
-  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  out.push(`<text x="${W / 2}" y="28" text-anchor="middle" font-size="18" font-weight="bold">${esc(title)}</text>`);
-  if (subtitle) out.push(`<text x="${W / 2}" y="50" text-anchor="middle" font-size="13" fill="#444">${esc(subtitle)}</text>`);
   const axisY = top + rows.length * rowH;
-  out.push(`<text x="${bx0 + panelW / 2}" y="${top - 12}" text-anchor="middle" font-size="13" font-weight="bold">bytes per vector (log scale)</text>`);
-  out.push(`<text x="${rx0 + panelW / 2}" y="${top - 12}" text-anchor="middle" font-size="13" font-weight="bold">recall@${k}</text>`);
 
   // Grids.
   for (let e = Math.log10(lo); e <= Math.log10(hi) + 1e-9; e++) {
@@ -85,23 +92,14 @@ export function tierChartSvg(results, { title = '', subtitle = '', memoryTarget 
   const rowH = 64;
   const H = top + results.length * rowH + 100;
   const labelW = 90;
-  const gap = 50;
-  const panelW = (W - labelW - gap - 30) / 2;
-  const mx0 = labelW;
-  const rx0 = labelW + panelW + gap;
+  const { out, panelW, left: mx0, right: rx0 } = twoPanelFrame({ W, H, top, labelW, gap: 50, title, subtitle,
+    headings: ['vector memory resident / raw f32', 'recall@10 after recompress()'], headingY: 14 });
   const tiers = ['hot', 'warm', 'cool', 'cold', 'archive'];
   const colors = { hot: '#d62728', warm: '#ff7f0e', cool: '#2ca02c', cold: '#1f77b4', archive: '#7f7f7f', codebooks: '#9467bd', other: '#c7c7c7' };
   const raw = Math.max(...results.map((r) => r.rawF32Bytes));
   const MX = (b) => mx0 + (b / raw) * panelW;  // 0 .. raw f32
   const rLo = 0.8;
   const RX = (v) => rx0 + ((Math.max(v, rLo) - rLo) / (1 - rLo)) * panelW;
-  const out = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">`);
-  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  out.push(`<text x="${W / 2}" y="28" text-anchor="middle" font-size="18" font-weight="bold">${esc(title)}</text>`);
-  if (subtitle) out.push(`<text x="${W / 2}" y="50" text-anchor="middle" font-size="13" fill="#444">${esc(subtitle)}</text>`);
-  out.push(`<text x="${mx0 + panelW / 2}" y="${top - 14}" text-anchor="middle" font-size="13" font-weight="bold">vector memory resident / raw f32</text>`);
-  out.push(`<text x="${rx0 + panelW / 2}" y="${top - 14}" text-anchor="middle" font-size="13" font-weight="bold">recall@10 after recompress()</text>`);
   const axisY = top + results.length * rowH;
   for (const f of [0, 0.25, 0.5, 0.75, 1]) {
     out.push(`<line x1="${MX(f * raw)}" y1="${top}" x2="${MX(f * raw)}" y2="${axisY}" stroke="#eee"/>`);

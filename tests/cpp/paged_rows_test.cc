@@ -174,6 +174,24 @@ TEST(PagedRows, SearchesEqualAWholeReadAndStayWithinTheCache) {
   }
 }
 
+
+// A search of a paged index that reaches a damaged block: it fails with
+// kCorrupt, its message names where (`where`) and why (`why`, may be empty),
+// and, with `retried`, a second search fails too (a bad block is never cached).
+void ExpectSearchFailsCorrupt(const VectorIndex& index, const Built& b, const std::string& where,
+                              const std::string& why, bool retried) {
+  SearchParams p;
+  p.k = 5;
+  auto r = index.Search(b.queries.row(0), p);
+  ASSERT_FALSE(r.ok()) << "never an out-of-range read, never wrong results";
+  EXPECT_EQ(r.status().code(), StatusCode::kCorrupt);
+  EXPECT_NE(r.status().message().find(where), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().message();
+  if (retried) {
+    EXPECT_FALSE(index.Search(b.queries.row(1), p).ok()) << "a damaged block is never cached";
+  }
+}
+
 TEST(PagedRows, ADamagedBlockFailsTheSearchThatReachesItNotTheOpen) {
   Built b = BuildIndex(2000);
   auto damaged = std::make_shared<std::string>(b.bytes);
@@ -183,14 +201,9 @@ TEST(PagedRows, ADamagedBlockFailsTheSearchThatReachesItNotTheOpen) {
   for (size_t at = vectors + 5; at < vectors + 2000 * row_bytes; at += block_bytes) (*damaged)[at] ^= 0x40;
   auto paged = OpenPaged(damaged, true, 1 << 20);
   ASSERT_NE(paged, nullptr) << "the open reads no rows, so it cannot see the damage";
+  ExpectSearchFailsCorrupt(*paged, b, "vectors section: block", "", true);
   SearchParams p;
   p.k = 5;
-  auto r = paged->Search(b.queries.row(0), p);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kCorrupt);
-  EXPECT_NE(r.status().message().find("vectors section: block"), std::string::npos) << r.status().message();
-  auto again = paged->Search(b.queries.row(1), p);
-  EXPECT_FALSE(again.ok()) << "a damaged block is never cached";
   // Without verification the same file answers (a damaged value gives a wrong
   // distance, never a crash); the undamaged file answers with verification.
   auto unverified = OpenPaged(damaged, true, 1 << 20, false);
@@ -389,14 +402,7 @@ TEST(PagedGraph, AFlippedByteInALevel0BlockFailsTheSearchNamingTheGraph) {
   auto paged = OpenPaged(damaged, true, 1 << 20);
   ASSERT_NE(paged, nullptr) << "the open reads no level-0 lists, so it cannot see the damage";
   EXPECT_TRUE(paged->Stats().paging.graph_paged);
-  SearchParams p;
-  p.k = 5;
-  auto r = paged->Search(b.queries.row(0), p);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kCorrupt);
-  EXPECT_NE(r.status().message().find("graph section: level-0 block"), std::string::npos) << r.status().message();
-  EXPECT_NE(r.status().message().find("fails its checksum"), std::string::npos) << r.status().message();
-  EXPECT_FALSE(paged->Search(b.queries.row(1), p).ok()) << "a damaged block is never cached";
+  ExpectSearchFailsCorrupt(*paged, b, "graph section: level-0 block", "fails its checksum", true);
   // A write must read every list: it fails, and leaves the index as it was.
   auto writable = OpenPaged(std::make_shared<std::string>(*damaged), false, 1 << 20);
   ASSERT_NE(writable, nullptr);
@@ -409,7 +415,7 @@ TEST(PagedGraph, AFlippedByteInALevel0BlockFailsTheSearchNamingTheGraph) {
   EXPECT_EQ(loaded.status().code(), StatusCode::kCorrupt);
   // The undamaged file answers.
   auto good = OpenPaged(std::make_shared<std::string>(b.bytes), true, 1 << 20);
-  EXPECT_TRUE(good->Search(b.queries.row(0), p).ok());
+  EXPECT_TRUE(good->Search(b.queries.row(0), SearchParams{}).ok());
 }
 
 TEST(PagedGraph, BadListsInAnUnverifiedOpenAreCaughtByBlockChecks) {
@@ -438,11 +444,7 @@ TEST(PagedGraph, BadListsInAnUnverifiedOpenAreCaughtByBlockChecks) {
     auto paged = OpenPaged(damaged, true, 1 << 20, false);
     ASSERT_NE(paged, nullptr);
     EXPECT_TRUE(paged->Stats().paging.graph_paged);
-    auto r = paged->Search(b.queries.row(0), p);
-    ASSERT_FALSE(r.ok()) << "never an out-of-range read";
-    EXPECT_EQ(r.status().code(), StatusCode::kCorrupt);
-    EXPECT_NE(r.status().message().find("graph section: level-0 block"), std::string::npos) << r.status().message();
-    EXPECT_NE(r.status().message().find(c.message), std::string::npos) << r.status().message();
+    ExpectSearchFailsCorrupt(*paged, b, "graph section: level-0 block", c.message, false);
     // A save reads the lists too, with the same checks.
     auto saved = paged->ToBytes();
     EXPECT_EQ(saved.status().code(), StatusCode::kCorrupt);
