@@ -35,6 +35,7 @@ int RunCodecs(const Args& args);       // per-codec size, recall and speed table
 int RunTraverse(const Args& args);     // quantized vs f32 HNSW traversal on one graph
 int RunLearnBench(const Args& args);   // query refiner: train from feedback, precision@10 before/after
 int RunTrain(const Args& args);        // train an index file's refiner natively (threads), write it (+ ONNX)
-int RunTiersBench(const Args& args);   // compression tiers under a skewed workload: memory, recall, speed
+int RunTiersBench(const Args& args);
+int RunTrainEncoder(const Args& args); // text encoder from (query, document) pairs -> weights file   // compression tiers under a skewed workload: memory, recall, speed
 
 }  // namespace neurovec::cli

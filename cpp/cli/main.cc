@@ -113,6 +113,11 @@ void Usage() {
                "               [--budget 0] [--half-life 3600] [--seconds-per-query 0.05] [--threads 2] [--file F.nvx] [--json]\n"
                "               Skewed workload, then recompress(): vector memory vs raw f32 (resident and\n"
                "               projected), recall@10 hot-class / other queries, recompression speed.\n"
+               "  train-encoder --pairs P.jsonl --out E.nvenc [--dim 64] [--log2-buckets 17] [--min-n 3]\n"
+               "               [--max-n 5] [--no-bigrams] [--epochs 5] [--batch 256] [--temperature 0.05]\n"
+               "               [--lr 0.1] [--dropout 0] [--init 0.1] [--threads all] [--seed 42] [--quiet]\n"
+               "               Trains the text encoder (in-batch InfoNCE) on lines {\"q\": text, \"d\": text}\n"
+               "               and writes its int8 weights (TextIndex's encoder).\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");
 }
 
@@ -141,6 +146,7 @@ int main(int argc, char** argv) {
   if (command == "learn-bench") return neurovec::cli::RunLearnBench(args);
   if (command == "train") return neurovec::cli::RunTrain(args);
   if (command == "tiers-bench") return neurovec::cli::RunTiersBench(args);
+  if (command == "train-encoder") return neurovec::cli::RunTrainEncoder(args);
 #endif
   if (command == "kernel") {
     std::printf("%s\n", neurovec::distance::BestKernels().name);

@@ -59,6 +59,18 @@ class Scratch {
   }
 }
 
+/** @internal What a layer built on the index (neurovec/text) may use. */
+export interface LayerHost {
+  mod: NeurovecWasmModule;
+  handle(): number;
+  scratch(bytes: number): number;
+  slotOf(id: Id): number;
+  idOf(slot: number): Id;
+  forgetSlot(slot: number): void;
+  metadataOf(slot: number): Metadata | undefined;
+  error(): NeurovecError;
+}
+
 export class VectorIndex {
   readonly dimensions: number;
   readonly metric: Metric;
@@ -701,6 +713,21 @@ export class VectorIndex {
   }
 
   // ---- internals ----
+
+  /** @internal The layer above (neurovec/text) reaches the core through this. */
+  layerHost(): LayerHost {
+    this.live();
+    return {
+      mod: this.mod,
+      handle: () => this.handle,
+      scratch: (bytes) => this.bytes.ensure(bytes),
+      slotOf: (id) => this.slotOf(id),
+      idOf: (slot) => this.idOf(slot),
+      forgetSlot: (slot) => { delete this.ids[slot]; },
+      metadataOf: (slot) => this.metadataOf(slot),
+      error: () => this.error(),
+    };
+  }
 
   private withLearning(options: CreateOptions['learning']): this {
     if (options === undefined) return this;

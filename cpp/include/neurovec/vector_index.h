@@ -301,6 +301,21 @@ class VectorIndex {
   // file section); kFailedPrecondition when nothing was learned yet.
   Result<std::string> LearnedState() const;
 
+  // ---- Sections of a layer built on this index (the text layer,
+  // neurovec/text_index.h), kinds 24..31 of the file. An open keeps the ones
+  // it read (attached_sections()); every image encode (checkpoint, save,
+  // ToBytes) writes what the provider returns, or, without a provider, the
+  // sections read at open, unchanged.
+  using AttachedSections = std::vector<std::pair<uint32_t, std::string>>;
+  static constexpr uint32_t kFirstAttachedSection = 24;
+  static constexpr uint32_t kLastAttachedSection = 31;
+  // For a layer above: whether a slot holds a live item, and a compiled
+  // metadata filter (same syntax as SearchParams::filter) to test slots with.
+  bool IsLiveSlot(uint32_t slot) const;
+  Result<std::function<bool(uint32_t)>> FilterPredicate(const std::string& filter_json) const;
+  void SetAttachedSectionsProvider(std::function<AttachedSections()> provider);
+  const AttachedSections& attached_sections() const;
+
  private:
   struct Impl;
   friend class DurableFile;  // the log and checkpoints (persistence/durable_file.cc)

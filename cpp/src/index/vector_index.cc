@@ -398,3 +398,27 @@ IndexStats VectorIndex::Stats() const {
 }
 
 }  // namespace neurovec
+
+namespace neurovec {
+
+void VectorIndex::SetAttachedSectionsProvider(std::function<AttachedSections()> provider) {
+  impl_->attached_provider = std::move(provider);
+}
+
+const VectorIndex::AttachedSections& VectorIndex::attached_sections() const { return impl_->attached_loaded; }
+
+}  // namespace neurovec
+
+namespace neurovec {
+
+bool VectorIndex::IsLiveSlot(uint32_t slot) const { return slot < impl_->live.size() && impl_->live[slot]; }
+
+Result<std::function<bool(uint32_t)>> VectorIndex::FilterPredicate(const std::string& filter_json) const {
+  if (filter_json.empty()) return std::function<bool(uint32_t)>([](uint32_t) { return true; });
+  auto filter = Filter::Compile(filter_json, impl_->attributes);
+  if (!filter.ok()) return filter.status();
+  auto shared = std::make_shared<Filter>(filter.take());
+  return std::function<bool(uint32_t)>([shared](uint32_t slot) { return shared->Matches(slot); });
+}
+
+}  // namespace neurovec

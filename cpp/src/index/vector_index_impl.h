@@ -38,6 +38,9 @@ struct VectorIndex::Impl {
   uint64_t live_count = 0;
   std::unique_ptr<DurableFile> durable;  // set for an index kept in a file
   LearningState learning;                // feedback, learner, learned parameters (index/learning_hooks.h)
+  // Sections of the layer above (VectorIndex::SetAttachedSectionsProvider).
+  std::function<VectorIndex::AttachedSections()> attached_provider;
+  VectorIndex::AttachedSections attached_loaded;
   std::unique_ptr<QuantizedTier> tier;    // quantized traversal (config.quantized), or null
   // Compression tiers (config.tiers), or null. Searches record accesses and
   // migrate through it (its own locks make that safe for concurrent searches).

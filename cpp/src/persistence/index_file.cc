@@ -48,6 +48,9 @@ const char* SectionName(uint32_t kind) {
     case kTierCodes: return "tier codes";
     case kAccessStatistics: return "access statistics";
     case kLevelGenerator: return "level generator";
+    case kTextEncoder: return "text encoder";
+    case kKeywordIndex: return "keyword index";
+    case kTextState: return "text state";
   }
   return "unknown";
 }
@@ -311,6 +314,11 @@ Status AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header*
   // Optional: a reader without the learning engine skips it (the index still works).
   const std::string learning = x.learning.EncodeSection();
   if (!learning.empty()) section(kLearning, [&](ByteWriter& w) { w.Bytes(learning.data(), learning.size()); }, 0);
+  // Optional: the layer above's sections (a plain index reader skips them).
+  const VectorIndex::AttachedSections attached = x.attached_provider ? x.attached_provider() : x.attached_loaded;
+  for (const auto& [kind, bytes] : attached) {
+    section(kind, [&, &bytes = bytes](ByteWriter& w) { w.Bytes(bytes.data(), bytes.size()); }, 0);
+  }
 
   const size_t table_start = file.size();
   {
@@ -574,7 +582,8 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
         sections[e.kind] = e;
         graph_deferred = true;
       } else if ((e.kind >= kConfig && e.kind <= kLevelGenerator) || e.kind == kLearning || e.kind == kVectorBlocks ||
-                 e.kind == kGraphBlocks) {
+                 e.kind == kGraphBlocks ||
+                 (e.kind >= VectorIndex::kFirstAttachedSection && e.kind <= VectorIndex::kLastAttachedSection)) {
         const uint8_t* bytes = nullptr;
         NV_RETURN_IF_ERROR(bytes_at(e.offset, e.length, &bytes));
         const bool large = e.kind == kVectors || e.kind == kGraph || e.kind == kCodes || e.kind == kTierCodes;
@@ -924,6 +933,11 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     x.config.tiers = tiers.value()->config();
     x.tiers = tiers.take();
     NV_RETURN_IF_ERROR(x.tiers->Reserve(x.live.size()));
+  }
+  for (uint32_t kind = VectorIndex::kFirstAttachedSection; kind <= VectorIndex::kLastAttachedSection; ++kind) {
+    if (sections[kind].kind == kind) {
+      x.attached_loaded.emplace_back(kind, std::string(reinterpret_cast<const char*>(section_data[kind]), sections[kind].length));
+    }
   }
   if (sections[kLearning].kind == kLearning) {
     NV_RETURN_IF_ERROR(x.learning.DecodeSection(section_data[kLearning], sections[kLearning].length));

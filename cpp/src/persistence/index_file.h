@@ -62,8 +62,13 @@ enum SectionKind : uint32_t {
   // checks only the head and upper lists, and checks each block of level-0
   // lists as it reads it.
   kGraphBlocks = 21,
+  // Optional, 24..31: sections of the layer built on the index, kept as bytes
+  // (VectorIndex::attached_sections). The text layer (text/text_index.h):
+  kTextEncoder = 24,   // encoder weights (text/text_encoder.h)
+  kKeywordIndex = 25,  // BM25 keyword index (text/keyword_index.h)
+  kTextState = 26,     // text settings, indexed slots, feedback events (text/text_index.cc)
 };
-constexpr uint32_t kMaxSectionKind = 21;
+constexpr uint32_t kMaxSectionKind = 31;
 
 const char* SectionName(uint32_t kind);
 
