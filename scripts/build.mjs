@@ -46,6 +46,9 @@ export function buildWasmTests() {
 
 export function buildTypeScript() {
   run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'js/tsconfig.json']);
+  // The shipped text encoder travels with the package (neurovec/text loads it from js/dist/models).
+  mkdirSync(join(ROOT, 'js', 'dist', 'models'), { recursive: true });
+  copyFileSync(join(ROOT, 'models', 'debian-encoder.nvenc'), join(ROOT, 'js', 'dist', 'models', 'debian-encoder.nvenc'));
 }
 
 export function buildAll() {
