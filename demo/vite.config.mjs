@@ -72,10 +72,13 @@ function offlinePlugin() {
         }
       }
       for (const f of all) if (!used.has(f)) rmSync(join(outDir, f));
-      // The encoder's weights travel inside the index file (TextIndex.toBytes
-      // holds them); the standalone .nvenc that neurovec/text names for
-      // TextIndex.create stays in the build but is never fetched by this page.
-      const files = [...used].filter((f) => !f.endsWith('.nvenc')).sort();
+      // Pre-cached: the page, its code and the wasm. Not the index: the
+      // worker stores it in OPFS (or IndexedDB) on the first visit, and that
+      // copy is what every later visit opens, offline too; caching it here as
+      // well would keep it twice. The encoder's weights travel inside the
+      // index (TextIndex.toBytes holds them); the standalone .nvenc that
+      // neurovec/text names for TextIndex.create is never fetched by this page.
+      const files = [...used].filter((f) => !f.endsWith('.nvenc') && f !== indexFile).sort();
       const hash = createHash('sha256');
       for (const f of files) hash.update(f).update(readFileSync(join(outDir, f)));
       const version = hash.digest('hex').slice(0, 12);
@@ -85,7 +88,7 @@ function offlinePlugin() {
         .replace('__BUILD_VERSION__', JSON.stringify(version))
         .replace('__PRECACHE__', JSON.stringify(['./', ...files.filter((f) => f !== 'index.html'), 'index.html'], null, 2));
       writeFileSync(join(outDir, 'sw.js'), sw);
-      writeFileSync(join(outDir, 'build.json'), `${JSON.stringify({ version, label, index: indexFile, sizes }, null, 2)}\n`);
+      writeFileSync(join(outDir, 'build.json'), `${JSON.stringify({ version, label, index: indexFile, indexBytes: indexBytes.length, precached: sizes }, null, 2)}\n`);
     },
   };
 }
@@ -108,6 +111,7 @@ export default defineConfig({
     chunkSizeWarningLimit: 2048,
     assetsInlineLimit: 0,
     reportCompressedSize: false,
+    rolldownOptions: { checks: { pluginTimings: false } },
   },
   plugins: [offlinePlugin()],
 });

@@ -68,14 +68,10 @@ async function registerServiceWorker() {
     });
     await navigator.serviceWorker.register('./sw.js');
     if (!navigator.serviceWorker.controller) {
-      // First visit: wait until the cache holds the build (the index included),
-      // so the worker's download of the index is served from it, not fetched twice.
-      await Promise.race([
-        new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })),
-        new Promise((resolve) => setTimeout(resolve, 60_000)),
-      ]);
+      // First visit: the page works at once; it works offline once the cache is filled.
+      await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
     }
-    return { offline: !!navigator.serviceWorker.controller };
+    return { offline: true };
   } catch (error) {
     return { offline: false, why: `the service worker could not be installed (${error.message})` };
   }
@@ -92,19 +88,21 @@ async function describeOffline(sw) {
   const files = cache ? (await cache.keys()).length : 0;
   const version = names[0]?.slice('neurovec-demo-'.length) ?? '?';
   el.innerHTML = '';
-  el.append(`Works offline: build `, Object.assign(document.createElement('code'), { id: 'build-version', textContent: version }),
-    `${LABEL ? ` (${LABEL})` : ''}, ${files} files in the service worker's cache.`);
+  el.append('Works offline: build ', Object.assign(document.createElement('code'), { id: 'build-version', textContent: version }),
+    `${LABEL ? ` (${LABEL})` : ''}, ${files} files in the service worker's cache; the index in ${info.storage === 'opfs' ? 'OPFS' : 'IndexedDB'}.`);
+  document.body.dataset.offline = 'ready';
 }
 
 // ---- storage ----
 let info = {};
 function describeStorage() {
-  const where = info.storage === 'opfs' ? 'OPFS (Origin Private File System, in a dedicated Worker)' : 'IndexedDB (this browser has no OPFS)';
+  const where = info.storage === 'opfs' ? 'OPFS (Origin Private File System, written from a dedicated Worker)' : 'IndexedDB (this browser offers no OPFS here)';
   const size = info.fileBytes ? `, ${mib(info.fileBytes)}` : '';
-  const usage = info.usage !== undefined ? ` This site stores ${mib(info.usage)}${info.quota ? ` of a ${mib(info.quota)} quota` : ''}.` : '';
-  const learned = `${info.feedbackEvents ?? 0} thumbs learned${info.readOnly ? ' (read-only here: the demo is open in another tab)' : ''}.`;
-  $('storage').textContent = `Index: ${where}, file ${info.file}${size}.${usage} ${learned}`;
-  $('reset').disabled = !info.feedbackEvents || info.readOnly;
+  const usage = info.usage !== undefined ? ` This site stores ${mib(info.usage)} in all${info.quota ? ` (quota ${mib(info.quota)})` : ''}.` : '';
+  const n = info.feedbackEvents ?? 0;
+  $('storage').textContent = `Index: ${where}, ${info.file}${size}; what it learned: ${n} thumb${n === 1 ? '' : 's'}` +
+    `${info.journalBytes ? ` (${info.journalBytes} bytes)` : ''}.${usage}`;
+  $('reset').disabled = !n;
 }
 
 // ---- searching ----
@@ -307,20 +305,21 @@ $('import').addEventListener('change', async (event) => {
 async function start() {
   document.body.dataset.state = 'loading';
   const t0 = performance.now();
-  const sw = await registerServiceWorker();
+  const swReady = registerServiceWorker();
   const url = new URL(SHIPPED.file, document.baseURI).href;
-  info = await call('init', { index: { ...SHIPPED, url } });
+  const preferIndexedDB = new URLSearchParams(location.search).has('idb');
+  info = await call('init', { index: { ...SHIPPED, url }, preferIndexedDB });
   ready = true;
   const loadMs = performance.now() - t0;
-  $('sub').textContent = `${info.documents.toLocaleString('en')} packages, searched in your browser by keywords and by meaning ` +
-    `(a neurovec TextIndex in WebAssembly). Ready in ${ms(loadMs)} ms${info.copied ? ' (first visit: index copied into local storage)' : ''}.`;
-  for (const el of [input, $('export'), $('import')]) el.disabled = false;
+  $('sub').textContent = `${info.documents.toLocaleString('en')} Debian packages, searched in your browser by keywords and by meaning ` +
+    `(a neurovec TextIndex in WebAssembly, in a Worker). Ready in ${ms(loadMs)} ms${info.copied ? ' (first visit: index downloaded and stored)' : ''}.`;
+  for (const el of [$('export'), $('import')]) el.disabled = false;
   describeStorage();
-  describeOffline(sw);
   document.body.dataset.state = 'ready';
   window.neurovecDemo.loadMs = loadMs;
   window.neurovecDemo.info = info;
   if (input.value.trim()) schedule();
+  swReady.then(describeOffline);
   return info;
 }
 
