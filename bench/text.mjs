@@ -105,3 +105,190 @@ if (split === 'tune') {
   }
   console.log(`\nchosen on the tuning split: keywordWeight ${best.w} (mean nDCG@10 ${fmt(best.mean)})`);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The reported figure (--split test, used once) and the whole-catalogue measurements.
+if (split === 'test') {
+  const w = weights[0];
+  const hybrid = `hybrid@${w}`;
+  const report = { split, packages: inSplit.length, weight: w, encoder: encoderPath, sets: {}, lowOverlap: {}, bootstrap: {} };
+  const metricsTable = [`| set | queries | system | nDCG@10 | R@10 | MRR@10 | R@100 |`, '|---|---|---|---|---|---|---|'];
+  for (const set of SETS) {
+    report.sets[set] = {};
+    for (const name of ['minisearch', 'keyword', 'semantic', 'rrf', hybrid]) {
+      const m = meanScores(results[name][set]);
+      report.sets[set][name] = m;
+      metricsTable.push(`| ${set} | ${m.n} | ${name} | ${fmt(m.ndcg10)} | ${fmt(m.recall10)} | ${fmt(m.mrr10)} | ${fmt(m.recall100)} |`);
+    }
+    const nd = (name) => results[name][set].map((s) => s.ndcg10);
+    report.bootstrap[set] = { hybridVsMiniSearch: pairedBootstrap(nd(hybrid), nd('minisearch')),
+      semanticVsMiniSearch: pairedBootstrap(nd('semantic'), nd('minisearch')) };
+  }
+  // Low-overlap subset, pooled over Q1-Q3 (Q4 has many targets per query).
+  const pooled = (name) => SETS.slice(0, 3).flatMap((s) => results[name][s].filter((_, i) => sets[s][i].overlap <= 1));
+  for (const name of ['minisearch', 'keyword', 'semantic', 'rrf', hybrid]) report.lowOverlap[name] = meanScores(pooled(name));
+  report.bootstrap.lowOverlap = {
+    semanticVsMiniSearch: pairedBootstrap(pooled('semantic').map((s) => s.ndcg10), pooled('minisearch').map((s) => s.ndcg10)),
+    hybridVsMiniSearch: pairedBootstrap(pooled(hybrid).map((s) => s.ndcg10), pooled('minisearch').map((s) => s.ndcg10)),
+  };
+  console.log(`\n${metricsTable.join('\n')}`);
+  console.log('\nlow overlap (Q1-Q3 pooled):', JSON.stringify(report.lowOverlap, null, 0));
+  console.log('paired bootstrap, nDCG@10 difference [95% interval]:');
+  for (const [set, b] of Object.entries(report.bootstrap)) {
+    for (const [what, r] of Object.entries(b)) console.log(`  ${set} ${what}: ${r.mean.toFixed(3)} [${r.lo.toFixed(3)}, ${r.hi.toFixed(3)}] (n ${r.n})`);
+  }
+
+  if (args.full) {
+    // Approximate (HNSW) vs exact semantic top-10 on this split's index.
+    const exactTop = (ix, q) => {
+      const qv = ix.encode(q);
+      if (!qv) return [];
+      const scored = [];
+      for (const d of inSplit) {
+        const v = vecs.get(d.name);
+        let s = 0;
+        for (let j = 0; j < v.length; j++) s += v[j] * qv[j];
+        scored.push([s, d.name]);
+      }
+      scored.sort((a, b) => b[0] - a[0]);
+      return scored.slice(0, 10).map((x) => x[1]);
+    };
+    const vecs = new Map(inSplit.map((d) => [d.name, text.full.encode(docText(d))]));
+    let hits = 0;
+    let total = 0;
+    const annQueries = [...sets.Q2, ...sets.Q3, ...sets.Q1.slice(0, 500)];
+    for (const q of annQueries) {
+      const approx = new Set(text.full.search(q.text, 10, { mode: 'semantic', useFeedback: false }).map((r) => r.id));
+      for (const id of exactTop(text.full, q.text)) {
+        total++;
+        if (approx.has(id)) hits++;
+      }
+    }
+    report.annRecall10 = hits / total;
+    console.log(`\nsemantic HNSW recall@10 against exact search: ${report.annRecall10.toFixed(4)} (${annQueries.length} queries, default ef)`);
+
+    // The whole catalogue: build time, latency (encode + search), sizes.
+    const all = docs;
+    const big = await TextIndex.create({ encoder, seed: 42, keywordWeight: w });
+    let t = performance.now();
+    big.addBatch(all.map((d) => d.name), all.map((d) => docText(d)), { metadata: all.map((d) => ({ synopsis: d.synopsis, section: d.section })), chunkSize: 4000 });
+    report.catalogue = { documents: all.length, buildSeconds: (performance.now() - t) / 1000 };
+    const queries = [...sets.Q2, ...sets.Q3, ...sets.Q4, ...sets.Q1.slice(0, 1000)].map((q) => q.text);
+    for (const mode of ['keyword', 'semantic', 'hybrid']) {
+      for (const q of queries.slice(0, 200)) big.search(q, 10, { mode });
+      const times = [];
+      for (const q of queries) {
+        t = performance.now();
+        big.search(q, 10, { mode });
+        times.push(performance.now() - t);
+      }
+      times.sort((a, b) => a - b);
+      report.catalogue[`${mode}P50Ms`] = times[Math.floor(times.length / 2)];
+      report.catalogue[`${mode}P95Ms`] = times[Math.floor(times.length * 0.95)];
+    }
+    const st = big.stats();
+    const bytes = await big.toBytes();
+    report.catalogue.fileBytes = bytes.length;
+    report.catalogue.memory = { vectors: st.vectors.memory.vectors, graph: st.vectors.memory.graph, other: st.vectors.memory.other,
+      keyword: st.keywordBytes, encoder: st.encoderBytes, terms: st.terms, postings: st.postings };
+    const ms = new MiniSearch({ fields: ['text'], idField: 'id' });
+    t = performance.now();
+    ms.addAll(all.map((d) => ({ id: d.name, text: docText(d) })));
+    report.catalogue.miniSearchBuildSeconds = (performance.now() - t) / 1000;
+    const mt = [];
+    for (const q of queries) {
+      t = performance.now();
+      ms.search(q);
+      mt.push(performance.now() - t);
+    }
+    mt.sort((a, b) => a - b);
+    report.catalogue.miniSearchP50Ms = mt[Math.floor(mt.length / 2)];
+    report.catalogue.miniSearchJsonBytes = JSON.stringify(ms).length;
+    console.log('\nwhole catalogue:', JSON.stringify(report.catalogue, null, 1));
+    // The same catalogue with compression tiers: after the queries above heat
+    // what they touched, recompress() moves the rest to compact codes.
+    const tiered = await TextIndex.create({ encoder, seed: 42, keywordWeight: w, tiers: { enabled: true } });
+    tiered.addBatch(all.map((d) => d.name), all.map((d) => docText(d)), { metadata: all.map((d) => ({ synopsis: d.synopsis, section: d.section })), chunkSize: 4000 });
+    for (const q of queries) tiered.search(q, 10, { mode: 'hybrid' });
+    const counts = tiered.recompress();
+    const tm = tiered.stats().vectors.memory;
+    let same = 0;
+    let n = 0;
+    const tt = [];
+    for (const q of queries) {
+      const a = new Set(big.search(q, 10, { mode: 'semantic' }).map((r) => r.id));
+      t = performance.now();
+      const b = tiered.search(q, 10, { mode: 'semantic' });
+      tt.push(performance.now() - t);
+      for (const r of b) same += a.has(r.id) ? 1 : 0;
+      n += a.size;
+    }
+    tt.sort((a, b) => a - b);
+    report.catalogue.tiers = { counts, vectorsBytes: st.vectors.memory.vectors, vectorsIfReleased: tm.tiers.vectorsIfReleased,
+      codes: tm.codes, codebooks: tm.tiers.codebooks, semanticAgreement10: same / n, semanticP50Ms: tt[Math.floor(tt.length / 2)],
+      fileBytes: (await tiered.toBytes()).length };
+    console.log('tiers:', JSON.stringify(report.catalogue.tiers));
+    tiered.dispose();
+    big.dispose();
+    if (args.training) report.training = JSON.parse(readFileSync(args.training, 'utf8'));
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench/results/text.json'), JSON.stringify(report, null, 1) + '\n');
+    writeFileSync(join(ROOT, 'bench/results/text.md'), markdown(report, metricsTable));
+    console.log('\nwrote bench/results/text.{json,md}');
+  }
+}
+
+function markdown(r, metricsTable) {
+  const b = (x) => `${x.mean >= 0 ? '+' : ''}${x.mean.toFixed(3)} [${x.lo.toFixed(3)}, ${x.hi.toFixed(3)}]`;
+  const c = r.catalogue;
+  const mib = (x) => `${(x / 2 ** 20).toFixed(1)} MiB`;
+  const lo = r.lowOverlap;
+  const lines = [
+    '# Text search on the Debian catalogue (`npm run bench:text`)',
+    '',
+    `Test split (by source package; used once): ${r.packages} packages. Encoder trained on the training split only;`,
+    `hybrid keyword weight ${r.weight} chosen on the tuning split. Machine: 2 vCPU; Node ${process.version}, wasm build.`,
+    'MiniSearch 7 (BM25+, default options: one text field, its own tokenizer) indexes the same documents.',
+    '',
+    '## Quality',
+    '',
+    ...metricsTable,
+    '',
+    'Paired bootstrap (1,000 resamples) of the per-query nDCG@10 difference, [95% interval]:',
+    '',
+    '| set | hybrid - MiniSearch | semantic - MiniSearch |',
+    '|---|---|---|',
+    ...['Q1', 'Q2', 'Q3', 'Q4', 'lowOverlap'].map((s) => `| ${s} | ${b(r.bootstrap[s].hybridVsMiniSearch)} | ${b(r.bootstrap[s].semanticVsMiniSearch)} |`),
+    '',
+    `Low-overlap subset (queries sharing at most one content word with their target; Q1-Q3 pooled, ${lo.minisearch.n} queries), nDCG@10:`,
+    `MiniSearch ${lo.minisearch.ndcg10.toFixed(3)}, keyword ${lo.keyword.ndcg10.toFixed(3)}, semantic ${lo.semantic.ndcg10.toFixed(3)}, ` +
+      `rrf ${lo.rrf.ndcg10.toFixed(3)}, hybrid ${lo[`hybrid@${r.weight}`].ndcg10.toFixed(3)}.`,
+    '',
+    `Semantic HNSW recall@10 against exact search: ${r.annRecall10.toFixed(4)}.`,
+    '',
+    '## The whole catalogue in Node (wasm)',
+    '',
+    `${c.documents} documents; TextIndex build ${c.buildSeconds.toFixed(1)} s (MiniSearch ${c.miniSearchBuildSeconds.toFixed(1)} s).`,
+    '',
+    '| per query (encode + search, k 10) | p50 | p95 |',
+    '|---|---|---|',
+    `| keyword | ${c.keywordP50Ms.toFixed(3)} ms | ${c.keywordP95Ms.toFixed(3)} ms |`,
+    `| semantic | ${c.semanticP50Ms.toFixed(3)} ms | ${c.semanticP95Ms.toFixed(3)} ms |`,
+    `| hybrid | ${c.hybridP50Ms.toFixed(3)} ms | ${c.hybridP95Ms.toFixed(3)} ms |`,
+    `| MiniSearch | ${c.miniSearchP50Ms.toFixed(3)} ms | |`,
+    '',
+    `Index file ${mib(c.fileBytes)}; in memory: vectors ${mib(c.memory.vectors)}, graph ${mib(c.memory.graph)}, ids and metadata ${mib(c.memory.other)}, ` +
+      `keyword index ${mib(c.memory.keyword)} (${c.memory.terms} terms, ${c.memory.postings} postings), encoder ${mib(c.memory.encoder)}. ` +
+      `MiniSearch's serialised index: ${mib(c.miniSearchJsonBytes)}.`,
+    '',
+    `With compression tiers (\`tiers: { enabled: true }\`; the benchmark's queries heat what they touch, then \`recompress()\`): ` +
+      `tiers ${JSON.stringify(c.tiers.counts)}; vector memory ${mib(c.tiers.vectorsBytes)} -> ${mib(c.tiers.vectorsIfReleased)} once ` +
+      `f32 rows of non-hot items leave memory (codes ${mib(c.tiers.codes)}, codebooks ${mib(c.tiers.codebooks)}); ` +
+      `semantic top-10 agreement with the untiered index ${c.tiers.semanticAgreement10.toFixed(3)}, p50 ${c.tiers.semanticP50Ms.toFixed(3)} ms; file ${mib(c.tiers.fileBytes)}.`,
+    '',
+  ];
+  if (r.training) {
+    lines.push('## Encoder training (native, `scripts/train_encoder.mjs`)', '', '```json', JSON.stringify(r.training, null, 1), '```', '');
+  }
+  return lines.join('\n');
+}

@@ -20,10 +20,11 @@ export function trainingPairs(docs, sources = DEFAULT_SOURCES) {
   for (const d of docs) {
     if (d.split !== 'train' || !d.description) continue;
     const full = docText(d);
-    if (sources.includes('synopsis') && d.synopsis) pairs.push({ q: d.synopsis, d: docText(d, { withSynopsis: false }) });
-    if (sources.includes('summary') && d.appstream?.summary) pairs.push({ q: d.appstream.summary, d: full });
-    if (sources.includes('keywords') && d.appstream?.keywords?.length) pairs.push({ q: d.appstream.keywords.join(' '), d: full });
-    if (sources.includes('name')) pairs.push({ q: d.name.replace(/[-_.+]+/g, ' '), d: [d.synopsis, d.description].join('\n') });
+    const g = d.section;
+    if (sources.includes('synopsis') && d.synopsis) pairs.push({ q: d.synopsis, d: docText(d, { withSynopsis: false }), g });
+    if (sources.includes('summary') && d.appstream?.summary) pairs.push({ q: d.appstream.summary, d: full, g });
+    if (sources.includes('keywords') && d.appstream?.keywords?.length) pairs.push({ q: d.appstream.keywords.join(' '), d: full, g });
+    if (sources.includes('name')) pairs.push({ q: d.name.replace(/[-_.+]+/g, ' '), d: [d.synopsis, d.description].join('\n'), g });
   }
   return pairs;
 }
@@ -39,7 +40,10 @@ export function trainEncoder({ catalogue = join(ROOT, 'demo/data/catalogue.jsonl
   writeFileSync(pairsFile, pairs.map((p) => JSON.stringify(p)).join('\n') + '\n');
   mkdirSync(dirname(out), { recursive: true });
   const args = ['train-encoder', '--pairs', pairsFile, '--out', out];
-  for (const [k, v] of Object.entries(options)) args.push(`--${k}`, String(v));
+  for (const [k, v] of Object.entries(options)) {
+    if (v === true || v === 'true') args.push(`--${k}`);
+    else args.push(`--${k}`, String(v));
+  }
   if (quiet) args.push('--quiet');
   const summary = JSON.parse(execFileSync(cli, args, { stdio: ['ignore', 'pipe', quiet ? 'ignore' : 'inherit'] }).toString().trim());
   return { ...summary, pairCount: pairs.length, sources, out };
@@ -51,9 +55,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   let out;
   let catalogue;
   let sources = DEFAULT_SOURCES;
-  for (let i = 0; i < argv.length; i += 2) {
+  for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, '');
-    const value = argv[i + 1];
+    const value = argv[i + 1] === undefined || argv[i + 1].startsWith('--') ? 'true' : argv[++i];
     if (key === 'out') out = value;
     else if (key === 'catalogue') catalogue = value;
     else if (key === 'sources') sources = value.split(',');

@@ -253,7 +253,7 @@ Result<std::vector<TextHit>> TextIndex::Search(const std::string& query, const T
   if (options.mode != TextSearchMode::kKeyword && has_vector) {
     SearchParams p;
     p.k = static_cast<uint32_t>(std::min<uint64_t>(pool + kw.hidden, IndexConfig::kMaxEf));
-    p.ef = std::max(options.ef, p.k);
+    p.ef = std::max(options.ef ? options.ef : vectors_->config().ef_search, p.k);
     p.filter = options.filter;
     auto hits = vectors_->Search(qv.data(), p);
     if (!hits.ok()) return hits.status();
