@@ -22,10 +22,14 @@ export const MIME = {
   '.nvenc': 'application/octet-stream',
 };
 
-/** Serves `dir`; resolves to the http.Server once it listens. `onRequest(path)` sees every request. */
+/**
+ * Serves `dir` (or the folder `dir()` names at each request: tests swap builds
+ * under one origin); resolves to the http.Server once it listens.
+ * `onRequest(path)` sees every request.
+ */
 export function serveStatic(dir, { port = 0, host = '127.0.0.1', onRequest } = {}) {
-  const root = resolve(dir);
   const server = createServer((req, res) => {
+    const root = resolve(typeof dir === 'function' ? dir() : dir);
     let path;
     try {
       path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
