@@ -196,7 +196,13 @@ export class OnnxTextEncoder {
     return (await this.runBuckets([this.buckets(text)]))[0];
   }
 
-  /** Unit embeddings of several texts: one session.run for a batched model, one per text otherwise. */
+  /**
+   * Unit embeddings of several texts: one session.run for a batched model, one
+   * per text otherwise. A batched run pads every text to the longest one's
+   * feature count, so batch texts of similar length (measured in Node: 67
+   * catalogue texts padded to 2061 features, 150 ms in one run against about
+   * 25 ms one text at a time).
+   */
   async encodeBatch(texts: readonly string[]): Promise<Float32Array[]> {
     if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) {
       throw new NeurovecError('INVALID_ARGUMENT', 'texts must be an array of strings');
