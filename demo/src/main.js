@@ -317,6 +317,7 @@ async function start() {
   describeStorage();
   document.body.dataset.state = 'ready';
   window.neurovecDemo.loadMs = loadMs;
+  window.neurovecDemo.readyAt = performance.now(); // ms since the navigation started
   window.neurovecDemo.info = info;
   if (input.value.trim()) schedule();
   swReady.then(describeOffline);
