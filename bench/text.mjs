@@ -33,6 +33,7 @@ const encoderPath = args.encoder ?? join(ROOT, 'models/debian-encoder.nvenc');
 const encoder = new Uint8Array(readFileSync(encoderPath));
 const q1Sample = Number(args.q1 ?? 2000);
 const K = 100;
+const bm25 = { k1: Number(args.k1 ?? 1.2), b: Number(args.b ?? 0.75) };
 const SETS = ['Q1', 'Q2', 'Q3', 'Q4'];
 
 const docs = loadCatalogue(catalogue);
@@ -48,7 +49,7 @@ const byName = new Map(docs.map((d) => [d.name, d]));
 for (const set of SETS) for (const q of sets[set]) q.overlap = set === 'Q4' ? null : overlap(q, byName.get(q.target));
 
 async function buildText(withSynopsis) {
-  const index = await TextIndex.create({ encoder, seed: 42 });
+  const index = await TextIndex.create({ encoder, seed: 42, bm25 });
   index.addBatch(inSplit.map((d) => d.name), inSplit.map((d) => docText(d, { withSynopsis })), { chunkSize: 2000 });
   return index;
 }
@@ -62,7 +63,7 @@ const t0 = performance.now();
 const text = { full: await buildText(true), nosyn: await buildText(false) };
 const mini = { full: buildMini(true), nosyn: buildMini(false) };
 console.log(`split ${split}: ${inSplit.length} packages; queries ${SETS.map((s) => `${s} ${sets[s].length}`).join(', ')}; ` +
-  `indexes built in ${((performance.now() - t0) / 1000).toFixed(1)} s; encoder ${encoderPath}`);
+  `indexes built in ${((performance.now() - t0) / 1000).toFixed(1)} s; encoder ${encoderPath}; BM25 k1 ${bm25.k1} b ${bm25.b}`);
 
 const weights = (args.weights ?? args.weight ?? '0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9').split(',').map(Number);
 const systems = {
@@ -169,7 +170,7 @@ if (split === 'test') {
 
     // The whole catalogue: build time, latency (encode + search), sizes.
     const all = docs;
-    const big = await TextIndex.create({ encoder, seed: 42, keywordWeight: w });
+    const big = await TextIndex.create({ encoder, seed: 42, keywordWeight: w, bm25 });
     let t = performance.now();
     big.addBatch(all.map((d) => d.name), all.map((d) => docText(d)), { metadata: all.map((d) => ({ synopsis: d.synopsis, section: d.section })), chunkSize: 4000 });
     report.catalogue = { documents: all.length, buildSeconds: (performance.now() - t) / 1000 };
@@ -207,7 +208,7 @@ if (split === 'test') {
     console.log('\nwhole catalogue:', JSON.stringify(report.catalogue, null, 1));
     // The same catalogue with compression tiers: after the queries above heat
     // what they touched, recompress() moves the rest to compact codes.
-    const tiered = await TextIndex.create({ encoder, seed: 42, keywordWeight: w, tiers: { enabled: true } });
+    const tiered = await TextIndex.create({ encoder, seed: 42, keywordWeight: w, bm25, tiers: { enabled: true } });
     tiered.addBatch(all.map((d) => d.name), all.map((d) => docText(d)), { metadata: all.map((d) => ({ synopsis: d.synopsis, section: d.section })), chunkSize: 4000 });
     for (const q of queries) tiered.search(q, 10, { mode: 'hybrid' });
     const counts = tiered.recompress();

@@ -8,15 +8,45 @@
 //   name words -> synopsis + long description ("name")
 // The tuning and test splits are never read here.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { docText, loadCatalogue } from '../bench/lib/text_queries.mjs';
 import { ROOT } from './setup.mjs';
 
 export const DEFAULT_SOURCES = ['synopsis', 'summary', 'keywords'];
 
+// WordNet 3.0 (Debian's wordnet-base): per synset, a lemma -> the other lemmas and the gloss
+// ("wordnet"), for synsets with a lemma that the training descriptions use. Teaches
+// synonyms the catalogue alone rarely pairs ("picture" / "image").
+export function wordnetPairs(docs, dir = '/usr/share/wordnet') {
+  const vocabulary = new Set();
+  for (const d of docs) if (d.split === 'train') for (const w of `${d.synopsis} ${d.description}`.toLowerCase().match(/[a-z0-9]+/g) ?? []) vocabulary.add(w);
+  const pairs = [];
+  for (const pos of ['noun', 'verb', 'adj', 'adv']) {
+    const file = join(dir, `data.${pos}`);
+    if (!existsSync(file)) throw new Error(`${file} is missing: apt-get install wordnet-base`);
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line || line.startsWith('  ')) continue;
+      const [head, gloss] = line.split(' | ');
+      if (!gloss) continue;
+      const f = head.split(' ');
+      const count = parseInt(f[3], 16);
+      const lemmas = [];
+      for (let i = 0; i < count; i++) lemmas.push(f[4 + 2 * i].replace(/\(.*\)$/, '').replace(/_/g, ' ').toLowerCase());
+      if (!lemmas.some((l) => vocabulary.has(l))) continue;
+      const definition = gloss.split(';').filter((p) => !p.trim().startsWith('"')).join(';').trim();
+      lemmas.forEach((lemma, i) => {
+        const others = lemmas.filter((_, j) => j !== i);
+        pairs.push({ q: lemma, d: [...others, definition].join(', '), g: `wordnet-${pos}` });
+      });
+    }
+  }
+  return pairs;
+}
+
 export function trainingPairs(docs, sources = DEFAULT_SOURCES) {
   const pairs = [];
+  if (sources.includes('wordnet')) pairs.push(...wordnetPairs(docs));
   for (const d of docs) {
     if (d.split !== 'train' || !d.description) continue;
     const full = docText(d);
