@@ -19,6 +19,8 @@ const timingEl = $('timing');
 const errorEl = $('error');
 const mib = (n) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 const ms = (n) => (n < 10 ? n.toFixed(2) : n.toFixed(0));
+// performance.now() ticks in 0.1 ms steps in pages and workers that are not cross-origin isolated.
+const fine = (n) => (n < 0.1 ? '<0.1' : ms(n));
 
 function showError(message) {
   errorEl.textContent = message;
@@ -220,7 +222,7 @@ function render(job, answers, roundTrip = 0) {
     resultsEl.append(column);
   }
   const a = answers[0];
-  const parts = answers.map((x) => `${answers.length > 1 ? `${MODES[x.mode]}: ` : ''}encode ${ms(x.encodeMs)} ms + search ${ms(x.searchMs)} ms`);
+  const parts = answers.map((x) => `${answers.length > 1 ? `${MODES[x.mode]}: ` : ''}encode ${fine(x.encodeMs)} ms + search ${fine(x.searchMs)} ms`);
   timingEl.textContent = `${parts.join(' · ')} · ${a.results.length} results · round trip to the worker ${ms(roundTrip)} ms` +
     (job.useFeedback ? '' : ' · ranking before learning');
   document.body.dataset.query = job.query;
