@@ -34,6 +34,9 @@ self.addEventListener('message', (event) => {
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  // The index is not cached here (the worker keeps it in OPFS): its download
+  // goes straight to the network, not through this worker.
+  if (new URL(request.url).pathname.endsWith('.nvx')) return;
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
     const url = new URL(request.url);

@@ -42,7 +42,8 @@ warm.catch(() => undefined);
 
 async function download() {
   progress(`downloading the index (${(shipped.bytes / 2 ** 20).toFixed(1)} MiB)`);
-  const response = await fetch(shipped.url);
+  // no-store: the copy in OPFS is the one kept; the HTTP cache need not hold it too.
+  const response = await fetch(shipped.url, { cache: 'no-store' });
   if (!response.ok) throw new Error(`the index ${shipped.file} could not be downloaded (HTTP ${response.status})`);
   return new Uint8Array(await response.arrayBuffer());
 }
