@@ -153,6 +153,7 @@ Result<std::unique_ptr<TextIndex>> TextIndex::AttachTo(VectorIndex* vectors) {
   t->vectors_ = vectors;
   TextIndex* raw = t.get();
   vectors->SetAttachedSectionsProvider([raw] { return raw->EncodeSections(); });
+  vectors->ReleaseAttachedSections();  // decoded: the provider writes them from now on
   return t;
 }
 
