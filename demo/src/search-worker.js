@@ -40,12 +40,37 @@ async function timed(name, work) {
 const warm = timed('wasmMs', () => VectorIndex.create({ dimensions: 4 }).then((i) => i.dispose()));
 warm.catch(() => undefined);
 
-async function download() {
-  progress(`downloading the index (${(shipped.bytes / 2 ** 20).toFixed(1)} MiB)`);
+const MiB = (n) => (n / 2 ** 20).toFixed(1);
+
+async function fetchIndex() {
+  progress(`downloading the index (${MiB(shipped.bytes)} MiB)`);
   // no-store: the copy in OPFS is the one kept; the HTTP cache need not hold it too.
   const response = await fetch(shipped.url, { cache: 'no-store' });
   if (!response.ok) throw new Error(`the index ${shipped.file} could not be downloaded (HTTP ${response.status})`);
-  return new Uint8Array(await response.arrayBuffer());
+  return response;
+}
+
+async function download() {
+  return new Uint8Array(await (await fetchIndex()).arrayBuffer());
+}
+
+/** The shipped index into the store; into OPFS as it downloads. Returns its bytes when it had to hold them. */
+async function copyShipped() {
+  if (store.kind === 'opfs') {
+    const response = await fetchIndex();
+    let last = 0;
+    await timed('downloadMs', () => store.writeStream(indexName, response.body, (done) => {
+      if (done - last >= 4 << 20) {
+        last = done;
+        progress(`downloading the index into OPFS (${MiB(done)} of ${MiB(shipped.bytes)} MiB)`);
+      }
+    }));
+    return undefined;
+  }
+  const bytes = await timed('downloadMs', download);
+  progress('copying the index into IndexedDB');
+  await timed('copyMs', () => store.write(indexName, bytes));
+  return bytes;
 }
 
 /**
@@ -85,9 +110,7 @@ async function init({ index: info, preferIndexedDB = false }) {
   let copied = false;
   let bytes;
   if ((await store.size(indexName)) === 0) {
-    bytes = await timed('downloadMs', download);
-    progress(`copying the index into ${store.kind === 'opfs' ? 'OPFS' : 'IndexedDB'}`);
-    await timed('copyMs', () => store.write(indexName, bytes));
+    bytes = await copyShipped();
     copied = true;
   }
   // A new build's index replaces the old one, and what was learned on it.
@@ -100,8 +123,7 @@ async function init({ index: info, preferIndexedDB = false }) {
   } catch (error) {
     if (copied) throw error;
     // A stored copy that no longer opens (cut short, damaged): copy it again.
-    bytes = await timed('downloadMs', download);
-    await store.write(indexName, bytes);
+    bytes = await copyShipped();
     copied = true;
     index = await load(bytes);
   }

@@ -70,6 +70,35 @@ class OpfsStore {
     }
   }
 
+  /** Writes a stream (a download) into a file as it arrives; `onChunk(bytesSoFar)` after each piece. */
+  async writeStream(name, stream, onChunk) {
+    const handle = await this.file(name, true);
+    const access = await handle.createSyncAccessHandle();
+    try {
+      access.truncate(0);
+      let at = 0;
+      const reader = stream.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        for (let off = 0; off < value.length;) {
+          const n = access.write(value.subarray(off), { at: at + off });
+          if (n <= 0) throw new Error(`OPFS wrote nothing to ${name}`);
+          off += n;
+        }
+        at += value.length;
+        onChunk?.(at);
+      }
+      access.flush();
+      return at;
+    } catch (error) {
+      access.truncate(0); // never leave half a file that looks like an index
+      throw error;
+    } finally {
+      access.close();
+    }
+  }
+
   async size(name) {
     const handle = await this.file(name);
     return handle ? (await handle.getFile()).size : 0;
