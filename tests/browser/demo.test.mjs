@@ -167,6 +167,36 @@ test('a new build replaces the cached one (one cache, the new version)', async (
   assert.ok((await search(QUERY)).length > 0);
 });
 
+test('export and import the index as a file; a file that is not an index is refused and changes nothing', async () => {
+  await search(QUERY);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const saved = join(WORK, 'exported.nvx');
+  await download.saveAs(saved);
+  const bytes = readFileSync(saved);
+  assert.equal(bytes.subarray(0, 8).toString('latin1'), 'NEUROVEC', 'an index file');
+  assert.ok(bytes.length > 1 << 20, `the export holds the whole index (${bytes.length} bytes)`);
+  const before = await page.evaluate(() => window.neurovecDemo.info.feedbackEvents);
+
+  await page.setInputFiles('#import', { name: 'not-an-index.nvx', mimeType: 'application/octet-stream', buffer: Buffer.from('hello, not an index') });
+  await page.waitForFunction(() => !document.getElementById('error').hidden);
+  assert.match(await page.textContent('#error'), /^Import failed \(the index in use is unchanged\): /);
+  assert.ok((await search('edit photos')).length > 0, 'search still works');
+
+  await page.setInputFiles('#import', saved);
+  await page.waitForFunction(() => /Imported exported\.nvx/.test(document.getElementById('flash')?.textContent ?? ''));
+  assert.equal(await page.evaluate(() => document.getElementById('error').hidden), true, 'the error was cleared');
+  assert.deepEqual(await search(QUERY), await search(QUERY));
+  await page.reload();
+  const info = await ready();
+  assert.equal(info.feedbackEvents, before, 'what was learned travels inside the exported file');
+  assert.equal(info.documents, 2053);
+  // A reset forgets it too, for good.
+  await page.click('#reset');
+  await page.waitForFunction(() => document.getElementById('reset').disabled);
+  await page.reload();
+  assert.equal((await ready()).feedbackEvents, 0);
+});
+
 test('where OPFS is missing, the index lives in IndexedDB', async () => {
   const other = await context.newPage();
   try {
