@@ -935,9 +935,15 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     NV_RETURN_IF_ERROR(x.tiers->Reserve(x.live.size()));
   }
   for (uint32_t kind = VectorIndex::kFirstAttachedSection; kind <= VectorIndex::kLastAttachedSection; ++kind) {
-    if (sections[kind].kind == kind) {
-      x.attached_loaded.emplace_back(kind, std::string(reinterpret_cast<const char*>(section_data[kind]), sections[kind].length));
+    if (sections[kind].kind != kind) continue;
+    // Read into a buffer of its own: hand that over rather than copy it.
+    std::string* own = nullptr;
+    for (std::string& b : buffers) {
+      if (reinterpret_cast<const uint8_t*>(b.data()) == section_data[kind] && b.size() == sections[kind].length) own = &b;
     }
+    x.attached_loaded.emplace_back(kind, own ? std::move(*own)
+                                              : std::string(reinterpret_cast<const char*>(section_data[kind]),
+                                                            sections[kind].length));
   }
   if (sections[kLearning].kind == kLearning) {
     NV_RETURN_IF_ERROR(x.learning.DecodeSection(section_data[kLearning], sections[kLearning].length));
