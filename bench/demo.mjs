@@ -158,6 +158,22 @@ try {
     await page.evaluate(() => window.neurovecDemo.call('clear'));
     log('screenshots: docs/images/demo-search.png, docs/images/demo-learned.png', JSON.stringify(results.screenshotTarget));
   }
+  {
+    // A thumb as the page sends it: applied in memory, appended to the journal in OPFS and flushed.
+    const thumbs = await page.evaluate(async (queries) => {
+      const out = [];
+      for (const query of queries) {
+        const shown = (await window.neurovecDemo.call('search', { query, k: 10, mode: 'hybrid' })).results.map((r) => r.id);
+        const t = performance.now();
+        await window.neurovecDemo.call('feedback', { query, clicked: [shown[3]], shown });
+        out.push(performance.now() - t);
+      }
+      await window.neurovecDemo.call('clear');
+      return out;
+    }, QUERIES.slice(0, 9));
+    results.thumbMs = { p50: median(thumbs), max: Math.max(...thumbs), runs: thumbs.length };
+    log(`a thumb, journaled: p50 ${f(results.thumbMs.p50)} ms`);
+  }
   await context.close();
 } finally {
   server.close();
@@ -207,6 +223,25 @@ opened.dispose();
   log('tiers:', JSON.stringify(results.tiers));
 }
 
+// What a durable TextIndex would pay per thumb instead: feedback then sync() (a checkpoint), in Node.
+{
+  const copy = join(mkdtempSync(join(tmpdir(), 'neurovec-demo-sync-')), 'index.nvx');
+  writeFileSync(copy, readFileSync(index));
+  const writable = await TextIndex.open(copy);
+  const times = [];
+  for (const q of QUERIES.slice(0, 3)) {
+    const shown = writable.search(q, 10).map((r) => r.id);
+    const t = performance.now();
+    writable.feedback(q, { clicked: [shown[3]], shown });
+    await writable.sync();
+    times.push(performance.now() - t);
+  }
+  await writable.close();
+  rmSync(join(copy, '..'), { recursive: true, force: true });
+  results.syncPerThumbMs = { p50: median(times), runs: times.map((x) => Number(f(x, 0))) };
+  log(`feedback + sync() per thumb in Node: ${results.syncPerThumbMs.runs.join(', ')} ms`);
+}
+
 writeFileSync(join(ROOT, 'bench', 'results', SAMPLE ? 'demo-sample.json' : 'demo.json'), `${JSON.stringify(results, null, 2)}\n`);
 
 const cold = results.cold;
@@ -218,6 +253,25 @@ const OPEN_NOTE = (() => {
   const ms = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT }).toString().trim();
   results.nodeOpens = ms;
   return `${ms} ms (three TextIndex.open calls, read-only, in one process: \`node --input-type=module -e "…"\` in bench/demo.mjs)`;
+})();
+
+// This machine's cost of touching memory for the first time (fresh pages from
+// the OS) against touching it again, and how much wasm heap an open grows.
+const MEMORY_NOTE = (() => {
+  const fill = execFileSync(process.execPath, ['-e', `const n = 256 * 2 ** 20; let t = performance.now(); const a = new Uint8Array(n); a.fill(1);
+    const first = performance.now() - t; t = performance.now(); a.fill(2); console.log(JSON.stringify({ first, again: performance.now() - t }));`]).toString();
+  const heap = execFileSync(process.execPath, ['--input-type=module', '-e', `import { TextIndex } from 'neurovec/text'; import { VectorIndex } from 'neurovec';
+    import { getModule } from './js/dist/wasm_module.js'; (await VectorIndex.create({ dimensions: 4 })).dispose(); const mod = await getModule();
+    const before = mod.HEAPU8.length; const x = await TextIndex.open(${JSON.stringify(index)}, { readOnly: true });
+    console.log(JSON.stringify({ before, after: mod.HEAPU8.length })); x.dispose();`], { cwd: ROOT }).toString();
+  results.memory = { fill256MiB: JSON.parse(fill), heap: JSON.parse(heap) };
+  const { first, again } = results.memory.fill256MiB;
+  const { before, after } = results.memory.heap;
+  return `Filling 256 MiB of fresh memory takes ${f(first, 0)} ms here and ${f(again, 0)} ms the second time ` +
+    `(${f((256 / first) * 1000, 0)} MiB/s against ${f((256 / again) * 1000, 0)} MiB/s), and a first open grows the wasm heap from ` +
+    `${mib(before)} to ${mib(after)} (besides the buffers its reads allocate in JS): on this VM, first touches of memory ` +
+    'are a large part of a first open, and of the first visit\'s download too. A machine whose page faults are not this ' +
+    'slow should do much better; that was not measured.';
 })();
 
 const md = `# The demo in Chromium
@@ -241,6 +295,11 @@ in-worker figures are multiples of 0.1 ms (0.000 means under 0.1 ms).
 | mode | searches | encode + search p50 | p95 | max | encode p50 | search p50 | page round trip p50 | p95 |
 |---|---|---|---|---|---|---|---|---|
 ${Object.entries(results.typed).map(([m, t]) => `| ${m} | ${t.searches} | **${f(t.insideP50, 3)} ms** | ${f(t.insideP95, 3)} ms | ${f(t.insideMax, 1)} ms | ${f(t.encodeP50, 3)} ms | ${f(t.searchP50, 3)} ms | ${f(t.roundTripP50, 3)} ms | ${f(t.roundTripP95, 3)} ms |`).join('\n')}
+
+A thumb as the page sends it (applied to the index in memory, appended to the journal in OPFS and
+flushed, before the page hears back): **${f(results.thumbMs.p50)} ms** p50 round trip (max ${f(results.thumbMs.max)} ms,
+${results.thumbMs.runs} thumbs). Keeping it with the index file instead (\`feedback\` then \`sync()\`, a checkpoint
+of the whole file) takes ${results.syncPerThumbMs.runs.join(', ')} ms per thumb in Node: why the demo journals.
 
 ## Load (goals: first visit under 2 s, offline reload under 300 ms)
 
@@ -271,8 +330,7 @@ documents' metadata (\`{ synopsis, section }\` of each package) costs about 0.5 
 nearly every synopsis is unique) and \`ParseJson\` 0.21 s, mostly \`dlmalloc\`; then 0.12 s of large
 copies out of the storage reads and 0.11 s of \`memset\` in \`DecodeImage\`. Yet the same documents
 indexed without metadata open first in 1.4-1.6 s as well (second open 0.17 s; two runs each on
-this machine), so the metadata is not the whole first-open cost; what makes a first open in a fresh
-instance slow is not identified yet. A reload always gets a fresh instance.
+this machine), so the metadata is not the whole first-open cost. ${MEMORY_NOTE} A reload always gets a fresh instance.
 
 ## Download
 
