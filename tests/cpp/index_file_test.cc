@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string>
 
-#include "persistence/crc32c.h"
+#include "util/crc32c.h"
 #include "persistence/index_file.h"
 #include "persistence/local_file.h"
 

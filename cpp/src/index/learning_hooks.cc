@@ -10,7 +10,7 @@
 #include <unordered_set>
 
 #include "index/vector_index_impl.h"
-#include "persistence/byte_io.h"
+#include "util/byte_io.h"
 
 namespace neurovec {
 namespace {
@@ -20,9 +20,7 @@ std::atomic<LearnerFactory> g_factory{nullptr};
 constexpr uint32_t kSectionVersion = 1;
 constexpr uint32_t kMaxFeedbackItems = 4096;  // per list of one Feedback call
 
-// A template so it may be handed VectorIndex's private Impl (as in index_file.cc).
-template <typename IndexImpl>
-IndexView ViewOf(const IndexImpl& x) {
+IndexView ViewOf(const IndexState& x) {
   return IndexView{&x.store, &x.graph, &x.live, x.used_slots, x.config.dimensions};
 }
 

@@ -613,8 +613,7 @@ Status VectorIndex::SetTierClock(double now_seconds) {
 }
 
 namespace {
-template <typename IndexImpl>  // VectorIndex::Impl is private: deduced, not named
-Status CheckTierSlot(const IndexImpl& x, uint32_t slot) {
+Status CheckTierSlot(const IndexState& x, uint32_t slot) {
   if (!x.tiers) return Status::FailedPrecondition("this index has no compression tiers (IndexConfig::tiers)");
   if (slot >= x.used_slots) {
     return Status::OutOfRange("slot " + std::to_string(slot) + " is not in use (used slots: " +

@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "index/vector_index_impl.h"
-#include "persistence/byte_io.h"
-#include "persistence/crc32c.h"
+#include "util/byte_io.h"
+#include "util/crc32c.h"
 #include "persistence/quantized_sections.h"
 #include "storage/row_pager.h"
 #include "persistence/tier_sections.h"
@@ -167,9 +167,7 @@ Status DecodeVectorBlocks(const uint8_t* data, uint64_t length, uint32_t stride,
 
 // Appends the sections and section table of `x` to `file`, whose byte
 // file.size() at entry lies at `base` in the file (page-aligned).
-// A template so that it may be handed VectorIndex's private Impl by its friends.
-template <typename IndexImpl>
-Status AppendImage(const IndexImpl& x, std::string& file, uint64_t base, Header* header) {
+Status AppendImage(const IndexState& x, std::string& file, uint64_t base, Header* header) {
   const uint32_t used = x.used_slots;
   const uint32_t d = x.config.dimensions;
   const uint32_t stride = x.store.stride();
@@ -352,7 +350,7 @@ std::string EncodeHeader(const Header& header) {
 
 Status EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header, std::string* image) {
   image->clear();
-  return AppendImage(*index.impl_, *image, base_offset, header);
+  return AppendImage(IndexInternals::Of(index), *image, base_offset, header);
 }
 
 }  // namespace index_file
@@ -524,7 +522,6 @@ class DeferredChecksums {
 
 Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& header, uint64_t size, bool borrow_views,
                                                  bool verify_checksums, uint64_t page_cache_bytes, bool attach_rows) {
-  using Impl = VectorIndex::Impl;
   if (header.log_offset == 0 ? header.image_end != size : (header.log_offset != header.image_end || size < header.image_end)) {
     return Status::Corrupt("index file is " + std::string(size < header.image_end ? "truncated" : "longer than written") +
                            ": " + std::to_string(size) + " bytes, its header says " + std::to_string(header.image_end));
@@ -646,7 +643,7 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   auto created = VectorIndex::Create(config);
   if (!created.ok()) return created.status();
   std::unique_ptr<VectorIndex> index = created.take();
-  Impl& x = *index->impl_;
+  IndexState& x = IndexInternals::Of(*index);
   const size_t level0_offset = GraphHeadBytes(used);
   const size_t level0_bytes = static_cast<size_t>(used) * (m0 + 1) * 4;
   const bool borrowed = borrow_views && used > 0 && section_data[kVectors] != nullptr && section_data[kGraph] != nullptr;
@@ -947,7 +944,7 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
 }
 
 Status AttachImageRows(VectorIndex& index, Storage& storage, const std::string& image, const Header& header) {
-  VectorIndex::Impl& x = *index.impl_;
+  IndexState& x = IndexInternals::Of(index);
   // The image was just encoded: its table and sections are as we wrote them.
   const auto* bytes = reinterpret_cast<const uint8_t*>(image.data());
   RowSection rows;

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <map>
 
-#include "persistence/byte_io.h"
+#include "util/byte_io.h"
 #include "text/tokenizer.h"
 
 namespace neurovec::text {
