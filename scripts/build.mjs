@@ -35,8 +35,13 @@ export function buildWasm() {
   writeFileSync(join(out, 'neurovec.cjs'), glue);
   // ES-module twin of the glue for browsers and workers (EXPORT_ES6 of this
   // Emscripten breaks under Node, so the CommonJS output is wrapped instead).
+  // Its Node-only branch's require("fs") / require("path") calls are renamed so that
+  // bundlers (Vite) do not try to resolve Node built-ins for the browser and warn.
+  const browserGlue = glue.replace(/\brequire\((["'])(fs|path)\1\)/g, 'nodeOnlyRequire("$2")');
   writeFileSync(join(out, 'neurovec.mjs'),
-    `const module = undefined, exports = undefined, define = undefined;\n${glue}\nexport default createNeurovecModule;\n`);
+    'const module = undefined, exports = undefined, define = undefined;\n' +
+    "const nodeOnlyRequire = (name) => { throw new Error(`neurovec.mjs is the browser build; it cannot load ${name}`); };\n" +
+    `${browserGlue}\nexport default createNeurovecModule;\n`);
 }
 
 // The core's CTest suite compiled to wasm (run under Node by `npm test`).

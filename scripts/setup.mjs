@@ -55,7 +55,7 @@ export function ensureDebianPackages() {
 }
 
 export function ensureNodeModules() {
-  const needed = ['typescript', 'vitest', 'playwright-core', 'hnswlib-node', '@ruvector/core', 'onnxruntime-web'];
+  const needed = ['typescript', 'vitest', 'playwright-core', 'hnswlib-node', '@ruvector/core', 'onnxruntime-web', 'minisearch'];
   const missing = needed.filter((p) => !existsSync(join(ROOT, 'node_modules', p, 'package.json')));
   const addonMissing = !existsSync(join(ROOT, 'node_modules', 'hnswlib-node', 'build', 'Release', 'addon.node'));
   if (missing.length === 0 && !addonMissing) return;

@@ -1,74 +1,53 @@
-// `npm start`: builds what is missing, then the quick-start: index Fashion-MNIST
-// (60,000 images, 784 dimensions, from Debian's dataset-fashion-mnist) with the
-// WebAssembly build through the public API, search it, print results and recall.
+// `npm start`: the demo. Builds what is missing (native, wasm, TypeScript),
+// prepares the demo's index (the full Debian catalogue when it can be had,
+// the committed 2,053-package sample otherwise), prints a few example searches
+// here in the terminal, builds the page (Vite) and serves it on 127.0.0.1.
+// `npm start -- --sample` skips the full catalogue; `--port N` picks the port
+// (default 5170, or the next free one). The Fashion-MNIST quick-start that
+// used to run here is `npm run quickstart`.
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { buildAll } from './build.mjs';
+import { buildDemoIndex, CATALOGUE, printExampleSearches, ROOT } from './demo_data.mjs';
+
+const args = process.argv.slice(2);
+const portAt = args.indexOf('--port');
+const wantPort = portAt >= 0 ? Number(args[portAt + 1]) : 5170;
 
 buildAll();
 
-const { VectorIndex } = await import('neurovec');
-const { loadFashionMnist } = await import('../bench/datasets.mjs');
-
-const CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
-const { train, test, dimensions } = loadFashionMnist();
-console.log(`\nFashion-MNIST: ${train.count} images to index, ${test.count} test images, ${dimensions} dimensions`);
-
-const index = await VectorIndex.create({ dimensions, metric: 'l2', m: 16, efConstruction: 200, seed: 42 });
-const ids = Array.from({ length: train.count }, (_, i) => i);
-const metadata = Array.from(train.labels, (label) => ({ label, class: CLASSES[label] }));
-let t = performance.now();
-let lastPrint = 0;
-index.addBatch(ids, train.vectors, {
-  metadata,
-  chunkSize: 2000,
-  onProgress: ({ done, total }) => {
-    if (performance.now() - lastPrint > 2000 || done === total) {
-      lastPrint = performance.now();
-      process.stdout.write(`  indexed ${done}/${total} (${((performance.now() - t) / 1000).toFixed(1)} s)\n`);
-    }
-  },
-});
-console.log(`built in ${((performance.now() - t) / 1000).toFixed(1)} s (kernel: ${index.stats().kernel})`);
-
-// Exact neighbours by brute force for a sample of test images, to measure recall.
-const sample = 100;
-const k = 10;
-const query = (i) => test.vectors.subarray(i * dimensions, (i + 1) * dimensions);
-function exact(q) {
-  const best = [];
-  for (let j = 0; j < train.count; j++) {
-    let s = 0;
-    const o = j * dimensions;
-    for (let x = 0; x < dimensions; x++) {
-      const diff = q[x] - train.vectors[o + x];
-      s += diff * diff;
-    }
-    if (best.length < k || s < best[best.length - 1][0]) {
-      best.push([s, j]);
-      best.sort((a, b) => a[0] - b[0]);
-      if (best.length > k) best.pop();
-    }
+let prepared;
+if (!args.includes('--sample')) {
+  try {
+    if (!existsSync(CATALOGUE)) console.log('\n[start] the demo indexes the Debian catalogue: fetching it (scripts/catalogue.mjs)');
+    prepared = await buildDemoIndex({ sample: false });
+  } catch (error) {
+    console.log(`\n[start] the full catalogue is not available (${error.message.split('\n')[0]});\n` +
+      '[start] using the committed sample of 2,053 packages instead');
   }
-  return best.map((b) => b[1]);
 }
+prepared ??= await buildDemoIndex({ sample: true });
 
-const first = index.search(query(0), 5);
-console.log(`\nquery: test image 0 (class ${CLASSES[test.labels[0]]}); 5 nearest training images:`);
-for (const r of first) console.log(`  id ${String(r.id).padStart(5)}  ${r.metadata.class.padEnd(12)} squared L2 ${r.distance.toFixed(0)}`);
+await printExampleSearches(prepared.out);
 
-const filtered = index.search(query(0), 3, { filter: { class: 'Sandal' } });
-console.log(`\nsame query, filter { class: 'Sandal' }:`);
-for (const r of filtered) console.log(`  id ${String(r.id).padStart(5)}  ${r.metadata.class.padEnd(12)} squared L2 ${r.distance.toFixed(0)}`);
+const { buildDemo } = await import('../demo/build.mjs');
+const site = buildDemo({ index: prepared.out });
+const { serveStatic } = await import('../demo/server.mjs');
 
-console.log(`\nrecall@${k} on ${sample} test images (brute force computed here as the reference):`);
-const truths = [];
-for (let i = 0; i < sample; i++) truths.push(new Set(exact(query(i))));
-for (const ef of [16, 32, 64]) {
-  let hits = 0;
-  t = performance.now();
-  for (let i = 0; i < sample; i++) for (const r of index.search(query(i), k, { ef })) hits += truths[i].has(r.id) ? 1 : 0;
-  const ms = (performance.now() - t) / sample;
-  console.log(`  ef ${String(ef).padStart(3)}: recall ${(hits / (sample * k)).toFixed(3)}, ${ms.toFixed(3)} ms per query`);
+let server;
+for (let port = wantPort; port < wantPort + 20; port++) {
+  try {
+    server = await serveStatic(site.out, { port });
+    break;
+  } catch (error) {
+    if (error.code !== 'EADDRINUSE') throw error;
+  }
 }
-const stats = index.stats();
-console.log(`\n${stats.size} items, ${(stats.memoryBytes / 2 ** 20).toFixed(1)} MiB in the wasm heap`);
-index.dispose();
+if (!server) {
+  console.error(`[start] no free port from ${wantPort} to ${wantPort + 19}; pass --port N`);
+  process.exit(1);
+}
+const url = `http://127.0.0.1:${server.address().port}/`;
+console.log(`\nThe demo (${relative(ROOT, join(site.out))}, index ${relative(ROOT, prepared.out)}) is served at\n\n    ${url}\n\n` +
+  'Open it in a browser: describe what you want, thumbs-up the right package, search again.\n' +
+  'It works offline after the first visit. Ctrl-C stops the server.');

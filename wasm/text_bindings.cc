@@ -1,6 +1,7 @@
 // The C ABI of the text layer (neurovec/text_index.h) over an nv_index handle,
 // which keeps owning the vector index: destroy the nv_text first. Same
 // conventions as bindings.cc: -1 (or null) on error with nv_last_error set.
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -8,6 +9,7 @@
 
 #include "neurovec/text_index.h"
 #include "nv_index.h"
+#include "text/text_features.h"
 
 struct nv_text {
   std::unique_ptr<neurovec::TextIndex> text;
@@ -185,6 +187,26 @@ void nv_text_stats(nv_text* t, double* out) {
   out[7] = c.keyword_weight;
   out[8] = c.candidates;
   out[9] = c.feedback_similarity;
+}
+
+// The encoder's feature buckets of a text (text/text_features.h) under the
+// layout log2_buckets, min_n, max_n, flags (1 words, 2 bigrams): the count,
+// of which the first min(count, capacity) are written to out; -1 (error set)
+// on a bad layout. For the ONNX encoder's JS feature code to be checked against.
+int32_t nv_text_features(const char* text, uint32_t len, uint32_t log2_buckets, uint32_t min_n, uint32_t max_n,
+                         uint32_t flags, uint32_t* out, uint32_t capacity) {
+  nv_internal_clear_error();
+  neurovec::text::FeatureConfig c;
+  c.log2_buckets = log2_buckets;
+  c.min_n = min_n;
+  c.max_n = max_n;
+  c.words = flags & 1;
+  c.bigrams = flags & 2;
+  if (auto s = c.Validate(); !s.ok()) return nv_internal_fail(s);
+  std::vector<uint32_t> buckets;
+  neurovec::text::TextFeatures(c, std::string_view(text, len), &buckets);
+  std::memcpy(out, buckets.data(), std::min<size_t>(buckets.size(), capacity) * sizeof(uint32_t));
+  return static_cast<int32_t>(buckets.size());
 }
 
 }  // extern "C"

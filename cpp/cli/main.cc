@@ -115,9 +115,13 @@ void Usage() {
                "               projected), recall@10 hot-class / other queries, recompression speed.\n"
                "  train-encoder --pairs P.jsonl --out E.nvenc [--dim 64] [--log2-buckets 17] [--min-n 3]\n"
                "               [--max-n 5] [--no-bigrams] [--epochs 5] [--batch 256] [--temperature 0.05]\n"
-               "               [--lr 0.1] [--dropout 0] [--init 0.1] [--threads all] [--seed 42] [--quiet]\n"
-               "               Trains the text encoder (in-batch InfoNCE) on lines {\"q\": text, \"d\": text}\n"
+               "               [--lr 0.1] [--dropout 0] [--init 0.1] [--group-batches] [--threads all] [--seed 42] [--quiet]\n"
+               "               Trains the text encoder (in-batch InfoNCE) on lines {\"q\": text, \"d\": text[, \"g\": group]}\n"
                "               and writes its int8 weights (TextIndex's encoder).\n"
+               "  export-encoder --encoder E.nvenc --onnx E.onnx [--batched]\n"
+               "               Writes the text encoder as an ONNX model (opset 17): feature buckets\n"
+               "               int64 [n] -> unit embedding [dim] (--batched: [batch, n] + mask). Needs a\n"
+               "               build with libonnx-dev; neurovec/text's OnnxTextEncoder runs it.\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");
 }
 
@@ -147,6 +151,7 @@ int main(int argc, char** argv) {
   if (command == "train") return neurovec::cli::RunTrain(args);
   if (command == "tiers-bench") return neurovec::cli::RunTiersBench(args);
   if (command == "train-encoder") return neurovec::cli::RunTrainEncoder(args);
+  if (command == "export-encoder") return neurovec::cli::RunExportEncoder(args);
 #endif
   if (command == "kernel") {
     std::printf("%s\n", neurovec::distance::BestKernels().name);

@@ -18,7 +18,7 @@ int RunTrainEncoder(const Args& args) {
   const char* cmd = "train-encoder";
   const std::vector<std::string> known = {"pairs", "out", "dim", "log2-buckets", "min-n", "max-n", "no-bigrams",
                                           "epochs", "batch", "temperature", "lr", "dropout", "init", "threads", "seed",
-                                          "quiet"};
+                                          "quiet", "group-batches"};
   for (const std::string& u : args.Unused(known)) return FailCommand(cmd, "unknown option --" + u);
   if (!args.Has("pairs") || !args.Has("out")) return FailCommand(cmd, "needs --pairs F.jsonl and --out F.nvenc");
   std::string error;
@@ -44,6 +44,7 @@ int RunTrainEncoder(const Args& args) {
   o.learning_rate = std::stof(args.Get("lr", "0.1"));
   o.feature_dropout = std::stof(args.Get("dropout", "0"));
   o.init_scale = std::stof(args.Get("init", "0.1"));
+  o.group_batches = args.Has("group-batches");
   if (Status s = o.Validate(); !s.ok()) return FailCommand(cmd, s.message());
 
   // Pairs: one JSON object per line, {"q": query text, "d": document text}.
@@ -52,6 +53,7 @@ int RunTrainEncoder(const Args& args) {
   std::vector<std::string> texts;
   std::unordered_map<std::string, uint32_t> seen;
   std::vector<text::TextPair> pairs;
+  std::unordered_map<std::string, uint32_t> groups;
   auto intern = [&](const std::string& t) {
     auto it = seen.find(t);
     if (it != seen.end()) return it->second;
@@ -72,7 +74,10 @@ int RunTrainEncoder(const Args& args) {
       return FailCommand(cmd, args.Get("pairs") + " line " + std::to_string(line_no) +
                                   ": expected {\"q\": \"query text\", \"d\": \"document text\"}");
     }
-    pairs.push_back({intern(q->string), intern(d->string)});
+    const JsonValue* g = json.value().Find("g");
+    uint32_t group = 0;
+    if (g && g->type == JsonValue::Type::kString) group = groups.emplace(g->string, static_cast<uint32_t>(groups.size() + 1)).first->second;
+    pairs.push_back({intern(q->string), intern(d->string), group});
   }
   const bool quiet = args.Has("quiet");
   const auto start = Clock::now();

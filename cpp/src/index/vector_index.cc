@@ -411,6 +411,8 @@ void VectorIndex::SetAttachedSectionsProvider(std::function<AttachedSections()> 
 
 const VectorIndex::AttachedSections& VectorIndex::attached_sections() const { return impl_->attached_loaded; }
 
+void VectorIndex::ReleaseAttachedSections() { VectorIndex::AttachedSections().swap(impl_->attached_loaded); }
+
 }  // namespace neurovec
 
 namespace neurovec {

@@ -188,6 +188,15 @@ Result<EncoderTrainProgress> EncoderTrainer::Train(const EncoderTrainCallback& p
       std::iota(order.begin(), order.end(), 0u);
       uint64_t shuffle = options_.seed ^ (0x5bd1e995ull * (epoch + 1));
       for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[SplitMix(shuffle) % i]);
+      if (options_.group_batches) {
+        // Groups in a fresh random order each epoch, pairs shuffled within them.
+        const uint64_t salt = SplitMix(shuffle);
+        auto key = [&](uint32_t pair) {
+          uint64_t s = salt ^ (pairs_[pair].group * 0x9e3779b97f4a7c15ull);
+          return SplitMix(s);
+        };
+        std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return key(a) < key(b); });
+      }
       epoch_loss = 0;
       epoch_steps = 0;
     }

@@ -24,6 +24,10 @@ struct EncoderTrainOptions {
   float learning_rate = 0.1f;     // row-wise Adagrad
   float init_scale = 0.1f;        // rows start uniform in [-init_scale, init_scale]
   float feature_dropout = 0.0f;   // each feature occurrence dropped with this probability while training
+  // Hard batches: pairs of one group (TextPair::group, e.g. a Debian section)
+  // are kept together in each epoch's order, so a batch's negatives are
+  // mostly documents of the same kind.
+  bool group_batches = false;
   uint32_t threads = 1;
   uint64_t seed = 42;
   Status Validate() const;
@@ -43,6 +47,7 @@ using EncoderTrainCallback = std::function<bool(const EncoderTrainProgress&)>;
 struct TextPair {
   uint32_t query;
   uint32_t document;
+  uint32_t group = 0;  // for EncoderTrainOptions::group_batches
 };
 
 class EncoderTrainer {

@@ -153,6 +153,7 @@ Status KeywordIndex::Decode(const uint8_t* data, size_t size) {
   }
   if (term_count > r.remaining() / 4) return corrupt("term count larger than the section");
   next.term_text_.reserve(term_count);
+  next.dictionary_.reserve(term_count);
   next.postings_.resize(term_count);
   for (uint32_t t = 0; t < term_count; ++t) {
     uint32_t len = 0;
@@ -185,12 +186,20 @@ Status KeywordIndex::Decode(const uint8_t* data, size_t size) {
     }
     if (length > 0xFFFFFFFFu) return corrupt("slot " + std::to_string(s) + " is too long");
     d.length = static_cast<uint32_t>(length);
-    for (const auto& [term, tf] : d.terms) next.postings_[term].push_back(Posting{s, tf});
     ++next.live_docs_;
     next.total_length_ += length;
     next.posting_count_ += n;
   }
   if (r.remaining() != 0) return corrupt("trailing bytes");
+  // Posting lists in slot order, each allocated once at its final size.
+  std::vector<uint32_t> df(term_count, 0);
+  for (const Document& d : next.docs_) {
+    for (const auto& [term, tf] : d.terms) ++df[term];
+  }
+  for (uint32_t t = 0; t < term_count; ++t) next.postings_[t].reserve(df[t]);
+  for (uint32_t s = 0; s < slot_count; ++s) {
+    for (const auto& [term, tf] : next.docs_[s].terms) next.postings_[term].push_back(Posting{s, tf});
+  }
   *this = std::move(next);
   return Status::Ok();
 }

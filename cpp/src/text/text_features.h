@@ -1,7 +1,9 @@
 // Hashed text features for the encoder: words, word bigrams and character
 // n-grams of each word (with "<" and ">" marking its ends), each hashed into
-// one of 2^log2_buckets rows of the embedding table. Hashing (FNV-1a 64 with a
-// per-kind prefix byte, folded by a 64-bit finaliser) is defined on bytes, so
+// one of 2^log2_buckets rows of the embedding table. Hashing (the FNV-1a 64
+// loop with the offset basis 1469598103934665603, as ids/key_map.h uses, not
+// FNV's published 14695981039346656037; a per-kind prefix byte; folded by
+// splitmix64's finaliser; the top log2_buckets bits) is defined on bytes, so
 // the same text gives the same rows natively, in wasm and in the ONNX export's
 // JS feature code.
 #pragma once

@@ -153,6 +153,7 @@ Result<std::unique_ptr<TextIndex>> TextIndex::AttachTo(VectorIndex* vectors) {
   t->vectors_ = vectors;
   TextIndex* raw = t.get();
   vectors->SetAttachedSectionsProvider([raw] { return raw->EncodeSections(); });
+  vectors->ReleaseAttachedSections();  // decoded: the provider writes them from now on
   return t;
 }
 
@@ -253,7 +254,7 @@ Result<std::vector<TextHit>> TextIndex::Search(const std::string& query, const T
   if (options.mode != TextSearchMode::kKeyword && has_vector) {
     SearchParams p;
     p.k = static_cast<uint32_t>(std::min<uint64_t>(pool + kw.hidden, IndexConfig::kMaxEf));
-    p.ef = std::max(options.ef, p.k);
+    p.ef = std::max(options.ef ? options.ef : vectors_->config().ef_search, p.k);
     p.filter = options.filter;
     auto hits = vectors_->Search(qv.data(), p);
     if (!hits.ok()) return hits.status();

@@ -3,7 +3,7 @@
 // does the work (neurovec/text_index.h); this class checks input, moves bytes
 // in and out of the wasm heap and owns the VectorIndex underneath.
 import { invalid, NeurovecError } from '../errors.js';
-import type { Id, Metadata, OpenOptions, StorageTarget } from '../types.js';
+import type { CreateOptions, Id, Metadata, OpenOptions, StorageTarget, TierCounts } from '../types.js';
 import { checkId, checkInteger, checkK, checkMetadata, encodeId, maxEncodedIdBytes } from '../validation.js';
 import { VectorIndex, type LayerHost } from '../vector_index.js';
 import { defaultEncoder } from './encoder_source.js';
@@ -32,6 +32,8 @@ export interface TextIndexOptions {
   bm25?: { k1?: number; b?: number };
   /** Feedback memory: events kept (default 4096), query similarity from which an event counts (0.8), score added per click (0.5). */
   feedback?: { capacity?: number; similarity?: number; boost?: number };
+  /** Compression tiers of the vector index underneath (VectorIndex's `tiers` option; see docs/tiers.md). */
+  tiers?: CreateOptions['tiers'];
   /** HNSW parameters of the vector index underneath. */
   m?: number;
   efConstruction?: number;
@@ -128,8 +130,8 @@ export class TextIndex {
   /** A new, empty text index (durable in a new file with `storage`). */
   static async create(options: TextIndexOptions = {}): Promise<TextIndex> {
     if (options === null || typeof options !== 'object') throw invalid('TextIndex.create expects an options object');
-    const known = new Set(['storage', 'encoder', 'keywordWeight', 'candidates', 'bm25', 'feedback', 'm', 'efConstruction',
-      'efSearch', 'seed']);
+    const known = new Set(['storage', 'encoder', 'keywordWeight', 'candidates', 'bm25', 'feedback', 'tiers', 'm',
+      'efConstruction', 'efSearch', 'seed']);
     for (const key of Object.keys(options)) {
       if (!known.has(key)) throw invalid(`unknown option "${key}"; expected one of ${[...known].join(', ')}`);
     }
@@ -152,7 +154,7 @@ export class TextIndex {
     const dims = await TextIndex.encoderDimensions(weights);
     const base = await VectorIndex.create({
       dimensions: dims, metric: 'cosine', m: options.m, efConstruction: options.efConstruction,
-      efSearch: options.efSearch, seed: options.seed, storage: options.storage,
+      efSearch: options.efSearch, seed: options.seed, storage: options.storage, tiers: options.tiers,
     });
     const host = base.layerHost();
     const mod = host.mod as TextWasmModule;
@@ -439,6 +441,12 @@ export class TextIndex {
       dimensions: s[6], keywordWeight: s[7], candidates: s[8], feedbackSimilarity: s[9], lastSearch: { ...this.last },
       vectors: this.base.stats(),
     };
+  }
+
+  /** With `tiers`: moves documents' vectors to the tier their use calls for (VectorIndex.recompress). */
+  recompress(): TierCounts {
+    this.live();
+    return this.base.recompress();
   }
 
   /** Durable indexes: resolves once every change (documents, feedback) is in the file (a checkpoint). */

@@ -12,6 +12,8 @@ import type {
 import type { IndexInfo, Method, Methods, Response } from './protocol.js';
 
 export { NeurovecError } from '../errors.js';
+export { WorkerTextIndex } from './text_client.js';
+export type { WorkerTextAddBatchOptions, TextFeedback, TextIndexOptions, TextIndexStats, TextSearchOptions, TextSearchResult, TextSearchMode } from './text_client.js';
 export type { NeurovecErrorCode } from '../errors.js';
 export type * from '../types.js';
 

@@ -4,6 +4,7 @@
 // time, in arrival order, so an `add` posted after `sync` is applied after it,
 // exactly as the calls were made in the page.
 import { NeurovecError, VectorIndex } from '../index.browser.js';
+import type { TextIndex } from '../text/text_index.js';
 import type { ErrorInfo, IndexInfo, Method, Request, Response } from './protocol.js';
 
 interface WorkerScope {
@@ -13,6 +14,8 @@ interface WorkerScope {
 
 const scope = globalThis as unknown as WorkerScope;
 let index: VectorIndex | undefined;
+// Or a TextIndex (WorkerTextIndex, text_client.ts); one index per worker either way.
+let text: TextIndex | undefined;
 let queue: Promise<void> = Promise.resolve();
 
 function current(): VectorIndex {
@@ -26,10 +29,102 @@ function info(opened: VectorIndex): IndexInfo {
 }
 
 function noIndexYet(): void {
-  if (index) throw new NeurovecError('FAILED_PRECONDITION', 'this worker already holds an index (one index per worker)');
+  if (index || text) throw new NeurovecError('FAILED_PRECONDITION', 'this worker already holds an index (one index per worker)');
+}
+
+const TEXT_STARTS = new Set(['textCreate', 'textOpen', 'textFromBytes']);
+
+// The text module (and the URL of its shipped encoder) is loaded only when a
+// WorkerTextIndex asks for it, so VectorIndex-only workers do not fetch it.
+async function textModule(): Promise<typeof import('../text/index.browser.js')> {
+  return import('../text/index.browser.js');
+}
+
+function currentText(): TextIndex {
+  if (!text) throw new NeurovecError('DISPOSED', 'this WorkerTextIndex was closed or disposed');
+  return text;
+}
+
+async function handleText(request: Request, transfer: Transferable[]): Promise<unknown> {
+  const { id } = request;
+  const method = request.method as string;
+  const a = request.args as unknown[];
+  switch (method) {
+    case 'textCreate': {
+      noIndexYet();
+      const { TextIndex } = await textModule();
+      text = await TextIndex.create(a[0] as Parameters<typeof TextIndex.create>[0]);
+      return undefined;
+    }
+    case 'textOpen': {
+      noIndexYet();
+      const { TextIndex } = await textModule();
+      text = await TextIndex.open(a[0] as Parameters<typeof TextIndex.open>[0], a[1] as Parameters<typeof TextIndex.open>[1]);
+      return undefined;
+    }
+    case 'textFromBytes': {
+      noIndexYet();
+      const { TextIndex } = await textModule();
+      text = await TextIndex.fromBytes(a[0] as Uint8Array);
+      return undefined;
+    }
+    case 'add':
+      return currentText().add(a[0] as string, a[1] as string, a[2] as undefined);
+    case 'addBatch': {
+      const options = a[2] as { metadata?: []; chunkSize?: number; progress?: boolean };
+      return currentText().addBatch(a[0] as string[], a[1] as string[], {
+        metadata: options.metadata,
+        chunkSize: options.chunkSize,
+        onProgress: options.progress ? (progress) => scope.postMessage({ id, progress }) : undefined,
+      });
+    }
+    case 'search':
+      return currentText().search(a[0] as string, a[1] as number, a[2] as object);
+    case 'textFeedback':
+      return currentText().feedback(a[0] as string, a[1] as object);
+    case 'textClearFeedback':
+      return currentText().clearFeedback();
+    case 'textEncode': {
+      const vector = currentText().encode(a[0] as string);
+      if (vector) transfer.push(vector.buffer);
+      return vector;
+    }
+    case 'delete':
+      return currentText().delete(a[0] as string);
+    case 'has':
+      return currentText().has(a[0] as string);
+    case 'size':
+      return currentText().size;
+    case 'stats':
+      return currentText().stats();
+    case 'sync':
+      return currentText().sync();
+    case 'toBytes': {
+      const bytes = await currentText().toBytes();
+      transfer.push(bytes.buffer);
+      return bytes;
+    }
+    case 'save':
+      return currentText().save(a[0] as Parameters<TextIndex['save']>[0]);
+    case 'close': {
+      const closing = text;
+      text = undefined;
+      return closing?.close();
+    }
+    case 'dispose': {
+      text?.dispose();
+      text = undefined;
+      return undefined;
+    }
+    default:
+      throw new NeurovecError('INVALID_ARGUMENT', `unknown text worker request ${JSON.stringify(method)}`);
+  }
 }
 
 async function handle(request: Request, transfer: Transferable[]): Promise<unknown> {
+  if (text || TEXT_STARTS.has(request.method as string) || (request.method as string).startsWith('text')) {
+    return handleText(request, transfer);
+  }
   const { id, method } = request;
   // The arguments were validated in shape by the protocol's types on the
   // client; VectorIndex validates their values as it does in a page.

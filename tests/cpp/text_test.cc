@@ -1,0 +1,418 @@
+// The text layer (cpp/src/text, neurovec/text_index.h): tokenizer and hashing
+// pinned to fixed values (this file also runs compiled to wasm, so the two
+// builds agree byte for byte), BM25 against a computation written here, the
+// encoder's weights format, the trainer's gradient against finite
+// differences, and TextIndex's search modes, feedback and file round trip.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "neurovec/text_index.h"
+#include "persistence/index_file.h"
+#include "test_util.h"
+#include "text/encoder_trainer.h"
+#include "text/keyword_index.h"
+#include "text/text_encoder.h"
+#include "text/text_features.h"
+#include "text/tokenizer.h"
+
+namespace {
+
+using neurovec::ItemKey;
+using neurovec::StatusCode;
+using neurovec::TextIndex;
+using neurovec::TextIndexConfig;
+using neurovec::TextSearchMode;
+using neurovec::TextSearchOptions;
+using namespace neurovec::text;
+
+TEST(Tokenizer, WordsAreLowercasedRunsOfLettersDigitsAndUtf8) {
+  EXPECT_EQ(Words("Play MUSIC, from the-terminal! 3d"),
+            (std::vector<std::string>{"play", "music", "from", "the", "terminal", "3d"}));
+  EXPECT_EQ(Words("Café déjà-vu"), (std::vector<std::string>{"café", "déjà", "vu"}));
+  EXPECT_TRUE(Words("  ,;!? ").empty());
+  EXPECT_TRUE(Words("").empty());
+  // A long word is cut to kMaxWordBytes, never inside a UTF-8 sequence.
+  std::string longword(39, 'a');
+  longword += "éééé";
+  const auto w = Words(longword);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0], std::string(39, 'a'));
+}
+
+TEST(Tokenizer, StemmerAndStopwords) {
+  EXPECT_EQ(StemEnglish("plays"), "play");
+  EXPECT_EQ(StemEnglish("playing"), "play");
+  EXPECT_EQ(StemEnglish("running"), "run");
+  EXPECT_EQ(StemEnglish("libraries"), "library");
+  EXPECT_EQ(StemEnglish("classes"), "class");
+  EXPECT_EQ(StemEnglish("scanned"), "scan");
+  EXPECT_EQ(StemEnglish("status"), "status");
+  EXPECT_EQ(StemEnglish("bus"), "bus");
+  EXPECT_EQ(StemEnglish("caf\xc3\xa9s"), "caf\xc3\xa9s");
+  EXPECT_TRUE(IsStopword("the"));
+  EXPECT_TRUE(IsStopword("with"));
+  EXPECT_FALSE(IsStopword("music"));
+  EXPECT_EQ(KeywordTerms("Playing the music files"), (std::vector<std::string>{"play", "music", "file"}));
+}
+
+TEST(TextFeatures, HashingIsPinned) {
+  // Fixed values: any change to the hashing breaks every trained encoder.
+  EXPECT_EQ(FeatureBucket('w', "music", 17), 61269u);
+  EXPECT_EQ(FeatureBucket('b', "play music", 17), 128520u);
+  EXPECT_EQ(FeatureBucket('c', "<mu", 20), 37773u);
+  EXPECT_EQ(FeatureBucket('w', "caf\xc3\xa9", 10), 195u);
+  FeatureConfig c;
+  std::vector<uint32_t> b;
+  TextFeatures(c, "Play MUSIC", &b);
+  const std::vector<uint32_t> expected = {126289, 128520, 114027, 31793, 28325, 71670, 112798, 58901,
+                                          122148, 54307,  70826,  61269, 4721,  115766, 24819, 66854,
+                                          104941, 85621,  28518,  126662, 13045, 41002, 11927, 61331};
+  EXPECT_EQ(b, expected);
+}
+
+// BM25 written out for a toy corpus, compared with the index's scores.
+TEST(KeywordIndex, Bm25MatchesAReferenceComputation) {
+  const std::vector<std::string> docs = {"audio player plays music", "music notation editor", "terminal music player",
+                                         "image viewer", "network audio server audio"};
+  KeywordIndex index;
+  for (uint32_t i = 0; i < docs.size(); ++i) index.Add(i, docs[i]);
+  const double k1 = 1.2, b = 0.75;
+  std::vector<std::vector<std::string>> terms;
+  double total = 0;
+  for (const auto& d : docs) {
+    terms.push_back(KeywordTerms(d));
+    total += terms.back().size();
+  }
+  const double avg = total / docs.size();
+  for (const std::string query : {"music player", "audio", "terminal music", "viewer of images"}) {
+    std::set<std::string> q;
+    for (const auto& t : KeywordTerms(query)) q.insert(t);
+    std::map<uint32_t, double> expected;
+    for (uint32_t i = 0; i < docs.size(); ++i) {
+      double s = 0;
+      for (const auto& t : q) {
+        double df = 0;
+        for (const auto& d : terms) df += std::count(d.begin(), d.end(), t) > 0;
+        const double tf = std::count(terms[i].begin(), terms[i].end(), t);
+        if (tf == 0) continue;
+        const double idf = std::log(1 + (docs.size() - df + 0.5) / (df + 0.5));
+        s += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * terms[i].size() / avg));
+      }
+      if (s > 0) expected[i] = s;
+    }
+    const auto hits = index.Search(query, 10);
+    ASSERT_EQ(hits.size(), expected.size()) << query;
+    for (size_t r = 0; r < hits.size(); ++r) {
+      EXPECT_NEAR(hits[r].score, expected[hits[r].slot], 1e-5) << query;
+      EXPECT_NEAR(index.Score(query, hits[r].slot), expected[hits[r].slot], 1e-5) << query;
+      if (r > 0) EXPECT_GE(hits[r - 1].score, hits[r].score);
+    }
+  }
+}
+
+TEST(KeywordIndex, RemoveAndRoundTripAndDamage) {
+  KeywordIndex index;
+  index.Add(0, "audio player");
+  index.Add(3, "music player");
+  index.Add(5, "video player");
+  index.Remove(3);
+  EXPECT_EQ(index.documents(), 2u);
+  for (const auto& h : index.Search("music player", 10)) EXPECT_NE(h.slot, 3u);
+  const std::string bytes = index.Encode();
+  KeywordIndex copy;
+  ASSERT_TRUE(copy.Decode(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).ok());
+  EXPECT_EQ(copy.Encode(), bytes);
+  EXPECT_EQ(copy.documents(), 2u);
+  EXPECT_NEAR(copy.Score("player", 5), index.Score("player", 5), 1e-6);
+  // Every truncation is refused, and the index keeps what it had.
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    auto s = copy.Decode(reinterpret_cast<const uint8_t*>(bytes.data()), n);
+    EXPECT_EQ(s.code(), StatusCode::kCorrupt) << n;
+  }
+  EXPECT_EQ(copy.documents(), 2u);
+}
+
+std::vector<float> RandomRows(uint32_t log2, uint32_t dim, uint64_t seed) {
+  nvtest::Rng rng(seed);
+  std::vector<float> rows((size_t{1} << log2) * dim);
+  for (float& v : rows) v = static_cast<float>(rng.Uniform(-1, 1));
+  return rows;
+}
+
+TEST(TextEncoder, WeightsRoundTripAndDamageIsCorrupt) {
+  FeatureConfig f;
+  f.log2_buckets = 10;
+  const auto rows = RandomRows(10, 16, 1);
+  auto e = TextEncoder::FromFloatRows(f, 16, rows.data());
+  ASSERT_TRUE(e.ok());
+  const std::string bytes = e.value().ToBytes();
+  auto back = TextEncoder::FromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back.value().ToBytes(), bytes);
+  std::vector<float> v(16), w(16);
+  ASSERT_TRUE(back.value().Encode("a text to encode", v.data()));
+  double norm = 0;
+  for (float x : v) norm += x * x;
+  EXPECT_NEAR(norm, 1.0, 1e-5);
+  // int8 rows stay close to the f32 ones.
+  back.value().Row(7, w.data());
+  for (uint32_t j = 0; j < 16; ++j) EXPECT_NEAR(w[j], rows[7 * 16 + j], 1.0 / 127 + 1e-6);
+  EXPECT_FALSE(back.value().Encode("?!", v.data()));
+  for (size_t pos : {size_t{0}, size_t{10}, bytes.size() / 2, bytes.size() - 1}) {
+    std::string bad = bytes;
+    bad[pos] ^= 0x10;
+    auto r = TextEncoder::FromBytes(reinterpret_cast<const uint8_t*>(bad.data()), bad.size());
+    EXPECT_FALSE(r.ok()) << pos;
+  }
+  EXPECT_FALSE(TextEncoder::FromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size() - 1).ok());
+}
+
+TEST(EncoderTrainer, GradientMatchesFiniteDifferences) {
+  EncoderTrainOptions o;
+  o.features.log2_buckets = 10;
+  o.features.max_n = 3;
+  o.dimensions = 6;
+  o.temperature = 0.5f;
+  o.init_scale = 0.5f;
+  const std::vector<std::string> texts = {"play music", "audio player for music", "scan paper", "document scanner",
+                                          "edit images", "image editor program"};
+  std::vector<TextPair> pairs = {{0, 1}, {2, 3}, {4, 5}};
+  auto t = EncoderTrainer::Create(o, texts, pairs);
+  ASSERT_TRUE(t.ok());
+  EncoderTrainer& trainer = t.value();
+  std::vector<float> grad;
+  trainer.LossAndGradient(pairs, &grad);
+  // Check the coordinates with the largest gradients plus a few others.
+  std::vector<size_t> order(grad.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::partial_sort(order.begin(), order.begin() + 12, order.end(),
+                    [&](size_t a, size_t b) { return std::fabs(grad[a]) > std::fabs(grad[b]); });
+  ASSERT_GT(std::fabs(grad[order[0]]), 1e-4);
+  for (int i = 0; i < 12; ++i) {
+    const size_t at = order[i];
+    float& w = trainer.rows()[at];
+    const float saved = w;
+    const double h = 1e-3;
+    w = static_cast<float>(saved + h);
+    const double up = trainer.LossAndGradient(pairs, nullptr);
+    w = static_cast<float>(saved - h);
+    const double down = trainer.LossAndGradient(pairs, nullptr);
+    w = saved;
+    const double numeric = (up - down) / (2 * h);
+    EXPECT_NEAR(grad[at], numeric, 2e-3 + 0.02 * std::fabs(numeric)) << "coordinate " << at;
+  }
+}
+
+TEST(EncoderTrainer, TrainingLowersTheLossAndIsSeeded) {
+  EncoderTrainOptions o;
+  o.features.log2_buckets = 12;
+  o.dimensions = 16;
+  o.epochs = 30;
+  o.batch = 4;
+  o.temperature = 0.1f;
+  const std::vector<std::string> texts = {"play music",      "audio player for songs", "scan paper",   "document scanner",
+                                          "edit photos",     "image editor",           "send email",   "mail client",
+                                          "compile c code",  "compiler collection",    "chat online",  "instant messenger"};
+  std::vector<TextPair> pairs;
+  for (uint32_t i = 0; i < texts.size(); i += 2) pairs.push_back({i, i + 1});
+  auto a = EncoderTrainer::Create(o, texts, pairs);
+  auto b = EncoderTrainer::Create(o, texts, pairs);
+  ASSERT_TRUE(a.ok() && b.ok());
+  const double before = a.value().LossAndGradient(pairs, nullptr);
+  ASSERT_TRUE(a.value().Train().ok());
+  ASSERT_TRUE(b.value().Train().ok());
+  const double after = a.value().LossAndGradient(pairs, nullptr);
+  EXPECT_LT(after, 0.5 * before);
+  EXPECT_EQ(a.value().rows(), b.value().rows());
+  EXPECT_EQ(a.value().Encoder().value().ToBytes(), b.value().Encoder().value().ToBytes());
+}
+
+// A small trained encoder for TextIndex tests.
+std::string TinyEncoder() {
+  EncoderTrainOptions o;
+  o.features.log2_buckets = 12;
+  o.dimensions = 16;
+  o.epochs = 20;
+  o.batch = 4;
+  const std::vector<std::string> texts = {"play music", "audio player", "scan paper", "document scanner",
+                                          "edit photos", "image editor", "send email", "mail client"};
+  std::vector<TextPair> pairs;
+  for (uint32_t i = 0; i < texts.size(); i += 2) pairs.push_back({i, i + 1});
+  auto t = EncoderTrainer::Create(o, texts, pairs);
+  EXPECT_TRUE(t.ok());
+  EXPECT_TRUE(t.value().Train().ok());
+  return t.value().Encoder().value().ToBytes();
+}
+
+const std::vector<std::pair<std::string, std::string>> kDocs = {
+    {"mpg123", "mpg123 console MPEG audio player for music files"},
+    {"cmus", "cmus small terminal music player"},
+    {"simple-scan", "simple-scan document scanner for paper"},
+    {"gimp", "gimp image editor for photos"},
+    {"mutt", "mutt text mode mail client"},
+    {"sane", "sane scanner access, scan paper and documents"},
+};
+
+std::unique_ptr<TextIndex> MakeIndex() {
+  neurovec::IndexConfig vc;
+  auto t = TextIndex::Create(TextIndexConfig(), TinyEncoder(), vc);
+  EXPECT_TRUE(t.ok()) << t.status().message();
+  for (const auto& [id, text] : kDocs) {
+    EXPECT_TRUE(t.value()->Add(ItemKey::String(id), text, "{\"len\": " + std::to_string(text.size()) + "}").ok());
+  }
+  return t.take();
+}
+
+std::vector<std::string> Ids(const TextIndex& t, const std::vector<neurovec::TextHit>& hits) {
+  std::vector<std::string> ids;
+  for (const auto& h : hits) ids.push_back(t.vectors().KeyOf(h.slot).string());
+  return ids;
+}
+
+TEST(TextIndex, ModesFindTheDocuments) {
+  auto t = MakeIndex();
+  TextSearchOptions o;
+  o.k = 3;
+  o.mode = TextSearchMode::kKeyword;
+  auto kw = t->Search("terminal music", o);
+  ASSERT_TRUE(kw.ok());
+  EXPECT_EQ(Ids(*t, kw.value())[0], "cmus");
+  o.mode = TextSearchMode::kSemantic;
+  auto sem = t->Search("play music", o);
+  ASSERT_TRUE(sem.ok());
+  EXPECT_EQ(sem.value().size(), 3u);
+  for (size_t i = 1; i < sem.value().size(); ++i) EXPECT_GE(sem.value()[i - 1].score, sem.value()[i].score);
+  o.mode = TextSearchMode::kHybrid;
+  auto hy = t->Search("scan paper documents", o);
+  ASSERT_TRUE(hy.ok());
+  const auto ids = Ids(*t, hy.value());
+  EXPECT_TRUE(ids[0] == "sane" || ids[0] == "simple-scan");
+  // A filter applies in every mode.
+  o.filter = "{\"len\": {\"$lt\": 35}}";
+  for (auto mode : {TextSearchMode::kKeyword, TextSearchMode::kSemantic, TextSearchMode::kHybrid}) {
+    o.mode = mode;
+    auto f = t->Search("music player", o);
+    ASSERT_TRUE(f.ok());
+    for (const auto& h : f.value()) EXPECT_LT(t->vectors().Metadata(h.slot).size(), 12u);
+    for (const auto& id : Ids(*t, f.value())) EXPECT_NE(id, "mpg123");
+  }
+}
+
+TEST(TextIndex, BadInputIsRefusedAndChangesNothing) {
+  auto t = MakeIndex();
+  EXPECT_EQ(t->Add(ItemKey::String("x"), "!!! ???").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(t->Add(ItemKey::String("y"), std::string(TextIndexConfig::kMaxTextBytes + 1, 'a')).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(t->Add(ItemKey::String("cmus"), "again").status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(t->AddBatch({ItemKey::String("p"), ItemKey::String("q")}, {"good text", "..."}, {}, {}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_FALSE(t->Contains(ItemKey::String("p")));
+  EXPECT_EQ(t->Stats().documents, kDocs.size());
+  TextSearchOptions o;
+  EXPECT_EQ(t->Search("", o).status().code(), StatusCode::kInvalidArgument);
+  o.k = 0;
+  EXPECT_EQ(t->Search("music", o).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(t->Feedback("music", {ItemKey::String("nope")}, {}, {}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(t->Feedback("music", {}, {}, {}).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(TextIndex, FeedbackMovesClickedDocumentsForSimilarQueries) {
+  auto t = MakeIndex();
+  TextSearchOptions o;
+  o.k = 6;
+  auto before = t->Search("music player", o);
+  ASSERT_TRUE(before.ok());
+  const auto ids = Ids(*t, before.value());
+  const std::string last = ids.back();
+  auto rank = [](const std::vector<std::string>& list, const std::string& id) {
+    return std::find(list.begin(), list.end(), id) - list.begin();
+  };
+  ASSERT_TRUE(t->Feedback("music player", {ItemKey::String(last)}, {ItemKey::String(ids[0])}, {}).ok());
+  auto after = t->Search("music player", o);
+  ASSERT_TRUE(after.ok());
+  const auto moved = Ids(*t, after.value());
+  EXPECT_LT(rank(moved, last), rank(ids, last));
+  EXPECT_GT(rank(moved, ids[0]), 0);
+  // Each event adds its boost: a second click puts the document first.
+  ASSERT_TRUE(t->Feedback("music player", {ItemKey::String(last)}, {}, {}).ok());
+  EXPECT_EQ(Ids(*t, t->Search("music player", o).value())[0], last);
+  o.use_feedback = false;
+  EXPECT_EQ(Ids(*t, t->Search("music player", o).value()), ids);
+  t->ClearFeedback();
+  o.use_feedback = true;
+  EXPECT_EQ(Ids(*t, t->Search("music player", o).value()), ids);
+}
+
+TEST(TextIndex, FileRoundTripKeepsResultsAndFeedback) {
+  auto t = MakeIndex();
+  ASSERT_TRUE(t->Feedback("mail", {ItemKey::String("mutt")}, {}, {ItemKey::String("gimp")}).ok());
+  ASSERT_TRUE(t->Remove(ItemKey::String("gimp")).value());
+  const std::string bytes = t->vectors().SaveToBytes();
+  auto loaded = neurovec::VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(loaded.ok());
+  auto u = TextIndex::Attach(loaded.take());
+  ASSERT_TRUE(u.ok()) << u.status().message();
+  EXPECT_EQ(u.value()->Stats().documents, kDocs.size() - 1);
+  EXPECT_EQ(u.value()->Stats().feedback_events, 1u);
+  for (auto mode : {TextSearchMode::kKeyword, TextSearchMode::kSemantic, TextSearchMode::kHybrid}) {
+    TextSearchOptions o;
+    o.mode = mode;
+    o.k = 5;
+    auto a = t->Search("mail and music", o);
+    auto b = u.value()->Search("mail and music", o);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(Ids(*t, a.value()), Ids(*u.value(), b.value()));
+  }
+  // Saved again: the same bytes.
+  EXPECT_EQ(u.value()->vectors().SaveToBytes(), bytes);
+  // A plain vector index file has no text layer.
+  neurovec::IndexConfig plain_config;
+  plain_config.dimensions = 4;
+  auto plain = neurovec::VectorIndex::Create(plain_config);
+  EXPECT_EQ(TextIndex::Attach(plain.take()).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(TextIndex, DamagedTextSectionsAreCorrupt) {
+  auto t = MakeIndex();
+  const std::string bytes = t->vectors().SaveToBytes();
+  auto table = neurovec::index_file::ReadSectionTable(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(table.ok());
+  int found = 0;
+  for (const auto& e : table.value()) {
+    if (e.kind < neurovec::index_file::kTextEncoder || e.kind > neurovec::index_file::kTextState) continue;
+    ++found;
+    std::string bad = bytes;
+    bad[e.offset + e.length / 2] ^= 0x01;
+    auto loaded = neurovec::VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bad.data()), bad.size());
+    ASSERT_FALSE(loaded.ok()) << "section " << e.kind;
+    EXPECT_EQ(loaded.status().code(), StatusCode::kCorrupt);
+  }
+  EXPECT_EQ(found, 3);
+}
+
+TEST(TextIndex, ItemsTheTextLayerNeverSawAreHidden) {
+  auto t = MakeIndex();
+  const std::string bytes = t->vectors().SaveToBytes();
+  auto loaded = neurovec::VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(loaded.ok());
+  // Written to the vector index behind the text layer's back (as a log replayed
+  // past the last checkpoint would): an item the keyword index does not know.
+  std::vector<float> v(16, 0.25f);
+  ASSERT_TRUE(loaded.value()->Add(ItemKey::String("ghost"), v.data()).ok());
+  auto u = TextIndex::Attach(loaded.take());
+  ASSERT_TRUE(u.ok());
+  TextSearchOptions o;
+  o.k = 10;
+  o.mode = TextSearchMode::kSemantic;
+  auto hits = u.value()->Search("music", o);
+  ASSERT_TRUE(hits.ok());
+  for (const auto& id : Ids(*u.value(), hits.value())) EXPECT_NE(id, "ghost");
+  EXPECT_EQ(hits.value().size(), kDocs.size());
+}
+
+}  // namespace
