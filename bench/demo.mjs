@@ -261,10 +261,18 @@ wasmMs: fetching and compiling the module; downloadMs / copyMs: the index over H
 index and the encoder are read and decoded; vectors and level-0 graph lists are paged in by searches);
 journalMs: replaying what was learned. The open is what misses the goals. In Node, on this machine,
 the same file opens in ${OPEN_NOTE}: the first open in a fresh WebAssembly instance costs
-several times a second one in the same instance. That is not compilation (with \`--no-liftoff
---no-wasm-lazy-compilation\` the first open is as slow, the second as fast); the cause is not yet
-identified (in a CPU profile of a first open, wasm functions without names and the glue's
-\`_emscripten_memcpy_big\` lead). A reload always gets a fresh instance.
+several times a second one in the same instance (which reuses the heap the first one grew and
+touched). That is not compilation (with \`--no-liftoff --no-wasm-lazy-compilation\` the first open is
+as slow, the second as fast). A CPU profile of one first open in Node (2026-12-04, 1.32 s; the wasm
+relinked from the same objects with \`--profiling-funcs\` for names, not committed): the vector index
+1.10 s (\`nv_open_durable\`), the text sections 0.20 s (\`nv_text_attach\`). Within the first, the
+documents' metadata (\`{ synopsis, section }\` of each package) costs about 0.5 s: \`AttributeStore::Set\`
+0.28 s (inserting each string value into an \`unordered_map<string, uint32_t>\` and rehashing it:
+nearly every synopsis is unique) and \`ParseJson\` 0.21 s, mostly \`dlmalloc\`; then 0.12 s of large
+copies out of the storage reads and 0.11 s of \`memset\` in \`DecodeImage\`. Yet the same documents
+indexed without metadata open first in 1.4-1.6 s as well (second open 0.17 s; two runs each on
+this machine), so the metadata is not the whole first-open cost; what makes a first open in a fresh
+instance slow is not identified yet. A reload always gets a fresh instance.
 
 ## Download
 

@@ -297,6 +297,7 @@ $('import').addEventListener('change', async (event) => {
     const r = await call('import', { bytes }, [bytes.buffer]);
     info = { ...info, ...r };
     describeStorage();
+    showError('');
     flash(`Imported ${file.name}: ${r.documents} packages, ${r.feedbackEvents} thumbs learned`);
     schedule();
   } catch (error) {

@@ -90,7 +90,8 @@ async function load(bytes) {
     const list = await journal.read();
     for (const e of list) {
       try {
-        opened.feedback(e.query, { clicked: e.clicked, rejected: e.rejected, shown: e.shown });
+        if (e.clear) opened.clearFeedback(); // a reset, which also forgets what an imported file had learned
+        else opened.feedback(e.query, { clicked: e.clicked, rejected: e.rejected, shown: e.shown });
       } catch {
         // An event naming a package this index lacks (after an import): skipped.
       }
@@ -170,6 +171,7 @@ async function feedback({ query, clicked, rejected, shown }) {
 async function clear() {
   index.clearFeedback();
   await journal.clear();
+  await journal.append({ clear: true, at: Date.now() });
   return { feedbackEvents: 0 };
 }
 

@@ -146,7 +146,7 @@ class TextIndex {
   struct FeedbackEvent;
   TextIndex();
   VectorIndex::AttachedSections EncodeSections() const;
-  Status DecodeSections(const VectorIndex::AttachedSections& sections);
+  Status DecodeSections(VectorIndex::AttachedSections& sections);
   Status CheckText(const std::string& text, const char* what) const;
 
   TextIndexConfig config_;

@@ -306,8 +306,8 @@ class VectorIndex {
   Result<std::function<bool(uint32_t)>> FilterPredicate(const std::string& filter_json) const;
   void SetAttachedSectionsProvider(std::function<AttachedSections()> provider);
   const AttachedSections& attached_sections() const;
-  // Frees the sections read at open (the layer decoded them and set a provider).
-  void ReleaseAttachedSections();
+  // Hands over the sections read at open (the layer decodes them and sets a provider).
+  AttachedSections TakeAttachedSections();
 
  private:
   struct Impl;

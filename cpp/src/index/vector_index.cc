@@ -411,7 +411,11 @@ void VectorIndex::SetAttachedSectionsProvider(std::function<AttachedSections()> 
 
 const VectorIndex::AttachedSections& VectorIndex::attached_sections() const { return impl_->attached_loaded; }
 
-void VectorIndex::ReleaseAttachedSections() { VectorIndex::AttachedSections().swap(impl_->attached_loaded); }
+VectorIndex::AttachedSections VectorIndex::TakeAttachedSections() {
+  AttachedSections taken = std::move(impl_->attached_loaded);
+  impl_->attached_loaded.clear();
+  return taken;
+}
 
 }  // namespace neurovec
 

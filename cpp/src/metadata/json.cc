@@ -140,13 +140,20 @@ class Parser {
     ++pos_;  // opening quote
     out.clear();
     while (pos_ < s_.size()) {
+      // Plain characters are appended a run at a time (metadata of large
+      // indexes is parsed at every open).
+      size_t run = pos_;
+      while (run < s_.size()) {
+        const unsigned char r = static_cast<unsigned char>(s_[run]);
+        if (r == '"' || r == '\\' || r < 0x20) break;
+        ++run;
+      }
+      out.append(s_, pos_, run - pos_);
+      pos_ = run;
+      if (pos_ >= s_.size()) break;
       unsigned char c = static_cast<unsigned char>(s_[pos_++]);
       if (c == '"') return Status::Ok();
       if (c < 0x20) return Fail("control character in string");
-      if (c != '\\') {
-        out += static_cast<char>(c);
-        continue;
-      }
       if (pos_ >= s_.size()) break;
       char e = s_[pos_++];
       switch (e) {

@@ -408,9 +408,8 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     NV_RETURN_IF_ERROR(x.tiers->Reserve(x.live.size()));
   }
   for (uint32_t kind = VectorIndex::kFirstAttachedSection; kind <= VectorIndex::kLastAttachedSection; ++kind) {
-    if (s.has(kind)) {
-      x.attached_loaded.emplace_back(kind, std::string(reinterpret_cast<const char*>(s.data[kind]), s.entry[kind].length));
-    }
+    // Read into a buffer of its own: handed over rather than copied.
+    if (s.has(kind)) x.attached_loaded.emplace_back(kind, section_bytes.Take(s.data[kind], s.entry[kind].length));
   }
   if (s.has(kLearning)) {
     NV_RETURN_IF_ERROR(DecodeLearningSection(s.data[kLearning], s.entry[kLearning].length, &x.learning));

@@ -56,4 +56,11 @@ Status SectionBytes::At(uint64_t offset, uint64_t length, const uint8_t** out) {
   return Status::Ok();
 }
 
+std::string SectionBytes::Take(const uint8_t* data, uint64_t length) {
+  for (std::string& b : buffers_) {
+    if (reinterpret_cast<const uint8_t*>(b.data()) == data && b.size() == length) return std::move(b);
+  }
+  return std::string(reinterpret_cast<const char*>(data), static_cast<size_t>(length));
+}
+
 }  // namespace neurovec::index_file

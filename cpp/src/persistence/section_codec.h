@@ -115,6 +115,10 @@ class SectionBytes {
  public:
   explicit SectionBytes(Storage& storage) : storage_(storage) {}
   Status At(uint64_t offset, uint64_t length, const uint8_t** out);
+  // The bytes At() gave (`data`, `length`) as a string: the buffer itself,
+  // moved out, when they were read into one (the caller must not use `data`
+  // again), else a copy.
+  std::string Take(const uint8_t* data, uint64_t length);
 
  private:
   Storage& storage_;

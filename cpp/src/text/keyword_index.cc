@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 
 #include "util/byte_io.h"
@@ -35,35 +36,53 @@ size_t KeywordIndex::Add(uint32_t slot, std::string_view text) {
     ++length;
   }
   if (length == 0) return 0;
-  if (docs_.size() <= slot) docs_.resize(slot + 1);
-  Document& d = docs_[slot];
-  d.present = true;
-  d.length = static_cast<uint32_t>(length);
-  d.terms.assign(tf.begin(), tf.end());
-  for (const auto& [term, count] : d.terms) {
+  if (length_.size() <= slot) length_.resize(slot + 1, 0);
+  length_[slot] = static_cast<uint32_t>(length);
+  for (const auto& [term, count] : tf) {
     std::vector<Posting>& list = postings_[term];
     // Slots mostly arrive in increasing order: keep lists sorted by slot.
     auto pos = std::lower_bound(list.begin(), list.end(), slot, [](const Posting& p, uint32_t s) { return p.slot < s; });
     list.insert(pos, Posting{slot, count});
   }
+  if (forward_ready_) {
+    if (forward_.size() <= slot) forward_.resize(slot + 1);
+    forward_[slot].assign(tf.begin(), tf.end());
+  }
   ++live_docs_;
   total_length_ += length;
-  posting_count_ += d.terms.size();
+  posting_count_ += tf.size();
   return length;
+}
+
+void KeywordIndex::EnsureForward() {
+  if (forward_ready_) return;
+  forward_ = TermLists();
+  forward_ready_ = true;
+}
+
+std::vector<KeywordIndex::TermList> KeywordIndex::TermLists() const {
+  if (forward_ready_) return forward_;
+  std::vector<TermList> lists(length_.size());
+  for (uint32_t t = 0; t < postings_.size(); ++t) {
+    for (const Posting& p : postings_[t]) lists[p.slot].emplace_back(t, p.tf);
+  }
+  return lists;
 }
 
 void KeywordIndex::Remove(uint32_t slot) {
   if (!Contains(slot)) return;
-  Document& d = docs_[slot];
-  for (const auto& [term, count] : d.terms) {
+  EnsureForward();
+  TermList& terms = forward_[slot];
+  for (const auto& [term, count] : terms) {
     std::vector<Posting>& list = postings_[term];
     auto pos = std::lower_bound(list.begin(), list.end(), slot, [](const Posting& p, uint32_t s) { return p.slot < s; });
     if (pos != list.end() && pos->slot == slot) list.erase(pos);
   }
   --live_docs_;
-  total_length_ -= d.length;
-  posting_count_ -= d.terms.size();
-  d = Document();
+  total_length_ -= length_[slot];
+  posting_count_ -= terms.size();
+  length_[slot] = 0;
+  TermList().swap(terms);
 }
 
 std::vector<uint32_t> KeywordIndex::QueryTerms(std::string_view query) const {
@@ -91,20 +110,20 @@ float KeywordIndex::Weight(uint32_t tf, uint32_t length) const {
 
 float KeywordIndex::Score(std::string_view query, uint32_t slot) const {
   if (!Contains(slot)) return 0.0f;
-  const Document& d = docs_[slot];
   float score = 0;
   for (uint32_t t : QueryTerms(query)) {
-    auto it = std::lower_bound(d.terms.begin(), d.terms.end(), t,
-                               [](const std::pair<uint32_t, uint32_t>& e, uint32_t x) { return e.first < x; });
-    if (it != d.terms.end() && it->first == t) score += Idf(t) * Weight(it->second, d.length);
+    const std::vector<Posting>& list = postings_[t];
+    auto it = std::lower_bound(list.begin(), list.end(), slot, [](const Posting& p, uint32_t s) { return p.slot < s; });
+    if (it != list.end() && it->slot == slot) score += Idf(t) * Weight(it->tf, length_[slot]);
   }
   return score;
 }
 
 uint64_t KeywordIndex::MemoryBytes() const {
-  uint64_t bytes = posting_count_ * sizeof(Posting) * 2;  // postings and each document's term list
+  uint64_t bytes = posting_count_ * sizeof(Posting);
+  if (forward_ready_) bytes += posting_count_ * sizeof(TermList::value_type) + forward_.size() * sizeof(TermList);
   for (const std::string& t : term_text_) bytes += t.size() + 48;  // text, dictionary node
-  bytes += docs_.size() * sizeof(Document) + postings_.size() * sizeof(std::vector<Posting>);
+  bytes += length_.size() * sizeof(uint32_t) + postings_.size() * sizeof(std::vector<Posting>);
   return bytes;
 }
 
@@ -126,14 +145,15 @@ std::string KeywordIndex::Encode() const {
     w.U32(static_cast<uint32_t>(term_text_[t].size()));
     w.Bytes(term_text_[t].data(), term_text_[t].size());
   }
-  w.U32(static_cast<uint32_t>(docs_.size()));
-  for (const Document& d : docs_) {
-    if (!d.present) {
+  const std::vector<TermList> lists = TermLists();
+  w.U32(static_cast<uint32_t>(lists.size()));
+  for (uint32_t slot = 0; slot < lists.size(); ++slot) {
+    if (!Contains(slot)) {
       w.U32(kNoDocument);
       continue;
     }
-    w.U32(static_cast<uint32_t>(d.terms.size()));
-    for (const auto& [term, count] : d.terms) {
+    w.U32(static_cast<uint32_t>(lists[slot].size()));
+    for (const auto& [term, count] : lists[slot]) {
       w.U32(remap[term]);
       w.U32(count);
     }
@@ -164,41 +184,53 @@ Status KeywordIndex::Decode(const uint8_t* data, size_t size) {
     next.term_text_.push_back(std::move(term));
   }
   if (!r.U32(slot_count) || slot_count > r.remaining() / 4) return corrupt("slot count larger than the section");
-  next.docs_.resize(slot_count);
+  // Pass 1: check every slot's list and count each term's documents. Pass 2
+  // fills the posting lists, each allocated once at its final size; the
+  // per-document lists are not kept (see EnsureForward).
+  const size_t lists_at = r.position();
+  next.length_.assign(slot_count, 0);
+  std::vector<uint32_t> df(term_count, 0);
   for (uint32_t s = 0; s < slot_count; ++s) {
     uint32_t n = 0;
     if (!r.U32(n)) return corrupt("slot " + std::to_string(s) + " is cut short");
     if (n == kNoDocument) continue;
     if (n == 0 || n > r.remaining() / 8) return corrupt("slot " + std::to_string(s) + " has a bad term count");
-    Document& d = next.docs_[s];
-    d.present = true;
-    d.terms.resize(n);
+    const uint8_t* pairs = nullptr;
+    r.Bytes(static_cast<size_t>(n) * 8, pairs);
     uint64_t length = 0;
+    uint32_t previous = 0;
     for (uint32_t i = 0; i < n; ++i) {
-      uint32_t term = 0, tf = 0;
-      r.U32(term);
-      r.U32(tf);
-      if (term >= term_count || tf == 0 || (i > 0 && term <= d.terms[i - 1].first)) {
+      uint32_t term, tf;
+      std::memcpy(&term, pairs + 8 * i, 4);  // little-endian hosts (x86-64, wasm32)
+      std::memcpy(&tf, pairs + 8 * i + 4, 4);
+      if (term >= term_count || tf == 0 || (i > 0 && term <= previous)) {
         return corrupt("slot " + std::to_string(s) + " has a bad term entry");
       }
-      d.terms[i] = {term, tf};
+      previous = term;
+      ++df[term];
       length += tf;
     }
     if (length > 0xFFFFFFFFu) return corrupt("slot " + std::to_string(s) + " is too long");
-    d.length = static_cast<uint32_t>(length);
+    next.length_[s] = static_cast<uint32_t>(length);
     ++next.live_docs_;
     next.total_length_ += length;
     next.posting_count_ += n;
   }
   if (r.remaining() != 0) return corrupt("trailing bytes");
-  // Posting lists in slot order, each allocated once at its final size.
-  std::vector<uint32_t> df(term_count, 0);
-  for (const Document& d : next.docs_) {
-    for (const auto& [term, tf] : d.terms) ++df[term];
-  }
   for (uint32_t t = 0; t < term_count; ++t) next.postings_[t].reserve(df[t]);
+  ByteReader again(data + lists_at, size - lists_at);
   for (uint32_t s = 0; s < slot_count; ++s) {
-    for (const auto& [term, tf] : next.docs_[s].terms) next.postings_[term].push_back(Posting{s, tf});
+    uint32_t n = 0;
+    again.U32(n);
+    if (n == kNoDocument) continue;
+    const uint8_t* pairs = nullptr;
+    again.Bytes(static_cast<size_t>(n) * 8, pairs);
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t term, tf;
+      std::memcpy(&term, pairs + 8 * i, 4);
+      std::memcpy(&tf, pairs + 8 * i + 4, 4);
+      next.postings_[term].push_back(Posting{s, tf});
+    }
   }
   *this = std::move(next);
   return Status::Ok();

@@ -1,9 +1,11 @@
 // A BM25 keyword index over slots (Robertson & Zaragoza's Okapi BM25 with the
 // non-negative idf log(1 + (N - df + 0.5) / (df + 0.5))), terms from
 // tokenizer.h's KeywordTerms. In memory: a term dictionary, a posting list
-// per term (slot, term frequency) and each document's terms, so a delete
-// removes exactly its postings. Serialised as the per-document term lists
-// plus the dictionary; the postings are rebuilt on load.
+// per term (slot, term frequency) in slot order, and each document's length.
+// Each document's term list (what a delete must remove) is built from the
+// postings on the first delete, not at open: opening reads only what search
+// needs. Serialised as the per-document term lists plus the dictionary; the
+// postings are rebuilt on load.
 #pragma once
 
 #include <algorithm>
@@ -33,7 +35,7 @@ class KeywordIndex {
   // number of terms (0: nothing to index; the slot then holds no document).
   size_t Add(uint32_t slot, std::string_view text);
   void Remove(uint32_t slot);
-  bool Contains(uint32_t slot) const { return slot < docs_.size() && docs_[slot].present; }
+  bool Contains(uint32_t slot) const { return slot < length_.size() && length_[slot] != 0; }
 
   // Scores every document sharing a term with the query; calls accept(slot)
   // to filter; returns the k best (score descending, then slot ascending).
@@ -62,12 +64,11 @@ class KeywordIndex {
     uint32_t slot;
     uint32_t tf;
   };
-  struct Document {
-    bool present = false;
-    uint32_t length = 0;                                 // terms, with repeats
-    std::vector<std::pair<uint32_t, uint32_t>> terms;    // (term id, tf), by term id
-  };
+  using TermList = std::vector<std::pair<uint32_t, uint32_t>>;  // (term id, tf), by term id
   uint32_t TermId(const std::string& term);  // adds new terms
+  void EnsureForward();                      // builds forward_ from the postings
+  // Each slot's (term, tf) list: forward_ when built, else from the postings.
+  std::vector<TermList> TermLists() const;
   // Term ids of a query (unknown terms dropped), with repeats removed.
   std::vector<uint32_t> QueryTerms(std::string_view query) const;
   float Idf(uint32_t term) const;
@@ -76,8 +77,10 @@ class KeywordIndex {
   Bm25Params params_;
   std::unordered_map<std::string, uint32_t> dictionary_;
   std::vector<std::string> term_text_;
-  std::vector<std::vector<Posting>> postings_;  // per term id
-  std::vector<Document> docs_;                  // per slot
+  std::vector<std::vector<Posting>> postings_;  // per term id, by slot
+  std::vector<uint32_t> length_;                // per slot: terms with repeats (0: no document)
+  std::vector<TermList> forward_;               // per slot, once EnsureForward ran
+  bool forward_ready_ = false;
   uint64_t live_docs_ = 0;
   uint64_t total_length_ = 0;
   uint64_t posting_count_ = 0;
@@ -91,12 +94,12 @@ std::vector<KeywordHit> KeywordIndex::Search(std::string_view query, uint32_t k,
   std::vector<KeywordHit> hits;
   if (k == 0 || live_docs_ == 0) return hits;
   const std::vector<uint32_t> terms = QueryTerms(query);
-  if (scores_.size() < docs_.size()) scores_.resize(docs_.size(), 0.0f);
+  if (scores_.size() < length_.size()) scores_.resize(length_.size(), 0.0f);
   for (uint32_t t : terms) {
     const float idf = Idf(t);
     for (const Posting& p : postings_[t]) {
       if (scores_[p.slot] == 0.0f) touched_.push_back(p.slot);
-      scores_[p.slot] += idf * Weight(p.tf, docs_[p.slot].length);
+      scores_[p.slot] += idf * Weight(p.tf, length_[p.slot]);
     }
   }
   for (uint32_t s : touched_) {

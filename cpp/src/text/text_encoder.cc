@@ -19,12 +19,9 @@ Result<TextEncoder> TextEncoder::FromFloatRows(const FeatureConfig& features, ui
   if (dim == 0 || dim > kMaxEncoderDim) {
     return Status::InvalidArgument("encoder dimensions must be in [1, " + std::to_string(kMaxEncoderDim) + "]");
   }
-  TextEncoder e;
-  e.features_ = features;
-  e.dim_ = dim;
-  const uint64_t n = e.buckets();
-  e.scales_.resize(n);
-  e.codes_.resize(n * dim);
+  const uint64_t n = uint64_t{1} << features.log2_buckets;
+  std::vector<float> scales(n);
+  std::vector<int8_t> codes(n * dim);
   for (uint64_t r = 0; r < n; ++r) {
     const float* row = rows + r * dim;
     float max_abs = 0;
@@ -33,33 +30,35 @@ Result<TextEncoder> TextEncoder::FromFloatRows(const FeatureConfig& features, ui
       max_abs = std::max(max_abs, std::fabs(row[j]));
     }
     const float scale = max_abs > 0 ? max_abs / 127.0f : 0.0f;
-    e.scales_[r] = scale;
+    scales[r] = scale;
     for (uint32_t j = 0; j < dim; ++j) {
       const float q = scale > 0 ? std::nearbyint(row[j] / scale) : 0.0f;
-      e.codes_[r * dim + j] = static_cast<int8_t>(std::max(-127.0f, std::min(127.0f, q)));
+      codes[r * dim + j] = static_cast<int8_t>(std::max(-127.0f, std::min(127.0f, q)));
     }
   }
-  return e;
-}
-
-std::string TextEncoder::ToBytes() const {
   std::string out;
   ByteWriter w(out);
   w.Bytes(kEncoderMagic, 4);
   w.U32(kEncoderVersion);
-  w.U32(features_.log2_buckets);
-  w.U32(dim_);
-  w.U32(features_.min_n);
-  w.U32(features_.max_n);
-  w.U32((features_.words ? 1u : 0u) | (features_.bigrams ? 2u : 0u));
+  w.U32(features.log2_buckets);
+  w.U32(dim);
+  w.U32(features.min_n);
+  w.U32(features.max_n);
+  w.U32((features.words ? 1u : 0u) | (features.bigrams ? 2u : 0u));
   w.U32(kWeightsInt8);
-  for (float s : scales_) w.F32(s);
-  w.Bytes(codes_.data(), codes_.size());
+  for (float s : scales) w.F32(s);
+  w.Bytes(codes.data(), codes.size());
   w.U32(Crc32c(reinterpret_cast<const uint8_t*>(out.data()), out.size()));
-  return out;
+  return FromBytes(std::move(out));
 }
 
 Result<TextEncoder> TextEncoder::FromBytes(const uint8_t* data, size_t size) {
+  return FromBytes(std::string(reinterpret_cast<const char*>(data), size));
+}
+
+Result<TextEncoder> TextEncoder::FromBytes(std::string bytes) {
+  const uint8_t* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  const size_t size = bytes.size();
   if (size < kEncoderHeaderBytes + 4 || std::memcmp(data, kEncoderMagic, 4) != 0) {
     return Status::Corrupt("text encoder: not encoder weights (bad magic or too short)");
   }
@@ -96,14 +95,41 @@ Result<TextEncoder> TextEncoder::FromBytes(const uint8_t* data, size_t size) {
   TextEncoder e;
   e.features_ = f;
   e.dim_ = dim;
-  e.scales_.resize(n);
-  std::memcpy(e.scales_.data(), data + kEncoderHeaderBytes, n * 4);
-  for (float s : e.scales_) {
-    if (!std::isfinite(s) || s < 0) return Status::Corrupt("text encoder: a row scale is not a finite non-negative number");
+  e.bytes_ = std::move(bytes);
+  e.Repoint();
+  for (uint64_t b = 0; b < n; ++b) {
+    if (!std::isfinite(e.scales_[b]) || e.scales_[b] < 0) {
+      return Status::Corrupt("text encoder: a row scale is not a finite non-negative number");
+    }
   }
-  e.codes_.resize(n * dim);
-  std::memcpy(e.codes_.data(), data + kEncoderHeaderBytes + n * 4, n * dim);
   return e;
+}
+
+TextEncoder& TextEncoder::operator=(const TextEncoder& other) {
+  features_ = other.features_;
+  dim_ = other.dim_;
+  bytes_ = other.bytes_;
+  Repoint();
+  return *this;
+}
+
+TextEncoder& TextEncoder::operator=(TextEncoder&& other) noexcept {
+  features_ = other.features_;
+  dim_ = other.dim_;
+  bytes_ = std::move(other.bytes_);
+  Repoint();
+  other.Repoint();
+  return *this;
+}
+
+void TextEncoder::Repoint() {
+  if (bytes_.size() < kEncoderHeaderBytes) {
+    scales_ = nullptr;
+    codes_ = nullptr;
+    return;
+  }
+  scales_ = reinterpret_cast<const float*>(bytes_.data() + kEncoderHeaderBytes);
+  codes_ = reinterpret_cast<const int8_t*>(bytes_.data() + kEncoderHeaderBytes + buckets() * 4);
 }
 
 bool TextEncoder::EncodeFeatures(const uint32_t* buckets, size_t n, float* out) const {
@@ -114,7 +140,7 @@ bool TextEncoder::EncodeFeatures(const uint32_t* buckets, size_t n, float* out) 
   for (size_t i = 0; i < n; ++i) {
     const uint32_t b = buckets[i];
     const float s = scales_[b];
-    const int8_t* row = codes_.data() + static_cast<size_t>(b) * dim_;
+    const int8_t* row = codes_ + static_cast<size_t>(b) * dim_;
     for (uint32_t j = 0; j < dim_; ++j) out[j] += s * static_cast<float>(row[j]);
   }
   double norm = 0;

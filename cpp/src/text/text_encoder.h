@@ -25,16 +25,24 @@ constexpr uint32_t kMaxEncoderDim = 1024;
 
 class TextEncoder {
  public:
+  TextEncoder() = default;
+  TextEncoder(const TextEncoder& other) { *this = other; }
+  TextEncoder(TextEncoder&& other) noexcept { *this = std::move(other); }
+  TextEncoder& operator=(const TextEncoder& other);
+  TextEncoder& operator=(TextEncoder&& other) noexcept;
+
   // Quantises f32 rows (buckets x dim, row-major) to int8 with a scale per row.
   static Result<TextEncoder> FromFloatRows(const FeatureConfig& features, uint32_t dim, const float* rows);
   // Parses and checks serialised bytes (kCorrupt / kUnsupportedVersion on bad input).
   static Result<TextEncoder> FromBytes(const uint8_t* data, size_t size);
-  std::string ToBytes() const;
+  // The same, keeping `bytes` as the weights' storage (no copy of the table).
+  static Result<TextEncoder> FromBytes(std::string bytes);
+  const std::string& ToBytes() const { return bytes_; }
 
   const FeatureConfig& features() const { return features_; }
   uint32_t dimensions() const { return dim_; }
   uint64_t buckets() const { return uint64_t{1} << features_.log2_buckets; }
-  uint64_t weight_bytes() const { return codes_.size() + scales_.size() * sizeof(float); }
+  uint64_t weight_bytes() const { return bytes_.size(); }
 
   // Writes the unit-length embedding of `text` into out[dimensions()]. Returns
   // false (out zeroed) when the text has no features (no word in it).
@@ -45,10 +53,14 @@ class TextEncoder {
   void Row(uint32_t bucket, float* out) const;
 
  private:
+  void Repoint();  // scales_ and codes_ into bytes_
+  // The weights live in their serialised form (bytes_); scales_ and codes_
+  // point into it (the scales start at byte 32: aligned for floats).
   FeatureConfig features_;
   uint32_t dim_ = 0;
-  std::vector<float> scales_;   // one per bucket
-  std::vector<int8_t> codes_;   // buckets x dim
+  std::string bytes_;
+  const float* scales_ = nullptr;   // one per bucket
+  const int8_t* codes_ = nullptr;   // buckets x dim
 };
 
 }  // namespace neurovec::text

@@ -131,7 +131,12 @@ Result<std::unique_ptr<TextIndex>> TextIndex::Attach(std::unique_ptr<VectorIndex
 Result<std::unique_ptr<TextIndex>> TextIndex::AttachTo(VectorIndex* vectors) {
   if (!vectors) return Status::InvalidArgument("no index to attach to");
   std::unique_ptr<TextIndex> t(new TextIndex());
-  NV_RETURN_IF_ERROR(t->DecodeSections(vectors->attached_sections()));
+  if (vectors->attached_sections().empty()) {
+    return Status::FailedPrecondition("this index file has no text layer (it was not made by TextIndex)");
+  }
+  // Taken, not copied: the encoder keeps its section's bytes as its weights.
+  VectorIndex::AttachedSections sections = vectors->TakeAttachedSections();
+  NV_RETURN_IF_ERROR(t->DecodeSections(sections));
   if (vectors->config().metric != Metric::kCosine || vectors->config().dimensions != t->encoder_->dimensions()) {
     return Status::Corrupt("index file is corrupt: text encoder section does not match the index's dimensions or metric");
   }
@@ -153,7 +158,6 @@ Result<std::unique_ptr<TextIndex>> TextIndex::AttachTo(VectorIndex* vectors) {
   t->vectors_ = vectors;
   TextIndex* raw = t.get();
   vectors->SetAttachedSectionsProvider([raw] { return raw->EncodeSections(); });
-  vectors->ReleaseAttachedSections();  // decoded: the provider writes them from now on
   return t;
 }
 
@@ -457,11 +461,11 @@ VectorIndex::AttachedSections TextIndex::EncodeSections() const {
   return out;
 }
 
-Status TextIndex::DecodeSections(const VectorIndex::AttachedSections& sections) {
-  const std::string* enc = nullptr;
+Status TextIndex::DecodeSections(VectorIndex::AttachedSections& sections) {
+  std::string* enc = nullptr;
   const std::string* keywords = nullptr;
   const std::string* state = nullptr;
-  for (const auto& [kind, bytes] : sections) {
+  for (auto& [kind, bytes] : sections) {
     if (kind == index_file::kTextEncoder) enc = &bytes;
     if (kind == index_file::kKeywordIndex) keywords = &bytes;
     if (kind == index_file::kTextState) state = &bytes;
@@ -472,7 +476,7 @@ Status TextIndex::DecodeSections(const VectorIndex::AttachedSections& sections) 
   if (!enc || !keywords || !state) {
     return Status::Corrupt("index file is corrupt: the text encoder, keyword index and text state sections come together");
   }
-  auto encoder = text::TextEncoder::FromBytes(reinterpret_cast<const uint8_t*>(enc->data()), enc->size());
+  auto encoder = text::TextEncoder::FromBytes(std::move(*enc));
   if (!encoder.ok()) return Status::Corrupt("index file is corrupt: text encoder section: " + encoder.status().message());
   encoder_ = std::make_unique<text::TextEncoder>(encoder.take());
   Status s = keywords_->index.Decode(reinterpret_cast<const uint8_t*>(keywords->data()), keywords->size());
