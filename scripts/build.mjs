@@ -20,7 +20,7 @@ export function buildNative() {
 }
 
 export function buildWasm() {
-  // Emscripten 3.1.6's optimiser needs Debian's acorn (see docs: toolchain traps).
+  // Emscripten 3.1.6's optimiser needs Debian's acorn (see docs/toolchain.md).
   const env = { NODE_PATH: '/usr/share/nodejs' };
   const cache = join(ROOT, 'build', 'wasm', 'CMakeCache.txt');
   if (!existsSync(cache) || !readFileSync(cache, 'utf8').includes('BUILD_TESTING:BOOL=ON')) {

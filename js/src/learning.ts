@@ -3,92 +3,19 @@
 // (vector_index.ts) delegates its feedback(), train() and neural search modes
 // here, so that file only grows by a few lines.
 import { invalid, NeurovecError } from './errors.js';
-import type { Id, Metadata, SearchResult } from './types.js';
+import type {
+  DifferentiableSearchResult, Feedback, Id, LearningOptions, Metadata, SearchMode, SearchResult, SubgraphEdge,
+  SubgraphSearchResult, TrainOptions, TrainProgress,
+} from './types.js';
 import { checkInteger } from './validation.js';
 import type { NeurovecWasmModule } from './wasm_module.js';
 
-/** Options of the learner (fixed once feedback was recorded). */
-export interface LearningOptions {
-  /** HNSW candidates re-ranked by the neural modes (k', default 50, at least k is used). */
-  candidates?: number;
-  /** Width of the refiner (default 64, a multiple of heads). */
-  hiddenDim?: number;
-  heads?: number;
-  /** Message-passing hops over the candidates' HNSW links (default 2). */
-  hops?: number;
-  /** Vectors are multiplied by this before the refiner; default 0: 1 / max |x| of the first training's queries. */
-  inputScale?: number;
-  /** InfoNCE temperature while training (default 0.2). */
-  temperature?: number;
-  /** Weight of the feedback-consistency loss (default 2). */
-  consistencyWeight?: number;
-  dropout?: number;
-  learningRate?: number;
-  weightDecay?: number;
-  batchSize?: number;
-  /** Feedback events kept until the next train() (reservoir sampling beyond; default 8192). */
-  feedbackCapacity?: number;
-  /** Elastic weight consolidation when training again: `{ lambda }`, or false (default). */
-  ewc?: { lambda: number } | false;
-  /** Replay of feedback already trained on: `{ capacity, perBatch }` (default 1024, 8), or false. */
-  replay?: { capacity?: number; perBatch?: number } | false;
-  /** Seed of initialisation, shuffling and dropout (default 42). */
-  seed?: number;
-}
-
-export interface Feedback {
-  /** Ids the user chose (at least one). */
-  positive: ReadonlyArray<Id>;
-  /** Ids the user saw and rejected. */
-  negative?: ReadonlyArray<Id>;
-}
-
-export interface TrainProgress {
-  epoch: number;
-  epochs: number;
-  batchesDone: number;
-  batchesTotal: number;
-  examplesDone: number;
-  /** Mean training loss of the current epoch so far. */
-  loss: number;
-}
-
-export interface TrainOptions {
-  /** Passes over the feedback recorded since the last train() (default 10). */
-  epochs?: number;
-  /** Called after each step (batchesPerStep batches). */
-  onProgress?: (progress: TrainProgress) => void;
-  /** Aborting rejects with an ABORTED NeurovecError and leaves the model as it was. */
-  signal?: AbortSignal;
-  /** Batches run between two yields to the event loop (default 1). */
-  batchesPerStep?: number;
-}
-
-export type SearchMode = 'vector' | 'neural' | 'subgraph' | 'differentiable';
-
-export interface SubgraphEdge {
-  source: Id;
-  target: Id;
-  /** Learned edge weight in (0, 1]. */
-  weight: number;
-}
-
-/** search(..., { mode: 'subgraph' }): the results and the HNSW links among them, with learned weights. */
-export interface SubgraphSearchResult {
-  results: SearchResult[];
-  nodes: Id[];
-  edges: SubgraphEdge[];
-}
-
-/** search(..., { mode: 'differentiable' }): soft attention over all k' candidates. */
-export interface DifferentiableSearchResult {
-  results: SearchResult[];
-  /** Every candidate with its weight softmax(score / temperature); weights sum to 1. */
-  candidates: Array<{ id: Id; weight: number }>;
-  /** Sum of weight * candidate vector. */
-  softVector: Float32Array;
-  temperature: number;
-}
+// The public types of learning live in types.ts (a leaf); re-exported here
+// for the modules that import them from this one.
+export type {
+  DifferentiableSearchResult, Feedback, LearningOptions, SearchMode, SubgraphEdge, SubgraphSearchResult, TrainOptions,
+  TrainProgress,
+} from './types.js';
 
 /** The module's learning exports (neurovec_learning_c.h). */
 export interface LearningModule extends NeurovecWasmModule {

@@ -2,13 +2,14 @@
 // option checks, and the calls that enable it and read its state and the
 // memory breakdown. Kept apart from vector_index.ts so that file changes little.
 import { invalid } from './errors.js';
+import { DEFAULTS, LIMITS } from './limits.js';
 import type { MemoryStats, QuantizedCodec, QuantizedTraversalOptions } from './types.js';
 import { readDoubles, type NeurovecWasmModule } from './wasm_module.js';
 
 /** Codec codes of nv_enable_quantized (index = code; 0 is "none"). */
 export const QUANTIZED_CODECS: readonly (QuantizedCodec | 'none')[] = ['none', 'f16', 'int8', 'int8-uniform', 'pq8'];
-const MAX_EF = 1 << 20;
-const MAX_TRAIN_ITEMS = 1 << 24;
+const MAX_EF = LIMITS.maxEf;
+const MAX_TRAIN_ITEMS = LIMITS.maxTrainItems;
 
 export interface ResolvedQuantized {
   codec: QuantizedCodec;
@@ -34,12 +35,12 @@ export function resolveQuantized(value: unknown): ResolvedQuantized | undefined 
       (typeof q.codec === 'string' ? JSON.stringify(q.codec) : String(q.codec)));
   }
   const codec = q.codec as QuantizedCodec;
-  const rerank = q.rerank ?? 0;
+  const rerank = q.rerank ?? DEFAULTS.quantizedTraversal.rerank;
   if (typeof rerank !== 'number' || !Number.isInteger(rerank) || rerank < 0 || rerank > MAX_EF) {
     throw invalid(`quantizedTraversal.rerank must be an integer from 0 to ${MAX_EF} (0: every ef candidate), got ${String(rerank)}`);
   }
-  const minTrain = codec === 'pq8' ? 256 : 1;
-  const trainItems = q.trainItems ?? 1024;
+  const minTrain = codec === 'pq8' ? LIMITS.minTierTrainItems : 1;
+  const trainItems = q.trainItems ?? DEFAULTS.quantizedTraversal.trainItems;
   if (typeof trainItems !== 'number' || !Number.isInteger(trainItems) || trainItems < minTrain || trainItems > MAX_TRAIN_ITEMS) {
     throw invalid(`quantizedTraversal.trainItems must be an integer from ${minTrain} to ${MAX_TRAIN_ITEMS}` +
       `${codec === 'pq8' ? ' (pq8 has 256 centroids per sub-quantizer)' : ''}, got ${String(trainItems)}`);

@@ -2,12 +2,14 @@
 // checks, and the calls that enable them and read their state and memory.
 // Kept apart from vector_index.ts, like quantized.ts.
 import { invalid } from './errors.js';
+import { DEFAULTS, LIMITS } from './limits.js';
 import type { TierCounts, TierMemoryStats, TiersOptions } from './types.js';
-import type { NeurovecWasmModule } from './wasm_module.js';
+import { readDoubles, type NeurovecWasmModule } from './wasm_module.js';
+import { describeValue } from './validation.js';
 
-const MAX_EF = 1 << 20;
-const MAX_TRAIN_ITEMS = 1 << 24;
-const MAX_MIGRATION_BUDGET = 1 << 20;
+// Tier options are often booleans: they show as their value.
+const describe = (value: unknown): string => (typeof value === 'boolean' ? String(value) : describeValue(value));
+
 const TIER_NAMES = ['hot', 'warm', 'cool', 'cold', 'archive'] as const;
 const OPTION_NAMES = ['enabled', 'thresholds', 'halfLifeSeconds', 'hysteresis', 'rerank', 'migrationBudget', 'trainItems'];
 
@@ -18,14 +20,6 @@ export interface ResolvedTiers {
   rerank: number;
   migrationBudget: number;
   trainItems: number;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value === 'string') return JSON.stringify(value);
-  return typeof value;
 }
 
 function integer(name: string, value: unknown, min: number, max: number): number {
@@ -56,7 +50,7 @@ export function resolveTiers(value: unknown): ResolvedTiers | undefined {
       throw invalid(`unknown tiers.thresholds key "${key}"; expected hot, warm, cool or cold`);
     }
   }
-  const thresholds = { hot: 0.8, warm: 0.4, cool: 0.1, cold: 0.01 };
+  const thresholds: ResolvedTiers['thresholds'] = { ...DEFAULTS.tiers.thresholds };
   for (const key of ['hot', 'warm', 'cool', 'cold'] as const) {
     const v = given[key] ?? thresholds[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 1) {
@@ -68,11 +62,11 @@ export function resolveTiers(value: unknown): ResolvedTiers | undefined {
     throw invalid(`tiers.thresholds must decrease strictly (hot > warm > cool > cold), got ` +
       `${thresholds.hot} / ${thresholds.warm} / ${thresholds.cool} / ${thresholds.cold}`);
   }
-  const halfLifeSeconds = t.halfLifeSeconds ?? 3600;
+  const halfLifeSeconds = t.halfLifeSeconds ?? DEFAULTS.tiers.halfLifeSeconds;
   if (typeof halfLifeSeconds !== 'number' || !Number.isFinite(halfLifeSeconds) || halfLifeSeconds <= 0) {
     throw invalid(`tiers.halfLifeSeconds must be a finite number > 0, got ${describe(halfLifeSeconds)}`);
   }
-  const hysteresis = t.hysteresis ?? 0.2;
+  const hysteresis = t.hysteresis ?? DEFAULTS.tiers.hysteresis;
   if (typeof hysteresis !== 'number' || !Number.isFinite(hysteresis) || hysteresis < 0 || hysteresis > 0.9) {
     throw invalid(`tiers.hysteresis must be a number from 0 to 0.9, got ${describe(hysteresis)}`);
   }
@@ -80,9 +74,9 @@ export function resolveTiers(value: unknown): ResolvedTiers | undefined {
     thresholds,
     halfLifeSeconds,
     hysteresis,
-    rerank: integer('rerank', t.rerank ?? 100, 0, MAX_EF),
-    migrationBudget: integer('migrationBudget', t.migrationBudget ?? 16, 0, MAX_MIGRATION_BUDGET),
-    trainItems: integer('trainItems', t.trainItems ?? 4096, 256, MAX_TRAIN_ITEMS),
+    rerank: integer('rerank', t.rerank ?? DEFAULTS.tiers.rerank, 0, LIMITS.maxEf),
+    migrationBudget: integer('migrationBudget', t.migrationBudget ?? DEFAULTS.tiers.migrationBudget, 0, LIMITS.maxMigrationBudget),
+    trainItems: integer('trainItems', t.trainItems ?? DEFAULTS.tiers.trainItems, LIMITS.minTierTrainItems, LIMITS.maxTrainItems),
   };
 }
 
@@ -91,17 +85,6 @@ export function enableTiers(mod: NeurovecWasmModule, handle: number, t: Resolved
   const th = t.thresholds;
   return mod._nv_enable_tiers(handle, th.hot, th.warm, th.cool, th.cold, t.halfLifeSeconds, t.hysteresis, t.rerank,
     t.migrationBudget, t.trainItems);
-}
-
-function readDoubles(mod: NeurovecWasmModule, count: number, fill: (ptr: number) => number | void): Float64Array {
-  const ptr = mod._malloc(count * 8);
-  try {
-    const rc = fill(ptr);
-    if (rc !== undefined && rc < 0) throw new Error('core call failed');
-    return mod.HEAPF64.slice(ptr >>> 3, (ptr >>> 3) + count);
-  } finally {
-    mod._free(ptr);
-  }
 }
 
 function counts(values: Float64Array, from: number): TierCounts {

@@ -1,31 +1,21 @@
-// Checks of user input, in JS before anything reaches the core, so errors name
-// the argument the user passed. Pure functions: unit-tested with Vitest.
+// Leaf checks of user input, in JS before anything reaches the core, so errors
+// name the argument the user passed; and ids on the wire. Pure functions,
+// unit-tested with Vitest. Option resolution (CreateOptions and its parts) is
+// in options.ts, which builds on these.
 import { invalid, NeurovecError } from './errors.js';
-import { resolveQuantized, type ResolvedQuantized } from './quantized.js';
-import { resolveTiers, type ResolvedTiers } from './tiers.js';
-import type { CreateOptions, Id, Metadata, Metric } from './types.js';
+import { LIMITS } from './limits.js';
+import type { Id, Metadata, Metric } from './types.js';
 
 export const METRICS: readonly Metric[] = ['l2', 'cosine', 'dot', 'manhattan'];
-export const MAX_DIMENSIONS = 65536;
-export const MAX_M = 256;
-export const MAX_EF = 1 << 20;
-export const MAX_ID_BYTES = 65536;
+export const MAX_DIMENSIONS = LIMITS.maxDimensions;
+export const MAX_M = LIMITS.maxM;
+export const MAX_EF = LIMITS.maxEf;
+export const MAX_ID_BYTES = LIMITS.maxIdBytes;
 /** Largest squared norm the core accepts (a quarter of FLT_MAX; see storage/vector_store.h). */
 export const MAX_SQUARED_NORM = 8.5e37;
 
-export interface ResolvedOptions {
-  dimensions: number;
-  metric: Metric;
-  m: number;
-  efConstruction: number;
-  efSearch: number;
-  seed: number;
-  initialCapacity: number;
-  quantizedTraversal?: ResolvedQuantized;
-  tiers?: ResolvedTiers;
-}
-
-function describe(value: unknown): string {
+/** A value as an error message shows it ("got ..."). */
+export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
@@ -36,44 +26,9 @@ function describe(value: unknown): string {
 
 export function checkInteger(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalid(`${name} must be an integer from ${min} to ${max}, got ${describe(value)}`);
+    throw invalid(`${name} must be an integer from ${min} to ${max}, got ${describeValue(value)}`);
   }
   return value;
-}
-
-export function resolveCreateOptions(options: CreateOptions): ResolvedOptions {
-  if (options === null || typeof options !== 'object') {
-    throw invalid(`VectorIndex.create expects an options object like { dimensions: 384 }, got ${describe(options)}`);
-  }
-  const known = new Set(['dimensions', 'metric', 'm', 'efConstruction', 'efSearch', 'seed', 'initialCapacity', 'storage',
-    'quantizedTraversal', 'tiers', 'learning']);
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw invalid(`unknown option "${key}"; expected one of ${[...known].join(', ')}`);
-  }
-  if (options.dimensions === undefined) throw invalid('dimensions is required (the length of every vector)');
-  const metric = options.metric ?? 'cosine';
-  if (!METRICS.includes(metric)) {
-    throw invalid(`unknown metric ${describe(metric)}; expected one of ${METRICS.map((m) => `"${m}"`).join(', ')}`);
-  }
-  return {
-    dimensions: checkInteger('dimensions', options.dimensions, 1, MAX_DIMENSIONS),
-    metric,
-    m: checkInteger('m', options.m ?? 16, 2, MAX_M),
-    efConstruction: checkInteger('efConstruction', options.efConstruction ?? 200, 1, MAX_EF),
-    efSearch: checkInteger('efSearch', options.efSearch ?? 64, 1, MAX_EF),
-    seed: checkInteger('seed', options.seed ?? 42, 0, Number.MAX_SAFE_INTEGER),
-    initialCapacity: checkInteger('initialCapacity', options.initialCapacity ?? 0, 0, 2 ** 31),
-    ...(options.quantizedTraversal === undefined ? {} : { quantizedTraversal: resolveQuantized(options.quantizedTraversal) }),
-    ...tiersOption(options),
-  };
-}
-
-function tiersOption(options: CreateOptions): { tiers?: ResolvedTiers } {
-  const tiers = resolveTiers(options.tiers);
-  if (tiers && options.quantizedTraversal !== undefined) {
-    throw invalid('tiers and quantizedTraversal cannot be combined: both decide how the graph walk scores items; pick one');
-  }
-  return tiers ? { tiers } : {};
 }
 
 /** UTF-8 length of a string, or -1 if it has a lone surrogate (which UTF-8
@@ -105,10 +60,10 @@ export function checkId(id: unknown, where = 'id'): Id {
     return id;
   }
   if (typeof id === 'number') {
-    if (!Number.isSafeInteger(id)) throw invalid(`${where} must be a string or a safe integer, got ${describe(id)}`);
+    if (!Number.isSafeInteger(id)) throw invalid(`${where} must be a string or a safe integer, got ${describeValue(id)}`);
     return id;
   }
-  throw invalid(`${where} must be a string or a safe integer, got ${describe(id)}`);
+  throw invalid(`${where} must be a string or a safe integer, got ${describeValue(id)}`);
 }
 
 /** Checks type, length and values of a vector; returns it as an array-like of numbers. */
@@ -116,7 +71,7 @@ export function checkVector(vector: unknown, dimensions: number, metric: Metric,
   const ok = vector instanceof Float32Array || vector instanceof Float64Array || Array.isArray(vector) ||
     (ArrayBuffer.isView(vector) && !(vector instanceof DataView) && !(vector instanceof BigInt64Array) &&
       !(vector instanceof BigUint64Array));
-  if (!ok) throw invalid(`${where} must be a Float32Array or an array of numbers, got ${describe(vector)}`);
+  if (!ok) throw invalid(`${where} must be a Float32Array or an array of numbers, got ${describeValue(vector)}`);
   const v = vector as ArrayLike<number>;
   if (v.length !== dimensions) {
     throw invalid(`${where} has ${v.length} dimensions; this index expects ${dimensions}`);
@@ -131,7 +86,7 @@ export function checkFinite(v: ArrayLike<number>, offset: number, dimensions: nu
   for (let i = 0; i < dimensions; i++) {
     const x = v[offset + i];
     if (typeof x !== 'number' || !Number.isFinite(x)) {
-      throw invalid(`${where}[${i}] is ${describe(x)}; expected a finite number`);
+      throw invalid(`${where}[${i}] is ${describeValue(x)}; expected a finite number`);
     }
     norm += x * x;
   }
@@ -146,7 +101,7 @@ export function checkFinite(v: ArrayLike<number>, offset: number, dimensions: nu
 export function checkMetadata(metadata: unknown, where = 'metadata'): string {
   if (metadata === undefined) return '';
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata) || ArrayBuffer.isView(metadata)) {
-    throw invalid(`${where} must be a plain object like { category: "shoes" }, got ${describe(metadata)}`);
+    throw invalid(`${where} must be a plain object like { category: "shoes" }, got ${describeValue(metadata)}`);
   }
   let json: string;
   try {
@@ -159,7 +114,7 @@ export function checkMetadata(metadata: unknown, where = 'metadata'): string {
 
 export function checkK(k: unknown): number {
   if (typeof k !== 'number' || !Number.isInteger(k) || k <= 0 || k > MAX_EF) {
-    throw invalid(`k must be a positive integer (at most ${MAX_EF}), got ${describe(k)}`);
+    throw invalid(`k must be a positive integer (at most ${MAX_EF}), got ${describeValue(k)}`);
   }
   return k;
 }

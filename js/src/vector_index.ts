@@ -6,14 +6,16 @@
 // the module (`this.mod.HEAPF32`, ...) right before each use, never kept.
 import { codeFromCore, invalid, NeurovecError } from './errors.js';
 import type {
-  AddBatchOptions, CreateOptions, FileStats, Id, IndexStats, Metadata, Metric, OpenOptions, PageCacheStats, PagingStats,
+  AddBatchOptions, CreateOptions, FileStats, Id, IndexStats, Metadata, Metric, OpenOptions, PagingStats,
   SearchOptions,
   SearchResult, StorageTarget, TierCounts, VectorLike,
 } from './types.js';
 import {
   checkFinite, checkId, checkInteger, checkK, checkMetadata, checkVector, decodeId, decodeText, encodeId,
-  MAX_EF, maxEncodedIdBytes, METRICS, resolveCreateOptions, type ResolvedOptions,
+  MAX_EF, maxEncodedIdBytes, METRICS,
 } from './validation.js';
+import { resolveCreateOptions, type ResolvedOptions } from './options.js';
+import { decodeFileStats, decodePagingStats, readCString, Scratch } from './runtime.js';
 import { getFileStore, type FileStore } from './storage/file_store.js';
 import { hostStorage } from './storage/host_storage.js';
 import { describeTarget, getStorageOpeners, type OpenMode, type SyncStorage } from './storage/sync_storage.js';
@@ -33,31 +35,6 @@ import { searchWithOnnx, type NeuralSearchBatch, type OnnxRefinerStats } from '.
 const encoder = new TextEncoder();
 /** Vectors an opened index keeps in memory, by default (OpenOptions.pageCacheBytes). */
 const DEFAULT_PAGE_CACHE_BYTES = 64 * 1024 * 1024;
-
-/** A growable malloc'd region, reused across calls. */
-class Scratch {
-  ptr = 0;
-  bytes = 0;
-  constructor(private readonly mod: NeurovecWasmModule) {}
-  ensure(bytes: number): number {
-    if (bytes > this.bytes) {
-      if (this.ptr) this.mod._free(this.ptr);
-      const size = Math.max(bytes, this.bytes * 2, 64);
-      this.ptr = this.mod._malloc(size);
-      if (!this.ptr) {
-        this.bytes = 0;
-        throw new NeurovecError('OUT_OF_RANGE', `out of WebAssembly memory allocating ${size} bytes`);
-      }
-      this.bytes = size;
-    }
-    return this.ptr;
-  }
-  free(): void {
-    if (this.ptr) this.mod._free(this.ptr);
-    this.ptr = 0;
-    this.bytes = 0;
-  }
-}
 
 /** @internal What a layer built on the index (neurovec/text) may use. */
 export interface LayerHost {
@@ -650,9 +627,6 @@ export class VectorIndex {
   stats(): IndexStats {
     const s = this.rawStats();
     const mod = this.mod;
-    const namePtr = mod._nv_kernel_name();
-    let end = namePtr;
-    while (mod.HEAPU8[end] !== 0) end++;
     const quantized = quantizedInfo(mod, this.handle);
     const tiers = tierInfo(mod, this.handle);
     return {
@@ -670,32 +644,20 @@ export class VectorIndex {
       memory: { ...memoryStats(mod, this.handle), ...(tiers ? { tiers: tierMemory(mod, this.handle) } : {}) },
       ...(quantized ? { quantizedTraversal: quantized } : {}),
       ...(tiers ? { tiers: tiers.counts } : {}),
-      kernel: decodeText(mod.HEAPU8.subarray(namePtr, end)),
+      kernel: readCString(mod, mod._nv_kernel_name()),
       ...this.fileStats(),
       ...this.pagingStats(),
     };
   }
 
   private pagingStats(): { paging?: PagingStats } {
-    const p = readDoubles(this.mod, PAGING_STATS_COUNT, (ptr) => this.mod._nv_paging_stats(this.handle, ptr));
-    if (p[0] !== 1 && p[7] !== 1) return {};
-    const cache = (i: number): PageCacheStats => ({
-      cacheBytes: p[i], cachedBytes: p[i + 1], blockReads: p[i + 2], bytesRead: p[i + 3], hits: p[i + 4], misses: p[i + 5],
-    });
-    return { paging: { ...cache(1), ...(p[7] === 1 ? { graph: cache(8) } : {}) } };
+    return decodePagingStats(readDoubles(this.mod, PAGING_STATS_COUNT, (ptr) => this.mod._nv_paging_stats(this.handle, ptr)));
   }
 
   private fileStats(): { file?: FileStats } {
     const ptr = this.small.ensure(Math.max(STATS_COUNT, FILE_STATS_COUNT) * 8);
     this.mod._nv_file_stats(this.handle, ptr);
-    const f = this.mod.HEAPF64.slice(ptr >>> 3, (ptr >>> 3) + FILE_STATS_COUNT);
-    if (f[0] !== 1) return {};
-    return {
-      file: {
-        generation: f[1], imageBytes: f[2], logBytes: f[3], pendingBytes: f[4], replayedRecords: f[5],
-        trimmedTornTail: f[6] === 1, checkpoints: f[7], syncs: f[8],
-      },
-    };
+    return decodeFileStats(this.mod.HEAPF64.slice(ptr >>> 3, (ptr >>> 3) + FILE_STATS_COUNT));
   }
 
   /** Frees the index's WebAssembly memory. The index is unusable afterwards.

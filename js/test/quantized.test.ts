@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { NeurovecError } from '../src/errors.js';
 import { resolveQuantized } from '../src/quantized.js';
-import { resolveCreateOptions } from '../src/validation.js';
+import { resolveCreateOptions } from '../src/options.js';
 
 function expectInvalid(fn: () => unknown, pattern: RegExp): void {
   let caught: unknown;

@@ -1,11 +1,13 @@
-// Unit tests of the pure input checks and the id wire format (js/src/validation.ts).
+// Unit tests of the pure input checks and the id wire format (js/src/validation.ts),
+// and of option resolution (js/src/options.ts).
 import { describe, expect, it } from 'vitest';
 import { NeurovecError } from '../src/errors.js';
 import type { CreateOptions, Id } from '../src/types.js';
 import {
   checkFinite, checkId, checkInteger, checkK, checkMetadata, checkVector, decodeId, decodeText, encodeId, MAX_DIMENSIONS,
-  MAX_EF, MAX_ID_BYTES, MAX_M, maxEncodedIdBytes, METRICS, resolveCreateOptions,
+  MAX_EF, MAX_ID_BYTES, MAX_M, maxEncodedIdBytes, METRICS,
 } from '../src/validation.js';
+import { resolveCreateOptions } from '../src/options.js';
 import { rng } from '../../tests/shared/random.mjs';
 
 /** Asserts fn throws an INVALID_ARGUMENT NeurovecError whose message matches every pattern. */

@@ -1,6 +1,6 @@
 // Shared by the real-Chromium tests: a static server over the repository (so
 // pages import /js/dist/... like an app would) and Debian's Chromium launched
-// the way the toolchain notes prescribe (nothing is downloaded).
+// the way docs/toolchain.md says (nothing is downloaded).
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';

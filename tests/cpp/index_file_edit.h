@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "persistence/crc32c.h"
+#include "util/crc32c.h"
 #include "persistence/index_file.h"
 
 namespace nvtest {

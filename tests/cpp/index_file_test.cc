@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string>
 
-#include "persistence/crc32c.h"
+#include "util/crc32c.h"
 #include "persistence/index_file.h"
 #include "persistence/local_file.h"
 
@@ -313,5 +313,24 @@ TEST(LocalFile, DurableWriteReplacesAtomicallyAndReadsBack) {
   std::remove(path.c_str());
   rmdir(dir_template);
 }
+
+#ifdef NEUROVEC_FIXTURE_DIR
+// Files written by an earlier build (before the codec was split by section):
+// they open, and saving what was read gives the same bytes.
+TEST(IndexFile, FixtureFilesFromAnEarlierBuildRoundTripByteIdentically) {
+  for (const char* name : {"v1_small.nvx", "v1_quantized.nvx", "v1_tiers.nvx"}) {
+    SCOPED_TRACE(name);
+    auto bytes = ReadWholeFile(std::string(NEUROVEC_FIXTURE_DIR) + "/" + name);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+    const std::string& file = bytes.value();
+    auto index = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(file.data()), file.size());
+    ASSERT_TRUE(index.ok()) << index.status().message();
+    EXPECT_GT(index.value()->size(), 0u);
+    const std::string saved = index.value()->SaveToBytes();
+    EXPECT_EQ(saved.size(), file.size());
+    EXPECT_TRUE(saved == file);
+  }
+}
+#endif
 
 }  // namespace

@@ -15,7 +15,7 @@
 
 #include "neurovec/storage.h"
 #include "neurovec/vector_index.h"
-#include "persistence/crc32c.h"
+#include "util/crc32c.h"
 #include "persistence/index_file.h"
 #include "storage/vector_store.h"
 #include "test_util.h"

@@ -12,8 +12,8 @@
 
 #include "neurovec/storage.h"
 #include "neurovec/vector_index.h"
-#include "persistence/byte_io.h"
-#include "persistence/crc32c.h"
+#include "util/byte_io.h"
+#include "util/crc32c.h"
 #include "persistence/index_file.h"
 #include "index_file_edit.h"
 #include "test_util.h"

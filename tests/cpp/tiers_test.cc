@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "persistence/byte_io.h"
+#include "util/byte_io.h"
 #include "persistence/index_file.h"
 #include "index_file_edit.h"
 #include "test_util.h"

@@ -100,6 +100,7 @@ struct TiersConfig {
   uint32_t train_items = 4096;
 
   static constexpr uint32_t kMaxMigrationBudget = 1u << 20;
+  static constexpr uint32_t kMinTrainItems = 256;  // PQ8 has 256 centroids
   Status Validate() const;
 };
 

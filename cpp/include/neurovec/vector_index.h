@@ -27,15 +27,6 @@
 namespace neurovec {
 
 class Storage;
-class DurableFile;
-class VectorIndex;
-namespace index_file {  // the file format (cpp/src/persistence/index_file.h)
-struct Header;
-Status EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header, std::string* image);
-Status AttachImageRows(VectorIndex& index, Storage& storage, const std::string& image, const Header& header);
-Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& header, uint64_t file_size, bool borrow_views,
-                                                  bool verify_checksums, uint64_t page_cache_bytes, bool attach_rows);
-}  // namespace index_file
 
 struct SearchHit {
   uint32_t slot;   // dense internal id (stable while the item lives)
@@ -320,11 +311,9 @@ class VectorIndex {
 
  private:
   struct Impl;
-  friend class DurableFile;  // the log and checkpoints (persistence/durable_file.cc)
-  friend Status index_file::EncodeImage(const VectorIndex&, uint64_t, index_file::Header*, std::string*);
-  friend Status index_file::AttachImageRows(VectorIndex&, Storage&, const std::string&, const index_file::Header&);
-  friend Result<std::unique_ptr<VectorIndex>> index_file::DecodeImage(Storage&, index_file::Header&, uint64_t, bool,
-                                                                                    bool, uint64_t, bool);
+  // The one way in for the rest of the core (file codec, durable file); declared
+  // in the internal header index/vector_index_impl.h, not part of the API.
+  friend struct IndexInternals;
   explicit VectorIndex(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -1,5 +1,5 @@
-// VectorIndex's learning calls (neurovec/learning.h) and the "learning" file
-// section. Kept out of vector_index.cc so the index's main file stays as it is.
+// VectorIndex's learning calls (neurovec/learning.h). The "learning" file
+// section's codec is persistence/learning_section.cc.
 #include "index/learning_hooks.h"
 
 #include <algorithm>
@@ -10,19 +10,16 @@
 #include <unordered_set>
 
 #include "index/vector_index_impl.h"
-#include "persistence/byte_io.h"
+#include "util/byte_io.h"
 
 namespace neurovec {
 namespace {
 
 std::atomic<LearnerFactory> g_factory{nullptr};
 
-constexpr uint32_t kSectionVersion = 1;
 constexpr uint32_t kMaxFeedbackItems = 4096;  // per list of one Feedback call
 
-// A template so it may be handed VectorIndex's private Impl (as in index_file.cc).
-template <typename IndexImpl>
-IndexView ViewOf(const IndexImpl& x) {
+IndexView ViewOf(const IndexState& x) {
   return IndexView{&x.store, &x.graph, &x.live, x.used_slots, x.config.dimensions};
 }
 
@@ -30,30 +27,6 @@ IndexView ViewOf(const IndexImpl& x) {
 
 void SetLearnerFactory(LearnerFactory factory) { g_factory.store(factory); }
 LearnerFactory GetLearnerFactory() { return g_factory.load(); }
-
-Status LearningConfig::Validate() const {
-  if (candidates < 2 || candidates > 4096) return Status::InvalidArgument("learning candidates must be from 2 to 4096");
-  if (heads == 0 || hidden_dim == 0 || hidden_dim % heads != 0 || hidden_dim > 4096) {
-    return Status::InvalidArgument("learning hidden_dim must be a positive multiple of heads (at most 4096)");
-  }
-  if (hops < 1 || hops > 8) return Status::InvalidArgument("learning hops must be from 1 to 8");
-  if (!(input_scale >= 0) || !std::isfinite(input_scale)) return Status::InvalidArgument("learning input_scale must be >= 0 (0: automatic)");
-  if (!(temperature > 0) || !std::isfinite(temperature)) return Status::InvalidArgument("learning temperature must be positive");
-  if (!(consistency_weight >= 0) || !std::isfinite(consistency_weight)) {
-    return Status::InvalidArgument("learning consistency_weight must be >= 0");
-  }
-  if (!(dropout >= 0 && dropout < 1)) return Status::InvalidArgument("learning dropout must be in [0, 1)");
-  if (!(learning_rate > 0) || !std::isfinite(learning_rate)) return Status::InvalidArgument("learning rate must be positive");
-  if (!(weight_decay >= 0) || !std::isfinite(weight_decay)) return Status::InvalidArgument("learning weight_decay must be >= 0");
-  if (batch_size < 1 || batch_size > 4096) return Status::InvalidArgument("learning batch_size must be from 1 to 4096");
-  if (feedback_capacity < 1 || feedback_capacity > (1u << 20)) {
-    return Status::InvalidArgument("learning feedback_capacity must be from 1 to 1048576");
-  }
-  if (replay_capacity > (1u << 20)) return Status::InvalidArgument("learning replay_capacity must be at most 1048576");
-  if (replay_per_batch > 4096) return Status::InvalidArgument("learning replay_per_batch must be at most 4096");
-  if (!(ewc_lambda >= 0) || !std::isfinite(ewc_lambda)) return Status::InvalidArgument("learning ewc_lambda must be >= 0");
-  return Status::Ok();
-}
 
 Result<Learner*> LearningState::Get(uint32_t dimensions) const {
   std::lock_guard<std::mutex> lock(mutex);
@@ -71,72 +44,6 @@ Result<Learner*> LearningState::Get(uint32_t dimensions) const {
   }
   learner = std::move(made);
   return learner.get();
-}
-
-// Layout (all little-endian): u32 version (1); config: u32 candidates,
-// hidden_dim, heads, hops; f32 input_scale, temperature, consistency_weight,
-// dropout, learning_rate, weight_decay; u32 batch_size, feedback_capacity,
-// replay_capacity, replay_per_batch; f32 ewc_lambda; u64 seed; then u32 length
-// + the learner's bytes (0 when nothing was learned yet).
-std::string LearningState::EncodeSection() const {
-  std::lock_guard<std::mutex> lock(mutex);
-  if (!configured && !learner && restored_bytes.empty()) return {};
-  std::string out;
-  ByteWriter w(out);
-  const LearningConfig& c = config;
-  w.U32(kSectionVersion);
-  w.U32(c.candidates);
-  w.U32(c.hidden_dim);
-  w.U32(c.heads);
-  w.U32(c.hops);
-  w.F32(c.input_scale);
-  w.F32(c.temperature);
-  w.F32(c.consistency_weight);
-  w.F32(c.dropout);
-  w.F32(c.learning_rate);
-  w.F32(c.weight_decay);
-  w.U32(c.batch_size);
-  w.U32(c.feedback_capacity);
-  w.U32(c.replay_capacity);
-  w.U32(c.replay_per_batch);
-  w.F32(c.ewc_lambda);
-  w.U64(c.seed);
-  // Only a trained model's parameters are worth keeping; otherwise the bytes
-  // read from the file (if any) go back unchanged.
-  const std::string state = learner && learner->trained() ? learner->Serialize() : restored_bytes;
-  w.U32(static_cast<uint32_t>(state.size()));
-  w.Bytes(state.data(), state.size());
-  return out;
-}
-
-Status LearningState::DecodeSection(const uint8_t* data, size_t size) {
-  ByteReader r(data, size);
-  auto corrupt = [](const std::string& what) {
-    return Status::Corrupt("index file is corrupt: learning section: " + what);
-  };
-  uint32_t version = 0;
-  if (!r.U32(version)) return corrupt("too short");
-  if (version != kSectionVersion) {
-    return Status::UnsupportedVersion("learning section version " + std::to_string(version) + " is newer than this build");
-  }
-  LearningConfig c;
-  uint32_t state_len = 0;
-  if (!r.U32(c.candidates) || !r.U32(c.hidden_dim) || !r.U32(c.heads) || !r.U32(c.hops) || !r.F32(c.input_scale) ||
-      !r.F32(c.temperature) || !r.F32(c.consistency_weight) || !r.F32(c.dropout) || !r.F32(c.learning_rate) ||
-      !r.F32(c.weight_decay) || !r.U32(c.batch_size) || !r.U32(c.feedback_capacity) || !r.U32(c.replay_capacity) ||
-      !r.U32(c.replay_per_batch) || !r.F32(c.ewc_lambda) || !r.U64(c.seed) || !r.U32(state_len)) {
-    return corrupt("too short");
-  }
-  Status valid = c.Validate();
-  if (!valid.ok()) return corrupt(valid.message());
-  const uint8_t* state = nullptr;
-  if (!r.Bytes(state_len, state) || r.remaining() != 0) return corrupt("state length does not match the section");
-  std::lock_guard<std::mutex> lock(mutex);
-  config = c;
-  configured = true;
-  learner.reset();
-  restored_bytes.assign(reinterpret_cast<const char*>(state), state_len);
-  return Status::Ok();
 }
 
 // ---- VectorIndex's learning calls ----

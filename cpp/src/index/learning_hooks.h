@@ -71,11 +71,7 @@ struct LearningState {
 
   // The learner, created (and restored from restored_bytes) on first use.
   Result<Learner*> Get(uint32_t dimensions) const;
-
-  // The file section (docs/file-format.md, kind 7 "learning"): empty when
-  // there is nothing to persist.
-  std::string EncodeSection() const;
-  Status DecodeSection(const uint8_t* data, size_t size);
+  // Its file section (kind 16): persistence/learning_section.h.
 };
 
 }  // namespace neurovec

@@ -1,5 +1,5 @@
 // Quantized traversal: the codec's life cycle inside a VectorIndex (see
-// quantized_tier.h), its configuration checks, and the VectorIndex calls that
+// quantized_tier.h) and the VectorIndex calls that
 // act on it (EnableQuantizedTraversal, RetrainQuantizer).
 #include "index/quantized_tier.h"
 
@@ -28,25 +28,6 @@ Result<TraversalCodec> ParseTraversalCodec(const std::string& name) {
   }
   return Status::InvalidArgument("unknown quantized traversal codec \"" + name +
                                  "\"; expected \"f16\", \"int8\", \"int8-uniform\" or \"pq8\"");
-}
-
-Status QuantizedTraversalConfig::Validate() const {
-  if (static_cast<uint8_t>(codec) > static_cast<uint8_t>(TraversalCodec::kPq8)) {
-    return Status::InvalidArgument("unknown quantized traversal codec code " + std::to_string(static_cast<int>(codec)));
-  }
-  if (rerank > IndexConfig::kMaxEf) {
-    return Status::InvalidArgument("quantized traversal: rerank must be at most " + std::to_string(IndexConfig::kMaxEf) +
-                                   ", got " + std::to_string(rerank));
-  }
-  if (train_items < 1 || train_items > kMaxTrainItems) {
-    return Status::InvalidArgument("quantized traversal: trainItems must be between 1 and " +
-                                   std::to_string(kMaxTrainItems) + ", got " + std::to_string(train_items));
-  }
-  if (codec == TraversalCodec::kPq8 && train_items < 256) {
-    return Status::InvalidArgument("quantized traversal: pq8 needs trainItems >= 256 (256 centroids per sub-quantizer), got " +
-                                   std::to_string(train_items));
-  }
-  return Status::Ok();
 }
 
 quant::CodecParams TraversalCodecParams(TraversalCodec codec, uint32_t dimensions, Metric metric) {

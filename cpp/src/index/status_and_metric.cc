@@ -44,29 +44,4 @@ Result<Metric> ParseMetric(const std::string& name) {
   return Status::InvalidArgument("unknown metric \"" + name + "\"; expected \"l2\", \"cosine\", \"dot\" or \"manhattan\"");
 }
 
-Status IndexConfig::Validate() const {
-  if (dimensions == 0 || dimensions > kMaxDimensions) {
-    return Status::InvalidArgument("dimensions must be between 1 and " + std::to_string(kMaxDimensions) + ", got " +
-                                   std::to_string(dimensions));
-  }
-  if (m < 2 || m > kMaxM) {
-    return Status::InvalidArgument("m must be between 2 and " + std::to_string(kMaxM) + ", got " + std::to_string(m));
-  }
-  if (ef_construction < 1 || ef_construction > kMaxEf) {
-    return Status::InvalidArgument("efConstruction must be between 1 and " + std::to_string(kMaxEf) + ", got " +
-                                   std::to_string(ef_construction));
-  }
-  if (ef_search < 1 || ef_search > kMaxEf) {
-    return Status::InvalidArgument("efSearch must be between 1 and " + std::to_string(kMaxEf) + ", got " +
-                                   std::to_string(ef_search));
-  }
-  NV_RETURN_IF_ERROR(quantized.Validate());
-  NV_RETURN_IF_ERROR(tiers.Validate());
-  if (tiers.enabled && quantized.enabled()) {
-    return Status::InvalidArgument("tiers and quantizedTraversal cannot be combined: both decide how the graph walk "
-                                   "scores items; pick one");
-  }
-  return Status::Ok();
-}
-
 }  // namespace neurovec

@@ -22,42 +22,6 @@ const char* TierName(Tier tier) {
   return "unknown";
 }
 
-Status TiersConfig::Validate() const {
-  const TierThresholds& t = thresholds;
-  auto in_unit = [](float v) { return std::isfinite(v) && v > 0.0f && v <= 1.0f; };
-  if (!in_unit(t.hot) || !in_unit(t.warm) || !in_unit(t.cool) || !in_unit(t.cold)) {
-    return Status::InvalidArgument("tiers: thresholds must be in (0, 1], got hot " + std::to_string(t.hot) + ", warm " +
-                                   std::to_string(t.warm) + ", cool " + std::to_string(t.cool) + ", cold " +
-                                   std::to_string(t.cold));
-  }
-  if (!(t.hot > t.warm && t.warm > t.cool && t.cool > t.cold)) {
-    return Status::InvalidArgument("tiers: thresholds must decrease strictly (hot > warm > cool > cold), got " +
-                                   std::to_string(t.hot) + " / " + std::to_string(t.warm) + " / " +
-                                   std::to_string(t.cool) + " / " + std::to_string(t.cold));
-  }
-  if (!std::isfinite(half_life_seconds) || half_life_seconds <= 0) {
-    return Status::InvalidArgument("tiers: halfLifeSeconds must be a finite number > 0, got " +
-                                   std::to_string(half_life_seconds));
-  }
-  if (!std::isfinite(hysteresis) || hysteresis < 0.0f || hysteresis > 0.9f) {
-    return Status::InvalidArgument("tiers: hysteresis must be between 0 and 0.9, got " + std::to_string(hysteresis));
-  }
-  if (rerank > IndexConfig::kMaxEf) {
-    return Status::InvalidArgument("tiers: rerank must be at most " + std::to_string(IndexConfig::kMaxEf) + ", got " +
-                                   std::to_string(rerank));
-  }
-  if (migration_budget > kMaxMigrationBudget) {
-    return Status::InvalidArgument("tiers: migrationBudget must be at most " + std::to_string(kMaxMigrationBudget) +
-                                   ", got " + std::to_string(migration_budget));
-  }
-  if (train_items < 256 || train_items > QuantizedTraversalConfig::kMaxTrainItems) {
-    return Status::InvalidArgument("tiers: trainItems must be between 256 (PQ8 has 256 centroids) and " +
-                                   std::to_string(QuantizedTraversalConfig::kMaxTrainItems) + ", got " +
-                                   std::to_string(train_items));
-  }
-  return Status::Ok();
-}
-
 TieredStore::TieredStore(const TiersConfig& config, uint32_t dimensions, Metric metric, VectorStore* store)
     : config_(config), dimensions_(dimensions), metric_(metric), store_(store) {}
 
@@ -613,8 +577,7 @@ Status VectorIndex::SetTierClock(double now_seconds) {
 }
 
 namespace {
-template <typename IndexImpl>  // VectorIndex::Impl is private: deduced, not named
-Status CheckTierSlot(const IndexImpl& x, uint32_t slot) {
+Status CheckTierSlot(const IndexState& x, uint32_t slot) {
   if (!x.tiers) return Status::FailedPrecondition("this index has no compression tiers (IndexConfig::tiers)");
   if (slot >= x.used_slots) {
     return Status::OutOfRange("slot " + std::to_string(slot) + " is not in use (used slots: " +

@@ -34,7 +34,11 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(const IndexConfig& conf
 
 Result<std::unique_ptr<VectorIndex>> VectorIndex::Open(std::unique_ptr<Storage> storage, const OpenOptions& options) {
   if (!storage) return Status::InvalidArgument("a storage is expected, got none");
-  return DurableFile::Open(std::move(storage), options);
+  auto opened = DurableFile::Open(std::move(storage), options);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<VectorIndex> index = std::move(opened.value().index);
+  index->impl_->durable = std::move(opened.value().file);
+  return index;
 }
 
 Result<std::unique_ptr<VectorIndex>> VectorIndex::LoadFromBytes(const uint8_t* data, size_t size) {

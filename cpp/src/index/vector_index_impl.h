@@ -1,5 +1,8 @@
-// VectorIndex's internals, shared by index/vector_index.cc and the file
-// reader/writer in persistence/ (not a public header).
+// VectorIndex's internals (not a public header): the state behind the public
+// facade, and IndexInternals, the one accessor through which the rest of the
+// core (the file codec in persistence/, helpers of the index's own files)
+// reaches it. The public header names only IndexInternals, so it changes when
+// the API does, not when the internals do.
 #pragma once
 
 #include <algorithm>
@@ -225,5 +228,14 @@ struct VectorIndex::Impl {
     if (out) *out = {c.distance_computations, c.hops, exact};
   }
 };
+
+// The accessor: IndexState names VectorIndex::Impl (private) for code that is
+// not a member of VectorIndex, and Of() reaches an index's state.
+struct IndexInternals {
+  using State = VectorIndex::Impl;
+  static State& Of(VectorIndex& index) { return *index.impl_; }
+  static const State& Of(const VectorIndex& index) { return *index.impl_; }
+};
+using IndexState = IndexInternals::State;
 
 }  // namespace neurovec

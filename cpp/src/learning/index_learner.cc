@@ -8,7 +8,7 @@
 #include "hnsw/hnsw_graph.h"
 #include "learning/adjacency.h"
 #include "learning/parameter_serialization.h"
-#include "persistence/byte_io.h"
+#include "util/byte_io.h"
 #include "storage/vector_store.h"
 
 namespace neurovec::learning {

@@ -2,8 +2,8 @@
 
 #include <unordered_map>
 
-#include "persistence/byte_io.h"
-#include "persistence/crc32c.h"
+#include "util/byte_io.h"
+#include "util/crc32c.h"
 
 namespace neurovec::learning {
 namespace {

@@ -4,9 +4,8 @@
 #include <cstring>
 #include <vector>
 
-#include "index/vector_index_impl.h"
-#include "persistence/byte_io.h"
-#include "persistence/crc32c.h"
+#include "util/byte_io.h"
+#include "util/crc32c.h"
 #include "persistence/write_ahead_log.h"
 
 namespace neurovec {
@@ -198,7 +197,7 @@ Result<std::unique_ptr<VectorIndex>> DurableFile::Load(Storage& storage) {
   return std::move(loaded.value().index);
 }
 
-Result<std::unique_ptr<VectorIndex>> DurableFile::Open(std::unique_ptr<Storage> storage, const OpenOptions& options) {
+Result<DurableFile::Opened> DurableFile::Open(std::unique_ptr<Storage> storage, const OpenOptions& options) {
   const bool read_only = options.read_only;
   // A read-only mapped file is used in place; it stays mapped while the index
   // lives. Otherwise rows may be paged from it, or read and then let go (tiers):
@@ -229,9 +228,7 @@ Result<std::unique_ptr<VectorIndex>> DurableFile::Open(std::unique_ptr<Storage> 
       NV_RETURN_IF_ERROR(s.Flush());
     }
   }
-  std::unique_ptr<VectorIndex> index = std::move(l.index);
-  index->impl_->durable = std::move(file);
-  return index;
+  return Opened{std::move(l.index), std::move(file)};
 }
 
 Status DurableFile::Fail(Status s) {

@@ -32,18 +32,21 @@
 
 namespace neurovec {
 
-
 class DurableFile {
  public:
   // A new index file holding `index` (normally empty). Flushed when it returns.
   static Result<std::unique_ptr<DurableFile>> Create(std::unique_ptr<Storage> storage, VectorIndex& index);
 
   // Reads the newest valid header, its image and the log, and returns the index
-  // with the log applied and this file attached to it (read-only: writes are
-  // refused). A torn last group of the log is trimmed (on writable opens also
-  // from the file, before any new write); damage followed by later records is
-  // kCorrupt.
-  static Result<std::unique_ptr<VectorIndex>> Open(std::unique_ptr<Storage> storage, const OpenOptions& options);
+  // with the log applied, and the file it is to keep (VectorIndex::Open
+  // attaches it; a read-only file refuses writes). A torn last group of the
+  // log is trimmed (on writable opens also from the file, before any new
+  // write); damage followed by later records is kCorrupt.
+  struct Opened {
+    std::unique_ptr<VectorIndex> index;
+    std::unique_ptr<DurableFile> file;
+  };
+  static Result<Opened> Open(std::unique_ptr<Storage> storage, const OpenOptions& options);
 
   // The index stored in `storage` (bytes of a file), log applied, nothing attached.
   static Result<std::unique_ptr<VectorIndex>> Load(Storage& storage);

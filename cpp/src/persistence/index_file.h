@@ -1,6 +1,6 @@
 // The neurovec index file, version 1 (docs/file-format.md has the full layout).
 //
-//   [0, 4096)        header slot 0 }  identical copies in a snapshot; a future
+//   [0, 4096)        header slot 0 }  identical copies in a snapshot; each
 //   [4096, 8192)     header slot 1 }  checkpoint writes the older one, and the
 //                                     valid slot with the higher generation wins
 //   8192 ...         sections, each at a 4096-byte boundary, each with a CRC-32C
@@ -8,8 +8,13 @@
 //
 // All fields are little-endian and fixed-width, so one file serves x86-64 and
 // wasm32. Sections of kinds a reader does not know are skipped unless flagged
-// required, which is how later sections (log, tiers, learned parameters) extend
-// the format.
+// required, which is how the optional sections (7-12, 16, 20, 21, 24-31)
+// extended the format without a new version. A durable file's log follows
+// the image (persistence/write_ahead_log.h).
+//
+// This file declares the header, the table and the whole-image calls;
+// index_file.cc implements them and dispatches to one codec per group of
+// sections (persistence/section_codec.h lists them).
 #pragma once
 
 #include <cstdint>
@@ -41,7 +46,7 @@ enum SectionKind : uint32_t {
   kVectors = 4,    // rows in stored form (stride floats each), then one norm per slot
   kGraph = 5,      // entry point, levels, deleted flags, level-0 lists, upper lists
   kFreeSlots = 6,  // slots to reuse, in reuse order
-  kLearning = 16,  // optional (not required; 16, away from the kinds 7.. other branches may take): learner options and learned parameters (index/learning_hooks.h)
+  kLearning = 16,  // optional: learner options and learned parameters (persistence/learning_section.h)
   // Optional (not flagged required; persistence/quantized_sections.h):
   kQuantizedTraversal = 7,  // quantized traversal configuration and codec state
   kCodes = 8,               // one code per used slot (only when the codec is trained)

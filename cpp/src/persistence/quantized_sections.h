@@ -16,7 +16,7 @@
 
 #include "index/quantized_tier.h"
 #include "neurovec/status.h"
-#include "persistence/byte_io.h"
+#include "util/byte_io.h"
 
 namespace neurovec::index_file {
 

@@ -24,7 +24,7 @@
 
 #include "index/tiered_store.h"
 #include "neurovec/status.h"
-#include "persistence/byte_io.h"
+#include "util/byte_io.h"
 
 namespace neurovec::index_file {
 

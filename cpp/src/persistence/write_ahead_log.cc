@@ -1,7 +1,7 @@
 #include "persistence/write_ahead_log.h"
 
-#include "persistence/byte_io.h"
-#include "persistence/crc32c.h"
+#include "util/byte_io.h"
+#include "util/crc32c.h"
 
 namespace neurovec::wal {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <vector>
 
-#include "persistence/byte_io.h"
+#include "util/byte_io.h"
 #include "quantization/codecs_internal.h"
 
 namespace neurovec::quant {

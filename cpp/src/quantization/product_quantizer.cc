@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "persistence/byte_io.h"
+#include "util/byte_io.h"
 #include "quantization/kmeans.h"
 
 namespace neurovec::quant {

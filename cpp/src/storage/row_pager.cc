@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "neurovec/storage.h"
-#include "persistence/crc32c.h"
+#include "util/crc32c.h"
 
 namespace neurovec {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <map>
 
-#include "persistence/byte_io.h"
+#include "util/byte_io.h"
 #include "text/tokenizer.h"
 
 namespace neurovec::text {

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "persistence/byte_io.h"
-#include "persistence/crc32c.h"
+#include "util/byte_io.h"
+#include "util/crc32c.h"
 
 namespace neurovec::text {
 namespace {

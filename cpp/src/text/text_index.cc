@@ -5,7 +5,7 @@
 #include <cmath>
 #include <unordered_map>
 
-#include "persistence/byte_io.h"
+#include "util/byte_io.h"
 #include "persistence/index_file.h"
 #include "text/keyword_index.h"
 #include "text/tokenizer.h"

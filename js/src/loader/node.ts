@@ -1,6 +1,6 @@
 // Node loader: reads the .wasm bytes from the package and hands them to the
 // Emscripten glue (CommonJS), so the glue never fetch()es a file path (a
-// failure of Emscripten 3.1.6 under Node 18+, see docs/toolchain notes).
+// failure of Emscripten 3.1.6 under Node 18+, see docs/toolchain.md).
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { NeurovecWasmModule } from '../wasm_module.js';

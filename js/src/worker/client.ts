@@ -9,7 +9,7 @@ import type {
   AddBatchOptions, CreateOptions, Id, IndexStats, Metadata, Metric, OpenOptions, SearchOptions, SearchResult,
   StorageTarget, VectorLike,
 } from '../types.js';
-import type { IndexInfo, Method, Methods, Response } from './protocol.js';
+import type { IndexInfo, Method, Methods, Response, WorkerOptions } from './protocol.js';
 
 export { NeurovecError } from '../errors.js';
 export { WorkerTextIndex } from './text_client.js';
@@ -18,12 +18,8 @@ export type { NeurovecErrorCode } from '../errors.js';
 export type * from '../types.js';
 
 /** Where the index runs. */
-export interface WorkerOptions {
-  /** A Worker running neurovec's worker_main.js (bundlers that do not follow
-   * `new URL(..., import.meta.url)` can create it themselves), or the URL of
-   * that script. Default: worker_main.js next to this module, as a module Worker. */
-  worker?: Worker | string | URL;
-}
+// WorkerOptions lives in protocol.ts, so text_client.ts need not import this module.
+export type { WorkerOptions } from './protocol.js';
 
 export interface WorkerAddBatchOptions extends AddBatchOptions {
   /** Hand `vectors`' buffer to the worker instead of copying it (a flat

@@ -57,3 +57,10 @@ export type Response =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: ErrorInfo }
   | { id: number; progress: BatchProgress };
+
+export interface WorkerOptions {
+  /** A Worker running neurovec's worker_main.js (bundlers that do not follow
+   * `new URL(..., import.meta.url)` can create it themselves), or the URL of
+   * that script. Default: worker_main.js next to this module, as a module Worker. */
+  worker?: Worker | string | URL;
+}

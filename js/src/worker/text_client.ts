@@ -7,8 +7,7 @@
 import { NeurovecError } from '../errors.js';
 import type { Id, Metadata, OpenOptions, StorageTarget } from '../types.js';
 import type { TextFeedback, TextIndexOptions, TextIndexStats, TextSearchOptions, TextSearchResult } from '../text/text_index.js';
-import type { Response } from './protocol.js';
-import type { WorkerOptions } from './client.js';
+import type { Response, WorkerOptions } from './protocol.js';
 
 export type { TextFeedback, TextIndexOptions, TextIndexStats, TextSearchOptions, TextSearchResult, TextSearchMode } from '../text/text_index.js';
 

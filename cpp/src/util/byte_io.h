@@ -1,6 +1,7 @@
-// Little-endian, fixed-width encoding for index files, independent of the host
-// (the same bytes on x86-64 and wasm32). Readers check every length against the
-// bytes left before touching or allocating anything.
+// Little-endian, fixed-width encoding, independent of the host (the same bytes
+// on x86-64 and wasm32): index file sections, log records, codec and learned
+// state. Readers check every length against the bytes left before touching or
+// allocating anything. A leaf: it includes nothing of the project.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
-// CRC-32C (Castagnoli), the checksum of every header and section of an index file.
+// CRC-32C (Castagnoli): the checksum of every header, section and log record of
+// an index file, and of the blocks paged from it. A leaf (no project includes).
 #pragma once
 
 #include <cstddef>

@@ -1,0 +1,80 @@
+#include "persistence/learning_section.h"
+
+#include <mutex>
+
+#include "util/byte_io.h"
+
+namespace neurovec::index_file {
+namespace {
+
+constexpr uint32_t kSectionVersion = 1;
+
+}  // namespace
+
+// Layout (all little-endian): u32 version (1); config: u32 candidates,
+// hidden_dim, heads, hops; f32 input_scale, temperature, consistency_weight,
+// dropout, learning_rate, weight_decay; u32 batch_size, feedback_capacity,
+// replay_capacity, replay_per_batch; f32 ewc_lambda; u64 seed; then u32 length
+// + the learner's bytes (0 when nothing was learned yet).
+std::string EncodeLearningSection(const LearningState& l) {
+  std::lock_guard<std::mutex> lock(l.mutex);
+  if (!l.configured && !l.learner && l.restored_bytes.empty()) return {};
+  std::string out;
+  ByteWriter w(out);
+  const LearningConfig& c = l.config;
+  w.U32(kSectionVersion);
+  w.U32(c.candidates);
+  w.U32(c.hidden_dim);
+  w.U32(c.heads);
+  w.U32(c.hops);
+  w.F32(c.input_scale);
+  w.F32(c.temperature);
+  w.F32(c.consistency_weight);
+  w.F32(c.dropout);
+  w.F32(c.learning_rate);
+  w.F32(c.weight_decay);
+  w.U32(c.batch_size);
+  w.U32(c.feedback_capacity);
+  w.U32(c.replay_capacity);
+  w.U32(c.replay_per_batch);
+  w.F32(c.ewc_lambda);
+  w.U64(c.seed);
+  // Only a trained model's parameters are worth keeping; otherwise the bytes
+  // read from the file (if any) go back unchanged.
+  const std::string state = l.learner && l.learner->trained() ? l.learner->Serialize() : l.restored_bytes;
+  w.U32(static_cast<uint32_t>(state.size()));
+  w.Bytes(state.data(), state.size());
+  return out;
+}
+
+Status DecodeLearningSection(const uint8_t* data, size_t size, LearningState* l) {
+  ByteReader r(data, size);
+  auto corrupt = [](const std::string& what) {
+    return Status::Corrupt("index file is corrupt: learning section: " + what);
+  };
+  uint32_t version = 0;
+  if (!r.U32(version)) return corrupt("too short");
+  if (version != kSectionVersion) {
+    return Status::UnsupportedVersion("learning section version " + std::to_string(version) + " is newer than this build");
+  }
+  LearningConfig c;
+  uint32_t state_len = 0;
+  if (!r.U32(c.candidates) || !r.U32(c.hidden_dim) || !r.U32(c.heads) || !r.U32(c.hops) || !r.F32(c.input_scale) ||
+      !r.F32(c.temperature) || !r.F32(c.consistency_weight) || !r.F32(c.dropout) || !r.F32(c.learning_rate) ||
+      !r.F32(c.weight_decay) || !r.U32(c.batch_size) || !r.U32(c.feedback_capacity) || !r.U32(c.replay_capacity) ||
+      !r.U32(c.replay_per_batch) || !r.F32(c.ewc_lambda) || !r.U64(c.seed) || !r.U32(state_len)) {
+    return corrupt("too short");
+  }
+  Status valid = c.Validate();
+  if (!valid.ok()) return corrupt(valid.message());
+  const uint8_t* state = nullptr;
+  if (!r.Bytes(state_len, state) || r.remaining() != 0) return corrupt("state length does not match the section");
+  std::lock_guard<std::mutex> lock(l->mutex);
+  l->config = c;
+  l->configured = true;
+  l->learner.reset();
+  l->restored_bytes.assign(reinterpret_cast<const char*>(state), state_len);
+  return Status::Ok();
+}
+
+}  // namespace neurovec::index_file

@@ -1,0 +1,40 @@
+// The limits and defaults of the core's configuration (cpp/include/neurovec/
+// config.h), in one table for the JS checks. A leaf: it imports nothing.
+// js/test/limits.test.ts reads config.h and fails when the two disagree.
+
+/** Upper and lower bounds the core's Validate() enforces. */
+export const LIMITS = Object.freeze({
+  /** IndexConfig::kMaxDimensions */
+  maxDimensions: 65536,
+  /** IndexConfig::kMaxM */
+  maxM: 256,
+  /** IndexConfig::kMaxEf (also the largest k, rerank) */
+  maxEf: 1 << 20,
+  /** QuantizedTraversalConfig::kMaxTrainItems (also the tiers' trainItems) */
+  maxTrainItems: 1 << 24,
+  /** TiersConfig::kMaxMigrationBudget */
+  maxMigrationBudget: 1 << 20,
+  /** TiersConfig::kMinTrainItems (PQ8 has 256 centroids; also pq8's quantized traversal) */
+  minTierTrainItems: 256,
+  /** ItemKey: ids are at most this many bytes of UTF-8 */
+  maxIdBytes: 65536,
+});
+
+/** Defaults of the options (the member initialisers of config.h). */
+export const DEFAULTS = Object.freeze({
+  metric: 'cosine' as const,
+  m: 16,
+  efConstruction: 200,
+  efSearch: 64,
+  seed: 42,
+  initialCapacity: 0,
+  quantizedTraversal: Object.freeze({ rerank: 0, trainItems: 1024 }),
+  tiers: Object.freeze({
+    thresholds: Object.freeze({ hot: 0.8, warm: 0.4, cool: 0.1, cold: 0.01 }),
+    halfLifeSeconds: 3600,
+    hysteresis: 0.2,
+    rerank: 100,
+    migrationBudget: 16,
+    trainItems: 4096,
+  }),
+});
