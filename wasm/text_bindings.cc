@@ -167,6 +167,13 @@ int32_t nv_text_sync(nv_text* t) {
   return 0;
 }
 
+// Before close: syncs a writable index; a read-only one has nothing to write.
+int32_t nv_text_sync_for_close(nv_text* t) {
+  nv_internal_clear_error();
+  if (t->text->vectors().read_only()) return 0;
+  return nv_text_sync(t);
+}
+
 // 1 and the unit embedding in out, or 0 (out zeroed) when the text has no word.
 int32_t nv_text_encode(nv_text* t, const char* text, uint32_t len, float* out) {
   return t->text->Encode(std::string(text, len), out) ? 1 : 0;

@@ -147,14 +147,14 @@ test('durable: create, add, feedback, sync, close, open (writer and read-only) g
   assert.deepEqual(ro.search(q, 5).map((h) => h.id), expected);
   assert.equal(ro.stats().feedbackEvents, 1);
   assert.equal(ro.size, 600);
-  ro.dispose();
+  await ro.close(); // read-only: close releases the file, it has nothing to write
   const rw = await TextIndex.open(path);
   rw.add('late-addition', 'a late addition about graphics libraries');
   await rw.close();
   const again = await TextIndex.open(path, { readOnly: true });
   assert.equal(again.has('late-addition'), true);
   assert.equal(again.size, 601);
-  again.dispose();
+  await again.close();
 });
 
 test('damaged files are refused as CORRUPT; a vector-only file is not a text index', async () => {

@@ -236,6 +236,9 @@ class VectorIndex {
   // index does not first read its vectors into memory (the bindings' close).
   Status Close(bool keep_in_memory = true);
   bool durable() const;
+  // True for a durable index opened read-only: writes, Sync and Checkpoint
+  // are refused; Close only releases the file.
+  bool read_only() const;
 
   bool Contains(const ItemKey& key) const;
   // Slot of a live id, or NotFound.

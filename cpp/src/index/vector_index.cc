@@ -67,6 +67,7 @@ Status VectorIndex::Close(bool keep_in_memory) {
   return s;
 }
 bool VectorIndex::durable() const { return impl_->durable != nullptr; }
+bool VectorIndex::read_only() const { return impl_->durable != nullptr && impl_->durable->read_only(); }
 
 const IndexConfig& VectorIndex::config() const { return impl_->config; }
 uint64_t VectorIndex::size() const { return impl_->live_count; }

@@ -412,7 +412,8 @@ void TextIndex::ClearFeedback() {
 Status TextIndex::Sync() { return vectors_->durable() ? vectors_->Checkpoint() : Status::Ok(); }
 
 Status TextIndex::Close() {
-  NV_RETURN_IF_ERROR(Sync());
+  // A read-only index has nothing to write; its file is only released.
+  if (!vectors_->read_only()) NV_RETURN_IF_ERROR(Sync());
   return vectors_->Close(false);
 }
 

@@ -456,11 +456,11 @@ export class TextIndex {
     await this.base.sync();
   }
 
-  /** Syncs, releases the file and frees the memory. */
+  /** Syncs (unless opened read-only), releases the file and frees the memory. */
   async close(): Promise<void> {
     if (!this.handle) return;
     let error: unknown;
-    if (this.mod._nv_text_sync(this.handle) < 0) error = this.host.error();
+    if (this.mod._nv_text_sync_for_close(this.handle) < 0) error = this.host.error();
     this.mod._nv_text_destroy(this.handle);
     this.handle = 0;
     try {

@@ -19,6 +19,7 @@ export interface TextWasmModule extends NeurovecWasmModule {
     shownBlob: number, shownOffsets: number): number;
   _nv_text_clear_feedback(text: number): void;
   _nv_text_sync(text: number): number;
+  _nv_text_sync_for_close(text: number): number;
   _nv_text_encode(text: number, body: number, len: number, out: number): number;
   _nv_text_stats(text: number, out: number): void;
 }
