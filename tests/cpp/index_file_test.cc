@@ -6,6 +6,7 @@
 #include <string>
 
 #include "util/crc32c.h"
+#include "neurovec/storage.h"
 #include "persistence/index_file.h"
 #include "persistence/local_file.h"
 
@@ -331,6 +332,74 @@ TEST(IndexFile, FixtureFilesFromAnEarlierBuildRoundTripByteIdentically) {
     EXPECT_TRUE(saved == file);
   }
 }
+
+// The streaming writer (checkpoints) puts down the bytes the in-memory one
+// (ToBytes) makes: the files an earlier build wrote, streamed in chunks of two
+// pages (so rows, blocks and sections are cut at every kind of boundary) and
+// of the default size.
+TEST(IndexFile, StreamedImagesEqualFilesFromAnEarlierBuild) {
+  for (const char* name : {"v1_small.nvx", "v1_quantized.nvx", "v1_tiers.nvx"}) {
+    auto bytes = ReadWholeFile(std::string(NEUROVEC_FIXTURE_DIR) + "/" + name);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+    const std::string& file = bytes.value();
+    auto index = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(file.data()), file.size());
+    ASSERT_TRUE(index.ok()) << index.status().message();
+    for (size_t chunk : {size_t{8192}, size_t{12288}, index_file::kImageChunkBytes}) {
+      SCOPED_TRACE(std::string(name) + ", chunk " + std::to_string(chunk));
+      MemoryStorage out;
+      index_file::Header h;
+      index_file::ImageRows rows;
+      index_file::ImageOutcome outcome;
+      ASSERT_TRUE(index_file::WriteImage(*index.value(), out, 8192, 0, chunk, &h, &rows, &outcome).ok());
+      EXPECT_FALSE(outcome.overflowed);
+      ASSERT_EQ(out.bytes().size(), file.size());
+      EXPECT_TRUE(out.bytes().compare(8192, std::string::npos, file, 8192, std::string::npos) == 0);
+      EXPECT_EQ(h.image_end, file.size());
+      auto table = index_file::ReadSectionTable(reinterpret_cast<const uint8_t*>(file.data()), file.size());
+      ASSERT_TRUE(table.ok());
+      const auto recorded = index_file::ReadHeader(reinterpret_cast<const uint8_t*>(file.data()), file.size(), nullptr);
+      EXPECT_EQ(h.table_offset, recorded.value().table_offset);
+      EXPECT_EQ(h.table_crc, recorded.value().table_crc);
+      EXPECT_FALSE(rows.vectors.block_crcs.empty());
+    }
+  }
+}
+
 #endif
+
+// An index with many blocks of rows that do not fill a page (100 dimensions
+// are stored padded, and a block holds the rows that fit in 4096 bytes),
+// streamed in small chunks, equals its in-memory image; a limit below the
+// image's end is reported and never written past.
+TEST(IndexFile, StreamedImageChecksBlocksAcrossChunksAndRespectsItsLimit) {
+  constexpr uint32_t kDims = 100, kItems = 2000;
+  Dataset ds = Clustered(kItems, kDims, 5);
+  auto index = MakeIndex(Config(kDims, Metric::kL2, 8, 40));
+  for (uint32_t i = 0; i < kItems; ++i) ASSERT_TRUE(index->Add(ItemKey::Number(i), ds.row(i), "{\"i\":1}").ok());
+  index_file::Header expected_header;
+  std::string expected;
+  ASSERT_TRUE(index_file::EncodeImage(*index, 8192, &expected_header, &expected).ok());
+  for (size_t chunk : {size_t{8192}, size_t{20480}}) {
+    SCOPED_TRACE(chunk);
+    MemoryStorage out;
+    index_file::Header h;
+    index_file::ImageRows rows;
+    index_file::ImageOutcome outcome;
+    ASSERT_TRUE(index_file::WriteImage(*index, out, 8192, 0, chunk, &h, &rows, &outcome).ok());
+    EXPECT_TRUE(out.bytes().compare(8192, std::string::npos, expected) == 0);
+    EXPECT_EQ(h.table_crc, expected_header.table_crc);
+    EXPECT_GT(rows.vectors.block_crcs.size(), 100u);
+    EXPECT_GT(rows.level0.block_crcs.size(), 1u);
+  }
+  // The image does not fit below `limit`: nothing at or past it is written.
+  const uint64_t limit = 8192 + expected.size() / 2 / 4096 * 4096;
+  MemoryStorage out;
+  index_file::Header h;
+  index_file::ImageRows rows;
+  index_file::ImageOutcome outcome;
+  ASSERT_TRUE(index_file::WriteImage(*index, out, 8192, limit, 8192, &h, &rows, &outcome).ok());
+  EXPECT_TRUE(outcome.overflowed);
+  EXPECT_LE(out.bytes().size(), limit);
+}
 
 }  // namespace

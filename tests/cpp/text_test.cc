@@ -110,7 +110,9 @@ TEST(KeywordIndex, Bm25MatchesAReferenceComputation) {
     for (size_t r = 0; r < hits.size(); ++r) {
       EXPECT_NEAR(hits[r].score, expected[hits[r].slot], 1e-5) << query;
       EXPECT_NEAR(index.Score(query, hits[r].slot), expected[hits[r].slot], 1e-5) << query;
-      if (r > 0) EXPECT_GE(hits[r - 1].score, hits[r].score);
+      if (r > 0) {
+        EXPECT_GE(hits[r - 1].score, hits[r].score);
+      }
     }
   }
 }

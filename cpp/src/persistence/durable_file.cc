@@ -25,23 +25,6 @@ Status CorruptRecord(uint64_t seq, const std::string& what) {
   return Status::Corrupt("index file is corrupt: log record " + std::to_string(seq) + ": " + what);
 }
 
-// Moves an image encoded for `header->image_start` to `new_base`: only the
-// section table's offsets (and its checksum) depend on where it lies.
-void RebaseImage(std::string& image, Header* header, uint64_t new_base) {
-  const uint64_t delta = new_base - header->image_start;
-  const size_t table = static_cast<size_t>(header->table_offset - header->image_start);
-  for (size_t e = table; e < table + header->table_length; e += index_file::kTableEntryBytes) {
-    uint64_t offset = 0;
-    for (int i = 0; i < 8; ++i) offset |= static_cast<uint64_t>(static_cast<uint8_t>(image[e + 8 + i])) << (8 * i);
-    offset += delta;
-    for (int i = 0; i < 8; ++i) image[e + 8 + i] = static_cast<char>((offset >> (8 * i)) & 0xFF);
-  }
-  header->table_crc = Crc32c(reinterpret_cast<const uint8_t*>(image.data()) + table, header->table_length);
-  header->table_offset += delta;
-  header->image_start += delta;
-  header->image_end += delta;
-}
-
 Status WriteHeaderSlot(Storage& storage, const Header& header) {
   std::string bytes = index_file::EncodeHeader(header);
   return storage.Write((header.generation % 2) * kPageSize, bytes.data(), bytes.size());
@@ -166,28 +149,30 @@ DurableFile::DurableFile(std::unique_ptr<Storage> storage, bool read_only)
 
 Result<std::unique_ptr<DurableFile>> DurableFile::Create(std::unique_ptr<Storage> storage, VectorIndex& index) {
   std::unique_ptr<DurableFile> file(new DurableFile(std::move(storage), false));
+  Storage& s = *file->storage_;
+  NV_RETURN_IF_ERROR(s.Truncate(0));
+  // The image streams to the file; the header slots follow it, and one flush
+  // makes the whole file durable.
   Header h;
   h.generation = 1;
-  std::string image;
-  NV_RETURN_IF_ERROR(index_file::EncodeImage(index, kImageBase, &h, &image));
-  std::string bytes(kImageBase, '\0');
-  bytes += image;
+  index_file::ImageRows rows;
+  index_file::ImageOutcome outcome;
+  NV_RETURN_IF_ERROR(
+      index_file::WriteImage(index, s, kImageBase, 0, index_file::kImageChunkBytes, &h, &rows, &outcome));
   h.log_offset = h.image_end;
   h.log_epoch = h.generation;
   h.log_first_seq = 1;
   // Both slots hold generation 1; checkpoint g writes slot g % 2.
   std::string header = index_file::EncodeHeader(h);
-  std::memcpy(&bytes[0], header.data(), header.size());
-  std::memcpy(&bytes[kPageSize], header.data(), header.size());
-  Storage& s = *file->storage_;
-  NV_RETURN_IF_ERROR(s.Truncate(0));
-  NV_RETURN_IF_ERROR(s.Write(0, bytes.data(), bytes.size()));
+  header.resize(kPageSize, '\0');
+  NV_RETURN_IF_ERROR(s.Write(0, header.data(), header.size()));
+  NV_RETURN_IF_ERROR(s.Write(kPageSize, header.data(), header.size()));
   NV_RETURN_IF_ERROR(s.Flush());
   file->header_ = h;
   file->log_end_ = h.log_offset;
   file->stats_.generation = h.generation;
   file->stats_.image_bytes = h.image_end - h.image_start;
-  NV_RETURN_IF_ERROR(index_file::AttachImageRows(index, s, image, h));
+  NV_RETURN_IF_ERROR(index_file::AttachImageRows(index, s, std::move(rows)));
   return file;
 }
 
@@ -348,21 +333,28 @@ Status DurableFile::Checkpoint(VectorIndex& index) {
   Storage& s = *storage_;
   Header h;
   h.generation = header_.generation + 1;
-  std::string image;
-  // A paged index whose rows cannot be read back fails here, before anything
-  // is written: the file is as it was.
-  NV_RETURN_IF_ERROR(index_file::EncodeImage(index, kImageBase, &h, &image));
-  // Free space: before the current image, or after everything written so far.
-  if (kImageBase + image.size() > header_.image_start) {
+  // The image streams to free space: before the current image when it fits
+  // there, else after everything written so far. Nothing at or past the
+  // current image's start is touched, so a failure (a paged index whose rows
+  // cannot be read back, a full disk) leaves the file as it was.
+  index_file::ImageRows rows;
+  index_file::ImageOutcome outcome;
+  Status st = index_file::WriteImage(index, s, kImageBase, header_.image_start, index_file::kImageChunkBytes, &h, &rows,
+                                     &outcome);
+  if (st.ok() && outcome.overflowed) {
     auto size = s.Size();
     if (!size.ok()) return Fail(size.status());
-    RebaseImage(image, &h, AlignUp(std::max(size.value(), log_end_)));
+    rows = index_file::ImageRows();
+    st = index_file::WriteImage(index, s, AlignUp(std::max(size.value(), log_end_)), 0, index_file::kImageChunkBytes,
+                                &h, &rows, &outcome);
   }
+  // Rows that cannot be read back fail the checkpoint, not the file (the
+  // current image and log are untouched); a storage error fails the file.
+  if (!st.ok()) return outcome.storage_failed ? Fail(st) : st;
   h.log_offset = h.image_end;
   h.log_epoch = h.generation;
   h.log_first_seq = next_seq_;
-  Status st = s.Write(h.image_start, image.data(), image.size());
-  if (st.ok()) st = s.Flush();
+  st = s.Flush();
   if (st.ok()) st = WriteHeaderSlot(s, h);
   if (st.ok()) st = s.Flush();
   if (!st.ok()) return Fail(st);
@@ -384,7 +376,7 @@ Status DurableFile::Checkpoint(VectorIndex& index) {
   stats_.log_bytes = 0;
   ++stats_.checkpoints;
   // The rows now lie in the new image (the old one may have been cut off).
-  return index_file::AttachImageRows(index, s, image, h);
+  return index_file::AttachImageRows(index, s, std::move(rows));
 }
 
 Status DurableFile::Close(VectorIndex& index) {

@@ -9,10 +9,18 @@
 
 namespace neurovec::index_file {
 
-Status WriteGraphSections(const IndexState& x, ImageWriter& image) {
+Status WriteGraphSections(const IndexState& x, ImageWriter& image, RowSection* written) {
   const uint32_t used = x.used_slots;
   Status lists_read = Status::Ok();
   const size_t list_bytes = static_cast<size_t>(x.graph.m0() + 1) * sizeof(uint32_t);
+  // Checksums of blocks of level-0 lists, and of the rest of the section
+  // (head and upper lists), for paged reads, taken as the lists are written.
+  const uint32_t per_block = RowsPerBlock(list_bytes);
+  ImageWriter::Blocks blocks;
+  blocks.start = GraphHeadBytes(used);
+  blocks.row_bytes = list_bytes;
+  blocks.rows = used;
+  blocks.per_block = per_block;
   image.Section(kGraph, [&](ByteWriter& w) {
     const HnswGraph& g = x.graph;
     w.U32(g.entry_point());
@@ -40,18 +48,14 @@ Status WriteGraphSections(const IndexState& x, ImageWriter& image) {
         w.Bytes(g.LinksOf(s, 1), static_cast<size_t>(g.level(s)) * (g.m() + 1) * sizeof(uint32_t));
       }
     }
-  });
+  }, kFlagRequired, &blocks);
   NV_RETURN_IF_ERROR(lists_read);
-  // Checksums of blocks of level-0 lists, and of the rest of the graph
-  // section (head and upper lists), for paged reads.
-  const SectionEntry& graph = image.entries().back();
-  const uint8_t* bytes = image.BytesOf(graph);
-  const size_t head = GraphHeadBytes(used);
-  const size_t level0 = static_cast<size_t>(used) * list_bytes;
-  const uint32_t per_block = RowsPerBlock(list_bytes);
-  const std::vector<uint32_t> crcs = BlockCrcs(bytes + head, used, list_bytes, per_block);
-  const uint32_t rest_crc = Crc32c(bytes + head + level0, graph.length - head - level0, Crc32c(bytes, head));
-  image.Section(kGraphBlocks, [&](ByteWriter& w) { WriteBlockChecksums(w, per_block, rest_crc, crcs); }, 0);
+  written->offset = image.entries().back().offset + GraphHeadBytes(used);
+  written->slots = used;
+  written->rows_per_block = per_block;
+  written->block_crcs = image.block_crcs();
+  const uint32_t rest_crc = image.rest_crc();
+  image.Section(kGraphBlocks, [&](ByteWriter& w) { WriteBlockChecksums(w, per_block, rest_crc, written->block_crcs); }, 0);
   return Status::Ok();
 }
 

@@ -16,7 +16,8 @@ namespace neurovec::index_file {
 
 // Sections 5 and 21. Fails only when level-0 lists of a paged index cannot
 // be read back.
-Status WriteGraphSections(const IndexState& x, ImageWriter& image);
+// `written` gets where the level-0 lists went and their block checksums.
+Status WriteGraphSections(const IndexState& x, ImageWriter& image, RowSection* written);
 
 // Section 21 into lists->block_crcs (lists->slots and rows_per_block set).
 Status DecodeGraphBlocks(const uint8_t* data, uint64_t length, RowSection* lists, uint32_t* rest_crc);

@@ -100,22 +100,17 @@ SlotState ReadSlot(const uint8_t* slot, Header& h) {
   return SlotState::kValid;
 }
 
-// Appends the sections and section table of `x` to `file`, whose byte
-// file.size() at entry lies at `base` in the file (page-aligned).
-Status AppendImage(const IndexState& x, std::string& file, uint64_t base, Header* header) {
+// Writes the sections and section table of `x` through `image`; `rows` gets
+// where the vectors and level-0 lists went.
+Status WriteSections(const IndexState& x, ImageWriter& image, Header* header, ImageRows* rows) {
   const uint32_t used = x.used_slots;
-  const uint32_t stride = x.store.stride();
-  const size_t origin = file.size();
-  // One allocation for the vectors and level-0 lists, the bulk of the file.
-  file.reserve(origin + static_cast<size_t>(used) * ((stride + 1) * 4 + (x.graph.m0() + 1) * 4 + 64) + 8 * kPageSize);
-  ImageWriter image(file, base);
   // The order of the sections is part of what makes save -> open -> save
   // byte-identical: it never changes.
   image.Section(kConfig, [&](ByteWriter& w) { WriteConfigSection(x, w); });
   image.Section(kIds, [&](ByteWriter& w) { WriteIdsSection(x, w); });
   image.Section(kMetadata, [&](ByteWriter& w) { WriteMetadataSection(x, w); });
-  NV_RETURN_IF_ERROR(WriteVectorSections(x, image));  // vectors, vector blocks
-  NV_RETURN_IF_ERROR(WriteGraphSections(x, image));   // graph, graph blocks
+  NV_RETURN_IF_ERROR(WriteVectorSections(x, image, &rows->vectors));  // vectors, vector blocks
+  NV_RETURN_IF_ERROR(WriteGraphSections(x, image, &rows->level0));    // graph, graph blocks
   image.Section(kFreeSlots, [&](ByteWriter& w) { WriteFreeSlotsSection(x, w); });
   image.Section(kLevelGenerator, [&](ByteWriter& w) { WriteLevelGeneratorSection(x, w); }, 0);
   // Optional sections: readers that do not know them fall back to f32 walks.
@@ -137,26 +132,19 @@ Status AppendImage(const IndexState& x, std::string& file, uint64_t base, Header
   for (const auto& [kind, bytes] : attached) {
     image.Section(kind, [&, &bytes = bytes](ByteWriter& w) { w.Bytes(bytes.data(), bytes.size()); }, 0);
   }
-  const std::vector<SectionEntry>& entries = image.entries();
+  return image.Finish(header);
+}
 
-  const size_t table_start = file.size();
-  {
-    ByteWriter w(file);
-    for (const SectionEntry& e : entries) {
-      w.U32(e.kind);
-      w.U32(e.flags);
-      w.U64(e.offset);
-      w.U64(e.length);
-      w.U32(e.crc);
-      w.U32(0);
-    }
-  }
-  header->table_offset = base + (table_start - origin);
-  header->table_length = file.size() - table_start;
-  header->table_crc = Crc32c(reinterpret_cast<const uint8_t*>(file.data()) + table_start, header->table_length);
-  header->image_start = base;
-  header->image_end = base + (file.size() - origin);
-  return Status::Ok();
+// In memory: appends the image to `file`, whose byte file.size() at entry
+// lies at `base` in the file (page-aligned).
+Status AppendImage(const IndexState& x, std::string& file, uint64_t base, Header* header) {
+  const uint32_t used = x.used_slots;
+  // One allocation for the vectors and level-0 lists, the bulk of the file.
+  file.reserve(file.size() + static_cast<size_t>(used) * ((x.store.stride() + 1) * 4 + (x.graph.m0() + 1) * 4 + 64) +
+               8 * kPageSize);
+  ImageWriter image(file, base);
+  ImageRows rows;
+  return WriteSections(x, image, header, &rows);
 }
 
 }  // namespace
@@ -172,6 +160,16 @@ std::string EncodeHeader(const Header& header) {
 Status EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header, std::string* image) {
   image->clear();
   return AppendImage(IndexInternals::Of(index), *image, base_offset, header);
+}
+
+Status WriteImage(const VectorIndex& index, Storage& storage, uint64_t base_offset, uint64_t limit, size_t chunk_bytes,
+                  Header* header, ImageRows* rows, ImageOutcome* outcome) {
+  ImageWriter image(storage, base_offset, std::max<size_t>(chunk_bytes / kPageSize, 2) * kPageSize, limit);
+  Status s = WriteSections(IndexInternals::Of(index), image, header, rows);
+  outcome->overflowed = image.overflowed();
+  outcome->storage_failed = !image.storage_status().ok();
+  // A storage error stops the writing; report it before anything it caused.
+  return outcome->storage_failed ? image.storage_status() : s;
 }
 
 }  // namespace index_file
@@ -418,40 +416,13 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   return index;
 }
 
-Status AttachImageRows(VectorIndex& index, Storage& storage, const std::string& image, const Header& header) {
+Status AttachImageRows(VectorIndex& index, Storage& storage, ImageRows rows) {
   IndexState& x = IndexInternals::Of(index);
-  // The image was just encoded: its table and sections are as we wrote them.
-  const auto* bytes = reinterpret_cast<const uint8_t*>(image.data());
-  RowSection rows;
-  rows.slots = x.used_slots;
-  rows.rows_per_block = RowsPerBlock(static_cast<size_t>(x.store.stride()) * 4);
-  RowSection lists;
-  lists.slots = x.used_slots;
-  lists.rows_per_block = RowsPerBlock(static_cast<size_t>(x.graph.m0() + 1) * 4);
-  bool found = false, found_graph = false;
-  for (const SectionEntry& e :
-       DecodeSectionTable(bytes + (header.table_offset - header.image_start), header.table_length)) {
-    if (e.kind == kVectors) {
-      rows.offset = e.offset;
-      found = true;
-    } else if (e.kind == kVectorBlocks) {
-      uint32_t norms_crc = 0;
-      NV_RETURN_IF_ERROR(DecodeVectorBlocks(bytes + (e.offset - header.image_start), e.length, x.store.stride(),
-                                            &rows, &norms_crc));
-    } else if (e.kind == kGraph) {
-      lists.offset = e.offset + GraphHeadBytes(x.used_slots);
-      found_graph = true;
-    } else if (e.kind == kGraphBlocks) {
-      uint32_t rest_crc = 0;
-      NV_RETURN_IF_ERROR(DecodeGraphBlocks(bytes + (e.offset - header.image_start), e.length, &lists, &rest_crc));
-    }
-  }
-  if (!found || !found_graph) return Status::Internal("a checkpoint image without a vectors or graph section");
   const PagerStats paging = x.store.paging_stats();
-  x.store.AttachFile(&storage, std::move(rows), false, paging.cache_bytes);
+  x.store.AttachFile(&storage, std::move(rows.vectors), false, paging.cache_bytes);
   // A paged level 0 (no write since the open: a write materializes it) reads
   // from the new image; the old one may be gone.
-  x.graph.RebaseLevel0(std::move(lists));
+  x.graph.RebaseLevel0(std::move(rows.level0));
   return Status::Ok();
 }
 

@@ -24,6 +24,7 @@
 
 #include "neurovec/status.h"
 #include "neurovec/vector_index.h"
+#include "storage/row_pager.h"
 
 namespace neurovec {
 class Storage;
@@ -120,16 +121,40 @@ std::string EncodeHeader(const Header& header);
 // Errors: kNotAnIndexFile, kUnsupportedVersion, kCorrupt.
 Result<Header> ReadHeader(const uint8_t* data, size_t size, int* slot);
 
-// Encodes the sections and section table of an index, laid out from
-// `base_offset` (page-aligned). Fills the header's table, image_start and
-// image_end fields (log fields untouched).
-// Fails only when rows of a paged index cannot be read back from its file.
+// Encodes the sections and section table of an index in memory, laid out
+// from `base_offset` (page-aligned). Fills the header's table, image_start
+// and image_end fields (log fields untouched).
+// Fails only when rows of a paged index cannot be read back.
 Status EncodeImage(const VectorIndex& index, uint64_t base_offset, Header* header, std::string* image);
 
-// After `image` (as EncodeImage made it, laid out as `header` says) was
-// written to `storage`: the index's rows are now that image's, so rows the
-// file holds may leave memory (tiers) and a paged index reads from there.
-Status AttachImageRows(VectorIndex& index, Storage& storage, const std::string& image, const Header& header);
+// Where an image put the rows a store may read back from its file: the
+// vectors and the level-0 lists, each with its block checksums.
+struct ImageRows {
+  RowSection vectors;
+  RowSection level0;
+};
+
+// The image EncodeImage makes, written straight to `storage` from
+// `base_offset` in chunks of about `chunk_bytes` (kImageChunkBytes), so it
+// never lies whole in memory; checksums are taken as the bytes pass. Nothing
+// is flushed. `limit` > 0: the image must end at or before that offset; when
+// it would not, nothing at or past it is written, outcome->overflowed is set
+// and the caller writes it elsewhere (what was written before `limit` is
+// garbage then). Errors: the storage's (outcome->storage_failed set), or the
+// rows of a paged index that cannot be read back. `rows` gets where the rows
+// went.
+constexpr size_t kImageChunkBytes = 4u << 20;
+struct ImageOutcome {
+  bool overflowed = false;
+  bool storage_failed = false;
+};
+Status WriteImage(const VectorIndex& index, Storage& storage, uint64_t base_offset, uint64_t limit, size_t chunk_bytes,
+                  Header* header, ImageRows* rows, ImageOutcome* outcome);
+
+// After an image was written to `storage` (WriteImage): the index's rows are
+// now that image's, so rows the file holds may leave memory (tiers) and a
+// paged index reads from there.
+Status AttachImageRows(VectorIndex& index, Storage& storage, ImageRows rows);
 
 // Reads and checks the image a header describes (`file_size` bytes present);
 // sets header.image_start. borrow_views: the storage's views stay valid as long

@@ -38,42 +38,88 @@ Status CorruptSection(uint32_t kind, const std::string& what);
 // level + 1, list size, a level and a deleted flag per slot, padding to 4.
 inline size_t GraphHeadBytes(uint32_t used) { return 12 + (2 * static_cast<size_t>(used) + 3) / 4 * 4; }
 
-// Appends sections to `file` (whose byte file.size() at construction lies at
-// `base` in the file, page-aligned), each at a page boundary, and keeps their
-// table entries (offset, length, CRC-32C).
-class ImageWriter {
+// Writes the sections of an image, each at a page boundary, and keeps their
+// table entries (offset, length, CRC-32C). Two ways:
+// - in memory: appended to `file`, whose byte file.size() at construction
+//   lies at `base` in the file (ToBytes, and tests);
+// - streaming: written to `storage` from `base` in chunks of `chunk_bytes`
+//   (a multiple of the page size), so an image of any size holds about one
+//   chunk in memory (Checkpoint). Checksums are taken as the bytes pass.
+//   `limit` > 0: the image must end at or before that offset (the free space
+//   before a checkpoint's current image); past it nothing more is written,
+//   overflowed() says so, and the caller writes elsewhere.
+// The bytes are the same either way; storage errors end the writing, and
+// Finish returns the first of them.
+class ImageWriter : private ByteSpill {
  public:
-  ImageWriter(std::string& file, uint64_t base) : file_(file), base_(base), origin_(file.size()) {}
+  ImageWriter(std::string& file, uint64_t base)
+      : ByteSpill(~size_t{0}), buffer_(file), base_(base), origin_(file.size()) {}
+  ImageWriter(Storage& storage, uint64_t base, size_t chunk_bytes, uint64_t limit = 0)
+      : ByteSpill(chunk_bytes), buffer_(own_), base_(base), origin_(0), storage_(&storage), limit_(limit) {}
+
+  // A part of the next section cut into blocks of rows, each block checked
+  // apart (sections 20 and 21): `rows` rows of `row_bytes` from byte `start`
+  // of the section, `per_block` rows a block (the last may hold fewer).
+  struct Blocks {
+    uint64_t start = 0;
+    size_t row_bytes = 0;
+    uint32_t rows = 0;
+    uint32_t per_block = 1;
+  };
 
   template <typename Write>
-  void Section(uint32_t kind, Write&& write, uint32_t flags = kFlagRequired) {
-    const size_t start = file_.size();
-    ByteWriter w(file_);
+  void Section(uint32_t kind, Write&& write, uint32_t flags = kFlagRequired, const Blocks* blocks = nullptr) {
+    BeginSection(blocks);
+    ByteWriter w(buffer_, spill());
     write(w);
-    SectionEntry e;
-    e.kind = kind;
-    e.flags = flags;
-    e.offset = base_ + (start - origin_);
-    e.length = file_.size() - start;
-    e.crc = Crc32c(reinterpret_cast<const uint8_t*>(file_.data()) + start, e.length);
-    entries_.push_back(e);
-    w.Zeros((kPageSize - (file_.size() - origin_) % kPageSize) % kPageSize);
+    EndSection(kind, flags, w);
   }
 
-  // The bytes of a section written by this writer.
-  const uint8_t* BytesOf(const SectionEntry& e) const {
-    return reinterpret_cast<const uint8_t*>(file_.data()) + origin_ + (e.offset - base_);
-  }
+  // After a Section with Blocks: the CRC-32C of each block, and of the
+  // section's bytes outside the blocks, in order.
+  const std::vector<uint32_t>& block_crcs() const { return block_crcs_; }
+  uint32_t rest_crc() const { return rest_crc_; }
+
   const std::vector<SectionEntry>& entries() const { return entries_; }
-  std::string& file() { return file_; }
-  uint64_t base() const { return base_; }
-  size_t origin() const { return origin_; }
+  // The file offset of the next byte.
+  uint64_t position() const { return base_ + spilled_ + (buffer_.size() - origin_); }
+
+  // Appends the section table and fills the header's table, image_start and
+  // image_end fields; streaming, writes what is left (nothing is flushed).
+  Status Finish(Header* header);
+  bool overflowed() const { return overflowed_; }
+  const Status& storage_status() const { return status_; }
 
  private:
-  std::string& file_;
+  ByteSpill* spill() { return storage_ ? this : nullptr; }
+  void BeginSection(const Blocks* blocks);
+  void EndSection(uint32_t kind, uint32_t flags, ByteWriter& w);
+  // Takes the checksums of the current section's bytes at [consumed_, end).
+  void Consume(uint64_t end);
+  void Consume(const uint8_t* data, uint64_t offset, size_t n);
+  // Writes whole pages off the buffer's front (the rest stays for later).
+  void Spill(std::string& buffer) override;
+  void WriteOut(size_t n);
+
+  std::string own_;
+  std::string& buffer_;
   uint64_t base_;
   size_t origin_;
+  Storage* storage_ = nullptr;
+  uint64_t limit_ = 0;
+  uint64_t spilled_ = 0;  // bytes written out (streaming)
+  Status status_ = Status::Ok();
+  bool overflowed_ = false;
   std::vector<SectionEntry> entries_;
+  // The section being written.
+  bool in_section_ = false;
+  uint64_t section_start_ = 0;  // file offset
+  uint64_t consumed_ = 0;       // file offset up to which its checksums are taken
+  uint32_t crc_ = 0;
+  Blocks blocks_;
+  bool has_blocks_ = false;
+  std::vector<uint32_t> block_crcs_;
+  uint32_t rest_crc_ = 0;
 };
 
 // The sections of an image being decoded, as the table lists them. data is
@@ -99,9 +145,6 @@ struct DecodeMode {
 // Sections 20 (vector blocks) and 21 (graph blocks) share one layout: u32
 // rows per block, u32 blocks, u32 CRC-32C of what the blocks leave out (the
 // norms; the graph's head and upper lists), then one CRC-32C per block.
-// CRC-32C of each block of `per_block` rows of `row_bytes` (the last block
-// may hold fewer rows).
-std::vector<uint32_t> BlockCrcs(const uint8_t* rows, uint32_t count, size_t row_bytes, uint32_t per_block);
 void WriteBlockChecksums(ByteWriter& w, uint32_t per_block, uint32_t rest_crc, const std::vector<uint32_t>& crcs);
 // Section `kind` into rows->block_crcs and *rest_crc, checked against the rows
 // it describes (rows->slots and rows_per_block are set; `rows_named` names

@@ -10,9 +10,17 @@
 
 namespace neurovec::index_file {
 
-Status WriteVectorSections(const IndexState& x, ImageWriter& image) {
+Status WriteVectorSections(const IndexState& x, ImageWriter& image, RowSection* written) {
   const uint32_t used = x.used_slots;
   const uint32_t stride = x.store.stride();
+  const size_t row_bytes = static_cast<size_t>(stride) * sizeof(float);
+  const uint32_t per_block = RowsPerBlock(row_bytes);
+  // Checksums of blocks of rows (and of the norms), for paged reads, taken
+  // as the rows are written.
+  ImageWriter::Blocks blocks;
+  blocks.row_bytes = row_bytes;
+  blocks.rows = used;
+  blocks.per_block = per_block;
   Status rows_read = Status::Ok();
   image.Section(kVectors, [&](ByteWriter& w) {
     // Rows of deleted slots too: tombstones still route searches.
@@ -29,15 +37,14 @@ Status WriteVectorSections(const IndexState& x, ImageWriter& image) {
       }
     }
     for (uint32_t s = 0; s < used; ++s) w.F32(x.store.norm(s));
-  });
+  }, kFlagRequired, &blocks);
   NV_RETURN_IF_ERROR(rows_read);
-  // Checksums of blocks of rows (and of the norms), for paged reads.
-  const uint8_t* rows = image.BytesOf(image.entries().back());
-  const size_t row_bytes = static_cast<size_t>(stride) * sizeof(float);
-  const uint32_t per_block = RowsPerBlock(row_bytes);
-  const std::vector<uint32_t> crcs = BlockCrcs(rows, used, row_bytes, per_block);
-  const uint32_t norms_crc = Crc32c(rows + static_cast<size_t>(used) * row_bytes, static_cast<size_t>(used) * 4);
-  image.Section(kVectorBlocks, [&](ByteWriter& w) { WriteBlockChecksums(w, per_block, norms_crc, crcs); }, 0);
+  written->offset = image.entries().back().offset;
+  written->slots = used;
+  written->rows_per_block = per_block;
+  written->block_crcs = image.block_crcs();
+  const uint32_t norms_crc = image.rest_crc();
+  image.Section(kVectorBlocks, [&](ByteWriter& w) { WriteBlockChecksums(w, per_block, norms_crc, written->block_crcs); }, 0);
   return Status::Ok();
 }
 

@@ -16,8 +16,10 @@
 
 namespace neurovec::index_file {
 
-// Sections 4 and 20. Fails only when rows of a paged index cannot be read back.
-Status WriteVectorSections(const IndexState& x, ImageWriter& image);
+// Sections 4 and 20; `written` gets where the rows went and their block
+// checksums (what AttachImageRows needs). Fails only when rows of a paged
+// index cannot be read back.
+Status WriteVectorSections(const IndexState& x, ImageWriter& image, RowSection* written);
 
 // Section 20 into rows->block_crcs (rows->slots and rows_per_block set).
 Status DecodeVectorBlocks(const uint8_t* data, uint64_t length, uint32_t stride, RowSection* rows, uint32_t* norms_crc);
