@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// What a checkpoint costs in Node (wasm): the wasm heap's growth while the
-// core writes a new image of a large index, the time and the throughput.
-//   node bench/checkpoint_memory.mjs --index data/fashion-mnist.nvx [--dist js/dist/index.js] [--adds 200]
+// What a checkpoint (or a save) costs in Node (wasm): the wasm heap's growth
+// while the core writes a new image of a large index, the time, the throughput.
+//   node bench/checkpoint_memory.mjs --index data/fashion-mnist.nvx [--op checkpoint|save]
+//                                    [--dist js/dist/index.js] [--adds 200]
 //                                    [--keep FILE] [--json]
 // The index file is copied, the copy opened for writing (vectors and level-0
 // lists paged, as an open does by default), `--adds` random items added and
-// synced (a checkpoint folds them in), then checkpoint() runs once. The heap
+// synced (a checkpoint folds them in), then checkpoint() runs once (--op save:
+// save() to another path in the same folder instead). The heap
 // is WebAssembly memory: it only grows, so its growth across the call bounds
 // what the checkpoint needed beyond what was free. `--dist` points at another
 // build's js/dist/index.js, to compare writers in the same way; `--keep` copies
@@ -28,6 +30,8 @@ for (let i = 2; i < process.argv.length; i++) {
 if (!args.index) throw new Error('--index FILE (a 784-d index such as data/fashion-mnist.nvx) is required');
 const dist = resolve(args.dist ?? join(ROOT, 'js', 'dist', 'index.js'));
 const adds = Number(args.adds ?? 200);
+const op = args.op ?? 'checkpoint';
+if (op !== 'checkpoint' && op !== 'save') throw new Error(`--op must be checkpoint or save, got ${op}`);
 
 const { VectorIndex } = await import(pathToFileURL(dist).href);
 const tmp = mkdtempSync(join(os.tmpdir(), 'neurovec-checkpoint-'));
@@ -48,23 +52,26 @@ try {
   const heapBefore = heap();
   const rssBefore = process.memoryUsage().rss;
   const t0 = performance.now();
-  await index.checkpoint();
+  const saved = join(tmp, 'saved.nvx');
+  if (op === 'checkpoint') await index.checkpoint();
+  else await index.save(saved);
   const seconds = (performance.now() - t0) / 1000;
   const heapAfter = heap();
   const stats = index.stats();
-  const imageBytes = stats.file?.imageBytes ?? 0;
+  const imageBytes = op === 'checkpoint' ? stats.file?.imageBytes ?? 0 : statSync(saved).size;
   await index.close();
-  if (args.keep) copyFileSync(path, resolve(args.keep));
+  const written = op === 'checkpoint' ? path : saved;
+  if (args.keep) copyFileSync(written, resolve(args.keep));
   const result = {
-    dist: dist.startsWith(ROOT) ? dist.slice(ROOT.length + 1) : dist,
-    items: stats.count ?? stats.size, imageBytes, fileBytes: statSync(path).size, seconds,
+    op, dist: dist.startsWith(ROOT) ? dist.slice(ROOT.length + 1) : dist,
+    items: stats.count ?? stats.size, imageBytes, fileBytes: statSync(written).size, seconds,
     mbPerS: imageBytes / 1e6 / seconds, heapBefore, heapAfter, heapGrowth: heapAfter - heapBefore,
     rssGrowth: process.memoryUsage().rss - rssBefore,
   };
   if (args.json) console.log(JSON.stringify(result));
   else {
     const mib = (n) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-    console.log(`checkpoint of ${result.items} items (${mib(imageBytes)} image) in ${seconds.toFixed(3)} s, ` +
+    console.log(`${op} of ${result.items} items (${mib(imageBytes)} image) in ${seconds.toFixed(3)} s, ` +
       `${result.mbPerS.toFixed(0)} MB/s; wasm heap ${mib(heapBefore)} -> ${mib(heapAfter)} ` +
       `(+${mib(result.heapGrowth)}); RSS +${mib(result.rssGrowth)}`);
   }

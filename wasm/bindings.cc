@@ -374,6 +374,14 @@ void nv_stats(nv_index* index, double* out) {
   std::memcpy(out, values, sizeof values);
 }
 
+int32_t nv_save_to_storage(nv_index* index, int32_t storage, const char* name, uint32_t name_len) {
+  ClearError();
+  // The storage is released (and closed) when this returns, whatever happens.
+  std::unique_ptr<neurovec::Storage> host = neurovec::MakeHostStorage(storage, std::string(name, name_len));
+  neurovec::Status s = index->index->SaveTo(*host);
+  return s.ok() ? 0 : Fail(s);
+}
+
 uint8_t* nv_save(nv_index* index, uint32_t* out_len) {
   ClearError();
   auto encoded = index->index->ToBytes();

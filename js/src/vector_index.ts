@@ -328,20 +328,45 @@ export class VectorIndex {
    */
   async save(target: StorageTarget): Promise<void> {
     this.live();
-    const bytes = await this.toBytes();
     if (typeof target === 'string') {
       const store = VectorIndex.fileStore(target);
-      await store.writeDurably(target, bytes);
+      // The core streams the image into a temporary file beside the path and
+      // fsyncs it; the rename (and the directory's fsync) then replaces the path.
+      const tmp = `${target}.tmp-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+      try {
+        this.saveToStorage(await VectorIndex.openStorage(tmp, 'create'));
+        await store.replace(tmp, target);
+      } catch (error) {
+        await store.remove(tmp);
+        throw error;
+      }
       return;
     }
     const storage = await VectorIndex.openStorage(target, 'create');
-    try {
-      storage.write(0, bytes);
-      storage.flush();
-    } finally {
-      storage.close();
-    }
+    this.saveToStorage(storage);
     await storage.persist?.();
+  }
+
+  // The core writes a snapshot to `storage` in chunks and flushes it (the image
+  // never lies whole in the wasm heap); the storage is closed either way.
+  private saveToStorage(storage: SyncStorage): void {
+    const table = hostStorage(this.mod);
+    const h = table.register(storage);
+    const nameBytes = encoder.encode(storage.name);
+    const namePtr = this.mod._malloc(nameBytes.length + 1);
+    if (!namePtr) {
+      table.release(h);
+      throw new NeurovecError('OUT_OF_RANGE', 'out of WebAssembly memory');
+    }
+    this.mod.HEAPU8.set(nameBytes, namePtr);
+    let rc: number;
+    try {
+      rc = this.mod._nv_save_to_storage(this.handle, h, namePtr, nameBytes.length);
+    } finally {
+      this.mod._free(namePtr);
+      if (table.has(h)) table.release(h);
+    }
+    if (rc < 0) throw this.error();
   }
 
   private static fileStore(path: unknown): FileStore {

@@ -347,8 +347,12 @@ TEST(DurableFile, RecoveryRebuildsTheSameIndex) {
       Op op = RandomOp(rng, model, next_id);
       ASSERT_TRUE(Apply(index, op).ok());
       Apply(model, op);
-      if (i == 299) ASSERT_TRUE(index.Checkpoint().ok());
-      if (i % 50 == 49) ASSERT_TRUE(index.Sync().ok());
+      if (i == 299) {
+        ASSERT_TRUE(index.Checkpoint().ok());
+      }
+      if (i % 50 == 49) {
+        ASSERT_TRUE(index.Sync().ok());
+      }
     }
     ASSERT_TRUE(index.Sync().ok());
     auto bytes = index.ToBytes();

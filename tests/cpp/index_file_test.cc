@@ -367,6 +367,18 @@ TEST(IndexFile, StreamedImagesEqualFilesFromAnEarlierBuild) {
 
 #endif
 
+// SaveTo streams the bytes ToBytes returns into a storage, replacing what
+// it held.
+TEST(IndexFile, SaveToWritesTheBytesOfToBytes) {
+  for (Metric metric : AllMetrics()) {
+    SCOPED_TRACE(MetricName(metric));
+    auto index = SmallIndex(metric, 400);
+    MemoryStorage out(std::string(100000, 'x'));
+    ASSERT_TRUE(index->SaveTo(out).ok());
+    EXPECT_TRUE(out.bytes() == index->SaveToBytes());
+  }
+}
+
 // An index with many blocks of rows that do not fill a page (100 dimensions
 // are stored padded, and a block holds the rows that fit in 4096 bytes),
 // streamed in small chunks, equals its in-memory image; a limit below the

@@ -258,6 +258,12 @@ class VectorIndex {
   // SaveToBytes then returns an empty string.
   Result<std::string> ToBytes() const;
   std::string SaveToBytes() const;
+  // The same bytes as ToBytes, written to `storage` (emptied first) in chunks
+  // of a few MiB and flushed, so an index of any size is saved without its
+  // image in memory. Errors: the storage's, or those of ToBytes. On an error
+  // the storage holds no valid index (write to a temporary file and rename,
+  // as the JS save() does, to keep an older file).
+  Status SaveTo(Storage& storage) const;
   // Reads a file image. Every size is checked against the bytes present before
   // anything is allocated; a bad image gives kNotAnIndexFile, kUnsupportedVersion or
   // kCorrupt (naming the section or offset), never a crash.

@@ -187,6 +187,23 @@ Result<std::string> VectorIndex::ToBytes() const {
   return file;
 }
 
+Status VectorIndex::SaveTo(Storage& storage) const {
+  auto paging = impl_->LockIfPaged();
+  NV_RETURN_IF_ERROR(storage.Truncate(0));
+  // The image first, the header slots last: a crash before the flush leaves
+  // no valid header rather than a header over a partial image.
+  Header h;
+  h.generation = 1;
+  ImageRows rows;
+  ImageOutcome outcome;
+  NV_RETURN_IF_ERROR(WriteImage(*this, storage, 2 * kPageSize, 0, kImageChunkBytes, &h, &rows, &outcome));
+  std::string header = EncodeHeader(h);
+  header.resize(kPageSize, '\0');
+  NV_RETURN_IF_ERROR(storage.Write(0, header.data(), header.size()));
+  NV_RETURN_IF_ERROR(storage.Write(kPageSize, header.data(), header.size()));
+  return storage.Flush();
+}
+
 std::string VectorIndex::SaveToBytes() const {
   auto bytes = ToBytes();
   return bytes.ok() ? bytes.take() : std::string();

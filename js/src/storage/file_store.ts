@@ -6,6 +6,10 @@ export interface FileStore {
   read(path: string): Promise<Uint8Array>;
   /** Replaces the file so that after a crash it holds the old or the complete new bytes. */
   writeDurably(path: string, bytes: Uint8Array): Promise<void>;
+  /** Renames `from` (written and fsynced) over `to`, then makes the rename durable. */
+  replace(from: string, to: string): Promise<void>;
+  /** Removes a file if it exists (a temporary one left by a failed write). */
+  remove(path: string): Promise<void>;
 }
 
 let store: FileStore | undefined;

@@ -35,21 +35,34 @@ export const nodeFileStore: FileStore = {
       } finally {
         await handle.close();
       }
-      await rename(tmp, path);
     } catch (error) {
       await unlink(tmp).catch(() => {});
       throw ioError('write', path, error);
     }
+    await nodeFileStore.replace(tmp, path);
+  },
+
+  async replace(from, to) {
+    try {
+      await rename(from, to);
+    } catch (error) {
+      await unlink(from).catch(() => {});
+      throw ioError('write', to, error);
+    }
     try {
       // The rename is durable once the directory entry is.
-      const dir = await open(dirname(path), 'r');
+      const dir = await open(dirname(to), 'r');
       try {
         await dir.sync();
       } finally {
         await dir.close();
       }
     } catch (error) {
-      throw ioError('sync the directory of', path, error);
+      throw ioError('sync the directory of', to, error);
     }
+  },
+
+  async remove(path) {
+    await unlink(path).catch(() => {});
   },
 };
