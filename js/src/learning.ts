@@ -7,6 +7,7 @@ import type {
   DifferentiableSearchResult, Feedback, Id, LearningOptions, Metadata, SearchMode, SearchResult, SubgraphEdge,
   SubgraphSearchResult, TrainOptions, TrainProgress,
 } from './types.js';
+import { DEFAULTS, LIMITS } from './limits.js';
 import { checkInteger } from './validation.js';
 import type { NeurovecWasmModule } from './wasm_module.js';
 
@@ -57,34 +58,36 @@ export function resolveLearningOptions(options: LearningOptions): number[] {
   const o = options;
   const int = (name: keyof LearningOptions, fallback: number, min: number, max: number) =>
     checkInteger(`learning.${name}`, o[name] ?? fallback, min, max);
-  const heads = int('heads', 4, 1, 64);
-  const hidden = int('hiddenDim', 64, 1, 4096);
+  const L = LIMITS.learning;
+  const D = DEFAULTS.learning;
+  const heads = int('heads', D.heads, 1, L.maxHeads);
+  const hidden = int('hiddenDim', D.hiddenDim, 1, L.maxHiddenDim);
   if (hidden % heads !== 0) throw invalid(`learning.hiddenDim (${hidden}) must be a multiple of learning.heads (${heads})`);
   let ewc = 0;
   if (o.ewc !== undefined && o.ewc !== false) {
     if (o.ewc === null || typeof o.ewc !== 'object') throw invalid('learning.ewc must be { lambda: number } or false');
     ewc = checkNumber('ewc.lambda', o.ewc.lambda, 0, 1e12);
   }
-  let replayCapacity = 1024;
-  let replayPerBatch = 8;
+  let replayCapacity: number = D.replayCapacity;
+  let replayPerBatch: number = D.replayPerBatch;
   if (o.replay === false) {
     replayCapacity = 0;
     replayPerBatch = 0;
   } else if (o.replay !== undefined) {
     if (o.replay === null || typeof o.replay !== 'object') throw invalid('learning.replay must be { capacity?, perBatch? } or false');
-    replayCapacity = checkInteger('learning.replay.capacity', o.replay.capacity ?? 1024, 0, 1 << 20);
-    replayPerBatch = checkInteger('learning.replay.perBatch', o.replay.perBatch ?? 8, 0, 4096);
+    replayCapacity = checkInteger('learning.replay.capacity', o.replay.capacity ?? D.replayCapacity, 0, L.maxReplayCapacity);
+    replayPerBatch = checkInteger('learning.replay.perBatch', o.replay.perBatch ?? D.replayPerBatch, 0, L.maxReplayPerBatch);
   }
-  const dropout = checkNumber('dropout', o.dropout ?? 0.1, 0, 0.99);
+  const dropout = checkNumber('dropout', o.dropout ?? D.dropout, 0, 0.99);
   return [
-    int('candidates', 50, 2, 4096), hidden, heads, int('hops', 2, 1, 8),
-    checkNumber('inputScale', o.inputScale ?? 0, 0, 1e30),
-    checkNumber('temperature', o.temperature ?? 0.2, 1e-6, 1e6),
-    checkNumber('consistencyWeight', o.consistencyWeight ?? 2, 0, 1e6), dropout,
-    checkNumber('learningRate', o.learningRate ?? 0.002, 1e-9, 10),
-    checkNumber('weightDecay', o.weightDecay ?? 1e-4, 0, 10),
-    int('batchSize', 32, 1, 4096), int('feedbackCapacity', 8192, 1, 1 << 20),
-    replayCapacity, replayPerBatch, ewc, int('seed', 42, 0, Number.MAX_SAFE_INTEGER),
+    int('candidates', D.candidates, 2, L.maxCandidates), hidden, heads, int('hops', D.hops, 1, L.maxHops),
+    checkNumber('inputScale', o.inputScale ?? D.inputScale, 0, 1e30),
+    checkNumber('temperature', o.temperature ?? D.temperature, 1e-6, 1e6),
+    checkNumber('consistencyWeight', o.consistencyWeight ?? D.consistencyWeight, 0, 1e6), dropout,
+    checkNumber('learningRate', o.learningRate ?? D.learningRate, 1e-9, 10),
+    checkNumber('weightDecay', o.weightDecay ?? D.weightDecay, 0, 10),
+    int('batchSize', D.batchSize, 1, L.maxBatchSize), int('feedbackCapacity', D.feedbackCapacity, 1, L.maxFeedbackCapacity),
+    replayCapacity, replayPerBatch, ewc, int('seed', D.seed, 0, Number.MAX_SAFE_INTEGER),
   ];
 }
 

@@ -18,6 +18,17 @@ export const LIMITS = Object.freeze({
   minTierTrainItems: 256,
   /** ItemKey: ids are at most this many bytes of UTF-8 */
   maxIdBytes: 65536,
+  /** LearningConfig::kMax* (neurovec/learning.h) */
+  learning: Object.freeze({
+    maxCandidates: 4096,
+    maxHiddenDim: 4096,
+    maxHeads: 64,
+    maxHops: 8,
+    maxBatchSize: 4096,
+    maxFeedbackCapacity: 1 << 20,
+    maxReplayCapacity: 1 << 20,
+    maxReplayPerBatch: 4096,
+  }),
 });
 
 /** Defaults of the options (the member initialisers of config.h). */
@@ -36,5 +47,23 @@ export const DEFAULTS = Object.freeze({
     rerank: 100,
     migrationBudget: 16,
     trainItems: 4096,
+  }),
+  /** LearningConfig's member initialisers (neurovec/learning.h) */
+  learning: Object.freeze({
+    candidates: 50,
+    hiddenDim: 64,
+    heads: 4,
+    hops: 2,
+    inputScale: 0,
+    temperature: 0.2,
+    consistencyWeight: 2,
+    dropout: 0.1,
+    learningRate: 0.002,
+    weightDecay: 1e-4,
+    batchSize: 32,
+    feedbackCapacity: 8192,
+    replayCapacity: 1024,
+    replayPerBatch: 8,
+    seed: 42,
   }),
 });

@@ -8,12 +8,13 @@ import { DEFAULTS, LIMITS } from '../src/limits.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const configH = readFileSync(join(ROOT, 'cpp/include/neurovec/config.h'), 'utf8');
+const learningH = readFileSync(join(ROOT, 'cpp/include/neurovec/learning.h'), 'utf8');
 
-/** The body of `struct Name { ... };` in config.h. */
-function structBody(name: string): string {
-  const start = configH.indexOf(`struct ${name} {`);
-  expect(start, `struct ${name} in config.h`).toBeGreaterThanOrEqual(0);
-  return configH.slice(start, configH.indexOf('\n};', start));
+/** The body of `struct Name { ... };` in config.h (or another header's text). */
+function structBody(name: string, header = configH): string {
+  const start = header.indexOf(`struct ${name} {`);
+  expect(start, `struct ${name} in the header`).toBeGreaterThanOrEqual(0);
+  return header.slice(start, header.indexOf('\n};', start));
 }
 
 /** The value of `NAME = <number | 1u << n | <number>f>;` in a struct body. */
@@ -31,6 +32,7 @@ describe('limits.ts against config.h', () => {
   const quantized = structBody('QuantizedTraversalConfig');
   const tiers = structBody('TiersConfig');
   const thresholds = structBody('TierThresholds');
+  const learning = structBody('LearningConfig', learningH);
 
   it('has the limits of the core', () => {
     expect(LIMITS.maxDimensions).toBe(valueOf(index, 'kMaxDimensions'));
@@ -42,6 +44,27 @@ describe('limits.ts against config.h', () => {
     // Ids: cpp/src/ids/item_key.cc refuses longer ones.
     const itemKey = readFileSync(join(ROOT, 'cpp/src/ids/item_key.cc'), 'utf8');
     expect(itemKey).toContain(`at most ${LIMITS.maxIdBytes} bytes`);
+    const L = LIMITS.learning;
+    expect(L.maxCandidates).toBe(valueOf(learning, 'kMaxCandidates'));
+    expect(L.maxHiddenDim).toBe(valueOf(learning, 'kMaxHiddenDim'));
+    expect(L.maxHeads).toBe(valueOf(learning, 'kMaxHeads'));
+    expect(L.maxHops).toBe(valueOf(learning, 'kMaxHops'));
+    expect(L.maxBatchSize).toBe(valueOf(learning, 'kMaxBatchSize'));
+    expect(L.maxFeedbackCapacity).toBe(valueOf(learning, 'kMaxFeedbackCapacity'));
+    expect(L.maxReplayCapacity).toBe(valueOf(learning, 'kMaxReplayCapacity'));
+    expect(L.maxReplayPerBatch).toBe(valueOf(learning, 'kMaxReplayPerBatch'));
+  });
+
+  it('has the learning defaults of the core', () => {
+    const D = DEFAULTS.learning;
+    const fields: Array<[keyof typeof D, string]> = [
+      ['candidates', 'candidates'], ['hiddenDim', 'hidden_dim'], ['heads', 'heads'], ['hops', 'hops'],
+      ['inputScale', 'input_scale'], ['temperature', 'temperature'], ['consistencyWeight', 'consistency_weight'],
+      ['dropout', 'dropout'], ['learningRate', 'learning_rate'], ['weightDecay', 'weight_decay'],
+      ['batchSize', 'batch_size'], ['feedbackCapacity', 'feedback_capacity'], ['replayCapacity', 'replay_capacity'],
+      ['replayPerBatch', 'replay_per_batch'], ['seed', 'seed'],
+    ];
+    for (const [js, cpp] of fields) expect(D[js], cpp).toBe(valueOf(learning, cpp));
   });
 
   it('has the defaults of the core', () => {

@@ -39,6 +39,16 @@ struct LearningConfig {
   float ewc_lambda = 0.0f;            // EWC strength when training again (0: off)
   uint64_t seed = 42;
 
+  // Bounds Validate() enforces (js/src/limits.ts repeats them; a test compares).
+  static constexpr uint32_t kMaxCandidates = 4096;     // candidates: 2 .. this
+  static constexpr uint32_t kMaxHiddenDim = 4096;      // hidden_dim: 1 .. this
+  static constexpr uint32_t kMaxHeads = 64;            // heads: 1 .. this
+  static constexpr uint32_t kMaxHops = 8;              // hops: 1 .. this
+  static constexpr uint32_t kMaxBatchSize = 4096;      // batch_size: 1 .. this
+  static constexpr uint32_t kMaxFeedbackCapacity = 1u << 20;  // feedback_capacity: 1 .. this
+  static constexpr uint32_t kMaxReplayCapacity = 1u << 20;    // replay_capacity: 0 .. this
+  static constexpr uint32_t kMaxReplayPerBatch = 4096;        // replay_per_batch: 0 .. this
+
   Status Validate() const;
 };
 

@@ -93,11 +93,16 @@ Status TiersConfig::Validate() const {
 }
 
 Status LearningConfig::Validate() const {
-  if (candidates < 2 || candidates > 4096) return Status::InvalidArgument("learning candidates must be from 2 to 4096");
-  if (heads == 0 || hidden_dim == 0 || hidden_dim % heads != 0 || hidden_dim > 4096) {
-    return Status::InvalidArgument("learning hidden_dim must be a positive multiple of heads (at most 4096)");
+  const auto n = [](uint64_t v) { return std::to_string(v); };
+  if (candidates < 2 || candidates > kMaxCandidates) {
+    return Status::InvalidArgument("learning candidates must be from 2 to " + n(kMaxCandidates));
   }
-  if (hops < 1 || hops > 8) return Status::InvalidArgument("learning hops must be from 1 to 8");
+  if (heads == 0 || heads > kMaxHeads) return Status::InvalidArgument("learning heads must be from 1 to " + n(kMaxHeads));
+  if (hidden_dim == 0 || hidden_dim % heads != 0 || hidden_dim > kMaxHiddenDim) {
+    return Status::InvalidArgument("learning hidden_dim must be a positive multiple of heads (at most " +
+                                   n(kMaxHiddenDim) + ")");
+  }
+  if (hops < 1 || hops > kMaxHops) return Status::InvalidArgument("learning hops must be from 1 to " + n(kMaxHops));
   if (!(input_scale >= 0) || !std::isfinite(input_scale)) return Status::InvalidArgument("learning input_scale must be >= 0 (0: automatic)");
   if (!(temperature > 0) || !std::isfinite(temperature)) return Status::InvalidArgument("learning temperature must be positive");
   if (!(consistency_weight >= 0) || !std::isfinite(consistency_weight)) {
@@ -106,12 +111,18 @@ Status LearningConfig::Validate() const {
   if (!(dropout >= 0 && dropout < 1)) return Status::InvalidArgument("learning dropout must be in [0, 1)");
   if (!(learning_rate > 0) || !std::isfinite(learning_rate)) return Status::InvalidArgument("learning rate must be positive");
   if (!(weight_decay >= 0) || !std::isfinite(weight_decay)) return Status::InvalidArgument("learning weight_decay must be >= 0");
-  if (batch_size < 1 || batch_size > 4096) return Status::InvalidArgument("learning batch_size must be from 1 to 4096");
-  if (feedback_capacity < 1 || feedback_capacity > (1u << 20)) {
-    return Status::InvalidArgument("learning feedback_capacity must be from 1 to 1048576");
+  if (batch_size < 1 || batch_size > kMaxBatchSize) {
+    return Status::InvalidArgument("learning batch_size must be from 1 to " + n(kMaxBatchSize));
   }
-  if (replay_capacity > (1u << 20)) return Status::InvalidArgument("learning replay_capacity must be at most 1048576");
-  if (replay_per_batch > 4096) return Status::InvalidArgument("learning replay_per_batch must be at most 4096");
+  if (feedback_capacity < 1 || feedback_capacity > kMaxFeedbackCapacity) {
+    return Status::InvalidArgument("learning feedback_capacity must be from 1 to " + n(kMaxFeedbackCapacity));
+  }
+  if (replay_capacity > kMaxReplayCapacity) {
+    return Status::InvalidArgument("learning replay_capacity must be at most " + n(kMaxReplayCapacity));
+  }
+  if (replay_per_batch > kMaxReplayPerBatch) {
+    return Status::InvalidArgument("learning replay_per_batch must be at most " + n(kMaxReplayPerBatch));
+  }
   if (!(ewc_lambda >= 0) || !std::isfinite(ewc_lambda)) return Status::InvalidArgument("learning ewc_lambda must be >= 0");
   return Status::Ok();
 }

@@ -1,5 +1,6 @@
 // Compression tiers: codebooks, access decay, the tier policy with
-// hysteresis, migration, and the VectorIndex calls that act on tiers.
+// hysteresis, migration. The VectorIndex calls that act on tiers are in
+// index/tier_hooks.cc.
 #include "index/tiered_store.h"
 
 #include <chrono>
@@ -531,75 +532,6 @@ Status TieredStore::Restore(std::array<std::unique_ptr<quant::Codec>, kTierCount
   bias_ = bias;  // saved, not re-measured: the same file gives the same walks
   if (trained_) ComputeArchiveValues();
   return Status::Ok();
-}
-
-// ---------------------------------------------------------------- VectorIndex
-
-Status VectorIndex::EnableTiers(const TiersConfig& config) {
-  Impl& x = *impl_;
-  NV_RETURN_IF_ERROR(x.BeforeWrite());
-  IndexConfig next = x.config;
-  next.tiers = config;
-  NV_RETURN_IF_ERROR(next.Validate());
-  if (x.used_slots != 0) {
-    return Status::FailedPrecondition("tiers can only be enabled on an empty index (create it with the option)");
-  }
-  x.config.tiers = config;
-  x.tiers = config.enabled ? std::make_unique<TieredStore>(config, x.config.dimensions, x.config.metric, &x.store) : nullptr;
-  if (x.tiers) NV_RETURN_IF_ERROR(x.tiers->Reserve(x.live.size()));
-  return x.durable ? Checkpoint() : Status::Ok();
-}
-
-Result<TierCounts> VectorIndex::Recompress() {
-  Impl& x = *impl_;
-  NV_RETURN_IF_ERROR(x.BeforeWrite());
-  if (!x.tiers) return Status::FailedPrecondition("this index has no compression tiers (IndexConfig::tiers)");
-  if (!x.tiers->trained()) NV_RETURN_IF_ERROR(x.tiers->Train(x.used_slots, x.live));
-  TierCounts moved;
-  x.tiers->MigrateAll(x.used_slots, &moved);
-  return moved;
-}
-
-Status VectorIndex::RetrainCodebooks() {
-  Impl& x = *impl_;
-  NV_RETURN_IF_ERROR(x.BeforeWrite());
-  if (!x.tiers) return Status::FailedPrecondition("this index has no compression tiers (IndexConfig::tiers)");
-  NV_RETURN_IF_ERROR(x.tiers->Train(x.used_slots, x.live));
-  // No log record holds codebooks: a checkpoint puts them in the file.
-  return x.durable ? Checkpoint() : Status::Ok();
-}
-
-bool VectorIndex::tier_codebooks_trained() const { return impl_->tiers && impl_->tiers->trained(); }
-
-Status VectorIndex::SetTierClock(double now_seconds) {
-  if (!impl_->tiers) return Status::FailedPrecondition("this index has no compression tiers (IndexConfig::tiers)");
-  return impl_->tiers->SetClock(now_seconds);
-}
-
-namespace {
-Status CheckTierSlot(const IndexState& x, uint32_t slot) {
-  if (!x.tiers) return Status::FailedPrecondition("this index has no compression tiers (IndexConfig::tiers)");
-  if (slot >= x.used_slots) {
-    return Status::OutOfRange("slot " + std::to_string(slot) + " is not in use (used slots: " +
-                              std::to_string(x.used_slots) + ")");
-  }
-  return Status::Ok();
-}
-}  // namespace
-
-Result<Tier> VectorIndex::TierOfSlot(uint32_t slot) const {
-  NV_RETURN_IF_ERROR(CheckTierSlot(*impl_, slot));
-  return impl_->tiers->tier_of(slot);
-}
-
-Result<double> VectorIndex::AccessCountOfSlot(uint32_t slot) const {
-  NV_RETURN_IF_ERROR(CheckTierSlot(*impl_, slot));
-  return impl_->tiers->AccessCount(slot);
-}
-
-Result<double> VectorIndex::HeatOfSlot(uint32_t slot) const {
-  NV_RETURN_IF_ERROR(CheckTierSlot(*impl_, slot));
-  return impl_->tiers->Heat(slot);
 }
 
 }  // namespace neurovec
