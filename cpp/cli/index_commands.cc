@@ -50,10 +50,10 @@ int RunBuild(const Args& args) {
   options.threads = static_cast<uint32_t>(threads == 0 ? 1 : threads);
   Status added = created.value()->AddBatch(keys, base.value().data.data(), {}, options);
   if (!added.ok()) return FailCommand(cmd, added.message());
-  std::string bytes = created.value()->SaveToBytes();
-  Status written = WriteFileDurably(args.Get("out"), bytes);
-  if (!written.ok()) return FailCommand(cmd, written.message());
-  std::fprintf(stderr, "wrote %u items (%zu bytes) to %s\n", base.value().rows, bytes.size(), args.Get("out").c_str());
+  auto written = SaveIndexFileDurably(*created.value(), args.Get("out"));
+  if (!written.ok()) return FailCommand(cmd, written.status().message());
+  std::fprintf(stderr, "wrote %u items (%llu bytes) to %s\n", base.value().rows,
+               static_cast<unsigned long long>(written.value()), args.Get("out").c_str());
   return 0;
 }
 

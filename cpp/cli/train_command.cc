@@ -283,10 +283,10 @@ int RunTrain(const Args& args) {
   std::printf("validation: precision@10 neural mode %.4f (%+.4f over vector mode)\n", after.value(),
               after.value() - before.value());
 
-  const std::string bytes = index.SaveToBytes();
-  Status written = WriteFileDurably(args.Get("out"), bytes);
-  if (!written.ok()) return Fail(written.message());
-  std::printf("wrote %s (%zu bytes, learned parameters in its learning section)\n", args.Get("out").c_str(), bytes.size());
+  auto written = SaveIndexFileDurably(index, args.Get("out"));
+  if (!written.ok()) return Fail(written.status().message());
+  std::printf("wrote %s (%llu bytes, learned parameters in its learning section)\n", args.Get("out").c_str(),
+              static_cast<unsigned long long>(written.value()));
 #if defined(NEUROVEC_HAS_ONNX)
   if (args.Has("onnx")) {
     learning::OnnxExportOptions onnx;

@@ -315,6 +315,31 @@ TEST(LocalFile, DurableWriteReplacesAtomicallyAndReadsBack) {
   rmdir(dir_template);
 }
 
+#if !defined(__EMSCRIPTEN__)
+// The streamed native save: the bytes of SaveToBytes at the path, an older
+// file replaced, no temporary or lock file left; a path it cannot write
+// leaves nothing behind.
+TEST(LocalFile, SaveIndexFileDurablyStreamsTheSnapshot) {
+  char dir_template[] = "/tmp/neurovec-save-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  const std::string path = dir + "/index.nvx";
+  auto index = SmallIndex(neurovec::Metric::kCosine, 300);
+  ASSERT_TRUE(neurovec::WriteFileDurably(path, "an older file").ok());
+  auto saved = neurovec::SaveIndexFileDurably(*index, path);
+  ASSERT_TRUE(saved.ok()) << saved.status().message();
+  const std::string expected = index->SaveToBytes();
+  EXPECT_EQ(saved.value(), expected.size());
+  auto read = neurovec::ReadWholeFile(path);
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read.value() == expected);
+  auto failed = neurovec::SaveIndexFileDurably(*index, dir + "/no/such/dir/index.nvx");
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(std::remove(path.c_str()), 0);
+  EXPECT_EQ(rmdir(dir_template), 0) << "the save left a temporary or lock file behind";
+}
+#endif
+
 #ifdef NEUROVEC_FIXTURE_DIR
 // Files written by an earlier build (before the codec was split by section):
 // they open, and saving what was read gives the same bytes.

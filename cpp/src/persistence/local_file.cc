@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "neurovec/storage.h"
+#include "neurovec/vector_index.h"
+
 namespace neurovec {
 namespace {
 
@@ -18,6 +21,17 @@ std::string DirectoryOf(const std::string& path) {
   size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Makes a rename durable: fsyncs the directory entry.
+Status SyncDirectoryOf(const std::string& path) {
+  int dir = ::open(DirectoryOf(path).c_str(), O_RDONLY | O_CLOEXEC);
+  if (dir >= 0) {
+    int rc = ::fsync(dir);
+    ::close(dir);
+    if (rc != 0) return IoError("cannot fsync the directory of", path);
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -51,13 +65,33 @@ Status WriteFileDurably(const std::string& path, const std::string& bytes) {
     return s;
   }
   // The rename itself is durable only once the directory entry is.
-  int dir = ::open(DirectoryOf(path).c_str(), O_RDONLY | O_CLOEXEC);
-  if (dir >= 0) {
-    int rc = ::fsync(dir);
-    ::close(dir);
-    if (rc != 0) return IoError("cannot fsync the directory of", path);
+  return SyncDirectoryOf(path);
+}
+
+Result<uint64_t> SaveIndexFileDurably(const VectorIndex& index, const std::string& path) {
+  const std::string tmp = path + ".tmp-" + std::to_string(getpid());
+  ::unlink(tmp.c_str());  // left by an earlier failed save of this process id
+  uint64_t size = 0;
+  {
+    auto storage = OpenFileStorage(tmp, FileMode::kCreate);
+    if (!storage.ok()) return storage.status();
+    Status saved = index.SaveTo(*storage.value());  // ends with a flush (fdatasync)
+    auto written = storage.value()->Size();
+    if (saved.ok() && !written.ok()) saved = written.status();
+    if (!saved.ok()) {
+      storage.value().reset();
+      ::unlink(tmp.c_str());
+      return saved;
+    }
+    size = written.value();
+  }  // closes the file and releases its writer lock
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Status s = IoError("cannot rename onto", path);
+    ::unlink(tmp.c_str());
+    return s;
   }
-  return Status::Ok();
+  NV_RETURN_IF_ERROR(SyncDirectoryOf(path));
+  return size;
 }
 
 Result<std::string> ReadWholeFile(const std::string& path) {

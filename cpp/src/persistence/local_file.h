@@ -9,10 +9,17 @@
 
 namespace neurovec {
 
+class VectorIndex;
+
 // Writes `bytes` to `path` so that after a crash the path holds either the old
 // file or the complete new one: write a temporary file beside it, fsync it,
 // rename it over `path`, then fsync the directory.
 Status WriteFileDurably(const std::string& path, const std::string& bytes);
+
+// Saves `index` to `path` the same way, the image streamed into the
+// temporary file (VectorIndex::SaveTo) rather than built in memory first.
+// Returns the file's size.
+Result<uint64_t> SaveIndexFileDurably(const VectorIndex& index, const std::string& path);
 
 // Reads a whole file.
 Result<std::string> ReadWholeFile(const std::string& path);
