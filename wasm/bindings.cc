@@ -354,6 +354,24 @@ const char* nv_metadata_of(nv_index* index, uint32_t slot, uint32_t* out_len) {
   return json.data();
 }
 
+// IndexHealth into out: live, tombstones, unreachable, unreachable through
+// tombstones, links to tombstones, mean out-degree, the histogram's length
+// (2*M + 1), then the histogram. `out` holds 7 + 2*M + 1 doubles.
+int32_t nv_health(nv_index* index, double* out) {
+  ClearError();
+  auto health = index->index->Health();
+  if (!health.ok()) return Fail(health.status());
+  const neurovec::IndexHealth& h = health.value();
+  const double head[] = {
+      static_cast<double>(h.live), static_cast<double>(h.tombstones), static_cast<double>(h.unreachable),
+      static_cast<double>(h.unreachable_through_tombstones), static_cast<double>(h.links_to_tombstones),
+      h.mean_out_degree, static_cast<double>(h.out_degree_histogram.size()),
+  };
+  std::memcpy(out, head, sizeof head);
+  for (size_t d = 0; d < h.out_degree_histogram.size(); ++d) out[7 + d] = static_cast<double>(h.out_degree_histogram[d]);
+  return 0;
+}
+
 void nv_stats(nv_index* index, double* out) {
   neurovec::IndexStats s = index->index->Stats();
   double values[NV_STATS_COUNT] = {

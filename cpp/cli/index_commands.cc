@@ -57,6 +57,41 @@ int RunBuild(const Args& args) {
   return 0;
 }
 
+int RunHealth(const Args& args) {
+  const char* cmd = "health";
+  for (const auto& u : args.Unused({"index", "json"})) return FailCommand(cmd, "unknown option --" + u);
+  if (!args.Has("index")) return FailCommand(cmd, "--index is required");
+  auto storage = OpenFileStorage(args.Get("index"), FileMode::kReadOnly);
+  if (!storage.ok()) return FailCommand(cmd, storage.status().message());
+  auto loaded = VectorIndex::Open(storage.take(), OpenOptions{true});
+  if (!loaded.ok()) return FailCommand(cmd, args.Get("index") + ": " + loaded.status().message());
+  auto health = loaded.value()->Health();
+  if (!health.ok()) return FailCommand(cmd, health.status().message());
+  const IndexHealth& h = health.value();
+  std::string histogram;
+  for (size_t d = 0; d < h.out_degree_histogram.size(); ++d) {
+    histogram += (d ? "," : "") + std::to_string(h.out_degree_histogram[d]);
+  }
+  if (args.Has("json")) {
+    std::printf("{\"live\": %llu, \"tombstones\": %llu, \"unreachable\": %llu, \"unreachableThroughTombstones\": %llu, "
+                "\"linksToTombstones\": %llu, \"meanOutDegree\": %.6f, \"degreeHistogram\": [%s]}\n",
+                static_cast<unsigned long long>(h.live), static_cast<unsigned long long>(h.tombstones),
+                static_cast<unsigned long long>(h.unreachable),
+                static_cast<unsigned long long>(h.unreachable_through_tombstones),
+                static_cast<unsigned long long>(h.links_to_tombstones), h.mean_out_degree, histogram.c_str());
+  } else {
+    std::printf("live %llu, tombstones %llu\nunreachable %llu (through live items only; %llu with tombstones as stepping "
+                "stones)\nlinks to tombstones %llu\nmean out-degree (level 0, live to live) %.2f\n"
+                "out-degree histogram (0..%zu): %s\n",
+                static_cast<unsigned long long>(h.live), static_cast<unsigned long long>(h.tombstones),
+                static_cast<unsigned long long>(h.unreachable),
+                static_cast<unsigned long long>(h.unreachable_through_tombstones),
+                static_cast<unsigned long long>(h.links_to_tombstones), h.mean_out_degree,
+                h.out_degree_histogram.size() - 1, histogram.c_str());
+  }
+  return 0;
+}
+
 int RunQuery(const Args& args) {
   const char* cmd = "query";
   for (const auto& u : args.Unused({"index", "queries", "k", "ef", "json", "mode"})) return FailCommand(cmd, "unknown option --" + u);

@@ -78,6 +78,8 @@ void Usage() {
                "               [--mode vector|neural|subgraph|differentiable]\n"
                "               One JSON line per query: {\"ids\": [...], \"distances\": [...]} (+ \"scores\"\n"
                "               in the learned modes, which need a trained index).\n"
+               "  health       --index index.nvx [--json]   Graph health: live items no search can reach,\n"
+               "               tombstones and the links left to them, level-0 out-degrees.\n"
                "  persist-bench --index index.nvx --base B.fvecs --dir DIR [--adds 2000] [--batch 1000]\n"
                "               [--batched-items 20000] [--json]   Open + first query, snapshot save\n"
                "               throughput, and durable adds (Sync per add, per batch) into DIR.\n"
@@ -151,6 +153,7 @@ int main(int argc, char** argv) {
   if (command == "train") return neurovec::cli::RunTrain(args);
   if (command == "tiers-bench") return neurovec::cli::RunTiersBench(args);
   if (command == "train-encoder") return neurovec::cli::RunTrainEncoder(args);
+  if (command == "health") return neurovec::cli::RunHealth(args);
   if (command == "export-encoder") return neurovec::cli::RunExportEncoder(args);
 #endif
   if (command == "kernel") {

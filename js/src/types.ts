@@ -242,6 +242,24 @@ export interface MemoryStats {
   tiers?: TierMemoryStats;
 }
 
+/** How sound the graph is (VectorIndex.health()): what searches can reach, and what deletes left behind. */
+export interface IndexHealth {
+  /** Live items. */
+  live: number;
+  /** Deleted items still in the graph (their slots not yet reused). */
+  tombstones: number;
+  /** Live items no search can find, whatever the ef, walking through live items only. */
+  unreachable: number;
+  /** The same, with deleted items as stepping stones (as searches walk today). */
+  unreachableThroughTombstones: number;
+  /** Level-0 links from live items to deleted ones. */
+  linksToTombstones: number;
+  /** Level-0 links between live items, per live item. */
+  meanOutDegree: number;
+  /** degreeHistogram[d]: live items with d level-0 links to live items (0 .. 2*m). */
+  degreeHistogram: number[];
+}
+
 export interface IndexStats {
   /** Live items. */
   size: number;

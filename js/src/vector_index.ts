@@ -6,7 +6,7 @@
 // the module (`this.mod.HEAPF32`, ...) right before each use, never kept.
 import { codeFromCore, invalid, NeurovecError } from './errors.js';
 import type {
-  AddBatchOptions, CreateOptions, FileStats, Id, IndexStats, Metadata, Metric, OpenOptions, PagingStats,
+  AddBatchOptions, CreateOptions, FileStats, Id, IndexHealth, IndexStats, Metadata, Metric, OpenOptions, PagingStats,
   SearchOptions,
   SearchResult, StorageTarget, TierCounts, VectorLike,
 } from './types.js';
@@ -15,6 +15,7 @@ import {
   MAX_EF, maxEncodedIdBytes, METRICS,
 } from './validation.js';
 import { resolveCreateOptions, type ResolvedOptions } from './options.js';
+import { LIMITS } from './limits.js';
 import { decodeFileStats, decodePagingStats, readCString, Scratch } from './runtime.js';
 import { getFileStore, type FileStore } from './storage/file_store.js';
 import { hostStorage } from './storage/host_storage.js';
@@ -746,6 +747,23 @@ export class VectorIndex {
 
   private live(): void {
     if (!this.handle) throw new NeurovecError('DISPOSED', 'this VectorIndex was disposed');
+  }
+
+  /**
+   * Walks the graph (every link) and reports how sound it is: live items no
+   * search can reach, links left pointing at deleted items, the spread of
+   * out-degrees. O(items * m); reads a paged index's lists from its file.
+   */
+  health(): IndexHealth {
+    this.live();
+    const count = 7 + 2 * LIMITS.maxM + 1;
+    const ptr = this.small.ensure(count * 8);
+    if (this.mod._nv_health(this.handle, ptr) < 0) throw this.error();
+    const h = this.mod.HEAPF64.slice(ptr >>> 3, (ptr >>> 3) + count);
+    return {
+      live: h[0], tombstones: h[1], unreachable: h[2], unreachableThroughTombstones: h[3], linksToTombstones: h[4],
+      meanOutDegree: h[5], degreeHistogram: Array.from(h.subarray(7, 7 + h[6])),
+    };
   }
 
   private rawStats(): Float64Array {

@@ -204,6 +204,80 @@ TEST(Delete, ChurnKeepsRecall) {
   EXPECT_GE(sum / w.queries.n, 0.93);
 }
 
+// A search with ef and k at least the number of slots walks everything it
+// can reach from where the greedy descent lands; when that is fewer than the
+// live items, the index falls back to an exact scan and says so
+// (last_search.exact_scan): an independent witness of unreachable items.
+bool WalkMissedSomething(VectorIndex& index, const float* query, uint32_t slots) {
+  SearchParams params;
+  params.k = slots;
+  params.ef = slots;
+  auto hits = index.Search(query, params);
+  EXPECT_TRUE(hits.ok());
+  EXPECT_EQ(hits.value().size(), index.size());
+  return index.Stats().last_search.exact_scan;
+}
+
+// Health() counts what Stats() counts, and its reachability agrees with
+// exhaustive searches; after heavy deletes the tombstones still route, and
+// the links they left behind are counted. The figures are printed: they are
+// the damage repair must undo.
+TEST(Delete, HealthCountsTombstonesAndReachability) {
+  const uint32_t n = 3000;
+  Workload w = ClusteredWorkload(n, 10, kDim, 51, 8, 1.0);
+  auto index = MakeIndex(Config(kDim, Metric::kL2, 8, 100));
+  ASSERT_TRUE(index);
+  ASSERT_TRUE(AddAll(*index, w.base));
+  auto fresh = index->Health();
+  ASSERT_TRUE(fresh.ok()) << fresh.status().message();
+  EXPECT_EQ(fresh.value().live, n);
+  EXPECT_EQ(fresh.value().tombstones, 0u);
+  EXPECT_EQ(fresh.value().unreachable, fresh.value().unreachable_through_tombstones);
+  EXPECT_LE(fresh.value().unreachable, n / 100);
+  for (uint32_t q = 0; q < w.queries.n; ++q) {
+    EXPECT_EQ(WalkMissedSomething(*index, w.queries.row(q), n), fresh.value().unreachable > 0);
+  }
+  EXPECT_EQ(fresh.value().links_to_tombstones, 0u);
+  ASSERT_EQ(fresh.value().out_degree_histogram.size(), 2u * 8 + 1);
+  uint64_t counted = 0, links = 0;
+  for (size_t d = 0; d < fresh.value().out_degree_histogram.size(); ++d) {
+    counted += fresh.value().out_degree_histogram[d];
+    links += d * fresh.value().out_degree_histogram[d];
+  }
+  EXPECT_EQ(counted, n);
+  EXPECT_DOUBLE_EQ(fresh.value().mean_out_degree, static_cast<double>(links) / n);
+  EXPECT_GT(fresh.value().mean_out_degree, 4.0);
+
+  // Delete half of the items, at random.
+  Rng rng(52);
+  std::set<int64_t> deleted;
+  while (deleted.size() < n / 2) deleted.insert(static_cast<int64_t>(rng.Below(n)));
+  for (int64_t id : deleted) ASSERT_TRUE(index->Remove(ItemKey::Number(id)).value());
+  auto after = index->Health();
+  ASSERT_TRUE(after.ok());
+  const neurovec::IndexHealth& h = after.value();
+  EXPECT_EQ(h.live, index->size());
+  EXPECT_EQ(h.tombstones, index->Stats().deleted);
+  EXPECT_LE(h.unreachable_through_tombstones, h.unreachable);
+  for (uint32_t q = 0; q < w.queries.n; ++q) {
+    EXPECT_EQ(WalkMissedSomething(*index, w.queries.row(q), n), h.unreachable_through_tombstones > 0);
+  }
+  std::printf("fresh: %llu unreachable of %u; after deleting 50%% at random: %llu live, %llu tombstones, "
+              "%llu live-to-tombstone links, %llu unreachable (%llu through live items only), mean out-degree "
+              "%.2f (fresh %.2f)\n",
+              static_cast<unsigned long long>(fresh.value().unreachable), n, static_cast<unsigned long long>(h.live),
+              static_cast<unsigned long long>(h.tombstones), static_cast<unsigned long long>(h.links_to_tombstones),
+              static_cast<unsigned long long>(h.unreachable_through_tombstones),
+              static_cast<unsigned long long>(h.unreachable), h.mean_out_degree, fresh.value().mean_out_degree);
+  // Adding as many again reuses the slots: no tombstones left.
+  Dataset more = Clustered(n / 2, kDim, 53, 8, 1.0);
+  for (uint32_t i = 0; i < n / 2; ++i) ASSERT_TRUE(index->Add(ItemKey::Number(100000 + i), more.row(i)).ok());
+  auto refilled = index->Health();
+  ASSERT_TRUE(refilled.ok());
+  EXPECT_EQ(refilled.value().tombstones, 0u);
+  EXPECT_EQ(refilled.value().live, n);
+}
+
 // A deleted id can be added again, with a new vector, and is found by it.
 TEST(Delete, DeletedIdCanBeAddedAgain) {
   Dataset ds = Clustered(500, 8, 51);

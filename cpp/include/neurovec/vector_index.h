@@ -119,6 +119,23 @@ struct IndexStats {
   PagingStats paging;
 };
 
+// How sound the graph is (VectorIndex::Health): what searches can reach, and
+// what deletes left behind.
+struct IndexHealth {
+  uint64_t live = 0;        // live items
+  uint64_t tombstones = 0;  // deleted items still in the graph (slots not yet reused)
+  // Live items no search can find, whatever the ef: no path from the entry
+  // point whose levels never go up (greedy descent, then level 0) reaches
+  // them through live items; and even with deleted items as stepping stones
+  // (as searches walk today).
+  uint64_t unreachable = 0;
+  uint64_t unreachable_through_tombstones = 0;
+  uint64_t links_to_tombstones = 0;  // level-0 links from live items to deleted ones
+  double mean_out_degree = 0;        // level-0 links between live items, per live item
+  // out_degree_histogram[d]: live items with d level-0 links to live items (0 .. 2*M).
+  std::vector<uint64_t> out_degree_histogram;
+};
+
 struct OpenOptions {
   bool read_only = false;  // never write the file (no writer lock; writes are refused)
   // Check the CRC-32C of every section. Off: the two large sections (vectors,
@@ -251,6 +268,10 @@ class VectorIndex {
 
   uint64_t size() const;
   IndexStats Stats() const;
+  // Walks the graph (every link, twice) and reports what it found.
+  // O(slots * M); reads a paged level 0 from the file (past the cache).
+  // Errors: a paged read's.
+  Result<IndexHealth> Health() const;
 
   // The whole index as one file image (format: docs/file-format.md). The same
   // bytes load natively and in wasm; saving what was loaded gives the same bytes.

@@ -6,7 +6,7 @@
 // code and message the index gave in the worker.
 import { NeurovecError } from '../errors.js';
 import type {
-  AddBatchOptions, CreateOptions, Id, IndexStats, Metadata, Metric, OpenOptions, SearchOptions, SearchResult,
+  AddBatchOptions, CreateOptions, Id, IndexHealth, IndexStats, Metadata, Metric, OpenOptions, SearchOptions, SearchResult,
   StorageTarget, VectorLike,
 } from '../types.js';
 import type { IndexInfo, Method, Methods, Response, WorkerOptions } from './protocol.js';
@@ -157,6 +157,11 @@ export class WorkerVectorIndex {
 
   stats(): Promise<IndexStats> {
     return this.call('stats', []) as Promise<IndexStats>;
+  }
+
+  /** VectorIndex.health(), in the worker. */
+  health(): Promise<IndexHealth> {
+    return this.call('health', []) as Promise<IndexHealth>;
   }
 
   /** Number of live items. */

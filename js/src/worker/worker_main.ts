@@ -178,6 +178,8 @@ async function handle(request: Request, transfer: Transferable[]): Promise<unkno
     }
     case 'stats':
       return current().stats();
+    case 'health':
+      return current().health();
     case 'size':
       return current().size;
     case 'toBytes': {
