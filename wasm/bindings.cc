@@ -372,6 +372,20 @@ int32_t nv_health(nv_index* index, double* out) {
   return 0;
 }
 
+// OptimizeReport into out (4 doubles): lists relinked, reconnected,
+// unreachable before, unreachable after.
+int32_t nv_optimize(nv_index* index, double* out) {
+  ClearError();
+  auto report = index->index->Optimize();
+  if (!report.ok()) return Fail(report.status());
+  const neurovec::OptimizeReport& r = report.value();
+  out[0] = static_cast<double>(r.lists_relinked);
+  out[1] = static_cast<double>(r.reconnected);
+  out[2] = static_cast<double>(r.unreachable_before);
+  out[3] = static_cast<double>(r.unreachable_after);
+  return 0;
+}
+
 void nv_stats(nv_index* index, double* out) {
   neurovec::IndexStats s = index->index->Stats();
   double values[NV_STATS_COUNT] = {

@@ -260,6 +260,17 @@ export interface IndexHealth {
   degreeHistogram: number[];
 }
 
+/** What VectorIndex.optimize() did. */
+export interface OptimizeReport {
+  /** Neighbour lists that linked to deleted items, re-selected. */
+  listsRelinked: number;
+  /** Live items given a link from the reachable graph. */
+  reconnected: number;
+  /** IndexHealth.unreachable before and after. */
+  unreachableBefore: number;
+  unreachableAfter: number;
+}
+
 export interface IndexStats {
   /** Live items. */
   size: number;

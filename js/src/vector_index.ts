@@ -6,7 +6,7 @@
 // the module (`this.mod.HEAPF32`, ...) right before each use, never kept.
 import { codeFromCore, invalid, NeurovecError } from './errors.js';
 import type {
-  AddBatchOptions, CreateOptions, FileStats, Id, IndexHealth, IndexStats, Metadata, Metric, OpenOptions, PagingStats,
+  AddBatchOptions, CreateOptions, FileStats, Id, IndexHealth, IndexStats, OptimizeReport, Metadata, Metric, OpenOptions, PagingStats,
   SearchOptions,
   SearchResult, StorageTarget, TierCounts, VectorLike,
 } from './types.js';
@@ -764,6 +764,21 @@ export class VectorIndex {
       live: h[0], tombstones: h[1], unreachable: h[2], unreachableThroughTombstones: h[3], linksToTombstones: h[4],
       meanOutDegree: h[5], degreeHistogram: Array.from(h.subarray(7, 7 + h[6])),
     };
+  }
+
+  /**
+   * Repairs the graph: links from live items to deleted ones are replaced,
+   * then live items no search can reach are linked from reachable ones. Ids,
+   * vectors and metadata do not change. A durable index is checkpointed
+   * afterwards (the log holds no graph repairs).
+   */
+  async optimize(): Promise<OptimizeReport> {
+    this.live();
+    const ptr = this.small.ensure(4 * 8);
+    if (this.mod._nv_optimize(this.handle, ptr) < 0) throw this.error();
+    const r = this.mod.HEAPF64.slice(ptr >>> 3, (ptr >>> 3) + 4);
+    await this.storage?.persist?.();
+    return { listsRelinked: r[0], reconnected: r[1], unreachableBefore: r[2], unreachableAfter: r[3] };
   }
 
   private rawStats(): Float64Array {

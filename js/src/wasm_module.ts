@@ -27,6 +27,7 @@ export interface NeurovecWasmModule {
   _nv_save(index: number, outLen: number): number;
   _nv_save_to_storage(index: number, storage: number, name: number, nameLen: number): number;
   _nv_health(index: number, out: number): number;
+  _nv_optimize(index: number, out: number): number;
   _nv_load(data: number, len: number): number;
   _nv_config(index: number, out: number): void;
   _nv_create_durable(dimensions: number, metric: number, m: number, efConstruction: number, efSearch: number,

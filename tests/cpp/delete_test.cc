@@ -224,7 +224,7 @@ bool WalkMissedSomething(VectorIndex& index, const float* query, uint32_t slots)
 // the damage repair must undo.
 TEST(Delete, HealthCountsTombstonesAndReachability) {
   const uint32_t n = 3000;
-  Workload w = ClusteredWorkload(n, 10, kDim, 51, 8, 1.0);
+  Workload w = ClusteredWorkload(n, 200, kDim, 51, 8, 1.0);
   auto index = MakeIndex(Config(kDim, Metric::kL2, 8, 100));
   ASSERT_TRUE(index);
   ASSERT_TRUE(AddAll(*index, w.base));
@@ -269,6 +269,42 @@ TEST(Delete, HealthCountsTombstonesAndReachability) {
               static_cast<unsigned long long>(h.tombstones), static_cast<unsigned long long>(h.links_to_tombstones),
               static_cast<unsigned long long>(h.unreachable_through_tombstones),
               static_cast<unsigned long long>(h.unreachable), h.mean_out_degree, fresh.value().mean_out_degree);
+  // Optimize() repairs what the deletes left: no link to a tombstone, every
+  // live item reachable, recall over the live items not lower.
+  std::vector<std::pair<int64_t, const float*>> live_items;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!deleted.count(i)) live_items.emplace_back(i, w.base.row(i));
+  }
+  auto recall = [&]() {
+    double sum = 0;
+    for (uint32_t q = 0; q < w.queries.n; ++q) {
+      SearchParams params;
+      params.ef = 40;
+      auto hits = index->Search(w.queries.row(q), params);
+      EXPECT_TRUE(hits.ok());
+      sum += Recall(Ids(*index, hits.value()), BruteForce(Metric::kL2, w.queries.row(q), kDim, live_items, 10));
+    }
+    return sum / w.queries.n;
+  };
+  const double recall_before = recall();
+  auto optimized = index->Optimize();
+  ASSERT_TRUE(optimized.ok()) << optimized.status().message();
+  EXPECT_EQ(optimized.value().unreachable_before, h.unreachable);
+  EXPECT_EQ(optimized.value().unreachable_after, 0u);
+  EXPECT_GT(optimized.value().lists_relinked, 0u);
+  auto repaired = index->Health();
+  ASSERT_TRUE(repaired.ok());
+  EXPECT_EQ(repaired.value().unreachable, 0u);
+  EXPECT_EQ(repaired.value().links_to_tombstones, 0u);
+  EXPECT_EQ(repaired.value().live, h.live);
+  const double recall_after = recall();
+  std::printf("optimize: %llu lists relinked, %llu reconnected; recall@10 ef=40 %.4f -> %.4f; mean out-degree %.2f\n",
+              static_cast<unsigned long long>(optimized.value().lists_relinked),
+              static_cast<unsigned long long>(optimized.value().reconnected), recall_before, recall_after,
+              repaired.value().mean_out_degree);
+  EXPECT_GE(recall_after, recall_before - 0.01);
+  for (const auto& [id, v] : live_items) ASSERT_TRUE(index->Contains(ItemKey::Number(id)));
+
   // Adding as many again reuses the slots: no tombstones left.
   Dataset more = Clustered(n / 2, kDim, 53, 8, 1.0);
   for (uint32_t i = 0; i < n / 2; ++i) ASSERT_TRUE(index->Add(ItemKey::Number(100000 + i), more.row(i)).ok());

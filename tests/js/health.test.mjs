@@ -56,3 +56,43 @@ test('health(): counts, reachability witnessed by an exhaustive search, tombston
   index.dispose();
   assert.throws(() => index.health(), (e) => e instanceof NeurovecError);
 });
+
+test('optimize(): a durable index repaired, checkpointed, and reopened repaired (natively too)', async () => {
+  const d = 10, n = 1200;
+  const random = rng(8);
+  const vectors = Float32Array.from({ length: n * d }, () => gaussian(random));
+  const dir = mkdtempSync(join(tmpdir(), 'neurovec-optimize-'));
+  try {
+    const path = join(dir, 'index.nvx');
+    const index = await VectorIndex.create({ dimensions: d, metric: 'cosine', m: 5, efConstruction: 30, storage: path });
+    index.addBatch(Array.from({ length: n }, (_, i) => `v${i}`), vectors, { metadata: Array.from({ length: n }, (_, i) => ({ i })) });
+    for (let i = 0; i < n; i += 3) index.delete(`v${i}`);
+    await index.sync();
+    const before = index.health();
+    assert.ok(before.linksToTombstones > 0);
+    const q = vectors.subarray(7 * d, 8 * d);
+    const report = await index.optimize();
+    assert.equal(report.unreachableBefore, before.unreachable);
+    assert.equal(report.unreachableAfter, 0);
+    assert.ok(report.listsRelinked > 0);
+    const after = index.health();
+    assert.equal(after.unreachable, 0);
+    assert.equal(after.linksToTombstones, 0);
+    assert.equal(after.live, before.live);
+    assert.deepEqual(index.get('v7')?.metadata, { i: 7 });
+    const hits = index.search(q, 5);
+    assert.equal(hits[0].id, 'v7');
+    await index.close();
+    const reopened = await VectorIndex.open(path, { readOnly: true });
+    assert.deepEqual(reopened.health(), after);
+    assert.deepEqual(reopened.search(q, 5), hits);
+    await reopened.close();
+    if (existsSync(CLI)) {
+      const native = JSON.parse(execFileSync(CLI, ['health', '--index', path, '--json'], { encoding: 'utf8' }));
+      assert.equal(native.unreachable, 0);
+      assert.equal(native.linksToTombstones, 0);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -136,6 +136,14 @@ struct IndexHealth {
   std::vector<uint64_t> out_degree_histogram;
 };
 
+// What VectorIndex::Optimize did.
+struct OptimizeReport {
+  uint64_t lists_relinked = 0;      // neighbour lists that linked to deleted items, re-selected
+  uint64_t reconnected = 0;         // live items given a link from the reachable graph
+  uint64_t unreachable_before = 0;  // IndexHealth::unreachable before ...
+  uint64_t unreachable_after = 0;   // ... and after
+};
+
 struct OpenOptions {
   bool read_only = false;  // never write the file (no writer lock; writes are refused)
   // Check the CRC-32C of every section. Off: the two large sections (vectors,
@@ -272,6 +280,13 @@ class VectorIndex {
   // O(slots * M); reads a paged level 0 from the file (past the cache).
   // Errors: a paged read's.
   Result<IndexHealth> Health() const;
+  // Repairs the graph: every link from a live item to a deleted one is
+  // replaced (the heuristic re-run over the item's live links and the
+  // deleted items' live links), then each live item no search can reach gets
+  // a link from the nearest reachable item that takes it (a few passes).
+  // Ids, vectors and metadata do not change. A write; a durable index
+  // checkpoints afterwards (the log holds no graph repairs).
+  Result<OptimizeReport> Optimize();
 
   // The whole index as one file image (format: docs/file-format.md). The same
   // bytes load natively and in wasm; saving what was loaded gives the same bytes.

@@ -3,19 +3,13 @@
 #include <algorithm>
 
 namespace neurovec {
-namespace {
 
-// Live nodes a search can reach: the nodes of some path from `entry` whose
-// levels never go up (a search descends the upper levels greedily, then
-// walks level 0), found level by level from the top, each level's walk
-// starting from every node the levels above reached. `through_tombstones`
-// lets a path pass deleted nodes (they are never counted).
-uint64_t CountReachedLive(const HnswGraph& graph, const std::vector<uint32_t>& level0, uint32_t used_slots,
-                          bool through_tombstones) {
-  const uint32_t entry = graph.entry_point();
-  if (entry >= used_slots || (!through_tombstones && graph.is_deleted(entry))) return 0;
-  const size_t words = static_cast<size_t>(graph.m0()) + 1;
+std::vector<uint8_t> MarkReachable(const HnswGraph& graph, uint32_t used_slots, bool through_tombstones,
+                                   const uint32_t* level0) {
   std::vector<uint8_t> seen(used_slots, 0);
+  const uint32_t entry = graph.entry_point();
+  if (entry >= used_slots || (!through_tombstones && graph.is_deleted(entry))) return seen;
+  const size_t words = static_cast<size_t>(graph.m0()) + 1;
   std::vector<uint32_t> reached{entry};
   seen[entry] = 1;
   for (int level = graph.max_level(); level >= 0; --level) {
@@ -27,7 +21,7 @@ uint64_t CountReachedLive(const HnswGraph& graph, const std::vector<uint32_t>& l
     }
     for (size_t head = 0; head < queue.size(); ++head) {
       const uint32_t s = queue[head];
-      const uint32_t* list = level == 0 ? level0.data() + s * words : graph.LinksOf(s, level);
+      const uint32_t* list = level == 0 && level0 ? level0 + s * words : graph.LinksOf(s, level);
       for (uint32_t i = 1; i <= list[0]; ++i) {
         const uint32_t t = list[i];
         if (t >= used_slots || seen[t] || graph.level(t) < level) continue;
@@ -38,8 +32,16 @@ uint64_t CountReachedLive(const HnswGraph& graph, const std::vector<uint32_t>& l
       }
     }
   }
+  return seen;
+}
+
+namespace {
+
+uint64_t CountReachedLive(const HnswGraph& graph, const std::vector<uint32_t>& level0, uint32_t used_slots,
+                          bool through_tombstones) {
+  const std::vector<uint8_t> seen = MarkReachable(graph, used_slots, through_tombstones, level0.data());
   uint64_t live = 0;
-  for (uint32_t s : reached) live += graph.is_deleted(s) ? 0 : 1;
+  for (uint32_t s = 0; s < used_slots; ++s) live += seen[s] && !graph.is_deleted(s) ? 1 : 0;
   return live;
 }
 

@@ -29,6 +29,16 @@ struct GraphHealth {
   std::vector<uint64_t> out_degree_histogram;
 };
 
+// Marks the slots a search can reach: the nodes of some path from the entry
+// point whose levels never go up (a search descends the upper levels
+// greedily, then walks level 0), found level by level from the top, each
+// level's walk starting from every node the levels above reached.
+// `through_tombstones` lets a path pass deleted nodes (marked too).
+// `level0`: a copy of the level-0 lists ((m0 + 1) u32 per slot), or null to
+// read the graph's own (not paged).
+std::vector<uint8_t> MarkReachable(const HnswGraph& graph, uint32_t used_slots, bool through_tombstones,
+                                   const uint32_t* level0);
+
 // Reads the level-0 lists of slots [0, used_slots) (a paged level 0 in
 // chunks, past its cache) and walks the graph twice. Errors: a paged read's.
 Status MeasureGraphHealth(const HnswGraph& graph, uint32_t used_slots, GraphHealth* out);

@@ -86,6 +86,17 @@ class HnswGraph {
   // was the entry point, the live node with the highest level among the first
   // `used_slots` takes over, so the old slot can be reused like any other.
   void MarkDeletedAndRepair(uint32_t slot, uint32_t used_slots, const VectorStore& store, SearchContext& ctx);
+  // Repair (hnsw/graph_repair.cc), for an index that is not being written
+  // otherwise. Replaces the links from live nodes to deleted ones, on every
+  // level, by re-running the heuristic over the node's live links and the
+  // deleted nodes' live links; returns how many lists changed.
+  uint64_t DropLinksToDeleted(uint32_t used_slots, const VectorStore& store, SearchContext& ctx);
+  // Gives live `slot` an in-link on level 0 from a live node that `reachable`
+  // marks, found by a search for the slot's vector: the nearest one with room
+  // in its list, else the nearest one, whose farthest link the slot replaces
+  // when it is closer. False when no such node was found or would take it.
+  bool LinkFromReachable(uint32_t slot, const std::vector<uint8_t>& reachable, const VectorStore& store,
+                         SearchContext& ctx);
   // Clears the deleted flag before a slot is reused.
   void ClearDeleted(uint32_t slot) { deleted_[slot] = 0; }
 

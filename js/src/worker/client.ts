@@ -6,7 +6,7 @@
 // code and message the index gave in the worker.
 import { NeurovecError } from '../errors.js';
 import type {
-  AddBatchOptions, CreateOptions, Id, IndexHealth, IndexStats, Metadata, Metric, OpenOptions, SearchOptions, SearchResult,
+  AddBatchOptions, CreateOptions, Id, IndexHealth, IndexStats, Metadata, OptimizeReport, Metric, OpenOptions, SearchOptions, SearchResult,
   StorageTarget, VectorLike,
 } from '../types.js';
 import type { IndexInfo, Method, Methods, Response, WorkerOptions } from './protocol.js';
@@ -162,6 +162,11 @@ export class WorkerVectorIndex {
   /** VectorIndex.health(), in the worker. */
   health(): Promise<IndexHealth> {
     return this.call('health', []) as Promise<IndexHealth>;
+  }
+
+  /** VectorIndex.optimize(), in the worker. */
+  optimize(): Promise<OptimizeReport> {
+    return this.call('optimize', []) as Promise<OptimizeReport>;
   }
 
   /** Number of live items. */

@@ -3,7 +3,7 @@
 // the same id, in order. Vectors and byte arrays travel as transferred buffers.
 import type { NeurovecErrorCode } from '../errors.js';
 import type {
-  BatchProgress, CreateOptions, Id, IndexHealth, IndexStats, Metadata, OpenOptions, SearchOptions, SearchResult, StorageTarget,
+  BatchProgress, CreateOptions, Id, IndexHealth, IndexStats, Metadata, OptimizeReport, OpenOptions, SearchOptions, SearchResult, StorageTarget,
 } from '../types.js';
 
 /** What the worker needs to know of addBatch's options (onProgress becomes progress messages). */
@@ -31,6 +31,7 @@ export interface Methods {
   dispose: [[], void];
   stats: [[], IndexStats];
   health: [[], IndexHealth];
+  optimize: [[], OptimizeReport];
   size: [[], number];
   toBytes: [[], Uint8Array];
   save: [[target: StorageTarget], void];

@@ -180,6 +180,8 @@ async function handle(request: Request, transfer: Transferable[]): Promise<unkno
       return current().stats();
     case 'health':
       return current().health();
+    case 'optimize':
+      return current().optimize();
     case 'size':
       return current().size;
     case 'toBytes': {
