@@ -1,6 +1,7 @@
 // `neurovec build` (fvecs -> index file) and `neurovec query` (index file +
 // queries -> one JSON line per query). The file is the one the wasm build reads
 // with VectorIndex.fromBytes and writes with toBytes.
+#include <chrono>
 #include <cstdio>
 #include <sstream>
 
@@ -89,6 +90,29 @@ int RunHealth(const Args& args) {
                 static_cast<unsigned long long>(h.links_to_tombstones), h.mean_out_degree,
                 h.out_degree_histogram.size() - 1, histogram.c_str());
   }
+  return 0;
+}
+
+int RunOptimize(const Args& args) {
+  const char* cmd = "optimize";
+  for (const auto& u : args.Unused({"index"})) return FailCommand(cmd, "unknown option --" + u);
+  if (!args.Has("index")) return FailCommand(cmd, "--index is required");
+  auto storage = OpenFileStorage(args.Get("index"), FileMode::kReadWrite);
+  if (!storage.ok()) return FailCommand(cmd, storage.status().message());
+  auto opened = VectorIndex::Open(storage.take(), OpenOptions{});
+  if (!opened.ok()) return FailCommand(cmd, args.Get("index") + ": " + opened.status().message());
+  const auto t0 = std::chrono::steady_clock::now();
+  auto report = opened.value()->Optimize();
+  if (!report.ok()) return FailCommand(cmd, report.status().message());
+  Status closed = opened.value()->Close();
+  if (!closed.ok()) return FailCommand(cmd, closed.message());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const OptimizeReport& r = report.value();
+  std::printf("%llu neighbour lists relinked, %llu items reconnected; unreachable %llu -> %llu; %.2f s "
+              "(checkpoint included)\n",
+              static_cast<unsigned long long>(r.lists_relinked), static_cast<unsigned long long>(r.reconnected),
+              static_cast<unsigned long long>(r.unreachable_before), static_cast<unsigned long long>(r.unreachable_after),
+              seconds);
   return 0;
 }
 

@@ -80,6 +80,8 @@ void Usage() {
                "               in the learned modes, which need a trained index).\n"
                "  health       --index index.nvx [--json]   Graph health: live items no search can reach,\n"
                "               tombstones and the links left to them, level-0 out-degrees.\n"
+               "  optimize     --index index.nvx   Repairs the graph in place (links to deleted items,\n"
+               "               unreachable items), then checkpoints the file.\n"
                "  persist-bench --index index.nvx --base B.fvecs --dir DIR [--adds 2000] [--batch 1000]\n"
                "               [--batched-items 20000] [--json]   Open + first query, snapshot save\n"
                "               throughput, and durable adds (Sync per add, per batch) into DIR.\n"
@@ -154,6 +156,7 @@ int main(int argc, char** argv) {
   if (command == "tiers-bench") return neurovec::cli::RunTiersBench(args);
   if (command == "train-encoder") return neurovec::cli::RunTrainEncoder(args);
   if (command == "health") return neurovec::cli::RunHealth(args);
+  if (command == "optimize") return neurovec::cli::RunOptimize(args);
   if (command == "export-encoder") return neurovec::cli::RunExportEncoder(args);
 #endif
   if (command == "kernel") {
