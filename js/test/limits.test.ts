@@ -44,15 +44,11 @@ describe('limits.ts against config.h', () => {
     // Ids: cpp/src/ids/item_key.cc refuses longer ones.
     const itemKey = readFileSync(join(ROOT, 'cpp/src/ids/item_key.cc'), 'utf8');
     expect(itemKey).toContain(`at most ${LIMITS.maxIdBytes} bytes`);
-    const L = LIMITS.learning;
-    expect(L.maxCandidates).toBe(valueOf(learning, 'kMaxCandidates'));
-    expect(L.maxHiddenDim).toBe(valueOf(learning, 'kMaxHiddenDim'));
-    expect(L.maxHeads).toBe(valueOf(learning, 'kMaxHeads'));
-    expect(L.maxHops).toBe(valueOf(learning, 'kMaxHops'));
-    expect(L.maxBatchSize).toBe(valueOf(learning, 'kMaxBatchSize'));
-    expect(L.maxFeedbackCapacity).toBe(valueOf(learning, 'kMaxFeedbackCapacity'));
-    expect(L.maxReplayCapacity).toBe(valueOf(learning, 'kMaxReplayCapacity'));
-    expect(L.maxReplayPerBatch).toBe(valueOf(learning, 'kMaxReplayPerBatch'));
+    // LIMITS.learning.maxFooBar is LearningConfig::kMaxFooBar, for every key.
+    for (const [key, value] of Object.entries(LIMITS.learning)) {
+      expect(value, key).toBe(valueOf(learning, `k${key[0].toUpperCase()}${key.slice(1)}`));
+    }
+    expect(Object.keys(LIMITS.learning).length).toBe((learning.match(/\bkMax\w+\s*=/g) ?? []).length);
   });
 
   it('has the learning defaults of the core', () => {

@@ -39,20 +39,6 @@ std::vector<std::vector<std::pair<int64_t, float>>> AllResults(const VectorIndex
   return out;
 }
 
-double MeanRecall(const VectorIndex& index, const Workload& w, Metric metric, uint32_t ef) {
-  auto items = AllItems(w.base);
-  double sum = 0;
-  for (uint32_t q = 0; q < w.queries.n; ++q) {
-    SearchParams params;
-    params.ef = ef;
-    auto hits = index.Search(w.queries.row(q), params);
-    EXPECT_TRUE(hits.ok());
-    EXPECT_TRUE(WellFormed(index, hits.value()));
-    sum += Recall(Ids(index, hits.value()), BruteForce(metric, w.queries.row(q), w.base.dim, items, 10));
-  }
-  return sum / w.queries.n;
-}
-
 TEST(Batch, SameSeedSameResults) {
   Workload w = ClusteredWorkload(2000, 100, kDim, 900);
   IndexConfig config = Config(kDim, Metric::kL2, 12, 80, 32, 1234);
@@ -125,8 +111,8 @@ TEST(Batch, TwoThreadsBuildAComparableGraph) {
     two->GetVector(two->SlotOf(ItemKey::Number(i)).value(), v.data());
     EXPECT_EQ(v, std::vector<float>(w.base.row(i), w.base.row(i) + kDim));
   }
-  double r1 = MeanRecall(*one, w, Metric::kL2, 64);
-  double r2 = MeanRecall(*two, w, Metric::kL2, 64);
+  double r1 = MeanRecall(*one, w.queries, Metric::kL2, AllItems(w.base), 64);
+  double r2 = MeanRecall(*two, w.queries, Metric::kL2, AllItems(w.base), 64);
   std::printf("recall@10 ef=64: threads=1 %.4f, threads=2 %.4f\n", r1, r2);
   EXPECT_GE(r1, 0.95);
   EXPECT_GE(r2, r1 - 0.02);
@@ -292,18 +278,9 @@ TEST_P(ProgressTest, AbortKeepsTheIndexConsistent) {
   // Brute force over everything live: the batch plus the 19 remaining early items.
   auto items = AllItems(w.base);
   for (uint32_t i = 1; i < 20; ++i) items.emplace_back(100000 + i, before.row(i));
-  double sum = 0;
-  for (uint32_t q = 0; q < w.queries.n; ++q) {
-    SearchParams params;
-    params.k = 10;
-    params.ef = 100;
-    auto hits = index->Search(w.queries.row(q), params);
-    ASSERT_TRUE(hits.ok());
-    ASSERT_TRUE(WellFormed(*index, hits.value()));
-    sum += Recall(Ids(*index, hits.value()), BruteForce(Metric::kL2, w.queries.row(q), 16, items, 10));
-  }
-  std::printf("recall@10 ef=100 after abort and completion: %.4f\n", sum / w.queries.n);
-  EXPECT_GE(sum / w.queries.n, 0.9);
+  const double recall = MeanRecall(*index, w.queries, Metric::kL2, items, 100);
+  std::printf("recall@10 ef=100 after abort and completion: %.4f\n", recall);
+  EXPECT_GE(recall, 0.9);
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, ProgressTest, ::testing::Values(1u, 2u),

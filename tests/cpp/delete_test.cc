@@ -14,8 +14,8 @@ using namespace nvtest;
 
 constexpr uint32_t kDim = 24;
 
-std::vector<std::pair<int64_t, const float*>> LiveItems(const Dataset& ds, const std::set<int64_t>& deleted) {
-  std::vector<std::pair<int64_t, const float*>> items;
+Items LiveItems(const Dataset& ds, const std::set<int64_t>& deleted) {
+  Items items;
   for (uint32_t i = 0; i < ds.n; ++i)
     if (!deleted.count(i)) items.emplace_back(i, ds.row(i));
   return items;
@@ -271,21 +271,8 @@ TEST(Delete, HealthCountsTombstonesAndReachability) {
               static_cast<unsigned long long>(h.unreachable), h.mean_out_degree, fresh.value().mean_out_degree);
   // Optimize() repairs what the deletes left: no link to a tombstone, every
   // live item reachable, recall over the live items not lower.
-  std::vector<std::pair<int64_t, const float*>> live_items;
-  for (uint32_t i = 0; i < n; ++i) {
-    if (!deleted.count(i)) live_items.emplace_back(i, w.base.row(i));
-  }
-  auto recall = [&]() {
-    double sum = 0;
-    for (uint32_t q = 0; q < w.queries.n; ++q) {
-      SearchParams params;
-      params.ef = 40;
-      auto hits = index->Search(w.queries.row(q), params);
-      EXPECT_TRUE(hits.ok());
-      sum += Recall(Ids(*index, hits.value()), BruteForce(Metric::kL2, w.queries.row(q), kDim, live_items, 10));
-    }
-    return sum / w.queries.n;
-  };
+  const Items live_items = LiveItems(w.base, deleted);
+  auto recall = [&]() { return MeanRecall(*index, w.queries, Metric::kL2, live_items, 40); };
   const double recall_before = recall();
   auto optimized = index->Optimize();
   ASSERT_TRUE(optimized.ok()) << optimized.status().message();

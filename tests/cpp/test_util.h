@@ -227,4 +227,23 @@ inline ::testing::AssertionResult WellFormed(const VectorIndex& index, const std
   return ::testing::AssertionSuccess();
 }
 
+using Items = std::vector<std::pair<int64_t, const float*>>;
+
+// Mean recall@10 of the index's answers (at `ef`) to `queries`, against brute
+// force over `items`; every answer is checked (ok, well formed).
+inline double MeanRecall(const VectorIndex& index, const Dataset& queries, Metric metric, const Items& items,
+                         uint32_t ef) {
+  double sum = 0;
+  for (uint32_t q = 0; q < queries.n; ++q) {
+    SearchParams params;
+    params.ef = ef;
+    auto hits = index.Search(queries.row(q), params);
+    EXPECT_TRUE(hits.ok()) << hits.status().message();
+    if (!hits.ok()) continue;
+    EXPECT_TRUE(WellFormed(index, hits.value()));
+    sum += Recall(Ids(index, hits.value()), BruteForce(metric, queries.row(q), queries.dim, items, 10));
+  }
+  return queries.n == 0 ? 1.0 : sum / queries.n;
+}
+
 }  // namespace nvtest
