@@ -60,7 +60,7 @@ export function serveStatic(dir, { port = 0, host = '127.0.0.1', onRequest } = {
       return;
     }
     res.writeHead(200, headers);
-    createReadStream(file).pipe(res);
+    createReadStream(file, { highWaterMark: 1 << 20 }).pipe(res);
   });
   return new Promise((resolveListen, reject) => {
     server.once('error', reject);

@@ -321,6 +321,13 @@ async function start() {
   document.body.dataset.state = 'ready';
   window.neurovecDemo.loadMs = loadMs;
   window.neurovecDemo.readyAt = performance.now(); // ms since the navigation started
+  // Where the time before the worker's init went (ms since the navigation):
+  // this script starting, the worker's module starting, init starting there.
+  const since = (epochMs) => epochMs - performance.timeOrigin;
+  window.neurovecDemo.timeline = {
+    pageStartAt: t0, workerBootAt: since(info.bootEpochMs), initStartAt: since(info.initStartEpochMs),
+    initMs: info.initMs, readyAt: window.neurovecDemo.readyAt,
+  };
   window.neurovecDemo.info = info;
   if (input.value.trim()) schedule();
   swReady.then(describeOffline);

@@ -9,7 +9,7 @@
 //                       flushed before the page hears back, replayed into the
 //                       index when it opens.
 // TextIndex.sync() would also make feedback durable, but it checkpoints the
-// whole index file (about 59 MB for the full catalogue: 0.3-0.5 s per thumb in Node), so
+// whole index file (about 48 MB for the full catalogue: 0.2-0.4 s per thumb in Node), so
 // the demo journals the events instead. Export writes the index with what it
 // learned (TextIndex.toBytes); import replaces the stored index with a file.
 // Requests are answered one at a time, in order: { id, op, args } -> { id, ok, value | error }.
@@ -18,6 +18,9 @@ import { TextIndex } from 'neurovec/text';
 import { DIRECTORY, Journal, openStore } from './store.js';
 
 const phases = {};
+// When this worker's module began to run, in ms since the Unix epoch (the page
+// turns it into ms since its navigation started: the worker's boot time).
+const bootEpochMs = performance.timeOrigin + performance.now();
 let index;
 let store;
 let journal;
@@ -129,7 +132,10 @@ async function init({ index: info, preferIndexedDB = false }) {
     index = await load(bytes);
   }
   const s = index.stats();
-  return { ...(await where()), documents: s.documents, feedbackEvents: s.feedbackEvents, copied, phases, initMs: performance.now() - t0 };
+  return {
+    ...(await where()), documents: s.documents, feedbackEvents: s.feedbackEvents, copied, phases,
+    initMs: performance.now() - t0, bootEpochMs, initStartEpochMs: performance.timeOrigin + t0,
+  };
 }
 
 async function where() {

@@ -360,4 +360,42 @@ TEST(FilterCompile, MatchesAgainstAttributeStore) {
   check(R"({"b": {"$ne": "x"}})", {true, true, true, true});
 }
 
+
+// Metadata read from a file is stored unparsed; the first filter builds the
+// columns, and writes after that keep them current.
+TEST(FilterCompile, StoredMetadataBuildsColumnsOnFirstFilter) {
+  neurovec::AttributeStore store;
+  store.Reserve(3);
+  store.SetStored(0, R"({"a": 1, "b": "x"})");
+  store.SetStored(1, R"({"a": 2, "b": "y"})");
+  EXPECT_EQ(store.Column("a"), nullptr);  // nothing parsed yet
+  auto matches = [&](const std::string& f) {
+    auto compiled = neurovec::Filter::Compile(f, store);
+    EXPECT_TRUE(compiled.ok()) << f << ": " << compiled.status().message();
+    std::vector<bool> out;
+    for (uint32_t s = 0; s < 3; ++s) out.push_back(compiled.ok() && compiled.value().Matches(s));
+    return out;
+  };
+  EXPECT_EQ(matches(R"({"b": "y"})"), (std::vector<bool>{false, true, false}));
+  ASSERT_NE(store.Column("a"), nullptr);
+  // A write after the build updates the columns in place.
+  auto parsed = neurovec::AttributeStore::ParseMetadata(R"({"b": "y"})");
+  ASSERT_TRUE(parsed.ok());
+  store.Set(2, R"({"b": "y"})", parsed.value());
+  EXPECT_EQ(matches(R"({"b": "y"})"), (std::vector<bool>{false, true, true}));
+  store.Clear(1);
+  EXPECT_EQ(matches(R"({"b": "y"})"), (std::vector<bool>{false, false, true}));
+  EXPECT_EQ(store.Json(0), R"({"a": 1, "b": "x"})");
+  // Stored bytes that do not parse (a damaged file whose checksum still
+  // matched) fail the filter as CORRUPT, every time, and nothing else.
+  store.SetStored(0, R"({"a": 1,})");
+  for (int i = 0; i < 2; ++i) {
+    auto compiled = neurovec::Filter::Compile(R"({"a": 1})", store);
+    ASSERT_FALSE(compiled.ok());
+    EXPECT_EQ(compiled.status().code(), neurovec::StatusCode::kCorrupt);
+    EXPECT_NE(compiled.status().message().find("slot 0"), std::string::npos) << compiled.status().message();
+  }
+  EXPECT_EQ(store.Json(1), "");
+}
+
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "neurovec/text_index.h"
 #include "persistence/index_file.h"
+#include "util/byte_io.h"
 #include "test_util.h"
 #include "text/encoder_trainer.h"
 #include "text/keyword_index.h"
@@ -164,6 +165,124 @@ TEST(KeywordIndex, DeletesAfterDecodeMatchAFreshIndex) {
       EXPECT_FLOAT_EQ(ha[i].score, hb[i].score);
       EXPECT_FLOAT_EQ(b.Score(q, hb[i].slot), hb[i].score);
     }
+  }
+}
+
+// A decoded (version 2) index searches its encoded form in place; the first
+// write thaws it. Both must score exactly as the index that wrote it.
+TEST(KeywordIndex, FrozenFormSearchesLikeTheIndexThatWroteIt) {
+  const std::vector<std::string> words = {"audio", "music", "player", "video", "image", "viewer", "editor",
+                                          "terminal", "mail", "backup", "scanner", "photo", "stream", "box"};
+  nvtest::Rng rng(5);
+  KeywordIndex a;
+  for (uint32_t slot = 0; slot < 400; ++slot) {
+    if (slot % 7 == 3) continue;  // gaps: slots without a document
+    std::string doc;
+    const int n = 1 + static_cast<int>(rng.Uniform(0, 9));
+    for (int i = 0; i < n; ++i) doc += words[static_cast<size_t>(rng.Uniform(0, words.size() - 0.001))] + " ";
+    a.Add(slot, doc);
+  }
+  a.Remove(10);
+  const std::string bytes = a.Encode();
+  KeywordIndex b;
+  ASSERT_TRUE(b.Decode(std::string(bytes)).ok());
+  EXPECT_TRUE(b.frozen());
+  EXPECT_EQ(b.Encode(), bytes);
+  EXPECT_EQ(b.documents(), a.documents());
+  EXPECT_EQ(b.postings(), a.postings());
+  auto same = [&](const std::string& context) {
+    for (const std::string q : {"music player", "terminal mail mail", "photo editor backup", "box", "unknownword"}) {
+      const auto ha = a.Search(q, 20), hb = b.Search(q, 20);
+      ASSERT_EQ(ha.size(), hb.size()) << context << " " << q;
+      for (size_t i = 0; i < ha.size(); ++i) {
+        EXPECT_EQ(ha[i].slot, hb[i].slot) << context << " " << q;
+        EXPECT_FLOAT_EQ(ha[i].score, hb[i].score) << context << " " << q;
+      }
+      const std::vector<uint32_t> slots = {399, 0, 10, 3, 57, 57, 200, 1000};
+      std::vector<float> sa(slots.size()), sb(slots.size());
+      a.ScoreSlots(q, slots, sa.data());
+      b.ScoreSlots(q, slots, sb.data());
+      // The scores a search hands back beside its top k (hybrid search's
+      // semantic candidates) are the same numbers.
+      std::vector<float> also(slots.size());
+      b.Search(q, 3, [](uint32_t) { return true; }, &slots, also.data());
+      for (size_t i = 0; i < slots.size(); ++i) {
+        EXPECT_FLOAT_EQ(sa[i], sb[i]) << context << " " << q << " slot " << slots[i];
+        EXPECT_FLOAT_EQ(sb[i], b.Score(q, slots[i])) << context << " " << q;
+        EXPECT_EQ(also[i], sb[i]) << context << " " << q << " slot " << slots[i];
+      }
+    }
+  };
+  same("frozen");
+  for (KeywordIndex* x : {&a, &b}) {
+    x->Add(401, "music music box");
+    x->Remove(0);
+  }
+  EXPECT_FALSE(b.frozen());
+  same("thawed");
+  EXPECT_EQ(a.Encode(), b.Encode());
+}
+
+// Files written before the version 2 form still open (version 1: per-slot
+// lists of (term id, tf)); they are written back in the new form.
+TEST(KeywordIndex, ReadsVersion1) {
+  std::string v1;
+  neurovec::ByteWriter w(v1);
+  w.U32(1);
+  w.F32(1.2f);
+  w.F32(0.75f);
+  w.U32(2);  // terms
+  for (const std::string t : {"player", "audio"}) {
+    w.U32(static_cast<uint32_t>(t.size()));
+    w.Bytes(t.data(), t.size());
+  }
+  w.U32(3);  // slots
+  w.U32(2), w.U32(0), w.U32(2), w.U32(1), w.U32(1);  // slot 0: player x2, audio
+  w.U32(0xFFFFFFFFu);                                // slot 1: no document
+  w.U32(1), w.U32(0), w.U32(1);                      // slot 2: player
+  KeywordIndex index;
+  ASSERT_TRUE(index.Decode(reinterpret_cast<const uint8_t*>(v1.data()), v1.size()).ok());
+  EXPECT_FALSE(index.frozen());
+  EXPECT_EQ(index.documents(), 2u);
+  const auto hits = index.Search("audio player", 10);
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0].slot, 0u);
+  KeywordIndex fresh;
+  fresh.Add(0, "player player audio");
+  fresh.Add(2, "player");
+  EXPECT_EQ(index.Encode(), fresh.Encode());
+}
+
+// Damage that passes a checksum (or a hostile file): every single-byte change
+// of a version 2 form is refused as CORRUPT or decodes to an index whose
+// searches stay in bounds.
+TEST(KeywordIndex, DamagedVersion2IsRefusedOrSafe) {
+  KeywordIndex a;
+  a.Add(0, "audio player");
+  a.Add(2, "music player plays music");
+  a.Add(5, "video editor");
+  const std::string bytes = a.Encode();
+  size_t refused = 0;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    for (uint8_t flip : {0x01, 0x80, 0xFF}) {
+      std::string damaged = bytes;
+      damaged[i] = static_cast<char>(damaged[i] ^ flip);
+      KeywordIndex b;
+      neurovec::Status s = b.Decode(std::move(damaged));
+      if (!s.ok()) {
+        EXPECT_EQ(s.code(), StatusCode::kCorrupt);
+        ++refused;
+        continue;
+      }
+      for (const std::string q : {"music player", "video", "audio editor"}) {
+        for (const auto& h : b.Search(q, 10)) EXPECT_LE(h.slot, 5u);
+        EXPECT_GE(b.Score(q, 2), 0.0f);
+      }
+    }
+  }
+  EXPECT_GT(refused, bytes.size());  // most damage is caught
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_EQ(KeywordIndex().Decode(std::string(bytes, 0, n)).code(), StatusCode::kCorrupt) << n;
   }
 }
 

@@ -6,8 +6,9 @@ void AttributeStore::Reserve(size_t slots) {
   if (slots <= capacity_) return;
   capacity_ = slots;
   json_.resize(slots);
-  fields_of_slot_.resize(slots);
-  for (AttributeColumn& column : columns_) {
+  if (!columns_) return;
+  columns_->fields_of_slot.resize(slots);
+  for (AttributeColumn& column : columns_->columns) {
     column.types.resize(slots, AttributeType::kAbsent);
     column.values.resize(slots, 0);
   }
@@ -23,16 +24,33 @@ Result<JsonValue> AttributeStore::ParseMetadata(const std::string& json) {
   return parsed;
 }
 
+void AttributeStore::ClearColumns(Columns& c, uint32_t slot) const {
+  for (uint32_t field : c.fields_of_slot[slot]) c.columns[field].types[slot] = AttributeType::kAbsent;
+  c.fields_of_slot[slot].clear();
+}
+
 void AttributeStore::Clear(uint32_t slot) {
   json_[slot].clear();
   json_[slot].shrink_to_fit();
-  for (uint32_t field : fields_of_slot_[slot]) columns_[field].types[slot] = AttributeType::kAbsent;
-  fields_of_slot_[slot].clear();
+  if (columns_) ClearColumns(*columns_, slot);
+}
+
+void AttributeStore::SetStored(uint32_t slot, std::string json) {
+  if (columns_) ClearColumns(*columns_, slot);
+  json_[slot] = std::move(json);
+  // Columns built before this no longer hold the slot: rebuild on next use.
+  columns_.reset();
+  columns_built_.store(false, std::memory_order_release);
 }
 
 void AttributeStore::Set(uint32_t slot, const std::string& json, const JsonValue& parsed) {
-  Clear(slot);
   json_[slot] = json;
+  if (!columns_) return;  // built from json_ when first needed
+  ClearColumns(*columns_, slot);
+  SetColumns(*columns_, slot, parsed);
+}
+
+void AttributeStore::SetColumns(Columns& c, uint32_t slot, const JsonValue& parsed) const {
   for (const auto& [name, value] : parsed.object) {
     AttributeType type;
     switch (value.type) {
@@ -41,13 +59,13 @@ void AttributeStore::Set(uint32_t slot, const std::string& json, const JsonValue
       case JsonValue::Type::kBool: type = AttributeType::kBool; break;
       default: continue;  // null, arrays and objects are kept in the JSON but not filterable
     }
-    auto [it, inserted] = field_ids_.emplace(name, static_cast<uint32_t>(columns_.size()));
+    auto [it, inserted] = c.field_ids.emplace(name, static_cast<uint32_t>(c.columns.size()));
     if (inserted) {
-      columns_.emplace_back();
-      columns_.back().types.resize(capacity_, AttributeType::kAbsent);
-      columns_.back().values.resize(capacity_, 0);
+      c.columns.emplace_back();
+      c.columns.back().types.resize(capacity_, AttributeType::kAbsent);
+      c.columns.back().values.resize(capacity_, 0);
     }
-    AttributeColumn& column = columns_[it->second];
+    AttributeColumn& column = c.columns[it->second];
     column.types[slot] = type;
     if (type == AttributeType::kNumber) {
       column.values[slot] = value.number;
@@ -57,19 +75,42 @@ void AttributeStore::Set(uint32_t slot, const std::string& json, const JsonValue
       auto code = column.dictionary.emplace(value.string, static_cast<uint32_t>(column.dictionary.size()));
       column.values[slot] = code.first->second;
     }
-    fields_of_slot_[slot].push_back(it->second);
+    c.fields_of_slot[slot].push_back(it->second);
   }
 }
 
+Status AttributeStore::EnsureColumns() const {
+  if (columns_built_.load(std::memory_order_acquire)) return Status::Ok();
+  std::lock_guard<std::mutex> lock(*build_mutex_);
+  if (columns_built_.load(std::memory_order_relaxed)) return Status::Ok();
+  auto built = std::make_unique<Columns>();
+  built->fields_of_slot.resize(capacity_);
+  for (size_t slot = 0; slot < json_.size(); ++slot) {
+    if (json_[slot].empty()) continue;
+    Result<JsonValue> parsed = ParseMetadata(json_[slot]);
+    if (!parsed.ok()) {
+      return Status::Corrupt("metadata of slot " + std::to_string(slot) + " read from the index file is not valid: " +
+                             parsed.status().message());
+    }
+    SetColumns(*built, static_cast<uint32_t>(slot), parsed.value());
+  }
+  columns_ = std::move(built);
+  columns_built_.store(true, std::memory_order_release);
+  return Status::Ok();
+}
+
 const AttributeColumn* AttributeStore::Column(const std::string& field) const {
-  auto it = field_ids_.find(field);
-  return it == field_ids_.end() ? nullptr : &columns_[it->second];
+  if (!columns_) return nullptr;
+  auto it = columns_->field_ids.find(field);
+  return it == columns_->field_ids.end() ? nullptr : &columns_->columns[it->second];
 }
 
 uint64_t AttributeStore::memory_bytes() const {
   uint64_t bytes = 0;
   for (const std::string& s : json_) bytes += s.capacity() + sizeof(std::string);
-  for (const AttributeColumn& c : columns_) bytes += c.types.size() * (1 + sizeof(double));
+  if (columns_) {
+    for (const AttributeColumn& c : columns_->columns) bytes += c.types.size() * (1 + sizeof(double));
+  }
   return bytes;
 }
 

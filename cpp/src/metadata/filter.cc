@@ -155,6 +155,7 @@ Status Filter::CompileNode(const JsonValue& value, const AttributeStore& attribu
 Result<Filter> Filter::Compile(const std::string& json, const AttributeStore& attributes) {
   Result<JsonValue> parsed = ParseJson(json);
   if (!parsed.ok()) return Status::InvalidArgument("filter: " + parsed.status().message());
+  NV_RETURN_IF_ERROR(attributes.EnsureColumns());
   Filter filter;
   NV_RETURN_IF_ERROR(CompileNode(parsed.value(), attributes, filter.root_, 0));
   return filter;

@@ -135,6 +135,24 @@ Status DecodeBlockChecksums(uint32_t kind, const uint8_t* data, uint64_t length,
   return Status::Ok();
 }
 
+namespace {
+
+// std::string::resize zero-fills, and the read then overwrites every byte:
+// on a first open in wasm that is a pass over tens of MiB of fresh memory for
+// nothing. libc++ (Emscripten's) has an extension that skips the fill; other
+// standard libraries get the plain resize.
+template <typename S>
+auto ResizeUninitializedImpl(S& s, size_t n, int) -> decltype(s.__resize_default_init(n)) {
+  return s.__resize_default_init(n);
+}
+template <typename S>
+void ResizeUninitializedImpl(S& s, size_t n, long) {
+  s.resize(n);
+}
+void ResizeUninitialized(std::string& s, size_t n) { ResizeUninitializedImpl(s, n, 0); }
+
+}  // namespace
+
 Status SectionBytes::At(uint64_t offset, uint64_t length, const uint8_t** out) {
   if (const uint8_t* view = storage_.View(offset, length)) {
     *out = view;
@@ -143,7 +161,7 @@ Status SectionBytes::At(uint64_t offset, uint64_t length, const uint8_t** out) {
   if (length > (uint64_t{1} << 40)) return Status::Corrupt("index file is corrupt: a section claims over 1 TiB");
   buffers_.emplace_back();
   std::string& buffer = buffers_.back();
-  buffer.resize(static_cast<size_t>(length));
+  ResizeUninitialized(buffer, static_cast<size_t>(length));
   NV_RETURN_IF_ERROR(storage_.Read(offset, &buffer[0], static_cast<size_t>(length)));
   *out = reinterpret_cast<const uint8_t*>(buffer.data());
   return Status::Ok();

@@ -10,11 +10,40 @@
 
 namespace neurovec::text {
 namespace {
-// Encoded form: u32 version (1) | f32 k1 | f32 b | u32 terms | per term: u32
-// length + bytes | u32 slots | per slot: u32 term count (0xFFFFFFFF: no
-// document) + (u32 term id, u32 tf) pairs.
-constexpr uint32_t kKeywordVersion = 1;
+// Version 1: u32 version | f32 k1 | f32 b | u32 terms | per term: u32 length
+// + bytes | u32 slots | per slot: u32 term count (0xFFFFFFFF: no document) +
+// (u32 term id, u32 tf) pairs. Read, no longer written.
+//
+// Version 2: u32 version | f32 k1 | f32 b | u32 terms T | u32 slots S | u32
+// term_end[T] | u32 df[T] | u32 posting_end[T] | u32 length[S] (0: no
+// document) | the terms' bytes, in strictly increasing byte order, back to
+// back | per term, df postings of varint(slot - previous slot, the first
+// counted from -1) and varint(tf). Varints are LEB128, at most 5 bytes.
+constexpr uint32_t kVersion1 = 1;
+constexpr uint32_t kVersion2 = 2;
+constexpr size_t kVersion2Header = 20;
 constexpr uint32_t kNoDocument = 0xFFFFFFFFu;
+
+void WriteVarint(std::string& out, uint32_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// A checked read of one varint within [p, end).
+bool ReadCheckedVarint(const uint8_t*& p, const uint8_t* end, uint32_t& v) {
+  v = 0;
+  for (int i = 0; i < 5; ++i) {
+    if (p == end) return false;
+    const uint8_t b = *p++;
+    if (i == 4 && b > 0x0F) return false;  // beyond 32 bits
+    v |= static_cast<uint32_t>(b & 0x7F) << (7 * i);
+    if (!(b & 0x80)) return true;
+  }
+  return false;
+}
 }  // namespace
 
 uint32_t KeywordIndex::TermId(const std::string& term) {
@@ -27,7 +56,25 @@ uint32_t KeywordIndex::TermId(const std::string& term) {
   return id;
 }
 
+void KeywordIndex::Thaw() {
+  if (!frozen_) return;
+  const Frozen& f = *frozen_;
+  const uint32_t terms = static_cast<uint32_t>(f.df.size());
+  dictionary_.reserve(terms);
+  term_text_.reserve(terms);
+  postings_.assign(terms, {});
+  for (uint32_t t = 0; t < terms; ++t) {
+    term_text_.emplace_back(f.Term(t));
+    dictionary_.emplace(term_text_.back(), t);
+    std::vector<Posting>& list = postings_[t];
+    list.reserve(f.df[t]);
+    ForEachPosting(t, [&](uint32_t slot, uint32_t tf) { list.push_back(Posting{slot, tf}); });
+  }
+  frozen_.reset();
+}
+
 size_t KeywordIndex::Add(uint32_t slot, std::string_view text) {
+  Thaw();
   Remove(slot);
   std::map<uint32_t, uint32_t> tf;
   size_t length = 0;
@@ -71,6 +118,7 @@ std::vector<KeywordIndex::TermList> KeywordIndex::TermLists() const {
 
 void KeywordIndex::Remove(uint32_t slot) {
   if (!Contains(slot)) return;
+  Thaw();
   EnsureForward();
   TermList& terms = forward_[slot];
   for (const auto& [term, count] : terms) {
@@ -88,6 +136,17 @@ void KeywordIndex::Remove(uint32_t slot) {
 std::vector<uint32_t> KeywordIndex::QueryTerms(std::string_view query) const {
   std::vector<uint32_t> ids;
   for (const std::string& term : KeywordTerms(query)) {
+    if (frozen_) {
+      // Binary search of the sorted terms.
+      uint32_t lo = 0, hi = static_cast<uint32_t>(frozen_->df.size());
+      while (lo < hi) {
+        const uint32_t mid = lo + (hi - lo) / 2;
+        if (frozen_->Term(mid) < term) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo < frozen_->df.size() && frozen_->Term(lo) == term) ids.push_back(lo);
+      continue;
+    }
     auto it = dictionary_.find(term);
     if (it != dictionary_.end()) ids.push_back(it->second);
   }
@@ -98,7 +157,7 @@ std::vector<uint32_t> KeywordIndex::QueryTerms(std::string_view query) const {
 
 float KeywordIndex::Idf(uint32_t term) const {
   const double n = static_cast<double>(live_docs_);
-  const double df = static_cast<double>(postings_[term].size());
+  const double df = static_cast<double>(DocumentFrequency(term));
   return static_cast<float>(std::log(1.0 + (n - df + 0.5) / (df + 0.5)));
 }
 
@@ -109,65 +168,186 @@ float KeywordIndex::Weight(uint32_t tf, uint32_t length) const {
 }
 
 float KeywordIndex::Score(std::string_view query, uint32_t slot) const {
-  if (!Contains(slot)) return 0.0f;
   float score = 0;
-  for (uint32_t t : QueryTerms(query)) {
-    const std::vector<Posting>& list = postings_[t];
-    auto it = std::lower_bound(list.begin(), list.end(), slot, [](const Posting& p, uint32_t s) { return p.slot < s; });
-    if (it != list.end() && it->slot == slot) score += Idf(t) * Weight(it->tf, length_[slot]);
-  }
+  ScoreSlots(query, {slot}, &score);
   return score;
 }
 
+void KeywordIndex::ScoreSlots(std::string_view query, const std::vector<uint32_t>& slots, float* out) const {
+  std::fill(out, out + slots.size(), 0.0f);
+  if (slots.empty()) return;
+  // Slots in order, to walk each posting list once beside them.
+  std::vector<uint32_t> order(slots.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return slots[a] < slots[b]; });
+  for (uint32_t t : QueryTerms(query)) {
+    const float idf = Idf(t);
+    if (!frozen_) {
+      const std::vector<Posting>& list = postings_[t];
+      for (uint32_t i = 0; i < slots.size(); ++i) {
+        const uint32_t slot = slots[i];
+        if (!Contains(slot)) continue;
+        auto it = std::lower_bound(list.begin(), list.end(), slot, [](const Posting& p, uint32_t s) { return p.slot < s; });
+        if (it != list.end() && it->slot == slot) out[i] += idf * Weight(it->tf, length_[slot]);
+      }
+      continue;
+    }
+    size_t next = 0;
+    ForEachPosting(t, [&](uint32_t slot, uint32_t tf) {
+      while (next < order.size() && slots[order[next]] < slot) ++next;
+      for (size_t j = next; j < order.size() && slots[order[j]] == slot; ++j) out[order[j]] += idf * Weight(tf, length_[slot]);
+    });
+  }
+}
+
 uint64_t KeywordIndex::MemoryBytes() const {
-  uint64_t bytes = posting_count_ * sizeof(Posting);
+  uint64_t bytes = length_.size() * sizeof(uint32_t);
+  if (frozen_) return bytes + frozen_->bytes.size() + frozen_->df.size() * 3 * sizeof(uint32_t);
+  bytes += posting_count_ * sizeof(Posting);
   if (forward_ready_) bytes += posting_count_ * sizeof(TermList::value_type) + forward_.size() * sizeof(TermList);
   for (const std::string& t : term_text_) bytes += t.size() + 48;  // text, dictionary node
-  bytes += length_.size() * sizeof(uint32_t) + postings_.size() * sizeof(std::vector<Posting>);
+  bytes += postings_.size() * sizeof(std::vector<Posting>);
   return bytes;
 }
 
 std::string KeywordIndex::Encode() const {
+  if (frozen_) {
+    // Unchanged since it was decoded (a write thaws it), but for the parameters.
+    std::string out = frozen_->bytes;
+    std::string head;
+    ByteWriter w(head);
+    w.F32(params_.k1);
+    w.F32(params_.b);
+    out.replace(4, 8, head);
+    return out;
+  }
+  // Only terms that still have postings, in byte order.
+  std::vector<uint32_t> kept;
+  for (uint32_t t = 0; t < term_text_.size(); ++t) {
+    if (!postings_[t].empty()) kept.push_back(t);
+  }
+  std::sort(kept.begin(), kept.end(), [&](uint32_t a, uint32_t b) { return term_text_[a] < term_text_[b]; });
+  std::string text, lists;
+  std::vector<uint32_t> term_end, posting_end;
+  for (uint32_t t : kept) {
+    text += term_text_[t];
+    term_end.push_back(static_cast<uint32_t>(text.size()));
+    uint32_t previous = 0xFFFFFFFFu;
+    for (const Posting& p : postings_[t]) {
+      WriteVarint(lists, p.slot - previous);
+      WriteVarint(lists, p.tf);
+      previous = p.slot;
+    }
+    posting_end.push_back(static_cast<uint32_t>(lists.size()));
+  }
   std::string out;
   ByteWriter w(out);
-  w.U32(kKeywordVersion);
+  w.U32(kVersion2);
   w.F32(params_.k1);
   w.F32(params_.b);
-  // Only terms that still have postings, renumbered densely.
-  std::vector<uint32_t> remap(term_text_.size(), kNoDocument);
-  uint32_t kept = 0;
-  for (uint32_t t = 0; t < term_text_.size(); ++t) {
-    if (!postings_[t].empty()) remap[t] = kept++;
-  }
-  w.U32(kept);
-  for (uint32_t t = 0; t < term_text_.size(); ++t) {
-    if (remap[t] == kNoDocument) continue;
-    w.U32(static_cast<uint32_t>(term_text_[t].size()));
-    w.Bytes(term_text_[t].data(), term_text_[t].size());
-  }
-  const std::vector<TermList> lists = TermLists();
-  w.U32(static_cast<uint32_t>(lists.size()));
-  for (uint32_t slot = 0; slot < lists.size(); ++slot) {
-    if (!Contains(slot)) {
-      w.U32(kNoDocument);
-      continue;
-    }
-    w.U32(static_cast<uint32_t>(lists[slot].size()));
-    for (const auto& [term, count] : lists[slot]) {
-      w.U32(remap[term]);
-      w.U32(count);
-    }
-  }
+  w.U32(static_cast<uint32_t>(kept.size()));
+  w.U32(static_cast<uint32_t>(length_.size()));
+  for (uint32_t e : term_end) w.U32(e);
+  for (uint32_t t : kept) w.U32(static_cast<uint32_t>(postings_[t].size()));
+  for (uint32_t e : posting_end) w.U32(e);
+  for (uint32_t l : length_) w.U32(l);
+  w.Bytes(text.data(), text.size());
+  w.Bytes(lists.data(), lists.size());
   return out;
 }
 
 Status KeywordIndex::Decode(const uint8_t* data, size_t size) {
+  return Decode(std::string(reinterpret_cast<const char*>(data), size));
+}
+
+Status KeywordIndex::Decode(std::string&& bytes) {
+  uint32_t version = 0;
+  ByteReader r(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (!r.U32(version)) return Status::Corrupt("keyword index: cut short");
+  if (version == kVersion1) return DecodeVersion1(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (version == kVersion2) return DecodeVersion2(std::move(bytes));
+  return Status::Corrupt("keyword index: unknown version " + std::to_string(version));
+}
+
+Status KeywordIndex::DecodeVersion2(std::string&& bytes) {
+  auto corrupt = [](const std::string& what) { return Status::Corrupt("keyword index: " + what); };
+  KeywordIndex next;
+  auto f = std::make_unique<Frozen>();
+  f->bytes = std::move(bytes);
+  const uint8_t* data = reinterpret_cast<const uint8_t*>(f->bytes.data());
+  const size_t size = f->bytes.size();
+  ByteReader r(data, size);
+  uint32_t version = 0, terms = 0, slots = 0;
+  if (!r.U32(version) || !r.F32(next.params_.k1) || !r.F32(next.params_.b) || !r.U32(terms) || !r.U32(slots)) {
+    return corrupt("cut short");
+  }
+  if (!(next.params_.k1 >= 0 && next.params_.k1 <= 100) || !(next.params_.b >= 0 && next.params_.b <= 1)) {
+    return corrupt("BM25 parameters out of range");
+  }
+  if (terms > r.remaining() / 12 || slots > (r.remaining() - 12ull * terms) / 4) return corrupt("counts larger than the section");
+  auto read_u32s = [&](std::vector<uint32_t>& v, uint32_t n) {
+    v.resize(n);
+    const uint8_t* at = nullptr;
+    r.Bytes(4ull * n, at);
+    if (n) std::memcpy(v.data(), at, 4ull * n);  // little-endian hosts (x86-64, wasm32)
+  };
+  read_u32s(f->term_end, terms);
+  read_u32s(f->df, terms);
+  read_u32s(f->posting_end, terms);
+  read_u32s(next.length_, slots);
+  const uint64_t text_bytes = terms ? f->term_end.back() : 0;
+  if (text_bytes > r.remaining()) return corrupt("terms larger than the section");
+  f->term_text = reinterpret_cast<const char*>(data + r.position());
+  f->postings = data + r.position() + text_bytes;
+  const uint8_t* end = data + size;
+  const uint64_t list_bytes = terms ? f->posting_end.back() : 0;
+  if (list_bytes != r.remaining() - text_bytes) return corrupt("postings do not fill the section");
+  // Terms: non-empty, bounded, strictly increasing.
+  for (uint32_t t = 0; t < terms; ++t) {
+    const uint32_t begin = t ? f->term_end[t - 1] : 0;
+    if (f->term_end[t] <= begin || f->term_end[t] - begin > 4 * kMaxWordBytes) return corrupt("term " + std::to_string(t) + " has a bad length");
+    if (t > 0 && !(f->Term(t - 1) < f->Term(t))) return corrupt("terms are not in order");
+  }
+  // Postings: each list decodes to exactly df entries within its bytes,
+  // slots increasing and below `slots`, each slot's term frequencies summing
+  // to its length. Search then reads them unchecked.
+  std::vector<uint32_t> sum(slots, 0);
+  const uint8_t* p = f->postings;
+  for (uint32_t t = 0; t < terms; ++t) {
+    const uint32_t begin = t ? f->posting_end[t - 1] : 0;
+    if (f->posting_end[t] < begin || f->df[t] == 0) return corrupt("term " + std::to_string(t) + " has a bad list");
+    const uint8_t* list_end = f->postings + f->posting_end[t];
+    int64_t slot = -1;
+    for (uint32_t i = 0; i < f->df[t]; ++i) {
+      uint32_t gap = 0, tf = 0;
+      if (!ReadCheckedVarint(p, list_end, gap) || !ReadCheckedVarint(p, list_end, tf) || gap == 0 || tf == 0) {
+        return corrupt("term " + std::to_string(t) + " has a bad posting");
+      }
+      slot += gap;  // gap >= 1: increasing
+      if (slot >= slots || tf > next.length_[slot] - sum[slot]) return corrupt("term " + std::to_string(t) + " has a bad posting");
+      sum[slot] += tf;
+    }
+    if (p != list_end) return corrupt("term " + std::to_string(t) + " has trailing bytes");
+    next.posting_count_ += f->df[t];
+  }
+  if (p != end) return corrupt("trailing bytes");
+  for (uint32_t s = 0; s < slots; ++s) {
+    if (sum[s] != next.length_[s]) return corrupt("slot " + std::to_string(s) + " has a bad length");
+    if (next.length_[s] == 0) continue;
+    ++next.live_docs_;
+    next.total_length_ += next.length_[s];
+  }
+  next.frozen_ = std::move(f);
+  *this = std::move(next);
+  return Status::Ok();
+}
+
+Status KeywordIndex::DecodeVersion1(const uint8_t* data, size_t size) {
   auto corrupt = [](const std::string& what) { return Status::Corrupt("keyword index: " + what); };
   ByteReader r(data, size);
   uint32_t version = 0, term_count = 0, slot_count = 0;
   KeywordIndex next;
   if (!r.U32(version) || !r.F32(next.params_.k1) || !r.F32(next.params_.b) || !r.U32(term_count)) return corrupt("cut short");
-  if (version != kKeywordVersion) return corrupt("unknown version " + std::to_string(version));
   if (!(next.params_.k1 >= 0 && next.params_.k1 <= 100) || !(next.params_.b >= 0 && next.params_.b <= 1)) {
     return corrupt("BM25 parameters out of range");
   }

@@ -3,13 +3,19 @@
 // tokenizer.h's KeywordTerms. In memory: a term dictionary, a posting list
 // per term (slot, term frequency) in slot order, and each document's length.
 // Each document's term list (what a delete must remove) is built from the
-// postings on the first delete, not at open: opening reads only what search
-// needs. Serialised as the per-document term lists plus the dictionary; the
-// postings are rebuilt on load.
+// postings on the first delete.
+//
+// Serialised (version 2) as sorted terms and delta/varint-coded posting
+// lists. An index decoded from that form searches it in place ("frozen"):
+// opening checks every list but materialises none, and the first write thaws
+// the form into the structures above. The 64k-package catalogue's keyword
+// section is 6 MiB in this form against 22 MiB as version 1's per-document
+// lists, which every open rebuilt into posting vectors (version 1 is still read).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,16 +45,23 @@ class KeywordIndex {
 
   // Scores every document sharing a term with the query; calls accept(slot)
   // to filter; returns the k best (score descending, then slot ascending).
+  // `also` (optional): slots whose scores are wanted as well, top k or not;
+  // written to also_scores (one pass over the postings serves both).
   template <typename Accept>
-  std::vector<KeywordHit> Search(std::string_view query, uint32_t k, const Accept& accept) const;
+  std::vector<KeywordHit> Search(std::string_view query, uint32_t k, const Accept& accept,
+                                 const std::vector<uint32_t>* also = nullptr, float* also_scores = nullptr) const;
   std::vector<KeywordHit> Search(std::string_view query, uint32_t k) const {
     return Search(query, k, [](uint32_t) { return true; });
   }
   // BM25 of one document for a query (0 when nothing matches).
   float Score(std::string_view query, uint32_t slot) const;
+  // BM25 of several documents for a query: out[i] for slots[i]. One pass over
+  // each query term's postings, whatever the number of slots.
+  void ScoreSlots(std::string_view query, const std::vector<uint32_t>& slots, float* out) const;
 
   uint64_t documents() const { return live_docs_; }
-  uint64_t terms() const { return dictionary_.size(); }
+  uint64_t terms() const { return frozen_ ? frozen_->df.size() : dictionary_.size(); }
+  bool frozen() const { return frozen_ != nullptr; }
   uint64_t postings() const { return posting_count_; }
   uint64_t MemoryBytes() const;
   const Bm25Params& params() const { return params_; }
@@ -58,6 +71,8 @@ class KeywordIndex {
   std::string Encode() const;
   // Replaces this index with the encoded one (kCorrupt on bad bytes; the index is unchanged then).
   Status Decode(const uint8_t* data, size_t size);
+  // The same, keeping `bytes` (a version 2 form is searched in place).
+  Status Decode(std::string&& bytes);
 
  private:
   struct Posting {
@@ -65,7 +80,29 @@ class KeywordIndex {
     uint32_t tf;
   };
   using TermList = std::vector<std::pair<uint32_t, uint32_t>>;  // (term id, tf), by term id
+  // The version 2 form searched in place; term ids are ranks in sorted order.
+  struct Frozen {
+    std::string bytes;
+    const char* term_text = nullptr;  // into bytes: the sorted terms, back to back
+    const uint8_t* postings = nullptr;
+    std::vector<uint32_t> term_end;     // per term: end of its text in term_text
+    std::vector<uint32_t> df;           // per term: documents
+    std::vector<uint32_t> posting_end;  // per term: end of its list in postings
+    std::string_view Term(uint32_t t) const {
+      const uint32_t begin = t ? term_end[t - 1] : 0;
+      return std::string_view(term_text + begin, term_end[t] - begin);
+    }
+  };
+  Status DecodeVersion1(const uint8_t* data, size_t size);
+  Status DecodeVersion2(std::string&& bytes);
+  void Thaw();                               // frozen -> in-memory structures (before any write)
   uint32_t TermId(const std::string& term);  // adds new terms
+  uint32_t DocumentFrequency(uint32_t term) const {
+    return frozen_ ? frozen_->df[term] : static_cast<uint32_t>(postings_[term].size());
+  }
+  // Calls f(slot, tf) for each posting of a term, in slot order.
+  template <typename F>
+  void ForEachPosting(uint32_t term, const F& f) const;
   void EnsureForward();                      // builds forward_ from the postings
   // Each slot's (term, tf) list: forward_ when built, else from the postings.
   std::vector<TermList> TermLists() const;
@@ -81,6 +118,7 @@ class KeywordIndex {
   std::vector<uint32_t> length_;                // per slot: terms with repeats (0: no document)
   std::vector<TermList> forward_;               // per slot, once EnsureForward ran
   bool forward_ready_ = false;
+  std::unique_ptr<Frozen> frozen_;
   uint64_t live_docs_ = 0;
   uint64_t total_length_ = 0;
   uint64_t posting_count_ = 0;
@@ -89,17 +127,46 @@ class KeywordIndex {
   mutable std::vector<uint32_t> touched_;
 };
 
+// Reads one LEB128 varint of at most 5 bytes. Only on lists Decode checked.
+inline uint32_t ReadVarint(const uint8_t*& p) {
+  uint32_t v = *p & 0x7F;
+  for (int shift = 7; *p++ & 0x80; shift += 7) v |= static_cast<uint32_t>(*p & 0x7F) << shift;
+  return v;
+}
+
+template <typename F>
+void KeywordIndex::ForEachPosting(uint32_t term, const F& f) const {
+  if (!frozen_) {
+    for (const Posting& p : postings_[term]) f(p.slot, p.tf);
+    return;
+  }
+  const uint8_t* p = frozen_->postings + (term ? frozen_->posting_end[term - 1] : 0);
+  uint32_t slot = 0xFFFFFFFFu;  // the first gap is slot + 1
+  for (uint32_t i = frozen_->df[term]; i > 0; --i) {
+    slot += ReadVarint(p);
+    const uint32_t tf = ReadVarint(p);
+    f(slot, tf);
+  }
+}
+
 template <typename Accept>
-std::vector<KeywordHit> KeywordIndex::Search(std::string_view query, uint32_t k, const Accept& accept) const {
+std::vector<KeywordHit> KeywordIndex::Search(std::string_view query, uint32_t k, const Accept& accept,
+                                             const std::vector<uint32_t>* also, float* also_scores) const {
   std::vector<KeywordHit> hits;
+  if (also) std::fill(also_scores, also_scores + also->size(), 0.0f);
   if (k == 0 || live_docs_ == 0) return hits;
   const std::vector<uint32_t> terms = QueryTerms(query);
   if (scores_.size() < length_.size()) scores_.resize(length_.size(), 0.0f);
   for (uint32_t t : terms) {
     const float idf = Idf(t);
-    for (const Posting& p : postings_[t]) {
-      if (scores_[p.slot] == 0.0f) touched_.push_back(p.slot);
-      scores_[p.slot] += idf * Weight(p.tf, length_[p.slot]);
+    ForEachPosting(t, [&](uint32_t slot, uint32_t tf) {
+      if (scores_[slot] == 0.0f) touched_.push_back(slot);
+      scores_[slot] += idf * Weight(tf, length_[slot]);
+    });
+  }
+  if (also) {
+    for (size_t i = 0; i < also->size(); ++i) {
+      if ((*also)[i] < scores_.size()) also_scores[i] = scores_[(*also)[i]];
     }
   }
   for (uint32_t s : touched_) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "util/byte_io.h"
 #include "persistence/index_file.h"
@@ -249,11 +250,8 @@ Result<std::vector<TextHit>> TextIndex::Search(const std::string& query, const T
   const double t1 = NowMs();
 
   const uint32_t pool = std::max(options.k, options.mode == TextSearchMode::kHybrid ? config_.candidates : options.k);
-  // Candidates from each side.
-  std::vector<text::KeywordHit> keyword;
-  if (options.mode != TextSearchMode::kSemantic) {
-    keyword = kw.index.Search(query, pool, [&](uint32_t s) { return matches(s); });
-  }
+  // Candidates from each side: the semantic walk first, so the keyword pass
+  // over the query terms' postings also scores the semantic candidates.
   std::vector<SearchHit> semantic;
   if (options.mode != TextSearchMode::kKeyword && has_vector) {
     SearchParams p;
@@ -266,6 +264,14 @@ Result<std::vector<TextHit>> TextIndex::Search(const std::string& query, const T
       if (kw.index.Contains(h.slot)) semantic.push_back(h);
     }
     if (semantic.size() > pool) semantic.resize(pool);
+  }
+  std::vector<text::KeywordHit> keyword;
+  std::vector<uint32_t> semantic_slots;
+  std::vector<float> semantic_keyword;  // BM25 of each semantic candidate
+  if (options.mode != TextSearchMode::kSemantic) {
+    for (const SearchHit& h : semantic) semantic_slots.push_back(h.slot);
+    semantic_keyword.resize(semantic_slots.size());
+    keyword = kw.index.Search(query, pool, [&](uint32_t s) { return matches(s); }, &semantic_slots, semantic_keyword.data());
   }
 
   // Merged candidates, each with both raw scores.
@@ -296,10 +302,17 @@ Result<std::vector<TextHit>> TextIndex::Search(const std::string& query, const T
     t.keyword = h.score;
     keyword_rank.push_back(h.slot);
   }
-  for (const SearchHit& h : semantic) {
+  std::unordered_set<uint32_t> keyword_scored;  // slots whose BM25 is known (0 or not)
+  for (const text::KeywordHit& h : keyword) keyword_scored.insert(h.slot);
+  for (size_t i = 0; i < semantic.size(); ++i) {
+    const SearchHit& h = semantic[i];
     TextHit& t = take(h.slot);
     t.semantic = 1.0f - h.distance;
     semantic_rank.push_back(h.slot);
+    if (!semantic_keyword.empty()) {
+      t.keyword = semantic_keyword[i];
+      keyword_scored.insert(h.slot);
+    }
   }
   // Feedback: events whose query is similar enough move their documents.
   std::unordered_map<uint32_t, float> moved;
@@ -327,9 +340,15 @@ Result<std::vector<TextHit>> TextIndex::Search(const std::string& query, const T
   }
   const bool fill_keyword = options.mode != TextSearchMode::kSemantic;
   const bool fill_semantic = options.mode != TextSearchMode::kKeyword;
+  std::vector<uint32_t> unscored;  // candidates the keyword side did not bring
   for (TextHit& t : merged) {
-    if (fill_keyword && t.keyword == 0) t.keyword = kw.index.Score(query, t.slot);
+    if (fill_keyword && !keyword_scored.count(t.slot)) unscored.push_back(t.slot);
     if (fill_semantic && t.semantic == 0) t.semantic = cosine(t.slot);
+  }
+  if (!unscored.empty()) {
+    std::vector<float> scores(unscored.size());
+    kw.index.ScoreSlots(query, unscored, scores.data());
+    for (size_t i = 0; i < unscored.size(); ++i) merged[at[unscored[i]]].keyword = scores[i];
   }
   // Scores by mode.
   if (options.mode == TextSearchMode::kKeyword) {
@@ -464,7 +483,7 @@ VectorIndex::AttachedSections TextIndex::EncodeSections() const {
 
 Status TextIndex::DecodeSections(VectorIndex::AttachedSections& sections) {
   std::string* enc = nullptr;
-  const std::string* keywords = nullptr;
+  std::string* keywords = nullptr;
   const std::string* state = nullptr;
   for (auto& [kind, bytes] : sections) {
     if (kind == index_file::kTextEncoder) enc = &bytes;
@@ -480,7 +499,7 @@ Status TextIndex::DecodeSections(VectorIndex::AttachedSections& sections) {
   auto encoder = text::TextEncoder::FromBytes(std::move(*enc));
   if (!encoder.ok()) return Status::Corrupt("index file is corrupt: text encoder section: " + encoder.status().message());
   encoder_ = std::make_unique<text::TextEncoder>(encoder.take());
-  Status s = keywords_->index.Decode(reinterpret_cast<const uint8_t*>(keywords->data()), keywords->size());
+  Status s = keywords_->index.Decode(std::move(*keywords));  // kept: searched in place
   if (!s.ok()) return Status::Corrupt("index file is corrupt: keyword index section: " + s.message());
   auto corrupt = [](const std::string& what) { return Status::Corrupt("index file is corrupt: text state section: " + what); };
   ByteReader r(reinterpret_cast<const uint8_t*>(state->data()), state->size());
