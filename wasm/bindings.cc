@@ -372,17 +372,22 @@ int32_t nv_health(nv_index* index, double* out) {
   return 0;
 }
 
-// OptimizeReport into out (4 doubles): lists relinked, reconnected,
-// unreachable before, unreachable after.
-int32_t nv_optimize(nv_index* index, double* out) {
+// One Optimize call with budget_ms (0: the whole pass); OptimizeReport into
+// out (6 doubles): lists relinked, reconnected, unreachable before, unreachable
+// after, done (0/1), progress.
+int32_t nv_optimize(nv_index* index, double budget_ms, double* out) {
   ClearError();
-  auto report = index->index->Optimize();
+  neurovec::OptimizeOptions options;
+  options.budget_ms = budget_ms;
+  auto report = index->index->Optimize(options);
   if (!report.ok()) return Fail(report.status());
   const neurovec::OptimizeReport& r = report.value();
   out[0] = static_cast<double>(r.lists_relinked);
   out[1] = static_cast<double>(r.reconnected);
   out[2] = static_cast<double>(r.unreachable_before);
   out[3] = static_cast<double>(r.unreachable_after);
+  out[4] = r.done ? 1 : 0;
+  out[5] = r.progress;
   return 0;
 }
 
@@ -402,8 +407,27 @@ void nv_stats(nv_index* index, double* out) {
       static_cast<double>(s.last_search.hops),
       s.last_search.exact_scan ? 1.0 : 0.0,
       static_cast<double>(s.memory_bytes),
+      s.maintenance.options.budget_ms_per_write,
+      s.maintenance.options.trigger_fraction,
+      static_cast<double>(s.maintenance.passes),
+      static_cast<double>(s.maintenance.lists_relinked),
+      static_cast<double>(s.maintenance.reconnected),
+      static_cast<double>(s.maintenance.changes_since_pass),
+      s.maintenance.pass_active ? 1.0 : 0.0,
+      s.maintenance.progress,
+      s.maintenance.milliseconds,
+      static_cast<double>(s.maintenance.unreachable_after_last_pass),
   };
   std::memcpy(out, values, sizeof values);
+}
+
+int32_t nv_set_maintenance(nv_index* index, double budget_ms_per_write, double trigger_fraction) {
+  ClearError();
+  neurovec::MaintenanceOptions options;
+  options.budget_ms_per_write = budget_ms_per_write;
+  options.trigger_fraction = trigger_fraction;
+  neurovec::Status s = index->index->SetMaintenance(options);
+  return s.ok() ? 0 : Fail(s);
 }
 
 int32_t nv_save_to_storage(nv_index* index, int32_t storage, const char* name, uint32_t name_len) {

@@ -99,9 +99,24 @@ const char* nv_metadata_of(nv_index* index, uint32_t slot, uint32_t* out_len);
 
 /* Fills out[0..NV_STATS_COUNT) with: size, deleted, capacity, dimensions, metric,
  * max_level, searches, distance_computations, hops, last distance_computations,
- * last hops, last exact_scan (0/1), memory_bytes. */
-#define NV_STATS_COUNT 13
+ * last hops, last exact_scan (0/1), memory_bytes; then maintenance: budget ms per
+ * write, trigger fraction, passes, lists relinked, reconnected, changes since the
+ * last pass, pass active (0/1), progress, milliseconds, unreachable after the last pass. */
+#define NV_STATS_COUNT 23
 void nv_stats(nv_index* index, double* out);
+
+/* Graph health (VectorIndex::Health): out[0..7) = live, tombstones, unreachable,
+ * unreachable through tombstones, links to tombstones, mean out-degree, histogram
+ * length h; then out[7..7+h) the out-degree histogram. 0, or -1 with the error set. */
+int32_t nv_health(nv_index* index, double* out);
+
+/* One call of VectorIndex::Optimize with budget_ms (0: the whole pass):
+ * out[0..6) = lists relinked, reconnected, unreachable before, unreachable after,
+ * done (0/1), progress. 0, or -1 with the error set. */
+int32_t nv_optimize(nv_index* index, double budget_ms, double* out);
+
+/* Automatic repair while writing (MaintenanceOptions). 0, or -1 with the error set. */
+int32_t nv_set_maintenance(nv_index* index, double budget_ms_per_write, double trigger_fraction);
 
 /* The index as one file image (docs/file-format.md): a malloc'd buffer the
  * caller releases with free(); its length in *out_len. NULL if out of memory. */

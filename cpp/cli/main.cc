@@ -82,6 +82,12 @@ void Usage() {
                "               tombstones and the links left to them, level-0 out-degrees.\n"
                "  optimize     --index index.nvx   Repairs the graph in place (links to deleted items,\n"
                "               unreachable items), then checkpoints the file.\n"
+               "  churn        --base B.fvecs --extra E.fvecs [--rounds 10] [--percent 10] [--queries 1000]\n"
+               "               [--ef 32] [--k 10] [--m 16] [--ef-construction 200] [--threads 2] [--seed 42]\n"
+               "               [--noise 16] [--labels L.idx --extra-labels EL.idx --classes 5,7\n"
+               "               --clustered-percent 50] [--plan DIR] [--json]   Rounds of random deletes and\n"
+               "               inserts into a repaired (optimize) and an unrepaired copy of one index,\n"
+               "               each round measured beside a fresh build: recall, reachability, memory, latency.\n"
                "  persist-bench --index index.nvx --base B.fvecs --dir DIR [--adds 2000] [--batch 1000]\n"
                "               [--batched-items 20000] [--json]   Open + first query, snapshot save\n"
                "               throughput, and durable adds (Sync per add, per batch) into DIR.\n"
@@ -157,6 +163,7 @@ int main(int argc, char** argv) {
   if (command == "train-encoder") return neurovec::cli::RunTrainEncoder(args);
   if (command == "health") return neurovec::cli::RunHealth(args);
   if (command == "optimize") return neurovec::cli::RunOptimize(args);
+  if (command == "churn") return neurovec::cli::RunChurn(args);
   if (command == "export-encoder") return neurovec::cli::RunExportEncoder(args);
 #endif
   if (command == "kernel") {

@@ -8,6 +8,7 @@ import type {
   SubgraphSearchResult, TrainOptions, TrainProgress,
 } from './types.js';
 import { DEFAULTS, LIMITS } from './limits.js';
+import { yieldToEventLoop } from './runtime.js';
 import { checkInteger } from './validation.js';
 import type { NeurovecWasmModule } from './wasm_module.js';
 
@@ -141,10 +142,6 @@ export function giveFeedback(host: LearningHost, query: ArrayLike<number>, feedb
   const rc = host.mod._nv_feedback(host.handle(), ptr, ptr + d * 4, pos.length, ptr + (d + pos.length) * 4, neg.length);
   if (rc < 0) throw host.error();
 }
-
-const yieldToEventLoop: () => Promise<void> = typeof setImmediate === 'function'
-  ? () => new Promise((resolve) => setImmediate(resolve))
-  : () => new Promise((resolve) => setTimeout(resolve, 0));
 
 function abortError(): NeurovecError {
   return new NeurovecError('ABORTED', 'training was aborted by its AbortSignal; the model is as it was before train()');

@@ -9,6 +9,11 @@ import type { FileStats, PageCacheStats, PagingStats } from './types.js';
 import { decodeText } from './validation.js';
 import type { NeurovecWasmModule } from './wasm_module.js';
 
+/** Lets timers, I/O, messages and AbortSignal listeners run (between steps of long work). */
+export const yieldToEventLoop: () => Promise<void> = typeof setImmediate === 'function'
+  ? () => new Promise((resolve) => setImmediate(resolve))
+  : () => new Promise((resolve) => setTimeout(resolve, 0));
+
 /** A growable malloc'd region, reused across calls. */
 export class Scratch {
   ptr = 0;

@@ -260,6 +260,56 @@ export interface IndexHealth {
   degreeHistogram: number[];
 }
 
+export interface OptimizeOptions {
+  /**
+   * Milliseconds of work per slice (default 0: the whole repair in one call,
+   * which blocks the thread for its length: 0.2-0.6 s for 60k items of 784
+   * dimensions). With a budget, optimize() yields to the event loop between
+   * slices, so searches and other work run in between; a slice does at least
+   * one unit (64 items' lists, one straggler's link, or one walk over the
+   * graph's links).
+   */
+  budgetMs?: number;
+  /** Called after each slice: the fraction of the pass done, 0..1. */
+  onProgress?: (progress: number) => void;
+  /** Aborting rejects with ABORTED after the current slice; what was repaired
+   * stays, and the next optimize() goes on from there. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Automatic repair while the index is written (VectorIndex.setMaintenance):
+ * once enough items were added or deleted since the last repair pass, a pass
+ * starts (what optimize() does, without its checkpoint), and each write call
+ * (add, addBatch, delete) then spends about `budgetMsPerWrite` on it after its
+ * own work. A runtime setting, not kept in the file.
+ */
+export interface MaintenanceOptions {
+  /** Milliseconds of repair per write call once a pass is due (0: off, the default). */
+  budgetMsPerWrite?: number;
+  /** A pass starts once this fraction of the live items were added or deleted since the last one started (default 0.05). */
+  triggerFraction?: number;
+}
+
+/** Repair passes so far, automatic or by optimize() (IndexStats.maintenance). */
+export interface MaintenanceStats {
+  budgetMsPerWrite: number;
+  triggerFraction: number;
+  /** Passes completed. */
+  passes: number;
+  /** Over all completed passes. */
+  listsRelinked: number;
+  reconnected: number;
+  /** Items added or deleted since the last pass started. */
+  changesSincePass: number;
+  /** A pass is under way, spread over calls; `progress` of it, 0..1. */
+  passActive: boolean;
+  progress: number;
+  /** Time spent in repair passes, all told. */
+  milliseconds: number;
+  unreachableAfterLastPass: number;
+}
+
 /** What VectorIndex.optimize() did. */
 export interface OptimizeReport {
   /** Neighbour lists that linked to deleted items, re-selected. */
@@ -269,6 +319,10 @@ export interface OptimizeReport {
   /** IndexHealth.unreachable before and after. */
   unreachableBefore: number;
   unreachableAfter: number;
+  /** Slices the work took (1 without budgetMs). */
+  slices: number;
+  /** The longest slice, in ms: how long the repair held the thread at once. */
+  longestSliceMs: number;
 }
 
 export interface IndexStats {
@@ -292,6 +346,8 @@ export interface IndexStats {
   lastSearch: { distanceComputations: number; hops: number; exactScan: boolean };
   /** Approximate bytes held by the index in the wasm heap (memory.total). */
   memoryBytes: number;
+  /** Repair passes (optimize(), setMaintenance()). */
+  maintenance: MaintenanceStats;
   /** Bytes by part. */
   memory: MemoryStats;
   /** Present when the index has quantized traversal; `trained` once the codec is. */

@@ -6,7 +6,7 @@
 // the module (`this.mod.HEAPF32`, ...) right before each use, never kept.
 import { codeFromCore, invalid, NeurovecError } from './errors.js';
 import type {
-  AddBatchOptions, CreateOptions, FileStats, Id, IndexHealth, IndexStats, OptimizeReport, Metadata, Metric, OpenOptions, PagingStats,
+  AddBatchOptions, CreateOptions, FileStats, Id, IndexHealth, IndexStats, MaintenanceOptions, OptimizeOptions, OptimizeReport, Metadata, Metric, OpenOptions, PagingStats,
   SearchOptions,
   SearchResult, StorageTarget, TierCounts, VectorLike,
 } from './types.js';
@@ -16,7 +16,7 @@ import {
 } from './validation.js';
 import { resolveCreateOptions, type ResolvedOptions } from './options.js';
 import { LIMITS } from './limits.js';
-import { decodeFileStats, decodePagingStats, readCString, Scratch } from './runtime.js';
+import { decodeFileStats, decodePagingStats, readCString, Scratch, yieldToEventLoop } from './runtime.js';
 import { getFileStore, type FileStore } from './storage/file_store.js';
 import { hostStorage } from './storage/host_storage.js';
 import { describeTarget, getStorageOpeners, type OpenMode, type SyncStorage } from './storage/sync_storage.js';
@@ -667,6 +667,10 @@ export class VectorIndex {
       hops: s[8],
       lastSearch: { distanceComputations: s[9], hops: s[10], exactScan: s[11] === 1 },
       memoryBytes: s[12],
+      maintenance: {
+        budgetMsPerWrite: s[13], triggerFraction: s[14], passes: s[15], listsRelinked: s[16], reconnected: s[17],
+        changesSincePass: s[18], passActive: s[19] === 1, progress: s[20], milliseconds: s[21], unreachableAfterLastPass: s[22],
+      },
       memory: { ...memoryStats(mod, this.handle), ...(tiers ? { tiers: tierMemory(mod, this.handle) } : {}) },
       ...(quantized ? { quantizedTraversal: quantized } : {}),
       ...(tiers ? { tiers: tiers.counts } : {}),
@@ -770,15 +774,65 @@ export class VectorIndex {
    * Repairs the graph: links from live items to deleted ones are replaced,
    * then live items no search can reach are linked from reachable ones. Ids,
    * vectors and metadata do not change. A durable index is checkpointed
-   * afterwards (the log holds no graph repairs).
+   * afterwards (the log holds no graph repairs). With `budgetMs`, the repair
+   * runs in slices of about that length with the event loop free in between
+   * (see OptimizeOptions); writes between slices are fine.
    */
-  async optimize(): Promise<OptimizeReport> {
+  async optimize(options: OptimizeOptions = {}): Promise<OptimizeReport> {
     this.live();
-    const ptr = this.small.ensure(4 * 8);
-    if (this.mod._nv_optimize(this.handle, ptr) < 0) throw this.error();
-    const r = this.mod.HEAPF64.slice(ptr >>> 3, (ptr >>> 3) + 4);
-    await this.storage?.persist?.();
-    return { listsRelinked: r[0], reconnected: r[1], unreachableBefore: r[2], unreachableAfter: r[3] };
+    if (options === null || typeof options !== 'object') throw invalid('options must be an object');
+    const { onProgress, signal } = options;
+    const budgetMs = options.budgetMs ?? 0;
+    if (typeof budgetMs !== 'number' || !Number.isFinite(budgetMs) || budgetMs < 0 || budgetMs > 3_600_000) {
+      throw invalid(`budgetMs must be a number of milliseconds between 0 and 3600000 (0: no budget), got ${String(budgetMs)}`);
+    }
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress must be a function');
+    if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) throw invalid('signal must be an AbortSignal');
+    let slices = 0;
+    let longestSliceMs = 0;
+    for (;;) {
+      if (signal?.aborted) throw new NeurovecError('ABORTED', 'optimize() was aborted by its AbortSignal; what was repaired so far stays');
+      const ptr = this.small.ensure(6 * 8);
+      const t = performance.now();
+      const rc = this.mod._nv_optimize(this.handle, budgetMs, ptr);
+      longestSliceMs = Math.max(longestSliceMs, performance.now() - t);
+      slices++;
+      if (rc < 0) throw this.error();
+      const r = this.mod.HEAPF64.slice(ptr >>> 3, (ptr >>> 3) + 6);
+      onProgress?.(r[5]);
+      if (r[4] === 1) {
+        await this.storage?.persist?.();
+        return { listsRelinked: r[0], reconnected: r[1], unreachableBefore: r[2], unreachableAfter: r[3], slices, longestSliceMs };
+      }
+      await yieldToEventLoop();
+      this.live();
+    }
+  }
+
+  /**
+   * Automatic repair while writing (see MaintenanceOptions): with
+   * `budgetMsPerWrite` > 0, each add, addBatch and delete spends about that
+   * long on a repair pass once one is due. Options left out keep their
+   * current values. Not stored in the file: set it after create() or open().
+   */
+  setMaintenance(options: MaintenanceOptions): void {
+    this.live();
+    if (options === null || typeof options !== 'object') throw invalid('maintenance options must be an object like { budgetMsPerWrite: 2 }');
+    for (const key of Object.keys(options)) {
+      if (key !== 'budgetMsPerWrite' && key !== 'triggerFraction') {
+        throw invalid(`unknown maintenance option "${key}"; expected budgetMsPerWrite or triggerFraction`);
+      }
+    }
+    const s = this.rawStats();
+    const budget = options.budgetMsPerWrite ?? s[13];
+    const trigger = options.triggerFraction ?? s[14];
+    if (typeof budget !== 'number' || !Number.isFinite(budget) || budget < 0 || budget > 3_600_000) {
+      throw invalid(`budgetMsPerWrite must be a number of milliseconds between 0 and 3600000 (0: off), got ${String(budget)}`);
+    }
+    if (typeof trigger !== 'number' || !(trigger > 0 && trigger <= 1)) {
+      throw invalid(`triggerFraction must be a number in (0, 1], got ${String(trigger)}`);
+    }
+    if (this.mod._nv_set_maintenance(this.handle, budget, trigger) < 0) throw this.error();
   }
 
   private rawStats(): Float64Array {

@@ -27,7 +27,8 @@ export interface NeurovecWasmModule {
   _nv_save(index: number, outLen: number): number;
   _nv_save_to_storage(index: number, storage: number, name: number, nameLen: number): number;
   _nv_health(index: number, out: number): number;
-  _nv_optimize(index: number, out: number): number;
+  _nv_optimize(index: number, budgetMs: number, out: number): number;
+  _nv_set_maintenance(index: number, budgetMsPerWrite: number, triggerFraction: number): number;
   _nv_load(data: number, len: number): number;
   _nv_config(index: number, out: number): void;
   _nv_create_durable(dimensions: number, metric: number, m: number, efConstruction: number, efSearch: number,
@@ -60,7 +61,7 @@ export const FILE_STATS_COUNT = 9;
 export const PAGING_STATS_COUNT = 14;
 
 /** Number of doubles nv_stats writes (NV_STATS_COUNT). */
-export const STATS_COUNT = 13;
+export const STATS_COUNT = 23;
 
 export type ModuleLoader = () => Promise<NeurovecWasmModule>;
 

@@ -376,3 +376,36 @@ test('IndexedDB: a failed commit (quota) rejects sync with QUOTA_EXCEEDED, is st
       { size: 10, has9: true, has10: false, has100: false }, 'the file holds the last whole commit');
   });
 });
+
+// optimize({ budgetMs }) in the worker runs beside its request queue: a search
+// sent after it is answered between its slices, before the repair ends.
+test('WorkerVectorIndex.optimize({ budgetMs }) lets later searches through, then repairs everything', async () => {
+  await inFreshContext(async (context) => {
+    const { page, errors } = await newPage(context);
+    const out = await page.evaluate(async () => {
+      const { WorkerVectorIndex } = await import('/js/dist/worker/client.js');
+      const index = await WorkerVectorIndex.create({ dimensions: 16, metric: 'l2', m: 6, efConstruction: 40 });
+      const n = 4000;
+      let seed = 7;
+      const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+      const vectors = Float32Array.from({ length: n * 16 }, random);
+      await index.addBatch(Array.from({ length: n }, (_, i) => i), vectors);
+      for (let i = 0; i < n; i += 3) await index.delete(i);
+      const order = [];
+      const progress = [];
+      const repair = index.optimize({ budgetMs: 0.2, onProgress: (p) => progress.push(p) }).then((r) => { order.push('optimize'); return r; });
+      const search = index.search(vectors.subarray(16, 32), 1).then((r) => { order.push('search'); return r; });
+      const [report, hits] = await Promise.all([repair, search]);
+      const health = await index.health();
+      await index.dispose();
+      return { order, report, first: hits[0].id, health, progress };
+    });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(out.order, ['search', 'optimize'], 'the search was answered before the repair ended');
+    assert.equal(out.first, 1);
+    assert.ok(out.report.slices > 1, `${out.report.slices} slices`);
+    assert.equal(out.report.unreachableAfter, 0);
+    assert.equal(out.health.linksToTombstones, 0);
+    assert.equal(out.progress.at(-1), 1);
+  });
+});

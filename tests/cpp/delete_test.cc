@@ -301,6 +301,160 @@ TEST(Delete, HealthCountsTombstonesAndReachability) {
   EXPECT_EQ(refilled.value().live, n);
 }
 
+// Optimize with a budget: many short calls make the same repair as one long
+// call, and writes between the calls (deletes, adds reusing the freed slots)
+// neither break the pass nor lose anything; the next pass repairs what they did.
+TEST(Delete, OptimizeInSlicesRepairsLikeOneCall) {
+  const uint32_t n = 3000;
+  Workload w = ClusteredWorkload(n, 100, kDim, 61, 8, 1.0);
+  auto whole = MakeIndex(Config(kDim, Metric::kL2, 8, 100));
+  ASSERT_TRUE(whole);
+  ASSERT_TRUE(AddAll(*whole, w.base));
+  Rng rng(62);
+  std::set<int64_t> deleted;
+  while (deleted.size() < n / 3) deleted.insert(static_cast<int64_t>(rng.Below(n)));
+  for (int64_t id : deleted) ASSERT_TRUE(whole->Remove(ItemKey::Number(id)).value());
+  const std::string bytes = whole->SaveToBytes();
+  auto sliced_loaded = neurovec::VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(sliced_loaded.ok());
+  neurovec::VectorIndex& sliced = *sliced_loaded.value();
+
+  auto one = whole->Optimize();
+  ASSERT_TRUE(one.ok());
+  EXPECT_TRUE(one.value().done);
+  neurovec::OptimizeOptions tiny;
+  tiny.budget_ms = 0.01;  // about one unit per call
+  neurovec::OptimizeReport last;
+  int calls = 0;
+  double progress = 0;
+  do {
+    auto step = sliced.Optimize(tiny);
+    ASSERT_TRUE(step.ok()) << step.status().message();
+    last = step.value();
+    EXPECT_GE(last.progress, progress);
+    progress = last.progress;
+    ++calls;
+  } while (!last.done && calls < 100000);
+  ASSERT_TRUE(last.done);
+  EXPECT_GT(calls, 10);
+  EXPECT_EQ(last.progress, 1.0);
+  // The same repair: the same lists re-selected, the same graph.
+  EXPECT_EQ(last.lists_relinked, one.value().lists_relinked);
+  EXPECT_EQ(last.unreachable_before, one.value().unreachable_before);
+  EXPECT_EQ(last.unreachable_after, 0u);
+  EXPECT_EQ(sliced.SaveToBytes(), whole->SaveToBytes());
+
+  // Writes between the slices of the next pass.
+  std::set<int64_t> gone;
+  for (uint32_t i = 0; i < n && gone.size() < n / 5; ++i) {
+    if (!deleted.count(i)) gone.insert(i);
+  }
+  Dataset more = Clustered(n / 5, kDim, 63, 8, 1.0);
+  auto it = gone.begin();
+  uint32_t added = 0;
+  calls = 0;
+  do {
+    // Delete one, add one (reusing a freed slot), then a slice.
+    if (it != gone.end()) {
+      ASSERT_TRUE(sliced.Remove(ItemKey::Number(*it++)).value());
+    }
+    if (added < more.n) {
+      ASSERT_TRUE(sliced.Add(ItemKey::Number(200000 + added), more.row(added)).ok());
+      ++added;
+    }
+    auto step = sliced.Optimize(tiny);
+    ASSERT_TRUE(step.ok()) << step.status().message();
+    last = step.value();
+    ++calls;
+  } while (!last.done && calls < 100000);
+  ASSERT_TRUE(last.done);
+  while (it != gone.end()) ASSERT_TRUE(sliced.Remove(ItemKey::Number(*it++)).value());
+  for (; added < more.n; ++added) ASSERT_TRUE(sliced.Add(ItemKey::Number(200000 + added), more.row(added)).ok());
+  auto final_pass = sliced.Optimize();
+  ASSERT_TRUE(final_pass.ok());
+  auto health = sliced.Health();
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(health.value().unreachable, 0u);
+  EXPECT_EQ(health.value().links_to_tombstones, 0u);
+  EXPECT_EQ(sliced.size(), n - deleted.size());
+  for (uint32_t i = 0; i < n; ++i) {
+    EXPECT_EQ(sliced.Contains(ItemKey::Number(i)), !deleted.count(i) && !gone.count(i)) << i;
+  }
+  for (uint32_t i = 0; i < more.n; ++i) {
+    auto slot = sliced.SlotOf(ItemKey::Number(200000 + i));
+    ASSERT_TRUE(slot.ok());
+    std::vector<float> v(kDim);
+    sliced.GetVector(slot.value(), v.data());
+    for (uint32_t j = 0; j < kDim; ++j) ASSERT_EQ(v[j], more.row(i)[j]);
+  }
+  neurovec::OptimizeOptions bad;
+  bad.budget_ms = -1;
+  EXPECT_EQ(sliced.Optimize(bad).status().code(), neurovec::StatusCode::kInvalidArgument);
+}
+
+// Automatic maintenance: with a budget per write, passes start as the index
+// changes and advance a step per delete or add; the index ends up with far
+// fewer links to tombstones than a twin without it, and no unreachable items.
+TEST(Delete, MaintenanceRepairsWhileWriting) {
+  const uint32_t n = 3000;
+  Workload w = ClusteredWorkload(n, 50, kDim, 71, 8, 1.0);
+  std::unique_ptr<neurovec::VectorIndex> with = MakeIndex(Config(kDim, Metric::kL2, 8, 100));
+  std::unique_ptr<neurovec::VectorIndex> without = MakeIndex(Config(kDim, Metric::kL2, 8, 100));
+  ASSERT_TRUE(with && without);
+  ASSERT_TRUE(AddAll(*with, w.base));
+  ASSERT_TRUE(AddAll(*without, w.base));
+  neurovec::MaintenanceOptions bad;
+  bad.trigger_fraction = 0;
+  EXPECT_EQ(with->SetMaintenance(bad).code(), neurovec::StatusCode::kInvalidArgument);
+  neurovec::MaintenanceOptions options;
+  options.budget_ms_per_write = 1;
+  options.trigger_fraction = 0.05;
+  ASSERT_TRUE(with->SetMaintenance(options).ok());
+  Rng rng(72);
+  std::set<int64_t> deleted;
+  while (deleted.size() < n / 3) deleted.insert(static_cast<int64_t>(rng.Below(n)));
+  for (int64_t id : deleted) {
+    ASSERT_TRUE(with->Remove(ItemKey::Number(id)).value());
+    ASSERT_TRUE(without->Remove(ItemKey::Number(id)).value());
+  }
+  // Writes go on (adds) until the pass under way ends.
+  Dataset more = Clustered(400, kDim, 73, 8, 1.0);
+  uint32_t added = 0;
+  while (added < more.n && (added < 50 || with->Stats().maintenance.pass_active)) {
+    ASSERT_TRUE(with->Add(ItemKey::Number(100000 + added), more.row(added)).ok());
+    ASSERT_TRUE(without->Add(ItemKey::Number(100000 + added), more.row(added)).ok());
+    ++added;
+  }
+  const neurovec::MaintenanceStats m = with->Stats().maintenance;
+  EXPECT_FALSE(m.pass_active);
+  EXPECT_GE(m.passes, 2u);
+  EXPECT_GT(m.lists_relinked, 0u);
+  EXPECT_GT(m.milliseconds, 0.0);
+  EXPECT_EQ(m.options.budget_ms_per_write, 1.0);
+  EXPECT_EQ(without->Stats().maintenance.passes, 0u);
+  auto hw = with->Health();
+  auto hn = without->Health();
+  ASSERT_TRUE(hw.ok() && hn.ok());
+  std::printf("maintenance: %llu passes in %.1f ms over %zu deletes and %u adds; links to tombstones %llu (without: %llu), "
+              "unreachable %llu (without: %llu)\n",
+              static_cast<unsigned long long>(m.passes), m.milliseconds, deleted.size(), added,
+              static_cast<unsigned long long>(hw.value().links_to_tombstones),
+              static_cast<unsigned long long>(hn.value().links_to_tombstones),
+              static_cast<unsigned long long>(hw.value().unreachable), static_cast<unsigned long long>(hn.value().unreachable));
+  EXPECT_LT(hw.value().links_to_tombstones * 4, hn.value().links_to_tombstones + 4);
+  EXPECT_LE(hw.value().unreachable, hn.value().unreachable);
+  EXPECT_EQ(with->size(), without->size());
+  // Results are those of a sound index: the live items, found.
+  for (uint32_t q = 0; q < w.queries.n; ++q) {
+    neurovec::SearchParams p;
+    p.k = 10;
+    p.ef = 64;
+    auto hits = with->Search(w.queries.row(q), p);
+    ASSERT_TRUE(hits.ok());
+    for (const auto& h : hits.value()) EXPECT_FALSE(deleted.count(with->KeyOf(h.slot).number()));
+  }
+}
+
 // A deleted id can be added again, with a new vector, and is found by it.
 TEST(Delete, DeletedIdCanBeAddedAgain) {
   Dataset ds = Clustered(500, 8, 51);

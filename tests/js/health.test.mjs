@@ -96,3 +96,88 @@ test('optimize(): a durable index repaired, checkpointed, and reopened repaired 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('optimize({ budgetMs }): the same repair in slices, with searches running between them; bad options and abort', async () => {
+  const d = 16, n = 3000;
+  const random = rng(12);
+  const vectors = Float32Array.from({ length: n * d }, () => gaussian(random));
+  const base = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 6, efConstruction: 40 });
+  base.addBatch(Array.from({ length: n }, (_, i) => i), vectors);
+  for (let i = 0; i < n; i += 3) base.delete(i);
+  const bytes = await base.toBytes();
+  const whole = await VectorIndex.fromBytes(bytes);
+  const sliced = await VectorIndex.fromBytes(bytes);
+
+  const one = await whole.optimize();
+  assert.equal(one.slices, 1);
+  const progress = [];
+  let searchesBetween = 0;
+  let done = false;
+  const running = sliced.optimize({ budgetMs: 0.05, onProgress: (p) => progress.push(p) }).finally(() => { done = true; });
+  // A search loop beside it: each turn waits for the event loop, as a page's handlers would.
+  while (!done) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (done) break;
+    assert.equal(sliced.search(vectors.subarray(d, 2 * d), 1)[0].id, 1);
+    searchesBetween++;
+  }
+  const report = await running;
+  assert.ok(report.slices > 5, `${report.slices} slices`);
+  assert.ok(searchesBetween > 0, 'searches ran between the slices');
+  assert.ok(report.longestSliceMs >= 0);
+  assert.deepEqual({ ...report, slices: 0, longestSliceMs: 0 }, { ...one, slices: 0, longestSliceMs: 0 });
+  assert.deepEqual(Buffer.from(await sliced.toBytes()), Buffer.from(await whole.toBytes()));
+  assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
+  assert.equal(progress.at(-1), 1);
+
+  for (const budgetMs of [-1, Number.NaN, '5', 4e6]) {
+    await assert.rejects(sliced.optimize({ budgetMs }), (e) => e instanceof NeurovecError && e.code === 'INVALID_ARGUMENT' && /budgetMs/.test(e.message));
+  }
+  await assert.rejects(sliced.optimize({ onProgress: 3 }), (e) => e.code === 'INVALID_ARGUMENT');
+  // Aborted after its first slice: what was repaired stays, and the next call finishes the pass.
+  for (let i = 1; i < n; i += 3) sliced.delete(i);
+  const controller = new AbortController();
+  await assert.rejects(sliced.optimize({ budgetMs: 0.05, signal: controller.signal, onProgress: () => controller.abort() }),
+    (e) => e instanceof NeurovecError && e.code === 'ABORTED');
+  const rest = await sliced.optimize();
+  assert.equal(rest.unreachableAfter, 0);
+  assert.equal(sliced.health().linksToTombstones, 0);
+  for (const x of [base, whole, sliced]) x.dispose();
+});
+
+test('setMaintenance(): repairs while writing, counted in stats().maintenance; bad options refused', async () => {
+  const d = 12, n = 2000;
+  const random = rng(21);
+  const vectors = Float32Array.from({ length: n * d }, () => gaussian(random));
+  const index = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 6, efConstruction: 40 });
+  index.addBatch(Array.from({ length: n }, (_, i) => i), vectors);
+  assert.deepEqual(index.stats().maintenance, {
+    budgetMsPerWrite: 0, triggerFraction: 0.05, passes: 0, listsRelinked: 0, reconnected: 0, changesSincePass: n,
+    passActive: false, progress: 0, milliseconds: 0, unreachableAfterLastPass: 0,
+  });
+  for (const bad of [{ budgetMsPerWrite: -1 }, { triggerFraction: 0 }, { triggerFraction: 2 }, { budget: 1 }, null]) {
+    assert.throws(() => index.setMaintenance(bad), (e) => e instanceof NeurovecError && e.code === 'INVALID_ARGUMENT');
+  }
+  const twin = await VectorIndex.fromBytes(await index.toBytes());
+  index.setMaintenance({ budgetMsPerWrite: 1 });
+  assert.equal(index.stats().maintenance.budgetMsPerWrite, 1);
+  const remove = (i) => {
+    index.delete(i);
+    twin.delete(i);
+  };
+  for (let i = 0; i < n; i += 3) remove(i);
+  // Deletes go on until the pass under way is over.
+  for (let i = 1; i < n && index.stats().maintenance.passActive; i += 3) remove(i);
+  const m = index.stats().maintenance;
+  assert.ok(m.passes >= 1, `${m.passes} passes`);
+  assert.equal(m.passActive, false);
+  assert.ok(m.listsRelinked > 0 && m.milliseconds > 0);
+  assert.equal(twin.stats().maintenance.passes, 0);
+  // Deletes after the last pass started may leave links to tombstones; far fewer than without it.
+  const left = index.health().linksToTombstones, without = twin.health().linksToTombstones;
+  assert.ok(left * 4 < without, `${left} links to tombstones left, ${without} without maintenance`);
+  twin.dispose();
+  index.setMaintenance({ budgetMsPerWrite: 0 });
+  assert.equal(index.stats().maintenance.triggerFraction, 0.05);
+  index.dispose();
+});

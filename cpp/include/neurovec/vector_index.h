@@ -100,6 +100,57 @@ struct PagingStats {
   uint64_t graph_misses = 0;
 };
 
+// How VectorIndex::Optimize runs.
+struct OptimizeOptions {
+  // About this many milliseconds of work per call (0: the whole repair in one
+  // call). A call that runs out of budget returns with done = false; the next
+  // call continues where it stopped, so searches can run between calls.
+  // Writes between calls are fine: what they change is repaired by the next
+  // pass. A call does at least one unit of work: 64 slots' lists, one
+  // straggler's link, or one reachability walk over the graph (O(slots * M):
+  // about 10 ms for 60k items with M = 16 natively).
+  double budget_ms = 0;
+  Status Validate() const;
+};
+
+// Automatic repair while the index is written (VectorIndex::SetMaintenance):
+// once enough of the index changed since the last repair pass, a pass starts
+// (what Optimize does, without the checkpoint), and each write call (Add,
+// AddBatch, Remove) then spends about budget_ms_per_write on it after its own
+// work, as tier migration runs a step per write. A runtime setting, not kept
+// in the file: set it after Create or Open.
+struct MaintenanceOptions {
+  double budget_ms_per_write = 0;  // 0: off (Optimize by hand)
+  // A pass starts once this many items were added or deleted since the last
+  // one started, as a fraction of the live items.
+  double trigger_fraction = 0.05;
+  Status Validate() const;
+};
+
+// Repair passes so far (IndexStats::maintenance), automatic or by Optimize.
+struct MaintenanceStats {
+  MaintenanceOptions options;
+  uint64_t passes = 0;              // completed
+  uint64_t lists_relinked = 0;      // over all completed passes
+  uint64_t reconnected = 0;
+  uint64_t changes_since_pass = 0;  // items added or deleted since the last pass started
+  bool pass_active = false;         // a pass is under way (spread over calls)
+  double progress = 0;              // of that pass, 0..1
+  double milliseconds = 0;          // spent in repair passes, all told
+  uint64_t unreachable_after_last_pass = 0;
+};
+
+// What VectorIndex::Optimize did (in a pass spread over several calls: the
+// pass so far).
+struct OptimizeReport {
+  uint64_t lists_relinked = 0;      // neighbour lists that linked to deleted items, re-selected
+  uint64_t reconnected = 0;         // live items given a link from the reachable graph
+  uint64_t unreachable_before = 0;  // IndexHealth::unreachable before ...
+  uint64_t unreachable_after = 0;   // ... and after (once done)
+  bool done = true;                 // false: the budget ran out; call again to go on
+  double progress = 1;              // of the pass, 0..1
+};
+
 struct IndexStats {
   uint64_t size = 0;          // live items
   uint64_t deleted = 0;       // slots of deleted items not yet reused
@@ -117,6 +168,7 @@ struct IndexStats {
   bool durable = false;       // kept in a file (FileStats below), or in memory only
   FileStats file;
   PagingStats paging;
+  MaintenanceStats maintenance;
 };
 
 // How sound the graph is (VectorIndex::Health): what searches can reach, and
@@ -136,13 +188,6 @@ struct IndexHealth {
   std::vector<uint64_t> out_degree_histogram;
 };
 
-// What VectorIndex::Optimize did.
-struct OptimizeReport {
-  uint64_t lists_relinked = 0;      // neighbour lists that linked to deleted items, re-selected
-  uint64_t reconnected = 0;         // live items given a link from the reachable graph
-  uint64_t unreachable_before = 0;  // IndexHealth::unreachable before ...
-  uint64_t unreachable_after = 0;   // ... and after
-};
 
 struct OpenOptions {
   bool read_only = false;  // never write the file (no writer lock; writes are refused)
@@ -285,8 +330,11 @@ class VectorIndex {
   // deleted items' live links), then each live item no search can reach gets
   // a link from the nearest reachable item that takes it (a few passes).
   // Ids, vectors and metadata do not change. A write; a durable index
-  // checkpoints afterwards (the log holds no graph repairs).
-  Result<OptimizeReport> Optimize();
+  // checkpoints once the pass is done (the log holds no graph repairs).
+  // With options.budget_ms, the pass is spread over calls (see OptimizeOptions).
+  Result<OptimizeReport> Optimize(const OptimizeOptions& options = {});
+  // Automatic repair while writing (see MaintenanceOptions). Errors: bad options.
+  Status SetMaintenance(const MaintenanceOptions& options);
 
   // The whole index as one file image (format: docs/file-format.md). The same
   // bytes load natively and in wasm; saving what was loaded gives the same bytes.

@@ -15,11 +15,12 @@ const float* RowCopy(const VectorStore& store, uint32_t slot, std::vector<float>
 
 }  // namespace
 
-uint64_t HnswGraph::DropLinksToDeleted(uint32_t used_slots, const VectorStore& store, SearchContext& ctx) {
+uint64_t HnswGraph::DropLinksToDeleted(uint32_t first, uint32_t last, uint32_t used_slots, const VectorStore& store,
+                                       SearchContext& ctx) {
   uint64_t changed = 0;
   std::vector<float> base_buffer;
   std::vector<uint32_t> pool_slots;
-  for (uint32_t s = 0; s < used_slots; ++s) {
+  for (uint32_t s = first; s < std::min(last, used_slots); ++s) {
     if (deleted_[s]) continue;
     for (int level = 0; level <= levels_[s]; ++level) {
       uint32_t* links = MutableLinks(s, level);
@@ -49,24 +50,27 @@ uint64_t HnswGraph::DropLinksToDeleted(uint32_t used_slots, const VectorStore& s
       pool.clear();
       for (uint32_t t : pool_slots) pool.push_back({store.Distance(base, store.Row(t)), t});
       SortByDistance(pool);
-      SelectNeighbors(pool, MaxLinks(level), store, ctx.selected);
-      uint32_t n = 0;
-      for (const Candidate& kept : ctx.selected) links[++n] = kept.slot;
       // The list keeps at least as many links as it had live ones plus one per
-      // deleted one replaced: the heuristic's picks first, then the nearest
-      // of the rest (a tombstone routed more than one link's worth).
-      const uint32_t target = std::min<uint32_t>(MaxLinks(level), links_before);
-      for (const Candidate& c : pool) {
-        if (n >= target) break;
-        bool kept = false;
-        for (uint32_t i = 1; i <= n; ++i) kept |= links[i] == c.slot;
-        if (!kept) links[++n] = c.slot;
-      }
-      links[0] = n;
+      // deleted one replaced (a tombstone routed more than one link's worth).
+      RelinkFromPool(links, pool, MaxLinks(level), std::min<uint32_t>(MaxLinks(level), links_before), store, ctx);
       ++changed;
     }
   }
   return changed;
+}
+
+void HnswGraph::RelinkFromPool(uint32_t* links, const std::vector<Candidate>& pool, uint32_t max_links,
+                               uint32_t target, const VectorStore& store, SearchContext& ctx) const {
+  SelectNeighbors(pool, max_links, store, ctx.selected);
+  uint32_t n = 0;
+  for (const Candidate& kept : ctx.selected) links[++n] = kept.slot;
+  for (const Candidate& c : pool) {
+    if (n >= target) break;
+    bool kept = false;
+    for (uint32_t i = 1; i <= n; ++i) kept |= links[i] == c.slot;
+    if (!kept) links[++n] = c.slot;
+  }
+  links[0] = n;
 }
 
 bool HnswGraph::LinkFromReachable(uint32_t slot, const std::vector<uint8_t>& reachable, const VectorStore& store,

@@ -90,7 +90,9 @@ class HnswGraph {
   // otherwise. Replaces the links from live nodes to deleted ones, on every
   // level, by re-running the heuristic over the node's live links and the
   // deleted nodes' live links; returns how many lists changed.
-  uint64_t DropLinksToDeleted(uint32_t used_slots, const VectorStore& store, SearchContext& ctx);
+  // Covers the lists of slots [first, last), so the repair can be done in steps.
+  uint64_t DropLinksToDeleted(uint32_t first, uint32_t last, uint32_t used_slots, const VectorStore& store,
+                              SearchContext& ctx);
   // Gives live `slot` an in-link on level 0 from a live node that `reachable`
   // marks, found by a search for the slot's vector: the nearest one with room
   // in its list, else the nearest one, whose farthest link the slot replaces
@@ -191,6 +193,13 @@ class HnswGraph {
                        std::vector<Candidate>& out) const;
 
   // Links `slot` to `neighbors` on `level`, and each neighbour back to it.
+  // Rewrites a neighbour list from `pool` (candidates sorted by distance to
+  // the list's node): the heuristic's picks, then the nearest of the rest
+  // until the list holds `target` links (a repaired list keeps its length:
+  // the bare heuristic over a small local pool thins lists, and recall with
+  // them). Used by the repairs after deletes.
+  void RelinkFromPool(uint32_t* links, const std::vector<Candidate>& pool, uint32_t max_links, uint32_t target,
+                      const VectorStore& store, SearchContext& ctx) const;
   void Connect(uint32_t slot, int level, const std::vector<Candidate>& neighbors, const VectorStore& store,
                SearchContext& ctx);
 

@@ -1,5 +1,7 @@
 // VectorIndex::Health and Optimize: the graph's soundness, measured by
 // hnsw/graph_health, and its repair (hnsw/graph_repair.cc).
+#include <chrono>
+
 #include "hnsw/graph_health.h"
 #include "index/vector_index_impl.h"
 
@@ -21,39 +23,139 @@ Result<IndexHealth> VectorIndex::Health() const {
   return h;
 }
 
-Result<OptimizeReport> VectorIndex::Optimize() {
+Status OptimizeOptions::Validate() const {
+  if (!(budget_ms >= 0) || budget_ms > 3.6e6) {
+    return Status::InvalidArgument("optimize budget must be between 0 and 3600000 ms (0: no budget)");
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+std::vector<uint32_t> UnreachableLive(const IndexState& x, const std::vector<uint8_t>& reached) {
+  std::vector<uint32_t> out;
+  for (uint32_t s = 0; s < x.used_slots; ++s) {
+    if (!reached[s] && !x.graph.is_deleted(s)) out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+Status MaintenanceOptions::Validate() const {
+  if (!(budget_ms_per_write >= 0) || budget_ms_per_write > 3.6e6) {
+    return Status::InvalidArgument("maintenance budget per write must be between 0 and 3600000 ms (0: off)");
+  }
+  if (!(trigger_fraction > 0) || trigger_fraction > 1) {
+    return Status::InvalidArgument("maintenance trigger fraction must be in (0, 1]");
+  }
+  return Status::Ok();
+}
+
+// One repair pass: (0) every list that links to a deleted item is re-selected,
+// 64 slots at a time; (1) up to four times, the live items no search reaches
+// are linked from the reachable graph, one at a time (each link brings its own
+// neighbours along, so passes shrink fast); (2) the unreachable items left are
+// counted. With a budget, each call does units until the budget is spent and
+// keeps its place in `repair`.
+Result<OptimizeReport> VectorIndex::Impl::RepairStep(double budget_ms) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  auto elapsed_ms = [&] { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); };
+  auto spent = [&] { return budget_ms > 0 && elapsed_ms() >= budget_ms; };
+  RepairPass& r = repair;
+  if (!r.active) {
+    r = RepairPass();
+    r.active = true;
+    r.report.done = false;
+    r.report.unreachable_before = UnreachableLive(*this, MarkReachable(graph, used_slots, false, nullptr)).size();
+    maintenance.changes_since_pass = 0;
+  }
+  std::unique_ptr<SearchContext> ctx = contexts.Acquire();
+  constexpr uint32_t kSlotsPerStep = 64;
+  while (!spent()) {
+    if (r.phase == 0) {
+      const uint32_t last = std::min(used_slots, r.cursor + kSlotsPerStep);
+      r.report.lists_relinked += graph.DropLinksToDeleted(r.cursor, last, used_slots, store, *ctx);
+      r.cursor = last;
+      if (r.cursor >= used_slots) r.phase = 1;
+      continue;
+    }
+    if (r.phase == 1) {
+      if (r.reached.empty() || r.reached_at != graph_writes) {
+        // A walk, then the stragglers it leaves; after a write between calls, again.
+        r.reached = MarkReachable(graph, used_slots, false, nullptr);
+        r.reached_at = graph_writes;
+        r.stragglers = UnreachableLive(*this, r.reached);
+        r.straggler_at = 0;
+        continue;
+      }
+      if (r.straggler_at < r.stragglers.size()) {
+        const uint32_t s = r.stragglers[r.straggler_at++];
+        if (s < used_slots && !graph.is_deleted(s) && graph.LinkFromReachable(s, r.reached, store, *ctx)) {
+          ++r.report.reconnected;
+          ++r.linked_this_pass;
+        }
+        continue;
+      }
+      // A reconnect pass is over: another while it helped, up to four.
+      ++r.reconnect_passes;
+      const bool again = !r.stragglers.empty() && r.linked_this_pass > 0 && r.reconnect_passes < 4;
+      r.linked_this_pass = 0;
+      r.reached.clear();
+      if (!again) r.phase = 2;
+      continue;
+    }
+    r.report.unreachable_after = UnreachableLive(*this, MarkReachable(graph, used_slots, false, nullptr)).size();
+    r.report.done = true;
+    break;
+  }
+  contexts.Release(std::move(ctx));
+  maintenance.milliseconds += elapsed_ms();
+  OptimizeReport report = r.report;
+  if (report.done) {
+    report.progress = 1;
+    ++maintenance.passes;
+    maintenance.lists_relinked += report.lists_relinked;
+    maintenance.reconnected += report.reconnected;
+    maintenance.unreachable_after_last_pass = report.unreachable_after;
+    r = RepairPass();
+  } else {
+    // Lists are most of the work; the stragglers' links and counts the rest.
+    const double lists = used_slots ? static_cast<double>(r.cursor) / used_slots : 1.0;
+    const double stragglers = r.stragglers.empty() ? 0.0 : static_cast<double>(r.straggler_at) / r.stragglers.size();
+    report.progress = r.phase == 0 ? 0.9 * lists : 0.9 + 0.09 * (r.reconnect_passes + stragglers) / 4.0;
+  }
+  maintenance.pass_active = r.active;
+  maintenance.progress = r.active ? report.progress : 0;
+  return report;
+}
+
+void VectorIndex::Impl::MaintainAfterWrite(uint64_t changed) {
+  maintenance.changes_since_pass += changed;
+  const double budget = maintenance.options.budget_ms_per_write;
+  if (budget <= 0) return;
+  const bool due = static_cast<double>(maintenance.changes_since_pass) >=
+                   maintenance.options.trigger_fraction * static_cast<double>(std::max<uint64_t>(live_count, 1));
+  if (!repair.active && !due) return;
+  if (!BeforeGraphWrite().ok()) return;
+  (void)RepairStep(budget);
+}
+
+Result<OptimizeReport> VectorIndex::Optimize(const OptimizeOptions& options) {
+  NV_RETURN_IF_ERROR(options.Validate());
   Impl& x = *impl_;
   NV_RETURN_IF_ERROR(x.BeforeWrite());
   NV_RETURN_IF_ERROR(x.BeforeGraphWrite());
-  OptimizeReport report;
-  auto unreachable_live = [&](const std::vector<uint8_t>& reached) {
-    std::vector<uint32_t> out;
-    for (uint32_t s = 0; s < x.used_slots; ++s) {
-      if (!reached[s] && !x.graph.is_deleted(s)) out.push_back(s);
-    }
-    return out;
-  };
-  std::vector<uint8_t> reached = MarkReachable(x.graph, x.used_slots, false, nullptr);
-  report.unreachable_before = unreachable_live(reached).size();
-  std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
-  report.lists_relinked = x.graph.DropLinksToDeleted(x.used_slots, x.store, *ctx);
-  // Each pass links every straggler from the part reached so far; what it
-  // links in brings its own neighbours along, so passes shrink fast.
-  for (int pass = 0; pass < 4; ++pass) {
-    reached = MarkReachable(x.graph, x.used_slots, false, nullptr);
-    const std::vector<uint32_t> stragglers = unreachable_live(reached);
-    if (stragglers.empty()) break;
-    uint64_t linked = 0;
-    for (uint32_t s : stragglers) {
-      if (x.graph.LinkFromReachable(s, reached, x.store, *ctx)) ++linked;
-    }
-    report.reconnected += linked;
-    if (linked == 0) break;
-  }
-  x.contexts.Release(std::move(ctx));
-  report.unreachable_after = unreachable_live(MarkReachable(x.graph, x.used_slots, false, nullptr)).size();
-  if (x.durable) NV_RETURN_IF_ERROR(Checkpoint());
+  auto report = x.RepairStep(options.budget_ms);
+  if (report.ok() && report.value().done && x.durable) NV_RETURN_IF_ERROR(Checkpoint());
   return report;
+}
+
+Status VectorIndex::SetMaintenance(const MaintenanceOptions& options) {
+  NV_RETURN_IF_ERROR(options.Validate());
+  impl_->maintenance.options = options;
+  return Status::Ok();
 }
 
 }  // namespace neurovec

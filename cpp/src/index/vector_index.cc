@@ -92,6 +92,7 @@ Result<uint32_t> VectorIndex::Add(const ItemKey& key, const float* vector, const
   x.contexts.Release(std::move(ctx));
   if (x.durable) x.durable->LogAdd(&key, 1, vector, x.config.dimensions, &metadata_json);
   NV_RETURN_IF_ERROR(x.AfterAdd());
+  x.MaintainAfterWrite(1);
   return slot;
 }
 
@@ -187,7 +188,9 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
     return Status::Aborted("batch stopped by the progress callback after " + std::to_string(linked) + " of " +
                            std::to_string(n) + " items; those stay in the index");
   }
-  return x.AfterAdd();
+  NV_RETURN_IF_ERROR(x.AfterAdd());
+  x.MaintainAfterWrite(n);
+  return Status::Ok();
 }
 
 Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const SearchParams& params,
@@ -330,6 +333,7 @@ Result<bool> VectorIndex::Remove(const ItemKey& key) {
   NV_RETURN_IF_ERROR(x.BeforeGraphWrite());
   x.Unplace(slot);
   if (x.durable) x.durable->LogDelete(key);
+  x.MaintainAfterWrite(1);
   return true;
 }
 
@@ -380,6 +384,7 @@ IndexStats VectorIndex::Stats() const {
               paging.hits, paging.misses,
               x.graph.level0_paged(), lists.cache_bytes, lists.resident_bytes, lists.block_reads, lists.bytes_read,
               lists.hits, lists.misses};
+  s.maintenance = x.maintenance;
   s.memory.codes = x.tier ? x.tier->memory_bytes() : 0;
   s.memory.graph = x.graph.memory_bytes();
   s.memory.other = x.keys.memory_bytes() + x.attributes.memory_bytes() + x.live.size();

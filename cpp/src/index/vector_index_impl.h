@@ -49,6 +49,32 @@ struct VectorIndex::Impl {
   // migrate through it (its own locks make that safe for concurrent searches).
   std::unique_ptr<TieredStore> tiers;
 
+  // Writes that changed the graph (items placed or removed): a repair spread
+  // over several Optimize calls redoes its reachability walk after one.
+  uint64_t graph_writes = 0;
+  // A repair pass spread over Optimize calls (OptimizeOptions::budget_ms).
+  struct RepairPass {
+    bool active = false;
+    int phase = 0;          // 0: lists that link to deleted items; 1: stragglers; 2: the final count
+    uint32_t cursor = 0;    // phase 0: the next slot
+    int reconnect_passes = 0;
+    uint64_t linked_this_pass = 0;
+    std::vector<uint8_t> reached;      // phase 1: reachable slots, as of graph_writes == reached_at
+    uint64_t reached_at = 0;
+    std::vector<uint32_t> stragglers;  // phase 1: live slots `reached` misses
+    size_t straggler_at = 0;
+    OptimizeReport report;  // the pass so far
+  };
+  RepairPass repair;
+  MaintenanceStats maintenance;
+  // One step of the repair pass (OptimizeOptions::budget_ms; 0: to the end),
+  // starting a pass if none is under way. No checkpoint (Optimize adds it).
+  Result<OptimizeReport> RepairStep(double budget_ms);
+  // After a write call that added or deleted `changed` items: counts them,
+  // and with automatic maintenance on, starts or continues a pass within the
+  // budget. A failed step is left for the next write (Optimize reports errors).
+  void MaintainAfterWrite(uint64_t changed);
+
   // Ok when the index may be written now (always, unless a file refuses).
   Status BeforeWrite() {
     if (tiers) tiers->ApplyDeferredResidency();  // writes never overlap searches
@@ -155,6 +181,7 @@ struct VectorIndex::Impl {
     graph.PrepareSlot(slot, graph.DrawLevel());
     live[slot] = 1;
     ++live_count;
+    ++graph_writes;
   }
 
   // Takes an item out: tombstone in the graph (neighbours relinked), slot freed.
@@ -168,6 +195,7 @@ struct VectorIndex::Impl {
     live[slot] = 0;
     --live_count;
     free_slots.push_back(slot);
+    ++graph_writes;
   }
 
   // After a write added items: codebooks train once enough items are live,

@@ -6,7 +6,7 @@
 // code and message the index gave in the worker.
 import { NeurovecError } from '../errors.js';
 import type {
-  AddBatchOptions, CreateOptions, Id, IndexHealth, IndexStats, Metadata, OptimizeReport, Metric, OpenOptions, SearchOptions, SearchResult,
+  AddBatchOptions, BatchProgress, CreateOptions, Id, IndexHealth, IndexStats, MaintenanceOptions, Metadata, OptimizeOptions, OptimizeReport, Metric, OpenOptions, SearchOptions, SearchResult,
   StorageTarget, VectorLike,
 } from '../types.js';
 import type { IndexInfo, Method, Methods, Response, WorkerOptions } from './protocol.js';
@@ -164,9 +164,23 @@ export class WorkerVectorIndex {
     return this.call('health', []) as Promise<IndexHealth>;
   }
 
-  /** VectorIndex.optimize(), in the worker. */
-  optimize(): Promise<OptimizeReport> {
-    return this.call('optimize', []) as Promise<OptimizeReport>;
+  /**
+   * VectorIndex.optimize(), in the worker. With `budgetMs`, the repair runs in
+   * slices and the requests sent after it (searches) are answered between its
+   * slices, before it ends. `signal` is not available across the worker.
+   */
+  optimize(options: Omit<OptimizeOptions, 'signal'> = {}): Promise<OptimizeReport> {
+    const { budgetMs, onProgress } = options ?? {};
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      return Promise.reject(new NeurovecError('INVALID_ARGUMENT', 'onProgress must be a function'));
+    }
+    return this.call('optimize', [{ budgetMs, progress: onProgress !== undefined }], [],
+      onProgress as unknown as AddBatchOptions['onProgress']) as Promise<OptimizeReport>;
+  }
+
+  /** VectorIndex.setMaintenance(), in the worker. */
+  setMaintenance(options: MaintenanceOptions): Promise<void> {
+    return this.call('setMaintenance', [options]) as Promise<void>;
   }
 
   /** Number of live items. */
@@ -232,7 +246,8 @@ export class WorkerVectorIndex {
     if (!pending) return;
     if ('progress' in message) {
       try {
-        pending.onProgress?.(message.progress);
+        // Each request's progress messages carry what its own callback takes.
+        pending.onProgress?.(message.progress as BatchProgress);
       } catch {
         // A throwing progress callback must not lose the call's answer.
       }

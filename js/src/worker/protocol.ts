@@ -1,15 +1,22 @@
 // Messages between WorkerVectorIndex (client.ts, in the page) and the worker
 // (worker_main.ts). Every request carries an id; the worker answers each with
-// the same id, in order. Vectors and byte arrays travel as transferred buffers.
+// the same id, in order, except optimize with a budget, which runs between
+// the requests that arrive after it (answered when it is done). Vectors and byte arrays travel as transferred buffers.
 import type { NeurovecErrorCode } from '../errors.js';
 import type {
-  BatchProgress, CreateOptions, Id, IndexHealth, IndexStats, Metadata, OptimizeReport, OpenOptions, SearchOptions, SearchResult, StorageTarget,
+  BatchProgress, CreateOptions, Id, IndexHealth, IndexStats, MaintenanceOptions, Metadata, OptimizeReport, OpenOptions, SearchOptions, SearchResult, StorageTarget,
 } from '../types.js';
 
 /** What the worker needs to know of addBatch's options (onProgress becomes progress messages). */
 export interface WorkerAddBatchOptions {
   metadata?: ReadonlyArray<Metadata | undefined>;
   chunkSize?: number;
+  progress?: boolean;
+}
+
+/** optimize()'s options as they travel (onProgress becomes progress messages). */
+export interface WorkerOptimizeOptions {
+  budgetMs?: number;
   progress?: boolean;
 }
 
@@ -31,7 +38,8 @@ export interface Methods {
   dispose: [[], void];
   stats: [[], IndexStats];
   health: [[], IndexHealth];
-  optimize: [[], OptimizeReport];
+  optimize: [[options: WorkerOptimizeOptions], OptimizeReport];
+  setMaintenance: [[options: MaintenanceOptions], void];
   size: [[], number];
   toBytes: [[], Uint8Array];
   save: [[target: StorageTarget], void];
@@ -58,7 +66,7 @@ export interface ErrorInfo {
 export type Response =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: ErrorInfo }
-  | { id: number; progress: BatchProgress };
+  | { id: number; progress: BatchProgress | number };
 
 export interface WorkerOptions {
   /** A Worker running neurovec's worker_main.js (bundlers that do not follow

@@ -194,7 +194,8 @@ export class WorkerTextIndex {
     if (!pending) return;
     if ('progress' in message) {
       try {
-        pending.onProgress?.(message.progress);
+        // Each request's progress messages carry what its own callback takes.
+        pending.onProgress?.(message.progress as { done: number; total: number });
       } catch {
         // A throwing progress callback must not lose the call's answer.
       }

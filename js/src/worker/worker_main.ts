@@ -2,10 +2,12 @@
 // module Worker, where OPFS sync access handles exist, and answers the
 // requests of WorkerVectorIndex (client.ts). Requests are handled one at a
 // time, in arrival order, so an `add` posted after `sync` is applied after it,
-// exactly as the calls were made in the page.
+// exactly as the calls were made in the page (optimize with a budget is the
+// exception: see optimizeInBackground).
 import { NeurovecError, VectorIndex } from '../index.browser.js';
 import type { TextIndex } from '../text/text_index.js';
-import type { ErrorInfo, IndexInfo, Method, Request, Response } from './protocol.js';
+import type { MaintenanceOptions, OptimizeReport } from '../types.js';
+import type { ErrorInfo, IndexInfo, Method, Request, Response, WorkerOptimizeOptions } from './protocol.js';
 
 interface WorkerScope {
   onmessage: ((event: MessageEvent<Request>) => void) | null;
@@ -181,7 +183,9 @@ async function handle(request: Request, transfer: Transferable[]): Promise<unkno
     case 'health':
       return current().health();
     case 'optimize':
-      return current().optimize();
+      return current().optimize({ budgetMs: (a[0] as WorkerOptimizeOptions | undefined)?.budgetMs });
+    case 'setMaintenance':
+      return current().setMaintenance(a[0] as MaintenanceOptions);
     case 'size':
       return current().size;
     case 'toBytes': {
@@ -202,8 +206,35 @@ function errorInfo(error: unknown): ErrorInfo {
   return { code: 'INTERNAL', message: `${e?.name ?? 'Error'} in the neurovec worker: ${e?.message ?? String(error)}` };
 }
 
+// optimize() with a budget runs beside the queue: its slices yield to the
+// event loop, and the requests that arrive meanwhile (searches) run in between
+// instead of waiting for the whole repair. It starts once the requests before
+// it are done, and is answered when it ends.
+function optimizeInBackground(request: Request): void {
+  const options = (request.args as [WorkerOptimizeOptions])[0];
+  const answer = (response: Response) => scope.postMessage(response);
+  queue = queue.then(() => {
+    let running: Promise<OptimizeReport>;
+    try {
+      running = current().optimize({
+        budgetMs: options.budgetMs,
+        onProgress: options.progress ? (progress) => scope.postMessage({ id: request.id, progress }) : undefined,
+      });
+    } catch (error) {
+      answer({ id: request.id, ok: false, error: errorInfo(error) });
+      return;
+    }
+    running.then((value) => answer({ id: request.id, ok: true, value }),
+      (error) => answer({ id: request.id, ok: false, error: errorInfo(error) }));
+  });
+}
+
 scope.onmessage = (event) => {
   const request = event.data;
+  if (request.method === 'optimize' && ((request.args as [WorkerOptimizeOptions | undefined])[0]?.budgetMs ?? 0) > 0) {
+    optimizeInBackground(request);
+    return;
+  }
   queue = queue.then(async () => {
     const transfer: Transferable[] = [];
     let response: Response;
