@@ -455,6 +455,91 @@ TEST(Delete, MaintenanceRepairsWhileWriting) {
   }
 }
 
+// Random sequences of adds, deletes, re-adds of deleted ids, metadata
+// changes, repair slices and automatic maintenance, checked against a model
+// (id -> vector, metadata) after every step batch: the same ids, vectors and
+// metadata, exact search agrees with the model, and a full repair pass leaves
+// every live item reachable.
+TEST(Delete, RandomOperationsAgainstAModel) {
+  for (uint64_t seed : {81u, 82u, 83u}) {
+    Rng rng(seed);
+    auto index = MakeIndex(Config(kDim, Metric::kL2, 6, 60));
+    ASSERT_TRUE(index);
+    if (seed == 83) {
+      neurovec::MaintenanceOptions m;
+      m.budget_ms_per_write = 0.05;
+      ASSERT_TRUE(index->SetMaintenance(m).ok());
+    }
+    Dataset pool = Clustered(4000, kDim, seed, 8, 1.0);
+    std::map<int64_t, std::pair<uint32_t, std::string>> model;  // id -> (pool row, metadata)
+    int64_t next_id = 0;
+    neurovec::OptimizeOptions slice;
+    slice.budget_ms = 0.02;
+    for (int step = 0; step < 4000; ++step) {
+      const double r = rng.Uniform(0, 1);
+      if (r < 0.5 || model.size() < 20) {
+        const uint32_t row = static_cast<uint32_t>(rng.Below(pool.n));
+        const std::string meta = "{\"g\": " + std::to_string(row % 7) + "}";
+        // Sometimes an id deleted earlier comes back.
+        const int64_t id = (rng.Uniform(0, 1) < 0.2 && next_id > 0) ? static_cast<int64_t>(rng.Below(next_id)) : next_id++;
+        if (model.count(id)) continue;
+        ASSERT_TRUE(index->Add(ItemKey::Number(id), pool.row(row), meta).ok());
+        model[id] = {row, meta};
+      } else if (r < 0.85) {
+        auto it = model.begin();
+        std::advance(it, static_cast<long>(rng.Below(model.size())));
+        ASSERT_TRUE(index->Remove(ItemKey::Number(it->first)).value());
+        model.erase(it);
+      } else if (r < 0.9) {
+        auto it = model.begin();
+        std::advance(it, static_cast<long>(rng.Below(model.size())));
+        it->second.second = "{\"g\": 99}";
+        ASSERT_TRUE(index->SetMetadata(ItemKey::Number(it->first), it->second.second).ok());
+      } else {
+        ASSERT_TRUE(index->Optimize(slice).ok());
+      }
+      if (step % 1000 != 999) continue;
+      ASSERT_EQ(index->size(), model.size()) << "seed " << seed << " step " << step;
+      std::vector<float> v(kDim);
+      for (const auto& [id, entry] : model) {
+        auto slot = index->SlotOf(ItemKey::Number(id));
+        ASSERT_TRUE(slot.ok()) << id;
+        index->GetVector(slot.value(), v.data());
+        for (uint32_t j = 0; j < kDim; ++j) ASSERT_EQ(v[j], pool.row(entry.first)[j]) << id;
+        ASSERT_EQ(index->Metadata(slot.value()), entry.second) << id;
+      }
+      for (int q = 0; q < 5; ++q) {
+        const float* query = pool.row(static_cast<uint32_t>(rng.Below(pool.n)));
+        auto exact = index->SearchExact(query, 5);
+        ASSERT_TRUE(exact.ok());
+        std::vector<std::pair<float, int64_t>> want;
+        for (const auto& [id, entry] : model) {
+          double d = 0;
+          for (uint32_t j = 0; j < kDim; ++j) {
+            const double diff = static_cast<double>(query[j]) - pool.row(entry.first)[j];
+            d += diff * diff;
+          }
+          want.push_back({static_cast<float>(d), id});
+        }
+        std::sort(want.begin(), want.end());
+        ASSERT_EQ(exact.value().size(), std::min<size_t>(5, want.size()));
+        // Equal distances may come in either order: compare distances, and ids where unambiguous.
+        for (size_t i = 0; i < exact.value().size(); ++i) {
+          EXPECT_NEAR(exact.value()[i].distance, want[i].first, 1e-3 * (1 + want[i].first)) << "seed " << seed;
+        }
+      }
+      auto pass = index->Optimize();
+      ASSERT_TRUE(pass.ok());
+      EXPECT_EQ(pass.value().unreachable_after, 0u) << "seed " << seed << " step " << step;
+      auto health = index->Health();
+      ASSERT_TRUE(health.ok());
+      EXPECT_EQ(health.value().unreachable, 0u);
+      EXPECT_EQ(health.value().links_to_tombstones, 0u);
+      EXPECT_EQ(health.value().live, model.size());
+    }
+  }
+}
+
 // A deleted id can be added again, with a new vector, and is found by it.
 TEST(Delete, DeletedIdCanBeAddedAgain) {
   Dataset ds = Clustered(500, 8, 51);

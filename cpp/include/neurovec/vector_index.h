@@ -331,7 +331,10 @@ class VectorIndex {
   // a link from the nearest reachable item that takes it (a few passes).
   // Ids, vectors and metadata do not change. A write; a durable index
   // checkpoints once the pass is done (the log holds no graph repairs).
-  // With options.budget_ms, the pass is spread over calls (see OptimizeOptions).
+  // With options.budget_ms, the pass is spread over calls (see OptimizeOptions);
+  // a call without a budget always ends with every deleted item unlinked and
+  // every live item it could reach linked (it finishes a pass begun in slices,
+  // then, if items were deleted meanwhile, runs a whole pass).
   Result<OptimizeReport> Optimize(const OptimizeOptions& options = {});
   // Automatic repair while writing (see MaintenanceOptions). Errors: bad options.
   Status SetMaintenance(const MaintenanceOptions& options);

@@ -73,8 +73,8 @@ void HnswGraph::RelinkFromPool(uint32_t* links, const std::vector<Candidate>& po
   links[0] = n;
 }
 
-bool HnswGraph::LinkFromReachable(uint32_t slot, const std::vector<uint8_t>& reachable, const VectorStore& store,
-                                  SearchContext& ctx) {
+bool HnswGraph::LinkFromReachable(uint32_t slot, const std::vector<uint8_t>& reachable, std::vector<uint32_t>& in_links,
+                                  const VectorStore& store, SearchContext& ctx) {
   if (entry_point_ == kNone || deleted_[slot]) return false;
   std::vector<float> query_buffer;
   const float* query = RowCopy(store, slot, query_buffer);
@@ -89,30 +89,53 @@ bool HnswGraph::LinkFromReachable(uint32_t slot, const std::vector<uint8_t>& rea
   std::vector<Candidate> found(ctx.results.begin(), ctx.results.end());
   SortByDistance(found);
   if (found.empty()) return false;
+  if (in_links.size() < capacity()) in_links.resize(capacity(), 0);
   for (const Candidate& c : found) {
     uint32_t* links = MutableLinks(c.slot, 0);
     if (links[0] < m0_) {
       links[++links[0]] = slot;
+      ++in_links[slot];
       return true;
     }
   }
-  // Every candidate is full: the nearest takes the slot in place of its
-  // farthest link, when the slot is closer than that link.
-  const Candidate& nearest = found.front();
-  uint32_t* links = MutableLinks(nearest.slot, 0);
+  // Every candidate is full: one gives up a link for the slot. Only a link
+  // whose target keeps another in-link from the reachable graph may go (else
+  // the repair would cut that target off instead). Preferred: the nearest
+  // candidate whose farthest such link is farther than the slot; failing
+  // that, the nearest candidate with any such link.
   std::vector<float> base_buffer;
-  const float* base = RowCopy(store, nearest.slot, base_buffer);
-  uint32_t farthest = 0;
-  float farthest_distance = -1;
-  for (uint32_t i = 1; i <= links[0]; ++i) {
-    const float dist = store.Distance(base, store.Row(links[i]));
-    if (dist > farthest_distance) {
-      farthest_distance = dist;
-      farthest = i;
+  const Candidate* fallback = nullptr;
+  uint32_t fallback_index = 0;
+  for (const Candidate& c : found) {
+    uint32_t* links = MutableLinks(c.slot, 0);
+    const float* base = RowCopy(store, c.slot, base_buffer);
+    uint32_t farthest = 0;
+    float farthest_distance = -1;
+    for (uint32_t i = 1; i <= links[0]; ++i) {
+      if (links[i] >= in_links.size() || in_links[links[i]] < 2) continue;
+      const float dist = store.Distance(base, store.Row(links[i]));
+      if (dist > farthest_distance) {
+        farthest_distance = dist;
+        farthest = i;
+      }
+    }
+    if (farthest == 0) continue;
+    if (c.distance < farthest_distance) {
+      --in_links[links[farthest]];
+      links[farthest] = slot;
+      ++in_links[slot];
+      return true;
+    }
+    if (!fallback) {
+      fallback = &c;
+      fallback_index = farthest;
     }
   }
-  if (farthest == 0 || nearest.distance >= farthest_distance) return false;
-  links[farthest] = slot;
+  if (!fallback) return false;
+  uint32_t* links = MutableLinks(fallback->slot, 0);
+  --in_links[links[fallback_index]];
+  links[fallback_index] = slot;
+  ++in_links[slot];
   return true;
 }
 

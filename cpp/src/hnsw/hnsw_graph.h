@@ -95,10 +95,12 @@ class HnswGraph {
                               SearchContext& ctx);
   // Gives live `slot` an in-link on level 0 from a live node that `reachable`
   // marks, found by a search for the slot's vector: the nearest one with room
-  // in its list, else the nearest one, whose farthest link the slot replaces
-  // when it is closer. False when no such node was found or would take it.
-  bool LinkFromReachable(uint32_t slot, const std::vector<uint8_t>& reachable, const VectorStore& store,
-                         SearchContext& ctx);
+  // in its list, else one that gives up a link whose target keeps another
+  // in-link (`in_links`: level-0 in-links from reachable nodes, kept up to
+  // date here), the nearest whose such link is farther than the slot first.
+  // False when no such node was found.
+  bool LinkFromReachable(uint32_t slot, const std::vector<uint8_t>& reachable, std::vector<uint32_t>& in_links,
+                         const VectorStore& store, SearchContext& ctx);
   // Clears the deleted flag before a slot is reused.
   void ClearDeleted(uint32_t slot) { deleted_[slot] = 0; }
 

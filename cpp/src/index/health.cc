@@ -53,10 +53,10 @@ Status MaintenanceOptions::Validate() const {
 }
 
 // One repair pass: (0) every list that links to a deleted item is re-selected,
-// 64 slots at a time; (1) up to four times, the live items no search reaches
-// are linked from the reachable graph, one at a time (each link brings its own
-// neighbours along, so passes shrink fast); (2) the unreachable items left are
-// counted. With a budget, each call does units until the budget is spent and
+// 64 slots at a time; (1) a walk finds the live items no search reaches, which
+// are linked from the reachable graph one at a time (each link brings its own
+// neighbours along, so walks find fewer), again until a walk finds none or a
+// round links nothing (at most eight); (2) else a last walk counts what is left. With a budget, each call does units until the budget is spent and
 // keeps its place in `repair`.
 Result<OptimizeReport> VectorIndex::Impl::RepairStep(double budget_ms) {
   using Clock = std::chrono::steady_clock;
@@ -69,10 +69,12 @@ Result<OptimizeReport> VectorIndex::Impl::RepairStep(double budget_ms) {
     r.active = true;
     r.report.done = false;
     r.report.unreachable_before = UnreachableLive(*this, MarkReachable(graph, used_slots, false, nullptr)).size();
+    r.removes_at_start = removes;
     maintenance.changes_since_pass = 0;
   }
   std::unique_ptr<SearchContext> ctx = contexts.Acquire();
   constexpr uint32_t kSlotsPerStep = 64;
+  constexpr int kMaxReconnectPasses = 8;
   while (!spent()) {
     if (r.phase == 0) {
       const uint32_t last = std::min(used_slots, r.cursor + kSlotsPerStep);
@@ -82,25 +84,45 @@ Result<OptimizeReport> VectorIndex::Impl::RepairStep(double budget_ms) {
       continue;
     }
     if (r.phase == 1) {
-      if (r.reached.empty() || r.reached_at != graph_writes) {
-        // A walk, then the stragglers it leaves; after a write between calls, again.
+      if (r.reached.empty()) {
+        // A walk, then the stragglers it leaves. Writes between calls leave
+        // `reached` stale, and that is safe: a straggler deleted since is
+        // skipped, a reused slot only gains an in-link, items added since are
+        // neither stragglers nor link sources until the next walk. Redoing the
+        // walk after every write would never let a pass end under steady writes.
         r.reached = MarkReachable(graph, used_slots, false, nullptr);
-        r.reached_at = graph_writes;
         r.stragglers = UnreachableLive(*this, r.reached);
         r.straggler_at = 0;
+        if (r.stragglers.empty()) {
+          // Every live item is reachable: this walk is the final count.
+          r.report.unreachable_after = 0;
+          r.report.done = true;
+          break;
+        }
+        // Level-0 in-links from reachable live nodes: a link may be given up
+        // for a straggler only when its target keeps another.
+        r.in_links.assign(used_slots, 0);
+        for (uint32_t u = 0; u < used_slots; ++u) {
+          if (!r.reached[u] || graph.is_deleted(u)) continue;
+          const uint32_t* links = graph.LinksOf(u, 0);
+          for (uint32_t i = 1; i <= links[0]; ++i) {
+            if (links[i] < used_slots) ++r.in_links[links[i]];
+          }
+        }
         continue;
       }
       if (r.straggler_at < r.stragglers.size()) {
         const uint32_t s = r.stragglers[r.straggler_at++];
-        if (s < used_slots && !graph.is_deleted(s) && graph.LinkFromReachable(s, r.reached, store, *ctx)) {
+        if (s < used_slots && !graph.is_deleted(s) && graph.LinkFromReachable(s, r.reached, r.in_links, store, *ctx)) {
           ++r.report.reconnected;
           ++r.linked_this_pass;
         }
         continue;
       }
-      // A reconnect pass is over: another while it helped, up to four.
+      // A reconnect pass is over: another walk, and another pass while they
+      // help (writes between calls can leave new stragglers), up to eight.
       ++r.reconnect_passes;
-      const bool again = !r.stragglers.empty() && r.linked_this_pass > 0 && r.reconnect_passes < 4;
+      const bool again = r.linked_this_pass > 0 && r.reconnect_passes < kMaxReconnectPasses;
       r.linked_this_pass = 0;
       r.reached.clear();
       if (!again) r.phase = 2;
@@ -119,12 +141,14 @@ Result<OptimizeReport> VectorIndex::Impl::RepairStep(double budget_ms) {
     maintenance.lists_relinked += report.lists_relinked;
     maintenance.reconnected += report.reconnected;
     maintenance.unreachable_after_last_pass = report.unreachable_after;
+    last_pass_interleaved = removes != r.removes_at_start;
     r = RepairPass();
   } else {
     // Lists are most of the work; the stragglers' links and counts the rest.
     const double lists = used_slots ? static_cast<double>(r.cursor) / used_slots : 1.0;
     const double stragglers = r.stragglers.empty() ? 0.0 : static_cast<double>(r.straggler_at) / r.stragglers.size();
-    report.progress = r.phase == 0 ? 0.9 * lists : 0.9 + 0.09 * (r.reconnect_passes + stragglers) / 4.0;
+    report.progress = r.phase == 0 ? 0.9 * lists
+                                   : 0.9 + 0.09 * std::min(1.0, (r.reconnect_passes + stragglers) / 2.0);
   }
   maintenance.pass_active = r.active;
   maintenance.progress = r.active ? report.progress : 0;
@@ -148,7 +172,19 @@ Result<OptimizeReport> VectorIndex::Optimize(const OptimizeOptions& options) {
   NV_RETURN_IF_ERROR(x.BeforeWrite());
   NV_RETURN_IF_ERROR(x.BeforeGraphWrite());
   auto report = x.RepairStep(options.budget_ms);
-  if (report.ok() && report.value().done && x.durable) NV_RETURN_IF_ERROR(Checkpoint());
+  if (!report.ok()) return report;
+  if (options.budget_ms <= 0 && report.value().done && x.last_pass_interleaved) {
+    // This call finished a pass begun in slices, and items were deleted
+    // while it ran: lists it had already passed may link to them. A whole
+    // pass now, with no write in between, leaves nothing behind.
+    OptimizeReport first = report.value();
+    report = x.RepairStep(0);
+    if (!report.ok()) return report;
+    report.value().lists_relinked += first.lists_relinked;
+    report.value().reconnected += first.reconnected;
+    report.value().unreachable_before = first.unreachable_before;
+  }
+  if (report.value().done && x.durable) NV_RETURN_IF_ERROR(Checkpoint());
   return report;
 }
 

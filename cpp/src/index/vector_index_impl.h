@@ -49,9 +49,6 @@ struct VectorIndex::Impl {
   // migrate through it (its own locks make that safe for concurrent searches).
   std::unique_ptr<TieredStore> tiers;
 
-  // Writes that changed the graph (items placed or removed): a repair spread
-  // over several Optimize calls redoes its reachability walk after one.
-  uint64_t graph_writes = 0;
   // A repair pass spread over Optimize calls (OptimizeOptions::budget_ms).
   struct RepairPass {
     bool active = false;
@@ -59,13 +56,16 @@ struct VectorIndex::Impl {
     uint32_t cursor = 0;    // phase 0: the next slot
     int reconnect_passes = 0;
     uint64_t linked_this_pass = 0;
-    std::vector<uint8_t> reached;      // phase 1: reachable slots, as of graph_writes == reached_at
-    uint64_t reached_at = 0;
+    std::vector<uint8_t> reached;      // phase 1: reachable slots, as of the last walk
+    std::vector<uint32_t> in_links;    // phase 1: level-0 in-links from reachable nodes
     std::vector<uint32_t> stragglers;  // phase 1: live slots `reached` misses
     size_t straggler_at = 0;
     OptimizeReport report;  // the pass so far
+    uint64_t removes_at_start = 0;
   };
   RepairPass repair;
+  uint64_t removes = 0;  // items ever deleted (Unplace): did deletes interleave with a pass?
+  bool last_pass_interleaved = false;  // the last completed pass saw deletes during it
   MaintenanceStats maintenance;
   // One step of the repair pass (OptimizeOptions::budget_ms; 0: to the end),
   // starting a pass if none is under way. No checkpoint (Optimize adds it).
@@ -181,7 +181,6 @@ struct VectorIndex::Impl {
     graph.PrepareSlot(slot, graph.DrawLevel());
     live[slot] = 1;
     ++live_count;
-    ++graph_writes;
   }
 
   // Takes an item out: tombstone in the graph (neighbours relinked), slot freed.
@@ -195,7 +194,7 @@ struct VectorIndex::Impl {
     live[slot] = 0;
     --live_count;
     free_slots.push_back(slot);
-    ++graph_writes;
+    ++removes;
   }
 
   // After a write added items: codebooks train once enough items are live,
