@@ -12,12 +12,18 @@ import { gaussian, rng } from './helpers.mjs';
 
 const CLI = fileURLToPath(new URL('../../build/native/neurovec', import.meta.url));
 
+// A random index of n Gaussian vectors (ids 0..n-1), and the vectors.
+async function randomIndex(d, n, seed, options = {}) {
+  const random = rng(seed);
+  const vectors = Float32Array.from({ length: n * d }, () => gaussian(random));
+  const index = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 6, efConstruction: 40, ...options });
+  index.addBatch(Array.from({ length: n }, (_, i) => i), vectors);
+  return { index, vectors };
+}
+
 test('health(): counts, reachability witnessed by an exhaustive search, tombstones after deletes', async () => {
   const d = 12, n = 1500;
-  const random = rng(5);
-  const vectors = Float32Array.from({ length: n * d }, () => gaussian(random));
-  const index = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 6, efConstruction: 40 });
-  index.addBatch(Array.from({ length: n }, (_, i) => i), vectors);
+  const { index, vectors } = await randomIndex(d, n, 5);
   const fresh = index.health();
   assert.equal(fresh.live, n);
   assert.equal(fresh.tombstones, 0);
@@ -99,10 +105,7 @@ test('optimize(): a durable index repaired, checkpointed, and reopened repaired 
 
 test('optimize({ budgetMs }): the same repair in slices, with searches running between them; bad options and abort', async () => {
   const d = 16, n = 3000;
-  const random = rng(12);
-  const vectors = Float32Array.from({ length: n * d }, () => gaussian(random));
-  const base = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 6, efConstruction: 40 });
-  base.addBatch(Array.from({ length: n }, (_, i) => i), vectors);
+  const { index: base, vectors } = await randomIndex(d, n, 12);
   for (let i = 0; i < n; i += 3) base.delete(i);
   const bytes = await base.toBytes();
   const whole = await VectorIndex.fromBytes(bytes);
@@ -147,10 +150,7 @@ test('optimize({ budgetMs }): the same repair in slices, with searches running b
 
 test('setMaintenance(): repairs while writing, counted in stats().maintenance; bad options refused', async () => {
   const d = 12, n = 2000;
-  const random = rng(21);
-  const vectors = Float32Array.from({ length: n * d }, () => gaussian(random));
-  const index = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 6, efConstruction: 40 });
-  index.addBatch(Array.from({ length: n }, (_, i) => i), vectors);
+  const { index, vectors } = await randomIndex(d, n, 21);
   assert.deepEqual(index.stats().maintenance, {
     budgetMsPerWrite: 0, triggerFraction: 0.05, passes: 0, listsRelinked: 0, reconnected: 0, changesSincePass: n,
     passActive: false, progress: 0, milliseconds: 0, unreachableAfterLastPass: 0,
