@@ -30,6 +30,7 @@ int RunQuery(const Args& args);        // index file + queries -> JSON lines
 int RunHealth(const Args& args);       // index file -> graph health (reachability, tombstones, degrees)
 int RunOptimize(const Args& args);     // repairs an index file's graph in place (then checkpoints)
 int RunChurn(const Args& args);        // rounds of deletes and inserts, repaired or not, beside fresh builds
+int RunRoutingBench(const Args& args); // learned early termination vs the plain walk at equal recall
 int RunPersistBench(const Args& args); // save, open + first query, durable writes
 // "kind/option=value/..." (e.g. "pq4/m=196/o=4", "int8/r=uniform") into params.
 bool ParseCodecSpec(const std::string& spec, quant::CodecParams& params, std::string& error);

@@ -132,6 +132,12 @@ void Usage() {
                "               Writes the text encoder as an ONNX model (opset 17): feature buckets\n"
                "               int64 [n] -> unit embedding [dim] (--batched: [batch, n] + mask). Needs a\n"
                "               build with libonnx-dev; neurovec/text's OnnxTextEncoder runs it.\n"
+               "  routing-bench --base B.fvecs --queries Q.fvecs --truth T.ivecs [--k 10] [--m 16] [--ef-construction 200]\n"
+               "               [--threads 2] [--router-ef 128] [--items 3000] [--seeds 1,2,3] [--train 2000] [--tune 2000]\n"
+               "               [--targets 0.9,0.95,0.99] [--efs 10,...,256] [--runs 2] [--split test|tune] [--metric l2]\n"
+               "               [--train-from items|queries] [--json]\n"
+               "               Learned early termination (TrainRouter on the index's own items) against the\n"
+               "               plain walk at equal recall: distance computations and QPS, one thread.\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");
 }
 
@@ -164,6 +170,7 @@ int main(int argc, char** argv) {
   if (command == "health") return neurovec::cli::RunHealth(args);
   if (command == "optimize") return neurovec::cli::RunOptimize(args);
   if (command == "churn") return neurovec::cli::RunChurn(args);
+  if (command == "routing-bench") return neurovec::cli::RunRoutingBench(args);
   if (command == "export-encoder") return neurovec::cli::RunExportEncoder(args);
 #endif
   if (command == "kernel") {

@@ -150,11 +150,28 @@ struct IndexConfig {
   Status Validate() const;
 };
 
+// How a search walks the graph (SearchParams::routing).
+enum class RoutingMode {
+  // With a router (VectorIndex::TrainRouter) trained for this k, and the walk
+  // on f32 rows without a filter: the learned walk; else the plain one.
+  kAuto = 0,
+  kPlain = 1,    // HNSW's own walk, always
+  kLearned = 2,  // the learned walk where it can run (else plain, counted as a fallback)
+};
+
 // Per-query parameters.
 struct SearchParams {
   uint32_t k = 10;        // results wanted; >= 1
-  uint32_t ef = 0;        // 0: the index default (IndexConfig::ef_search)
+  // 0: the index default (IndexConfig::ef_search). A learned walk stops early,
+  // so it walks with at least the router's training ef (RouterOptions::ef).
+  uint32_t ef = 0;
   std::string filter;     // JSON filter on metadata (see metadata/filter.h); empty: none
+  RoutingMode routing = RoutingMode::kAuto;
+  // A learned walk stops once its top-k is likely final; the mean recall@k to
+  // aim for sets how sure it must be (0: the router's default_target_recall;
+  // else in (0, 1], calibrated at 0.80 .. 0.99; above what the router can
+  // reach, the walk does not stop early).
+  float target_recall = 0;
 };
 
 }  // namespace neurovec

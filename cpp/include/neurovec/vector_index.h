@@ -140,6 +140,58 @@ struct MaintenanceStats {
   uint64_t unreachable_after_last_pass = 0;
 };
 
+// Training a router (VectorIndex::TrainRouter): a small model that ends the
+// level-0 walk once its top-k is likely final (routing/stop_policy.h). It
+// learns from the index alone (sampled stored items serve as queries, each
+// leaving itself out) or from given queries; their exact neighbours come
+// from a scan, and walks at
+// `ef` record their state after each expansion. A share of the items is held
+// out to calibrate the stopping threshold for each target recall.
+struct RouterOptions {
+  uint32_t k = 10;               // searches with this k use the router (1..64)
+  uint32_t ef = 128;             // the walk the router learns to cut short (>= k)
+  uint32_t items = 3000;         // sampled items (at most the live count)
+  double calibration_share = 0.3;  // of the items, held out for the thresholds (0.1..0.9)
+  float default_target_recall = 0.95f;  // for searches that name none (0.5..1)
+  uint64_t seed = 1;
+  uint32_t threads = 1;          // the exact scans and walks, natively
+  // Queries to learn from instead of sampled items (for example queries the
+  // index has served): query_count rows of `dimensions` floats, in the order
+  // given (the first 1 - calibration_share train). Null: sampled items.
+  const float* queries = nullptr;
+  size_t query_count = 0;
+  // Called now and then with the fraction done; returning false cancels
+  // (kCancelled, nothing changes).
+  std::function<bool(double)> on_progress;
+  Status Validate() const;
+};
+
+// What TrainRouter measured on its held-out items.
+struct RouterReport {
+  uint64_t training_walks = 0;
+  uint64_t calibration_walks = 0;
+  uint64_t records = 0;         // walk states the model was fitted on
+  double seconds = 0;
+  // Held-out walks at ef without stopping early: mean recall@k and distance
+  // computations; and with the default target's threshold.
+  double full_walk_recall = 0;
+  double full_walk_computations = 0;
+  double routed_recall = 0;
+  double routed_computations = 0;
+  uint64_t model_bytes = 0;     // what the router adds to the index
+};
+
+// Learned routing so far (IndexStats::routing).
+struct RoutingStats {
+  bool trained = false;
+  uint32_t k = 0;               // of the router
+  uint32_t ef = 0;              // its training ef
+  uint64_t learned_searches = 0;
+  uint64_t early_stops = 0;     // learned searches the model ended before HNSW's own rule
+  uint64_t fallbacks = 0;       // searches that asked for the router (kLearned) and walked plainly
+  uint64_t changes_since_training = 0;  // items added or deleted since the router was trained
+};
+
 // What VectorIndex::Optimize did (in a pass spread over several calls: the
 // pass so far).
 struct OptimizeReport {
@@ -169,6 +221,7 @@ struct IndexStats {
   FileStats file;
   PagingStats paging;
   MaintenanceStats maintenance;
+  RoutingStats routing;
 };
 
 // How sound the graph is (VectorIndex::Health): what searches can reach, and
@@ -338,6 +391,13 @@ class VectorIndex {
   Result<OptimizeReport> Optimize(const OptimizeOptions& options = {});
   // Automatic repair while writing (see MaintenanceOptions). Errors: bad options.
   Status SetMaintenance(const MaintenanceOptions& options);
+
+  // Learned routing (see RouterOptions, SearchParams::routing): trains the
+  // router from the index's own items and keeps it for searches with its k.
+  // Held in memory (not yet in the file). Errors: bad options, an index
+  // with fewer than max(100, 2k) live items, kCancelled.
+  Result<RouterReport> TrainRouter(const RouterOptions& options = {});
+  void DropRouter();
 
   // The whole index as one file image (format: docs/file-format.md). The same
   // bytes load natively and in wasm; saving what was loaded gives the same bytes.

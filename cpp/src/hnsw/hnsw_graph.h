@@ -24,6 +24,7 @@
 #include "hnsw/candidate.h"
 #include "hnsw/visited_pool.h"
 #include "neurovec/status.h"
+#include "routing/stop_policy.h"
 #include "storage/vector_store.h"
 #include "util/aligned_buffer.h"
 #include "util/random.h"
@@ -118,9 +119,21 @@ class HnswGraph {
   // Queries are passed by value (a pointer or a small handle), as the f32 path
   // always did; each source is its own instantiation, so that path compiles as
   // before.
+  //
+  // `stop` may end the level-0 walk early (routing/stop_policy.h): it sees
+  // each result and is asked after each expansion; it may also keep the walk
+  // off some slots (Skips: the router's trainer walks for a stored item as if
+  // the item were not in the graph). The overload without it is the plain
+  // walk (NoStop compiles to nothing).
+  template <typename Store, typename Query, typename Accept, typename Stopper>
+  void Search(Query query, uint32_t ef, const Store& store, const Accept& accept,
+              bool everything_accepted, SearchContext& ctx, TraversalCounters& counters, Stopper& stop) const;
   template <typename Store, typename Query, typename Accept>
   void Search(Query query, uint32_t ef, const Store& store, const Accept& accept,
-              bool everything_accepted, SearchContext& ctx, TraversalCounters& counters) const;
+              bool everything_accepted, SearchContext& ctx, TraversalCounters& counters) const {
+    routing::NoStop plain;
+    Search(query, ef, store, accept, everything_accepted, ctx, counters, plain);
+  }
 
   uint64_t memory_bytes() const;
 
@@ -179,15 +192,25 @@ class HnswGraph {
   const uint32_t* PagedLinks(uint32_t slot) const;
 
   // Greedy walk on the levels above `target_level`, starting at `entry`.
-  template <bool kLocked, typename Store, typename Query>
+  // `stop` may skip slots (Skips), as the level-0 walk's does.
+  template <bool kLocked, typename Store, typename Query, typename Stopper = routing::NoStop>
   uint32_t GreedyDescend(Query query, uint32_t entry, float* entry_distance, int from_level,
-                         int target_level, const Store& store, TraversalCounters& counters) const;
+                         int target_level, const Store& store, TraversalCounters& counters,
+                         const Stopper& stop = Stopper()) const;
 
   // Best-first search on one level (the core of HNSW).
+  template <bool kLocked, typename Store, typename Query, typename Accept, typename Stopper = routing::NoStop>
+  void SearchLayer(Query query, uint32_t entry, float entry_distance, int level, uint32_t ef,
+                   const Store& store, const Accept& accept, bool everything_accepted,
+                   SearchContext& ctx, TraversalCounters& counters, Stopper& stop) const;
   template <bool kLocked, typename Store, typename Query, typename Accept>
   void SearchLayer(Query query, uint32_t entry, float entry_distance, int level, uint32_t ef,
                    const Store& store, const Accept& accept, bool everything_accepted,
-                   SearchContext& ctx, TraversalCounters& counters) const;
+                   SearchContext& ctx, TraversalCounters& counters) const {
+    routing::NoStop plain;
+    SearchLayer<kLocked>(query, entry, entry_distance, level, ef, store, accept, everything_accepted, ctx, counters,
+                         plain);
+  }
 
   // HNSW heuristic: keep a candidate only if it is closer to the base than to
   // every neighbour already kept. `candidates` must be sorted ascending.

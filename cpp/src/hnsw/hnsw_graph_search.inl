@@ -14,9 +14,10 @@ inline void PrefetchRead(const void* p) {
 #endif
 }
 
-template <bool kLocked, typename Store, typename Query>
+template <bool kLocked, typename Store, typename Query, typename Stopper>
 uint32_t HnswGraph::GreedyDescend(Query query, uint32_t entry, float* entry_distance, int from_level,
-                                  int target_level, const Store& store, TraversalCounters& counters) const {
+                                  int target_level, const Store& store, TraversalCounters& counters,
+                                  const Stopper& stop) const {
   uint32_t current = entry;
   float best = *entry_distance;
   for (int level = from_level; level > target_level; --level) {
@@ -39,6 +40,9 @@ uint32_t HnswGraph::GreedyDescend(Query query, uint32_t entry, float* entry_dist
       for (uint32_t i = 1; i <= count; ++i) {
         uint32_t next = links[i];
         if (i < count) PrefetchRead(store.Row(links[i + 1]));
+        if constexpr (Stopper::kActive) {
+          if (stop.Skips(next)) continue;
+        }
         float d = store.DistanceBounded(query, store.Row(next), best);
         ++counters.distance_computations;
         if (d < best) {
@@ -53,10 +57,10 @@ uint32_t HnswGraph::GreedyDescend(Query query, uint32_t entry, float* entry_dist
   return current;
 }
 
-template <bool kLocked, typename Store, typename Query, typename Accept>
+template <bool kLocked, typename Store, typename Query, typename Accept, typename Stopper>
 void HnswGraph::SearchLayer(Query query, uint32_t entry, float entry_distance, int level, uint32_t ef,
                             const Store& store, const Accept& accept, bool everything_accepted,
-                            SearchContext& ctx, TraversalCounters& counters) const {
+                            SearchContext& ctx, TraversalCounters& counters, Stopper& stop) const {
   VisitedSet& visited = ctx.visited;
   std::vector<Candidate>& frontier = ctx.frontier;
   std::vector<Candidate>& results = ctx.results;
@@ -66,7 +70,9 @@ void HnswGraph::SearchLayer(Query query, uint32_t entry, float entry_distance, i
   float bound = std::numeric_limits<float>::infinity();  // distance of the worst result once ef are held
   visited.Mark(entry);
   frontier.push_back({entry_distance, entry});
+  if constexpr (Stopper::kActive) stop.Start(entry_distance);
   if (accept(entry)) {
+    if constexpr (Stopper::kActive) stop.OnResult(entry_distance, entry);
     results.push_back({entry_distance, entry});
     if (results.size() >= ef) bound = entry_distance;
   }
@@ -104,6 +110,9 @@ void HnswGraph::SearchLayer(Query query, uint32_t entry, float entry_distance, i
         PrefetchRead(store.Row(links[i + 1]));
       }
       if (visited.TestAndMark(next)) continue;
+      if constexpr (Stopper::kActive) {
+        if (stop.Skips(next)) continue;
+      }
       const auto* row = store.Row(next);
       ++counters.distance_computations;
       // Once ef results are held, a candidate matters only if it beats the worst
@@ -113,6 +122,7 @@ void HnswGraph::SearchLayer(Query query, uint32_t entry, float entry_distance, i
       frontier.push_back({d, next});
       std::push_heap(frontier.begin(), frontier.end(), CloserOnTop());
       if (accept(next)) {
+        if constexpr (Stopper::kActive) stop.OnResult(d, next);
         results.push_back({d, next});
         std::push_heap(results.begin(), results.end(), FartherOnTop());
         if (results.size() > ef) {
@@ -122,20 +132,28 @@ void HnswGraph::SearchLayer(Query query, uint32_t entry, float entry_distance, i
         if (results.size() >= ef) bound = results.front().distance;
       }
     }
+    if constexpr (Stopper::kActive) {
+      const float next = frontier.empty() ? std::numeric_limits<float>::infinity() : frontier.front().distance;
+      if (stop.AfterExpansion(next, bound, counters.distance_computations)) break;
+    }
   }
 }
 
-template <typename Store, typename Query, typename Accept>
+template <typename Store, typename Query, typename Accept, typename Stopper>
 void HnswGraph::Search(Query query, uint32_t ef, const Store& store, const Accept& accept,
-                       bool everything_accepted, SearchContext& ctx, TraversalCounters& counters) const {
+                       bool everything_accepted, SearchContext& ctx, TraversalCounters& counters,
+                       Stopper& stop) const {
   ctx.results.clear();
   if (entry_point_ == kNone) return;
   ctx.visited.Prepare(capacity());
   uint32_t entry = entry_point_;
   float d = store.Distance(query, store.Row(entry));
   ++counters.distance_computations;
-  entry = GreedyDescend<false>(query, entry, &d, max_level_, 0, store, counters);
-  SearchLayer<false>(query, entry, d, 0, ef, store, accept, everything_accepted, ctx, counters);
+  if constexpr (Stopper::kActive) {
+    if (stop.Skips(entry)) d = std::numeric_limits<float>::infinity();  // any neighbour takes over
+  }
+  entry = GreedyDescend<false>(query, entry, &d, max_level_, 0, store, counters, stop);
+  SearchLayer<false>(query, entry, d, 0, ef, store, accept, everything_accepted, ctx, counters, stop);
 }
 
 }  // namespace neurovec

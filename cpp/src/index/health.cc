@@ -157,6 +157,7 @@ Result<OptimizeReport> VectorIndex::Impl::RepairStep(double budget_ms) {
 
 void VectorIndex::Impl::MaintainAfterWrite(uint64_t changed) {
   maintenance.changes_since_pass += changed;
+  changes += changed;
   const double budget = maintenance.options.budget_ms_per_write;
   if (budget <= 0) return;
   const bool due = static_cast<double>(maintenance.changes_since_pass) >=

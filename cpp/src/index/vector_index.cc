@@ -214,7 +214,23 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
     const uint8_t* live = x.live.data();
     auto is_live = [live](uint32_t s) { return live[s] != 0; };
     size_t walked;
-    if (x.free_slots.empty() && x.live_count == x.used_slots) {
+    bool stopped_early = false;
+    if (const Impl::Router* router = x.RouterFor(params, false)) {
+      // The learned walk: HNSW's walk at the router's ef or more, ended once
+      // the model is sure enough that the top-k is final.
+      const float target = params.target_recall > 0 ? params.target_recall : router->default_target;
+      routing::StopTracker stop(router->model, router->model.ThresholdFor(target));
+      const uint32_t walk_ef = std::max(ef, router->model.training_ef);
+      if (x.free_slots.empty() && x.live_count == x.used_slots) {
+        x.graph.Search(q, walk_ef, x.store, [](uint32_t) { return true; }, true, *ctx, traversal, stop);
+      } else {
+        x.graph.Search(q, walk_ef, x.store, is_live, false, *ctx, traversal, stop);
+      }
+      walked = ctx->results.size();
+      stopped_early = stop.stopped();
+      x.learned_searches.fetch_add(1, std::memory_order_relaxed);
+      if (stopped_early) x.early_stops.fetch_add(1, std::memory_order_relaxed);
+    } else if (x.free_slots.empty() && x.live_count == x.used_slots) {
       walked = x.Walk(q, ef, k, [](uint32_t) { return true; }, true, *ctx, traversal);
     } else {
       walked = x.Walk(q, ef, k, is_live, false, *ctx, traversal);
@@ -232,7 +248,7 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
     // and many deletions make it likely) and some live items are unreachable.
     // Scan exactly then, so k results (and the true nearest) come back whenever
     // k items are live. On a connected graph this never triggers.
-    if (walked < std::min<uint64_t>(ef, x.live_count)) {
+    if (!stopped_early && walked < std::min<uint64_t>(ef, x.live_count)) {
       exact = true;
       x.ExactScan(q, k, is_live, ctx->scratch, traversal);
       found = &ctx->scratch;
@@ -244,6 +260,7 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
       return compiled.status();
     }
     const Filter& filter = compiled.value();
+    (void)x.RouterFor(params, true);  // filtered walks are plain (counts a fallback if learned was asked for)
     const uint8_t* live = x.live.data();
     auto accept = [live, &filter](uint32_t s) { return live[s] != 0 && filter.Matches(s); };
 
@@ -385,6 +402,15 @@ IndexStats VectorIndex::Stats() const {
               x.graph.level0_paged(), lists.cache_bytes, lists.resident_bytes, lists.block_reads, lists.bytes_read,
               lists.hits, lists.misses};
   s.maintenance = x.maintenance;
+  if (x.router) {
+    s.routing.trained = true;
+    s.routing.k = x.router->model.k;
+    s.routing.ef = x.router->model.training_ef;
+    s.routing.changes_since_training = x.changes - x.changes_at_router;
+  }
+  s.routing.learned_searches = x.learned_searches.load();
+  s.routing.early_stops = x.early_stops.load();
+  s.routing.fallbacks = x.routing_fallbacks.load();
   s.memory.codes = x.tier ? x.tier->memory_bytes() : 0;
   s.memory.graph = x.graph.memory_bytes();
   s.memory.other = x.keys.memory_bytes() + x.attributes.memory_bytes() + x.live.size();

@@ -67,6 +67,29 @@ struct VectorIndex::Impl {
   uint64_t removes = 0;  // items ever deleted (Unplace): did deletes interleave with a pass?
   bool last_pass_interleaved = false;  // the last completed pass saw deletes during it
   MaintenanceStats maintenance;
+  uint64_t changes = 0;  // items ever added or deleted (MaintainAfterWrite)
+
+  // Learned routing (index/routing_hooks.cc): the router, when trained.
+  // Replaced only by TrainRouter/DropRouter, which are writes (never beside searches).
+  struct Router {
+    routing::StopModel model;
+    float default_target = 0.95f;
+  };
+  std::unique_ptr<Router> router;
+  uint64_t changes_at_router = 0;
+  mutable std::atomic<uint64_t> learned_searches{0};
+  mutable std::atomic<uint64_t> early_stops{0};
+  mutable std::atomic<uint64_t> routing_fallbacks{0};
+  // The router a search uses (null: the plain walk). Counts a fallback when
+  // the search asked for the learned walk and cannot have it.
+  const Router* RouterFor(const SearchParams& params, bool filtered) const {
+    if (params.routing == RoutingMode::kPlain) return nullptr;
+    const bool usable = router && router->model.k == params.k && !filtered && !(tier && tier->trained()) &&
+                        !(tiers && tiers->trained());
+    if (usable) return router.get();
+    if (params.routing == RoutingMode::kLearned) routing_fallbacks.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
   // One step of the repair pass (OptimizeOptions::budget_ms; 0: to the end),
   // starting a pass if none is under way. No checkpoint (Optimize adds it).
   Result<OptimizeReport> RepairStep(double budget_ms);
@@ -211,6 +234,9 @@ struct VectorIndex::Impl {
 
   Status ValidateQuery(const float* query, const SearchParams& params) const {
     if (params.k == 0) return Status::InvalidArgument("k must be a positive integer, got 0");
+    if (!(params.target_recall >= 0.0f && params.target_recall <= 1.0f)) {
+      return Status::InvalidArgument("target_recall must be between 0 and 1 (0: the router's default)");
+    }
     if (params.ef > IndexConfig::kMaxEf) {
       return Status::InvalidArgument("ef must be at most " + std::to_string(IndexConfig::kMaxEf));
     }

@@ -1,0 +1,248 @@
+// `neurovec routing-bench`: learned early termination against the plain walk,
+// on one graph, at equal recall.
+//
+// The queries split three ways: the first --train rows (the router learns from
+// them with --train-from queries; by default it learns from the index's own
+// items and they go unused), the next --tune rows (the tuning split: settings
+// such as --router-ef are chosen on it, with --split tune) and the rest (the
+// test split, reported by default). The plain walk's curve over
+// --efs gives, by linear interpolation in recall, the distance computations
+// and QPS a fixed ef needs for the recall the router reached. Searches run
+// on one thread; recall is against the --truth file (brute force).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "neurovec/vector_index.h"
+#include "vector_files.h"
+
+namespace neurovec::cli {
+namespace {
+
+struct Point {
+  double recall = 0, computations = 0, qps = 0, early = 0;
+};
+
+// Runs rows [first, last) of `queries`, one thread, best time of `runs` passes.
+Point Measure(const VectorIndex& index, const FloatMatrix& queries, const IntMatrix& truth, size_t first, size_t last,
+              const SearchParams& params, int runs, bool* failed) {
+  Point p;
+  double best = 1e30;
+  const uint64_t early_before = index.Stats().routing.early_stops;
+  for (int run = 0; run < runs; ++run) {
+    double recall = 0, computations = 0;
+    auto start = Clock::now();
+    for (size_t i = first; i < last; ++i) {
+      SearchCounters counters;
+      auto hits = index.Search(queries.row(i), params, &counters);
+      if (!hits.ok()) {
+        *failed = true;
+        return p;
+      }
+      const int32_t* t = truth.row(i);
+      size_t found = 0;
+      for (const SearchHit& h : hits.value()) {
+        for (uint32_t j = 0; j < params.k; ++j) found += t[j] == static_cast<int32_t>(h.slot);
+      }
+      recall += static_cast<double>(found) / params.k;
+      computations += counters.distance_computations;
+    }
+    best = std::min(best, SecondsSince(start));
+    p.recall = recall / (last - first);
+    p.computations = computations / (last - first);
+  }
+  p.qps = (last - first) / best;
+  p.early = static_cast<double>(index.Stats().routing.early_stops - early_before) / runs / (last - first);
+  return p;
+}
+
+// The plain curve at `recall` (linear between the two efs around it); false
+// when the recall lies outside the curve.
+bool Interpolate(const std::vector<Point>& curve, double recall, Point& out) {
+  for (size_t i = 0; i + 1 < curve.size(); ++i) {
+    const Point& a = curve[i];
+    const Point& b = curve[i + 1];
+    if (recall >= a.recall && recall <= b.recall && b.recall > a.recall) {
+      const double t = (recall - a.recall) / (b.recall - a.recall);
+      out.recall = recall;
+      out.computations = a.computations + t * (b.computations - a.computations);
+      // Interpolate time per query, not QPS.
+      out.qps = 1.0 / (1.0 / a.qps + t * (1.0 / b.qps - 1.0 / a.qps));
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ParseFloatList(const std::string& text, std::vector<double>& out) {
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    double v = std::strtod(item.c_str(), &end);
+    if (item.empty() || *end != '\0' || !(v > 0 && v <= 1)) return false;
+    out.push_back(v);
+  }
+  return !out.empty();
+}
+
+}  // namespace
+
+int RunRoutingBench(const Args& args) {
+  const char* cmd = "routing-bench";
+  for (const auto& u : args.Unused({"base", "queries", "truth", "k", "m", "ef-construction", "threads", "efs",
+                                    "targets", "router-ef", "items", "seeds", "tune", "runs", "json", "split", "metric", "train-from", "train"})) {
+    return FailCommand(cmd, "unknown option --" + u);
+  }
+  if (!args.Has("base") || !args.Has("queries") || !args.Has("truth")) {
+    return FailCommand(cmd, "--base, --queries and --truth are required");
+  }
+  std::string error;
+  uint64_t k, m, efc, threads, router_ef, items, train, tune, runs;
+  if (!args.GetUint("k", 10, k, error) || !args.GetUint("m", 16, m, error) ||
+      !args.GetUint("ef-construction", 200, efc, error) || !args.GetUint("threads", 2, threads, error) ||
+      !args.GetUint("router-ef", 128, router_ef, error) || !args.GetUint("items", 3000, items, error) ||
+      !args.GetUint("train", 2000, train, error) || !args.GetUint("tune", 2000, tune, error) || !args.GetUint("runs", 2, runs, error)) {
+    return FailCommand(cmd, error);
+  }
+  std::vector<uint32_t> efs, seeds;
+  std::vector<double> targets;
+  if (!ParseUintList(args.Get("efs", "10,12,14,16,20,24,28,32,40,48,64,96,128,192,256"), efs)) {
+    return FailCommand(cmd, "--efs expects a list like 10,16,32");
+  }
+  if (!ParseUintList(args.Get("seeds", "1,2,3"), seeds)) return FailCommand(cmd, "--seeds expects a list like 1,2,3");
+  if (!ParseFloatList(args.Get("targets", "0.9,0.95,0.99"), targets)) {
+    return FailCommand(cmd, "--targets expects recalls in (0, 1] like 0.9,0.95");
+  }
+  // --split tune: report the tuning split instead of the test split (what settings are chosen on).
+  const std::string split = args.Get("split", "test");
+  if (split != "test" && split != "tune") return FailCommand(cmd, "--split is test or tune");
+  const bool json = args.Has("json");
+  // --train-from items: the router learns from the index's own items; queries:
+  // from the training split's queries.
+  const std::string train_from = args.Get("train-from", "items");
+  if (train_from != "items" && train_from != "queries") return FailCommand(cmd, "--train-from is items or queries");
+
+  auto files = ReadRecallFiles(args.Get("base"), args.Get("queries"), args.Get("truth"), k);
+  if (!files.ok()) return FailCommand(cmd, files.status().message());
+  const FloatMatrix& b = files.value().base;
+  const FloatMatrix& q = files.value().queries;
+  const IntMatrix& t = files.value().truth;
+  if (train + tune >= q.rows || train < 20) return FailCommand(cmd, "--train (>= 20) and --tune must leave test queries");
+  // Queries [0, train) train the router (--train-from queries), [train, train + tune) tune, the rest test.
+  const size_t first = split == "test" ? train + tune : train, last = split == "test" ? q.rows : train + tune;
+
+  auto metric = ParseMetric(args.Get("metric", "l2"));
+  if (!metric.ok()) return FailCommand(cmd, metric.status().message());
+  IndexConfig config;
+  config.dimensions = b.cols;
+  config.metric = metric.value();
+  config.m = static_cast<uint32_t>(m);
+  config.ef_construction = static_cast<uint32_t>(efc);
+  config.initial_capacity = b.rows;
+  auto created = VectorIndex::Create(config);
+  if (!created.ok()) return FailCommand(cmd, created.status().message());
+  VectorIndex& index = *created.value();
+  std::vector<ItemKey> keys;
+  for (uint32_t i = 0; i < b.rows; ++i) keys.push_back(ItemKey::Number(i));
+  BatchOptions batch;
+  batch.threads = static_cast<uint32_t>(threads);
+  auto build_start = Clock::now();
+  Status built = index.AddBatch(keys, b.data.data(), {}, batch);
+  if (!built.ok()) return FailCommand(cmd, built.message());
+  std::fprintf(stderr, "built %u x %u in %.1f s; %s split: queries %zu..%zu\n", b.rows, b.cols,
+               SecondsSince(build_start), split.c_str(), first, last);
+
+  bool failed = false;
+  std::vector<Point> curve;
+  for (uint32_t ef : efs) {
+    SearchParams params;
+    params.k = static_cast<uint32_t>(k);
+    params.ef = ef;
+    params.routing = RoutingMode::kPlain;
+    Point p = Measure(index, q, t, first, last, params, static_cast<int>(runs), &failed);
+    if (failed) return FailCommand(cmd, "a search failed");
+    curve.push_back(p);
+    if (json) {
+      std::printf("{\"walk\": \"plain\", \"ef\": %u, \"recall\": %.4f, \"distance_computations\": %.1f, \"qps\": %.1f}\n",
+                  ef, p.recall, p.computations, p.qps);
+    } else {
+      std::printf("plain    ef %4u  recall@%llu %.4f  distances %7.1f  qps %8.1f\n", ef,
+                  static_cast<unsigned long long>(k), p.recall, p.computations, p.qps);
+    }
+    std::fflush(stdout);
+  }
+
+  for (uint32_t seed : seeds) {
+    RouterOptions options;
+    options.k = static_cast<uint32_t>(k);
+    options.ef = static_cast<uint32_t>(router_ef);
+    options.items = static_cast<uint32_t>(items);
+    options.seed = seed;
+    options.threads = static_cast<uint32_t>(threads);
+    std::vector<float> shuffled;
+    if (train_from == "queries") {
+      // The training queries in a seeded order (training and calibration shares differ per seed).
+      std::vector<uint32_t> order(train);
+      for (uint32_t i = 0; i < train; ++i) order[i] = i;
+      uint64_t state = seed * 0x9e3779b97f4a7c15ull + 1;
+      for (uint32_t i = train; i > 1; --i) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        std::swap(order[i - 1], order[(state >> 33) % i]);
+      }
+      for (uint32_t i : order) shuffled.insert(shuffled.end(), q.row(i), q.row(i) + q.cols);
+      options.queries = shuffled.data();
+      options.query_count = train;
+    }
+    auto trained = index.TrainRouter(options);
+    if (!trained.ok()) return FailCommand(cmd, trained.status().message());
+    const RouterReport& r = trained.value();
+    if (json) {
+      std::printf("{\"router\": %u, \"seconds\": %.2f, \"records\": %llu, \"bytes\": %llu, \"held_out_full_recall\": %.4f, "
+                  "\"held_out_full_computations\": %.1f, \"held_out_routed_recall\": %.4f, "
+                  "\"held_out_routed_computations\": %.1f}\n",
+                  seed, r.seconds, static_cast<unsigned long long>(r.records),
+                  static_cast<unsigned long long>(r.model_bytes), r.full_walk_recall, r.full_walk_computations,
+                  r.routed_recall, r.routed_computations);
+    } else {
+      std::printf("router seed %u: trained in %.2f s on %llu walk states (%llu bytes); held-out items: full walk "
+                  "%.4f / %.1f, at the default target %.4f / %.1f\n",
+                  seed, r.seconds, static_cast<unsigned long long>(r.records),
+                  static_cast<unsigned long long>(r.model_bytes), r.full_walk_recall, r.full_walk_computations,
+                  r.routed_recall, r.routed_computations);
+    }
+    for (double target : targets) {
+      SearchParams params;
+      params.k = static_cast<uint32_t>(k);
+      params.routing = RoutingMode::kLearned;
+      params.target_recall = static_cast<float>(target);
+      Point p = Measure(index, q, t, first, last, params, static_cast<int>(runs), &failed);
+      if (failed) return FailCommand(cmd, "a search failed");
+      Point plain;
+      const bool comparable = Interpolate(curve, p.recall, plain);
+      if (json) {
+        std::printf("{\"walk\": \"learned\", \"seed\": %u, \"target\": %.3f, \"recall\": %.4f, "
+                    "\"distance_computations\": %.1f, \"qps\": %.1f, \"early_stops\": %.3f, "
+                    "\"plain_distance_computations\": %.1f, \"plain_qps\": %.1f}\n",
+                    seed, target, p.recall, p.computations, p.qps, p.early, comparable ? plain.computations : -1.0,
+                    comparable ? plain.qps : -1.0);
+      } else if (comparable) {
+        std::printf("learned  target %.2f  recall@%llu %.4f  distances %7.1f  qps %8.1f  early %.0f%%  | plain at "
+                    "that recall: distances %7.1f  qps %8.1f  -> %.2fx distances, %.2fx qps\n",
+                    target, static_cast<unsigned long long>(k), p.recall, p.computations, p.qps, 100 * p.early,
+                    plain.computations, plain.qps, p.computations / plain.computations, p.qps / plain.qps);
+      } else {
+        std::printf("learned  target %.2f  recall@%llu %.4f  distances %7.1f  qps %8.1f  early %.0f%%  | outside "
+                    "the plain curve\n",
+                    target, static_cast<unsigned long long>(k), p.recall, p.computations, p.qps, 100 * p.early);
+      }
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
+}  // namespace neurovec::cli

@@ -1,0 +1,340 @@
+// Learned routing: the hook leaves the plain walk as it was, the learned walk
+// reaches its target recall (against brute force) with fewer distances, the
+// fallbacks, bad options, and the trainer's own arithmetic.
+#include <cmath>
+#include <limits>
+
+#include "routing/stop_trainer.h"
+#include "test_util.h"
+
+namespace {
+
+using namespace nvtest;
+using neurovec::RouterOptions;
+using neurovec::RoutingMode;
+using neurovec::SearchCounters;
+using neurovec::StatusCode;
+
+constexpr uint32_t kDim = 24;
+
+struct IndexAndQueries {
+  Workload w;
+  std::unique_ptr<VectorIndex> index;
+};
+
+IndexAndQueries Build(uint32_t n = 4000, uint32_t queries = 300) {
+  IndexAndQueries s;
+  s.w = ClusteredWorkload(n, queries, kDim, 7, 16, 0.35);
+  s.index = MakeIndex(Config(kDim, Metric::kL2, 8, 64));
+  EXPECT_TRUE(AddAll(*s.index, s.w.base));
+  return s;
+}
+
+RouterOptions Options() {
+  RouterOptions o;
+  o.k = 10;
+  o.ef = 64;
+  o.items = 800;
+  o.seed = 3;
+  return o;
+}
+
+struct Walks {
+  std::vector<std::vector<SearchHit>> hits;
+  double computations = 0;
+};
+
+Walks SearchAll(const VectorIndex& index, const Dataset& queries, const SearchParams& params) {
+  Walks r;
+  for (uint32_t i = 0; i < queries.n; ++i) {
+    SearchCounters c;
+    auto found = index.Search(queries.row(i), params, &c);
+    EXPECT_TRUE(found.ok()) << found.status().message();
+    r.hits.push_back(found.ok() ? found.value() : std::vector<SearchHit>{});
+    r.computations += c.distance_computations;
+  }
+  r.computations /= queries.n;
+  return r;
+}
+
+void ExpectSameHits(const Walks& a, const Walks& b) {
+  ASSERT_EQ(a.hits.size(), b.hits.size());
+  for (size_t i = 0; i < a.hits.size(); ++i) {
+    ASSERT_EQ(a.hits[i].size(), b.hits[i].size()) << "query " << i;
+    for (size_t j = 0; j < a.hits[i].size(); ++j) {
+      EXPECT_EQ(a.hits[i][j].slot, b.hits[i][j].slot) << "query " << i << " rank " << j;
+      EXPECT_EQ(a.hits[i][j].distance, b.hits[i][j].distance);
+    }
+  }
+}
+
+double MeanRecallAgainstBruteForce(const IndexAndQueries& s, const Walks& run, size_t k) {
+  const auto items = AllItems(s.w.base);
+  double sum = 0;
+  for (uint32_t i = 0; i < s.w.queries.n; ++i) {
+    auto exact = BruteForce(Metric::kL2, s.w.queries.row(i), kDim, items, k);
+    sum += Recall(Ids(*s.index, run.hits[i]), exact);
+  }
+  return sum / s.w.queries.n;
+}
+
+TEST(Routing, PlainWalkIsUnchangedByTheHookAndByATrainedRouter) {
+  IndexAndQueries s = Build();
+  SearchParams plain;
+  plain.k = 10;
+  plain.ef = 64;
+  const Walks before = SearchAll(*s.index, s.w.queries, plain);
+
+  auto report = s.index->TrainRouter(Options());
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  plain.routing = RoutingMode::kPlain;
+  const Walks after = SearchAll(*s.index, s.w.queries, plain);
+  ExpectSameHits(before, after);
+  EXPECT_EQ(before.computations, after.computations);
+
+  // Target 1: a threshold above every score, so the learned walk never stops
+  // early and must be HNSW's walk at the same ef, step for step.
+  SearchParams never;
+  never.k = 10;
+  never.ef = 64;
+  never.routing = RoutingMode::kLearned;
+  never.target_recall = 1.0f;
+  const Walks learned = SearchAll(*s.index, s.w.queries, never);
+  ExpectSameHits(before, learned);
+  EXPECT_EQ(before.computations, learned.computations);
+  const auto stats = s.index->Stats().routing;
+  EXPECT_TRUE(stats.trained);
+  EXPECT_EQ(stats.learned_searches, s.w.queries.n);
+  EXPECT_EQ(stats.early_stops, 0u);
+  EXPECT_EQ(stats.fallbacks, 0u);
+}
+
+TEST(Routing, LearnedWalkReachesItsTargetWithFewerDistances) {
+  IndexAndQueries s = Build();
+  SearchParams plain;
+  plain.k = 10;
+  plain.ef = 64;
+  const Walks full = SearchAll(*s.index, s.w.queries, plain);
+
+  auto report = s.index->TrainRouter(Options());
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_GT(report.value().records, 0u);
+  EXPECT_LT(report.value().routed_computations, report.value().full_walk_computations);
+
+  SearchParams learned = plain;
+  learned.routing = RoutingMode::kLearned;
+  learned.target_recall = 0.95f;
+  const Walks routed = SearchAll(*s.index, s.w.queries, learned);
+  // Queries the router never saw (it learned from stored items): the mean
+  // recall lands near the target, for clearly fewer distances than the walk
+  // it cuts short.
+  const double recall = MeanRecallAgainstBruteForce(s, routed, 10);
+  EXPECT_GE(recall, 0.92);
+  EXPECT_LT(routed.computations, 0.85 * full.computations);
+  EXPECT_GT(s.index->Stats().routing.early_stops, s.w.queries.n / 2);
+
+  // A higher target stops later: recall and distances do not fall.
+  learned.target_recall = 0.99f;
+  const Walks later = SearchAll(*s.index, s.w.queries, learned);
+  EXPECT_GE(MeanRecallAgainstBruteForce(s, later, 10), recall);
+  EXPECT_GE(later.computations, routed.computations);
+}
+
+TEST(Routing, FallsBackToThePlainWalkWhereTheRouterCannotRun) {
+  IndexAndQueries s = Build(2000, 20);
+  for (uint32_t i = 0; i < s.w.base.n; ++i) {
+    ASSERT_TRUE(s.index->SetMetadata(ItemKey::Number(i), i % 2 ? R"({"odd":true})" : R"({"odd":false})").ok());
+  }
+  SearchParams asked;
+  asked.k = 5;  // the router is for k = 10
+  asked.routing = RoutingMode::kLearned;
+  SearchParams plain = asked;
+  plain.routing = RoutingMode::kPlain;
+
+  // No router: kLearned walks plainly and says so; kAuto does not count.
+  ExpectSameHits(SearchAll(*s.index, s.w.queries, asked), SearchAll(*s.index, s.w.queries, plain));
+  EXPECT_EQ(s.index->Stats().routing.fallbacks, s.w.queries.n);
+  SearchParams automatic = asked;
+  automatic.routing = RoutingMode::kAuto;
+  SearchAll(*s.index, s.w.queries, automatic);
+  EXPECT_EQ(s.index->Stats().routing.fallbacks, s.w.queries.n);
+
+  ASSERT_TRUE(s.index->TrainRouter(Options()).ok());
+  ExpectSameHits(SearchAll(*s.index, s.w.queries, asked), SearchAll(*s.index, s.w.queries, plain));  // k differs
+  EXPECT_EQ(s.index->Stats().routing.fallbacks, 2u * s.w.queries.n);
+  asked.k = 10;
+  asked.filter = R"({"odd": true})";
+  plain.k = 10;
+  plain.filter = asked.filter;
+  ExpectSameHits(SearchAll(*s.index, s.w.queries, asked), SearchAll(*s.index, s.w.queries, plain));  // filtered
+  EXPECT_EQ(s.index->Stats().routing.fallbacks, 3u * s.w.queries.n);
+  EXPECT_EQ(s.index->Stats().routing.learned_searches, 0u);
+
+  // Writes after training are counted (the router may need retraining).
+  ASSERT_TRUE(s.index->Remove(ItemKey::Number(3)).ok());
+  EXPECT_EQ(s.index->Stats().routing.changes_since_training, 1u);
+  s.index->DropRouter();
+  EXPECT_FALSE(s.index->Stats().routing.trained);
+}
+
+TEST(Routing, BadOptionsQueriesAndSmallIndexesAreRefused) {
+  IndexAndQueries s = Build(600, 5);
+  auto expect_invalid = [&](RouterOptions o) {
+    auto r = s.index->TrainRouter(o);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().message();
+  };
+  RouterOptions o = Options();
+  o.k = 0;
+  expect_invalid(o);
+  o = Options();
+  o.ef = 5;
+  expect_invalid(o);
+  o = Options();
+  o.items = 5;
+  expect_invalid(o);
+  o = Options();
+  o.calibration_share = 0.95;
+  expect_invalid(o);
+  o = Options();
+  o.default_target_recall = 0.2f;
+  expect_invalid(o);
+  o = Options();
+  o.threads = 0;
+  expect_invalid(o);
+  o = Options();
+  o.query_count = 30;  // without queries
+  expect_invalid(o);
+  std::vector<float> queries(30 * kDim, 0.5f);
+  queries[7 * kDim + 3] = std::numeric_limits<float>::quiet_NaN();
+  o = Options();
+  o.queries = queries.data();
+  o.query_count = 30;
+  expect_invalid(o);
+  EXPECT_FALSE(s.index->Stats().routing.trained);
+
+  SearchParams p;
+  p.target_recall = 1.5f;
+  auto r = s.index->Search(s.w.queries.row(0), p);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+
+  auto small = MakeIndex(Config(kDim, Metric::kL2));
+  Dataset few = Clustered(50, kDim, 1);
+  ASSERT_TRUE(AddAll(*small, few));
+  auto refused = small->TrainRouter(Options());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(Routing, TrainingFromGivenQueriesAndCancelling) {
+  IndexAndQueries s = Build(3000, 400);
+  RouterOptions o = Options();
+  o.queries = s.w.queries.data.data();
+  o.query_count = s.w.queries.n;
+  int calls = 0;
+  o.on_progress = [&](double) { return ++calls < 3; };
+  auto cancelled = s.index->TrainRouter(o);
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.status().code(), StatusCode::kAborted);
+  EXPECT_FALSE(s.index->Stats().routing.trained);
+
+  double last = -1;
+  o.on_progress = [&](double f) {
+    EXPECT_GE(f, last);
+    last = f;
+    return true;
+  };
+  auto trained = s.index->TrainRouter(o);
+  ASSERT_TRUE(trained.ok()) << trained.status().message();
+  EXPECT_EQ(last, 1.0);
+  EXPECT_EQ(trained.value().training_walks + trained.value().calibration_walks, s.w.queries.n);
+  EXPECT_TRUE(s.index->Stats().routing.trained);
+}
+
+// ---- The trainer's arithmetic, on made-up records.
+
+using neurovec::routing::kStopFeatures;
+using neurovec::routing::RecordedWalk;
+using neurovec::routing::StopModel;
+using neurovec::routing::WalkRecord;
+
+TEST(StopTrainer, LogisticFitReachesAStationaryPointNearTheTrueWeights) {
+  Rng rng(11);
+  const double truth[kStopFeatures] = {-0.5, 1.5, -1.0, 0.8, 0.0, 0.3, -0.2, 0.4, 0.0};
+  std::vector<RecordedWalk> walks(20000);
+  for (RecordedWalk& w : walks) {
+    WalkRecord r{};
+    double z = 0;
+    for (int i = 0; i < kStopFeatures; ++i) {
+      r.features[i] = i == 0 ? 1.0f : static_cast<float>(rng.Normal());
+      z += truth[i] * r.features[i];
+    }
+    r.found = rng.Uniform() < 1.0 / (1.0 + std::exp(-z)) ? 1 : 0;
+    w.records.push_back(r);
+    w.final_found = 1;
+  }
+  float fitted[kStopFeatures];
+  ASSERT_TRUE(neurovec::routing::FitStopWeights(walks, fitted));
+  double gradient[kStopFeatures] = {};
+  for (const RecordedWalk& w : walks) {
+    const WalkRecord& r = w.records[0];
+    double z = 0;
+    for (int i = 0; i < kStopFeatures; ++i) z += fitted[i] * r.features[i];
+    const double p = 1.0 / (1.0 + std::exp(-z));
+    for (int i = 0; i < kStopFeatures; ++i) gradient[i] += (p - r.found) * r.features[i] / walks.size();
+  }
+  for (int i = 0; i < kStopFeatures; ++i) {
+    EXPECT_NEAR(gradient[i], 0.0, 1e-3) << "feature " << i;     // the ridge is 1e-4 |w|
+    EXPECT_NEAR(fitted[i], truth[i], 0.12) << "feature " << i;  // 20000 samples
+  }
+
+  // One class only: nothing to learn.
+  for (RecordedWalk& w : walks) w.records[0].found = 1;
+  EXPECT_FALSE(neurovec::routing::FitStopWeights(walks, fitted));
+}
+
+TEST(StopTrainer, CalibratedThresholdsReachTheirTargetsOnReplay) {
+  Rng rng(5);
+  StopModel model;
+  model.k = 10;
+  model.weights[1] = 1.0f;  // the score is feature 1, which grows along a walk
+  std::vector<RecordedWalk> walks(500);
+  for (RecordedWalk& w : walks) {
+    uint16_t found = static_cast<uint16_t>(rng.Below(6));
+    float score = static_cast<float>(rng.Normal());
+    const int steps = 5 + static_cast<int>(rng.Below(20));
+    for (int s = 0; s < steps; ++s) {
+      WalkRecord r{};
+      score += static_cast<float>(rng.Uniform());
+      if (found < 10 && rng.Uniform() < 0.4) ++found;
+      r.features[1] = score;
+      r.found = found;
+      r.computations = 10u * (s + 1);
+      w.records.push_back(r);
+    }
+    w.final_found = found;
+    w.final_computations = 10u * (steps + 1);
+  }
+  neurovec::routing::CalibrateThresholds(walks, model);
+  const double ceiling = neurovec::routing::ReplayWithThreshold(walks, model, INFINITY).recall;
+  EXPECT_FLOAT_EQ(model.calibration_ceiling, static_cast<float>(ceiling));
+  float previous = -INFINITY;
+  for (int t = 0; t < StopModel::kTargets; ++t) {
+    const float target = StopModel::kTargetRecalls[t];
+    const float threshold = model.thresholds[t];
+    EXPECT_GE(threshold, previous) << "target " << target;
+    previous = threshold;
+    if (target > ceiling) {
+      EXPECT_TRUE(std::isinf(threshold)) << "target " << target << " is past what full walks reach";
+      continue;
+    }
+    const auto at = neurovec::routing::ReplayWithThreshold(walks, model, threshold);
+    EXPECT_GE(at.recall, target);
+    // Slightly earlier stops fall short: the threshold is the smallest that reaches the target.
+    const auto below = neurovec::routing::ReplayWithThreshold(walks, model, threshold - 1e-3f);
+    EXPECT_LT(below.recall, target) << "target " << target;
+  }
+}
+
+}  // namespace
