@@ -2,6 +2,7 @@
 // reaches its target recall (against brute force) with fewer distances, the
 // fallbacks, bad options, and the trainer's own arithmetic.
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "routing/stop_trainer.h"
@@ -179,38 +180,30 @@ TEST(Routing, FallsBackToThePlainWalkWhereTheRouterCannotRun) {
 
 TEST(Routing, BadOptionsQueriesAndSmallIndexesAreRefused) {
   IndexAndQueries s = Build(600, 5);
-  auto expect_invalid = [&](RouterOptions o) {
-    auto r = s.index->TrainRouter(o);
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().message();
-  };
-  RouterOptions o = Options();
-  o.k = 0;
-  expect_invalid(o);
-  o = Options();
-  o.ef = 5;
-  expect_invalid(o);
-  o = Options();
-  o.items = 5;
-  expect_invalid(o);
-  o = Options();
-  o.calibration_share = 0.95;
-  expect_invalid(o);
-  o = Options();
-  o.default_target_recall = 0.2f;
-  expect_invalid(o);
-  o = Options();
-  o.threads = 0;
-  expect_invalid(o);
-  o = Options();
-  o.query_count = 30;  // without queries
-  expect_invalid(o);
   std::vector<float> queries(30 * kDim, 0.5f);
   queries[7 * kDim + 3] = std::numeric_limits<float>::quiet_NaN();
-  o = Options();
-  o.queries = queries.data();
-  o.query_count = 30;
-  expect_invalid(o);
+  // Each case changes one option of a valid set; every one must be refused.
+  const std::vector<std::pair<const char*, std::function<void(RouterOptions&)>>> cases = {
+      {"k 0", [](RouterOptions& o) { o.k = 0; }},
+      {"ef below k", [](RouterOptions& o) { o.ef = 5; }},
+      {"5 items", [](RouterOptions& o) { o.items = 5; }},
+      {"calibration share 0.95", [](RouterOptions& o) { o.calibration_share = 0.95; }},
+      {"default target 0.2", [](RouterOptions& o) { o.default_target_recall = 0.2f; }},
+      {"0 threads", [](RouterOptions& o) { o.threads = 0; }},
+      {"query count without queries", [](RouterOptions& o) { o.query_count = 30; }},
+      {"a NaN in query 7",
+       [&](RouterOptions& o) {
+         o.queries = queries.data();
+         o.query_count = 30;
+       }},
+  };
+  for (const auto& [name, change] : cases) {
+    RouterOptions o = Options();
+    change(o);
+    auto r = s.index->TrainRouter(o);
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << name << ": " << r.status().message();
+  }
   EXPECT_FALSE(s.index->Stats().routing.trained);
 
   SearchParams p;
