@@ -5,6 +5,11 @@
 #include <functional>
 #include <limits>
 
+#include <unistd.h>
+
+#include "index_file_edit.h"
+#include "neurovec/storage.h"
+#include "persistence/router_section.h"
 #include "routing/stop_trainer.h"
 #include "test_util.h"
 
@@ -174,7 +179,7 @@ TEST(Routing, FallsBackToThePlainWalkWhereTheRouterCannotRun) {
   // Writes after training are counted (the router may need retraining).
   ASSERT_TRUE(s.index->Remove(ItemKey::Number(3)).ok());
   EXPECT_EQ(s.index->Stats().routing.changes_since_training, 1u);
-  s.index->DropRouter();
+  ASSERT_TRUE(s.index->DropRouter().ok());
   EXPECT_FALSE(s.index->Stats().routing.trained);
 }
 
@@ -244,6 +249,163 @@ TEST(Routing, TrainingFromGivenQueriesAndCancelling) {
   EXPECT_EQ(trained.value().training_walks + trained.value().calibration_walks, s.w.queries.n);
   EXPECT_TRUE(s.index->Stats().routing.trained);
 }
+
+// Trained in slices (what the wasm module does between events) or in one
+// call: the same walks, the same router. A write between slices ends it.
+TEST(Routing, TrainingInStepsEqualsOneCallAndAWriteBetweenStepsEndsIt) {
+  IndexAndQueries s = Build(3000, 200);
+  SearchParams learned;
+  learned.k = 10;
+  learned.routing = RoutingMode::kLearned;
+  ASSERT_TRUE(s.index->TrainRouter(Options()).ok());
+  const Walks whole = SearchAll(*s.index, s.w.queries, learned);
+  ASSERT_TRUE(s.index->DropRouter().ok());
+
+  auto refused = s.index->RouterTrainingStep(10);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+
+  ASSERT_TRUE(s.index->BeginRouterTraining(Options()).ok());
+  uint64_t steps = 0, last_done = 0;
+  while (true) {
+    auto step = s.index->RouterTrainingStep(97);
+    ASSERT_TRUE(step.ok()) << step.status().message();
+    ++steps;
+    EXPECT_GT(step.value().walks_done, last_done);
+    last_done = step.value().walks_done;
+    EXPECT_EQ(step.value().walks_total, Options().items);
+    if (step.value().done) {
+      EXPECT_GT(step.value().report.routed_recall, 0.5);
+      break;
+    }
+    EXPECT_FALSE(s.index->Stats().routing.trained);  // nothing changes until the last step
+  }
+  EXPECT_EQ(steps, (Options().items + 96) / 97);
+  ExpectSameHits(SearchAll(*s.index, s.w.queries, learned), whole);
+
+  ASSERT_TRUE(s.index->BeginRouterTraining(Options()).ok());
+  ASSERT_TRUE(s.index->RouterTrainingStep(50).ok());
+  ASSERT_TRUE(s.index->Remove(ItemKey::Number(5)).ok());
+  auto ended = s.index->RouterTrainingStep(50);
+  ASSERT_FALSE(ended.ok());
+  EXPECT_EQ(ended.status().code(), StatusCode::kFailedPrecondition) << ended.status().message();
+  EXPECT_FALSE(s.index->RouterTrainingStep(50).ok());  // ended for good
+  ExpectSameHits(SearchAll(*s.index, s.w.queries, learned), SearchAll(*s.index, s.w.queries, learned));
+  EXPECT_TRUE(s.index->Stats().routing.trained);  // the earlier router stays
+}
+
+// The router is a section of the file: a saved and loaded index routes as the
+// one that trained it, and knows how many writes came after training.
+TEST(Routing, TheRouterTravelsInTheFileAndDamageIsRefused) {
+  IndexAndQueries s = Build(3000, 200);
+  ASSERT_TRUE(s.index->TrainRouter(Options()).ok());
+  ASSERT_TRUE(s.index->Remove(ItemKey::Number(8)).ok());
+  SearchParams learned;
+  learned.k = 10;
+  learned.routing = RoutingMode::kLearned;
+  learned.target_recall = 0.9f;
+  const Walks before = SearchAll(*s.index, s.w.queries, learned);
+  EXPECT_EQ(s.index->Stats().routing.fallbacks, 0u);
+
+  const std::string bytes = s.index->SaveToBytes();
+  auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  const auto routing = loaded.value()->Stats().routing;
+  EXPECT_TRUE(routing.trained);
+  EXPECT_EQ(routing.k, 10u);
+  EXPECT_EQ(routing.ef, 64u);
+  EXPECT_EQ(routing.changes_since_training, 1u);
+  ExpectSameHits(SearchAll(*loaded.value(), s.w.queries, learned), before);
+  EXPECT_GT(loaded.value()->Stats().routing.early_stops, 0u);
+  EXPECT_EQ(loaded.value()->SaveToBytes(), bytes);  // save -> load -> save: the same bytes
+
+  // Damage inside the section, checksums re-sealed: the reader's own checks.
+  SectionRef router{};
+  for (const SectionRef& r : Sections(bytes)) {
+    if (r.kind == neurovec::index_file::kRouter) router = r;
+  }
+  ASSERT_EQ(router.kind, neurovec::index_file::kRouter);
+  EXPECT_EQ(router.flags, 0u);  // optional: a reader without routing opens the index
+  const std::vector<std::pair<const char*, std::function<void(std::string&)>>> damages = {
+      {"k 0", [&](std::string& f) { PutU32(f, router.offset + 4, 0); }},
+      {"ef below k", [&](std::string& f) { PutU32(f, router.offset + 8, 3); }},
+      {"7 features", [&](std::string& f) { PutU32(f, router.offset + 12, 7); }},
+      {"a NaN weight", [&](std::string& f) { PutU32(f, router.offset + 20, 0x7fc00000u); }},
+      {"cut short", [&](std::string& f) { PutU32(f, router.table_pos + 16, static_cast<uint32_t>(router.length - 8)); }},
+  };
+  for (const auto& [name, damage] : damages) {
+    std::string bad = bytes;
+    damage(bad);
+    SectionRef resealed = router;
+    if (std::string(name) == "cut short") resealed.length -= 8;
+    Reseal(bad, resealed);
+    auto opened = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bad.data()), bad.size());
+    ASSERT_FALSE(opened.ok()) << name;
+    EXPECT_EQ(opened.status().code(), StatusCode::kCorrupt) << name << ": " << opened.status().message();
+    EXPECT_NE(opened.status().message().find("router"), std::string::npos) << opened.status().message();
+  }
+  std::string newer = bytes;
+  PutU32(newer, router.offset, 2);
+  Reseal(newer, router);
+  auto refused = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(newer.data()), newer.size());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnsupportedVersion);
+
+  // Dropped: the next save has no router section.
+  ASSERT_TRUE(loaded.value()->DropRouter().ok());
+  for (const SectionRef& r : Sections(loaded.value()->SaveToBytes())) EXPECT_NE(r.kind, neurovec::index_file::kRouter);
+}
+
+#if !defined(__EMSCRIPTEN__)
+// A durable index checkpoints when a router is trained or dropped (the log has
+// no record for it), so a crash right after leaves it in the file.
+TEST(Routing, ADurableIndexKeepsItsRouterAcrossReopen) {
+  char dir_template[] = "/tmp/neurovec-routing-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/index.nvx";
+  IndexAndQueries s = Build(2000, 100);
+  SearchParams learned;
+  learned.k = 10;
+  learned.routing = RoutingMode::kLearned;
+  Walks before;
+  {
+    auto storage = neurovec::OpenFileStorage(path, neurovec::FileMode::kCreate);
+    ASSERT_TRUE(storage.ok());
+    auto created = VectorIndex::Create(Config(kDim, Metric::kL2, 8, 64), storage.take());
+    ASSERT_TRUE(created.ok()) << created.status().message();
+    ASSERT_TRUE(AddAll(*created.value(), s.w.base));
+    ASSERT_TRUE(created.value()->TrainRouter(Options()).ok());
+    before = SearchAll(*created.value(), s.w.queries, learned);
+    // No Sync or Close: what TrainRouter wrote must already be in the file.
+  }
+  {
+    auto reader = neurovec::OpenFileStorage(path, neurovec::FileMode::kReadOnly);
+    ASSERT_TRUE(reader.ok());
+    auto opened = VectorIndex::Open(reader.take(), neurovec::OpenOptions{true});
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    EXPECT_TRUE(opened.value()->Stats().routing.trained);
+    ExpectSameHits(SearchAll(*opened.value(), s.w.queries, learned), before);
+    // Read-only: training and dropping are writes.
+    auto refused = opened.value()->TrainRouter(Options());
+    ASSERT_FALSE(refused.ok());
+    EXPECT_FALSE(opened.value()->DropRouter().ok());
+  }
+  {
+    auto writer = neurovec::OpenFileStorage(path, neurovec::FileMode::kReadWrite);
+    ASSERT_TRUE(writer.ok());
+    auto opened = VectorIndex::Open(writer.take());
+    ASSERT_TRUE(opened.ok());
+    ASSERT_TRUE(opened.value()->DropRouter().ok());
+  }
+  auto reader = neurovec::OpenFileStorage(path, neurovec::FileMode::kReadOnly);
+  auto opened = VectorIndex::Open(reader.take(), neurovec::OpenOptions{true});
+  ASSERT_TRUE(opened.ok());
+  EXPECT_FALSE(opened.value()->Stats().routing.trained);
+  unlink(path.c_str());
+  unlink((path + ".lock").c_str());
+  rmdir(dir_template);
+}
+#endif
 
 // ---- The trainer's arithmetic, on made-up records.
 

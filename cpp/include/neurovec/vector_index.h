@@ -181,6 +181,14 @@ struct RouterReport {
   uint64_t model_bytes = 0;     // what the router adds to the index
 };
 
+// Where a router training begun with BeginRouterTraining stands.
+struct RouterTrainingProgress {
+  uint64_t walks_done = 0;
+  uint64_t walks_total = 0;
+  bool done = false;    // the router is trained and in use; `report` says how it did
+  RouterReport report;
+};
+
 // Learned routing so far (IndexStats::routing).
 struct RoutingStats {
   bool trained = false;
@@ -393,11 +401,26 @@ class VectorIndex {
   Status SetMaintenance(const MaintenanceOptions& options);
 
   // Learned routing (see RouterOptions, SearchParams::routing): trains the
-  // router from the index's own items and keeps it for searches with its k.
-  // Held in memory (not yet in the file). Errors: bad options, an index
-  // with fewer than max(100, 2k) live items, kCancelled.
+  // router from the index's own items (or given queries) and keeps it for
+  // searches with its k, replacing any earlier router. It is part of the
+  // file (section "router"): a durable index is checkpointed. A write call.
+  // Errors: bad options, an index with fewer than max(100, 2k) live items,
+  // kAborted when on_progress cancels (nothing changes).
   Result<RouterReport> TrainRouter(const RouterOptions& options = {});
-  void DropRouter();
+  // The same training in slices, for hosts that must not block (the wasm
+  // module): Begin checks the options and copies the queries (on_progress is
+  // not called; RouterOptions::threads applies to each step natively); each
+  // Step records up to max_walks walks (>= 1), and the step that records the
+  // last one fits the router and installs it (done). A write to the index
+  // between steps ends the training (kFailedPrecondition from the next step);
+  // Cancel ends it with nothing changed. kFailedPrecondition for a Step with
+  // no training begun.
+  Status BeginRouterTraining(const RouterOptions& options);
+  Result<RouterTrainingProgress> RouterTrainingStep(uint32_t max_walks);
+  void CancelRouterTraining();
+  // Forgets the router (searches walk plainly); a durable index is
+  // checkpointed. A write call.
+  Status DropRouter();
 
   // The whole index as one file image (format: docs/file-format.md). The same
   // bytes load natively and in wasm; saving what was loaded gives the same bytes.

@@ -77,134 +77,202 @@ class WalkRecorder : public routing::TopKProgress {
 
 }  // namespace
 
-Result<RouterReport> VectorIndex::TrainRouter(const RouterOptions& options) {
+Status VectorIndex::BeginRouterTraining(const RouterOptions& options) {
   NV_RETURN_IF_ERROR(options.Validate());
   Impl& x = *impl_;
+  NV_RETURN_IF_ERROR(x.BeforeWrite());
   const uint64_t needed = std::max<uint64_t>(100, 2ull * options.k);
   if (x.live_count < needed) {
     return Status::FailedPrecondition("training a router needs at least " + std::to_string(needed) +
                                       " live items, the index holds " + std::to_string(x.live_count));
   }
-  auto paging = x.LockIfPaged();
-  const auto started = std::chrono::steady_clock::now();
-
-  // Sampled live items, in a seeded order: the first share trains, the rest calibrates.
-  std::vector<uint32_t> live_slots;
-  live_slots.reserve(x.live_count);
-  for (uint32_t s = 0; s < x.used_slots; ++s) {
-    if (x.live[s]) live_slots.push_back(s);
-  }
-  Random rng(options.seed);
-  const bool given = options.queries != nullptr;
-  const size_t n = given ? options.query_count : std::min<size_t>(options.items, live_slots.size());
-  if (given) {
-    for (size_t i = 0; i < n; ++i) {
-      Status s = x.store.Validate(options.queries + i * x.config.dimensions);
+  auto t = std::make_unique<RouterTraining>();
+  t->started = std::chrono::steady_clock::now();
+  t->options = options;
+  t->options.queries = nullptr;
+  t->options.query_count = 0;
+  t->options.on_progress = nullptr;
+  const uint32_t d = x.config.dimensions, stride = x.store.stride();
+  if (options.queries != nullptr) {
+    t->count = options.query_count;
+    t->queries.resize(t->count * stride);
+    for (size_t i = 0; i < t->count; ++i) {
+      const float* q = options.queries + i * d;
+      Status s = x.store.Validate(q);
       if (!s.ok()) return Status::InvalidArgument("router query " + std::to_string(i) + ": " + s.message());
+      x.store.Encode(q, t->queries.data() + i * stride);
     }
   } else {
-    for (size_t i = 0; i < n; ++i) std::swap(live_slots[i], live_slots[i + rng.NextBelow(live_slots.size() - i)]);
-    live_slots.resize(n);
+    // Sampled live items, in a seeded order.
+    std::vector<uint32_t>& slots = t->sampled;
+    slots.reserve(x.live_count);
+    for (uint32_t s = 0; s < x.used_slots; ++s) {
+      if (x.live[s]) slots.push_back(s);
+    }
+    Random rng(options.seed);
+    t->count = std::min<size_t>(options.items, slots.size());
+    for (size_t i = 0; i < t->count; ++i) std::swap(slots[i], slots[i + rng.NextBelow(slots.size() - i)]);
+    slots.resize(t->count);
   }
-  const size_t calibration = std::max<size_t>(1, static_cast<size_t>(std::lround(n * options.calibration_share)));
-  const size_t training = n - calibration;
+  // The first share trains, the rest calibrates.
+  const size_t calibration =
+      std::max<size_t>(1, static_cast<size_t>(std::lround(t->count * options.calibration_share)));
+  t->training = t->count - calibration;
+  t->walks.resize(t->count);
+  t->changes_at_begin = x.changes;
+  x.router_training = std::move(t);
+  return Status::Ok();
+}
 
-  const uint32_t k = options.k;
-  std::vector<routing::RecordedWalk> walks(n);
-  std::atomic<size_t> next{0}, finished{0};
-  std::atomic<bool> cancelled{false};
-  std::atomic<bool> failed{false};
-  const uint8_t* live = x.live.data();
+void VectorIndex::CancelRouterTraining() { impl_->router_training.reset(); }
+
+namespace {
+
+// Walks [from, to) of a training: the exact top-k by scan, then the walk at
+// the training ef, recorded. Threads natively (wasm: one).
+Status RecordWalks(IndexState& x, RouterTraining& t, size_t from, size_t to) {
+  const uint32_t k = t.options.k;
   const uint32_t stride = x.store.stride();
-
-  auto work = [&](bool reports) {
+  const uint8_t* live = x.live.data();
+  const bool given = !t.queries.empty();
+  std::atomic<size_t> next{from};
+  std::atomic<bool> failed{false};
+  auto work = [&] {
     std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
     std::vector<float> query(stride);
     std::vector<Candidate> heap;
     std::vector<uint32_t> truth;
-    size_t last_reported = 0;
-    while (!cancelled.load(std::memory_order_relaxed)) {
-      const size_t i = next.fetch_add(1);
-      if (i >= n) break;
+    for (size_t i = next.fetch_add(1); i < to; i = next.fetch_add(1)) {
       // A sampled item asks for its neighbours and leaves itself out (a copy:
       // a paged row may move while the scan reads others).
-      const uint32_t self = given ? HnswGraph::kNone : live_slots[i];
-      if (given) {
-        x.store.Encode(options.queries + i * x.config.dimensions, query.data());
-      } else {
-        const float* row = x.store.Row(self);
-        std::copy(row, row + stride, query.data());
-      }
+      const uint32_t self = given ? HnswGraph::kNone : t.sampled[i];
+      const float* row = given ? t.queries.data() + i * stride : x.store.Row(self);
+      std::copy(row, row + stride, query.data());
       TraversalCounters scan;
       auto others = [live, self](uint32_t s) { return live[s] != 0 && s != self; };
       x.ExactScan(query.data(), k, others, heap, scan);
       truth.clear();
       for (const Candidate& c : heap) truth.push_back(c.slot);
 
-      routing::RecordedWalk& walk = walks[i];
+      routing::RecordedWalk& walk = t.walks[i];
+      walk.records.clear();
       WalkRecorder recorder(k, truth, self, walk);
       TraversalCounters counters;
-      x.graph.Search(query.data(), options.ef, x.store, others, false, *ctx, counters, recorder);
+      x.graph.Search(query.data(), t.options.ef, x.store, others, false, *ctx, counters, recorder);
       walk.final_found = static_cast<uint16_t>(recorder.Found());
       walk.final_computations = static_cast<uint32_t>(counters.distance_computations);
       if (x.paged() && !x.TakePagingErrors().ok()) failed = true;
-
-      const size_t done = finished.fetch_add(1) + 1;
-      if (reports && options.on_progress && done >= last_reported + std::max<size_t>(1, n / 50)) {
-        last_reported = done;
-        if (!options.on_progress(0.95 * static_cast<double>(done) / n)) cancelled = true;
-      }
     }
     x.contexts.Release(std::move(ctx));
   };
-  uint32_t threads = options.threads;
+  uint32_t threads = t.options.threads;
 #if defined(__EMSCRIPTEN__)
   threads = 1;
 #endif
   if (x.paged()) threads = 1;  // one block cache
+  threads = static_cast<uint32_t>(std::min<size_t>(threads, to - from));
   std::vector<std::thread> pool;
-  for (uint32_t t = 1; t < threads; ++t) pool.emplace_back(work, false);
-  work(true);
-  for (std::thread& t : pool) t.join();
-  if (cancelled) return Status::Aborted("router training cancelled");
+  for (uint32_t i = 1; i < threads; ++i) pool.emplace_back(work);
+  work();
+  for (std::thread& th : pool) th.join();
   if (failed) return Status::Corrupt("router training: a paged read of the index file failed");
+  return Status::Ok();
+}
 
-  std::vector<routing::RecordedWalk> held_out(std::make_move_iterator(walks.begin() + training),
-                                              std::make_move_iterator(walks.end()));
-  walks.resize(training);
-
-  routing::StopModel model;
-  model.k = k;
-  model.training_ef = options.ef;
-  if (!routing::FitStopWeights(walks, model.weights)) {
+// Fits the model on the training walks, calibrates it on the rest, and
+// measures it there.
+Result<RouterReport> FitRouter(RouterTraining& t, routing::StopModel* model) {
+  std::vector<routing::RecordedWalk> held_out(std::make_move_iterator(t.walks.begin() + t.training),
+                                              std::make_move_iterator(t.walks.end()));
+  t.walks.resize(t.training);
+  model->k = t.options.k;
+  model->training_ef = t.options.ef;
+  if (!routing::FitStopWeights(t.walks, model->weights)) {
     return Status::FailedPrecondition(
         "router training: the sampled walks give nothing to learn (every walk state was already final, or none "
         "was); try more items or a larger ef");
   }
-  routing::CalibrateThresholds(held_out, model);
+  routing::CalibrateThresholds(held_out, *model);
 
   RouterReport report;
-  report.training_walks = training;
+  report.training_walks = t.training;
   report.calibration_walks = held_out.size();
-  for (const auto& w : walks) report.records += w.records.size();
-  const auto full = routing::ReplayWithThreshold(held_out, model, std::numeric_limits<float>::infinity());
-  const auto routed = routing::ReplayWithThreshold(held_out, model, model.ThresholdFor(options.default_target_recall));
+  for (const auto& w : t.walks) report.records += w.records.size();
+  const auto full = routing::ReplayWithThreshold(held_out, *model, std::numeric_limits<float>::infinity());
+  const auto routed = routing::ReplayWithThreshold(held_out, *model, model->ThresholdFor(t.options.default_target_recall));
   report.full_walk_recall = full.recall;
   report.full_walk_computations = full.computations;
   report.routed_recall = routed.recall;
   report.routed_computations = routed.computations;
   report.model_bytes = sizeof(routing::StopModel);
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
-  auto router = std::make_unique<Impl::Router>();
-  router->model = model;
-  router->default_target = options.default_target_recall;
-  x.router = std::move(router);
-  x.changes_at_router = x.changes;
-  if (options.on_progress) options.on_progress(1.0);
   return report;
 }
 
-void VectorIndex::DropRouter() { impl_->router.reset(); }
+}  // namespace
+
+Result<RouterTrainingProgress> VectorIndex::RouterTrainingStep(uint32_t max_walks) {
+  Impl& x = *impl_;
+  if (!x.router_training) return Status::FailedPrecondition("no router training was begun (BeginRouterTraining)");
+  if (max_walks == 0) return Status::InvalidArgument("max_walks must be at least 1");
+  RouterTraining& t = *x.router_training;
+  if (x.changes != t.changes_at_begin) {
+    x.router_training.reset();
+    return Status::FailedPrecondition("the index changed during router training (items added or deleted); begin again");
+  }
+  const size_t to = std::min(t.count, t.walked + max_walks);
+  {
+    auto paging = x.LockIfPaged();
+    Status walked = RecordWalks(x, t, t.walked, to);
+    if (!walked.ok()) {
+      x.router_training.reset();
+      return walked;
+    }
+  }
+  t.walked = to;
+  RouterTrainingProgress progress;
+  progress.walks_done = t.walked;
+  progress.walks_total = t.count;
+  if (t.walked < t.count) return progress;
+
+  // The last walk: fit, install, and put the router in the file.
+  std::unique_ptr<RouterTraining> finished = std::move(x.router_training);
+  routing::StopModel model;
+  auto report = FitRouter(*finished, &model);
+  if (!report.ok()) return report.status();
+  x.InstallRouter(model, finished->options.default_target_recall, 0);
+  progress.report = report.take();
+  progress.report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - finished->started).count();
+  progress.done = true;
+  // The log has no record for a router: a checkpoint puts it in the file.
+  if (x.durable) NV_RETURN_IF_ERROR(Checkpoint());
+  return progress;
+}
+
+Result<RouterReport> VectorIndex::TrainRouter(const RouterOptions& options) {
+  NV_RETURN_IF_ERROR(BeginRouterTraining(options));
+  // Steps of about 2% of the walks, with the progress callback between them.
+  const size_t total = impl_->router_training->count;
+  const uint32_t slice = static_cast<uint32_t>(std::max<size_t>(options.threads, total / 50));
+  while (true) {
+    auto step = RouterTrainingStep(slice);
+    if (!step.ok()) return step.status();
+    if (step.value().done) {
+      if (options.on_progress) options.on_progress(1.0);
+      return step.value().report;
+    }
+    if (options.on_progress && !options.on_progress(0.95 * static_cast<double>(step.value().walks_done) / total)) {
+      CancelRouterTraining();
+      return Status::Aborted("router training cancelled");
+    }
+  }
+}
+
+Status VectorIndex::DropRouter() {
+  Impl& x = *impl_;
+  NV_RETURN_IF_ERROR(x.BeforeWrite());
+  if (!x.router) return Status::Ok();
+  x.router.reset();
+  return x.durable ? Checkpoint() : Status::Ok();
+}
 
 }  // namespace neurovec

@@ -406,7 +406,7 @@ IndexStats VectorIndex::Stats() const {
     s.routing.trained = true;
     s.routing.k = x.router->model.k;
     s.routing.ef = x.router->model.training_ef;
-    s.routing.changes_since_training = x.changes - x.changes_at_router;
+    s.routing.changes_since_training = x.RouterChanges();
   }
   s.routing.learned_searches = x.learned_searches.load();
   s.routing.early_stops = x.early_stops.load();

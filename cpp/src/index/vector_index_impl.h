@@ -17,6 +17,7 @@
 #include "index/tiered_store.h"
 #include "ids/key_map.h"
 #include "index/learning_hooks.h"
+#include "index/router_training.h"
 #include "metadata/attribute_store.h"
 #include "neurovec/vector_index.h"
 #include "persistence/durable_file.h"
@@ -74,9 +75,21 @@ struct VectorIndex::Impl {
   struct Router {
     routing::StopModel model;
     float default_target = 0.95f;
+    uint64_t changes_carried = 0;  // changes since training before this handle had it (from the file)
   };
   std::unique_ptr<Router> router;
-  uint64_t changes_at_router = 0;
+  uint64_t changes_at_router = 0;  // `changes` when this handle got the router
+  // A router training begun (BeginRouterTraining) and not yet finished.
+  std::unique_ptr<RouterTraining> router_training;
+  void InstallRouter(const routing::StopModel& model, float default_target, uint64_t changes_carried) {
+    router = std::make_unique<Router>();
+    router->model = model;
+    router->default_target = default_target;
+    router->changes_carried = changes_carried;
+    changes_at_router = changes;
+  }
+  // Items added or deleted since the router was trained (0 without one).
+  uint64_t RouterChanges() const { return router ? router->changes_carried + (changes - changes_at_router) : 0; }
   mutable std::atomic<uint64_t> learned_searches{0};
   mutable std::atomic<uint64_t> early_stops{0};
   mutable std::atomic<uint64_t> routing_fallbacks{0};

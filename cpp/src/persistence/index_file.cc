@@ -16,6 +16,7 @@
 #include "persistence/deferred_checksums.h"
 #include "persistence/graph_sections.h"
 #include "persistence/learning_section.h"
+#include "persistence/router_section.h"
 #include "persistence/quantized_sections.h"
 #include "persistence/section_codec.h"
 #include "persistence/tier_sections.h"
@@ -43,6 +44,7 @@ const char* SectionName(uint32_t kind) {
     case kTierCodes: return "tier codes";
     case kAccessStatistics: return "access statistics";
     case kLevelGenerator: return "level generator";
+    case kRouter: return "router";
     case kTextEncoder: return "text encoder";
     case kKeywordIndex: return "keyword index";
     case kTextState: return "text state";
@@ -127,6 +129,12 @@ Status WriteSections(const IndexState& x, ImageWriter& image, Header* header, Im
   // Optional: a reader without the learning engine skips it (the index still works).
   const std::string learning = EncodeLearningSection(x.learning);
   if (!learning.empty()) image.Section(kLearning, [&](ByteWriter& w) { w.Bytes(learning.data(), learning.size()); }, 0);
+  // Optional: a reader without learned routing walks plainly.
+  if (x.router) {
+    RouterSectionState router{x.router->model, x.router->default_target, x.RouterChanges()};
+    const std::string bytes = EncodeRouterSection(router);
+    image.Section(kRouter, [&](ByteWriter& w) { w.Bytes(bytes.data(), bytes.size()); }, 0);
+  }
   // Optional: the layer above's sections (a plain index reader skips them).
   const VectorIndex::AttachedSections attached = x.attached_provider ? x.attached_provider() : x.attached_loaded;
   for (const auto& [kind, bytes] : attached) {
@@ -314,7 +322,7 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
       // file (decided once the config is known): its bytes are read later.
       s.entry[e.kind] = e;
       mode.graph_deferred = true;
-    } else if ((e.kind >= kConfig && e.kind <= kLevelGenerator) || e.kind == kLearning || e.kind == kVectorBlocks ||
+    } else if ((e.kind >= kConfig && e.kind <= kRouter) || e.kind == kLearning || e.kind == kVectorBlocks ||
                e.kind == kGraphBlocks ||
                (e.kind >= VectorIndex::kFirstAttachedSection && e.kind <= VectorIndex::kLastAttachedSection)) {
       const uint8_t* bytes = nullptr;
@@ -425,6 +433,11 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   for (uint32_t kind = VectorIndex::kFirstAttachedSection; kind <= VectorIndex::kLastAttachedSection; ++kind) {
     // Read into a buffer of its own: handed over rather than copied.
     if (s.has(kind)) x.attached_loaded.emplace_back(kind, section_bytes.Take(s.data[kind], s.entry[kind].length));
+  }
+  if (s.has(kRouter)) {
+    RouterSectionState router;
+    NV_RETURN_IF_ERROR(DecodeRouterSection(s.data[kRouter], s.entry[kRouter].length, &router));
+    x.InstallRouter(router.model, router.default_target, router.changes_since_training);
   }
   if (s.has(kLearning)) {
     NV_RETURN_IF_ERROR(DecodeLearningSection(s.data[kLearning], s.entry[kLearning].length, &x.learning));

@@ -8,7 +8,7 @@
 //
 // All fields are little-endian and fixed-width, so one file serves x86-64 and
 // wasm32. Sections of kinds a reader does not know are skipped unless flagged
-// required, which is how the optional sections (7-12, 16, 20, 21, 24-31)
+// required, which is how the optional sections (7-13, 16, 20, 21, 24-31)
 // extended the format without a new version. A durable file's log follows
 // the image (persistence/write_ahead_log.h).
 //
@@ -59,6 +59,8 @@ enum SectionKind : uint32_t {
   // a reopened index, and a log replayed on top of its image, draw the levels
   // the writing process drew. Without it the generator restarts from the seed.
   kLevelGenerator = 12,
+  // Optional (persistence/router_section.h): the learned routing model.
+  kRouter = 13,
   // Optional: CRC-32C of each block of rows of the vectors section and of its
   // norms, so a paged open checks each block as it reads it (kind 20, away
   // from the kinds other sections take).

@@ -1,0 +1,82 @@
+#include "persistence/router_section.h"
+
+#include <cmath>
+
+#include "neurovec/config.h"
+#include "util/byte_io.h"
+
+namespace neurovec::index_file {
+namespace {
+
+constexpr uint32_t kSectionVersion = 1;
+
+}  // namespace
+
+// Layout (all little-endian): u32 version (1); u32 k, training ef; u32 feature
+// count (9), target count (8); f32 weights; per target: f32 target recall, f32
+// threshold (+inf: never stop early for it); f32 calibration ceiling, default
+// target; u64 changes since training. The feature and target lists are
+// written out so a reader can tell a model it cannot evaluate from damage.
+std::string EncodeRouterSection(const RouterSectionState& r) {
+  std::string out;
+  ByteWriter w(out);
+  const routing::StopModel& m = r.model;
+  w.U32(kSectionVersion);
+  w.U32(m.k);
+  w.U32(m.training_ef);
+  w.U32(routing::kStopFeatures);
+  w.U32(routing::StopModel::kTargets);
+  for (float weight : m.weights) w.F32(weight);
+  for (int i = 0; i < routing::StopModel::kTargets; ++i) {
+    w.F32(routing::StopModel::kTargetRecalls[i]);
+    w.F32(m.thresholds[i]);
+  }
+  w.F32(m.calibration_ceiling);
+  w.F32(r.default_target);
+  w.U64(r.changes_since_training);
+  return out;
+}
+
+Status DecodeRouterSection(const uint8_t* data, size_t size, RouterSectionState* out) {
+  ByteReader r(data, size);
+  auto corrupt = [](const std::string& what) {
+    return Status::Corrupt("index file is corrupt: router section: " + what);
+  };
+  uint32_t version = 0;
+  if (!r.U32(version)) return corrupt("too short");
+  if (version != kSectionVersion) {
+    return Status::UnsupportedVersion("router section version " + std::to_string(version) + " is newer than this build");
+  }
+  RouterSectionState s;
+  routing::StopModel& m = s.model;
+  uint32_t features = 0, targets = 0;
+  if (!r.U32(m.k) || !r.U32(m.training_ef) || !r.U32(features) || !r.U32(targets)) return corrupt("too short");
+  if (m.k == 0 || m.k > routing::TopKProgress::kMaxK) return corrupt("k " + std::to_string(m.k) + " out of range");
+  if (m.training_ef < m.k || m.training_ef > IndexConfig::kMaxEf) {
+    return corrupt("training ef " + std::to_string(m.training_ef) + " out of range");
+  }
+  if (features != routing::kStopFeatures || targets != routing::StopModel::kTargets) {
+    return corrupt(std::to_string(features) + " features and " + std::to_string(targets) + " targets, expected " +
+                   std::to_string(routing::kStopFeatures) + " and " + std::to_string(routing::StopModel::kTargets));
+  }
+  for (float& weight : m.weights) {
+    if (!r.F32(weight)) return corrupt("too short");
+    if (!std::isfinite(weight)) return corrupt("a weight is not finite");
+  }
+  for (int i = 0; i < routing::StopModel::kTargets; ++i) {
+    float target = 0;
+    if (!r.F32(target) || !r.F32(m.thresholds[i])) return corrupt("too short");
+    if (target != routing::StopModel::kTargetRecalls[i]) return corrupt("target recalls differ from this build's");
+    if (std::isnan(m.thresholds[i]) || m.thresholds[i] == -INFINITY) return corrupt("a threshold is not a number");
+  }
+  if (!r.F32(m.calibration_ceiling) || !r.F32(s.default_target) || !r.U64(s.changes_since_training)) {
+    return corrupt("too short");
+  }
+  if (!(m.calibration_ceiling >= 0 && m.calibration_ceiling <= 1)) return corrupt("calibration ceiling out of range");
+  if (!(s.default_target >= 0.5f && s.default_target <= 1)) return corrupt("default target recall out of range");
+  if (r.remaining() != 0) return corrupt(std::to_string(r.remaining()) + " bytes past the end");
+  *out = s;
+  return Status::Ok();
+}
+
+}  // namespace neurovec::index_file
