@@ -17,6 +17,8 @@ class Args {
   std::string Get(const std::string& name, const std::string& fallback = "") const;
   // Parses an unsigned integer option; sets error on a bad value.
   bool GetUint(const std::string& name, uint64_t fallback, uint64_t& out, std::string& error) const;
+  // Parses a finite number option; sets error on a bad value.
+  bool GetDouble(const std::string& name, double fallback, double& out, std::string& error) const;
   std::vector<std::string> Unused(const std::vector<std::string>& known) const;
 
  private:
@@ -27,6 +29,7 @@ int RunBench(const Args& args);        // build + recall/QPS per ef
 int RunGroundTruth(const Args& args);  // exact k-NN by brute force, written as .ivecs
 int RunBuild(const Args& args);        // .fvecs -> index file
 int RunQuery(const Args& args);        // index file + queries -> JSON lines
+int RunTrainRouter(const Args& args);  // trains (or drops) an index file's router in place
 int RunHealth(const Args& args);       // index file -> graph health (reachability, tombstones, degrees)
 int RunOptimize(const Args& args);     // repairs an index file's graph in place (then checkpoints)
 int RunChurn(const Args& args);        // rounds of deletes and inserts, repaired or not, beside fresh builds

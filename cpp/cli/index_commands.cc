@@ -118,7 +118,19 @@ int RunOptimize(const Args& args) {
 
 int RunQuery(const Args& args) {
   const char* cmd = "query";
-  for (const auto& u : args.Unused({"index", "queries", "k", "ef", "json", "mode"})) return FailCommand(cmd, "unknown option --" + u);
+  for (const auto& u : args.Unused({"index", "queries", "k", "ef", "json", "mode", "routing", "recall"})) {
+    return FailCommand(cmd, "unknown option --" + u);
+  }
+  // --routing auto (default: learned where the file has a router for this k), plain or learned.
+  const std::string routing_name = args.Get("routing", "auto");
+  RoutingMode routing = RoutingMode::kAuto;
+  if (routing_name == "plain") {
+    routing = RoutingMode::kPlain;
+  } else if (routing_name == "learned") {
+    routing = RoutingMode::kLearned;
+  } else if (routing_name != "auto") {
+    return FailCommand(cmd, "--routing must be auto, plain or learned, got '" + routing_name + "'");
+  }
   // --mode vector (default) or neural/subgraph/differentiable: the learned re-ranking (issue 5).
   const std::string mode_name = args.Get("mode", "vector");
   const char* const kModes[] = {"vector", "neural", "subgraph", "differentiable"};
@@ -133,8 +145,12 @@ int RunQuery(const Args& args) {
   if (!args.Has("index") || !args.Has("queries")) return FailCommand(cmd, "--index and --queries are required");
   std::string error;
   uint64_t k, ef;
-  if (!args.GetUint("k", 10, k, error) || !args.GetUint("ef", 0, ef, error)) return FailCommand(cmd, error);
+  double recall;
+  if (!args.GetUint("k", 10, k, error) || !args.GetUint("ef", 0, ef, error) || !args.GetDouble("recall", 0, recall, error)) {
+    return FailCommand(cmd, error);
+  }
   if (k == 0) return FailCommand(cmd, "--k must be positive");
+  if (!(recall >= 0 && recall <= 1)) return FailCommand(cmd, "--recall must be in (0, 1] (0: the router's default)");
   // Read-only and mapped: no lock, nothing written, no copy of the file first.
   auto storage = OpenFileStorage(args.Get("index"), FileMode::kReadOnly);
   if (!storage.ok()) return FailCommand(cmd, storage.status().message());
@@ -148,6 +164,8 @@ int RunQuery(const Args& args) {
     SearchParams params;
     params.k = static_cast<uint32_t>(k);
     params.ef = static_cast<uint32_t>(ef);
+    params.routing = routing;
+    params.target_recall = static_cast<float>(recall);
     auto hits = index.SearchLearned(queries.value().row(q), params, static_cast<SearchMode>(mode));
     if (!hits.ok()) return FailCommand(cmd, hits.status().message());
     std::ostringstream ids, distances, scores;

@@ -1,4 +1,5 @@
 // neurovec command-line tool: benchmarks and exact ground truth on TEXMEX files.
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -46,6 +47,22 @@ bool Args::GetUint(const std::string& name, uint64_t fallback, uint64_t& out, st
   return true;
 }
 
+bool Args::GetDouble(const std::string& name, double fallback, double& out, std::string& error) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) {
+    out = fallback;
+    return true;
+  }
+  char* end = nullptr;
+  const double v = std::strtod(it->second.c_str(), &end);
+  if (it->second.empty() || *end != '\0' || !std::isfinite(v)) {
+    error = "--" + name + " expects a number, got '" + it->second + "'";
+    return false;
+  }
+  out = v;
+  return true;
+}
+
 std::vector<std::string> Args::Unused(const std::vector<std::string>& known) const {
   std::vector<std::string> unused;
   for (const auto& kv : values_) {
@@ -75,9 +92,15 @@ void Usage() {
                "  build        --base B.fvecs --out index.nvx [--m 16] [--ef-construction 200]\n"
                "               [--metric l2] [--threads 1] [--seed 42]   Builds and writes an index file.\n"
                "  query        --index index.nvx --queries Q.fvecs [--k 10] [--ef 64] [--json]\n"
-               "               [--mode vector|neural|subgraph|differentiable]\n"
+               "               [--mode vector|neural|subgraph|differentiable] [--routing auto|plain|learned]\n"
+               "               [--recall 0.95]\n"
                "               One JSON line per query: {\"ids\": [...], \"distances\": [...]} (+ \"scores\"\n"
                "               in the learned modes, which need a trained index).\n"
+               "  train-router --index index.nvx [--k 10] [--ef 128] [--items 3000] [--queries Q.fvecs]\n"
+               "               [--calibration-share 0.3] [--target 0.95] [--threads 2] [--seed 1] [--drop] [--json]\n"
+               "               Trains the index's router (learned early termination) on its own items or on\n"
+               "               the given queries, with threads, and checkpoints it into the file (section\n"
+               "               13; wasm reads it). --drop removes it instead.\n"
                "  health       --index index.nvx [--json]   Graph health: live items no search can reach,\n"
                "               tombstones and the links left to them, level-0 out-degrees.\n"
                "  optimize     --index index.nvx   Repairs the graph in place (links to deleted items,\n"
@@ -159,6 +182,7 @@ int main(int argc, char** argv) {
   if (command == "groundtruth") return neurovec::cli::RunGroundTruth(args);
   if (command == "build") return neurovec::cli::RunBuild(args);
   if (command == "query") return neurovec::cli::RunQuery(args);
+  if (command == "train-router") return neurovec::cli::RunTrainRouter(args);
   if (command == "persist-bench") return neurovec::cli::RunPersistBench(args);
   if (command == "codecs") return neurovec::cli::RunCodecs(args);
   if (command == "traverse") return neurovec::cli::RunTraverse(args);
