@@ -308,10 +308,22 @@ int32_t nv_add_batch(nv_index* index, uint32_t n, const char* key_blob, const ui
 
 int32_t nv_search(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
                   uint32_t filter_len, uint32_t* out_slots, float* out_distances) {
+  return nv_search_routed(index, query, k, ef, filter, filter_len, 0, 0.0f, out_slots, out_distances);
+}
+
+int32_t nv_search_routed(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
+                         uint32_t filter_len, int32_t routing, float target_recall, uint32_t* out_slots,
+                         float* out_distances) {
   ClearError();
+  if (routing < 0 || routing > 2) {
+    return Fail(neurovec::Status::InvalidArgument("routing must be 0 (auto), 1 (plain) or 2 (learned), got " +
+                                                  std::to_string(routing)));
+  }
   neurovec::SearchParams params;
   params.k = k;
   params.ef = ef;
+  params.routing = static_cast<neurovec::RoutingMode>(routing);
+  params.target_recall = target_recall;
   if (filter != nullptr && filter_len > 0) params.filter.assign(filter, filter_len);
   auto hits = index->index->Search(query, params);
   if (!hits.ok()) return Fail(hits.status());

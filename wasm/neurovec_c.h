@@ -87,6 +87,34 @@ int32_t nv_add_batch(nv_index* index, uint32_t n, const char* key_blob, const ui
 int32_t nv_search(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
                   uint32_t filter_len, uint32_t* out_slots, float* out_distances);
 
+/* nv_search with learned routing (neurovec::SearchParams::routing and
+ * target_recall): routing 0 auto, 1 plain, 2 learned; target_recall 0: the
+ * router's default, else in (0, 1]. */
+int32_t nv_search_routed(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
+                         uint32_t filter_len, int32_t routing, float target_recall, uint32_t* out_slots,
+                         float* out_distances);
+
+/* Router training in slices (VectorIndex::BeginRouterTraining, routing_bindings.cc).
+ * queries: query_count rows of dimensions floats (copied), or NULL to sample
+ * stored items. 0, or -1 with the error set. */
+int32_t nv_router_train_begin(nv_index* index, uint32_t k, uint32_t ef, uint32_t items, double calibration_share,
+                              double default_target_recall, double seed, const float* queries, uint32_t query_count);
+/* Records up to max_walks walks; out[0..NV_ROUTER_PROGRESS_COUNT) = walks done,
+ * walks total, then once done the report: training walks, calibration walks,
+ * records, seconds, full-walk recall, full-walk distance computations, routed
+ * recall, routed distance computations, model bytes. Returns 1 when the router
+ * is trained (and installed; a durable index checkpointed), 0 when more steps
+ * are needed, -1 on error (the training is over). */
+#define NV_ROUTER_PROGRESS_COUNT 11
+int32_t nv_router_train_step(nv_index* index, uint32_t max_walks, double* out);
+void nv_router_train_cancel(nv_index* index);
+/* Forgets the router. 0, or -1 with the error set. */
+int32_t nv_drop_router(nv_index* index);
+/* out[0..NV_ROUTING_STATS_COUNT) = trained (0/1), k, training ef, learned
+ * searches, early stops, fallbacks, items added or deleted since training. */
+#define NV_ROUTING_STATS_COUNT 7
+void nv_routing_stats(nv_index* index, double* out);
+
 /* 1 if removed, 0 if the id was unknown. */
 int32_t nv_remove(nv_index* index, const char* key, uint32_t key_len);
 /* Slot of a live id, or -1 (not an error). */

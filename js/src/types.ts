@@ -163,6 +163,80 @@ export interface SearchOptions {
   mode?: SearchMode;
   /** Softmax temperature of mode 'differentiable' (default 0.1). */
   temperature?: number;
+  /** How mode 'vector' walks the graph: 'auto' (default) takes the learned walk
+   * when a router trained for this k is present (trainRouter) and there is no
+   * filter; 'plain' always walks as HNSW does; 'learned' asks for the learned
+   * walk and counts a fallback in stats().routing where it cannot run. */
+  routing?: RoutingMode;
+  /** Mean recall@k the learned walk aims for (0 < recall <= 1; default: the
+   * router's targetRecall). Calibrated at 0.80 .. 0.99; above what the router
+   * reached on its held-out queries the walk does not stop early. */
+  recall?: number;
+}
+
+export type RoutingMode = 'auto' | 'plain' | 'learned';
+
+/** Options of VectorIndex.trainRouter (learned early termination of the walk). */
+export interface TrainRouterOptions {
+  /** Searches with this k use the router (1..64, default 10). */
+  k?: number;
+  /** The walk the router learns to cut short (k..MAX_EF, default 128); learned
+   * searches walk with at least this ef. */
+  ef?: number;
+  /** Stored items sampled as training queries (each leaves itself out; 20..1e6,
+   * default 3000), when `queries` is not given. */
+  items?: number;
+  /** Queries to learn from instead (for example ones the index has served):
+   * an array of vectors or a flat Float32Array, at least 20. The first
+   * 1 - calibrationShare train, the rest calibrate. */
+  queries?: Float32Array | ReadonlyArray<VectorLike>;
+  /** Share held out to calibrate the per-target thresholds (0.1..0.9, default 0.3). */
+  calibrationShare?: number;
+  /** The recall searches without `recall` aim for (0.5..1, default 0.95). */
+  targetRecall?: number;
+  seed?: number;
+  /** Walks per slice between yields to the event loop (default 50). */
+  walksPerStep?: number;
+  onProgress?: (progress: RouterTrainingProgress) => void;
+  /** Aborting rejects with ABORTED; the index keeps the router it had. */
+  signal?: AbortSignal;
+}
+
+export interface RouterTrainingProgress {
+  walksDone: number;
+  walksTotal: number;
+}
+
+/** What trainRouter measured on its held-out queries. */
+export interface RouterReport {
+  trainingWalks: number;
+  calibrationWalks: number;
+  /** Walk states the model was fitted on. */
+  records: number;
+  seconds: number;
+  /** Held-out walks at ef without stopping early: mean recall@k and distance computations ... */
+  fullWalkRecall: number;
+  fullWalkComputations: number;
+  /** ... and with the default target's threshold. */
+  routedRecall: number;
+  routedComputations: number;
+  modelBytes: number;
+}
+
+/** stats().routing */
+export interface RoutingStats {
+  trained: boolean;
+  /** Of the router (0 without one). */
+  k: number;
+  /** Its training ef. */
+  ef: number;
+  learnedSearches: number;
+  /** Learned searches the router ended before HNSW's own rule. */
+  earlyStops: number;
+  /** Searches that asked for routing 'learned' and walked plainly. */
+  fallbacks: number;
+  /** Items added or deleted since the router was trained (retrain when this grows large). */
+  changesSinceTraining: number;
 }
 
 export interface SearchResult {
@@ -348,6 +422,8 @@ export interface IndexStats {
   memoryBytes: number;
   /** Repair passes (optimize(), setMaintenance()). */
   maintenance: MaintenanceStats;
+  /** Learned routing (trainRouter). */
+  routing: RoutingStats;
   /** Bytes by part. */
   memory: MemoryStats;
   /** Present when the index has quantized traversal; `trained` once the codec is. */

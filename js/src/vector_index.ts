@@ -8,7 +8,7 @@ import { codeFromCore, invalid, NeurovecError } from './errors.js';
 import type {
   AddBatchOptions, CreateOptions, FileStats, Id, IndexHealth, IndexStats, MaintenanceOptions, OptimizeOptions, OptimizeReport, Metadata, Metric, OpenOptions, PagingStats,
   SearchOptions,
-  SearchResult, StorageTarget, TierCounts, VectorLike,
+  RouterReport, SearchResult, StorageTarget, TierCounts, TrainRouterOptions, VectorLike,
 } from './types.js';
 import {
   checkFinite, checkId, checkInteger, checkK, checkMetadata, checkVector, decodeId, decodeText, encodeId,
@@ -22,6 +22,7 @@ import { hostStorage } from './storage/host_storage.js';
 import { describeTarget, getStorageOpeners, type OpenMode, type SyncStorage } from './storage/sync_storage.js';
 import { enableQuantized, memoryStats, quantizedInfo } from './quantized.js';
 import { enableTiers, recompress, tierInfo, tierMemory } from './tiers.js';
+import { dropRouter, resolveSearchRouting, routingStats, trainRouter, type RoutingHost } from './routing.js';
 import {
   FILE_STATS_COUNT, getModule, PAGING_STATS_COUNT, readDoubles, STATS_COUNT, type NeurovecWasmModule,
 } from './wasm_module.js';
@@ -511,7 +512,13 @@ export class VectorIndex {
       }
       filterJson = JSON.stringify(f);
     }
-    if (mode !== 'vector') return searchLearned(this.learningHost(), q, k, ef, filterJson, mode, options.temperature);
+    const routing = resolveSearchRouting(options.routing, options.recall);
+    if (mode !== 'vector') {
+      if (options.routing !== undefined || options.recall !== undefined) {
+        throw invalid("routing and recall apply to mode 'vector' (the learned modes re-rank a plain walk's candidates)");
+      }
+      return searchLearned(this.learningHost(), q, k, ef, filterJson, mode, options.temperature);
+    }
     if (options.temperature !== undefined) throw invalid("temperature applies to mode 'differentiable' only");
     const mod = this.mod;
     const vecPtr = this.vec.ensure(this.dimensions * 4);
@@ -523,7 +530,8 @@ export class VectorIndex {
       filterLen = encoder.encodeInto(filterJson, mod.HEAPU8.subarray(filterPtr, filterPtr + filterJson.length * 3)).written;
     }
     mod.HEAPF32.set(q, vecPtr >>> 2);
-    const count = mod._nv_search(this.handle, vecPtr, k, ef, filterPtr, filterLen, outPtr, outPtr + k * 4);
+    const count = mod._nv_search_routed(this.handle, vecPtr, k, ef, filterPtr, filterLen, routing.code, routing.recall,
+      outPtr, outPtr + k * 4);
     if (count < 0) throw this.error();
     // Copy the output out of the heap first: idOf/metadataOf may allocate, and
     // an allocation that grows the memory detaches views taken before it.
@@ -561,6 +569,33 @@ export class VectorIndex {
   train(options: TrainOptions = {}): Promise<TrainProgress> {
     this.live();
     return train(this.learningHost(), options);
+  }
+
+  /**
+   * Trains the router: a small model that ends the graph walk once its top-k
+   * is likely final, so searches with its k compute fewer distances for the
+   * same recall (search option `recall` picks the effort). It learns from the
+   * index itself (sampled stored items, each leaving itself out, with exact
+   * neighbours by scan) or from `queries` you give (for example ones your
+   * users asked), and replaces any earlier router. Yields to the event loop
+   * between slices of walks (onProgress, signal); a write to the index meanwhile
+   * rejects with FAILED_PRECONDITION. The router is part of the index file
+   * (toBytes(), save(); a durable index is checkpointed) and routes the same
+   * natively (`neurovec train-router`, the heavy path with threads) and in wasm.
+   */
+  trainRouter(options: TrainRouterOptions = {}): Promise<RouterReport> {
+    this.live();
+    return trainRouter(this.routingHost(), options);
+  }
+
+  /** Forgets the router: every search walks plainly (a durable index is checkpointed). */
+  dropRouter(): void {
+    this.live();
+    dropRouter(this.routingHost());
+  }
+
+  private routingHost(): RoutingHost {
+    return { mod: this.mod, handle: () => this.handle, dimensions: this.dimensions, metric: this.metric, error: () => this.error() };
   }
 
   /**
@@ -671,6 +706,7 @@ export class VectorIndex {
         budgetMsPerWrite: s[13], triggerFraction: s[14], passes: s[15], listsRelinked: s[16], reconnected: s[17],
         changesSincePass: s[18], passActive: s[19] === 1, progress: s[20], milliseconds: s[21], unreachableAfterLastPass: s[22],
       },
+      routing: routingStats(mod, this.handle),
       memory: { ...memoryStats(mod, this.handle), ...(tiers ? { tiers: tierMemory(mod, this.handle) } : {}) },
       ...(quantized ? { quantizedTraversal: quantized } : {}),
       ...(tiers ? { tiers: tiers.counts } : {}),

@@ -17,6 +17,14 @@ export interface NeurovecWasmModule {
     metaOffsets: number, outSlots: number): number;
   _nv_search(index: number, query: number, k: number, ef: number, filter: number, filterLen: number,
     outSlots: number, outDistances: number): number;
+  _nv_search_routed(index: number, query: number, k: number, ef: number, filter: number, filterLen: number,
+    routing: number, targetRecall: number, outSlots: number, outDistances: number): number;
+  _nv_router_train_begin(index: number, k: number, ef: number, items: number, calibrationShare: number,
+    targetRecall: number, seed: number, queries: number, queryCount: number): number;
+  _nv_router_train_step(index: number, maxWalks: number, out: number): number;
+  _nv_router_train_cancel(index: number): void;
+  _nv_drop_router(index: number): number;
+  _nv_routing_stats(index: number, out: number): void;
   _nv_remove(index: number, key: number, keyLen: number): number;
   _nv_slot_of(index: number, key: number, keyLen: number): number;
   _nv_get_vector(index: number, slot: number, out: number): void;

@@ -1,0 +1,176 @@
+// Learned routing through the JS API (trainRouter, search { routing, recall },
+// stats().routing, dropRouter): the learned walk reaches its target against
+// brute force with fewer distances, bad options are refused, training can be
+// aborted and is ended by a write, and the router travels in the file: a
+// router trained natively (`neurovec train-router`) routes the same in wasm,
+// and the reverse.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { VectorIndex } from 'neurovec';
+import { assertNeurovecError, assertNeurovecRejects, bruteForce, clusteredData, overlap, row } from './helpers.mjs';
+
+const CLI = fileURLToPath(new URL('../../build/native/neurovec', import.meta.url));
+const D = 24;
+
+async function clusteredIndex(n, queries, seed = 7) {
+  const { data, queries: q } = clusteredData({ n, d: D, queries, clusters: 16, seed });
+  const index = await VectorIndex.create({ dimensions: D, metric: 'l2', m: 8, efConstruction: 64 });
+  index.addBatch(Array.from({ length: n }, (_, i) => i), data);
+  return { index, data, queries: q };
+}
+
+// Mean recall@k against brute force and mean distance computations per query.
+function measure(index, data, queries, k, options) {
+  const items = Array.from({ length: data.length / D }, (_, i) => ({ id: i, vector: row(data, i, D) }));
+  let recall = 0, computations = 0;
+  const nq = queries.length / D;
+  for (let q = 0; q < nq; q++) {
+    const got = index.search(row(queries, q, D), k, options);
+    computations += index.stats().lastSearch.distanceComputations;
+    recall += overlap(got, bruteForce('l2', items, row(queries, q, D), k));
+  }
+  return { recall: recall / nq, computations: computations / nq };
+}
+
+test('trainRouter: the learned walk reaches its target recall (brute force) with fewer distances; counters', async () => {
+  const { index, data, queries } = await clusteredIndex(4000, 200);
+  const progress = [];
+  const report = await index.trainRouter({ k: 10, ef: 64, items: 800, seed: 3, onProgress: (p) => progress.push(p) });
+  assert.ok(progress.length >= 2);
+  for (let i = 1; i < progress.length; i++) assert.ok(progress[i].walksDone > progress[i - 1].walksDone);
+  assert.equal(progress.at(-1).walksDone, 800);
+  assert.equal(report.trainingWalks + report.calibrationWalks, 800);
+  assert.ok(report.records > report.trainingWalks);
+  assert.ok(report.routedComputations < report.fullWalkComputations);
+  assert.ok(report.modelBytes > 0 && report.modelBytes < 1024);
+
+  const plain = measure(index, data, queries, 10, { ef: 64, routing: 'plain' });
+  const learned = measure(index, data, queries, 10, { ef: 64, routing: 'learned', recall: 0.9 });
+  assert.ok(learned.recall >= 0.87, `learned recall ${learned.recall} for a 0.9 target`);
+  assert.ok(learned.computations < 0.95 * plain.computations,
+    `learned ${learned.computations} vs plain ${plain.computations} distances`);
+  const stats = index.stats().routing;
+  assert.equal(stats.trained, true);
+  assert.equal(stats.k, 10);
+  assert.equal(stats.ef, 64);
+  assert.equal(stats.learnedSearches, 200);
+  assert.ok(stats.earlyStops > 0 && stats.earlyStops <= 200);
+  assert.equal(stats.fallbacks, 0);
+
+  // Another k, or a filter: the plain walk, counted as a fallback when 'learned' was asked for.
+  index.search(row(queries, 0, D), 5, { routing: 'learned' });
+  assert.equal(index.stats().routing.fallbacks, 1);
+  index.delete(0);
+  assert.equal(index.stats().routing.changesSinceTraining, 1);
+  index.dropRouter();
+  assert.equal(index.stats().routing.trained, false);
+  index.dispose();
+});
+
+test('trainRouter and search refuse bad routing options with clear errors', async () => {
+  const { index, queries } = await clusteredIndex(600, 5);
+  const q = row(queries, 0, D);
+  assertNeurovecError(() => index.search(q, 10, { routing: 'greedy' }), 'INVALID_ARGUMENT', /routing/, /'plain'/);
+  assertNeurovecError(() => index.search(q, 10, { recall: 1.5 }), 'INVALID_ARGUMENT', /recall/, /\(0, 1\]/);
+  assertNeurovecError(() => index.search(q, 10, { recall: 0 }), 'INVALID_ARGUMENT', /recall/);
+  assertNeurovecError(() => index.search(q, 10, { mode: 'neural', routing: 'plain' }), 'INVALID_ARGUMENT', /mode 'vector'/);
+  const bad = [
+    [{ k: 0 }, /k/], [{ k: 65 }, /k/], [{ ef: 5 }, /ef/], [{ items: 5 }, /items/],
+    [{ calibrationShare: 0.95 }, /calibrationShare/], [{ targetRecall: 0.2 }, /targetRecall/],
+    [{ walksPerStep: 0 }, /walksPerStep/], [{ speed: 1 }, /unknown trainRouter option "speed"/],
+    [{ queries: new Float32Array(10 * D) }, /at least 20 queries/], [{ queries: new Float32Array(7) }, /multiple of the dimensions/],
+    [{ queries: [new Float32Array(D - 1)] }, /queries\[0\]/], [{ onProgress: 3 }, /onProgress/],
+  ];
+  for (const [options, pattern] of bad) {
+    await assertNeurovecRejects(() => index.trainRouter(options), 'INVALID_ARGUMENT', pattern);
+  }
+  const nan = new Float32Array(30 * D);
+  nan[5 * D + 2] = NaN;
+  await assertNeurovecRejects(() => index.trainRouter({ queries: nan }), 'INVALID_ARGUMENT', /queries\[5\]/);
+  const small = await VectorIndex.create({ dimensions: D, metric: 'l2' });
+  small.addBatch([1, 2, 3], new Float32Array(3 * D).fill(1));
+  await assertNeurovecRejects(() => small.trainRouter(), 'FAILED_PRECONDITION', /at least 100 live items/);
+  assert.equal(index.stats().routing.trained, false);
+  small.dispose();
+  index.dispose();
+});
+
+test('trainRouter: given queries, an AbortSignal, and a write during training', async () => {
+  const { index, queries } = await clusteredIndex(2000, 300);
+  const controller = new AbortController();
+  await assertNeurovecRejects(() => index.trainRouter({
+    queries, ef: 48, walksPerStep: 20, onProgress: (p) => { if (p.walksDone >= 60) controller.abort(); }, signal: controller.signal,
+  }), 'ABORTED', /trainRouter/);
+  assert.equal(index.stats().routing.trained, false);
+
+  // A write between slices ends the training; the index keeps working.
+  await assertNeurovecRejects(() => index.trainRouter({
+    queries, ef: 48, walksPerStep: 20, onProgress: (p) => { if (p.walksDone === 40) index.add(99999, row(queries, 0, D)); },
+  }), 'FAILED_PRECONDITION', /changed during router training/);
+  assert.equal(index.stats().routing.trained, false);
+
+  // Queries given as an array of vectors train too.
+  const list = Array.from({ length: 100 }, (_, i) => row(queries, i, D));
+  const report = await index.trainRouter({ queries: list, ef: 48 });
+  assert.equal(report.trainingWalks + report.calibrationWalks, 100);
+  assert.equal(index.stats().routing.trained, true);
+  index.dispose();
+});
+
+function writeFvecs(path, vectors, d) {
+  const n = vectors.length / d;
+  const out = Buffer.alloc(n * (4 + 4 * d));
+  for (let i = 0; i < n; i++) {
+    out.writeInt32LE(d, i * (4 + 4 * d));
+    for (let j = 0; j < d; j++) out.writeFloatLE(vectors[i * d + j], i * (4 + 4 * d) + 4 + 4 * j);
+  }
+  writeFileSync(path, out);
+}
+
+test('the router travels in the file: native train-router -> wasm, wasm trainRouter -> native, toBytes -> fromBytes',
+  { skip: !existsSync(CLI) && 'native CLI not built' }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'neurovec-routing-'));
+    try {
+      const n = 3000;
+      const { data, queries } = clusteredData({ n, d: D, queries: 60, clusters: 16, seed: 11 });
+      writeFvecs(join(dir, 'base.fvecs'), data, D);
+      writeFvecs(join(dir, 'queries.fvecs'), queries, D);
+      const options = { ef: 64, routing: 'learned', recall: 0.9 };
+      const nativeQuery = (file) => execFileSync(CLI, ['query', '--index', file, '--queries', join(dir, 'queries.fvecs'),
+        '--k', '10', '--ef', '64', '--routing', 'learned', '--recall', '0.9'], { encoding: 'utf8' })
+        .trim().split('\n').map((l) => JSON.parse(l));
+      const wasmQuery = (index) => Array.from({ length: 60 }, (_, q) => index.search(row(queries, q, D), 10, options).map((r) => r.id));
+
+      // native build + router (two threads) -> wasm
+      execFileSync(CLI, ['build', '--base', join(dir, 'base.fvecs'), '--out', join(dir, 'native.nvx'), '--m', '8',
+        '--ef-construction', '64'], { stdio: 'ignore' });
+      execFileSync(CLI, ['train-router', '--index', join(dir, 'native.nvx'), '--ef', '64', '--items', '800', '--threads', '2',
+        '--json'], { stdio: 'ignore' });
+      const fromNative = await VectorIndex.fromBytes(new Uint8Array(readFileSync(join(dir, 'native.nvx'))));
+      assert.equal(fromNative.stats().routing.trained, true);
+      assert.deepEqual(wasmQuery(fromNative), nativeQuery(join(dir, 'native.nvx')).map((r) => r.ids));
+      assert.ok(fromNative.stats().routing.earlyStops > 0);
+
+      // wasm router -> native
+      const wasmIndex = await VectorIndex.create({ dimensions: D, metric: 'l2', m: 8, efConstruction: 64 });
+      wasmIndex.addBatch(Array.from({ length: n }, (_, i) => i), data);
+      await wasmIndex.trainRouter({ ef: 64, items: 800, seed: 5 });
+      writeFileSync(join(dir, 'wasm.nvx'), await wasmIndex.toBytes());
+      assert.deepEqual(nativeQuery(join(dir, 'wasm.nvx')).map((r) => r.ids), wasmQuery(wasmIndex));
+
+      // toBytes -> fromBytes within wasm; a dropped router leaves the file.
+      const reloaded = await VectorIndex.fromBytes(await wasmIndex.toBytes());
+      assert.deepEqual(wasmQuery(reloaded), wasmQuery(wasmIndex));
+      reloaded.dropRouter();
+      const plainAgain = await VectorIndex.fromBytes(await reloaded.toBytes());
+      assert.equal(plainAgain.stats().routing.trained, false);
+      for (const index of [fromNative, wasmIndex, reloaded, plainAgain]) index.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
