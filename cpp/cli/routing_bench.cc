@@ -17,6 +17,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "neurovec/vector_index.h"
+#include "persistence/local_file.h"
 #include "vector_files.h"
 
 namespace neurovec::cli {
@@ -94,7 +95,8 @@ bool ParseFloatList(const std::string& text, std::vector<double>& out) {
 int RunRoutingBench(const Args& args) {
   const char* cmd = "routing-bench";
   for (const auto& u : args.Unused({"base", "queries", "truth", "k", "m", "ef-construction", "threads", "efs",
-                                    "targets", "router-ef", "items", "seeds", "tune", "runs", "json", "split", "metric", "train-from", "train"})) {
+                                    "targets", "router-ef", "items", "seeds", "tune", "runs", "json", "split", "metric", "train-from", "train",
+                                    "save-index"})) {
     return FailCommand(cmd, "unknown option --" + u);
   }
   if (!args.Has("base") || !args.Has("queries") || !args.Has("truth")) {
@@ -156,6 +158,12 @@ int RunRoutingBench(const Args& args) {
   std::fprintf(stderr, "built %u x %u in %.1f s; %s split: queries %zu..%zu\n", b.rows, b.cols,
                SecondsSince(build_start), split.c_str(), first, last);
 
+  // --save-index F: the graph as built (no router), so another engine (wasm,
+  // bench/routing.mjs) walks the same graph.
+  if (args.Has("save-index")) {
+    auto written = SaveIndexFileDurably(index, args.Get("save-index"));
+    if (!written.ok()) return FailCommand(cmd, written.status().message());
+  }
   bool failed = false;
   std::vector<Point> curve;
   for (uint32_t ef : efs) {
