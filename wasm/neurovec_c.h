@@ -111,8 +111,9 @@ void nv_router_train_cancel(nv_index* index);
 /* Forgets the router. 0, or -1 with the error set. */
 int32_t nv_drop_router(nv_index* index);
 /* out[0..NV_ROUTING_STATS_COUNT) = trained (0/1), k, training ef, learned
- * searches, early stops, fallbacks, items added or deleted since training. */
-#define NV_ROUTING_STATS_COUNT 7
+ * searches, early stops, fallbacks, items added or deleted since training,
+ * unfamiliar searches. */
+#define NV_ROUTING_STATS_COUNT 8
 void nv_routing_stats(nv_index* index, double* out);
 
 /* 1 if removed, 0 if the id was unknown. */

@@ -58,7 +58,7 @@ void nv_routing_stats(nv_index* index, double* out) {
   const neurovec::RoutingStats r = index->index->Stats().routing;
   const double values[NV_ROUTING_STATS_COUNT] = {r.trained ? 1.0 : 0.0,    double(r.k),         double(r.ef),
                                                  double(r.learned_searches), double(r.early_stops), double(r.fallbacks),
-                                                 double(r.changes_since_training)};
+                                                 double(r.changes_since_training), double(r.unfamiliar)};
   std::memcpy(out, values, sizeof values);
 }
 

@@ -10,7 +10,7 @@ import { readDoubles, type NeurovecWasmModule } from './wasm_module.js';
 
 export const ROUTING_MODES: readonly RoutingMode[] = ['auto', 'plain', 'learned'];
 const ROUTER_PROGRESS_COUNT = 11;
-const ROUTING_STATS_COUNT = 7;
+const ROUTING_STATS_COUNT = 8;
 const OPTION_NAMES = ['k', 'ef', 'items', 'queries', 'calibrationShare', 'targetRecall', 'seed', 'walksPerStep', 'onProgress', 'signal'];
 
 /** What the routing calls need of a VectorIndex. */
@@ -128,6 +128,6 @@ export function dropRouter(host: RoutingHost): void {
 export function routingStats(mod: NeurovecWasmModule, handle: number): RoutingStats {
   const r = readDoubles(mod, ROUTING_STATS_COUNT, (ptr) => mod._nv_routing_stats(handle, ptr));
   return {
-    trained: r[0] === 1, k: r[1], ef: r[2], learnedSearches: r[3], earlyStops: r[4], fallbacks: r[5], changesSinceTraining: r[6],
+    trained: r[0] === 1, k: r[1], ef: r[2], learnedSearches: r[3], earlyStops: r[4], fallbacks: r[5], changesSinceTraining: r[6], unfamiliar: r[7],
   };
 }

@@ -237,6 +237,9 @@ export interface RoutingStats {
   fallbacks: number;
   /** Items added or deleted since the router was trained (retrain when this grows large). */
   changesSinceTraining: number;
+  /** Learned searches for queries unlike those the router learned from (their k-th
+   * distance past its familiar bound): they walked to HNSW's own rule, never stopping early. */
+  unfamiliar: number;
 }
 
 export interface SearchResult {

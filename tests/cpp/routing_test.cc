@@ -250,6 +250,32 @@ TEST(Routing, TrainingFromGivenQueriesAndCancelling) {
   EXPECT_TRUE(s.index->Stats().routing.trained);
 }
 
+// A query far from everything the router learned from (its k-th distance past
+// the familiar bound) never stops early: it walks as the plain walk does.
+TEST(Routing, QueriesUnlikeTheTrainingOnesWalkToHnswsRule) {
+  IndexAndQueries s = Build(3000, 200);
+  ASSERT_TRUE(s.index->TrainRouter(Options()).ok());
+  SearchParams learned;
+  learned.k = 10;
+  learned.ef = 64;
+  learned.routing = RoutingMode::kLearned;
+  learned.target_recall = 0.8f;
+  SearchParams plain = learned;
+  plain.routing = RoutingMode::kPlain;
+
+  SearchAll(*s.index, s.w.queries, learned);
+  const auto familiar = s.index->Stats().routing;
+  EXPECT_GT(familiar.early_stops, s.w.queries.n / 2);
+  EXPECT_LT(familiar.unfamiliar, s.w.queries.n / 20);  // about 1% of training walks lie past the bound
+
+  Dataset far = s.w.queries;
+  for (float& v : far.data) v = 6.0f - 2.0f * v;  // reflected and moved away from the clusters
+  ExpectSameHits(SearchAll(*s.index, far, learned), SearchAll(*s.index, far, plain));
+  const auto after = s.index->Stats().routing;
+  EXPECT_EQ(after.early_stops, familiar.early_stops);
+  EXPECT_EQ(after.unfamiliar - familiar.unfamiliar, far.n);
+}
+
 // Trained in slices (what the wasm module does between events) or in one
 // call: the same walks, the same router. A write between slices ends it.
 TEST(Routing, TrainingInStepsEqualsOneCallAndAWriteBetweenStepsEndsIt) {

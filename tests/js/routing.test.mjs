@@ -61,6 +61,7 @@ test('trainRouter: the learned walk reaches its target recall (brute force) with
   assert.equal(stats.learnedSearches, 200);
   assert.ok(stats.earlyStops > 0 && stats.earlyStops <= 200);
   assert.equal(stats.fallbacks, 0);
+  assert.ok(stats.unfamiliar < 20, `${stats.unfamiliar} of 200 queries from the training distribution counted unfamiliar`);
 
   // Another k, or a filter: the plain walk, counted as a fallback when 'learned' was asked for.
   index.search(row(queries, 0, D), 5, { routing: 'learned' });

@@ -197,6 +197,9 @@ struct RoutingStats {
   uint64_t learned_searches = 0;
   uint64_t early_stops = 0;     // learned searches the model ended before HNSW's own rule
   uint64_t fallbacks = 0;       // searches that asked for the router (kLearned) and walked plainly
+  // Learned searches for queries unlike the training ones (k-th distance past
+  // the router's familiar bound), which therefore walked to HNSW's own rule.
+  uint64_t unfamiliar = 0;
   uint64_t changes_since_training = 0;  // items added or deleted since the router was trained
 };
 

@@ -160,6 +160,7 @@ Status RecordWalks(IndexState& x, RouterTraining& t, size_t from, size_t to) {
       TraversalCounters counters;
       x.graph.Search(query.data(), t.options.ef, x.store, others, false, *ctx, counters, recorder);
       walk.final_found = static_cast<uint16_t>(recorder.Found());
+      walk.final_kth_distance = recorder.full() ? recorder.kth_distance() : std::numeric_limits<float>::infinity();
       walk.final_computations = static_cast<uint32_t>(counters.distance_computations);
       if (x.paged() && !x.TakePagingErrors().ok()) failed = true;
     }
@@ -193,6 +194,13 @@ Result<RouterReport> FitRouter(RouterTraining& t, routing::StopModel* model) {
         "was); try more items or a larger ef");
   }
   routing::CalibrateThresholds(held_out, *model);
+  {
+    // The familiar bound over every walk, held-out ones too (only their final k-th distances).
+    std::vector<routing::RecordedWalk> finals(t.walks.size() + held_out.size());
+    for (size_t i = 0; i < t.walks.size(); ++i) finals[i].final_kth_distance = t.walks[i].final_kth_distance;
+    for (size_t i = 0; i < held_out.size(); ++i) finals[t.walks.size() + i].final_kth_distance = held_out[i].final_kth_distance;
+    model->familiar_distance = routing::FamiliarDistance(finals);
+  }
 
   RouterReport report;
   report.training_walks = t.training;

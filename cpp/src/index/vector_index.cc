@@ -230,6 +230,7 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
       stopped_early = stop.stopped();
       x.learned_searches.fetch_add(1, std::memory_order_relaxed);
       if (stopped_early) x.early_stops.fetch_add(1, std::memory_order_relaxed);
+      if (stop.unfamiliar()) x.unfamiliar_searches.fetch_add(1, std::memory_order_relaxed);
     } else if (x.free_slots.empty() && x.live_count == x.used_slots) {
       walked = x.Walk(q, ef, k, [](uint32_t) { return true; }, true, *ctx, traversal);
     } else {
@@ -410,6 +411,7 @@ IndexStats VectorIndex::Stats() const {
   }
   s.routing.learned_searches = x.learned_searches.load();
   s.routing.early_stops = x.early_stops.load();
+  s.routing.unfamiliar = x.unfamiliar_searches.load();
   s.routing.fallbacks = x.routing_fallbacks.load();
   s.memory.codes = x.tier ? x.tier->memory_bytes() : 0;
   s.memory.graph = x.graph.memory_bytes();

@@ -92,6 +92,7 @@ struct VectorIndex::Impl {
   uint64_t RouterChanges() const { return router ? router->changes_carried + (changes - changes_at_router) : 0; }
   mutable std::atomic<uint64_t> learned_searches{0};
   mutable std::atomic<uint64_t> early_stops{0};
+  mutable std::atomic<uint64_t> unfamiliar_searches{0};
   mutable std::atomic<uint64_t> routing_fallbacks{0};
   // The router a search uses (null: the plain walk). Counts a fallback when
   // the search asked for the learned walk and cannot have it.

@@ -14,8 +14,8 @@ constexpr uint32_t kSectionVersion = 1;
 
 // Layout (all little-endian): u32 version (1); u32 k, training ef; u32 feature
 // count (9), target count (8); f32 weights; per target: f32 target recall, f32
-// threshold (+inf: never stop early for it); f32 calibration ceiling, default
-// target; u64 changes since training. The feature and target lists are
+// threshold (+inf: never stop early for it); f32 calibration ceiling, familiar
+// distance (+inf: no bound), default target; u64 changes since training. The feature and target lists are
 // written out so a reader can tell a model it cannot evaluate from damage.
 std::string EncodeRouterSection(const RouterSectionState& r) {
   std::string out;
@@ -32,6 +32,7 @@ std::string EncodeRouterSection(const RouterSectionState& r) {
     w.F32(m.thresholds[i]);
   }
   w.F32(m.calibration_ceiling);
+  w.F32(m.familiar_distance);
   w.F32(r.default_target);
   w.U64(r.changes_since_training);
   return out;
@@ -69,9 +70,11 @@ Status DecodeRouterSection(const uint8_t* data, size_t size, RouterSectionState*
     if (target != routing::StopModel::kTargetRecalls[i]) return corrupt("target recalls differ from this build's");
     if (std::isnan(m.thresholds[i]) || m.thresholds[i] == -INFINITY) return corrupt("a threshold is not a number");
   }
-  if (!r.F32(m.calibration_ceiling) || !r.F32(s.default_target) || !r.U64(s.changes_since_training)) {
+  if (!r.F32(m.calibration_ceiling) || !r.F32(m.familiar_distance) || !r.F32(s.default_target) ||
+      !r.U64(s.changes_since_training)) {
     return corrupt("too short");
   }
+  if (std::isnan(m.familiar_distance)) return corrupt("the familiar distance is not a number");
   if (!(m.calibration_ceiling >= 0 && m.calibration_ceiling <= 1)) return corrupt("calibration ceiling out of range");
   if (!(s.default_target >= 0.5f && s.default_target <= 1)) return corrupt("default target recall out of range");
   if (r.remaining() != 0) return corrupt(std::to_string(r.remaining()) + " bytes past the end");

@@ -63,6 +63,13 @@ struct StopModel {
   // early (the most a threshold can give at the training ef).
   float calibration_ceiling = 0;
   uint32_t training_ef = 0;
+  // The router trusts itself only for queries like those it learned from: a
+  // walk whose k-th distance stays above this never stops early (it ends by
+  // HNSW's own rule). Set at training from the k-th distances the training
+  // walks ended with (their 99th percentile, plus half its magnitude); +inf:
+  // no bound. On Fashion-MNIST, inverted test images (k-th distance about 10x
+  // the training median) reached recall 0.83 for a 0.95 target without it.
+  float familiar_distance = std::numeric_limits<float>::infinity();
 
   bool trained() const { return k != 0; }
   float Score(const float* features) const {
@@ -121,6 +128,8 @@ class TopKProgress {
   }
   bool Skips(uint32_t) const { return false; }  // the walk goes everywhere
   bool full() const { return count_ == k_; }
+  // The k-th distance held (callers hold k results).
+  float kth_distance() const { return dist_[count_ > 0 ? count_ - 1 : 0]; }
   uint32_t count() const { return count_; }
   const uint32_t* slots() const { return slot_; }
 
@@ -170,6 +179,10 @@ class StopTracker : public TopKProgress {
   bool AfterExpansion(float next, float bound, uint64_t computations) {
     CountExpansion();
     if (!full()) return false;
+    if (!(kth_distance() <= model_.familiar_distance)) {
+      unfamiliar_ = true;  // farther than what the router learned from: no early stop yet
+      return false;
+    }
     float f[kStopFeatures];
     Features(next, bound, computations, f);
     if (model_.Score(f) < threshold_) return false;
@@ -177,11 +190,15 @@ class StopTracker : public TopKProgress {
     return true;
   }
   bool stopped() const { return stopped_; }
+  // The walk ended by HNSW's rule while its k-th distance was past the
+  // familiar bound (a query unlike the training ones).
+  bool unfamiliar() const { return unfamiliar_ && !stopped_; }
 
  private:
   const StopModel& model_;
   float threshold_;
   bool stopped_ = false;
+  bool unfamiliar_ = false;
 };
 
 }  // namespace neurovec::routing

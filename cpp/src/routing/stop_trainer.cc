@@ -150,4 +150,15 @@ void CalibrateThresholds(const std::vector<RecordedWalk>& walks, StopModel& mode
   }
 }
 
+float FamiliarDistance(const std::vector<RecordedWalk>& walks) {
+  if (walks.empty()) return std::numeric_limits<float>::infinity();
+  std::vector<float> kth;
+  kth.reserve(walks.size());
+  for (const RecordedWalk& w : walks) kth.push_back(w.final_kth_distance);
+  const size_t at = static_cast<size_t>(0.99 * static_cast<double>(kth.size() - 1));
+  std::nth_element(kth.begin(), kth.begin() + at, kth.end());
+  const float q = kth[at];
+  return q + 0.5f * std::fabs(q);
+}
+
 }  // namespace neurovec::routing

@@ -25,6 +25,7 @@ struct WalkRecord {
 struct RecordedWalk {
   std::vector<WalkRecord> records;
   uint16_t final_found = 0;
+  float final_kth_distance = 0;  // the k-th distance the walk ended with
   uint32_t final_computations = 0;
 };
 
@@ -45,5 +46,9 @@ ReplayResult ReplayWithThreshold(const std::vector<RecordedWalk>& walks, const S
 // stops) whose replayed mean recall reaches it, +inf where even a full walk
 // does not. Sets model.calibration_ceiling.
 void CalibrateThresholds(const std::vector<RecordedWalk>& walks, StopModel& model);
+
+// The familiar bound (StopModel::familiar_distance) from walks' final k-th
+// distances: their 99th percentile q, plus |q| / 2. +inf without walks.
+float FamiliarDistance(const std::vector<RecordedWalk>& walks);
 
 }  // namespace neurovec::routing
