@@ -67,12 +67,15 @@ const WRITE = async ([kind, target]) => {
   const readerWhileWriting = await code(Index.open(target, { readOnly: true }).then((r) => r.close()));
   const copy = { [Object.keys(target)[0]]: `${Object.values(target)[0]}.copy` };
   await index.save(copy);
+  // A router trained in the worker or page goes into the file (a checkpoint).
+  const routerProgress = [];
+  const router = await index.trainRouter({ ef: 32, items: 150, walksPerStep: 25, onProgress: (p) => routerProgress.push(p.walksDone) });
   // More writes after a checkpoint, so the reopened file has an image and a log.
   await index.checkpoint();
   await index.add('late', vectorOf(5000));
   const size = await (kind === 'worker' ? index.size() : index.size);
   await index.close();
-  return { expected, secondWriter, readerWhileWriting, size, copy };
+  return { expected, secondWriter, readerWhileWriting, size, copy, routerWalks: router.trainingWalks + router.calibrationWalks, routerProgress };
 };
 
 const CHECK = async ([kind, target, copy]) => {
@@ -92,10 +95,15 @@ const CHECK = async ([kind, target, copy]) => {
   const queries = Array.from({ length: 10 }, (_, q) => vectorOf(1000 + q));
   const reader = await Index.open(target, { readOnly: true });
   const results = [];
-  for (const q of queries) results.push(await reader.search(q, 10, { ef: 200 }));
+  // Plain walks compare with what the writer found before it trained its router.
+  for (const q of queries) results.push(await reader.search(q, 10, { ef: 200, routing: 'plain' }));
+  const routing = (await reader.stats()).routing;
+  const learned = await reader.search(queries[0], 10, { routing: 'learned' });
   const got1 = await reader.get(1);
   const out = {
     results,
+    routerTrained: routing.trained && routing.k === 10 && routing.ef === 32,
+    learnedHits: learned.length,
     size: await size(reader),
     meta1: got1.metadata,
     vector1Equal: Array.from(got1.vector).every((x, i) => x === vectorOf(1)[i]),
@@ -134,7 +142,7 @@ async function roundTrip(kind, target) {
       const { VectorIndex } = await import('/js/dist/index.browser.js');
       const { vectorOf } = await import('/tests/js/fixtures/durable_vectors.mjs');
       const reader = await VectorIndex.open(target, { readOnly: true });
-      const results = Array.from({ length: 10 }, (_, q) => reader.search(vectorOf(1000 + q), 10, { ef: 200 }));
+      const results = Array.from({ length: 10 }, (_, q) => reader.search(vectorOf(1000 + q), 10, { ef: 200, routing: 'plain' }));
       await reader.close();
       return results;
     }, [target]);
@@ -143,6 +151,10 @@ async function roundTrip(kind, target) {
     assert.deepEqual(read.copyResults, written.expected, 'save() wrote a complete copy');
     assert.deepEqual(inPage, written.expected, 'a page reads the file without a Worker');
     assert.equal(read.size, written.size);
+    assert.equal(written.routerWalks, 150);
+    assert.ok(written.routerProgress.length >= 2 && written.routerProgress.at(-1) === 150, `${written.routerProgress}`);
+    assert.equal(read.routerTrained, true, 'the router trained before the checkpoint is in the file');
+    assert.equal(read.learnedHits, 10);
     assert.deepEqual(read.meta1, { g: 9, note: 'updated' });
     assert.equal(read.vector1Equal, true);
     assert.equal(read.meta2, null);

@@ -7,7 +7,7 @@
 import { NeurovecError } from '../errors.js';
 import type {
   AddBatchOptions, BatchProgress, CreateOptions, Id, IndexHealth, IndexStats, MaintenanceOptions, Metadata, OptimizeOptions, OptimizeReport, Metric, OpenOptions, SearchOptions, SearchResult,
-  StorageTarget, VectorLike,
+  RouterReport, StorageTarget, TrainRouterOptions, VectorLike,
 } from '../types.js';
 import type { IndexInfo, Method, Methods, Response, WorkerOptions } from './protocol.js';
 
@@ -176,6 +176,47 @@ export class WorkerVectorIndex {
     }
     return this.call('optimize', [{ budgetMs, progress: onProgress !== undefined }], [],
       onProgress as unknown as AddBatchOptions['onProgress']) as Promise<OptimizeReport>;
+  }
+
+  /**
+   * VectorIndex.trainRouter(), in the worker (requests sent meanwhile wait for
+   * it). Queries given as an array of vectors are flattened here; a flat
+   * Float32Array is copied. `signal` is not available across the worker.
+   */
+  trainRouter(options: Omit<TrainRouterOptions, 'signal'> = {}): Promise<RouterReport> {
+    if (options === null || typeof options !== 'object') {
+      return Promise.reject(new NeurovecError('INVALID_ARGUMENT', 'trainRouter expects an options object like { k: 10 }'));
+    }
+    const { onProgress, queries, ...rest } = options;
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      return Promise.reject(new NeurovecError('INVALID_ARGUMENT', 'onProgress must be a function'));
+    }
+    if ('signal' in options) {
+      return Promise.reject(new NeurovecError('INVALID_ARGUMENT', 'signal is not available across the worker'));
+    }
+    let flat: Float32Array | undefined;
+    if (queries instanceof Float32Array) {
+      flat = queries.slice();
+    } else if (Array.isArray(queries)) {
+      const d = this.dimensions;
+      flat = new Float32Array(queries.length * d);
+      for (let i = 0; i < queries.length; i++) {
+        const q = queries[i];
+        if (!q || typeof q !== 'object' || (q as ArrayLike<number>).length !== d) {
+          return Promise.reject(new NeurovecError('INVALID_ARGUMENT', `queries[${i}] must be a vector of ${d} numbers`));
+        }
+        flat.set(q as ArrayLike<number>, i * d);
+      }
+    } else if (queries !== undefined) {
+      return Promise.reject(new NeurovecError('INVALID_ARGUMENT', 'queries must be a flat Float32Array or an array of vectors'));
+    }
+    return this.call('trainRouter', [{ ...rest, ...(flat ? { queries: flat } : {}), progress: onProgress !== undefined }],
+      flat ? [flat.buffer] : [], onProgress as unknown as AddBatchOptions['onProgress']) as Promise<RouterReport>;
+  }
+
+  /** VectorIndex.dropRouter(), in the worker. */
+  dropRouter(): Promise<void> {
+    return this.call('dropRouter', []) as Promise<void>;
   }
 
   /** VectorIndex.setMaintenance(), in the worker. */

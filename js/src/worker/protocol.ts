@@ -4,7 +4,8 @@
 // the requests that arrive after it (answered when it is done). Vectors and byte arrays travel as transferred buffers.
 import type { NeurovecErrorCode } from '../errors.js';
 import type {
-  BatchProgress, CreateOptions, Id, IndexHealth, IndexStats, MaintenanceOptions, Metadata, OptimizeReport, OpenOptions, SearchOptions, SearchResult, StorageTarget,
+  BatchProgress, CreateOptions, Id, IndexHealth, IndexStats, MaintenanceOptions, Metadata, OptimizeReport, OpenOptions,
+  RouterReport, RouterTrainingProgress, SearchOptions, SearchResult, StorageTarget, TrainRouterOptions,
 } from '../types.js';
 
 /** What the worker needs to know of addBatch's options (onProgress becomes progress messages). */
@@ -19,6 +20,12 @@ export interface WorkerOptimizeOptions {
   budgetMs?: number;
   progress?: boolean;
 }
+
+/** trainRouter()'s options as they travel: queries flat, onProgress as progress messages. */
+export type WorkerTrainRouterOptions = Omit<TrainRouterOptions, 'onProgress' | 'signal' | 'queries'> & {
+  queries?: Float32Array;
+  progress?: boolean;
+};
 
 /** Method name -> [arguments, result]. */
 export interface Methods {
@@ -40,6 +47,8 @@ export interface Methods {
   health: [[], IndexHealth];
   optimize: [[options: WorkerOptimizeOptions], OptimizeReport];
   setMaintenance: [[options: MaintenanceOptions], void];
+  trainRouter: [[options: WorkerTrainRouterOptions], RouterReport];
+  dropRouter: [[], void];
   size: [[], number];
   toBytes: [[], Uint8Array];
   save: [[target: StorageTarget], void];
@@ -66,7 +75,7 @@ export interface ErrorInfo {
 export type Response =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: ErrorInfo }
-  | { id: number; progress: BatchProgress | number };
+  | { id: number; progress: BatchProgress | RouterTrainingProgress | number };
 
 export interface WorkerOptions {
   /** A Worker running neurovec's worker_main.js (bundlers that do not follow

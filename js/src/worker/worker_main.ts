@@ -7,7 +7,7 @@
 import { NeurovecError, VectorIndex } from '../index.browser.js';
 import type { TextIndex } from '../text/text_index.js';
 import type { MaintenanceOptions, OptimizeReport } from '../types.js';
-import type { ErrorInfo, IndexInfo, Method, Request, Response, WorkerOptimizeOptions } from './protocol.js';
+import type { ErrorInfo, IndexInfo, Method, Request, Response, WorkerOptimizeOptions, WorkerTrainRouterOptions } from './protocol.js';
 
 interface WorkerScope {
   onmessage: ((event: MessageEvent<Request>) => void) | null;
@@ -186,6 +186,15 @@ async function handle(request: Request, transfer: Transferable[]): Promise<unkno
       return current().optimize({ budgetMs: (a[0] as WorkerOptimizeOptions | undefined)?.budgetMs });
     case 'setMaintenance':
       return current().setMaintenance(a[0] as MaintenanceOptions);
+    case 'trainRouter': {
+      const { progress, ...options } = a[0] as WorkerTrainRouterOptions;
+      return current().trainRouter({
+        ...options,
+        onProgress: progress ? (p) => scope.postMessage({ id, progress: p }) : undefined,
+      });
+    }
+    case 'dropRouter':
+      return current().dropRouter();
     case 'size':
       return current().size;
     case 'toBytes': {
