@@ -36,6 +36,7 @@ const { values: opt } = parseArgs({
     targets: { type: 'string', default: '0.9,0.95,0.99' },
     efs: { type: 'string', default: '10,12,14,16,20,24,28,32,40,48,64,96,128,192,256' },
     'router-ef': { type: 'string', default: '32' },
+    'churn-rounds': { type: 'string', default: '5' },
     runs: { type: 'string', default: '3' },
     train: { type: 'string', default: '2000' },
     tune: { type: 'string', default: '2000' },
@@ -75,9 +76,10 @@ function interpolate(curve, recall) {
     const a = curve[i - 1], b = curve[i];
     if (recall >= a.recall && recall <= b.recall && b.recall > a.recall) {
       const t = (recall - a.recall) / (b.recall - a.recall);
+      // Time per query is what interpolates linearly (as routing-bench does), not QPS.
       return {
         computations: a.computations + t * (b.computations - a.computations),
-        qps: a.qps + t * (b.qps - a.qps),
+        qps: 1 / (1 / a.qps + t * (1 / b.qps - 1 / a.qps)),
       };
     }
   }
@@ -98,17 +100,21 @@ if (engines.includes('native')) {
   const args = ['routing-bench', '--base', files.base, '--queries', files.queries, '--truth', truthPath, '--k', String(K),
     '--m', '16', '--ef-construction', '200', '--threads', '2', '--router-ef', String(ROUTER_EF), '--seeds', seeds.join(','),
     '--targets', targets.join(','), '--efs', efs.join(','), '--runs', String(RUNS), '--train', String(TRAIN), '--tune', String(TUNE),
-    '--split', 'test', '--train-from', 'queries', '--save-index', graphPath, '--json'];
+    '--split', 'test', '--train-from', 'queries', '--save-index', graphPath, '--churn-rounds', opt['churn-rounds'], '--json'];
   log(`native: neurovec ${args.join(' ')}`);
   const out = execFileSync(CLI, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = out.trim().split('\n').map((l) => JSON.parse(l));
   const curve = lines.filter((l) => l.walk === 'plain')
     .map((l) => ({ ef: l.ef, recall: l.recall, computations: l.distance_computations, qps: l.qps }));
-  const routers = lines.filter((l) => l.router !== undefined).map((l) => ({ seed: l.router, seconds: l.seconds, bytes: l.bytes }));
+  const routers = lines.filter((l) => l.router !== undefined && l.churn_round === undefined).map((l) => ({ seed: l.router, seconds: l.seconds, bytes: l.bytes }));
   const learned = lines.filter((l) => l.walk === 'learned').map((l) => ({
     seed: l.seed, target: l.target, recall: l.recall, computations: l.distance_computations, qps: l.qps, earlyStops: l.early_stops,
   }));
-  results.native = { curve, routers, learned: withRatios(curve, learned) };
+  const churn = lines.filter((l) => l.churn_round !== undefined).map((l) => ({
+    round: l.churn_round, router: l.router, target: l.target ?? null, ef: l.ef ?? null, recall: l.recall,
+    computations: l.distance_computations, earlyStops: l.early_stops ?? null, changes: l.changes_since_training ?? null,
+  }));
+  results.native = { curve, routers, learned: withRatios(curve, learned), churn };
 }
 
 // ---- wasm: the same graph file, the same queries, through the JS API ----
@@ -186,6 +192,16 @@ if (engines.includes('wasm')) {
 writeFileSync(resultsPath, `${JSON.stringify(results, null, 1)}\n`);
 
 // ---- the report ----
+const churnTable = () => {
+  const c = results.native?.churn;
+  if (!c?.length) return '(no churn rounds)\n';
+  const lines = ['| round | router | target / ef | recall@10 | distances / query | early stops | changes since training |', '|---|---|---|---|---|---|---|'];
+  for (const p of c) {
+    lines.push(`| ${p.round} | ${p.router} | ${p.target ?? `ef ${p.ef}`} | ${f(p.recall, 4)} | ${f(p.computations, 1)} | ` +
+      `${p.earlyStops === null ? '' : `${f(100 * p.earlyStops, 0)}%`} | ${p.changes ?? ''} |`);
+  }
+  return `${lines.join('\n')}\n`;
+};
 const f = (x, digits) => (x === null || x === undefined ? 'n/a' : x.toFixed(digits));
 const table = (engine) => {
   const r = results[engine];
@@ -228,6 +244,15 @@ ${table('native')}
 ## wasm (Node, \`VectorIndex.fromBytes\` of the same file, \`trainRouter({ queries })\`)
 
 ${table('wasm')}
+## Churn after training (native, the last seed's router)
+
+Each round deletes 10% of the live items at random and inserts as many noisy copies of
+training images (uniform noise of +-16 per pixel, new ids); the test split is then measured
+against exact neighbours over the live items. \`changes since training\` is what
+\`stats().routing.changesSinceTraining\` reports; the last rows retrain the router on the same
+queries.
+
+${churnTable()}
 ## Earlier finding (2026-12-05, native, not rerun here)
 
 A router trained on the index's own sampled items (\`trainRouter()\` without queries; each

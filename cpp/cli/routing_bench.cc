@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "neurovec/vector_index.h"
 #include "persistence/local_file.h"
+#include "util/random.h"
 #include "vector_files.h"
 
 namespace neurovec::cli {
@@ -96,19 +97,24 @@ int RunRoutingBench(const Args& args) {
   const char* cmd = "routing-bench";
   for (const auto& u : args.Unused({"base", "queries", "truth", "k", "m", "ef-construction", "threads", "efs",
                                     "targets", "router-ef", "items", "seeds", "tune", "runs", "json", "split", "metric", "train-from", "train",
-                                    "save-index"})) {
+                                    "save-index", "churn-rounds", "churn-percent"})) {
     return FailCommand(cmd, "unknown option --" + u);
   }
   if (!args.Has("base") || !args.Has("queries") || !args.Has("truth")) {
     return FailCommand(cmd, "--base, --queries and --truth are required");
   }
   std::string error;
-  uint64_t k, m, efc, threads, router_ef, items, train, tune, runs;
+  uint64_t k, m, efc, threads, router_ef, items, train, tune, runs, churn_rounds, churn_percent;
   if (!args.GetUint("k", 10, k, error) || !args.GetUint("m", 16, m, error) ||
       !args.GetUint("ef-construction", 200, efc, error) || !args.GetUint("threads", 2, threads, error) ||
       !args.GetUint("router-ef", 128, router_ef, error) || !args.GetUint("items", 3000, items, error) ||
-      !args.GetUint("train", 2000, train, error) || !args.GetUint("tune", 2000, tune, error) || !args.GetUint("runs", 2, runs, error)) {
+      !args.GetUint("train", 2000, train, error) || !args.GetUint("tune", 2000, tune, error) || !args.GetUint("runs", 2, runs, error) ||
+      !args.GetUint("churn-rounds", 0, churn_rounds, error) || !args.GetUint("churn-percent", 10, churn_percent, error)) {
     return FailCommand(cmd, error);
+  }
+  if (churn_percent < 1 || churn_percent > 90) {
+    return FailCommand(cmd, "--churn-percent must be 1..90 (the share of live items replaced per round), got " +
+                                std::to_string(churn_percent));
   }
   std::vector<uint32_t> efs, seeds;
   std::vector<double> targets;
@@ -184,6 +190,8 @@ int RunRoutingBench(const Args& args) {
     std::fflush(stdout);
   }
 
+  RouterOptions last_options;
+  std::vector<float> last_queries;
   for (uint32_t seed : seeds) {
     RouterOptions options;
     options.k = static_cast<uint32_t>(k);
@@ -207,6 +215,8 @@ int RunRoutingBench(const Args& args) {
     }
     auto trained = index.TrainRouter(options);
     if (!trained.ok()) return FailCommand(cmd, trained.status().message());
+    last_queries = shuffled;
+    last_options = options;
     const RouterReport& r = trained.value();
     if (json) {
       std::printf("{\"router\": %u, \"seconds\": %.2f, \"records\": %llu, \"bytes\": %llu, \"held_out_full_recall\": %.4f, "
@@ -249,6 +259,86 @@ int RunRoutingBench(const Args& args) {
       }
       std::fflush(stdout);
     }
+  }
+
+  // --churn-rounds R: how the last seed's router holds up as the index changes
+  // under it. Each round deletes churn-percent of the live items at random and
+  // inserts as many noisy copies of training images (new ids); then the test
+  // split is measured against exact neighbours over the live items, learned
+  // at each target and plain at the router's ef. After the last round the
+  // router is trained again on the same queries and measured once more.
+  if (churn_rounds > 0) {
+    Random rng(20261205);
+    uint64_t next_id = b.rows;
+    IntMatrix live_truth;
+    live_truth.rows = q.rows;
+    live_truth.cols = static_cast<uint32_t>(k);
+    live_truth.data.assign(static_cast<size_t>(q.rows) * k, -1);
+    auto measure_round = [&](const std::string& label, uint64_t round, bool with_plain) -> bool {
+      for (double target : targets) {
+        SearchParams params;
+        params.k = static_cast<uint32_t>(k);
+        params.routing = RoutingMode::kLearned;
+        params.target_recall = static_cast<float>(target);
+        Point p = Measure(index, q, live_truth, first, last, params, 1, &failed);
+        if (failed) return false;
+        std::printf(json ? "{\"churn_round\": %llu, \"router\": \"%s\", \"target\": %.3f, \"recall\": %.4f, "
+                           "\"distance_computations\": %.1f, \"early_stops\": %.3f, \"changes_since_training\": %llu}\n"
+                         : "churn round %llu, %s: target %.3f recall@k %.4f, %.1f distances, early stops %.3f, "
+                           "%llu changes since training\n",
+                    static_cast<unsigned long long>(round), label.c_str(), target, p.recall, p.computations, p.early,
+                    static_cast<unsigned long long>(index.Stats().routing.changes_since_training));
+      }
+      if (!with_plain) return true;  // the graph did not change since the last plain row
+      SearchParams plain;
+      plain.k = static_cast<uint32_t>(k);
+      plain.ef = static_cast<uint32_t>(router_ef);
+      plain.routing = RoutingMode::kPlain;
+      Point p = Measure(index, q, live_truth, first, last, plain, 1, &failed);
+      if (failed) return false;
+      std::printf(json ? "{\"churn_round\": %llu, \"router\": \"plain\", \"ef\": %llu, \"recall\": %.4f, "
+                         "\"distance_computations\": %.1f}\n"
+                       : "churn round %llu, plain walk: ef %llu recall@k %.4f, %.1f distances\n",
+                  static_cast<unsigned long long>(round), static_cast<unsigned long long>(router_ef), p.recall,
+                  p.computations);
+      std::fflush(stdout);
+      return true;
+    };
+    for (uint64_t round = 1; round <= churn_rounds; ++round) {
+      std::vector<uint32_t> live;
+      for (uint32_t s = 0; s < index.Stats().capacity; ++s) {
+        if (index.IsLiveSlot(s)) live.push_back(s);
+      }
+      const size_t n = live.size() * churn_percent / 100;
+      for (size_t i = 0; i < n; ++i) std::swap(live[i], live[i + rng.NextBelow(live.size() - i)]);
+      for (size_t i = 0; i < n; ++i) {
+        auto removed = index.Remove(index.KeyOf(live[i]));
+        if (!removed.ok()) return FailCommand(cmd, removed.status().message());
+      }
+      std::vector<ItemKey> added_keys;
+      std::vector<float> added(n * b.cols);
+      for (size_t i = 0; i < n; ++i) {
+        added_keys.push_back(ItemKey::Number(static_cast<int64_t>(next_id++)));
+        const float* src = b.row(rng.NextBelow(b.rows));
+        for (uint32_t j = 0; j < b.cols; ++j) {
+          added[i * b.cols + j] = src[j] + 16.0f * (2.0f * static_cast<float>(rng.NextUnit()) - 1.0f);
+        }
+      }
+      Status s = index.AddBatch(added_keys, added.data(), {}, batch);
+      if (!s.ok()) return FailCommand(cmd, s.message());
+      ParallelFor(last - first, static_cast<uint32_t>(threads), [&](size_t i) {
+        auto exact = index.SearchExact(q.row(first + i), static_cast<uint32_t>(k));
+        if (!exact.ok()) return;
+        for (size_t j = 0; j < exact.value().size(); ++j) {
+          live_truth.data[(first + i) * k + j] = static_cast<int32_t>(exact.value()[j].slot);
+        }
+      });
+      if (!measure_round("trained before churn", round, true)) return FailCommand(cmd, "a search failed");
+    }
+    if (last_options.queries != nullptr) last_options.queries = last_queries.data();  // the loop's buffer is gone
+    auto retrained = index.TrainRouter(last_options);
+    if (!retrained.ok()) return FailCommand(cmd, retrained.status().message());
+    if (!measure_round("retrained", churn_rounds, false)) return FailCommand(cmd, "a search failed");
   }
   return 0;
 }
