@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { prepareFashionFiles } from './datasets.mjs';
 import { readFvecs, readIvecsFlat } from './lib/io.mjs';
+import { recallQpsSvg } from './lib/plot.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'build', 'native', 'neurovec');
@@ -191,6 +192,31 @@ if (engines.includes('wasm')) {
 
 writeFileSync(resultsPath, `${JSON.stringify(results, null, 1)}\n`);
 
+// ---- the charts: plain curves and the learned walk (mean over seeds per target) ----
+const chartSeries = (y) => {
+  const series = [];
+  for (const engine of ['native', 'wasm']) {
+    const r = results[engine];
+    if (!r) continue;
+    series.push({ label: `${engine} plain walk (ef)`, points: r.curve.map((c) => ({ ef: c.ef, recall: c.recall, qps: c[y] })) });
+    const points = targets.map((target) => {
+      const runs = r.learned.filter((p) => p.target === target);
+      const mean = (key) => runs.reduce((a, p) => a + p[key], 0) / runs.length;
+      return { recall: mean('recall'), qps: mean(y) };
+    }).filter((p) => Number.isFinite(p.recall)).sort((a, b) => a.recall - b.recall);
+    series.push({ label: `${engine} learned stop (targets ${targets.join(', ')})`, points });
+  }
+  return series;
+};
+const chartNote = `Fashion-MNIST 60k, M 16, efC 200, test split; learned: mean of seeds ${seeds.join(', ')}`;
+writeFileSync(join(ROOT, 'bench', 'results', 'routing-qps.svg'), recallQpsSvg(chartSeries('qps'), {
+  title: 'Learned stopping rule against the plain walk: QPS', subtitle: chartNote, xMin: 0.9, xMax: 1.0,
+}));
+writeFileSync(join(ROOT, 'bench', 'results', 'routing-distances.svg'), recallQpsSvg(chartSeries('computations'), {
+  title: 'Learned stopping rule against the plain walk: distances', subtitle: chartNote, xMin: 0.9, xMax: 1.0,
+  yLabel: 'Distance computations per query (log scale; lower is better)', unit: 'distances',
+}));
+
 // ---- the report ----
 const churnTable = () => {
   const c = results.native?.churn;
@@ -253,6 +279,12 @@ against exact neighbours over the live items. \`changes since training\` is what
 queries.
 
 ${churnTable()}
+## Charts
+
+![QPS against recall](routing-qps.svg)
+
+![distances against recall](routing-distances.svg)
+
 ## Earlier finding (2026-12-05, native, not rerun here)
 
 A router trained on the index's own sampled items (\`trainRouter()\` without queries; each

@@ -20,8 +20,10 @@ function marker(shape, x, y, color) {
   }
 }
 
-// series: [{ label, points: [{ recall, qps, ef }] }]
-export function recallQpsSvg(series, { title = '', subtitle = '', xMin = 0.85, xMax = 1.0, target = 0.95 } = {}) {
+// series: [{ label, points: [{ recall, qps, ef }] }]. `qps` is the y value: another
+// quantity (distances per query) plots the same way with its own yLabel and unit.
+export function recallQpsSvg(series, { title = '', subtitle = '', xMin = 0.85, xMax = 1.0, target = 0.95,
+  yLabel = 'Queries per second, one thread (log scale)', unit = 'QPS' } = {}) {
   const W = 900;
   const H = 600;
   const m = { left: 90, right: 30, top: subtitle ? 78 : 56, bottom: 70 };
@@ -79,7 +81,7 @@ export function recallQpsSvg(series, { title = '', subtitle = '', xMin = 0.85, x
   }
   out.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
   out.push(`<text x="${m.left + pw / 2}" y="${H - 22}" text-anchor="middle" font-size="14">Recall@10 (against exact ground truth)</text>`);
-  out.push(`<text transform="translate(24 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="14">Queries per second, one thread (log scale)</text>`);
+  out.push(`<text transform="translate(24 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="14">${esc(yLabel)}</text>`);
 
   // Target line.
   const tx = X(target);
@@ -94,7 +96,7 @@ export function recallQpsSvg(series, { title = '', subtitle = '', xMin = 0.85, x
     const d = pts.map((p, j) => `${j ? 'L' : 'M'}${X(p.recall).toFixed(1)} ${Y(p.qps).toFixed(1)}`).join(' ');
     out.push(`<g clip-path="url(#plot)">`);
     out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
-    for (const p of pts) out.push(`<g><title>${esc(`${s.label}: ef ${p.ef}, recall ${p.recall.toFixed(4)}, ${p.qps.toFixed(0)} QPS`)}</title>${marker(MARKERS[i % MARKERS.length], X(p.recall), Y(p.qps), color)}</g>`);
+    for (const p of pts) out.push(`<g><title>${esc(`${s.label}: ${p.ef === undefined ? '' : `ef ${p.ef}, `}recall ${p.recall.toFixed(4)}, ${p.qps.toFixed(0)} ${unit}`)}</title>${marker(MARKERS[i % MARKERS.length], X(p.recall), Y(p.qps), color)}</g>`);
     out.push(`</g>`);
   });
 

@@ -44,6 +44,7 @@ int RunLearnBench(const Args& args);   // query refiner: train from feedback, pr
 int RunTrain(const Args& args);        // train an index file's refiner natively (threads), write it (+ ONNX)
 int RunTiersBench(const Args& args);
 int RunTrainEncoder(const Args& args); // text encoder from (query, document) pairs -> weights file   // compression tiers under a skewed workload: memory, recall, speed
+int RunExportRouter(const Args& args);  // an index file's router -> ONNX model (+ the core's traced decisions)
 int RunExportEncoder(const Args& args); // text encoder weights -> ONNX model (needs libonnx-dev)
 
 }  // namespace neurovec::cli

@@ -151,6 +151,9 @@ void Usage() {
                "               [--lr 0.1] [--dropout 0] [--init 0.1] [--group-batches] [--threads all] [--seed 42] [--quiet]\n"
                "               Trains the text encoder (in-batch InfoNCE) on lines {\"q\": text, \"d\": text[, \"g\": group]}\n"
                "               and writes its int8 weights (TextIndex's encoder).\n"
+               "  export-router --index F.nvx --onnx R.onnx [--trace Q.fvecs --trace-out T.json] [--recall 0.95]\n"
+               "               The index's learned router (stopping rule) as ONNX; --trace writes the core's\n"
+               "               decisions for those queries (one JSON line each) to check the model against.\n"
                "  export-encoder --encoder E.nvenc --onnx E.onnx [--batched]\n"
                "               Writes the text encoder as an ONNX model (opset 17): feature buckets\n"
                "               int64 [n] -> unit embedding [dim] (--batched: [batch, n] + mask). Needs a\n"
@@ -196,6 +199,7 @@ int main(int argc, char** argv) {
   if (command == "churn") return neurovec::cli::RunChurn(args);
   if (command == "routing-bench") return neurovec::cli::RunRoutingBench(args);
   if (command == "export-encoder") return neurovec::cli::RunExportEncoder(args);
+  if (command == "export-router") return neurovec::cli::RunExportRouter(args);
 #endif
   if (command == "kernel") {
     std::printf("%s\n", neurovec::distance::BestKernels().name);

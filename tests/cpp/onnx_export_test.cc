@@ -8,8 +8,10 @@
 
 #include <map>
 
+#include "index/vector_index_impl.h"
 #include "learning/onnx_export.h"
 #include "neurovec/vector_index.h"
+#include "test_util.h"
 
 namespace neurovec::learning {
 namespace {
@@ -98,6 +100,56 @@ TEST(OnnxExport, UntrainedIndexIsAClearError) {
   auto exported = ExportRefinerOnnx(*index.value());
   EXPECT_EQ(exported.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(exported.status().message().find("train"), std::string::npos) << exported.status().message();
+}
+
+// The router's stopping rule: the documented interface, and its weights,
+// thresholds and familiar bound exactly (decisions are replayed in ONNX
+// Runtime Web by tests/js/routing.test.mjs).
+TEST(OnnxExport, RouterCarriesItsStoppingRule) {
+  IndexConfig config;
+  config.dimensions = 8;
+  config.m = 8;
+  auto index = VectorIndex::Create(config);
+  ASSERT_TRUE(index.ok());
+  VectorIndex& x = *index.value();
+  auto none = ExportRouterOnnx(x);
+  EXPECT_EQ(none.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(none.status().message().find("no router"), std::string::npos) << none.status().message();
+
+  nvtest::Dataset data = nvtest::Clustered(1500, 8, 31);
+  for (uint32_t i = 0; i < data.n; ++i) ASSERT_TRUE(x.Add(ItemKey::Number(i), data.row(i)).ok());
+  RouterOptions options;
+  options.ef = 64;
+  options.items = 300;
+  ASSERT_TRUE(x.TrainRouter(options).ok());
+  auto bytes = ExportRouterOnnx(x);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  const onnx::ModelProto m = Parse(bytes.value());
+  const onnx::GraphProto& g = m.graph();
+  ASSERT_EQ(g.input_size(), 2);
+  EXPECT_EQ(g.input(0).name(), "features");
+  EXPECT_EQ(g.input(0).type().tensor_type().shape().dim(1).dim_value(), routing::kStopFeatures);
+  EXPECT_EQ(g.input(1).name(), "kth_distance");
+  ASSERT_EQ(g.output_size(), 2);
+  EXPECT_EQ(g.output(0).name(), "logit");
+  EXPECT_EQ(g.output(1).name(), "stop");
+  EXPECT_EQ(g.output(1).type().tensor_type().elem_type(), onnx::TensorProto::BOOL);
+  std::map<std::string, std::string> meta;
+  for (const auto& p : m.metadata_props()) meta[p.key()] = p.value();
+  EXPECT_EQ(meta["neurovec.kind"], "router-stop-rule");
+  EXPECT_EQ(meta["neurovec.k"], "10");
+  EXPECT_EQ(meta["neurovec.training_ef"], "64");
+  EXPECT_EQ(meta["neurovec.target_recalls"], "0.800000012,0.850000024,0.899999976,0.930000007,0.949999988,0.970000029,0.980000019,0.99000001");
+
+  const routing::StopModel& model = IndexInternals::Of(x).router->model;
+  std::map<std::string, std::vector<float>> init;
+  for (const auto& t : g.initializer()) init[t.name()].assign(t.float_data().begin(), t.float_data().end());
+  EXPECT_EQ(init["weights"], std::vector<float>(model.weights, model.weights + routing::kStopFeatures));
+  EXPECT_EQ(init["thresholds"], std::vector<float>(model.thresholds, model.thresholds + routing::StopModel::kTargets));
+  EXPECT_EQ(init["familiar_distance"], std::vector<float>{model.familiar_distance});
+
+  ASSERT_TRUE(x.DropRouter().ok());
+  EXPECT_EQ(ExportRouterOnnx(x).status().code(), StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

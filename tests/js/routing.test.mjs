@@ -155,7 +155,36 @@ test('the router travels in the file: native train-router -> wasm, wasm trainRou
       const fromNative = await VectorIndex.fromBytes(new Uint8Array(readFileSync(join(dir, 'native.nvx'))));
       assert.equal(fromNative.stats().routing.trained, true);
       assert.deepEqual(wasmQuery(fromNative), nativeQuery(join(dir, 'native.nvx')).map((r) => r.ids));
-      assert.ok(fromNative.stats().routing.earlyStops > 0);
+      const wasmStops = fromNative.stats().routing.earlyStops;
+      assert.ok(wasmStops > 0);
+
+      // The router as ONNX (export-router), run by ONNX Runtime Web on every
+      // decision the core's learned walk took for the queries (--trace): the
+      // same logits and the same stops; the traced walks stop exactly as
+      // often as the wasm searches above did.
+      execFileSync(CLI, ['export-router', '--index', join(dir, 'native.nvx'), '--onnx', join(dir, 'router.onnx'),
+        '--trace', join(dir, 'queries.fvecs'), '--trace-out', join(dir, 'trace.json'), '--recall', '0.9'], { stdio: 'ignore' });
+      const walks = readFileSync(join(dir, 'trace.json'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(walks.length, 60);
+      const decisions = walks.flatMap((w) => w.decisions);
+      assert.equal(walks.filter((w) => w.decisions.at(-1)?.[11] === 1).length, wasmStops);
+      const ort = await import('onnxruntime-web');
+      const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(join(dir, 'router.onnx'))));
+      const rows = decisions.length;
+      const features = new Float32Array(rows * 9), kth = new Float32Array(rows);
+      decisions.forEach((d, i) => { features.set(d.slice(0, 9), i * 9); kth[i] = d[9]; });
+      const out = await session.run({ features: new ort.Tensor('float32', features, [rows, 9]), kth_distance: new ort.Tensor('float32', kth, [rows, 1]) });
+      assert.deepEqual(out.stop.dims, [rows, 8]);
+      const column = 2;  // target recalls 0.80, 0.85, 0.90, ...: a search for 0.9 uses the third
+      let maxDiff = 0, agreed = 0;
+      decisions.forEach((d, i) => {
+        maxDiff = Math.max(maxDiff, Math.abs(out.logit.data[i] - d[10]));
+        // A float sum in another order can land on the other side of a threshold it touches.
+        if (Boolean(out.stop.data[i * 8 + column]) === (d[11] === 1)) agreed++;
+      });
+      assert.ok(maxDiff < 1e-4, `ONNX logits differ from the core's by up to ${maxDiff}`);
+      assert.equal(agreed, rows, `${rows - agreed} of ${rows} stop decisions differ between ONNX Runtime Web and the core`);
+      await session.release();
 
       // wasm router -> native
       const wasmIndex = await VectorIndex.create({ dimensions: D, metric: 'l2', m: 8, efConstruction: 64 });

@@ -1,6 +1,6 @@
-// Export of the learned query refiner to standard ONNX (issue 5), so the model
-// an index learned can run outside neurovec (ONNX Runtime, ONNX Runtime Web:
-// js/src/onnx_refiner.ts). Built only when CMake finds Debian's libonnx-dev
+// Export of the learned query refiner (issue 5) and the learned router (issue
+// 13) to standard ONNX, so the models an index learned can run outside
+// neurovec (ONNX Runtime, ONNX Runtime Web: js/src/onnx_refiner.ts). Built only when CMake finds Debian's libonnx-dev
 // (target neurovec_onnx; NEUROVEC_HAS_ONNX is then defined for its users).
 //
 // The graph reproduces QueryRefiner::Refine (learning/query_refiner.h) with
@@ -39,6 +39,24 @@ struct OnnxExportOptions {
 // when the index has learned nothing; validated with onnx::checker before it
 // is returned (kInternal naming the checker's complaint otherwise).
 Result<std::string> ExportRefinerOnnx(const VectorIndex& index, const OnnxExportOptions& options = {});
+
+// The learned router's stopping rule (VectorIndex::TrainRouter), for
+// inspection and for running the decision elsewhere. One row per decision of
+// the learned walk, taken after an expansion that leaves the walk holding k
+// results:
+//   features      [N, 9]  the walk state (routing/stop_policy.h: bias, the
+//                         closest unexplored candidate against the k-th result,
+//                         the top-k's spread, log2 progress counters, the gap
+//                         to HNSW's own rule, one product; metadata
+//                         neurovec.features names them)
+//   kth_distance  [N, 1]  the k-th distance held
+// Outputs: logit [N, 1] (features . weights) and stop [N, 8] (bool): the walk
+// stops for the target recall of column t (metadata neurovec.target_recalls;
+// a search asks for the first listed target at or above its own) when logit
+// reaches that column's calibrated threshold and kth_distance is within the
+// router's familiar bound. Metadata also gives k, training_ef,
+// familiar_distance and default_target. kFailedPrecondition without a router.
+Result<std::string> ExportRouterOnnx(const VectorIndex& index, const OnnxExportOptions& options = {});
 
 // Runs onnx::checker::check_model (full check, shape inference off) on a
 // serialized model: kCorrupt with the checker's message when it fails.

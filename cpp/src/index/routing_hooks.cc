@@ -7,6 +7,7 @@
 #include <cmath>
 #include <thread>
 
+#include "index/router_trace.h"
 #include "index/vector_index_impl.h"
 #include "routing/stop_trainer.h"
 #include "util/random.h"
@@ -273,6 +274,33 @@ Result<RouterReport> VectorIndex::TrainRouter(const RouterOptions& options) {
       return Status::Aborted("router training cancelled");
     }
   }
+}
+
+Result<std::vector<routing::StopDecision>> TraceLearnedWalk(const VectorIndex& index, const float* query,
+                                                            float target_recall) {
+  const IndexState& x = IndexInternals::Of(index);
+  if (!x.router) return Status::FailedPrecondition("this index has no router: train one first (TrainRouter)");
+  SearchParams params;
+  params.k = x.router->model.k;
+  params.routing = RoutingMode::kLearned;
+  params.target_recall = target_recall;
+  NV_RETURN_IF_ERROR(x.ValidateQuery(query, params));
+  auto paging = x.LockIfPaged();
+  std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
+  std::vector<float> q(x.store.stride());
+  x.store.Encode(query, q.data());
+  // As Search's learned branch (vector_index.cc), with the decisions traced.
+  const float target = target_recall > 0 ? target_recall : x.router->default_target;
+  routing::StopTracker stop(x.router->model, x.router->model.ThresholdFor(target));
+  std::vector<routing::StopDecision> decisions;
+  stop.Trace(&decisions);
+  const uint8_t* live = x.live.data();
+  TraversalCounters counters;
+  const uint32_t ef = std::max(x.config.ef_search, x.router->model.training_ef);
+  x.graph.Search(q.data(), ef, x.store, [live](uint32_t s) { return live[s] != 0; }, false, *ctx, counters, stop);
+  x.contexts.Release(std::move(ctx));
+  if (x.paged()) NV_RETURN_IF_ERROR(x.TakePagingErrors());
+  return decisions;
 }
 
 Status VectorIndex::DropRouter() {

@@ -15,9 +15,11 @@
 // graph's search takes a tracker type whose kActive is false (NoStop).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 namespace neurovec::routing {
 
@@ -170,22 +172,41 @@ class TopKProgress {
   uint32_t slot_[kMaxK];
 };
 
+// One decision of a StopTracker, as traced (StopTracker::Trace): what an
+// exported router (ExportRouterOnnx) is checked against.
+struct StopDecision {
+  float features[kStopFeatures];
+  float kth_distance;
+  float score;  // the model's logit
+  bool stop;    // the walk ended here
+};
+
 // Stops a walk once the model's score reaches `threshold` (with k results held).
 class StopTracker : public TopKProgress {
  public:
   static constexpr bool kActive = true;
   StopTracker(const StopModel& model, float threshold) : TopKProgress(model.k), model_(model), threshold_(threshold) {}
 
+  // Every decision from now on is appended to `out` (null: none, the search path).
+  void Trace(std::vector<StopDecision>* out) { trace_ = out; }
+
   bool AfterExpansion(float next, float bound, uint64_t computations) {
     CountExpansion();
     if (!full()) return false;
+    float f[kStopFeatures];
     if (!(kth_distance() <= model_.familiar_distance)) {
       unfamiliar_ = true;  // farther than what the router learned from: no early stop yet
+      if (trace_) {
+        Features(next, bound, computations, f);
+        Record(f, model_.Score(f), false);
+      }
       return false;
     }
-    float f[kStopFeatures];
     Features(next, bound, computations, f);
-    if (model_.Score(f) < threshold_) return false;
+    const float score = model_.Score(f);
+    const bool stop = !(score < threshold_);
+    if (trace_) Record(f, score, stop);
+    if (!stop) return false;
     stopped_ = true;
     return true;
   }
@@ -195,10 +216,20 @@ class StopTracker : public TopKProgress {
   bool unfamiliar() const { return unfamiliar_ && !stopped_; }
 
  private:
+  void Record(const float* f, float score, bool stop) {
+    StopDecision d;
+    std::copy(f, f + kStopFeatures, d.features);
+    d.kth_distance = kth_distance();
+    d.score = score;
+    d.stop = stop;
+    trace_->push_back(d);
+  }
+
   const StopModel& model_;
   float threshold_;
   bool stopped_ = false;
   bool unfamiliar_ = false;
+  std::vector<StopDecision>* trace_ = nullptr;
 };
 
 }  // namespace neurovec::routing
