@@ -98,22 +98,24 @@ int32_t nv_search_routed(nv_index* index, const float* query, uint32_t k, uint32
  * queries: query_count rows of dimensions floats (copied), or NULL to sample
  * stored items. 0, or -1 with the error set. */
 int32_t nv_router_train_begin(nv_index* index, uint32_t k, uint32_t ef, uint32_t items, double calibration_share,
-                              double default_target_recall, double seed, const float* queries, uint32_t query_count);
+                              double default_target_recall, double seed, const float* queries, uint32_t query_count,
+                              uint32_t skip_rank);
 /* Records up to max_walks walks; out[0..NV_ROUTER_PROGRESS_COUNT) = walks done,
  * walks total, then once done the report: training walks, calibration walks,
  * records, seconds, full-walk recall, full-walk distance computations, routed
- * recall, routed distance computations, model bytes. Returns 1 when the router
+ * recall, routed distance computations, model bytes, routed neighbour-filter
+ * tests, skip rank (0: no neighbour skipping). Returns 1 when the router
  * is trained (and installed; a durable index checkpointed), 0 when more steps
  * are needed, -1 on error (the training is over). */
-#define NV_ROUTER_PROGRESS_COUNT 11
+#define NV_ROUTER_PROGRESS_COUNT 13
 int32_t nv_router_train_step(nv_index* index, uint32_t max_walks, double* out);
 void nv_router_train_cancel(nv_index* index);
 /* Forgets the router. 0, or -1 with the error set. */
 int32_t nv_drop_router(nv_index* index);
 /* out[0..NV_ROUTING_STATS_COUNT) = trained (0/1), k, training ef, learned
  * searches, early stops, fallbacks, items added or deleted since training,
- * unfamiliar searches. */
-#define NV_ROUTING_STATS_COUNT 8
+ * unfamiliar searches, skipped neighbours, skip rank, projection table bytes. */
+#define NV_ROUTING_STATS_COUNT 11
 void nv_routing_stats(nv_index* index, double* out);
 
 /* 1 if removed, 0 if the id was unknown. */

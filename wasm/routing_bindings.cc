@@ -10,7 +10,8 @@
 extern "C" {
 
 int32_t nv_router_train_begin(nv_index* index, uint32_t k, uint32_t ef, uint32_t items, double calibration_share,
-                              double default_target_recall, double seed, const float* queries, uint32_t query_count) {
+                              double default_target_recall, double seed, const float* queries, uint32_t query_count,
+                              uint32_t skip_rank) {
   nv_internal_clear_error();
   neurovec::RouterOptions o;
   o.k = k;
@@ -24,6 +25,7 @@ int32_t nv_router_train_begin(nv_index* index, uint32_t k, uint32_t ef, uint32_t
   o.seed = static_cast<uint64_t>(seed);
   o.queries = queries;
   o.query_count = queries != nullptr ? query_count : 0;
+  o.skip_rank = skip_rank;
   neurovec::Status s = index->index->BeginRouterTraining(o);
   return s.ok() ? 0 : nv_internal_fail(s);
 }
@@ -41,7 +43,8 @@ int32_t nv_router_train_step(nv_index* index, uint32_t max_walks, double* out) {
       double(p.walks_done),   double(p.walks_total),        double(r.training_walks),
       double(r.calibration_walks), double(r.records),       r.seconds,
       r.full_walk_recall,     r.full_walk_computations,     r.routed_recall,
-      r.routed_computations,  double(r.model_bytes)};
+      r.routed_computations,  double(r.model_bytes),        r.routed_estimates,
+      double(r.skip_rank)};
   std::memcpy(out, values, sizeof values);
   return p.done ? 1 : 0;
 }
@@ -58,7 +61,9 @@ void nv_routing_stats(nv_index* index, double* out) {
   const neurovec::RoutingStats r = index->index->Stats().routing;
   const double values[NV_ROUTING_STATS_COUNT] = {r.trained ? 1.0 : 0.0,    double(r.k),         double(r.ef),
                                                  double(r.learned_searches), double(r.early_stops), double(r.fallbacks),
-                                                 double(r.changes_since_training), double(r.unfamiliar)};
+                                                 double(r.changes_since_training), double(r.unfamiliar),
+                                                 double(r.skipped_neighbours), double(r.skip_rank),
+                                                 double(r.skip_table_bytes)};
   std::memcpy(out, values, sizeof values);
 }
 

@@ -96,7 +96,7 @@ void Usage() {
                "               [--recall 0.95]\n"
                "               One JSON line per query: {\"ids\": [...], \"distances\": [...]} (+ \"scores\"\n"
                "               in the learned modes, which need a trained index).\n"
-               "  train-router --index index.nvx [--k 10] [--ef 128] [--items 3000] [--queries Q.fvecs]\n"
+               "  train-router --index index.nvx [--k 10] [--ef 128] [--items 3000] [--queries Q.fvecs] [--skip-rank 64]\n"
                "               [--calibration-share 0.3] [--target 0.95] [--threads 2] [--seed 1] [--drop] [--json]\n"
                "               Trains the index's router (learned early termination) on its own items or on\n"
                "               the given queries, with threads, and checkpoints it into the file (section\n"

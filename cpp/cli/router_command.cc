@@ -16,18 +16,18 @@ namespace neurovec::cli {
 int RunTrainRouter(const Args& args) {
   const char* cmd = "train-router";
   for (const auto& u : args.Unused({"index", "k", "ef", "items", "queries", "calibration-share", "target", "threads",
-                                    "seed", "drop", "json"})) {
+                                    "seed", "skip-rank", "drop", "json"})) {
     return FailCommand(cmd, "unknown option --" + u);
   }
   if (!args.Has("index")) return FailCommand(cmd, "--index is required");
   std::string error;
   RouterOptions o;
-  uint64_t k, ef, items, threads, seed;
+  uint64_t k, ef, items, threads, seed, skip_rank;
   double share, target;
   const uint64_t cores = std::max(1u, std::thread::hardware_concurrency());
   if (!args.GetUint("k", o.k, k, error) || !args.GetUint("ef", o.ef, ef, error) ||
       !args.GetUint("items", o.items, items, error) || !args.GetUint("threads", cores, threads, error) ||
-      !args.GetUint("seed", o.seed, seed, error) ||
+      !args.GetUint("seed", o.seed, seed, error) || !args.GetUint("skip-rank", o.skip_rank, skip_rank, error) ||
       !args.GetDouble("calibration-share", o.calibration_share, share, error) ||
       !args.GetDouble("target", o.default_target_recall, target, error)) {
     return FailCommand(cmd, error);
@@ -37,6 +37,7 @@ int RunTrainRouter(const Args& args) {
   o.items = static_cast<uint32_t>(std::min<uint64_t>(items, UINT32_MAX));
   o.threads = static_cast<uint32_t>(std::min<uint64_t>(threads, UINT32_MAX));
   o.seed = seed;
+  o.skip_rank = static_cast<uint32_t>(std::min<uint64_t>(skip_rank, UINT32_MAX));
   o.calibration_share = share;
   o.default_target_recall = static_cast<float>(target);
 
@@ -82,18 +83,22 @@ int RunTrainRouter(const Args& args) {
   if (json) {
     std::printf("{\"k\": %u, \"ef\": %u, \"trainingWalks\": %llu, \"calibrationWalks\": %llu, \"records\": %llu, "
                 "\"seconds\": %.3f, \"fullWalkRecall\": %.6f, \"fullWalkComputations\": %.2f, \"routedRecall\": %.6f, "
-                "\"routedComputations\": %.2f, \"modelBytes\": %llu}\n",
+                "\"routedComputations\": %.2f, \"routedEstimates\": %.2f, \"skipRank\": %u, \"modelBytes\": %llu}\n",
                 o.k, o.ef, static_cast<unsigned long long>(r.training_walks),
                 static_cast<unsigned long long>(r.calibration_walks), static_cast<unsigned long long>(r.records),
                 r.seconds, r.full_walk_recall, r.full_walk_computations, r.routed_recall, r.routed_computations,
-                static_cast<unsigned long long>(r.model_bytes));
+                r.routed_estimates, r.skip_rank, static_cast<unsigned long long>(r.model_bytes));
   } else {
     std::printf("router for k %u trained at ef %u on %llu walks (%llu held out to calibrate) in %.2f s, %u threads\n"
                 "held-out walks: full walk recall@%u %.4f with %.1f distances; routed (target %.2f) %.4f with %.1f\n"
+                "neighbour skipping: %s\n"
                 "written into %s (%llu bytes of model)\n",
                 o.k, o.ef, static_cast<unsigned long long>(r.training_walks),
                 static_cast<unsigned long long>(r.calibration_walks), r.seconds, o.threads, o.k, r.full_walk_recall,
                 r.full_walk_computations, o.default_target_recall, r.routed_recall, r.routed_computations,
+                r.skip_rank > 0 ? ("rank " + std::to_string(r.skip_rank) + ", " + std::to_string(r.routed_estimates).substr(0, 6) +
+                                   " projected estimates per routed walk").c_str()
+                                : "off (it did not pay on the held-out walks)",
                 args.Get("index").c_str(), static_cast<unsigned long long>(r.model_bytes));
   }
   return 0;

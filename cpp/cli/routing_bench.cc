@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <sstream>
 
 #include "cli_util.h"
@@ -25,7 +26,7 @@ namespace neurovec::cli {
 namespace {
 
 struct Point {
-  double recall = 0, computations = 0, qps = 0, early = 0;
+  double recall = 0, computations = 0, qps = 0, early = 0, hops = 0;
 };
 
 // Runs rows [first, last) of `queries`, one thread, best time of `runs` passes.
@@ -35,7 +36,7 @@ Point Measure(const VectorIndex& index, const FloatMatrix& queries, const IntMat
   double best = 1e30;
   const uint64_t early_before = index.Stats().routing.early_stops;
   for (int run = 0; run < runs; ++run) {
-    double recall = 0, computations = 0;
+    double recall = 0, computations = 0, hops = 0;
     auto start = Clock::now();
     for (size_t i = first; i < last; ++i) {
       SearchCounters counters;
@@ -51,10 +52,12 @@ Point Measure(const VectorIndex& index, const FloatMatrix& queries, const IntMat
       }
       recall += static_cast<double>(found) / params.k;
       computations += counters.distance_computations;
+      hops += counters.hops;
     }
     best = std::min(best, SecondsSince(start));
     p.recall = recall / (last - first);
     p.computations = computations / (last - first);
+    p.hops = hops / (last - first);
   }
   p.qps = (last - first) / best;
   p.early = static_cast<double>(index.Stats().routing.early_stops - early_before) / runs / (last - first);
@@ -79,6 +82,45 @@ bool Interpolate(const std::vector<Point>& curve, double recall, Point& out) {
   return false;
 }
 
+double ThreadSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// Seconds per query of each of `params`, timed side by side: the queries in
+// chunks of 50, each chunk run under every setting in turn, each timed by
+// this thread's CPU clock, the best of `runs` per chunk and setting summed
+// (use runs >= the number of settings).
+// Passes timed one after another drift by 20-30% on a shared VM (other
+// tenants, clock changes); interleaved chunks see the same machine.
+std::vector<double> SecondsPerQueryInterleaved(const VectorIndex& index, const FloatMatrix& queries, size_t first,
+                                               size_t last, const std::vector<SearchParams>& params, int runs) {
+  constexpr size_t kChunk = 50;
+  const size_t chunks = (last - first + kChunk - 1) / kChunk;
+  std::vector<std::vector<double>> best(params.size(), std::vector<double>(chunks, 1e30));
+  for (int run = 0; run < runs; ++run) {
+    for (size_t c = 0; c < chunks; ++c) {
+      const size_t from = first + c * kChunk, to = std::min(last, from + kChunk);
+      for (size_t j = 0; j < params.size(); ++j) {
+        // Whoever walks a chunk first warms the cache for the others (the same
+        // queries' neighbourhoods): the lead rotates, and the best of the runs
+        // counts, so with runs >= settings every setting is timed warm.
+        const size_t p = (j + run + c) % params.size();
+        const double start = ThreadSeconds();
+        for (size_t i = from; i < to; ++i) (void)index.Search(queries.row(i), params[p]);
+        best[p][c] = std::min(best[p][c], ThreadSeconds() - start);
+      }
+    }
+  }
+  std::vector<double> out(params.size(), 0.0);
+  for (size_t p = 0; p < params.size(); ++p) {
+    for (double t : best[p]) out[p] += t;
+    out[p] /= static_cast<double>(last - first);
+  }
+  return out;
+}
+
 bool ParseFloatList(const std::string& text, std::vector<double>& out) {
   std::stringstream ss(text);
   std::string item;
@@ -97,19 +139,20 @@ int RunRoutingBench(const Args& args) {
   const char* cmd = "routing-bench";
   for (const auto& u : args.Unused({"base", "queries", "truth", "k", "m", "ef-construction", "threads", "efs",
                                     "targets", "router-ef", "items", "seeds", "tune", "runs", "json", "split", "metric", "train-from", "train",
-                                    "save-index", "churn-rounds", "churn-percent"})) {
+                                    "save-index", "load-index", "skip-rank", "churn-rounds", "churn-percent"})) {
     return FailCommand(cmd, "unknown option --" + u);
   }
   if (!args.Has("base") || !args.Has("queries") || !args.Has("truth")) {
     return FailCommand(cmd, "--base, --queries and --truth are required");
   }
   std::string error;
-  uint64_t k, m, efc, threads, router_ef, items, train, tune, runs, churn_rounds, churn_percent;
+  uint64_t k, m, efc, threads, router_ef, items, train, tune, runs, churn_rounds, churn_percent, skip_rank;
   if (!args.GetUint("k", 10, k, error) || !args.GetUint("m", 16, m, error) ||
       !args.GetUint("ef-construction", 200, efc, error) || !args.GetUint("threads", 2, threads, error) ||
       !args.GetUint("router-ef", 128, router_ef, error) || !args.GetUint("items", 3000, items, error) ||
       !args.GetUint("train", 2000, train, error) || !args.GetUint("tune", 2000, tune, error) || !args.GetUint("runs", 2, runs, error) ||
-      !args.GetUint("churn-rounds", 0, churn_rounds, error) || !args.GetUint("churn-percent", 10, churn_percent, error)) {
+      !args.GetUint("churn-rounds", 0, churn_rounds, error) || !args.GetUint("churn-percent", 10, churn_percent, error) ||
+      !args.GetUint("skip-rank", RouterOptions{}.skip_rank, skip_rank, error)) {
     return FailCommand(cmd, error);
   }
   if (churn_percent < 1 || churn_percent > 90) {
@@ -151,18 +194,33 @@ int RunRoutingBench(const Args& args) {
   config.m = static_cast<uint32_t>(m);
   config.ef_construction = static_cast<uint32_t>(efc);
   config.initial_capacity = b.rows;
-  auto created = VectorIndex::Create(config);
-  if (!created.ok()) return FailCommand(cmd, created.status().message());
-  VectorIndex& index = *created.value();
-  std::vector<ItemKey> keys;
-  for (uint32_t i = 0; i < b.rows; ++i) keys.push_back(ItemKey::Number(i));
   BatchOptions batch;
   batch.threads = static_cast<uint32_t>(threads);
-  auto build_start = Clock::now();
-  Status built = index.AddBatch(keys, b.data.data(), {}, batch);
-  if (!built.ok()) return FailCommand(cmd, built.message());
-  std::fprintf(stderr, "built %u x %u in %.1f s; %s split: queries %zu..%zu\n", b.rows, b.cols,
-               SecondsSince(build_start), split.c_str(), first, last);
+  std::unique_ptr<VectorIndex> owned;
+  if (args.Has("load-index")) {
+    // --load-index F: the graph a run saved with --save-index (same base file), not built again.
+    auto bytes = ReadWholeFile(args.Get("load-index"));
+    if (!bytes.ok()) return FailCommand(cmd, bytes.status().message());
+    auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.value().data()), bytes.value().size());
+    if (!loaded.ok()) return FailCommand(cmd, args.Get("load-index") + ": " + loaded.status().message());
+    owned = loaded.take();
+    if (owned->size() != b.rows || owned->config().dimensions != b.cols) {
+      return FailCommand(cmd, args.Get("load-index") + " does not hold the --base rows");
+    }
+    std::fprintf(stderr, "loaded %s; %s split: queries %zu..%zu\n", args.Get("load-index").c_str(), split.c_str(), first, last);
+  } else {
+    auto created = VectorIndex::Create(config);
+    if (!created.ok()) return FailCommand(cmd, created.status().message());
+    owned = created.take();
+    std::vector<ItemKey> keys;
+    for (uint32_t i = 0; i < b.rows; ++i) keys.push_back(ItemKey::Number(i));
+    auto build_start = Clock::now();
+    Status built = owned->AddBatch(keys, b.data.data(), {}, batch);
+    if (!built.ok()) return FailCommand(cmd, built.message());
+    std::fprintf(stderr, "built %u x %u in %.1f s; %s split: queries %zu..%zu\n", b.rows, b.cols,
+                 SecondsSince(build_start), split.c_str(), first, last);
+  }
+  VectorIndex& index = *owned;
 
   // --save-index F: the graph as built (no router), so another engine (wasm,
   // bench/routing.mjs) walks the same graph.
@@ -184,8 +242,8 @@ int RunRoutingBench(const Args& args) {
       std::printf("{\"walk\": \"plain\", \"ef\": %u, \"recall\": %.4f, \"distance_computations\": %.1f, \"qps\": %.1f}\n",
                   ef, p.recall, p.computations, p.qps);
     } else {
-      std::printf("plain    ef %4u  recall@%llu %.4f  distances %7.1f  qps %8.1f\n", ef,
-                  static_cast<unsigned long long>(k), p.recall, p.computations, p.qps);
+      std::printf("plain    ef %4u  recall@%llu %.4f  distances %7.1f  hops %6.1f  qps %8.1f\n", ef,
+                  static_cast<unsigned long long>(k), p.recall, p.computations, p.hops, p.qps);
     }
     std::fflush(stdout);
   }
@@ -199,6 +257,7 @@ int RunRoutingBench(const Args& args) {
     options.items = static_cast<uint32_t>(items);
     options.seed = seed;
     options.threads = static_cast<uint32_t>(threads);
+    options.skip_rank = static_cast<uint32_t>(skip_rank);
     std::vector<float> shuffled;
     if (train_from == "queries") {
       // The training queries in a seeded order (training and calibration shares differ per seed).
@@ -218,19 +277,23 @@ int RunRoutingBench(const Args& args) {
     last_queries = shuffled;
     last_options = options;
     const RouterReport& r = trained.value();
+    std::string margins;
+    for (float mg : r.skip_margins) margins += (margins.empty() ? "" : ",") + std::to_string(mg).substr(0, 4);
     if (json) {
       std::printf("{\"router\": %u, \"seconds\": %.2f, \"records\": %llu, \"bytes\": %llu, \"held_out_full_recall\": %.4f, "
                   "\"held_out_full_computations\": %.1f, \"held_out_routed_recall\": %.4f, "
-                  "\"held_out_routed_computations\": %.1f}\n",
+                  "\"held_out_routed_computations\": %.1f, \"skip_rank\": %u, \"skip_margins\": [%s], "
+                  "\"skip_table_bytes\": %llu}\n",
                   seed, r.seconds, static_cast<unsigned long long>(r.records),
                   static_cast<unsigned long long>(r.model_bytes), r.full_walk_recall, r.full_walk_computations,
-                  r.routed_recall, r.routed_computations);
+                  r.routed_recall, r.routed_computations, r.skip_rank, margins.c_str(),
+                  static_cast<unsigned long long>(index.Stats().routing.skip_table_bytes));
     } else {
       std::printf("router seed %u: trained in %.2f s on %llu walk states (%llu bytes); held-out items: full walk "
-                  "%.4f / %.1f, at the default target %.4f / %.1f\n",
+                  "%.4f / %.1f, at the default target %.4f / %.1f; skip rank %u, margins %s\n",
                   seed, r.seconds, static_cast<unsigned long long>(r.records),
                   static_cast<unsigned long long>(r.model_bytes), r.full_walk_recall, r.full_walk_computations,
-                  r.routed_recall, r.routed_computations);
+                  r.routed_recall, r.routed_computations, r.skip_rank, margins.c_str());
     }
     for (double target : targets) {
       SearchParams params;
@@ -241,6 +304,21 @@ int RunRoutingBench(const Args& args) {
       if (failed) return FailCommand(cmd, "a search failed");
       Point plain;
       const bool comparable = Interpolate(curve, p.recall, plain);
+      if (comparable) {
+        // QPS side by side with the two plain efs around this recall (the
+        // curve's own QPS came from passes at other moments).
+        size_t hi = 1;
+        while (hi + 1 < curve.size() && curve[hi].recall < p.recall) ++hi;
+        SearchParams a = params, b = params;
+        a.routing = b.routing = RoutingMode::kPlain;
+        a.ef = efs[hi - 1];
+        b.ef = efs[hi];
+        const auto spq = SecondsPerQueryInterleaved(index, q, first, last, {params, a, b},
+                                                    static_cast<int>(std::max<uint64_t>(runs, 3)));
+        const double t = (p.recall - curve[hi - 1].recall) / (curve[hi].recall - curve[hi - 1].recall);
+        p.qps = 1.0 / spq[0];
+        plain.qps = 1.0 / (spq[1] + t * (spq[2] - spq[1]));
+      }
       if (json) {
         std::printf("{\"walk\": \"learned\", \"seed\": %u, \"target\": %.3f, \"recall\": %.4f, "
                     "\"distance_computations\": %.1f, \"qps\": %.1f, \"early_stops\": %.3f, "
@@ -248,9 +326,9 @@ int RunRoutingBench(const Args& args) {
                     seed, target, p.recall, p.computations, p.qps, p.early, comparable ? plain.computations : -1.0,
                     comparable ? plain.qps : -1.0);
       } else if (comparable) {
-        std::printf("learned  target %.2f  recall@%llu %.4f  distances %7.1f  qps %8.1f  early %.0f%%  | plain at "
+        std::printf("learned  target %.2f  recall@%llu %.4f  distances %7.1f  hops %6.1f  qps %8.1f  early %.0f%%  | plain at "
                     "that recall: distances %7.1f  qps %8.1f  -> %.2fx distances, %.2fx qps\n",
-                    target, static_cast<unsigned long long>(k), p.recall, p.computations, p.qps, 100 * p.early,
+                    target, static_cast<unsigned long long>(k), p.recall, p.computations, p.hops, p.qps, 100 * p.early,
                     plain.computations, plain.qps, p.computations / plain.computations, p.qps / plain.qps);
       } else {
         std::printf("learned  target %.2f  recall@%llu %.4f  distances %7.1f  qps %8.1f  early %.0f%%  | outside "

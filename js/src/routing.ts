@@ -9,9 +9,9 @@ import { checkFinite, checkInteger, checkVector, describeValue, MAX_EF } from '.
 import { readDoubles, type NeurovecWasmModule } from './wasm_module.js';
 
 export const ROUTING_MODES: readonly RoutingMode[] = ['auto', 'plain', 'learned'];
-const ROUTER_PROGRESS_COUNT = 11;
-const ROUTING_STATS_COUNT = 8;
-const OPTION_NAMES = ['k', 'ef', 'items', 'queries', 'calibrationShare', 'targetRecall', 'seed', 'walksPerStep', 'onProgress', 'signal'];
+const ROUTER_PROGRESS_COUNT = 13;
+const ROUTING_STATS_COUNT = 11;
+const OPTION_NAMES = ['k', 'ef', 'items', 'queries', 'calibrationShare', 'targetRecall', 'seed', 'skipRank', 'walksPerStep', 'onProgress', 'signal'];
 
 /** What the routing calls need of a VectorIndex. */
 export interface RoutingHost {
@@ -74,6 +74,8 @@ export async function trainRouter(host: RoutingHost, options: TrainRouterOptions
   const share = fraction('calibrationShare', options.calibrationShare ?? 0.3, 0.1, 0.9);
   const target = fraction('targetRecall', options.targetRecall ?? 0.95, 0.5, 1);
   const seed = checkInteger('seed', options.seed ?? 1, 0, Number.MAX_SAFE_INTEGER);
+  const skipRank = checkInteger('skipRank', options.skipRank ?? 64, 0, 128);
+  if (skipRank % 16 !== 0) throw invalid(`skipRank must be a multiple of 16 from 0 to 128, got ${skipRank}`);
   const perStep = checkInteger('walksPerStep', options.walksPerStep ?? 50, 1, 1 << 20);
   const { onProgress, signal } = options;
   if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress must be a function');
@@ -88,7 +90,7 @@ export async function trainRouter(host: RoutingHost, options: TrainRouterOptions
   const qptr = queries ? mod._malloc(queries.byteLength) : 0;
   try {
     if (queries) mod.HEAPF32.set(queries, qptr >>> 2);
-    if (mod._nv_router_train_begin(host.handle(), k, ef, items, share, target, seed, qptr, queryCount) < 0) throw host.error();
+    if (mod._nv_router_train_begin(host.handle(), k, ef, items, share, target, seed, qptr, queryCount, skipRank) < 0) throw host.error();
   } finally {
     if (qptr) mod._free(qptr);
   }
@@ -110,6 +112,7 @@ export async function trainRouter(host: RoutingHost, options: TrainRouterOptions
       return {
         trainingWalks: p[2], calibrationWalks: p[3], records: p[4], seconds: p[5], fullWalkRecall: p[6],
         fullWalkComputations: p[7], routedRecall: p[8], routedComputations: p[9], modelBytes: p[10],
+        routedEstimates: p[11], skipRank: p[12],
       };
     }
     await yieldToEventLoop();
@@ -129,5 +132,6 @@ export function routingStats(mod: NeurovecWasmModule, handle: number): RoutingSt
   const r = readDoubles(mod, ROUTING_STATS_COUNT, (ptr) => mod._nv_routing_stats(handle, ptr));
   return {
     trained: r[0] === 1, k: r[1], ef: r[2], learnedSearches: r[3], earlyStops: r[4], fallbacks: r[5], changesSinceTraining: r[6], unfamiliar: r[7],
+    skippedNeighbours: r[8], skipRank: r[9], skipTableBytes: r[10],
   };
 }

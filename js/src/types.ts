@@ -195,6 +195,11 @@ export interface TrainRouterOptions {
   /** The recall searches without `recall` aim for (0.5..1, default 0.95). */
   targetRecall?: number;
   seed?: number;
+  /** Neighbour skipping: the rank of the projection whose distance estimates
+   * let a learned walk skip neighbours past its bound (a multiple of 16 up to
+   * 128, default 64; 0 for none). L2 and cosine. Costs skipRank + 4 bytes per
+   * item in memory; the margin per target recall is chosen on held-out walks. */
+  skipRank?: number;
   /** Walks per slice between yields to the event loop (default 50). */
   walksPerStep?: number;
   onProgress?: (progress: RouterTrainingProgress) => void;
@@ -220,6 +225,10 @@ export interface RouterReport {
   /** ... and with the default target's threshold. */
   routedRecall: number;
   routedComputations: number;
+  /** Neighbour-filter tests per routed walk (each far cheaper than a distance). */
+  routedEstimates: number;
+  /** 0 when no target recall skips neighbours. */
+  skipRank: number;
   modelBytes: number;
 }
 
@@ -240,6 +249,12 @@ export interface RoutingStats {
   /** Learned searches for queries unlike those the router learned from (their k-th
    * distance past its familiar bound): they walked to HNSW's own rule, never stopping early. */
   unfamiliar: number;
+  /** Neighbours learned walks skipped (their projected distance was past the walk's bound). */
+  skippedNeighbours: number;
+  /** Rank of the router's projection (0: no neighbour skipping). */
+  skipRank: number;
+  /** Memory of the per-item projections. */
+  skipTableBytes: number;
 }
 
 export interface SearchResult {

@@ -26,12 +26,46 @@ constexpr uint32_t kDim = 24;
 struct IndexAndQueries {
   Workload w;
   std::unique_ptr<VectorIndex> index;
+  uint32_t dim = kDim;
 };
 
 IndexAndQueries Build(uint32_t n = 4000, uint32_t queries = 300) {
   IndexAndQueries s;
   s.w = ClusteredWorkload(n, queries, kDim, 7, 16, 0.35);
   s.index = MakeIndex(Config(kDim, Metric::kL2, 8, 64));
+  EXPECT_TRUE(AddAll(*s.index, s.w.base));
+  return s;
+}
+
+// Data of low intrinsic dimension, as images and embeddings are: 96-d rows
+// that are a fixed linear map of clustered 8-d points, plus a little noise.
+// (Isotropic clusters in 24-d leave a projection nothing to find: neighbour
+// skipping then never pays, and training rightly picks none.)
+IndexAndQueries BuildLowRank(uint32_t n, uint32_t queries) {
+  constexpr uint32_t kLatent = 8, kHigh = 96;
+  IndexAndQueries s;
+  s.dim = kHigh;
+  const Workload latent = ClusteredWorkload(n, queries, kLatent, 19, 16, 0.35);
+  Rng rng(23);
+  std::vector<float> map(kHigh * kLatent);
+  for (float& v : map) v = static_cast<float>(rng.Normal());
+  auto lift = [&](const Dataset& in) {
+    Dataset out;
+    out.n = in.n;
+    out.dim = kHigh;
+    out.data.resize(static_cast<size_t>(in.n) * kHigh);
+    for (uint32_t i = 0; i < in.n; ++i) {
+      for (uint32_t j = 0; j < kHigh; ++j) {
+        double v = 0.02 * rng.Normal();
+        for (uint32_t l = 0; l < kLatent; ++l) v += map[j * kLatent + l] * in.row(i)[l];
+        out.row(i)[j] = static_cast<float>(v);
+      }
+    }
+    return out;
+  };
+  s.w.base = lift(latent.base);
+  s.w.queries = lift(latent.queries);
+  s.index = MakeIndex(Config(kHigh, Metric::kL2, 8, 64));
   EXPECT_TRUE(AddAll(*s.index, s.w.base));
   return s;
 }
@@ -78,7 +112,7 @@ double MeanRecallAgainstBruteForce(const IndexAndQueries& s, const Walks& run, s
   const auto items = AllItems(s.w.base);
   double sum = 0;
   for (uint32_t i = 0; i < s.w.queries.n; ++i) {
-    auto exact = BruteForce(Metric::kL2, s.w.queries.row(i), kDim, items, k);
+    auto exact = BruteForce(Metric::kL2, s.w.queries.row(i), s.dim, items, k);
     sum += Recall(Ids(*s.index, run.hits[i]), exact);
   }
   return sum / s.w.queries.n;
@@ -144,6 +178,61 @@ TEST(Routing, LearnedWalkReachesItsTargetWithFewerDistances) {
   const Walks later = SearchAll(*s.index, s.w.queries, learned);
   EXPECT_GE(MeanRecallAgainstBruteForce(s, later, 10), recall);
   EXPECT_GE(later.computations, routed.computations);
+}
+
+// Neighbour skipping: on data a low-rank projection describes, training
+// picks skip margins, and the learned walk reaches its target against brute
+// force with fewer exact distances than the stopping rule alone.
+TEST(Routing, NeighbourSkippingComputesFewerDistancesAtTheTarget) {
+  IndexAndQueries s = BuildLowRank(3000, 200);
+  SearchParams learned;
+  learned.k = 10;
+  learned.routing = RoutingMode::kLearned;
+  learned.target_recall = 0.95f;
+
+  // A walk that holds its ef results early, so that it has a bound to skip by.
+  RouterOptions stop_only = Options();
+  stop_only.ef = 24;
+  stop_only.skip_rank = 0;
+  auto plain_report = s.index->TrainRouter(stop_only);
+  ASSERT_TRUE(plain_report.ok()) << plain_report.status().message();
+  EXPECT_EQ(plain_report.value().skip_rank, 0u);
+  const Walks stopped = SearchAll(*s.index, s.w.queries, learned);
+  EXPECT_EQ(s.index->Stats().routing.skipped_neighbours, 0u);
+
+  RouterOptions skipping = stop_only;
+  skipping.skip_rank = 16;
+  auto report = s.index->TrainRouter(skipping);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report.value().skip_rank, 16u);
+  EXPECT_GT(report.value().skip_margins[4], 0.0f);  // the 0.95 target skips
+  EXPECT_GT(report.value().routed_estimates, 0.0);
+  const auto stats = s.index->Stats().routing;
+  EXPECT_EQ(stats.skip_rank, 16u);
+  EXPECT_EQ(stats.skip_table_bytes, 3000u * (16 + sizeof(float)));  // a byte per coordinate and the residual
+  const Walks skipped = SearchAll(*s.index, s.w.queries, learned);
+  EXPECT_GT(s.index->Stats().routing.skipped_neighbours, 0u);
+  const double recall_stopped = MeanRecallAgainstBruteForce(s, stopped, 10);
+  const double recall_skipped = MeanRecallAgainstBruteForce(s, skipped, 10);
+  std::printf("target 0.95: stopping rule %.4f recall, %.1f distances; with skipping (rank 16) %.4f, %.1f\n",
+              recall_stopped, stopped.computations, recall_skipped, skipped.computations);
+  EXPECT_GE(recall_skipped, 0.92);
+  EXPECT_LT(skipped.computations, 0.8 * stopped.computations);
+
+  // Items added after training get projections: they are found.
+  const Dataset extra = [&] {
+    Dataset d = s.w.queries;  // query points as new items
+    return d;
+  }();
+  for (uint32_t i = 0; i < 50; ++i) ASSERT_TRUE(s.index->Add(ItemKey::Number(100000 + i), extra.row(i)).ok());
+  EXPECT_EQ(s.index->Stats().routing.skip_table_bytes, 3050u * (16 + sizeof(float)));
+  uint32_t self_found = 0;
+  for (uint32_t i = 0; i < 50; ++i) {
+    auto hits = s.index->Search(extra.row(i), learned);
+    ASSERT_TRUE(hits.ok());
+    for (const SearchHit& h : hits.value()) self_found += IdOf(*s.index, h.slot) == 100000 + static_cast<int64_t>(i);
+  }
+  EXPECT_GE(self_found, 48u);
 }
 
 TEST(Routing, FallsBackToThePlainWalkWhereTheRouterCannotRun) {
@@ -293,20 +382,24 @@ TEST(Routing, TrainingInStepsEqualsOneCallAndAWriteBetweenStepsEndsIt) {
 
   ASSERT_TRUE(s.index->BeginRouterTraining(Options()).ok());
   uint64_t steps = 0, last_done = 0;
+  // Every item walks, then (neighbour skipping) the held-out ones again once
+  // per skip margin: 5 x 240 more.
+  const uint64_t held_out = 240, total = Options().items + 5 * held_out;
   while (true) {
     auto step = s.index->RouterTrainingStep(97);
     ASSERT_TRUE(step.ok()) << step.status().message();
     ++steps;
     EXPECT_GT(step.value().walks_done, last_done);
     last_done = step.value().walks_done;
-    EXPECT_EQ(step.value().walks_total, Options().items);
+    EXPECT_EQ(step.value().walks_total, total);
     if (step.value().done) {
       EXPECT_GT(step.value().report.routed_recall, 0.5);
       break;
     }
     EXPECT_FALSE(s.index->Stats().routing.trained);  // nothing changes until the last step
   }
-  EXPECT_EQ(steps, (Options().items + 96) / 97);
+  // A step ends where the first walks end (the basis is fitted between).
+  EXPECT_EQ(steps, (Options().items + 96) / 97 + (total - Options().items + 96) / 97);
   ExpectSameHits(SearchAll(*s.index, s.w.queries, learned), whole);
 
   ASSERT_TRUE(s.index->BeginRouterTraining(Options()).ok());
@@ -323,8 +416,10 @@ TEST(Routing, TrainingInStepsEqualsOneCallAndAWriteBetweenStepsEndsIt) {
 // The router is a section of the file: a saved and loaded index routes as the
 // one that trained it, and knows how many writes came after training.
 TEST(Routing, TheRouterTravelsInTheFileAndDamageIsRefused) {
-  IndexAndQueries s = Build(3000, 200);
-  ASSERT_TRUE(s.index->TrainRouter(Options()).ok());
+  IndexAndQueries s = BuildLowRank(3000, 200);
+  RouterOptions options = Options();
+  options.skip_rank = 16;
+  ASSERT_TRUE(s.index->TrainRouter(options).ok());
   ASSERT_TRUE(s.index->Remove(ItemKey::Number(8)).ok());
   SearchParams learned;
   learned.k = 10;
@@ -341,6 +436,7 @@ TEST(Routing, TheRouterTravelsInTheFileAndDamageIsRefused) {
   EXPECT_EQ(routing.k, 10u);
   EXPECT_EQ(routing.ef, 64u);
   EXPECT_EQ(routing.changes_since_training, 1u);
+  EXPECT_GT(routing.skip_rank, 0u);  // neighbour skipping travels too (its basis; the table is rebuilt)
   ExpectSameHits(SearchAll(*loaded.value(), s.w.queries, learned), before);
   EXPECT_GT(loaded.value()->Stats().routing.early_stops, 0u);
   EXPECT_EQ(loaded.value()->SaveToBytes(), bytes);  // save -> load -> save: the same bytes
@@ -358,6 +454,10 @@ TEST(Routing, TheRouterTravelsInTheFileAndDamageIsRefused) {
       {"7 features", [&](std::string& f) { PutU32(f, router.offset + 12, 7); }},
       {"a NaN weight", [&](std::string& f) { PutU32(f, router.offset + 20, 0x7fc00000u); }},
       {"cut short", [&](std::string& f) { PutU32(f, router.table_pos + 16, static_cast<uint32_t>(router.length - 8)); }},
+      // Version 2's part: skip margins from byte 140, the projection from 172 (rank, stride, scale, mean...).
+      {"a skip margin of 100", [&](std::string& f) { PutU32(f, router.offset + 140, 0x42c80000u); }},
+      {"rank 17", [&](std::string& f) { PutU32(f, router.offset + 172, 17); }},
+      {"a NaN in the mean", [&](std::string& f) { PutU32(f, router.offset + 184, 0x7fc00000u); }},
   };
   for (const auto& [name, damage] : damages) {
     std::string bad = bytes;
@@ -371,7 +471,7 @@ TEST(Routing, TheRouterTravelsInTheFileAndDamageIsRefused) {
     EXPECT_NE(opened.status().message().find("router"), std::string::npos) << opened.status().message();
   }
   std::string newer = bytes;
-  PutU32(newer, router.offset, 2);
+  PutU32(newer, router.offset, 3);
   Reseal(newer, router);
   auto refused = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(newer.data()), newer.size());
   ASSERT_FALSE(refused.ok());

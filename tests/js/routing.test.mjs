@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VectorIndex } from 'neurovec';
 import { assertNeurovecError, assertNeurovecRejects, bruteForce, clusteredData, overlap, row } from './helpers.mjs';
+import { gaussian, rng } from '../shared/random.mjs';
 
 const CLI = fileURLToPath(new URL('../../build/native/neurovec', import.meta.url));
 const D = 24;
@@ -43,10 +44,14 @@ test('trainRouter: the learned walk reaches its target recall (brute force) with
   const report = await index.trainRouter({ k: 10, ef: 64, items: 800, seed: 3, onProgress: (p) => progress.push(p) });
   assert.ok(progress.length >= 2);
   for (let i = 1; i < progress.length; i++) assert.ok(progress[i].walksDone > progress[i - 1].walksDone);
-  assert.equal(progress.at(-1).walksDone, 800);
+  // Every item walks, then the held-out ones again per neighbour-skipping margin (5 x 240).
+  assert.equal(progress.at(-1).walksDone, progress.at(-1).walksTotal);
+  assert.equal(progress.at(-1).walksTotal, 800 + 5 * 240);
   assert.equal(report.trainingWalks + report.calibrationWalks, 800);
   assert.ok(report.records > report.trainingWalks);
   assert.ok(report.routedComputations < report.fullWalkComputations);
+  // Isotropic clusters in 24-d leave a projection nothing to gain: no skipping, a model of a few bytes.
+  assert.equal(report.skipRank, 0);
   assert.ok(report.modelBytes > 0 && report.modelBytes < 1024);
 
   const plain = measure(index, data, queries, 10, { ef: 64, routing: 'plain' });
@@ -62,6 +67,8 @@ test('trainRouter: the learned walk reaches its target recall (brute force) with
   assert.ok(stats.earlyStops > 0 && stats.earlyStops <= 200);
   assert.equal(stats.fallbacks, 0);
   assert.ok(stats.unfamiliar < 20, `${stats.unfamiliar} of 200 queries from the training distribution counted unfamiliar`);
+  assert.equal(stats.skipRank, 0);
+  assert.equal(stats.skippedNeighbours, 0);
 
   // Another k, or a filter: the plain walk, counted as a fallback when 'learned' was asked for.
   index.search(row(queries, 0, D), 5, { routing: 'learned' });
@@ -72,6 +79,80 @@ test('trainRouter: the learned walk reaches its target recall (brute force) with
   assert.equal(index.stats().routing.trained, false);
   index.dispose();
 });
+
+// Data of low intrinsic dimension (a fixed linear map of clustered 8-d points
+// into 96-d, a little noise), where a projection predicts distances well.
+function lowRankData(n, queries, seed) {
+  const latent = clusteredData({ n, d: 8, queries, clusters: 16, seed });
+  const random = rng(seed + 100);
+  const map = Array.from({ length: 96 * 8 }, () => gaussian(random));
+  const lift = (flat) => {
+    const rows = flat.length / 8;
+    const out = new Float32Array(rows * 96);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < 96; j++) {
+        let v = 0.02 * gaussian(random);
+        for (let l = 0; l < 8; l++) v += map[j * 8 + l] * flat[i * 8 + l];
+        out[i * 96 + j] = v;
+      }
+    }
+    return out;
+  };
+  return { data: lift(latent.data), queries: lift(latent.queries) };
+}
+
+test('neighbour skipping: fewer distances at the target in wasm, and a native router with it routes the same in wasm',
+  async () => {
+    const HD = 96;
+    const { data, queries } = lowRankData(3000, 100, 5);
+    const index = await VectorIndex.create({ dimensions: HD, metric: 'l2', m: 8, efConstruction: 64 });
+    index.addBatch(Array.from({ length: 3000 }, (_, i) => i), data);
+    const items = Array.from({ length: 3000 }, (_, i) => ({ id: i, vector: row(data, i, HD) }));
+    const run = () => {
+      let recall = 0, computations = 0;
+      for (let q = 0; q < 100; q++) {
+        const query = row(queries, q, HD);
+        const got = index.search(query, 10, { routing: 'learned', recall: 0.95 });
+        computations += index.stats().lastSearch.distanceComputations;
+        recall += overlap(got, bruteForce('l2', items, query, 10));
+      }
+      return { recall: recall / 100, computations: computations / 100 };
+    };
+    await index.trainRouter({ ef: 24, items: 800, seed: 3, skipRank: 0 });
+    const stopOnly = run();
+    const report = await index.trainRouter({ ef: 24, items: 800, seed: 3, skipRank: 16 });
+    assert.equal(report.skipRank, 16);
+    assert.ok(report.routedEstimates > 0);
+    const skipping = run();
+    const stats = index.stats().routing;
+    assert.equal(stats.skipRank, 16);
+    assert.equal(stats.skipTableBytes, 3000 * (16 + 4));
+    assert.ok(stats.skippedNeighbours > 0);
+    assert.ok(skipping.recall >= 0.92, `recall ${skipping.recall} for a 0.95 target`);
+    assert.ok(skipping.computations < 0.85 * stopOnly.computations,
+      `with skipping ${skipping.computations} distances, stopping rule alone ${stopOnly.computations}`);
+
+    if (existsSync(CLI)) {
+      const dir = mkdtempSync(join(tmpdir(), 'neurovec-skip-'));
+      try {
+        writeFileSync(join(dir, 'index.nvx'), await index.toBytes());
+        writeFvecs(join(dir, 'queries.fvecs'), queries, HD);
+        execFileSync(CLI, ['train-router', '--index', join(dir, 'index.nvx'), '--ef', '24', '--items', '800', '--seed', '4',
+          '--skip-rank', '16', '--threads', '2'], { stdio: 'ignore' });
+        const native = execFileSync(CLI, ['query', '--index', join(dir, 'index.nvx'), '--queries', join(dir, 'queries.fvecs'),
+          '--k', '10', '--routing', 'learned', '--recall', '0.95'], { encoding: 'utf8' }).trim().split('\n').map((l) => JSON.parse(l).ids);
+        const fromNative = await VectorIndex.fromBytes(new Uint8Array(readFileSync(join(dir, 'index.nvx'))));
+        assert.ok(fromNative.stats().routing.skipRank > 0);
+        const wasm = Array.from({ length: 100 }, (_, q) => fromNative.search(row(queries, q, HD), 10, { routing: 'learned', recall: 0.95 }).map((r) => r.id));
+        assert.deepEqual(wasm, native);
+        assert.ok(fromNative.stats().routing.skippedNeighbours > 0);
+        fromNative.dispose();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    index.dispose();
+  });
 
 test('trainRouter and search refuse bad routing options with clear errors', async () => {
   const { index, queries } = await clusteredIndex(600, 5);
@@ -84,6 +165,7 @@ test('trainRouter and search refuse bad routing options with clear errors', asyn
     [{ k: 0 }, /k/], [{ k: 65 }, /k/], [{ ef: 5 }, /ef/], [{ items: 5 }, /items/],
     [{ calibrationShare: 0.95 }, /calibrationShare/], [{ targetRecall: 0.2 }, /targetRecall/],
     [{ walksPerStep: 0 }, /walksPerStep/], [{ speed: 1 }, /unknown trainRouter option "speed"/],
+    [{ skipRank: 20 }, /skipRank must be a multiple of 16/], [{ skipRank: 144 }, /skipRank/],
     [{ queries: new Float32Array(10 * D) }, /at least 20 queries/], [{ queries: new Float32Array(7) }, /multiple of the dimensions/],
     [{ queries: [new Float32Array(D - 1)] }, /queries\[0\]/], [{ onProgress: 3 }, /onProgress/],
   ];

@@ -162,8 +162,9 @@ enum class RoutingMode {
 // Per-query parameters.
 struct SearchParams {
   uint32_t k = 10;        // results wanted; >= 1
-  // 0: the index default (IndexConfig::ef_search). A learned walk stops early,
-  // so it walks with at least the router's training ef (RouterOptions::ef).
+  // 0: the index default (IndexConfig::ef_search). A learned walk walks at the
+  // router's training ef (RouterOptions::ef), where its stops and skips were
+  // calibrated, or at this ef when that is larger.
   uint32_t ef = 0;
   std::string filter;     // JSON filter on metadata (see metadata/filter.h); empty: none
   RoutingMode routing = RoutingMode::kAuto;

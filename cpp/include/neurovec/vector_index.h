@@ -155,6 +155,13 @@ struct RouterOptions {
   float default_target_recall = 0.95f;  // for searches that name none (0.5..1)
   uint64_t seed = 1;
   uint32_t threads = 1;          // the exact scans and walks, natively
+  // Neighbour skipping (routing/neighbour_filter.h): the rank of the
+  // projection whose estimates let a walk skip neighbours past its bound; a
+  // multiple of 16 up to 128, 0 for none. L2 and cosine only (other metrics,
+  // and paged stores, walk without it). Costs rank + 1 floats per item in
+  // memory (not in the file) and rank x dimensions floats in the file. The
+  // margin per target recall is chosen on the held-out walks.
+  uint32_t skip_rank = 64;
   // Queries to learn from instead of sampled items (for example queries the
   // index has served): query_count rows of `dimensions` floats, in the order
   // given (the first 1 - calibration_share train). Null: sampled items.
@@ -178,7 +185,10 @@ struct RouterReport {
   double full_walk_computations = 0;
   double routed_recall = 0;
   double routed_computations = 0;
-  uint64_t model_bytes = 0;     // what the router adds to the index
+  double routed_estimates = 0;  // neighbour-filter tests per walk (each about skip_rank / dimensions of a distance)
+  uint32_t skip_rank = 0;       // 0: the walks evaluate every neighbour
+  float skip_margins[8] = {};   // per target recall 0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99 (0: no skipping)
+  uint64_t model_bytes = 0;     // what the router adds to the index file
 };
 
 // Where a router training begun with BeginRouterTraining stands.
@@ -201,6 +211,11 @@ struct RoutingStats {
   // the router's familiar bound), which therefore walked to HNSW's own rule.
   uint64_t unfamiliar = 0;
   uint64_t changes_since_training = 0;  // items added or deleted since the router was trained
+  // Neighbour skipping (RouterOptions::skip_rank): neighbours of learned walks
+  // whose projected distance was past the walk's bound, so never computed.
+  uint64_t skipped_neighbours = 0;
+  uint32_t skip_rank = 0;         // rank of the router's projection (0: skipping off)
+  uint64_t skip_table_bytes = 0;  // memory of the per-item projections
 };
 
 // What VectorIndex::Optimize did (in a pass spread over several calls: the

@@ -78,6 +78,7 @@ void HnswGraph::SearchLayer(Query query, uint32_t entry, float entry_distance, i
   }
 
   uint32_t copied[kMaxM * 2 + 1];
+  uint32_t kept_buffer[kMaxM * 2 + 1];  // the neighbours a filter let through
   while (!frontier.empty()) {
     Candidate current = frontier.front();
     // Stop when the closest unexplored node is farther than the worst result. With
@@ -97,7 +98,50 @@ void HnswGraph::SearchLayer(Query query, uint32_t entry, float entry_distance, i
     } else {
       links = LinksOf(current.slot, level);
     }
-    const uint32_t count = links[0];
+    uint32_t count = links[0];
+    if constexpr (Stopper::kActive) {
+      if (stop.FiltersNeighbours()) {
+        // Neighbour skipping: decide on every neighbour first (projections
+        // fetched together), then fetch only the rows that will be read, so a
+        // skipped neighbour costs no row traffic at all.
+        stop.BeforeNeighbours(links + 1, count);
+        uint32_t* kept = kept_buffer;
+        uint32_t n = 0;
+        for (uint32_t i = 1; i <= count; ++i) {
+          const uint32_t next = links[i];
+          if (visited.TestAndMark(next)) continue;
+          if (stop.Skips(next) || stop.Prunes(next, bound)) continue;
+          kept[++n] = next;
+        }
+        kept[0] = n;
+        for (uint32_t i = 1; i <= n && i <= 4; ++i) PrefetchRead(store.Row(kept[i]));
+        links = kept;
+        count = n;
+        for (uint32_t i = 1; i <= count; ++i) {
+          const uint32_t next = links[i];
+          if (i + 4 <= count) PrefetchRead(store.Row(links[i + 4]));
+          const auto* row = store.Row(next);
+          ++counters.distance_computations;
+          const float d = store.DistanceBounded(query, row, bound);
+          if (!(d < bound)) continue;
+          frontier.push_back({d, next});
+          std::push_heap(frontier.begin(), frontier.end(), CloserOnTop());
+          if (accept(next)) {
+            stop.OnResult(d, next);
+            results.push_back({d, next});
+            std::push_heap(results.begin(), results.end(), FartherOnTop());
+            if (results.size() > ef) {
+              std::pop_heap(results.begin(), results.end(), FartherOnTop());
+              results.pop_back();
+            }
+            if (results.size() >= ef) bound = results.front().distance;
+          }
+        }
+        const float next = frontier.empty() ? std::numeric_limits<float>::infinity() : frontier.front().distance;
+        if (stop.AfterExpansion(next, bound, counters.distance_computations)) break;
+        continue;
+      }
+    }
     // Warm the cache for the first candidates; later ones are prefetched one ahead.
     if (count > 0) {
       PrefetchRead(visited.tag_address(links[1]));

@@ -21,6 +21,19 @@ struct RouterTraining {
   size_t training = 0;           // the first `training` fit the model, the rest calibrate
   size_t walked = 0;             // walks recorded so far (in order)
   std::vector<routing::RecordedWalk> walks;
+  std::vector<std::vector<uint32_t>> truths;  // per walk, its exact top-k (slots), found by the first walk
+  // Neighbour skipping: once every walk is recorded, a projection basis is
+  // fitted and the held-out walks walk again with each margin of kSkipMargins
+  // (`walked` counts on past `count` through them, margin by margin).
+  static constexpr float kSkipMargins[] = {0.8f, 0.85f, 0.9f, 0.95f, 1.0f};
+  static constexpr size_t kSkipMarginCount = sizeof(kSkipMargins) / sizeof(kSkipMargins[0]);
+  bool skipping = false;
+  bool basis_fitted = false;
+  routing::ProjectionBasis basis;
+  routing::ProjectionTable table;
+  std::vector<std::vector<routing::RecordedWalk>> skip_walks;  // per margin, per held-out walk
+  size_t held_out() const { return count - training; }
+  size_t total() const { return count + (skipping ? kSkipMarginCount * held_out() : 0); }
   uint64_t changes_at_begin = 0;  // a write between steps ends the training
   std::chrono::steady_clock::time_point started;
 };

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <thread>
 
 #include "index/router_trace.h"
@@ -33,6 +34,11 @@ Status RouterOptions::Validate() const {
     return Status::InvalidArgument("router queries and query_count go together (both set, or neither)");
   }
   if (queries != nullptr && query_count < 20) return Status::InvalidArgument("router training needs at least 20 queries");
+  if (skip_rank % 16 != 0 || skip_rank > routing::ProjectionBasis::kMaxRank) {
+    return Status::InvalidArgument("router skip_rank must be a multiple of 16 up to " +
+                                   std::to_string(routing::ProjectionBasis::kMaxRank) + " (0: no neighbour skipping), got " +
+                                   std::to_string(skip_rank));
+  }
   return Status::Ok();
 }
 
@@ -59,6 +65,7 @@ class WalkRecorder : public routing::TopKProgress {
     Features(next, bound, computations, r.features);
     r.found = static_cast<uint16_t>(Found());
     r.computations = static_cast<uint32_t>(computations);
+    r.estimates = static_cast<uint32_t>(filter_tests());
     out_.records.push_back(r);
     return false;
   }
@@ -120,6 +127,10 @@ Status VectorIndex::BeginRouterTraining(const RouterOptions& options) {
       std::max<size_t>(1, static_cast<size_t>(std::lround(t->count * options.calibration_share)));
   t->training = t->count - calibration;
   t->walks.resize(t->count);
+  t->truths.resize(t->count);
+  t->skipping = options.skip_rank > 0 && (x.config.metric == Metric::kL2 || x.config.metric == Metric::kCosine) &&
+                !x.paged() && x.store.stride() >= 16;
+  if (t->skipping) t->skip_walks.assign(RouterTraining::kSkipMarginCount, std::vector<routing::RecordedWalk>(t->held_out()));
   t->changes_at_begin = x.changes;
   x.router_training = std::move(t);
   return Status::Ok();
@@ -129,40 +140,53 @@ void VectorIndex::CancelRouterTraining() { impl_->router_training.reset(); }
 
 namespace {
 
-// Walks [from, to) of a training: the exact top-k by scan, then the walk at
-// the training ef, recorded. Threads natively (wasm: one).
+// Walks [from, to) of a training (RouterTraining::total() in all): below
+// `count`, each query's exact top-k by scan, then its walk at the training ef,
+// recorded; past it, the held-out queries again with the neighbour filter at
+// each skip margin. Threads natively (wasm: one).
 Status RecordWalks(IndexState& x, RouterTraining& t, size_t from, size_t to) {
   const uint32_t k = t.options.k;
   const uint32_t stride = x.store.stride();
   const uint8_t* live = x.live.data();
   const bool given = !t.queries.empty();
+  const size_t held = t.held_out();
   std::atomic<size_t> next{from};
   std::atomic<bool> failed{false};
   auto work = [&] {
     std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
     std::vector<float> query(stride);
     std::vector<Candidate> heap;
-    std::vector<uint32_t> truth;
     for (size_t i = next.fetch_add(1); i < to; i = next.fetch_add(1)) {
+      const bool first = i < t.count;
+      const size_t margin_index = first ? 0 : (i - t.count) / held;
+      const size_t w = first ? i : t.training + (i - t.count) % held;
       // A sampled item asks for its neighbours and leaves itself out (a copy:
       // a paged row may move while the scan reads others).
-      const uint32_t self = given ? HnswGraph::kNone : t.sampled[i];
-      const float* row = given ? t.queries.data() + i * stride : x.store.Row(self);
+      const uint32_t self = given ? HnswGraph::kNone : t.sampled[w];
+      const float* row = given ? t.queries.data() + w * stride : x.store.Row(self);
       std::copy(row, row + stride, query.data());
-      TraversalCounters scan;
       auto others = [live, self](uint32_t s) { return live[s] != 0 && s != self; };
-      x.ExactScan(query.data(), k, others, heap, scan);
-      truth.clear();
-      for (const Candidate& c : heap) truth.push_back(c.slot);
-
-      routing::RecordedWalk& walk = t.walks[i];
+      std::vector<uint32_t>& truth = t.truths[w];
+      if (first) {
+        TraversalCounters scan;
+        x.ExactScan(query.data(), k, others, heap, scan);
+        truth.clear();
+        for (const Candidate& c : heap) truth.push_back(c.slot);
+      }
+      routing::RecordedWalk& walk = first ? t.walks[w] : t.skip_walks[margin_index][w - t.training];
       walk.records.clear();
       WalkRecorder recorder(k, truth, self, walk);
+      std::optional<routing::NeighbourFilter> filter;
+      if (!first) {
+        filter.emplace(t.basis, t.table, query.data(), RouterTraining::kSkipMargins[margin_index]);
+        recorder.Filter(&*filter);
+      }
       TraversalCounters counters;
       x.graph.Search(query.data(), t.options.ef, x.store, others, false, *ctx, counters, recorder);
       walk.final_found = static_cast<uint16_t>(recorder.Found());
       walk.final_kth_distance = recorder.full() ? recorder.kth_distance() : std::numeric_limits<float>::infinity();
       walk.final_computations = static_cast<uint32_t>(counters.distance_computations);
+      walk.final_estimates = static_cast<uint32_t>(recorder.filter_tests());
       if (x.paged() && !x.TakePagingErrors().ok()) failed = true;
     }
     x.contexts.Release(std::move(ctx));
@@ -181,6 +205,29 @@ Status RecordWalks(IndexState& x, RouterTraining& t, size_t from, size_t to) {
   return Status::Ok();
 }
 
+// The projection basis of neighbour skipping, from up to 4096 live rows (a
+// seeded sample), and the projections of every used slot.
+void FitSkipBasis(IndexState& x, RouterTraining& t) {
+  std::vector<uint32_t> slots;
+  for (uint32_t s = 0; s < x.used_slots; ++s) {
+    if (x.live[s]) slots.push_back(s);
+  }
+  Random rng(t.options.seed ^ 0x5bd1e995u);
+  const size_t n = std::min<size_t>(4096, slots.size());
+  for (size_t i = 0; i < n; ++i) std::swap(slots[i], slots[i + rng.NextBelow(slots.size() - i)]);
+  const uint32_t stride = x.store.stride();
+  std::vector<float> rows(n * stride);
+  for (size_t i = 0; i < n; ++i) std::copy(x.store.Row(slots[i]), x.store.Row(slots[i]) + stride, rows.data() + i * stride);
+  const float scale = x.config.metric == Metric::kCosine ? 0.5f : 1.0f;
+  t.basis = routing::ProjectionBasis::Fit(rows.data(), n, stride, t.options.skip_rank, scale, t.options.seed);
+  t.table.Reset(t.basis.rank);
+  if (t.basis.empty()) {
+    t.skipping = false;  // too few dimensions or rows for a projection
+    return;
+  }
+  for (uint32_t s = 0; s < x.used_slots; ++s) t.table.Set(s, t.basis, x.store.Row(s));
+}
+
 // Fits the model on the training walks, calibrates it on the rest, and
 // measures it there.
 Result<RouterReport> FitRouter(RouterTraining& t, routing::StopModel* model) {
@@ -195,6 +242,35 @@ Result<RouterReport> FitRouter(RouterTraining& t, routing::StopModel* model) {
         "was); try more items or a larger ef");
   }
   routing::CalibrateThresholds(held_out, *model);
+  // Neighbour skipping: per target, the margin (or none) whose walks reach
+  // it, stopped by their own calibrated threshold, at the least cost: exact
+  // distances, plus filter tests and the query's projection in distance
+  // equivalents (rank / stride each, and rank).
+  std::vector<const std::vector<routing::RecordedWalk>*> chosen(routing::StopModel::kTargets, &held_out);
+  if (t.skipping) {
+    const double rank = t.basis.rank, per_test = rank / std::max<uint32_t>(1, t.basis.stride);
+    double best_cost[routing::StopModel::kTargets];
+    for (int target = 0; target < routing::StopModel::kTargets; ++target) {
+      const auto r = routing::ReplayWithThreshold(held_out, *model, model->thresholds[target]);
+      best_cost[target] = r.recall >= routing::StopModel::kTargetRecalls[target] ? r.computations : HUGE_VAL;
+    }
+    for (size_t m = 0; m < RouterTraining::kSkipMarginCount; ++m) {
+      routing::StopModel candidate = *model;
+      routing::CalibrateThresholds(t.skip_walks[m], candidate);
+      for (int target = 0; target < routing::StopModel::kTargets; ++target) {
+        const double goal = routing::StopModel::kTargetRecalls[target];
+        const auto r = routing::ReplayWithThreshold(t.skip_walks[m], candidate, candidate.thresholds[target]);
+        const double cost = r.computations + r.estimates * per_test + rank;
+        if (r.recall < goal) continue;
+        if (cost < best_cost[target]) {
+          best_cost[target] = cost;
+          model->thresholds[target] = candidate.thresholds[target];
+          model->margins[target] = RouterTraining::kSkipMargins[m];
+          chosen[target] = &t.skip_walks[m];
+        }
+      }
+    }
+  }
   {
     // The familiar bound over every walk, held-out ones too (only their final k-th distances).
     std::vector<routing::RecordedWalk> finals(t.walks.size() + held_out.size());
@@ -208,12 +284,28 @@ Result<RouterReport> FitRouter(RouterTraining& t, routing::StopModel* model) {
   report.calibration_walks = held_out.size();
   for (const auto& w : t.walks) report.records += w.records.size();
   const auto full = routing::ReplayWithThreshold(held_out, *model, std::numeric_limits<float>::infinity());
-  const auto routed = routing::ReplayWithThreshold(held_out, *model, model->ThresholdFor(t.options.default_target_recall));
+  int default_index = routing::StopModel::kTargets - 1;
+  for (int i = 0; i < routing::StopModel::kTargets; ++i) {
+    if (t.options.default_target_recall <= routing::StopModel::kTargetRecalls[i] + 1e-6f) {
+      default_index = i;
+      break;
+    }
+  }
+  const auto routed = routing::ReplayWithThreshold(*chosen[default_index], *model,
+                                                   model->ThresholdFor(t.options.default_target_recall));
   report.full_walk_recall = full.recall;
   report.full_walk_computations = full.computations;
   report.routed_recall = routed.recall;
   report.routed_computations = routed.computations;
-  report.model_bytes = sizeof(routing::StopModel);
+  report.routed_estimates = routed.estimates;
+  bool skips = false;
+  for (int i = 0; i < routing::StopModel::kTargets; ++i) {
+    report.skip_margins[i] = model->margins[i];
+    skips |= model->margins[i] > 0;
+  }
+  report.skip_rank = skips ? t.basis.rank : 0;
+  report.model_bytes = sizeof(routing::StopModel) +
+                       (skips ? (t.basis.basis.size() + t.basis.mean.size() + 2 * t.basis.rank) * sizeof(float) : 0);
   return report;
 }
 
@@ -228,8 +320,13 @@ Result<RouterTrainingProgress> VectorIndex::RouterTrainingStep(uint32_t max_walk
     x.router_training.reset();
     return Status::FailedPrecondition("the index changed during router training (items added or deleted); begin again");
   }
-  const size_t to = std::min(t.count, t.walked + max_walks);
-  {
+  // The first walks, then (skipping) the basis, then the held-out walks again per margin.
+  if (t.walked == t.count && t.skipping && !t.basis_fitted) {
+    FitSkipBasis(x, t);
+    t.basis_fitted = true;
+  }
+  const size_t to = std::min(t.walked < t.count ? t.count : t.total(), t.walked + max_walks);
+  if (to > t.walked) {
     auto paging = x.LockIfPaged();
     Status walked = RecordWalks(x, t, t.walked, to);
     if (!walked.ok()) {
@@ -240,15 +337,22 @@ Result<RouterTrainingProgress> VectorIndex::RouterTrainingStep(uint32_t max_walk
   t.walked = to;
   RouterTrainingProgress progress;
   progress.walks_done = t.walked;
-  progress.walks_total = t.count;
-  if (t.walked < t.count) return progress;
+  progress.walks_total = t.total();
+  if (t.walked < t.total()) return progress;
 
   // The last walk: fit, install, and put the router in the file.
   std::unique_ptr<RouterTraining> finished = std::move(x.router_training);
   routing::StopModel model;
   auto report = FitRouter(*finished, &model);
   if (!report.ok()) return report.status();
-  x.InstallRouter(model, finished->options.default_target_recall, 0);
+  bool skips = false;
+  for (float m : model.margins) skips |= m > 0;
+  if (skips) {
+    x.InstallRouter(model, finished->options.default_target_recall, 0, std::move(finished->basis),
+                    std::move(finished->table));
+  } else {
+    x.InstallRouter(model, finished->options.default_target_recall, 0);
+  }
   progress.report = report.take();
   progress.report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - finished->started).count();
   progress.done = true;
@@ -260,7 +364,7 @@ Result<RouterTrainingProgress> VectorIndex::RouterTrainingStep(uint32_t max_walk
 Result<RouterReport> VectorIndex::TrainRouter(const RouterOptions& options) {
   NV_RETURN_IF_ERROR(BeginRouterTraining(options));
   // Steps of about 2% of the walks, with the progress callback between them.
-  const size_t total = impl_->router_training->count;
+  const size_t total = impl_->router_training->total();
   const uint32_t slice = static_cast<uint32_t>(std::max<size_t>(options.threads, total / 50));
   while (true) {
     auto step = RouterTrainingStep(slice);
@@ -269,7 +373,8 @@ Result<RouterReport> VectorIndex::TrainRouter(const RouterOptions& options) {
       if (options.on_progress) options.on_progress(1.0);
       return step.value().report;
     }
-    if (options.on_progress && !options.on_progress(0.95 * static_cast<double>(step.value().walks_done) / total)) {
+    if (options.on_progress &&
+        !options.on_progress(0.95 * static_cast<double>(step.value().walks_done) / step.value().walks_total)) {
       CancelRouterTraining();
       return Status::Aborted("router training cancelled");
     }
@@ -294,9 +399,15 @@ Result<std::vector<routing::StopDecision>> TraceLearnedWalk(const VectorIndex& i
   routing::StopTracker stop(x.router->model, x.router->model.ThresholdFor(target));
   std::vector<routing::StopDecision> decisions;
   stop.Trace(&decisions);
+  std::optional<routing::NeighbourFilter> filter;
+  const float margin = x.router->model.MarginFor(target);
+  if (margin > 0 && x.SkipsNeighbours()) {
+    filter.emplace(x.router->basis, x.router->table, q.data(), margin);
+    stop.Filter(&*filter);
+  }
   const uint8_t* live = x.live.data();
   TraversalCounters counters;
-  const uint32_t ef = std::max(x.config.ef_search, x.router->model.training_ef);
+  const uint32_t ef = x.router->model.training_ef;  // as Search with ef 0
   x.graph.Search(q.data(), ef, x.store, [live](uint32_t s) { return live[s] != 0; }, false, *ctx, counters, stop);
   x.contexts.Release(std::move(ctx));
   if (x.paged()) NV_RETURN_IF_ERROR(x.TakePagingErrors());

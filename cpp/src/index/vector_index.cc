@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 
@@ -215,12 +216,19 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
     auto is_live = [live](uint32_t s) { return live[s] != 0; };
     size_t walked;
     bool stopped_early = false;
+    uint64_t walk_wanted = ef;  // results a walk ends with on a connected graph
     if (const Impl::Router* router = x.RouterFor(params, false)) {
       // The learned walk: HNSW's walk at the router's ef or more, ended once
       // the model is sure enough that the top-k is final.
       const float target = params.target_recall > 0 ? params.target_recall : router->default_target;
       routing::StopTracker stop(router->model, router->model.ThresholdFor(target));
-      const uint32_t walk_ef = std::max(ef, router->model.training_ef);
+      const float margin = router->model.MarginFor(target);
+      std::optional<routing::NeighbourFilter> filter;
+      if (margin > 0 && x.SkipsNeighbours()) {
+        filter.emplace(router->basis, router->table, q, margin);
+        stop.Filter(&*filter);
+      }
+      const uint32_t walk_ef = std::max(params.ef, router->model.training_ef);
       if (x.free_slots.empty() && x.live_count == x.used_slots) {
         x.graph.Search(q, walk_ef, x.store, [](uint32_t) { return true; }, true, *ctx, traversal, stop);
       } else {
@@ -228,9 +236,13 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
       }
       walked = ctx->results.size();
       stopped_early = stop.stopped();
+      // Skipped neighbours never join the results, so a walk that skipped can
+      // end with fewer than ef of them: only k are owed then.
+      walk_wanted = filter && filter->skipped() > 0 ? k : walk_ef;
       x.learned_searches.fetch_add(1, std::memory_order_relaxed);
       if (stopped_early) x.early_stops.fetch_add(1, std::memory_order_relaxed);
       if (stop.unfamiliar()) x.unfamiliar_searches.fetch_add(1, std::memory_order_relaxed);
+      if (filter) x.skipped_neighbours.fetch_add(filter->skipped(), std::memory_order_relaxed);
     } else if (x.free_slots.empty() && x.live_count == x.used_slots) {
       walked = x.Walk(q, ef, k, [](uint32_t) { return true; }, true, *ctx, traversal);
     } else {
@@ -249,7 +261,7 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
     // and many deletions make it likely) and some live items are unreachable.
     // Scan exactly then, so k results (and the true nearest) come back whenever
     // k items are live. On a connected graph this never triggers.
-    if (!stopped_early && walked < std::min<uint64_t>(ef, x.live_count)) {
+    if (!stopped_early && walked < std::min<uint64_t>(walk_wanted, x.live_count)) {
       exact = true;
       x.ExactScan(q, k, is_live, ctx->scratch, traversal);
       found = &ctx->scratch;
@@ -408,7 +420,10 @@ IndexStats VectorIndex::Stats() const {
     s.routing.k = x.router->model.k;
     s.routing.ef = x.router->model.training_ef;
     s.routing.changes_since_training = x.RouterChanges();
+    s.routing.skip_rank = x.SkipsNeighbours() ? x.router->basis.rank : 0;
+    s.routing.skip_table_bytes = x.router->table.bytes();
   }
+  s.routing.skipped_neighbours = x.skipped_neighbours.load();
   s.routing.learned_searches = x.learned_searches.load();
   s.routing.early_stops = x.early_stops.load();
   s.routing.unfamiliar = x.unfamiliar_searches.load();

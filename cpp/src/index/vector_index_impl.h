@@ -76,22 +76,46 @@ struct VectorIndex::Impl {
     routing::StopModel model;
     float default_target = 0.95f;
     uint64_t changes_carried = 0;  // changes since training before this handle had it (from the file)
+    // Neighbour skipping (routing/neighbour_filter.h): the basis is part of the
+    // model; the table is derived from the rows (built at install, kept by
+    // Place). Empty table: skipping is off (a paged store, or no basis).
+    routing::ProjectionBasis basis;
+    routing::ProjectionTable table;
   };
   std::unique_ptr<Router> router;
   uint64_t changes_at_router = 0;  // `changes` when this handle got the router
   // A router training begun (BeginRouterTraining) and not yet finished.
   std::unique_ptr<RouterTraining> router_training;
-  void InstallRouter(const routing::StopModel& model, float default_target, uint64_t changes_carried) {
+  void InstallRouter(const routing::StopModel& model, float default_target, uint64_t changes_carried,
+                     routing::ProjectionBasis basis = {}, routing::ProjectionTable table = {}) {
     router = std::make_unique<Router>();
     router->model = model;
     router->default_target = default_target;
     router->changes_carried = changes_carried;
+    router->basis = std::move(basis);
+    // A table built for this basis over every used slot (training's) is kept.
+    if (table.rank() == router->basis.rank && table.slots() == used_slots && !router->basis.empty()) {
+      router->table = std::move(table);
+    } else {
+      BuildProjectionTable();
+    }
     changes_at_router = changes;
   }
+  // The projections of every used slot's row, for neighbour skipping. A paged
+  // store would read the whole file for them: its walks evaluate every
+  // neighbour instead.
+  void BuildProjectionTable() {
+    Router& r = *router;
+    r.table.Reset(r.basis.rank);
+    if (r.basis.empty() || store.paged() || r.basis.stride != store.stride()) return;
+    for (uint32_t s = 0; s < used_slots; ++s) r.table.Set(s, r.basis, store.Row(s));
+  }
+  bool SkipsNeighbours() const { return router && router->table.slots() > 0; }
   // Items added or deleted since the router was trained (0 without one).
   uint64_t RouterChanges() const { return router ? router->changes_carried + (changes - changes_at_router) : 0; }
   mutable std::atomic<uint64_t> learned_searches{0};
   mutable std::atomic<uint64_t> early_stops{0};
+  mutable std::atomic<uint64_t> skipped_neighbours{0};
   mutable std::atomic<uint64_t> unfamiliar_searches{0};
   mutable std::atomic<uint64_t> routing_fallbacks{0};
   // The router a search uses (null: the plain walk). Counts a fallback when
@@ -211,6 +235,7 @@ struct VectorIndex::Impl {
              const JsonValue& parsed) {
     graph.ClearDeleted(slot);
     store.Store(slot, vector);
+    if (SkipsNeighbours()) router->table.Set(slot, router->basis, store.Row(slot));
     if (tier) tier->Store(slot, store.Row(slot));
     if (tiers) tiers->OnPlace(slot);
     attributes.Set(slot, json, parsed);

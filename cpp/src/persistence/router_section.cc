@@ -8,15 +8,21 @@
 namespace neurovec::index_file {
 namespace {
 
-constexpr uint32_t kSectionVersion = 1;
+// 1: the stopping rule; 2: and neighbour skipping (margins, projection basis).
+constexpr uint32_t kSectionVersion = 2;
 
 }  // namespace
 
 // Layout (all little-endian): u32 version (1); u32 k, training ef; u32 feature
 // count (9), target count (8); f32 weights; per target: f32 target recall, f32
 // threshold (+inf: never stop early for it); f32 calibration ceiling, familiar
-// distance (+inf: no bound), default target; u64 changes since training. The feature and target lists are
-// written out so a reader can tell a model it cannot evaluate from damage.
+// distance (+inf: no bound), default target; u64 changes since training.
+// Version 2 goes on: per target, f32 skip margin (0: none); u32 projection
+// rank (0: no basis, and nothing more), u32 stride, f32 scale; f32 mean
+// (stride), f32 basis (rank x stride, row by row), f32 code offset and code
+// step per coordinate (rank each). The feature and target
+// lists are written out so a reader can tell a model it cannot evaluate from
+// damage.
 std::string EncodeRouterSection(const RouterSectionState& r) {
   std::string out;
   ByteWriter w(out);
@@ -35,6 +41,17 @@ std::string EncodeRouterSection(const RouterSectionState& r) {
   w.F32(m.familiar_distance);
   w.F32(r.default_target);
   w.U64(r.changes_since_training);
+  for (float margin : m.margins) w.F32(margin);
+  const routing::ProjectionBasis& b = r.basis;
+  w.U32(b.rank);
+  if (b.rank > 0) {
+    w.U32(b.stride);
+    w.F32(b.scale);
+    for (float v : b.mean) w.F32(v);
+    for (float v : b.basis) w.F32(v);
+    for (float v : b.code_low) w.F32(v);
+    for (float v : b.code_step) w.F32(v);
+  }
   return out;
 }
 
@@ -45,7 +62,7 @@ Status DecodeRouterSection(const uint8_t* data, size_t size, RouterSectionState*
   };
   uint32_t version = 0;
   if (!r.U32(version)) return corrupt("too short");
-  if (version != kSectionVersion) {
+  if (version == 0 || version > kSectionVersion) {
     return Status::UnsupportedVersion("router section version " + std::to_string(version) + " is newer than this build");
   }
   RouterSectionState s;
@@ -77,8 +94,48 @@ Status DecodeRouterSection(const uint8_t* data, size_t size, RouterSectionState*
   if (std::isnan(m.familiar_distance)) return corrupt("the familiar distance is not a number");
   if (!(m.calibration_ceiling >= 0 && m.calibration_ceiling <= 1)) return corrupt("calibration ceiling out of range");
   if (!(s.default_target >= 0.5f && s.default_target <= 1)) return corrupt("default target recall out of range");
+  if (version >= 2) {
+    bool skips = false;
+    for (float& margin : m.margins) {
+      if (!r.F32(margin)) return corrupt("too short");
+      if (!(margin >= 0 && margin <= 4)) return corrupt("a skip margin is out of range");
+      skips |= margin > 0;
+    }
+    routing::ProjectionBasis& b = s.basis;
+    if (!r.U32(b.rank)) return corrupt("too short");
+    if (b.rank % 16 != 0 || b.rank > routing::ProjectionBasis::kMaxRank) {
+      return corrupt("projection rank " + std::to_string(b.rank) + " out of range");
+    }
+    if (b.rank > 0) {
+      if (!r.U32(b.stride) || !r.F32(b.scale)) return corrupt("too short");
+      if (b.stride < b.rank || b.stride % 16 != 0 || b.stride > (1u << 20)) {
+        return corrupt("projection stride " + std::to_string(b.stride) + " out of range");
+      }
+      if (!(b.scale == 1.0f || b.scale == 0.5f)) return corrupt("projection scale out of range");
+      const size_t floats = static_cast<size_t>(b.stride) * (b.rank + 1) + 2 * b.rank;
+      if (r.remaining() < floats * sizeof(float)) return corrupt("too short for its projection basis");
+      b.mean.resize(b.stride);
+      b.basis.resize(static_cast<size_t>(b.rank) * b.stride);
+      for (float& v : b.mean) {
+        if (!r.F32(v) || !std::isfinite(v)) return corrupt("a projection mean is not finite");
+      }
+      for (float& v : b.basis) {
+        if (!r.F32(v) || !std::isfinite(v)) return corrupt("a projection basis value is not finite");
+      }
+      b.code_low.resize(b.rank);
+      b.code_step.resize(b.rank);
+      for (float& v : b.code_low) {
+        if (!r.F32(v) || !std::isfinite(v)) return corrupt("a projection code offset is not finite");
+      }
+      for (float& v : b.code_step) {
+        if (!r.F32(v) || !(v > 0) || !std::isfinite(v)) return corrupt("a projection code step is not positive");
+      }
+    } else if (skips) {
+      return corrupt("skip margins without a projection basis");
+    }
+  }
   if (r.remaining() != 0) return corrupt(std::to_string(r.remaining()) + " bytes past the end");
-  *out = s;
+  *out = std::move(s);
   return Status::Ok();
 }
 

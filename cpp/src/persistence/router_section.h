@@ -18,6 +18,7 @@ struct RouterSectionState {
   routing::StopModel model;
   float default_target = 0.95f;   // RouterOptions::default_target_recall
   uint64_t changes_since_training = 0;  // items added or deleted after TrainRouter, as of the save
+  routing::ProjectionBasis basis;        // neighbour skipping's (empty: none)
 };
 
 std::string EncodeRouterSection(const RouterSectionState& router);

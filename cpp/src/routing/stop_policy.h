@@ -21,6 +21,8 @@
 #include <limits>
 #include <vector>
 
+#include "routing/neighbour_filter.h"
+
 namespace neurovec::routing {
 
 // Features of the walk state (StopTracker::Features):
@@ -61,6 +63,9 @@ struct StopModel {
   uint32_t k = 0;  // 0: untrained
   float weights[kStopFeatures] = {};
   float thresholds[kTargets] = {};  // per kTargetRecalls; +inf where the target was not reached
+  // Neighbour skipping per target (neighbour_filter.h): the margin the
+  // threshold was calibrated with; 0 evaluates every neighbour.
+  float margins[kTargets] = {};
   // Walks of the calibration items reached this mean recall without stopping
   // early (the most a threshold can give at the training ef).
   float calibration_ceiling = 0;
@@ -87,6 +92,12 @@ struct StopModel {
     }
     return std::numeric_limits<float>::infinity();
   }
+  float MarginFor(float target_recall) const {
+    for (int i = 0; i < kTargets; ++i) {
+      if (target_recall <= kTargetRecalls[i] + 1e-6f) return margins[i];
+    }
+    return 0.0f;
+  }
 };
 
 // The plain walk: no state, no decisions.
@@ -96,6 +107,9 @@ struct NoStop {
   void OnResult(float, uint32_t) {}
   bool AfterExpansion(float, float, uint64_t) { return false; }
   bool Skips(uint32_t) const { return false; }
+  bool FiltersNeighbours() const { return false; }
+  bool Prunes(uint32_t, float) { return false; }
+  void BeforeNeighbours(const uint32_t*, uint32_t) {}
 };
 
 // Tracks the top-k of one walk (distances and slots, ascending) and the
@@ -129,6 +143,17 @@ class TopKProgress {
     last_change_ = expansions_;
   }
   bool Skips(uint32_t) const { return false; }  // the walk goes everywhere
+  // Neighbour skipping (null: every neighbour's distance is computed).
+  void Filter(NeighbourFilter* filter) { filter_ = filter; }
+  bool FiltersNeighbours() const { return filter_ != nullptr; }
+  bool Prunes(uint32_t slot, float bound) {
+    return filter_ != nullptr && bound < std::numeric_limits<float>::infinity() && filter_->Skips(slot, bound);
+  }
+  uint64_t filter_tests() const { return filter_ != nullptr ? filter_->tested() : 0; }
+  // An expansion is about to test these neighbours: fetch their projections together.
+  void BeforeNeighbours(const uint32_t* slots, uint32_t count) {
+    if (filter_ != nullptr) filter_->Prefetch(slots, count);
+  }
   bool full() const { return count_ == k_; }
   // The k-th distance held (callers hold k results).
   float kth_distance() const { return dist_[count_ > 0 ? count_ - 1 : 0]; }
@@ -164,6 +189,7 @@ class TopKProgress {
   void CountExpansion() { ++expansions_; }
 
  private:
+  NeighbourFilter* filter_ = nullptr;
   uint32_t k_;
   uint32_t count_ = 0;
   float entry_ = 0;

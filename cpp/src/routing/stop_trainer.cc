@@ -96,19 +96,22 @@ ReplayResult ReplayWithThreshold(const std::vector<RecordedWalk>& walks, const S
   ReplayResult out;
   if (walks.empty()) return out;
   for (const RecordedWalk& walk : walks) {
-    uint32_t found = walk.final_found, computations = walk.final_computations;
+    uint32_t found = walk.final_found, computations = walk.final_computations, estimates = walk.final_estimates;
     for (const WalkRecord& r : walk.records) {
       if (model.Score(r.features) >= threshold) {
         found = r.found;
         computations = r.computations;
+        estimates = r.estimates;
         break;
       }
     }
     out.recall += static_cast<double>(found) / model.k;
     out.computations += computations;
+    out.estimates += estimates;
   }
   out.recall /= static_cast<double>(walks.size());
   out.computations /= static_cast<double>(walks.size());
+  out.estimates /= static_cast<double>(walks.size());
   return out;
 }
 

@@ -19,6 +19,7 @@ struct WalkRecord {
   float features[kStopFeatures];
   uint16_t found;          // true top-k neighbours held
   uint32_t computations;   // distance computations so far
+  uint32_t estimates;      // neighbours tested by the neighbour filter so far (0 without one)
 };
 
 // The records of one walk, in order, and what the whole walk ended with.
@@ -27,6 +28,7 @@ struct RecordedWalk {
   uint16_t final_found = 0;
   float final_kth_distance = 0;  // the k-th distance the walk ended with
   uint32_t final_computations = 0;
+  uint32_t final_estimates = 0;
 };
 
 // Logistic regression of "done" on the features (Newton's method with a small
@@ -39,6 +41,7 @@ bool FitStopWeights(const std::vector<RecordedWalk>& walks, float* weights);
 struct ReplayResult {
   double recall = 0;
   double computations = 0;
+  double estimates = 0;  // neighbour-filter tests
 };
 ReplayResult ReplayWithThreshold(const std::vector<RecordedWalk>& walks, const StopModel& model, float threshold);
 
