@@ -55,7 +55,9 @@ Result<std::string> ExportRefinerOnnx(const VectorIndex& index, const OnnxExport
 // a search asks for the first listed target at or above its own) when logit
 // reaches that column's calibrated threshold and kth_distance is within the
 // router's familiar bound. Metadata also gives k, training_ef,
-// familiar_distance and default_target. kFailedPrecondition without a router.
+// familiar_distance, default_target, and neighbour skipping's settings
+// (skip_rank, skip_margins per target), which the graph does not run: it
+// needs the index's per-item projections. kFailedPrecondition without a router.
 Result<std::string> ExportRouterOnnx(const VectorIndex& index, const OnnxExportOptions& options = {});
 
 // Runs onnx::checker::check_model (full check, shape inference off) on a

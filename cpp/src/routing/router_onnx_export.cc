@@ -86,6 +86,12 @@ Result<std::string> ExportRouterOnnx(const VectorIndex& index, const OnnxExportO
   std::string targets;
   for (int i = 0; i < kTargets; ++i) targets += (i ? "," : "") + Number(routing::StopModel::kTargetRecalls[i]);
   AddMeta(&model, "neurovec.target_recalls", targets);
+  // Neighbour skipping is not in the graph (it needs the index's per-item
+  // projections); its settings are recorded for inspection.
+  std::string margins;
+  for (int i = 0; i < kTargets; ++i) margins += (i ? "," : "") + Number(m.margins[i]);
+  AddMeta(&model, "neurovec.skip_margins", margins);
+  AddMeta(&model, "neurovec.skip_rank", std::to_string(x.SkipsNeighbours() ? x.router->basis.rank : 0));
   AddMeta(&model, "neurovec.features", kFeatureNames);
 
   onnx::GraphProto* g = model.mutable_graph();
