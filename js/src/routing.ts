@@ -72,7 +72,7 @@ export async function trainRouter(host: RoutingHost, options: TrainRouterOptions
   const ef = checkInteger('ef', options.ef ?? 128, k, MAX_EF);
   const items = checkInteger('items', options.items ?? 3000, 20, 1000000);
   const share = fraction('calibrationShare', options.calibrationShare ?? 0.3, 0.1, 0.9);
-  const target = fraction('targetRecall', options.targetRecall ?? 0.95, 0.5, 1);
+  const target = fraction('targetRecall', options.targetRecall ?? 0.99, 0.5, 1);
   const seed = checkInteger('seed', options.seed ?? 1, 0, Number.MAX_SAFE_INTEGER);
   const skipRank = checkInteger('skipRank', options.skipRank ?? 64, 0, 128);
   if (skipRank % 16 !== 0) throw invalid(`skipRank must be a multiple of 16 from 0 to 128, got ${skipRank}`);

@@ -192,7 +192,8 @@ export interface TrainRouterOptions {
   queries?: Float32Array | ReadonlyArray<VectorLike>;
   /** Share held out to calibrate the per-target thresholds (0.1..0.9, default 0.3). */
   calibrationShare?: number;
-  /** The recall searches without `recall` aim for (0.5..1, default 0.95). */
+  /** The recall searches without `recall` aim for (0.5..1, default 0.99: close to a plain
+   * search at the default ef, and where the learned walk pays). */
   targetRecall?: number;
   seed?: number;
   /** Neighbour skipping: the rank of the projection whose distance estimates

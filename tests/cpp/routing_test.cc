@@ -194,6 +194,7 @@ TEST(Routing, NeighbourSkippingComputesFewerDistancesAtTheTarget) {
   RouterOptions stop_only = Options();
   stop_only.ef = 24;
   stop_only.skip_rank = 0;
+  stop_only.default_target_recall = 0.95f;  // the report's routed figures are for this target
   auto plain_report = s.index->TrainRouter(stop_only);
   ASSERT_TRUE(plain_report.ok()) << plain_report.status().message();
   EXPECT_EQ(plain_report.value().skip_rank, 0u);

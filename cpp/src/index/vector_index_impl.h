@@ -74,7 +74,7 @@ struct VectorIndex::Impl {
   // Replaced only by TrainRouter/DropRouter, which are writes (never beside searches).
   struct Router {
     routing::StopModel model;
-    float default_target = 0.95f;
+    float default_target = 0.99f;
     uint64_t changes_carried = 0;  // changes since training before this handle had it (from the file)
     // Neighbour skipping (routing/neighbour_filter.h): the basis is part of the
     // model; the table is derived from the rows (built at install, kept by

@@ -16,7 +16,7 @@ namespace neurovec::index_file {
 // What the section holds besides the model.
 struct RouterSectionState {
   routing::StopModel model;
-  float default_target = 0.95f;   // RouterOptions::default_target_recall
+  float default_target = 0.99f;   // RouterOptions::default_target_recall
   uint64_t changes_since_training = 0;  // items added or deleted after TrainRouter, as of the save
   routing::ProjectionBasis basis;        // neighbour skipping's (empty: none)
 };
