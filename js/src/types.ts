@@ -199,7 +199,7 @@ export interface TrainRouterOptions {
   /** Neighbour skipping: the rank of the projection whose distance estimates
    * let a learned walk skip neighbours past its bound (a multiple of 16 up to
    * 128, default 64; 0 for none). L2 and cosine. Costs skipRank + 4 bytes per
-   * item in memory; the margin per target recall is chosen on held-out walks. */
+   * item, in memory and in the file; the margin per target recall is chosen on held-out walks. */
   skipRank?: number;
   /** Walks per slice between yields to the event loop (default 50). */
   walksPerStep?: number;

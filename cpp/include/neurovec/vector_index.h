@@ -161,9 +161,10 @@ struct RouterOptions {
   // Neighbour skipping (routing/neighbour_filter.h): the rank of the
   // projection whose estimates let a walk skip neighbours past its bound; a
   // multiple of 16 up to 128, 0 for none. L2 and cosine only (other metrics,
-  // and paged stores, walk without it). Costs rank + 1 floats per item in
-  // memory (not in the file) and rank x dimensions floats in the file. The
-  // margin per target recall is chosen on the held-out walks.
+  // and paged stores, walk without it). Costs rank + 4 bytes per item (a byte
+  // code per coordinate and a residual), in memory and in the file, and rank x
+  // dimensions floats of basis in the file. The margin per target recall is
+  // chosen on the held-out walks.
   uint32_t skip_rank = 64;
   // Queries to learn from instead of sampled items (for example queries the
   // index has served): query_count rows of `dimensions` floats, in the order

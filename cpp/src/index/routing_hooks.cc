@@ -304,8 +304,11 @@ Result<RouterReport> FitRouter(RouterTraining& t, routing::StopModel* model) {
     skips |= model->margins[i] > 0;
   }
   report.skip_rank = skips ? t.basis.rank : 0;
+  // In the file: the rule, and with skipping the basis and the per-item codes.
   report.model_bytes = sizeof(routing::StopModel) +
-                       (skips ? (t.basis.basis.size() + t.basis.mean.size() + 2 * t.basis.rank) * sizeof(float) : 0);
+                       (skips ? (t.basis.basis.size() + t.basis.mean.size() + 2 * t.basis.rank) * sizeof(float) +
+                                    t.table.bytes()
+                              : 0);
   return report;
 }
 

@@ -76,9 +76,10 @@ struct VectorIndex::Impl {
     routing::StopModel model;
     float default_target = 0.99f;
     uint64_t changes_carried = 0;  // changes since training before this handle had it (from the file)
-    // Neighbour skipping (routing/neighbour_filter.h): the basis is part of the
-    // model; the table is derived from the rows (built at install, kept by
-    // Place). Empty table: skipping is off (a paged store, or no basis).
+    // Neighbour skipping (routing/neighbour_filter.h): the basis and the
+    // per-slot codes (read from the file, or built from the rows at install;
+    // kept by Place). Empty table: skipping is off (no basis, or a paged store
+    // whose file held no codes).
     routing::ProjectionBasis basis;
     routing::ProjectionTable table;
   };

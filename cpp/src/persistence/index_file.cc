@@ -131,7 +131,8 @@ Status WriteSections(const IndexState& x, ImageWriter& image, Header* header, Im
   if (!learning.empty()) image.Section(kLearning, [&](ByteWriter& w) { w.Bytes(learning.data(), learning.size()); }, 0);
   // Optional: a reader without learned routing walks plainly.
   if (x.router) {
-    RouterSectionState router{x.router->model, x.router->default_target, x.RouterChanges(), x.router->basis};
+    RouterSectionState router{x.router->model, x.router->default_target, x.RouterChanges(), x.router->basis,
+                              x.router->table};
     const std::string bytes = EncodeRouterSection(router);
     image.Section(kRouter, [&](ByteWriter& w) { w.Bytes(bytes.data(), bytes.size()); }, 0);
   }
@@ -437,7 +438,8 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   if (s.has(kRouter)) {
     RouterSectionState router;
     NV_RETURN_IF_ERROR(DecodeRouterSection(s.data[kRouter], s.entry[kRouter].length, &router));
-    x.InstallRouter(router.model, router.default_target, router.changes_since_training, std::move(router.basis));
+    x.InstallRouter(router.model, router.default_target, router.changes_since_training, std::move(router.basis),
+                    std::move(router.table));
   }
   if (s.has(kLearning)) {
     NV_RETURN_IF_ERROR(DecodeLearningSection(s.data[kLearning], s.entry[kLearning].length, &x.learning));

@@ -20,7 +20,8 @@ constexpr uint32_t kSectionVersion = 2;
 // Version 2 goes on: per target, f32 skip margin (0: none); u32 projection
 // rank (0: no basis, and nothing more), u32 stride, f32 scale; f32 mean
 // (stride), f32 basis (rank x stride, row by row), f32 code offset and code
-// step per coordinate (rank each). The feature and target
+// step per coordinate (rank each); u32 slots (0: none), then per slot rank
+// code bytes, then per slot an f32 residual |r|^2. The feature and target
 // lists are written out so a reader can tell a model it cannot evaluate from
 // damage.
 std::string EncodeRouterSection(const RouterSectionState& r) {
@@ -51,6 +52,14 @@ std::string EncodeRouterSection(const RouterSectionState& r) {
     for (float v : b.basis) w.F32(v);
     for (float v : b.code_low) w.F32(v);
     for (float v : b.code_step) w.F32(v);
+    // The per-item codes (so an open needs no rebuild, and every engine reads
+    // the same bytes): u32 slots, then rank bytes and an f32 residual each.
+    const bool table = r.table.rank() == b.rank && r.table.slots() > 0;
+    w.U32(table ? static_cast<uint32_t>(r.table.slots()) : 0);
+    if (table) {
+      w.Bytes(r.table.all_codes().data(), r.table.all_codes().size());
+      for (float v : r.table.all_residuals()) w.F32(v);
+    }
   }
   return out;
 }
@@ -129,6 +138,23 @@ Status DecodeRouterSection(const uint8_t* data, size_t size, RouterSectionState*
       }
       for (float& v : b.code_step) {
         if (!r.F32(v) || !(v > 0) || !std::isfinite(v)) return corrupt("a projection code step is not positive");
+      }
+      uint32_t slots = 0;
+      if (!r.U32(slots)) return corrupt("too short");
+      if (slots > 0) {
+        const size_t code_bytes = static_cast<size_t>(slots) * b.rank;
+        if (r.remaining() < code_bytes + static_cast<size_t>(slots) * sizeof(float)) {
+          return corrupt("too short for its " + std::to_string(slots) + " projection codes");
+        }
+        const uint8_t* codes = nullptr;
+        if (!r.Bytes(code_bytes, codes)) return corrupt("too short");
+        std::vector<float> residuals(slots);
+        for (float& v : residuals) {
+          if (!r.F32(v) || !(v >= 0) || !std::isfinite(v)) {
+            return corrupt("a projection residual is not a finite non-negative number");
+          }
+        }
+        s.table.Restore(b.rank, std::vector<uint8_t>(codes, codes + code_bytes), std::move(residuals));
       }
     } else if (skips) {
       return corrupt("skip margins without a projection basis");

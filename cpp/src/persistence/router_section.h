@@ -19,6 +19,9 @@ struct RouterSectionState {
   float default_target = 0.99f;   // RouterOptions::default_target_recall
   uint64_t changes_since_training = 0;  // items added or deleted after TrainRouter, as of the save
   routing::ProjectionBasis basis;        // neighbour skipping's (empty: none)
+  // Its per-item codes, by slot (written from the index's table; empty when
+  // the index has none, then an open rebuilds them from the rows).
+  routing::ProjectionTable table;
 };
 
 std::string EncodeRouterSection(const RouterSectionState& router);

@@ -69,6 +69,14 @@ class ProjectionTable {
   const uint8_t* codes(uint32_t slot) const { return codes_.data() + static_cast<size_t>(slot) * rank_; }
   const float& residual(uint32_t slot) const { return residuals_[slot]; }
   uint64_t bytes() const { return codes_.size() + residuals_.size() * sizeof(float); }
+  // The table as stored in the file (persistence/router_section.cc).
+  const std::vector<uint8_t>& all_codes() const { return codes_; }
+  const std::vector<float>& all_residuals() const { return residuals_; }
+  void Restore(uint32_t rank, std::vector<uint8_t> codes, std::vector<float> residuals) {
+    rank_ = rank;
+    codes_ = std::move(codes);
+    residuals_ = std::move(residuals);
+  }
 
  private:
   uint32_t rank_ = 0;
