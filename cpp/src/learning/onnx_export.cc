@@ -21,11 +21,11 @@
 #include <vector>
 
 #include "learning/index_learner.h"
+#include "learning/onnx_model_header.h"
 
 namespace neurovec::learning {
 namespace {
 
-constexpr int64_t kOpset = 17;               // LayerNormalization is an opset-17 op
 constexpr float kLayerNormEpsilon = 1e-5f;   // LayerNorm's default (layer_norm.h), used by every hop
 constexpr float kTinyNorm = 1e-12f;          // CosineScores' floor on norms (losses.cc)
 constexpr float kMaskedScore = 1e9f;         // added (negated) to attention scores off the edges
@@ -173,15 +173,7 @@ Result<std::string> ExportQueryRefinerOnnx(const QueryRefiner& source, const Onn
   };
 
   onnx::ModelProto model;
-  model.set_ir_version(onnx::IR_VERSION);
-  model.set_producer_name("neurovec");
-  model.set_producer_version(options.producer_version);
-  model.set_model_version(1);
-  if (!options.doc.empty()) model.set_doc_string(options.doc);
-  auto* opset = model.add_opset_import();
-  opset->set_domain("");
-  opset->set_version(kOpset);
-  Meta(&model, "neurovec.kind", "query-refiner");
+  StartOnnxModel(&model, options.producer_version, options.doc, "query-refiner");
   Meta(&model, "neurovec.dimensions", std::to_string(c.input_dim));
   Meta(&model, "neurovec.hidden_dim", std::to_string(c.hidden_dim));
   Meta(&model, "neurovec.heads", std::to_string(c.heads));

@@ -9,24 +9,17 @@
 #include <string>
 
 #include "index/vector_index_impl.h"
+#include "learning/onnx_model_header.h"
 #include "neurovec/onnx_export.h"
 #include "routing/stop_policy.h"
 
 namespace neurovec::learning {
 namespace {
 
-constexpr int64_t kOpset = 17;
-
 // The names of StopTracker's features, in order (stop_policy.h).
 constexpr const char* kFeatureNames =
     "bias,gap_next_kth,spread_topk,log2_expansions_since_topk_change,log2_expansions,log2_topk_changes,"
     "log2_distance_computations,gap_next_ef_bound,gap_next_kth_x_since_change";
-
-void AddMeta(onnx::ModelProto* m, const std::string& key, const std::string& value) {
-  auto* p = m->add_metadata_props();
-  p->set_key(key);
-  p->set_value(value);
-}
 
 std::string Number(double v) {
   char buf[32];
@@ -69,30 +62,22 @@ Result<std::string> ExportRouterOnnx(const VectorIndex& index, const OnnxExportO
   constexpr int64_t kTargets = routing::StopModel::kTargets;
 
   onnx::ModelProto model;
-  model.set_ir_version(onnx::IR_VERSION);
-  model.set_producer_name("neurovec");
-  model.set_producer_version(options.producer_version);
-  model.set_model_version(1);
-  if (!options.doc.empty()) model.set_doc_string(options.doc);
-  auto* opset = model.add_opset_import();
-  opset->set_domain("");
-  opset->set_version(kOpset);
-  AddMeta(&model, "neurovec.kind", "router-stop-rule");
-  AddMeta(&model, "neurovec.k", std::to_string(m.k));
-  AddMeta(&model, "neurovec.training_ef", std::to_string(m.training_ef));
-  AddMeta(&model, "neurovec.default_target", Number(x.router->default_target));
-  AddMeta(&model, "neurovec.familiar_distance", Number(m.familiar_distance));
-  AddMeta(&model, "neurovec.calibration_ceiling", Number(m.calibration_ceiling));
+  StartOnnxModel(&model, options.producer_version, options.doc, "router-stop-rule");
+  AddOnnxMeta(&model, "neurovec.k", std::to_string(m.k));
+  AddOnnxMeta(&model, "neurovec.training_ef", std::to_string(m.training_ef));
+  AddOnnxMeta(&model, "neurovec.default_target", Number(x.router->default_target));
+  AddOnnxMeta(&model, "neurovec.familiar_distance", Number(m.familiar_distance));
+  AddOnnxMeta(&model, "neurovec.calibration_ceiling", Number(m.calibration_ceiling));
   std::string targets;
   for (int i = 0; i < kTargets; ++i) targets += (i ? "," : "") + Number(routing::StopModel::kTargetRecalls[i]);
-  AddMeta(&model, "neurovec.target_recalls", targets);
+  AddOnnxMeta(&model, "neurovec.target_recalls", targets);
   // Neighbour skipping is not in the graph (it needs the index's per-item
   // projections); its settings are recorded for inspection.
   std::string margins;
   for (int i = 0; i < kTargets; ++i) margins += (i ? "," : "") + Number(m.margins[i]);
-  AddMeta(&model, "neurovec.skip_margins", margins);
-  AddMeta(&model, "neurovec.skip_rank", std::to_string(x.SkipsNeighbours() ? x.router->basis.rank : 0));
-  AddMeta(&model, "neurovec.features", kFeatureNames);
+  AddOnnxMeta(&model, "neurovec.skip_margins", margins);
+  AddOnnxMeta(&model, "neurovec.skip_rank", std::to_string(x.SkipsNeighbours() ? x.router->basis.rank : 0));
+  AddOnnxMeta(&model, "neurovec.features", kFeatureNames);
 
   onnx::GraphProto* g = model.mutable_graph();
   g->set_name("neurovec_router_stop_rule");

@@ -8,13 +8,13 @@
 #include <cstdint>
 #include <cstring>
 
+#include "learning/onnx_model_header.h"
 #include "neurovec/onnx_export.h"
 #include "persistence/local_file.h"
 
 namespace neurovec::text {
 namespace {
 
-constexpr int64_t kOpset = 17;
 constexpr float kTinyNorm = 1e-30f;  // embedding = sum / max(|sum|, tiny): 0 stays 0
 // The serialised encoder (text_encoder.h): 32-byte header, f32 scales, i8 codes, CRC.
 constexpr size_t kHeaderBytes = 32;
@@ -113,15 +113,7 @@ Result<std::string> EncoderOnnxBytes(const TextEncoder& encoder, const EncoderOn
   const FeatureConfig& f = encoder.features();
 
   onnx::ModelProto model;
-  model.set_ir_version(onnx::IR_VERSION);
-  model.set_producer_name("neurovec");
-  model.set_producer_version(options.producer_version);
-  model.set_model_version(1);
-  if (!options.doc.empty()) model.set_doc_string(options.doc);
-  auto* opset = model.add_opset_import();
-  opset->set_domain("");
-  opset->set_version(kOpset);
-  Meta(&model, "neurovec.kind", "text-encoder");
+  learning::StartOnnxModel(&model, options.producer_version, options.doc, "text-encoder");
   Meta(&model, "neurovec.dimensions", std::to_string(dim));
   Meta(&model, "neurovec.log2_buckets", std::to_string(f.log2_buckets));
   Meta(&model, "neurovec.min_n", std::to_string(f.min_n));
