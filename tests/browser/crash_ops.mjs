@@ -81,6 +81,12 @@ export async function apply(index, op) {
 
 /** Checks a file against the driver's state: every acknowledged live id with its vector, no acknowledged delete. */
 export async function verify(target, live, deleted) {
+  // Chromium deletes an origin's whole IndexedDB when, restarting after a
+  // SIGKILL, it finds the LevelDB behind it damaged (seen about once in 30
+  // kills on a loaded 2-core VM; the database then reappears empty). That is
+  // the browser discarding storage, not a lost commit: it is reported apart.
+  // Our code never deletes the database, so its absence is the evidence.
+  if (target.indexedDB && !(await indexedDB.databases()).some((d) => d.name === 'neurovec')) return { discarded: true };
   const index = await openWriter(target, true);
   try {
     const missing = [];

@@ -58,7 +58,9 @@ function idbError(what: string, name: string, error: unknown): NeurovecError {
   return new NeurovecError('IO_ERROR', `cannot ${what} IndexedDB index file ${name}: ${reason}`);
 }
 
-function openDatabase(): Promise<IDBDatabase> {
+/** Opens (creating if missing) the origin's neurovec database; `created` says
+ * whether it did not exist before this call. */
+function openDatabase(): Promise<{ db: IDBDatabase; created: boolean }> {
   const factory = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
   if (!factory) {
     return Promise.reject(new NeurovecError('FAILED_PRECONDITION',
@@ -66,12 +68,14 @@ function openDatabase(): Promise<IDBDatabase> {
   }
   return new Promise((resolve, reject) => {
     const req = factory.open(DB_NAME, DB_VERSION);
-    req.onupgradeneeded = () => {
+    let created = false;
+    req.onupgradeneeded = (event) => {
+      created = event.oldVersion === 0;
       const db = req.result;
       if (!db.objectStoreNames.contains(FILES)) db.createObjectStore(FILES);
       if (!db.objectStoreNames.contains(PAGES)) db.createObjectStore(PAGES);
     };
-    req.onsuccess = () => resolve(req.result);
+    req.onsuccess = () => resolve({ db: req.result, created });
     req.onerror = () => reject(req.error);
     req.onblocked = () => reject(new DOMException('the neurovec database is being upgraded in another tab', 'InvalidStateError'));
   });
@@ -134,7 +138,8 @@ export class IndexedDbStorage implements SyncStorage {
     }
     let db: IDBDatabase | undefined;
     try {
-      db = await openDatabase();
+      const opened = await openDatabase();
+      db = opened.db;
       const tx = db.transaction([FILES, PAGES], 'readonly');
       const range = IDBKeyRange.bound([file, 0], [file, Number.MAX_SAFE_INTEGER]);
       const [record, keys, values] = await Promise.all([
@@ -145,7 +150,19 @@ export class IndexedDbStorage implements SyncStorage {
       if (mode === 'create' && record) {
         throw new NeurovecError('ALREADY_EXISTS', `IndexedDB index file ${file} already exists; open it, or remove it first`);
       }
-      if (mode !== 'create' && !record) throw new NeurovecError('NOT_FOUND', `no such IndexedDB index file: ${file}`);
+      if (mode !== 'create' && !record) {
+        // A database that did not exist cannot have held the file: either no
+        // index was ever created on this origin, or the browser threw the
+        // origin's IndexedDB away (site data cleared, storage evicted, or, in
+        // Chromium, a database found damaged when the browser restarts after
+        // a crash is deleted and recreated empty: seen in tests/browser/crash.test.mjs).
+        const why = opened.created
+          ? ': this origin has no neurovec IndexedDB database at all, so no index was created here, or the browser ' +
+            'discarded the origin\'s IndexedDB (cleared site data, evicted storage, or a database Chromium found damaged ' +
+            'after a crash; OPFS kept every acknowledged write in the same crash tests)'
+          : '';
+        throw new NeurovecError('NOT_FOUND', `no such IndexedDB index file: ${file}${why}`);
+      }
       const meta = record ?? { size: 0, pageSize: PAGE };
       if (meta.pageSize !== PAGE || !Number.isSafeInteger(meta.size) || meta.size < 0) {
         throw new NeurovecError('CORRUPT', `IndexedDB index file ${file} has an unexpected record ${JSON.stringify(meta)} ` +
