@@ -44,6 +44,24 @@ export function buildWasm() {
     `${browserGlue}\nexport default createNeurovecModule;\n`);
 }
 
+// The pthreads build (issue 17): the same module over shared memory, loaded in
+// Node by configureWasm({ threads }). Its own build folder: -pthread changes
+// every object. Its worker script is CommonJS, so it ships as .worker.cjs.
+export function buildWasmThreads() {
+  const env = { NODE_PATH: '/usr/share/nodejs' };
+  if (!existsSync(join(ROOT, 'build', 'wasm-threads', 'CMakeCache.txt'))) {
+    run('emcmake', ['cmake', '-S', '.', '-B', 'build/wasm-threads', '-DCMAKE_BUILD_TYPE=Release', '-DBUILD_TESTING=OFF',
+      '-DNEUROVEC_WASM_THREADS=ON'], env);
+  }
+  run('cmake', ['--build', 'build/wasm-threads', '-j2', '--target', 'neurovec_wasm'], env);
+  const built = join(ROOT, 'build', 'wasm-threads', 'wasm');
+  const out = join(ROOT, 'js', 'dist', 'wasm');
+  mkdirSync(out, { recursive: true });
+  copyFileSync(join(built, 'neurovec-threads.wasm'), join(out, 'neurovec-threads.wasm'));
+  copyFileSync(join(built, 'neurovec-threads.cjs'), join(out, 'neurovec-threads.cjs'));
+  copyFileSync(join(built, 'neurovec-threads.worker.js'), join(out, 'neurovec-threads.worker.cjs'));
+}
+
 // The core's CTest suite compiled to wasm (run under Node by `npm test`).
 export function buildWasmTests() {
   run('cmake', ['--build', 'build/wasm', '-j2'], { NODE_PATH: '/usr/share/nodejs' });
@@ -60,6 +78,7 @@ export function buildAll() {
   ensureAll();
   buildNative();
   buildWasm();
+  buildWasmThreads();
   buildTypeScript();
 }
 

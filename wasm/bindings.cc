@@ -3,6 +3,7 @@
 // is tested by CTest like the rest of the core.
 #include "neurovec_c.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -65,10 +66,25 @@ bool MakeConfig(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef_con
 
 }  // namespace
 
+// Threads a batch insert may use (nv_set_threads). Always 1 in the
+// single-thread build; in the threaded one at most the loader's pool of
+// Workers, which the loader enforces.
+uint32_t g_batch_threads = 1;
+
 int32_t nv_internal_fail(const neurovec::Status& status) { return Fail(status); }
 void nv_internal_clear_error() { ClearError(); }
 
 extern "C" {
+
+uint32_t nv_set_threads(uint32_t threads) {
+#if defined(__EMSCRIPTEN_PTHREADS__)
+  g_batch_threads = std::max<uint32_t>(1, std::min<uint32_t>(threads, 64));
+#else
+  (void)threads;
+  g_batch_threads = 1;
+#endif
+  return g_batch_threads;
+}
 
 nv_index* nv_create_durable(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef_construction,
                             uint32_t ef_search, double seed, uint32_t initial_capacity, int32_t storage,
@@ -298,7 +314,9 @@ int32_t nv_add_batch(nv_index* index, uint32_t n, const char* key_blob, const ui
     metadata.reserve(n);
     for (uint32_t i = 0; i < n; ++i) metadata.emplace_back(meta_blob + meta_offsets[i], meta_offsets[i + 1] - meta_offsets[i]);
   }
-  neurovec::Status s = index->index->AddBatch(keys, vectors, metadata, neurovec::BatchOptions{});
+  neurovec::BatchOptions options;
+  options.threads = g_batch_threads;
+  neurovec::Status s = index->index->AddBatch(keys, vectors, metadata, options);
   if (!s.ok()) return Fail(s);
   if (out_slots != nullptr) {
     for (uint32_t i = 0; i < n; ++i) out_slots[i] = index->index->SlotOf(keys[i]).value();

@@ -76,6 +76,13 @@ int32_t nv_last_error_code(void);
 int32_t nv_add(nv_index* index, const char* key, uint32_t key_len, const float* vector, const char* metadata,
                uint32_t metadata_len);
 
+/* Threads nv_add_batch may use; returns the number in effect: 1 in the
+ * single-thread build, min(threads, 64) in the threaded build
+ * (neurovec-threads.wasm). The caller must not allow more threads than the
+ * module's pool of Workers (Module.nvThreadPool): a thread started past the
+ * pool waits for a Worker that cannot load while the caller blocks. */
+uint32_t nv_set_threads(uint32_t threads);
+
 /* n items: keys concatenated in key_blob with key_offsets[0..n] (n+1 entries);
  * metadata likewise or meta_offsets == NULL for none. The slot of item i goes to
  * out_slots[i] (may be NULL). Returns 0, or -1 with nothing added. */

@@ -279,6 +279,9 @@ export interface AddBatchOptions {
   onProgress?: (progress: BatchProgress) => void;
   /** Items per chunk between progress calls (default 1000). */
   chunkSize?: number;
+  /** Threads linking the items (default: the module's whole pool, see configureWasm); the
+   * single-thread build and indexes paged from their file use 1. */
+  threads?: number;
 }
 
 /** Compression tiers: each item is stored by how often searches return it
@@ -451,6 +454,8 @@ export interface IndexStats {
   tiers?: TierCounts;
   /** Distance kernel in use (e.g. "wasm_simd128"). */
   kernel: string;
+  /** The WebAssembly build in use: 'single' or 'pthreads' (configureWasm({ threads })), and its pool of threads (1 for 'single'). */
+  threads: { build: 'single' | 'pthreads'; pool: number };
   /** Present for durable indexes (created with `storage`, or opened). */
   file?: FileStats;
   /** Present while vectors or level-0 lists are read from the file on demand. */

@@ -158,5 +158,7 @@ export function decodeId(bytes: Uint8Array): Id {
 }
 
 export function decodeText(bytes: Uint8Array): string {
+  // Browsers' TextDecoder refuses views of shared memory (the threaded build's heap).
+  if (typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer) return decoder.decode(bytes.slice());
   return decoder.decode(bytes);
 }

@@ -444,6 +444,9 @@ export class VectorIndex {
     }
 
     const mod = this.mod;
+    const pool = mod.nvThreads ?? 1;
+    const threads = options.threads === undefined ? pool : checkInteger('threads', options.threads, 1, 64);
+    mod._nv_set_threads(Math.min(threads, pool));
     for (let start = 0; start < n; start += chunkSize) {
       const end = Math.min(n, start + chunkSize);
       const count = end - start;
@@ -711,6 +714,7 @@ export class VectorIndex {
       ...(quantized ? { quantizedTraversal: quantized } : {}),
       ...(tiers ? { tiers: tiers.counts } : {}),
       kernel: readCString(mod, mod._nv_kernel_name()),
+      threads: { build: mod.nvThreads ? 'pthreads' : 'single', pool: mod.nvThreads ?? 1 },
       ...this.fileStats(),
       ...this.pagingStats(),
     };

@@ -1,3 +1,4 @@
+import { NeurovecError } from './errors.js';
 /** The raw Emscripten module (wasm/neurovec_c.h), typed by hand: Emscripten
  * 3.1.6 cannot emit TypeScript declarations. Pointers are byte offsets into the heap. */
 export interface NeurovecWasmModule {
@@ -15,6 +16,9 @@ export interface NeurovecWasmModule {
   _nv_add(index: number, key: number, keyLen: number, vector: number, meta: number, metaLen: number): number;
   _nv_add_batch(index: number, n: number, keyBlob: number, keyOffsets: number, vectors: number, metaBlob: number,
     metaOffsets: number, outSlots: number): number;
+  _nv_set_threads(threads: number): number;
+  /** Workers in the pool of the threaded build; absent in the single-thread build. */
+  nvThreads?: number;
   _nv_search(index: number, query: number, k: number, ef: number, filter: number, filterLen: number,
     outSlots: number, outDistances: number): number;
   _nv_search_routed(index: number, query: number, k: number, ef: number, filter: number, filterLen: number,
@@ -71,21 +75,32 @@ export const PAGING_STATS_COUNT = 14;
 /** Number of doubles nv_stats writes (NV_STATS_COUNT). */
 export const STATS_COUNT = 23;
 
-export type ModuleLoader = () => Promise<NeurovecWasmModule>;
+/** `threads`: 1 asks for the single-thread build; more, the threaded one (where the environment has it). */
+export type ModuleLoader = (threads: number) => Promise<NeurovecWasmModule>;
 
 let loader: ModuleLoader | undefined;
 let loaded: Promise<NeurovecWasmModule> | undefined;
+let requestedThreads = 1;
 
 /** Set by the environment entry point (index.node.ts / index.browser.ts). */
 export function setModuleLoader(fn: ModuleLoader): void {
   loader = fn;
 }
 
+/** Threads the module will be loaded with (configureWasm). Only before it loads. */
+export function setRequestedThreads(threads: number): void {
+  if (loaded) {
+    throw new NeurovecError('FAILED_PRECONDITION', 'configureWasm({ threads }) must be called before the first index is ' +
+      'created or opened: the WebAssembly module is loaded once per process (or worker)');
+  }
+  requestedThreads = threads;
+}
+
 /** The module, instantiated once per process (or worker) and shared by all indexes. */
 export function getModule(): Promise<NeurovecWasmModule> {
   if (!loaded) {
     if (!loader) throw new Error('neurovec: no WebAssembly loader for this environment');
-    loaded = loader().catch((error: unknown) => {
+    loaded = loader(requestedThreads).catch((error: unknown) => {
       loaded = undefined; // let a later call retry
       throw error;
     });
@@ -102,4 +117,43 @@ export function readDoubles(mod: NeurovecWasmModule, count: number, fill: (ptr: 
   } finally {
     mod._free(ptr);
   }
+}
+
+const VIEW_TYPES = {
+  HEAP8: Int8Array, HEAPU8: Uint8Array, HEAP16: Int16Array, HEAPU16: Uint16Array,
+  HEAP32: Int32Array, HEAPU32: Uint32Array, HEAPF32: Float32Array, HEAPF64: Float64Array,
+} as const;
+
+/**
+ * The threaded build's memory is a SharedArrayBuffer that any thread may grow.
+ * A grow on a pool thread gives `memory.buffer` a new, longer object, but the
+ * glue refreshes `Module.HEAP*` only in its own code on the main thread, so a
+ * view taken from the module after a threaded call could stop short of memory
+ * malloc now hands out. Here the views are getters that follow the buffer.
+ */
+export function threadedModule(mod: NeurovecWasmModule, threads: number): NeurovecWasmModule {
+  const memory = (mod as unknown as { wasmMemory?: WebAssembly.Memory }).wasmMemory;
+  if (!memory) throw new Error('neurovec: the threaded module does not export its memory');
+  let buffer: ArrayBufferLike | undefined;
+  const views: Record<string, ArrayBufferView> = {};
+  for (const name of Object.keys(VIEW_TYPES)) {
+    Object.defineProperty(mod, name, {
+      configurable: true,
+      get() {
+        if (memory.buffer !== buffer) {
+          buffer = memory.buffer;
+          for (const [n, V] of Object.entries(VIEW_TYPES)) views[n] = new V(buffer);
+        }
+        return views[name];
+      },
+      set() {
+        // The glue's own refresh: the getter already follows the buffer.
+      },
+    });
+  }
+  // Pool threads are worker_threads in Node: unref'd, an idle pool does not keep the process alive.
+  const pool = (mod as unknown as { PThread?: { unusedWorkers?: Array<{ unref?: () => void }> } }).PThread;
+  for (const worker of pool?.unusedWorkers ?? []) worker.unref?.();
+  mod.nvThreads = threads;
+  return mod;
 }

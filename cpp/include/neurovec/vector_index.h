@@ -298,7 +298,7 @@ struct OpenOptions {
 using ProgressCallback = std::function<bool(uint64_t done, uint64_t total)>;
 
 struct BatchOptions {
-  uint32_t threads = 1;               // native build only; wasm is single-threaded
+  uint32_t threads = 1;               // native, and the threaded wasm build; 1 in the single-thread wasm build
   ProgressCallback on_progress;       // optional
   uint64_t progress_every = 1024;     // items between callbacks
 };

@@ -166,7 +166,7 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
     x.contexts.Release(std::move(ctx));
   };
   uint32_t threads = std::max<uint32_t>(1, std::min<uint32_t>(options.threads, 256));
-#if defined(__EMSCRIPTEN__)
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
   threads = 1;
 #endif
   if (x.paged()) threads = 1;  // the block cache of a paged store is not shared between threads

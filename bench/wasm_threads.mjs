@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// `npm run bench:threads` (issue 17): the single-thread wasm build against the
+// pthreads build (configureWasm({ threads })), both through the JS API in Node.
+// Fashion-MNIST 60k x 784, L2, M=16, efConstruction=200: the time addBatch
+// takes to build the index, recall@10 of 200 test queries against brute force,
+// and single-query latency at ef 64 on 1000 test queries. Each configuration
+// runs in its own process (the module is loaded once per process), one after
+// the other, on the same machine. Writes bench/results/wasm-threads.md.
+//   node bench/wasm_threads.mjs [--items 60000] [--threads 1,2] [--out bench/results/wasm-threads.md]
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: opt } = parseArgs({
+  options: {
+    items: { type: 'string', default: '60000' },
+    threads: { type: 'string', default: '1,2' },
+    queries: { type: 'string', default: '1000' },
+    out: { type: 'string', default: join(ROOT, 'bench', 'results', 'wasm-threads.md') },
+    child: { type: 'string' },
+  },
+});
+
+const K = 10;
+const EF = 64;
+const RECALL_QUERIES = 200;
+
+async function child(threads) {
+  const { loadFashionMnist } = await import('./datasets.mjs');
+  const { VectorIndex, configureWasm } = await import('../js/dist/index.js');
+  configureWasm({ threads });
+  const data = loadFashionMnist();
+  const d = data.dimensions;
+  const n = Math.min(Number(opt.items), data.train.count);
+  const base = data.train.vectors.subarray(0, n * d);
+  const index = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 16, efConstruction: 200, efSearch: EF });
+  const ids = Array.from({ length: n }, (_, i) => i);
+  const t0 = performance.now();
+  index.addBatch(ids, base, { chunkSize: 5000 });
+  const buildMs = performance.now() - t0;
+  const queries = Math.min(Number(opt.queries), data.test.count);
+  const q = (i) => data.test.vectors.subarray(i * d, (i + 1) * d);
+  for (let i = 0; i < 50; i++) index.search(q(i), K, { ef: EF }); // warm-up
+  const times = [];
+  const found = [];
+  for (let i = 0; i < queries; i++) {
+    const t = performance.now();
+    const hits = index.search(q(i), K, { ef: EF });
+    times.push(performance.now() - t);
+    if (i < RECALL_QUERIES) found.push(hits.map((h) => h.id));
+  }
+  times.sort((a, b) => a - b);
+  const health = index.health();
+  const stats = index.stats();
+  process.stdout.write(JSON.stringify({
+    threads, build: stats.threads.build, pool: stats.threads.pool, n, buildMs,
+    p50: times[Math.floor(times.length / 2)], p90: times[Math.floor(times.length * 0.9)], found,
+    unreachable: health.unreachable,
+  }));
+}
+
+function bruteForce(data, n, count) {
+  const d = data.dimensions;
+  const out = [];
+  for (let qi = 0; qi < count; qi++) {
+    const q = data.test.vectors.subarray(qi * d, (qi + 1) * d);
+    const best = [];
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const off = i * d;
+      for (let j = 0; j < d; j++) {
+        const t = q[j] - data.train.vectors[off + j];
+        s += t * t;
+      }
+      if (best.length < K || s < best[best.length - 1][0]) {
+        best.push([s, i]);
+        best.sort((a, b) => a[0] - b[0]);
+        if (best.length > K) best.pop();
+      }
+    }
+    out.push(new Set(best.map((b) => b[1])));
+  }
+  return out;
+}
+
+async function main() {
+  if (opt.child) return child(Number(opt.child));
+  const runs = [];
+  for (const threads of opt.threads.split(',').map(Number)) {
+    console.log(`[threads] building with threads=${threads} ...`);
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', String(threads), '--items', opt.items,
+      '--queries', opt.queries], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error(`threads=${threads} failed (exit ${r.status})`);
+    runs.push(JSON.parse(r.stdout));
+  }
+  const { loadFashionMnist } = await import('./datasets.mjs');
+  const data = loadFashionMnist();
+  const truth = bruteForce(data, runs[0].n, RECALL_QUERIES);
+  for (const run of runs) {
+    let hit = 0;
+    run.found.forEach((ids, i) => { for (const id of ids) if (truth[i].has(id)) hit++; });
+    run.recall = hit / (RECALL_QUERIES * K);
+  }
+  const one = runs.find((r) => r.threads === 1) ?? runs[0];
+  const lines = [
+    '# WebAssembly threads: single-thread build against the pthreads build (Node)',
+    '',
+    `Fashion-MNIST ${one.n} x 784, L2, M=16, efConstruction=200, addBatch in chunks of 5000; recall@${K} of ` +
+      `${RECALL_QUERIES} test queries against brute force; single-query latency at ef ${EF} over ${opt.queries} test queries. ` +
+      `Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), each row its own process, one after the other. ` +
+      'Produced by `npm run bench:threads`.',
+    '',
+    '| build | threads | build time | speed-up | recall@10 | search p50 | search p90 | unreachable |',
+    '|---|---|---|---|---|---|---|---|',
+    ...runs.map((r) => `| ${r.build} | ${r.threads} | ${(r.buildMs / 1000).toFixed(1)} s | ${(one.buildMs / r.buildMs).toFixed(2)}x | ` +
+      `${r.recall.toFixed(4)} | ${r.p50.toFixed(3)} ms | ${r.p90.toFixed(3)} ms | ${r.unreachable} |`),
+    '',
+  ];
+  writeFileSync(opt.out, lines.join('\n'));
+  console.log(lines.join('\n'));
+}
+
+await main();

@@ -1,0 +1,81 @@
+// The pthreads build of the module (configureWasm({ threads })), in Node:
+// addBatch links items on two threads of the pool, the graph it builds finds
+// what brute force finds as well as a one-thread build of the same items does,
+// every live item stays reachable, metadata and filters are unchanged, and a
+// durable index built on threads reopens with the same results. The module is
+// loaded once per process, so this file configures it before anything else.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VectorIndex, configureWasm } from 'neurovec';
+import { assertNeurovecError, bruteForce, clusteredData, overlap, row } from './helpers.mjs';
+
+const D = 32;
+const N = 3000;
+const K = 10;
+
+test('configureWasm validates its options', () => {
+  assertNeurovecError(() => configureWasm({ threads: 0 }), 'INVALID_ARGUMENT', /threads must be an integer from 1 to 64/);
+  assertNeurovecError(() => configureWasm({ threads: 2.5 }), 'INVALID_ARGUMENT', /threads/);
+  assertNeurovecError(() => configureWasm(null), 'INVALID_ARGUMENT', /must be an object/);
+});
+
+test('the threaded build links a batch on two threads into a graph as good as one thread builds', async () => {
+  configureWasm({ threads: 2 });
+  const { data, queries } = clusteredData({ n: N, d: D, queries: 50, clusters: 20, seed: 5 });
+  const ids = Array.from({ length: N }, (_, i) => i);
+  const metadata = ids.map((i) => ({ group: i % 3 }));
+  const two = await VectorIndex.create({ dimensions: D, metric: 'l2', m: 12, efConstruction: 100 });
+  two.addBatch(ids, data, { metadata, chunkSize: 700 });
+  const one = await VectorIndex.create({ dimensions: D, metric: 'l2', m: 12, efConstruction: 100 });
+  one.addBatch(ids, data, { metadata, chunkSize: 700, threads: 1 });
+
+  assert.deepEqual(two.stats().threads, { build: 'pthreads', pool: 2 });
+  // Loaded once: asking again afterwards is refused, not silently ignored.
+  assertNeurovecError(() => configureWasm({ threads: 1 }), 'FAILED_PRECONDITION', /before the first index/);
+  // Values past the pool are refused by validation, not clamped silently.
+  assertNeurovecError(() => two.addBatch(['x'], new Float32Array(D), { threads: 0 }), 'INVALID_ARGUMENT', /threads/);
+
+  assert.equal(two.size, N);
+  assert.equal(two.health().unreachable, 0, 'every item reachable after the threaded build');
+  const items = ids.map((i) => ({ id: i, vector: row(data, i, D) }));
+  let recallTwo = 0;
+  let recallOne = 0;
+  for (let qi = 0; qi < queries.length / D; qi++) {
+    const q = row(queries, qi, D);
+    const exact = bruteForce('l2', items, q, K);
+    recallTwo += overlap(two.search(q, K, { ef: 64 }), exact);
+    recallOne += overlap(one.search(q, K, { ef: 64 }), exact);
+  }
+  recallTwo /= queries.length / D;
+  recallOne /= queries.length / D;
+  assert.ok(recallTwo >= 0.95, `recall@10 with two threads ${recallTwo}`);
+  assert.ok(recallTwo >= recallOne - 0.02, `two threads ${recallTwo} against one thread ${recallOne}`);
+  // Items keep their metadata, and filters still apply inside the walk.
+  assert.deepEqual(two.get(1234).metadata, { group: 1234 % 3 });
+  for (const hit of two.search(row(queries, 0, D), K, { filter: { group: 2 } })) assert.equal(hit.id % 3, 2);
+  await one.close();
+  await two.close();
+});
+
+test('a durable index built on threads logs every item and reopens with the same results', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurovec-threads-'));
+  try {
+    const { data, queries } = clusteredData({ n: 1500, d: D, queries: 10, clusters: 10, seed: 9 });
+    const path = join(dir, 'threads.nvx');
+    const index = await VectorIndex.create({ dimensions: D, metric: 'l2', m: 12, efConstruction: 100, storage: path });
+    index.addBatch(Array.from({ length: 1500 }, (_, i) => `item-${i}`), data, { chunkSize: 400 });
+    await index.sync();
+    const before = Array.from({ length: 10 }, (_, qi) => index.search(row(queries, qi, D), K).map((h) => h.id));
+    await index.close();
+    const reopened = await VectorIndex.open(path, { readOnly: true });
+    assert.equal(reopened.size, 1500);
+    const after = Array.from({ length: 10 }, (_, qi) => reopened.search(row(queries, qi, D), K).map((h) => h.id));
+    assert.deepEqual(after, before);
+    await reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
