@@ -3,7 +3,8 @@
 // pthreads build (configureWasm({ threads })), both through the JS API in Node.
 // Fashion-MNIST 60k x 784, L2, M=16, efConstruction=200: the time addBatch
 // takes to build the index, recall@10 of 200 test queries against brute force,
-// and single-query latency at ef 64 on 1000 test queries. Each configuration
+// single-query latency at ef 64 on 1000 test queries, and searchBatch QPS
+// over the same 1000 queries (best of three). Each configuration
 // runs in its own process (the module is loaded once per process), one after
 // the other, on the same machine. Writes bench/results/wasm-threads.md.
 //   node bench/wasm_threads.mjs [--items 60000] [--threads 1,2] [--out bench/results/wasm-threads.md]
@@ -54,11 +55,20 @@ async function child(threads) {
     if (i < RECALL_QUERIES) found.push(hits.map((h) => h.id));
   }
   times.sort((a, b) => a - b);
+  // searchBatch over the same queries: all at once, best of three.
+  const flat = data.test.vectors.subarray(0, queries * d);
+  let batchMs = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const t = performance.now();
+    index.searchBatch(flat, K, { ef: EF });
+    batchMs = Math.min(batchMs, performance.now() - t);
+  }
+  const batchQps = queries / (batchMs / 1000);
   const health = index.health();
   const stats = index.stats();
   process.stdout.write(JSON.stringify({
     threads, build: stats.threads.build, pool: stats.threads.pool, n, buildMs,
-    p50: times[Math.floor(times.length / 2)], p90: times[Math.floor(times.length * 0.9)], found,
+    p50: times[Math.floor(times.length / 2)], p90: times[Math.floor(times.length * 0.9)], found, batchQps,
     unreachable: health.unreachable,
   }));
 }
@@ -110,14 +120,15 @@ async function main() {
     '# WebAssembly threads: single-thread build against the pthreads build (Node)',
     '',
     `Fashion-MNIST ${one.n} x 784, L2, M=16, efConstruction=200, addBatch in chunks of 5000; recall@${K} of ` +
-      `${RECALL_QUERIES} test queries against brute force; single-query latency at ef ${EF} over ${opt.queries} test queries. ` +
+      `${RECALL_QUERIES} test queries against brute force; single-query latency at ef ${EF} over ${opt.queries} test queries, and searchBatch QPS over the same queries (best of 3). ` +
       `Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), each row its own process, one after the other. ` +
       'Produced by `npm run bench:threads`.',
     '',
-    '| build | threads | build time | speed-up | recall@10 | search p50 | search p90 | unreachable |',
-    '|---|---|---|---|---|---|---|---|',
+    '| build | threads | build time | speed-up | recall@10 | search p50 | search p90 | searchBatch QPS | QPS speed-up | unreachable |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...runs.map((r) => `| ${r.build} | ${r.threads} | ${(r.buildMs / 1000).toFixed(1)} s | ${(one.buildMs / r.buildMs).toFixed(2)}x | ` +
-      `${r.recall.toFixed(4)} | ${r.p50.toFixed(3)} ms | ${r.p90.toFixed(3)} ms | ${r.unreachable} |`),
+      `${r.recall.toFixed(4)} | ${r.p50.toFixed(3)} ms | ${r.p90.toFixed(3)} ms | ${r.batchQps.toFixed(0)} | ` +
+      `${(r.batchQps / one.batchQps).toFixed(2)}x | ${r.unreachable} |`),
     '',
   ];
   writeFileSync(opt.out, lines.join('\n'));

@@ -66,7 +66,7 @@ bool MakeConfig(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef_con
 
 }  // namespace
 
-// Threads a batch insert may use (nv_set_threads). Always 1 in the
+// Threads a batch insert or batch search may use (nv_set_threads). Always 1 in the
 // single-thread build; in the threaded one at most the loader's pool of
 // Workers, which the loader enforces.
 uint32_t g_batch_threads = 1;
@@ -351,6 +351,34 @@ int32_t nv_search_routed(nv_index* index, const float* query, uint32_t k, uint32
     out_distances[i] = h[i].distance;
   }
   return static_cast<int32_t>(h.size());
+}
+
+int32_t nv_search_batch(nv_index* index, uint32_t n, const float* queries, uint32_t k, uint32_t ef,
+                        const char* filter, uint32_t filter_len, int32_t routing, float target_recall,
+                        uint32_t* out_slots, float* out_distances, uint32_t* out_counts) {
+  ClearError();
+  if (routing < 0 || routing > 2) {
+    return Fail(neurovec::Status::InvalidArgument("routing must be 0 (auto), 1 (plain) or 2 (learned), got " +
+                                                  std::to_string(routing)));
+  }
+  neurovec::SearchParams params;
+  params.k = k;
+  params.ef = ef;
+  params.routing = static_cast<neurovec::RoutingMode>(routing);
+  params.target_recall = target_recall;
+  if (filter != nullptr && filter_len > 0) params.filter.assign(filter, filter_len);
+  std::vector<std::vector<neurovec::SearchHit>> hits;
+  neurovec::Status s = index->index->SearchBatch(queries, n, params, g_batch_threads, &hits);
+  if (!s.ok()) return Fail(s);
+  for (uint32_t i = 0; i < n; ++i) {
+    const auto& h = hits[i];
+    out_counts[i] = static_cast<uint32_t>(h.size());
+    for (size_t j = 0; j < h.size(); ++j) {
+      out_slots[size_t{i} * k + j] = h[j].slot;
+      out_distances[size_t{i} * k + j] = h[j].distance;
+    }
+  }
+  return 0;
 }
 
 int32_t nv_remove(nv_index* index, const char* key, uint32_t key_len) {

@@ -76,7 +76,7 @@ int32_t nv_last_error_code(void);
 int32_t nv_add(nv_index* index, const char* key, uint32_t key_len, const float* vector, const char* metadata,
                uint32_t metadata_len);
 
-/* Threads nv_add_batch may use; returns the number in effect: 1 in the
+/* Threads nv_add_batch and nv_search_batch may use; returns the number in effect: 1 in the
  * single-thread build, min(threads, 64) in the threaded build
  * (neurovec-threads.wasm). The caller must not allow more threads than the
  * module's pool of Workers (Module.nvThreadPool): a thread started past the
@@ -100,6 +100,14 @@ int32_t nv_search(nv_index* index, const float* query, uint32_t k, uint32_t ef, 
 int32_t nv_search_routed(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
                          uint32_t filter_len, int32_t routing, float target_recall, uint32_t* out_slots,
                          float* out_distances);
+
+/* n queries (n * dimensions floats, row after row) searched with the same
+ * arguments as nv_search_routed, on the threads nv_set_threads allows: query
+ * i's hits go to out_slots / out_distances [i*k, i*k + out_counts[i]).
+ * Returns 0, or -1 with the error of the first failing query ("query i: ..."). */
+int32_t nv_search_batch(nv_index* index, uint32_t n, const float* queries, uint32_t k, uint32_t ef,
+                        const char* filter, uint32_t filter_len, int32_t routing, float target_recall,
+                        uint32_t* out_slots, float* out_distances, uint32_t* out_counts);
 
 /* Router training in slices (VectorIndex::BeginRouterTraining, routing_bindings.cc).
  * queries: query_count rows of dimensions floats (copied), or NULL to sample

@@ -50,6 +50,20 @@ export interface LayerHost {
   error(): NeurovecError;
 }
 
+/** The options search() and searchBatch() share, checked: ef (0: the index's), filter as JSON, routing. */
+function searchArguments(options: SearchOptions): { ef: number; filterJson: string; routing: ReturnType<typeof resolveSearchRouting> } {
+  const ef = options.ef === undefined ? 0 : checkInteger('ef', options.ef, 1, MAX_EF);
+  let filterJson = '';
+  if (options.filter !== undefined) {
+    const f = options.filter;
+    if (f === null || typeof f !== 'object' || Array.isArray(f)) {
+      throw invalid('filter must be an object like { category: "shoes" }');
+    }
+    filterJson = JSON.stringify(f);
+  }
+  return { ef, filterJson, routing: resolveSearchRouting(options.routing, options.recall) };
+}
+
 export class VectorIndex {
   readonly dimensions: number;
   readonly metric: Metric;
@@ -506,16 +520,7 @@ export class VectorIndex {
       throw invalid(`unknown search mode ${JSON.stringify(mode)}; expected one of ${SEARCH_MODES.map((m) => `'${m}'`).join(', ')}`);
     }
     const q = checkVector(query, this.dimensions, this.metric, 'query');
-    const ef = options.ef === undefined ? 0 : checkInteger('ef', options.ef, 1, MAX_EF);
-    let filterJson = '';
-    if (options.filter !== undefined) {
-      const f = options.filter;
-      if (f === null || typeof f !== 'object' || Array.isArray(f)) {
-        throw invalid('filter must be an object like { category: "shoes" }');
-      }
-      filterJson = JSON.stringify(f);
-    }
-    const routing = resolveSearchRouting(options.routing, options.recall);
+    const { ef, filterJson, routing } = searchArguments(options);
     if (mode !== 'vector') {
       if (options.routing !== undefined || options.recall !== undefined) {
         throw invalid("routing and recall apply to mode 'vector' (the learned modes re-rank a plain walk's candidates)");
@@ -540,10 +545,80 @@ export class VectorIndex {
     // an allocation that grows the memory detaches views taken before it.
     const slots = mod.HEAPU32.slice(outPtr >>> 2, (outPtr >>> 2) + count);
     const distances = mod.HEAPF32.slice((outPtr >>> 2) + k, (outPtr >>> 2) + k + count);
+    return this.results(slots, distances, 0, count);
+  }
+
+  /**
+   * Searches many queries with the same k and options: `queries` is a flat
+   * Float32Array of n * dimensions values or an array of vectors. Returns one
+   * list per query, in order, each what search(query, k, options) returns
+   * (mode 'vector' only). With the threaded build (configureWasm) the queries
+   * are spread over the pool (`threads`, default the whole pool); otherwise,
+   * and for an index paged from its file, they run one after the other.
+   */
+  searchBatch(queries: Float32Array | ReadonlyArray<VectorLike>, k: number,
+    options: SearchOptions & { threads?: number } = {}): SearchResult[][] {
+    this.live();
+    checkK(k);
+    if (options === null || typeof options !== 'object') throw invalid('search options must be an object like { ef: 100 }');
+    if (options.mode !== undefined && options.mode !== 'vector') {
+      throw invalid(`searchBatch supports mode 'vector' only, got ${JSON.stringify(options.mode)}`);
+    }
+    if (options.temperature !== undefined) throw invalid("temperature applies to mode 'differentiable' only");
+    const d = this.dimensions;
+    let flat: Float32Array;
+    if (queries instanceof Float32Array) {
+      if (queries.length % d !== 0) {
+        throw invalid(`queries has ${queries.length} values; expected a multiple of dimensions (${d})`);
+      }
+      flat = queries;
+      for (let i = 0; i < flat.length / d; i++) checkFinite(flat, i * d, d, this.metric, `queries[${i}]`);
+    } else if (Array.isArray(queries)) {
+      flat = new Float32Array(queries.length * d);
+      for (let i = 0; i < queries.length; i++) flat.set(checkVector(queries[i], d, this.metric, `queries[${i}]`), i * d);
+    } else {
+      throw invalid('queries must be a flat Float32Array (n * dimensions) or an array of vectors');
+    }
+    const { ef, filterJson, routing } = searchArguments(options);
+    const mod = this.mod;
+    const pool = mod.nvThreads ?? 1;
+    const threads = options.threads === undefined ? pool : checkInteger('threads', options.threads, 1, 64);
+    mod._nv_set_threads(Math.min(threads, pool));
+    const n = flat.length / d;
+    const out: SearchResult[][] = [];
+    // Chunks bound the heap a batch needs (queries and results of 1024 at a time).
+    const CHUNK = 1024;
+    for (let start = 0; start < n; start += CHUNK) {
+      const count = Math.min(CHUNK, n - start);
+      const filterBytes = filterJson ? filterJson.length * 3 + 1 : 0;
+      const base = this.bytes.ensure(count * d * 4 + count * k * 8 + count * 4 + filterBytes);
+      const queriesPtr = base;
+      const slotsPtr = queriesPtr + count * d * 4;
+      const distancesPtr = slotsPtr + count * k * 4;
+      const countsPtr = distancesPtr + count * k * 4;
+      const filterPtr = countsPtr + count * 4;
+      const filterLen = filterJson
+        ? encoder.encodeInto(filterJson, mod.HEAPU8.subarray(filterPtr, filterPtr + filterBytes)).written
+        : 0;
+      mod.HEAPF32.set(flat.subarray(start * d, (start + count) * d), queriesPtr >>> 2);
+      const rc = mod._nv_search_batch(this.handle, count, queriesPtr, k, ef, filterLen ? filterPtr : 0, filterLen,
+        routing.code, routing.recall, slotsPtr, distancesPtr, countsPtr);
+      if (rc < 0) throw this.error();
+      // Copied out before idOf/metadataOf (which may allocate) run.
+      const slots = mod.HEAPU32.slice(slotsPtr >>> 2, (slotsPtr >>> 2) + count * k);
+      const distances = mod.HEAPF32.slice(distancesPtr >>> 2, (distancesPtr >>> 2) + count * k);
+      const counts = mod.HEAPU32.slice(countsPtr >>> 2, (countsPtr >>> 2) + count);
+      for (let i = 0; i < count; i++) out.push(this.results(slots, distances, i * k, counts[i]));
+    }
+    return out;
+  }
+
+  /** Results from copied-out slots and distances [from, from + count). */
+  private results(slots: Uint32Array, distances: Float32Array, from: number, count: number): SearchResult[] {
     const results: SearchResult[] = new Array(count);
     for (let i = 0; i < count; i++) {
-      const slot = slots[i];
-      const result: SearchResult = { id: this.idOf(slot), distance: distances[i] };
+      const slot = slots[from + i];
+      const result: SearchResult = { id: this.idOf(slot), distance: distances[from + i] };
       const metadata = this.metadataOf(slot);
       if (metadata !== undefined) result.metadata = metadata;
       results[i] = result;

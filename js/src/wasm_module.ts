@@ -17,6 +17,8 @@ export interface NeurovecWasmModule {
   _nv_add_batch(index: number, n: number, keyBlob: number, keyOffsets: number, vectors: number, metaBlob: number,
     metaOffsets: number, outSlots: number): number;
   _nv_set_threads(threads: number): number;
+  _nv_search_batch(index: number, n: number, queries: number, k: number, ef: number, filter: number, filterLen: number,
+    routing: number, targetRecall: number, outSlots: number, outDistances: number, outCounts: number): number;
   /** Workers in the pool of the threaded build; absent in the single-thread build. */
   nvThreads?: number;
   _nv_search(index: number, query: number, k: number, ef: number, filter: number, filterLen: number,

@@ -118,6 +118,51 @@ TEST(Batch, TwoThreadsBuildAComparableGraph) {
   EXPECT_GE(r2, r1 - 0.02);
 }
 
+// SearchBatch gives, query by query, exactly what Search gives, on one thread
+// or several (threads are ignored in the single-thread wasm build), with a
+// filter too; a bad query's error names it and nothing else is hidden.
+TEST(Batch, SearchBatchEqualsSearchQueryByQuery) {
+  Workload w = ClusteredWorkload(3000, 120, kDim, 903);
+  IndexConfig config = Config(kDim, Metric::kL2, 12, 80, 48, 9);
+  auto index = MakeIndex(config);
+  ASSERT_TRUE(index);
+  std::vector<std::string> metadata;
+  for (uint32_t i = 0; i < w.base.n; ++i) metadata.push_back(i % 4 == 0 ? "{\"quarter\":true}" : "{\"quarter\":false}");
+  ASSERT_TRUE(index->AddBatch(Keys(w.base.n), w.base.data.data(), metadata, BatchOptions{}).ok());
+  for (const std::string filter : {std::string(), std::string("{\"quarter\":true}")}) {
+    SearchParams params;
+    params.k = 10;
+    params.ef = 40;
+    params.filter = filter;
+    for (uint32_t threads : {1u, 2u, 3u}) {
+      std::vector<std::vector<SearchHit>> batch;
+      ASSERT_TRUE(index->SearchBatch(w.queries.data.data(), w.queries.n, params, threads, &batch).ok());
+      ASSERT_EQ(batch.size(), w.queries.n);
+      for (uint32_t q = 0; q < w.queries.n; ++q) {
+        const std::vector<SearchHit> one = index->Search(w.queries.row(q), params).value();
+        ASSERT_EQ(batch[q].size(), one.size()) << "query " << q << " threads " << threads;
+        for (size_t j = 0; j < one.size(); ++j) {
+          EXPECT_EQ(batch[q][j].slot, one[j].slot);
+          EXPECT_EQ(batch[q][j].distance, one[j].distance);
+        }
+      }
+    }
+  }
+  // No queries: no results, no error.
+  std::vector<std::vector<SearchHit>> none;
+  SearchParams params;
+  params.k = 5;
+  EXPECT_TRUE(index->SearchBatch(nullptr, 0, params, 2, &none).ok());
+  EXPECT_TRUE(none.empty());
+  // Query 7 of 20 holds a NaN: the error says which.
+  std::vector<float> queries(w.queries.data.begin(), w.queries.data.begin() + 20 * kDim);
+  queries[7 * kDim + 3] = std::nanf("");
+  std::vector<std::vector<SearchHit>> out;
+  neurovec::Status bad = index->SearchBatch(queries.data(), 20, params, 2, &out);
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("query 7"), std::string::npos) << bad.message();
+}
+
 // Metadata goes with the right item in a multi-threaded batch.
 TEST(Batch, MetadataFollowsItsItem) {
   Dataset ds = Clustered(1000, 8, 903);

@@ -197,3 +197,32 @@ describe('addBatch rejects bad batches as a whole', () => {
     index.dispose();
   });
 });
+
+// searchBatch (single-thread build here; threads.test.mjs runs it on the pool):
+// per query what search() returns, in both input shapes, with options, and
+// clear errors for bad input.
+test('searchBatch returns, query by query, what search returns', async () => {
+  const n = 2000;
+  const index = await VectorIndex.create({ dimensions: D, metric: 'l2', m: 8, efConstruction: 60 });
+  index.addBatch(ids(n), data.slice(0, n * D), { metadata: ids(n).map((i) => ({ odd: i % 2 === 1 })) });
+  const queries = data.slice(0, 1100 * D).map((x) => x + 0.01); // past one chunk of 1024
+  for (const options of [{}, { ef: 20 }, { filter: { odd: true } }]) {
+    const batch = index.searchBatch(queries, 7, options);
+    assert.equal(batch.length, 1100);
+    for (const qi of [0, 1, 500, 1023, 1024, 1099]) assert.deepEqual(batch[qi], index.search(row(queries, qi, D), 7, options));
+  }
+  const asArrays = index.searchBatch([row(queries, 3, D), Array.from(row(queries, 4, D))], 5);
+  assert.deepEqual(asArrays, [index.search(row(queries, 3, D), 5), index.search(row(queries, 4, D), 5)]);
+  assert.deepEqual(index.searchBatch(new Float32Array(0), 5), []);
+  assert.equal(index.stats().threads.build, 'single');
+
+  assertNeurovecError(() => index.searchBatch(new Float32Array(D + 1), 5), 'INVALID_ARGUMENT', /multiple of dimensions \(8\)/);
+  const withNaN = data.slice(0, 3 * D);
+  withNaN[2 * D + 1] = NaN;
+  assertNeurovecError(() => index.searchBatch(withNaN, 5), 'INVALID_ARGUMENT', /queries\[2\]/);
+  assertNeurovecError(() => index.searchBatch([row(queries, 0, D), [1, 2]], 5), 'INVALID_ARGUMENT', /queries\[1\]/);
+  assertNeurovecError(() => index.searchBatch(queries, 5, { mode: 'neural' }), 'INVALID_ARGUMENT', /mode 'vector' only/);
+  assertNeurovecError(() => index.searchBatch(queries, 5, { threads: 0 }), 'INVALID_ARGUMENT', /threads/);
+  assertNeurovecError(() => index.searchBatch('nope', 5), 'INVALID_ARGUMENT', /flat Float32Array/);
+  assertNeurovecError(() => index.searchBatch(queries, 0), 'INVALID_ARGUMENT', /k/);
+});

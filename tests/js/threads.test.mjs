@@ -1,5 +1,5 @@
 // The pthreads build of the module (configureWasm({ threads })), in Node:
-// addBatch links items on two threads of the pool, the graph it builds finds
+// addBatch links items on two threads of the pool, searchBatch answers on them, the graph it builds finds
 // what brute force finds as well as a one-thread build of the same items does,
 // every live item stays reachable, metadata and filters are unchanged, and a
 // durable index built on threads reopens with the same results. The module is
@@ -53,6 +53,11 @@ test('the threaded build links a batch on two threads into a graph as good as on
   recallOne /= queries.length / D;
   assert.ok(recallTwo >= 0.95, `recall@10 with two threads ${recallTwo}`);
   assert.ok(recallTwo >= recallOne - 0.02, `two threads ${recallTwo} against one thread ${recallOne}`);
+  // searchBatch on the pool: query by query what search() returns.
+  const batch = two.searchBatch(queries, K, { ef: 64 });
+  for (let qi = 0; qi < queries.length / D; qi++) assert.deepEqual(batch[qi], two.search(row(queries, qi, D), K, { ef: 64 }));
+  const filtered = two.searchBatch(queries, K, { filter: { group: 2 }, threads: 2 });
+  for (let qi = 0; qi < queries.length / D; qi++) assert.deepEqual(filtered[qi], two.search(row(queries, qi, D), K, { filter: { group: 2 } }));
   // Items keep their metadata, and filters still apply inside the walk.
   assert.deepEqual(two.get(1234).metadata, { group: 1234 % 3 });
   for (const hit of two.search(row(queries, 0, D), K, { filter: { group: 2 } })) assert.equal(hit.id % 3, 2);

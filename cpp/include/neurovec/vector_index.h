@@ -335,6 +335,14 @@ class VectorIndex {
   Result<std::vector<SearchHit>> Search(const float* query, const SearchParams& params,
                                         SearchCounters* counters = nullptr) const;
 
+  // Searches n queries (n * dimensions floats, row after row) with the same
+  // params, on up to `threads` threads (1 in the single-thread wasm build and
+  // for an index paged from its file, whose searches take turns): (*out)[i]
+  // gets the hits of query i, exactly what Search() returns for it. Returns
+  // the status of the first query that failed (out is then incomplete).
+  Status SearchBatch(const float* queries, size_t n, const SearchParams& params, uint32_t threads,
+                     std::vector<std::vector<SearchHit>>* out) const;
+
   // Exact k nearest live items (brute force): the oracle for recall tests.
   Result<std::vector<SearchHit>> SearchExact(const float* query, uint32_t k) const;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_set>
@@ -333,6 +334,52 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
     x.tiers->MigrateStep(x.used_slots, true);
   }
   return hits;
+}
+
+Status VectorIndex::SearchBatch(const float* queries, size_t n, const SearchParams& params, uint32_t threads,
+                                std::vector<std::vector<SearchHit>>* out) const {
+  const Impl& x = *impl_;
+  out->assign(n, {});
+  threads = std::max<uint32_t>(1, std::min<uint32_t>(threads, 256));
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+  threads = 1;
+#endif
+  if (x.paged()) threads = 1;  // paged searches take turns on the block cache
+  threads = static_cast<uint32_t>(std::min<size_t>(threads, std::max<size_t>(n, 1)));
+  const size_t d = x.config.dimensions;
+  // Queries are taken one at a time from a shared counter: walks differ in
+  // length, so fixed shares would leave threads idle at the end.
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex first_error_mutex;
+  Status first_error = Status::Ok();
+  size_t first_error_query = n;
+  auto work = [&]() {
+    for (;;) {
+      if (failed.load(std::memory_order_relaxed)) return;
+      const size_t i = next.fetch_add(1);
+      if (i >= n) return;
+      Result<std::vector<SearchHit>> hits = Search(queries + i * d, params);
+      if (!hits.ok()) {
+        std::lock_guard<std::mutex> lock(first_error_mutex);
+        if (i < first_error_query) {
+          first_error_query = i;
+          first_error = hits.status();
+        }
+        failed.store(true);
+        return;
+      }
+      (*out)[i] = hits.take();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (uint32_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  if (!first_error.ok()) {
+    return Status(first_error.code(), "query " + std::to_string(first_error_query) + ": " + first_error.message());
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<SearchHit>> VectorIndex::SearchExact(const float* query, uint32_t k) const {
