@@ -63,6 +63,8 @@ const WRITE = async ([kind, target]) => {
   const queries = Array.from({ length: 10 }, (_, q) => vectorOf(1000 + q));
   const expected = [];
   for (const q of queries) expected.push(await index.search(q, 10, { ef: 200 }));
+  // One message for all queries (worker) or one call (page): the same answers.
+  const batch = await index.searchBatch(queries, 10, { ef: 200 });
   const secondWriter = await code(Index.open(target));
   const readerWhileWriting = await code(Index.open(target, { readOnly: true }).then((r) => r.close()));
   const copy = { [Object.keys(target)[0]]: `${Object.values(target)[0]}.copy` };
@@ -75,7 +77,7 @@ const WRITE = async ([kind, target]) => {
   await index.add('late', vectorOf(5000));
   const size = await (kind === 'worker' ? index.size() : index.size);
   await index.close();
-  return { expected, secondWriter, readerWhileWriting, size, copy, routerWalks: router.trainingWalks + router.calibrationWalks, routerProgress };
+  return { expected, batch, secondWriter, readerWhileWriting, size, copy, routerWalks: router.trainingWalks + router.calibrationWalks, routerProgress };
 };
 
 const CHECK = async ([kind, target, copy]) => {
@@ -147,6 +149,7 @@ async function roundTrip(kind, target) {
       return results;
     }, [target]);
     const read = await second.page.evaluate(CHECK, [kind, target, written.copy]);
+    assert.deepEqual(written.batch, written.expected, 'searchBatch answers like search, query by query');
     assert.deepEqual(read.results, written.expected, 'the reopened file answers like the index that wrote it');
     assert.deepEqual(read.copyResults, written.expected, 'save() wrote a complete copy');
     assert.deepEqual(inPage, written.expected, 'a page reads the file without a Worker');

@@ -130,6 +130,11 @@ export class WorkerVectorIndex {
     return this.call('search', [query as Float32Array, k, options]) as Promise<SearchResult[]>;
   }
 
+  /** Many queries in one message (a flat Float32Array of n * dimensions, or an array of vectors): one result list per query. */
+  searchBatch(queries: Float32Array | ReadonlyArray<VectorLike>, k: number, options: SearchOptions = {}): Promise<SearchResult[][]> {
+    return this.call('searchBatch', [queries as Float32Array, k, options]) as Promise<SearchResult[][]>;
+  }
+
   delete(id: Id): Promise<boolean> {
     return this.call('delete', [id]) as Promise<boolean>;
   }

@@ -35,6 +35,7 @@ export interface Methods {
   add: [[id: Id, vector: Float32Array, metadata: Metadata | undefined], void];
   addBatch: [[ids: Id[], vectors: Float32Array, options: WorkerAddBatchOptions], void];
   search: [[query: Float32Array, k: number, options: SearchOptions], SearchResult[]];
+  searchBatch: [[queries: Float32Array, k: number, options: SearchOptions], SearchResult[][]];
   delete: [[id: Id], boolean];
   get: [[id: Id], { vector: Float32Array; metadata?: Metadata } | undefined];
   has: [[id: Id], boolean];

@@ -153,6 +153,8 @@ async function handle(request: Request, transfer: Transferable[]): Promise<unkno
     }
     case 'search':
       return current().search(a[0] as Float32Array, a[1] as number, a[2] as object);
+    case 'searchBatch':
+      return current().searchBatch(a[0] as Float32Array, a[1] as number, a[2] as object);
     case 'delete':
       return current().delete(a[0] as string);
     case 'get': {
