@@ -79,7 +79,8 @@ if (engines.includes('native')) {
 
 // ---- wasm: the same rounds through the JS API ----
 if (engines.includes('wasm')) {
-  const { VectorIndex } = await import('neurovec');
+  const { VectorIndex, configureWasm } = await import('neurovec');
+  configureWasm({ threads: 1 }); // timings on one thread, as natively
   const queries = readFvecs(join(plan, 'queries.fvecs'));
   const dim = queries.dimensions;
   const query = (q) => queries.data.subarray(q * dim, (q + 1) * dim);

@@ -53,7 +53,9 @@ for (let i = 0; i < 5; i++) {
 // 2. Node (wasm core + node:fs): a fresh process per measurement.
 const nodeChild = `
   const t0 = performance.now();
-  const { VectorIndex } = await import(${JSON.stringify(join(ROOT, 'js', 'dist', 'index.js'))});
+  const { VectorIndex, configureWasm } = await import(${JSON.stringify(join(ROOT, 'js', 'dist', 'index.js'))});
+  // Cold-start figures of the single-thread build: a pool of threads adds ~35 ms each at load.
+  configureWasm({ threads: 1 });
   const { readFileSync } = await import('node:fs');
   const [mode, path, queries, arg] = process.argv.slice(1);
   const q = new Float32Array(readFileSync(queries).buffer.slice(4, 4 + 784 * 4));

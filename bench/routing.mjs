@@ -108,7 +108,8 @@ if (engines.includes('native')) {
 
 // ---- wasm: the same graph file, the same queries, through the JS API ----
 if (engines.includes('wasm')) {
-  const { VectorIndex } = await import('neurovec');
+  const { VectorIndex, configureWasm } = await import('neurovec');
+  configureWasm({ threads: 1 }); // timings on one thread, as natively
   if (!existsSync(graphPath)) throw new Error(`${graphPath} is missing: run with --engines native first`);
   const queries = readFvecs(files.queries);
   const truth = readIvecsFlat(truthPath);

@@ -67,7 +67,8 @@ try {
 
 // ---- the same protocol through the JS API (wasm core, node:fs storage)
 async function runWasm(path) {
-  const { VectorIndex } = await import(join(ROOT, 'js', 'dist', 'index.js'));
+  const { VectorIndex, configureWasm } = await import(join(ROOT, 'js', 'dist', 'index.js'));
+  configureWasm({ threads: 1 }); // the figures are one-thread figures
   const { train, test, dimensions } = loadFashionMnist();
   const { data: truth, k: truthK } = readIvecsFlat(truthPath);
   const ms = (t0) => performance.now() - t0;

@@ -21,7 +21,9 @@ export async function check() {
 
 // quantizedTraversal: passed through by the `wasm-q` engine (wasm_quantized.mjs).
 export async function createIndex({ dimensions, count, m, efConstruction, efSearch, seed, quantizedTraversal }) {
-  const { VectorIndex } = await import(pathToFileURL(distPath).href);
+  const { VectorIndex, configureWasm } = await import(pathToFileURL(distPath).href);
+  // Peers are measured on one thread; so is this engine (first load only).
+  try { configureWasm({ threads: 1 }); } catch { /* already loaded by an earlier index */ }
   const options = { dimensions, metric: 'l2', m, efConstruction, efSearch, seed, initialCapacity: count,
     ...(quantizedTraversal ? { quantizedTraversal } : {}) };
   const index = await VectorIndex.create(options);

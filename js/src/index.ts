@@ -15,9 +15,11 @@ setModuleLoader(loadNodeModule);
 /** Which WebAssembly build this process loads (see configureWasm). */
 export interface WasmOptions {
   /**
-   * 1 (the default): the single-thread build. More, or 'auto' (one per core,
+   * 1: the single-thread build. More, or 'auto' (one per core,
    * os.availableParallelism()): the pthreads build with a pool of that many
-   * worker_threads, which addBatch uses in parallel. At most 64.
+   * worker_threads, which addBatch and searchBatch use. At most 64. Without
+   * configureWasm: one per core up to 8, falling back to the single-thread
+   * build if the threaded one cannot load (stats().threads says which runs).
    */
   threads?: number | 'auto';
 }

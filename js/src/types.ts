@@ -454,8 +454,9 @@ export interface IndexStats {
   tiers?: TierCounts;
   /** Distance kernel in use (e.g. "wasm_simd128"). */
   kernel: string;
-  /** The WebAssembly build in use: 'single' or 'pthreads' (configureWasm({ threads })), and its pool of threads (1 for 'single'). */
-  threads: { build: 'single' | 'pthreads'; pool: number };
+  /** The WebAssembly build in use: 'single' or 'pthreads' (configureWasm({ threads }); in Node the default
+   * is pthreads), its pool of threads (1 for 'single'), and why the default fell back to 'single'. */
+  threads: { build: 'single' | 'pthreads'; pool: number; fallback?: string };
   /** Present for durable indexes (created with `storage`, or opened). */
   file?: FileStats;
   /** Present while vectors or level-0 lists are read from the file on demand. */

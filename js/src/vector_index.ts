@@ -789,7 +789,10 @@ export class VectorIndex {
       ...(quantized ? { quantizedTraversal: quantized } : {}),
       ...(tiers ? { tiers: tiers.counts } : {}),
       kernel: readCString(mod, mod._nv_kernel_name()),
-      threads: { build: mod.nvThreads ? 'pthreads' : 'single', pool: mod.nvThreads ?? 1 },
+      threads: {
+        build: mod.nvThreads ? 'pthreads' : 'single', pool: mod.nvThreads ?? 1,
+        ...(mod.nvThreadsFallback ? { fallback: mod.nvThreadsFallback } : {}),
+      },
       ...this.fileStats(),
       ...this.pagingStats(),
     };

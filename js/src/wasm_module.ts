@@ -21,6 +21,8 @@ export interface NeurovecWasmModule {
     routing: number, targetRecall: number, outSlots: number, outDistances: number, outCounts: number): number;
   /** Workers in the pool of the threaded build; absent in the single-thread build. */
   nvThreads?: number;
+  /** Why the default asked for threads and got the single-thread build (set by the loader). */
+  nvThreadsFallback?: string;
   _nv_search(index: number, query: number, k: number, ef: number, filter: number, filterLen: number,
     outSlots: number, outDistances: number): number;
   _nv_search_routed(index: number, query: number, k: number, ef: number, filter: number, filterLen: number,
@@ -77,12 +79,13 @@ export const PAGING_STATS_COUNT = 14;
 /** Number of doubles nv_stats writes (NV_STATS_COUNT). */
 export const STATS_COUNT = 23;
 
-/** `threads`: 1 asks for the single-thread build; more, the threaded one (where the environment has it). */
-export type ModuleLoader = (threads: number) => Promise<NeurovecWasmModule>;
+/** `threads`: 1 asks for the single-thread build; more, the threaded one
+ * (where the environment has it); undefined, the environment's default. */
+export type ModuleLoader = (threads: number | undefined) => Promise<NeurovecWasmModule>;
 
 let loader: ModuleLoader | undefined;
 let loaded: Promise<NeurovecWasmModule> | undefined;
-let requestedThreads = 1;
+let requestedThreads: number | undefined;
 
 /** Set by the environment entry point (index.node.ts / index.browser.ts). */
 export function setModuleLoader(fn: ModuleLoader): void {

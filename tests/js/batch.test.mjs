@@ -198,7 +198,7 @@ describe('addBatch rejects bad batches as a whole', () => {
   });
 });
 
-// searchBatch (single-thread build here; threads.test.mjs runs it on the pool):
+// searchBatch (on the default build; threads.test.mjs checks both builds):
 // per query what search() returns, in both input shapes, with options, and
 // clear errors for bad input.
 test('searchBatch returns, query by query, what search returns', async () => {
@@ -214,7 +214,7 @@ test('searchBatch returns, query by query, what search returns', async () => {
   const asArrays = index.searchBatch([row(queries, 3, D), Array.from(row(queries, 4, D))], 5);
   assert.deepEqual(asArrays, [index.search(row(queries, 3, D), 5), index.search(row(queries, 4, D), 5)]);
   assert.deepEqual(index.searchBatch(new Float32Array(0), 5), []);
-  assert.equal(index.stats().threads.build, 'single');
+  assert.deepEqual(index.searchBatch(queries.subarray(0, 2 * D), 5, { threads: 1 }), index.searchBatch(queries.subarray(0, 2 * D), 5));
 
   assertNeurovecError(() => index.searchBatch(new Float32Array(D + 1), 5), 'INVALID_ARGUMENT', /multiple of dimensions \(8\)/);
   const withNaN = data.slice(0, 3 * D);

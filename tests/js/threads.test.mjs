@@ -6,8 +6,10 @@
 // loaded once per process, so this file configures it before anything else.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { VectorIndex, configureWasm } from 'neurovec';
 import { assertNeurovecError, bruteForce, clusteredData, overlap, row } from './helpers.mjs';
@@ -15,6 +17,24 @@ import { assertNeurovecError, bruteForce, clusteredData, overlap, row } from './
 const D = 32;
 const N = 3000;
 const K = 10;
+
+// The module is loaded once per process: each choice in a process of its own.
+function buildIn(script) {
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+    import { VectorIndex, configureWasm } from 'neurovec';
+    ${script}
+    const index = await VectorIndex.create({ dimensions: 4 });
+    process.stdout.write(JSON.stringify(index.stats().threads));`], { encoding: 'utf8', cwd: fileURLToPath(new URL('.', import.meta.url)) });
+  return JSON.parse(out);
+}
+
+test('Node loads the threaded build by default (one thread per core, at most 8); threads: 1 the single one', () => {
+  const cores = Math.min(availableParallelism(), 8);
+  assert.deepEqual(buildIn(''), cores > 1 ? { build: 'pthreads', pool: cores } : { build: 'single', pool: 1 });
+  assert.deepEqual(buildIn('configureWasm({ threads: 1 });'), { build: 'single', pool: 1 });
+  assert.deepEqual(buildIn("configureWasm({ threads: 'auto' });"), availableParallelism() > 1
+    ? { build: 'pthreads', pool: Math.min(availableParallelism(), 64) } : { build: 'single', pool: 1 });
+});
 
 test('configureWasm validates its options', () => {
   assertNeurovecError(() => configureWasm({ threads: 0 }), 'INVALID_ARGUMENT', /threads must be an integer from 1 to 64/);
