@@ -4,7 +4,8 @@
 // Fashion-MNIST 60k x 784, L2, M=16, efConstruction=200: the time addBatch
 // takes to build the index, recall@10 of 200 test queries against brute force,
 // single-query latency at ef 64 on 1000 test queries, and searchBatch QPS
-// over the same 1000 queries (best of three). Each configuration
+// over the same 1000 queries (best of three); then single-query latency alone
+// (the same graph in both builds, pinned, builds alternating). Each configuration
 // runs in its own process (the module is loaded once per process), one after
 // the other, on the same machine. Writes bench/results/wasm-threads.md.
 //   node bench/wasm_threads.mjs [--items 60000] [--threads 1,2] [--out bench/results/wasm-threads.md]
@@ -23,6 +24,9 @@ const { values: opt } = parseArgs({
     queries: { type: 'string', default: '1000' },
     out: { type: 'string', default: join(ROOT, 'bench', 'results', 'wasm-threads.md') },
     child: { type: 'string' },
+    latency: { type: 'string' },
+    'latency-items': { type: 'string', default: '20000' },
+    'latency-pairs': { type: 'string', default: '3' },
   },
 });
 
@@ -73,6 +77,50 @@ async function child(threads) {
   }));
 }
 
+// Single-query latency alone: both builds load the same graph (built on one
+// thread with the same seed, so identical), search the same 3 x 3000 queries
+// one at a time on one pinned CPU; only the build differs.
+async function latencyChild(threads) {
+  const { loadFashionMnist } = await import('./datasets.mjs');
+  const { VectorIndex, configureWasm } = await import('../js/dist/index.js');
+  configureWasm({ threads });
+  const data = loadFashionMnist();
+  const d = data.dimensions;
+  const n = Math.min(Number(opt['latency-items']), data.train.count);
+  const index = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 16, efConstruction: 100, seed: 7 });
+  index.addBatch(Array.from({ length: n }, (_, i) => i), data.train.vectors.subarray(0, n * d), { threads: 1 });
+  const q = (i) => data.test.vectors.subarray(i * d, (i + 1) * d);
+  for (let i = 0; i < 500; i++) index.search(q(i), K, { ef: EF });
+  const times = [];
+  for (let r = 0; r < 3; r++) {
+    for (let i = 0; i < 3000; i++) {
+      const t = performance.now();
+      index.search(q(i), K, { ef: EF });
+      times.push(performance.now() - t);
+    }
+  }
+  times.sort((a, b) => a - b);
+  const first = index.search(q(0), K, { ef: EF }).map((h) => h.id);
+  process.stdout.write(JSON.stringify({ build: index.stats().threads.build, p50: times[times.length >> 1],
+    mean: times.reduce((a, b) => a + b, 0) / times.length, first }));
+}
+
+function latencyPairs() {
+  const pin = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+  const rows = [];
+  for (let p = 0; p < Number(opt['latency-pairs']); p++) {
+    for (const threads of [1, 2]) {
+      const args = [fileURLToPath(import.meta.url), '--latency', String(threads), '--latency-items', opt['latency-items']];
+      const r = pin ? spawnSync('taskset', ['-c', '1', process.execPath, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+        : spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      if (r.status !== 0) throw new Error(`latency run threads=${threads} failed (exit ${r.status})`);
+      rows.push(JSON.parse(r.stdout));
+    }
+  }
+  const same = rows.every((r) => JSON.stringify(r.first) === JSON.stringify(rows[0].first));
+  return { rows, same, pin };
+}
+
 function bruteForce(data, n, count) {
   const d = data.dimensions;
   const out = [];
@@ -99,6 +147,7 @@ function bruteForce(data, n, count) {
 
 async function main() {
   if (opt.child) return child(Number(opt.child));
+  if (opt.latency) return latencyChild(Number(opt.latency));
   const runs = [];
   for (const threads of opt.threads.split(',').map(Number)) {
     console.log(`[threads] building with threads=${threads} ...`);
@@ -131,6 +180,18 @@ async function main() {
       `${(r.batchQps / one.batchQps).toFixed(2)}x | ${r.unreachable} |`),
     '',
   ];
+  console.log('[threads] single-query latency, builds alternating ...');
+  const lat = latencyPairs();
+  const ms = (x) => `${x.toFixed(3)} ms`;
+  lines.push(`Single-query latency alone: ${opt['latency-items']} items built on one thread with one seed (the same graph in ` +
+    `both builds: ${lat.same ? 'yes, the first query\'s results are identical' : 'NO, the results differ'}), 3 x 3000 test ` +
+    `queries at ef ${EF} one at a time${lat.pin ? ', each process pinned to one CPU (taskset)' : ''}, builds alternating:`, '',
+    '| pair | single p50 | pthreads p50 | change | single mean | pthreads mean |', '|---|---|---|---|---|---|');
+  for (let p = 0; p < lat.rows.length; p += 2) {
+    const [a, b] = [lat.rows[p], lat.rows[p + 1]];
+    lines.push(`| ${p / 2 + 1} | ${ms(a.p50)} | ${ms(b.p50)} | ${((b.p50 / a.p50 - 1) * 100).toFixed(1)}% | ${ms(a.mean)} | ${ms(b.mean)} |`);
+  }
+  lines.push('');
   writeFileSync(opt.out, lines.join('\n'));
   console.log(lines.join('\n'));
 }
