@@ -68,11 +68,26 @@ async function child(threads) {
     batchMs = Math.min(batchMs, performance.now() - t);
   }
   const batchQps = queries / (batchMs / 1000);
+  // The same index, the same process: searchBatch on one thread against the
+  // whole pool, alternating (the fairest QPS ratio: one graph, one JIT state).
+  const alternating = [];
+  const pool = index.stats().threads.pool;
+  if (pool > 1) {
+    for (let r = 0; r < 4; r++) {
+      const qps = {};
+      for (const t of [1, pool]) {
+        const start = performance.now();
+        index.searchBatch(flat, K, { ef: EF, threads: t });
+        qps[t] = queries / ((performance.now() - start) / 1000);
+      }
+      if (r > 0) alternating.push(qps[pool] / qps[1]); // the first round warms up
+    }
+  }
   const health = index.health();
   const stats = index.stats();
   process.stdout.write(JSON.stringify({
     threads, build: stats.threads.build, pool: stats.threads.pool, n, buildMs,
-    p50: times[Math.floor(times.length / 2)], p90: times[Math.floor(times.length * 0.9)], found, batchQps,
+    p50: times[Math.floor(times.length / 2)], p90: times[Math.floor(times.length * 0.9)], found, batchQps, alternating,
     unreachable: health.unreachable,
   }));
 }
@@ -180,6 +195,10 @@ async function main() {
       `${(r.batchQps / one.batchQps).toFixed(2)}x | ${r.unreachable} |`),
     '',
   ];
+  for (const r of runs.filter((x) => x.alternating.length)) {
+    lines.push(`searchBatch on the same index in the same process (threads=${r.threads} row), 1 thread against ${r.threads}, ` +
+      `alternating, 3 rounds after a warm-up: ${r.alternating.map((x) => `${x.toFixed(2)}x`).join(', ')}.`, '');
+  }
   console.log('[threads] single-query latency, builds alternating ...');
   const lat = latencyPairs();
   const ms = (x) => `${x.toFixed(3)} ms`;
