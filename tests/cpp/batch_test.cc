@@ -129,7 +129,7 @@ TEST(Batch, SearchBatchEqualsSearchQueryByQuery) {
   std::vector<std::string> metadata;
   for (uint32_t i = 0; i < w.base.n; ++i) metadata.push_back(i % 4 == 0 ? "{\"quarter\":true}" : "{\"quarter\":false}");
   ASSERT_TRUE(index->AddBatch(Keys(w.base.n), w.base.data.data(), metadata, BatchOptions{}).ok());
-  for (const std::string filter : {std::string(), std::string("{\"quarter\":true}")}) {
+  for (const std::string& filter : {std::string(), std::string("{\"quarter\":true}")}) {
     SearchParams params;
     params.k = 10;
     params.ef = 40;

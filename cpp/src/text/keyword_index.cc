@@ -21,7 +21,6 @@ namespace {
 // counted from -1) and varint(tf). Varints are LEB128, at most 5 bytes.
 constexpr uint32_t kVersion1 = 1;
 constexpr uint32_t kVersion2 = 2;
-constexpr size_t kVersion2Header = 20;
 constexpr uint32_t kNoDocument = 0xFFFFFFFFu;
 
 void WriteVarint(std::string& out, uint32_t v) {
