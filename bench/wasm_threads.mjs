@@ -34,15 +34,21 @@ const K = 10;
 const EF = 64;
 const RECALL_QUERIES = 200;
 
-async function child(threads) {
+// A child process's start: the module with `threads`, Fashion-MNIST, the
+// first `items` training images, and an empty L2 index (M=16) for them.
+async function start(threads, items, indexOptions) {
   const { loadFashionMnist } = await import('./datasets.mjs');
   const { VectorIndex, configureWasm } = await import('../js/dist/index.js');
   configureWasm({ threads });
   const data = loadFashionMnist();
   const d = data.dimensions;
-  const n = Math.min(Number(opt.items), data.train.count);
-  const base = data.train.vectors.subarray(0, n * d);
-  const index = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 16, efConstruction: 200, efSearch: EF });
+  const n = Math.min(Number(items), data.train.count);
+  const index = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 16, ...indexOptions });
+  return { data, d, n, base: data.train.vectors.subarray(0, n * d), index };
+}
+
+async function child(threads) {
+  const { data, d, n, base, index } = await start(threads, opt.items, { efConstruction: 200, efSearch: EF });
   const ids = Array.from({ length: n }, (_, i) => i);
   const t0 = performance.now();
   index.addBatch(ids, base, { chunkSize: 5000 });
@@ -96,14 +102,8 @@ async function child(threads) {
 // thread with the same seed, so identical), search the same 3 x 3000 queries
 // one at a time on one pinned CPU; only the build differs.
 async function latencyChild(threads) {
-  const { loadFashionMnist } = await import('./datasets.mjs');
-  const { VectorIndex, configureWasm } = await import('../js/dist/index.js');
-  configureWasm({ threads });
-  const data = loadFashionMnist();
-  const d = data.dimensions;
-  const n = Math.min(Number(opt['latency-items']), data.train.count);
-  const index = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 16, efConstruction: 100, seed: 7 });
-  index.addBatch(Array.from({ length: n }, (_, i) => i), data.train.vectors.subarray(0, n * d), { threads: 1 });
+  const { data, d, n, base, index } = await start(threads, opt['latency-items'], { efConstruction: 100, seed: 7 });
+  index.addBatch(Array.from({ length: n }, (_, i) => i), base, { threads: 1 });
   const q = (i) => data.test.vectors.subarray(i * d, (i + 1) * d);
   for (let i = 0; i < 500; i++) index.search(q(i), K, { ef: EF });
   const times = [];

@@ -64,6 +64,23 @@ bool MakeConfig(uint32_t dimensions, int32_t metric, uint32_t m, uint32_t ef_con
   return true;
 }
 
+// The search arguments of nv_search_routed and nv_search_batch; false (with
+// the error set) for a routing code out of range.
+bool MakeSearchParams(uint32_t k, uint32_t ef, const char* filter, uint32_t filter_len, int32_t routing,
+                      float target_recall, neurovec::SearchParams* params) {
+  if (routing < 0 || routing > 2) {
+    Fail(neurovec::Status::InvalidArgument("routing must be 0 (auto), 1 (plain) or 2 (learned), got " +
+                                           std::to_string(routing)));
+    return false;
+  }
+  params->k = k;
+  params->ef = ef;
+  params->routing = static_cast<neurovec::RoutingMode>(routing);
+  params->target_recall = target_recall;
+  if (filter != nullptr && filter_len > 0) params->filter.assign(filter, filter_len);
+  return true;
+}
+
 }  // namespace
 
 // Threads a batch insert or batch search may use (nv_set_threads). Always 1 in the
@@ -333,16 +350,8 @@ int32_t nv_search_routed(nv_index* index, const float* query, uint32_t k, uint32
                          uint32_t filter_len, int32_t routing, float target_recall, uint32_t* out_slots,
                          float* out_distances) {
   ClearError();
-  if (routing < 0 || routing > 2) {
-    return Fail(neurovec::Status::InvalidArgument("routing must be 0 (auto), 1 (plain) or 2 (learned), got " +
-                                                  std::to_string(routing)));
-  }
   neurovec::SearchParams params;
-  params.k = k;
-  params.ef = ef;
-  params.routing = static_cast<neurovec::RoutingMode>(routing);
-  params.target_recall = target_recall;
-  if (filter != nullptr && filter_len > 0) params.filter.assign(filter, filter_len);
+  if (!MakeSearchParams(k, ef, filter, filter_len, routing, target_recall, &params)) return -1;
   auto hits = index->index->Search(query, params);
   if (!hits.ok()) return Fail(hits.status());
   const auto& h = hits.value();
@@ -357,16 +366,8 @@ int32_t nv_search_batch(nv_index* index, uint32_t n, const float* queries, uint3
                         const char* filter, uint32_t filter_len, int32_t routing, float target_recall,
                         uint32_t* out_slots, float* out_distances, uint32_t* out_counts) {
   ClearError();
-  if (routing < 0 || routing > 2) {
-    return Fail(neurovec::Status::InvalidArgument("routing must be 0 (auto), 1 (plain) or 2 (learned), got " +
-                                                  std::to_string(routing)));
-  }
   neurovec::SearchParams params;
-  params.k = k;
-  params.ef = ef;
-  params.routing = static_cast<neurovec::RoutingMode>(routing);
-  params.target_recall = target_recall;
-  if (filter != nullptr && filter_len > 0) params.filter.assign(filter, filter_len);
+  if (!MakeSearchParams(k, ef, filter, filter_len, routing, target_recall, &params)) return -1;
   std::vector<std::vector<neurovec::SearchHit>> hits;
   neurovec::Status s = index->index->SearchBatch(queries, n, params, g_batch_threads, &hits);
   if (!s.ok()) return Fail(s);
