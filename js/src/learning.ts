@@ -35,7 +35,7 @@ export interface LearningModule extends NeurovecWasmModule {
   _nv_learned_soft_vector(outLen: number): number;
 }
 
-export const LEARNING_OPTION_COUNT = 16;
+export const LEARNING_OPTION_COUNT = 17;
 const TRAIN_PROGRESS_COUNT = 7;
 export const SEARCH_MODES: readonly SearchMode[] = ['vector', 'neural', 'subgraph', 'differentiable'];
 
@@ -46,13 +46,13 @@ function checkNumber(name: string, value: unknown, min: number, max: number): nu
   return value;
 }
 
-/** The 16 values nv_learning_configure takes, from validated options. */
+/** The 17 values nv_learning_configure takes, from validated options. */
 export function resolveLearningOptions(options: LearningOptions): number[] {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw invalid('learning must be an object like { ewc: { lambda: 100 }, replay: { perBatch: 8 } }');
   }
   const known = ['candidates', 'hiddenDim', 'heads', 'hops', 'inputScale', 'temperature', 'consistencyWeight', 'dropout',
-    'learningRate', 'weightDecay', 'batchSize', 'feedbackCapacity', 'ewc', 'replay', 'seed'];
+    'learningRate', 'weightDecay', 'batchSize', 'feedbackCapacity', 'ewc', 'replay', 'seed', 'onlineSteps'];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw invalid(`unknown learning option "${key}"; expected one of ${known.join(', ')}`);
   }
@@ -81,7 +81,7 @@ export function resolveLearningOptions(options: LearningOptions): number[] {
   }
   const dropout = checkNumber('dropout', o.dropout ?? D.dropout, 0, 0.99);
   return [
-    int('candidates', D.candidates, 2, L.maxCandidates), hidden, heads, int('hops', D.hops, 1, L.maxHops),
+    int('candidates', D.candidates, 2, L.maxCandidates), hidden, heads, int('hops', D.hops, 0, L.maxHops),
     checkNumber('inputScale', o.inputScale ?? D.inputScale, 0, 1e30),
     checkNumber('temperature', o.temperature ?? D.temperature, 1e-6, 1e6),
     checkNumber('consistencyWeight', o.consistencyWeight ?? D.consistencyWeight, 0, 1e6), dropout,
@@ -89,6 +89,7 @@ export function resolveLearningOptions(options: LearningOptions): number[] {
     checkNumber('weightDecay', o.weightDecay ?? D.weightDecay, 0, 10),
     int('batchSize', D.batchSize, 1, L.maxBatchSize), int('feedbackCapacity', D.feedbackCapacity, 1, L.maxFeedbackCapacity),
     replayCapacity, replayPerBatch, ewc, int('seed', D.seed, 0, Number.MAX_SAFE_INTEGER),
+    int('onlineSteps', D.onlineSteps, 0, L.maxOnlineSteps),
   ];
 }
 
@@ -113,26 +114,75 @@ export function configureLearning(host: LearningHost, options: LearningOptions):
   if (host.mod._nv_learning_configure(host.handle(), ptr, LEARNING_OPTION_COUNT) < 0) throw host.error();
 }
 
-export function giveFeedback(host: LearningHost, query: ArrayLike<number>, feedback: Feedback): void {
+/** Positive and negative ids of either feedback form (validated). */
+export interface Judgements {
+  positive: ReadonlyArray<Id>;
+  negative: ReadonlyArray<Id>;
+  /** Implicit negatives from `shown`: ids no longer in the index are dropped, not refused. */
+  skipped: ReadonlyArray<Id>;
+  where: [string, string];
+}
+
+/** Either feedback form as positive and negative ids (validated; exported for unit tests). */
+export function judgements(feedback: Feedback): Judgements {
   if (feedback === null || typeof feedback !== 'object') {
-    throw invalid('feedback expects { positive: ids, negative?: ids } as its second argument');
+    throw invalid('feedback expects { clicked: ids, shown?: ids, rejected?: ids } or { positive: ids, negative?: ids } as its second argument');
   }
-  for (const key of Object.keys(feedback)) {
-    if (key !== 'positive' && key !== 'negative') throw invalid(`unknown feedback field "${key}"; expected positive or negative`);
+  const keys = Object.keys(feedback);
+  const listOf = (name: string, value: unknown, what: string): ReadonlyArray<Id> => {
+    if (!Array.isArray(value)) throw invalid(`feedback.${name} must be an array of ids (${what})`);
+    if (value.length > 4096) throw invalid(`feedback.${name} takes at most 4096 ids`);
+    return value;
+  };
+  if ('clicked' in feedback) {
+    for (const key of keys) {
+      if (!['clicked', 'shown', 'rejected', 'implicit'].includes(key)) {
+        throw invalid(`unknown feedback field "${key}"; expected clicked, shown, rejected or implicit`);
+      }
+    }
+    const clicked = listOf('clicked', feedback.clicked, 'the results the user clicked');
+    if (clicked.length === 0) throw invalid('feedback.clicked must name at least one id (the results the user clicked)');
+    const shown = listOf('shown', feedback.shown ?? [], 'the results shown, best first');
+    const rejected = listOf('rejected', feedback.rejected ?? [], 'the results the user rejected');
+    const implicit = feedback.implicit ?? 'above';
+    if (!['above', 'all', 'none'].includes(implicit)) {
+      throw invalid(`feedback.implicit must be 'above', 'all' or 'none', got ${JSON.stringify(implicit)}`);
+    }
+    const isClicked = new Set<Id>(clicked);
+    let last = -1;
+    shown.forEach((id, i) => { if (isClicked.has(id)) last = i; });
+    for (const id of rejected) {
+      if (isClicked.has(id)) throw invalid(`feedback lists id ${JSON.stringify(id)} as both clicked and rejected`);
+    }
+    const isRejected = new Set<Id>(rejected);
+    const skipped = implicit === 'none' ? [] : [...new Set<Id>(shown.filter((id, i) =>
+      !isClicked.has(id) && !isRejected.has(id) && (implicit === 'all' || i < last)))];
+    return { positive: [...isClicked], negative: [...isRejected], skipped, where: ['clicked', 'rejected'] };
   }
-  const { positive, negative = [] } = feedback;
-  if (!Array.isArray(positive) || positive.length === 0) {
-    throw invalid('feedback.positive must be a non-empty array of ids (the results the user chose)');
+  for (const key of keys) {
+    if (key !== 'positive' && key !== 'negative') {
+      throw invalid(`unknown feedback field "${key}"; expected clicked, shown, rejected, implicit (clicks) or positive, negative`);
+    }
   }
-  if (!Array.isArray(negative)) throw invalid('feedback.negative must be an array of ids (the results the user rejected)');
-  if (positive.length > 4096 || negative.length > 4096) throw invalid('feedback takes at most 4096 positive and 4096 negative ids');
+  const positive = listOf('positive', feedback.positive, 'the results the user chose');
+  if (positive.length === 0) throw invalid('feedback.positive must be a non-empty array of ids (the results the user chose)');
+  const negative = listOf('negative', feedback.negative ?? [], 'the results the user rejected');
+  return { positive, negative, skipped: [], where: ['positive', 'negative'] };
+}
+
+export function giveFeedback(host: LearningHost, query: ArrayLike<number>, feedback: Feedback): void {
+  const { positive, negative, skipped, where } = judgements(feedback);
   const slotsOf = (ids: ReadonlyArray<Id>, where: string) => ids.map((id, i) => {
     const slot = host.slotOf(id);
     if (slot < 0) throw new NeurovecError('NOT_FOUND', `feedback.${where}[${i}]: id ${JSON.stringify(id)} is not in the index`);
     return slot;
   });
-  const pos = slotsOf(positive, 'positive');
-  const neg = slotsOf(negative, 'negative');
+  const pos = slotsOf(positive, where[0]);
+  const neg = slotsOf(negative, where[1]);
+  for (const id of skipped) {
+    const slot = host.slotOf(id);
+    if (slot >= 0) neg.push(slot);
+  }
   const d = host.dimensions;
   const ptr = host.scratch(d * 4 + (pos.length + neg.length) * 4);
   host.writeVector(query, ptr);

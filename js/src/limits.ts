@@ -28,6 +28,7 @@ export const LIMITS = Object.freeze({
     maxFeedbackCapacity: 1 << 20,
     maxReplayCapacity: 1 << 20,
     maxReplayPerBatch: 4096,
+    maxOnlineSteps: 64,
   }),
 });
 
@@ -65,5 +66,6 @@ export const DEFAULTS = Object.freeze({
     replayCapacity: 1024,
     replayPerBatch: 8,
     seed: 42,
+    onlineSteps: 0,
   }),
 });

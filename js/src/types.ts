@@ -472,7 +472,11 @@ export interface LearningOptions {
   /** Width of the refiner (default 64, a multiple of heads). */
   hiddenDim?: number;
   heads?: number;
-  /** Message-passing hops over the candidates' HNSW links (default 2). */
+  /**
+   * Message-passing hops over the candidates' HNSW links (default 2). 0: none;
+   * the learned projection alone scores the candidates (a metric learned from
+   * the same feedback without the graph, the baseline the GNN has to beat).
+   */
   hops?: number;
   /** Vectors are multiplied by this before the refiner; default 0: 1 / max |x| of the first training's queries. */
   inputScale?: number;
@@ -492,14 +496,40 @@ export interface LearningOptions {
   replay?: { capacity?: number; perBatch?: number } | false;
   /** Seed of initialisation, shuffling and dropout (default 42). */
   seed?: number;
+  /**
+   * Continuous learning: optimisation steps each feedback() call runs at once
+   * (on the new event and `replay.perBatch` replayed ones, at a constant
+   * `learningRate`), so the neural modes improve with every click and no
+   * train() is needed. 0 (default): feedback waits for train(). At most 64.
+   */
+  onlineSteps?: number;
 }
 
-export interface Feedback {
+/** Feedback as explicit judgements. */
+export interface JudgedFeedback {
   /** Ids the user chose (at least one). */
   positive: ReadonlyArray<Id>;
   /** Ids the user saw and rejected. */
   negative?: ReadonlyArray<Id>;
 }
+
+/** Feedback as a user gives it in a result list: a click or two among what was shown. */
+export interface ClickFeedback {
+  /** Ids the user clicked (at least one). */
+  clicked: ReadonlyArray<Id>;
+  /** The results shown, best first: the source of implicit negatives (see `implicit`). */
+  shown?: ReadonlyArray<Id>;
+  /** Ids the user rejected explicitly (a thumbs-down): always negatives. */
+  rejected?: ReadonlyArray<Id>;
+  /**
+   * Which shown results that were not clicked count as negatives: 'above'
+   * (default) those ranked above the last click, which the user looked at and
+   * skipped; 'all' every one; 'none' none.
+   */
+  implicit?: 'above' | 'all' | 'none';
+}
+
+export type Feedback = JudgedFeedback | ClickFeedback;
 
 export interface TrainProgress {
   epoch: number;

@@ -6,7 +6,7 @@
 // the module (`this.mod.HEAPF32`, ...) right before each use, never kept.
 import { codeFromCore, invalid, NeurovecError } from './errors.js';
 import type {
-  AddBatchOptions, CreateOptions, FileStats, Id, IndexHealth, IndexStats, MaintenanceOptions, OptimizeOptions, OptimizeReport, Metadata, Metric, OpenOptions, PagingStats,
+  AddBatchOptions, CreateOptions, FileStats, Id, IndexHealth, IndexStats, LearningOptions, MaintenanceOptions, OptimizeOptions, OptimizeReport, Metadata, Metric, OpenOptions, PagingStats,
   SearchOptions,
   RouterReport, SearchResult, StorageTarget, TierCounts, TrainRouterOptions, VectorLike,
 } from './types.js';
@@ -627,9 +627,24 @@ export class VectorIndex {
   }
 
   /**
-   * Records relevance feedback for a query: the ids the user chose (`positive`)
-   * and those they saw and rejected (`negative`). train() learns from it.
-   * Memory is bounded (learning.feedbackCapacity events, reservoir-sampled).
+   * Sets the learner's options (what `create({ learning })` sets), for an
+   * index that was opened or created without them. FAILED_PRECONDITION once
+   * feedback was recorded or a model was learned: the options are fixed then.
+   */
+  configureLearning(options: LearningOptions): void {
+    this.live();
+    configureLearning(this.learningHost(), options);
+  }
+
+  /**
+   * Records relevance feedback for a query, in either form:
+   * - clicks as a result list gives them: `{ clicked, shown?, rejected? }`
+   *   (shown results ranked above the last click and not clicked count as
+   *   negatives; `implicit` changes that);
+   * - explicit judgements: `{ positive, negative? }`.
+   * train() learns from it, or each call learns at once when the index was
+   * created with `learning: { onlineSteps }`. Memory is bounded
+   * (learning.feedbackCapacity events, reservoir-sampled).
    */
   feedback(query: VectorLike, feedback: Feedback): void {
     this.live();

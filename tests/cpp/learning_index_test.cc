@@ -299,4 +299,98 @@ TEST(LearningIndex, ContinualTrainingWithEwcAndReplayRuns) {
   EXPECT_GT(second, first - 0.05);
 }
 
+// Builds an index over f.base with `c` as its learning options.
+std::unique_ptr<VectorIndex> IndexWith(const Fixture& f, const LearningConfig& c) {
+  IndexConfig config;
+  config.dimensions = kDim;
+  config.metric = Metric::kL2;
+  auto index = VectorIndex::Create(config).take();
+  EXPECT_TRUE(index->ConfigureLearning(c).ok());
+  std::vector<ItemKey> keys;
+  for (uint32_t i = 0; i < 2000; ++i) keys.push_back(ItemKey::Number(i));
+  EXPECT_TRUE(index->AddBatch(keys, f.base.vectors.data(), {}, BatchOptions{}).ok());
+  return index;
+}
+
+// Sparse clicks as a user gives them: of the top 10, the first one or two of
+// the query's class are clicked, and the results above the last click that
+// were not clicked are the negatives (what the JS click form sends).
+void GiveClicks(Fixture& f, uint32_t from, uint32_t to) {
+  SearchParams p;
+  p.k = 10;
+  for (uint32_t q = from; q < to; ++q) {
+    const float* query = f.queries.vectors.data() + q * kDim;
+    auto hits = f.index->Search(query, p).take();
+    std::vector<uint32_t> pos, neg;
+    const size_t want = 1 + q % 2;
+    for (const SearchHit& h : hits) {
+      if (pos.size() == want) break;
+      (f.base.labels[h.slot] == f.queries.labels[q] ? pos : neg).push_back(h.slot);
+    }
+    if (pos.empty()) continue;
+    ASSERT_TRUE(f.index->FeedbackSlots(query, pos, neg).ok());
+  }
+}
+
+TEST(LearningIndex, OnlineStepsLearnFromEachClickWithoutTrain) {
+  Fixture f = Build();
+  LearningConfig c = SmallConfig();
+  c.online_steps = 2;
+  f.index = IndexWith(f, c);
+  const double vector_p = Precision(f, SearchMode::kVector, 400, 500);
+  SearchParams p;
+  EXPECT_EQ(f.index->SearchLearned(f.queries.vectors.data(), p, SearchMode::kNeural).status().code(),
+            StatusCode::kFailedPrecondition);  // nothing learned yet
+  GiveClicks(f, 0, 300);
+  // No Train call: the clicks were learned as they came.
+  const double online_p = Precision(f, SearchMode::kNeural, 400, 500);
+  std::printf("held-out precision@10 after 300 sparse clicks, online: vector %.3f, neural %.3f\n", vector_p, online_p);
+  EXPECT_GT(online_p, vector_p + 0.05);
+
+  // The model and the option travel with the file (learning section version 2).
+  const std::string bytes = f.index->SaveToBytes();
+  auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).take();
+  EXPECT_EQ(loaded->learning_config().online_steps, 2u);
+  p.k = 10;
+  const float* query = f.queries.vectors.data() + 450 * kDim;
+  auto a = f.index->SearchLearned(query, p, SearchMode::kNeural).take();
+  auto b = loaded->SearchLearned(query, p, SearchMode::kNeural).take();
+  ASSERT_EQ(a.hits.size(), b.hits.size());
+  for (size_t i = 0; i < a.hits.size(); ++i) EXPECT_EQ(a.hits[i].slot, b.hits[i].slot);
+  EXPECT_EQ(loaded->SaveToBytes(), bytes);
+  // The learned events sit in replay: a batch Train revisits them.
+  TrainOptions o;
+  o.epochs = 2;
+  auto trained = f.index->Train(o);
+  ASSERT_TRUE(trained.ok()) << trained.status().message();
+  EXPECT_GT(trained.value().examples_done, 0u);
+  // And learning online goes on after it.
+  GiveClicks(f, 300, 320);
+  EXPECT_TRUE(f.index->SearchLearned(query, p, SearchMode::kNeural).ok());
+
+  LearningConfig bad = SmallConfig();
+  bad.online_steps = LearningConfig::kMaxOnlineSteps + 1;
+  EXPECT_EQ(bad.Validate().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(LearningIndex, ZeroHopsLearnsAMetricWithoutTheGraph) {
+  // hops 0: the shared projection alone, the baseline of the GNN in bench/learning_clicks.mjs.
+  Fixture f = Build();
+  LearningConfig c = SmallConfig();
+  c.hops = 0;
+  f.index = IndexWith(f, c);
+  GiveFeedback(f, 300);
+  const double vector_p = Precision(f, SearchMode::kVector, 400, 500);
+  TrainOptions o;
+  o.epochs = 8;
+  ASSERT_TRUE(f.index->Train(o).ok());
+  const double metric_p = Precision(f, SearchMode::kNeural, 400, 500);
+  std::printf("held-out precision@10: vector %.3f, learned metric (0 hops) %.3f\n", vector_p, metric_p);
+  EXPECT_GT(metric_p, vector_p + 0.05);
+  const std::string bytes = f.index->SaveToBytes();
+  auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_EQ(loaded.value()->learning_config().hops, 0u);
+}
+
 }  // namespace

@@ -25,7 +25,10 @@ struct LearningConfig {
   uint32_t candidates = 50;        // k': HNSW candidates re-ranked by the neural modes (>= 2)
   uint32_t hidden_dim = 64;        // refiner width, a multiple of heads
   uint32_t heads = 4;
-  uint32_t hops = 2;               // message-passing hops over the candidates' HNSW links
+  // Message-passing hops over the candidates' HNSW links. 0: none, the shared
+  // projection alone scores the candidates (a metric learned from the same
+  // feedback without the graph: the baseline the GNN has to beat).
+  uint32_t hops = 2;
   float input_scale = 0.0f;        // vectors are multiplied by this; 0: 1 / max |x| of the first training's queries
   float temperature = 0.2f;        // InfoNCE temperature
   float consistency_weight = 2.0f; // feedback-consistency term (query_refiner.h)
@@ -38,16 +41,22 @@ struct LearningConfig {
   uint32_t replay_per_batch = 8;      // replayed examples mixed into each batch (0: none)
   float ewc_lambda = 0.0f;            // EWC strength when training again (0: off)
   uint64_t seed = 42;
+  // Continuous learning: optimisation steps each Feedback call runs at once,
+  // on a batch of the new event and replay_per_batch replayed ones (at a
+  // constant learning_rate). The event then joins the replay reservoir, so a
+  // later Train revisits it. 0 (the default): feedback waits for Train.
+  uint32_t online_steps = 0;
 
   // Bounds Validate() enforces (js/src/limits.ts repeats them; a test compares).
   static constexpr uint32_t kMaxCandidates = 4096;     // candidates: 2 .. this
   static constexpr uint32_t kMaxHiddenDim = 4096;      // hidden_dim: 1 .. this
   static constexpr uint32_t kMaxHeads = 64;            // heads: 1 .. this
-  static constexpr uint32_t kMaxHops = 8;              // hops: 1 .. this
+  static constexpr uint32_t kMaxHops = 8;              // hops: 0 .. this
   static constexpr uint32_t kMaxBatchSize = 4096;      // batch_size: 1 .. this
   static constexpr uint32_t kMaxFeedbackCapacity = 1u << 20;  // feedback_capacity: 1 .. this
   static constexpr uint32_t kMaxReplayCapacity = 1u << 20;    // replay_capacity: 0 .. this
   static constexpr uint32_t kMaxReplayPerBatch = 4096;        // replay_per_batch: 0 .. this
+  static constexpr uint32_t kMaxOnlineSteps = 64;             // online_steps: 0 .. this
 
   Status Validate() const;
 };

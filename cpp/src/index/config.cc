@@ -102,7 +102,7 @@ Status LearningConfig::Validate() const {
     return Status::InvalidArgument("learning hidden_dim must be a positive multiple of heads (at most " +
                                    n(kMaxHiddenDim) + ")");
   }
-  if (hops < 1 || hops > kMaxHops) return Status::InvalidArgument("learning hops must be from 1 to " + n(kMaxHops));
+  if (hops > kMaxHops) return Status::InvalidArgument("learning hops must be from 0 to " + n(kMaxHops));
   if (!(input_scale >= 0) || !std::isfinite(input_scale)) return Status::InvalidArgument("learning input_scale must be >= 0 (0: automatic)");
   if (!(temperature > 0) || !std::isfinite(temperature)) return Status::InvalidArgument("learning temperature must be positive");
   if (!(consistency_weight >= 0) || !std::isfinite(consistency_weight)) {
@@ -124,6 +124,9 @@ Status LearningConfig::Validate() const {
     return Status::InvalidArgument("learning replay_per_batch must be at most " + n(kMaxReplayPerBatch));
   }
   if (!(ewc_lambda >= 0) || !std::isfinite(ewc_lambda)) return Status::InvalidArgument("learning ewc_lambda must be >= 0");
+  if (online_steps > kMaxOnlineSteps) {
+    return Status::InvalidArgument("learning online_steps must be from 0 to " + n(kMaxOnlineSteps));
+  }
   return Status::Ok();
 }
 

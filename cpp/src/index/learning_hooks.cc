@@ -102,7 +102,7 @@ Status VectorIndex::FeedbackSlots(const float* query, const std::vector<uint32_t
   }
   auto learner = x.learning.Get(x.config.dimensions);
   if (!learner.ok()) return learner.status();
-  return learner.value()->Feedback(query, pos, neg);
+  return learner.value()->Feedback(query, pos, neg, ViewOf(x));
 }
 
 Status VectorIndex::BeginTraining(const TrainOptions& options) {

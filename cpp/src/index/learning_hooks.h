@@ -38,9 +38,11 @@ struct RerankOutput {
 class Learner {
  public:
   virtual ~Learner() = default;
-  // Records one feedback event (slots validated live by the caller).
+  // Records one feedback event (slots validated live by the caller); with
+  // LearningConfig::online_steps > 0 it also learns from it at once (`view`
+  // gives the candidate graph of that step).
   virtual Status Feedback(const float* query, const std::vector<uint32_t>& positives,
-                          const std::vector<uint32_t>& negatives) = 0;
+                          const std::vector<uint32_t>& negatives, const IndexView& view) = 0;
   // Stepwise training, so that hosts without threads (wasm + JS) can yield
   // between batches: Begin, Step until done, or Cancel (parameters restored).
   virtual Status BeginTraining(const TrainOptions& options, const IndexView& view) = 0;
@@ -49,6 +51,8 @@ class Learner {
   virtual bool training() const = 0;
   virtual bool trained() const = 0;
   virtual uint64_t pending_feedback() const = 0;
+  // Optimisation steps run by Feedback calls (continuous learning) so far.
+  virtual uint64_t online_steps_done() const = 0;
   // Scores `candidates` (slots) for `query`. Const and reentrant.
   virtual Status Rerank(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view,
                         bool want_edges, RerankOutput* out) const = 0;

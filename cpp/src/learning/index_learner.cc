@@ -64,13 +64,71 @@ QueryRefinerConfig IndexLearner::RefinerConfig(float input_scale) const {
 }
 
 Status IndexLearner::Feedback(const float* query, const std::vector<uint32_t>& positives,
-                              const std::vector<uint32_t>& negatives) {
+                              const std::vector<uint32_t>& negatives, const IndexView& view) {
   if (session_) return Status::FailedPrecondition("feedback cannot be recorded while a training is in progress");
   FeedbackRecord r;
   r.query.assign(query, query + dimensions_);
   r.positives = positives;
   r.negatives = negatives;
+  if (config_.online_steps > 0) return LearnOnline(r, view);
   fresh_.Add(r);
+  return Status::Ok();
+}
+
+Status IndexLearner::EnsureModel(const std::vector<FeedbackRecord>& queries) {
+  if (input_scale_ != 0.0f) return Status::Ok();
+  // Automatic scale: 1 / max |x| of the queries (1/255 for 8-bit pixels), so
+  // the projection starts in its linear range whatever the data's units.
+  float scale = config_.input_scale;
+  if (scale == 0.0f) {
+    float max_abs = 0.0f;
+    for (const FeedbackRecord& r : queries) {
+      for (float v : r.query) max_abs = std::max(max_abs, std::fabs(v));
+    }
+    scale = max_abs > 0 ? 1.0f / max_abs : 1.0f;
+  }
+  auto model = QueryRefiner::Create(RefinerConfig(scale));
+  if (!model.ok()) return model.status();
+  model_ = model.take();
+  online_.reset();
+  input_scale_ = scale;
+  return Status::Ok();
+}
+
+Status IndexLearner::LearnOnline(const FeedbackRecord& record, const IndexView& view) {
+  FeedbackExample fresh;
+  // Every positive gone already: nothing to learn, and nothing worth replaying.
+  if (!MakeExample(record, view, &fresh)) return Status::Ok();
+  NV_RETURN_IF_ERROR(EnsureModel({record}));
+  if (!online_) {
+    // A constant rate: a stream has no end for a schedule to decay towards.
+    TrainerConfig tc = StandardTrainerConfig(config_.learning_rate, config_.weight_decay, 1, 1,
+                                             config_.seed ^ 0x0471e5ull);
+    tc.schedule.kind = LrSchedule::Kind::kConstant;
+    tc.schedule.base = config_.learning_rate;
+    tc.schedule.warmup_steps = 0;
+    online_ = std::make_unique<RefinerTrainer>(&model_, tc);
+  }
+  const QueryRefiner before = model_;
+  for (uint32_t step = 0; step < config_.online_steps; ++step) {
+    std::vector<FeedbackExample> batch;
+    batch.push_back(fresh);
+    if (config_.replay_per_batch > 0 && replay_.size() > 0) {
+      for (const FeedbackRecord& r : replay_.Sample(config_.replay_per_batch)) {
+        FeedbackExample e;
+        if (MakeExample(r, view, &e)) batch.push_back(std::move(e));
+      }
+    }
+    const float loss = online_->TrainBatch(batch);
+    if (!std::isfinite(loss)) {
+      model_ = before;
+      online_.reset();
+      return Status::Internal("online learning diverged (non-finite loss); the model is as before this feedback");
+    }
+    ++online_steps_done_;
+  }
+  replay_.Add(record);
+  trained_ = true;
   return Status::Ok();
 }
 
@@ -110,22 +168,9 @@ Status IndexLearner::BeginTraining(const TrainOptions& options, const IndexView&
   if (session->records.empty()) {
     return Status::FailedPrecondition("no feedback to train on: record feedback (query, positives, negatives) first");
   }
-  if (input_scale_ == 0.0f) {
-    // Automatic scale: 1 / max |x| of the queries (1/255 for 8-bit pixels), so
-    // the projection starts in its linear range whatever the data's units.
-    float scale = config_.input_scale;
-    if (scale == 0.0f) {
-      float max_abs = 0.0f;
-      for (const FeedbackRecord& r : session->records) {
-        for (float v : r.query) max_abs = std::max(max_abs, std::fabs(v));
-      }
-      scale = max_abs > 0 ? 1.0f / max_abs : 1.0f;
-    }
-    auto model = QueryRefiner::Create(RefinerConfig(scale));
-    if (!model.ok()) return model.status();
-    model_ = model.take();
-    input_scale_ = scale;
-  }
+  NV_RETURN_IF_ERROR(EnsureModel(session->records));
+  // The batch trainer takes over model_; the online optimiser's moments would be stale after it.
+  online_.reset();
   session->backup = model_;
   session->batch = config_.batch_size;
   session->order.resize(session->records.size());
@@ -228,6 +273,7 @@ Result<TrainProgress> IndexLearner::TrainStep(uint32_t max_batches, const IndexV
 void IndexLearner::CancelTraining() {
   if (!session_) return;
   model_ = session_->backup;
+  online_.reset();
   session_.reset();
 }
 
@@ -287,6 +333,7 @@ Status IndexLearner::Restore(const uint8_t* data, size_t size) {
   QueryRefiner loaded = model.take();
   NV_RETURN_IF_ERROR(LoadParameters(data + 8, size - 8, loaded.Parameters()));
   model_ = std::move(loaded);
+  online_.reset();
   input_scale_ = scale;
   trained_ = true;
   return Status::Ok();

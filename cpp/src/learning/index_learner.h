@@ -11,7 +11,8 @@
 // see graphs of the same kind.
 //
 // Memory is bounded: events since the last training sit in a reservoir of
-// feedback_capacity; after training they enter the replay reservoir
+// feedback_capacity; after training (or at once, when each event is learned
+// online) they enter the replay reservoir
 // (replay_capacity), from which replay_per_batch examples join each later
 // batch, and from which EWC's Fisher estimate is drawn.
 #pragma once
@@ -36,13 +37,14 @@ class IndexLearner final : public Learner {
   ~IndexLearner() override;
 
   Status Feedback(const float* query, const std::vector<uint32_t>& positives,
-                  const std::vector<uint32_t>& negatives) override;
+                  const std::vector<uint32_t>& negatives, const IndexView& view) override;
   Status BeginTraining(const TrainOptions& options, const IndexView& view) override;
   Result<TrainProgress> TrainStep(uint32_t max_batches, const IndexView& view) override;
   void CancelTraining() override;
   bool training() const override { return session_ != nullptr; }
   bool trained() const override { return trained_; }
   uint64_t pending_feedback() const override { return fresh_.size(); }
+  uint64_t online_steps_done() const override { return online_steps_done_; }
   Status Rerank(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view, bool want_edges,
                 RerankOutput* out) const override;
   std::string Serialize() const override;
@@ -56,6 +58,11 @@ class IndexLearner final : public Learner {
   // False when no positive is live any more (the example is skipped).
   bool MakeExample(const FeedbackRecord& record, const IndexView& view, FeedbackExample* out) const;
   CandidateGraph Graph(const float* query, const std::vector<uint32_t>& slots, const IndexView& view) const;
+  // Creates the model on first use; the input scale comes from the config or,
+  // when automatic, from `queries` (1 / max |x|).
+  Status EnsureModel(const std::vector<FeedbackRecord>& queries);
+  // Continuous learning (config_.online_steps > 0): steps on `record` plus replay.
+  Status LearnOnline(const FeedbackRecord& record, const IndexView& view);
 
   struct Session;
   LearningConfig config_;
@@ -67,6 +74,11 @@ class IndexLearner final : public Learner {
   ReservoirBuffer<FeedbackRecord> fresh_;
   ReservoirBuffer<FeedbackRecord> replay_;
   std::unique_ptr<Session> session_;
+  // The optimiser of continuous learning, kept across events (Adam's moments
+  // carry over); it points into model_, so it is dropped whenever model_ is
+  // replaced (a training, a cancel, a restore).
+  std::unique_ptr<RefinerTrainer> online_;
+  uint64_t online_steps_done_ = 0;
 };
 
 // The refiner a learned state (VectorIndex::LearnedState(), the learner's

@@ -10,7 +10,7 @@ Status QueryRefinerConfig::Validate() const {
     return Status::InvalidArgument("refiner hidden_dim must be a positive multiple of heads");
   }
   if (projection_hidden < 0) return Status::InvalidArgument("refiner projection_hidden must be >= 0");
-  if (hops < 1 || hops > 8) return Status::InvalidArgument("refiner hops must be in 1..8");
+  if (hops < 0 || hops > 8) return Status::InvalidArgument("refiner hops must be in 0..8");
   if (!(temperature > 0)) return Status::InvalidArgument("refiner temperature must be positive");
   if (!(dropout >= 0 && dropout < 1)) return Status::InvalidArgument("refiner dropout must be in [0, 1)");
   if (!(edge_decay >= 0)) return Status::InvalidArgument("refiner edge_decay must be >= 0");

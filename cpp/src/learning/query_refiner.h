@@ -40,7 +40,7 @@ struct QueryRefinerConfig {
   int hidden_dim = 64;     // width of node states; a multiple of heads
   int projection_hidden = 0;  // 0: linear projection; else width of the MLP projection's hidden layer
   int heads = 4;           // attention heads per hop
-  int hops = 2;            // message-passing hops (1 or 2 is typical)
+  int hops = 2;            // message-passing hops (1 or 2 is typical; 0: none, E = 2 H0)
   float input_scale = 1.0f;  // raw vectors are multiplied by this (1/255 for 8-bit pixels)
   float temperature = 0.1f;  // InfoNCE temperature on cosine scores
   // InfoNcePerPositive (every positive must beat the negatives) or the classic

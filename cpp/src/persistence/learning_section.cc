@@ -7,22 +7,25 @@
 namespace neurovec::index_file {
 namespace {
 
-constexpr uint32_t kSectionVersion = 1;
+// Version 2 appends online_steps. A config without it (online_steps 0) is
+// still written as version 1, so files that do not use it open in older builds.
+constexpr uint32_t kSectionVersion = 2;
 
 }  // namespace
 
-// Layout (all little-endian): u32 version (1); config: u32 candidates,
+// Layout (all little-endian): u32 version (1 or 2); config: u32 candidates,
 // hidden_dim, heads, hops; f32 input_scale, temperature, consistency_weight,
 // dropout, learning_rate, weight_decay; u32 batch_size, feedback_capacity,
-// replay_capacity, replay_per_batch; f32 ewc_lambda; u64 seed; then u32 length
-// + the learner's bytes (0 when nothing was learned yet).
+// replay_capacity, replay_per_batch; f32 ewc_lambda; u64 seed; version 2 only:
+// u32 online_steps; then u32 length + the learner's bytes (0 when nothing was learned yet).
 std::string EncodeLearningSection(const LearningState& l) {
   std::lock_guard<std::mutex> lock(l.mutex);
   if (!l.configured && !l.learner && l.restored_bytes.empty()) return {};
   std::string out;
   ByteWriter w(out);
   const LearningConfig& c = l.config;
-  w.U32(kSectionVersion);
+  const uint32_t version = c.online_steps > 0 ? 2 : 1;
+  w.U32(version);
   w.U32(c.candidates);
   w.U32(c.hidden_dim);
   w.U32(c.heads);
@@ -39,6 +42,7 @@ std::string EncodeLearningSection(const LearningState& l) {
   w.U32(c.replay_per_batch);
   w.F32(c.ewc_lambda);
   w.U64(c.seed);
+  if (version >= 2) w.U32(c.online_steps);
   // Only a trained model's parameters are worth keeping; otherwise the bytes
   // read from the file (if any) go back unchanged.
   const std::string state = l.learner && l.learner->trained() ? l.learner->Serialize() : l.restored_bytes;
@@ -54,7 +58,7 @@ Status DecodeLearningSection(const uint8_t* data, size_t size, LearningState* l)
   };
   uint32_t version = 0;
   if (!r.U32(version)) return corrupt("too short");
-  if (version != kSectionVersion) {
+  if (version < 1 || version > kSectionVersion) {
     return Status::UnsupportedVersion("learning section version " + std::to_string(version) + " is newer than this build");
   }
   LearningConfig c;
@@ -62,7 +66,8 @@ Status DecodeLearningSection(const uint8_t* data, size_t size, LearningState* l)
   if (!r.U32(c.candidates) || !r.U32(c.hidden_dim) || !r.U32(c.heads) || !r.U32(c.hops) || !r.F32(c.input_scale) ||
       !r.F32(c.temperature) || !r.F32(c.consistency_weight) || !r.F32(c.dropout) || !r.F32(c.learning_rate) ||
       !r.F32(c.weight_decay) || !r.U32(c.batch_size) || !r.U32(c.feedback_capacity) || !r.U32(c.replay_capacity) ||
-      !r.U32(c.replay_per_batch) || !r.F32(c.ewc_lambda) || !r.U64(c.seed) || !r.U32(state_len)) {
+      !r.U32(c.replay_per_batch) || !r.F32(c.ewc_lambda) || !r.U64(c.seed) ||
+      (version >= 2 && !r.U32(c.online_steps)) || !r.U32(state_len)) {
     return corrupt("too short");
   }
   Status valid = c.Validate();

@@ -1,0 +1,230 @@
+// `npm run bench:clicks`: does the index learn from clicks as users give them
+// (issue 14)? Fashion-MNIST, wasm, the public JS API, with a protocol that
+// keeps every choice off the figure that is reported.
+//
+// Index: the 60k training images (L2, m 16, efConstruction 100, seed 42),
+// read from --cache (built there when missing; the same file bench/learning.mjs uses).
+// Queries: the 10k test images, split once by position:
+//   feedback 0..4999 (clicks are simulated on these), tuning 5000..6999 (every
+//   choice: epochs, online steps, which skipped results are negatives), test
+//   7000..9999 (touched once per seed and method, after the choices).
+// Relevance: an item is relevant to a query when it has the query's class.
+//
+// The simulated user (one per seed): sees the top 10 the index shows now
+// (vector mode, or neural once a model exists, when learning online); leaves
+// without a click 10% of the time; otherwise wants 1 click (70%) or 2;
+// examines rank r (0-based) with probability 1 / (r + 1) (position bias) and
+// clicks the relevant results it examines, in order, until it has its clicks;
+// each click goes to a random irrelevant shown result instead with
+// probability 0.1 (a wrong click). A query with no click sends no feedback.
+//
+// Methods (each with the learner's defaults otherwise: 50 candidates, hidden
+// 64, 4 heads, lr 0.002, batch 32):
+//   gnn batch    hops 2, clicks collected, then one train({ epochs })
+//   metric batch hops 0 (the projection alone: a metric learned from the same
+//                clicks without message passing), same protocol
+//   gnn online   hops 2, learning.onlineSteps: every click is learned when it
+//                arrives, no train() call; precision on the first 1000 test
+//                queries after every 500 feedback queries (the curve)
+//   gnn labels   today's full-label feedback (every one of the top 50 judged
+//                by class), then train({ epochs }): the +0.10 reference
+// Reported: precision@10 on the test split per seed, the spread, and the
+// difference to vector mode; the cost of one feedback() call when learning
+// online; the neural and vector search latency in the same run.
+//
+// Options: --seeds 3, --queries 5000 (feedback queries), --quick (seeds 1,
+// 1000 feedback queries, 500 tuning, 1000 test: a smoke run), --methods
+// gnn-batch,metric-batch,gnn-online,gnn-labels, --out PATH (JSON, default
+// bench/results/learning-clicks.json), --cache PATH.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { configureWasm, VectorIndex } from '../js/dist/index.js';
+import { rng } from '../tests/shared/random.mjs';
+import { loadFashionMnist } from './datasets.mjs';
+
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const option = (name, fallback) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const quick = flag('quick');
+const seeds = Number(option('seeds', quick ? 1 : 3));
+const feedbackQueries = Number(option('queries', quick ? 1000 : 5000));
+const methods = option('methods', 'gnn-batch,metric-batch,gnn-online,gnn-labels').split(',');
+const cache = option('cache', '/tmp/neurovec-fashion-learning.nvx');
+const out = option('out', quick ? '/tmp/learning-clicks-quick.json' : 'bench/results/learning-clicks.json');
+const TUNING = quick ? [5000, 5500] : [5000, 7000];
+const TEST = quick ? [7000, 8000] : [7000, 10000];
+const CURVE = [TEST[0], TEST[0] + 1000];
+const SHOWN = 10;
+const CANDIDATES = 50;
+// The grids the tuning split chooses from.
+const EPOCHS = quick ? [4] : [4, 12];
+const ONLINE_STEPS = quick ? [1] : [1, 3];
+const IMPLICIT = ['above', 'all'];
+
+// One thread: the figures are per-query costs, as a browser tab without isolation has.
+configureWasm({ threads: 1 });
+const { train, test, dimensions: d } = loadFashionMnist();
+const row = (i) => test.vectors.subarray(i * d, (i + 1) * d);
+
+let t0 = performance.now();
+let bytes;
+if (existsSync(cache)) {
+  bytes = new Uint8Array(readFileSync(cache));
+  console.log(`index: read ${cache}`);
+} else {
+  const index = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 16, efConstruction: 100, seed: 42 });
+  index.addBatch(Array.from({ length: train.count }, (_, i) => i), train.vectors, { chunkSize: 5000 });
+  bytes = await index.toBytes();
+  writeFileSync(cache, bytes);
+  index.dispose();
+  console.log(`index: built in wasm in ${((performance.now() - t0) / 1e3).toFixed(1)} s, written to ${cache}`);
+}
+
+function precision(index, mode, [from, to]) {
+  let hits = 0;
+  for (let i = from; i < to; i++) {
+    for (const r of index.search(row(i), 10, { mode })) hits += train.labels[r.id] === test.labels[i];
+  }
+  return hits / (10 * (to - from));
+}
+
+function latency(index, mode, [from, to]) {
+  const times = [];
+  for (let i = from; i < to; i++) {
+    const start = performance.now();
+    index.search(row(i), 10, { mode });
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** The simulated user's clicks on `shown` (ids, best first) for test image i. */
+function clicksOf(shown, i, random) {
+  if (random() < 0.1) return [];
+  const want = random() < 0.7 ? 1 : 2;
+  const relevant = (id) => train.labels[id] === test.labels[i];
+  const clicks = [];
+  for (let r = 0; r < shown.length && clicks.length < want; r++) {
+    if (random() < 1 / (r + 1) && relevant(shown[r])) clicks.push(shown[r]);
+  }
+  const wrong = shown.filter((id) => !relevant(id));
+  return [...new Set(clicks.map((id) => (wrong.length && random() < 0.1 ? wrong[Math.floor(random() * wrong.length)] : id)))];
+}
+
+function quantile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+/**
+ * One run of a method with one setting: a fresh copy of the index, the
+ * feedback of queries 0..feedbackQueries-1, training if batch. Returns the
+ * index (the caller evaluates and disposes) and what the run measured.
+ */
+async function runOnce(method, seed, setting) {
+  const index = await VectorIndex.fromBytes(bytes);
+  const online = method === 'gnn-online';
+  index.configureLearning({
+    candidates: CANDIDATES, seed, hops: method === 'metric-batch' ? 0 : 2, onlineSteps: online ? setting.steps : 0,
+  });
+  const random = rng(1000 + seed);
+  const costs = [];
+  const curve = [];
+  let events = 0;
+  let learned = false;
+  for (let i = 0; i < feedbackQueries; i++) {
+    if (method === 'gnn-labels') {
+      const shown = index.search(row(i), CANDIDATES).map((r) => r.id);
+      const positive = shown.filter((id) => train.labels[id] === test.labels[i]);
+      if (positive.length) {
+        index.feedback(row(i), { positive, negative: shown.filter((id) => train.labels[id] !== test.labels[i]) });
+        events++;
+      }
+      continue;
+    }
+    const shown = index.search(row(i), SHOWN, { mode: online && learned ? 'neural' : 'vector' }).map((r) => r.id);
+    const clicked = clicksOf(shown, i, random);
+    if (clicked.length) {
+      const start = performance.now();
+      index.feedback(row(i), { clicked, shown, implicit: setting.implicit });
+      costs.push(performance.now() - start);
+      events++;
+      learned = online;
+    }
+    if (online && setting.curve && (i + 1) % 500 === 0) {
+      curve.push({ queries: i + 1, events, precision: learned ? precision(index, 'neural', CURVE) : null });
+      console.log(`    after ${i + 1} queries (${events} with clicks): precision@10 ${curve.at(-1).precision?.toFixed(4)}`);
+    }
+  }
+  let trainSeconds = 0;
+  if (!online) {
+    t0 = performance.now();
+    await index.train({ epochs: setting.epochs });
+    trainSeconds = (performance.now() - t0) / 1e3;
+  }
+  costs.sort((a, b) => a - b);
+  return {
+    index, events, trainSeconds, curve,
+    feedbackMs: costs.length ? { p50: quantile(costs, 0.5), p99: quantile(costs, 0.99) } : null,
+  };
+}
+
+function settingsOf(method) {
+  if (method === 'gnn-online') return ONLINE_STEPS.flatMap((steps) => IMPLICIT.map((implicit) => ({ steps, implicit })));
+  if (method === 'gnn-labels') return EPOCHS.map((epochs) => ({ epochs }));
+  return EPOCHS.flatMap((epochs) => IMPLICIT.map((implicit) => ({ epochs, implicit })));
+}
+
+const base = await VectorIndex.fromBytes(bytes);
+const vector = { test: precision(base, 'vector', TEST), tuning: precision(base, 'vector', TUNING) };
+console.log(`vector mode precision@10: tuning ${vector.tuning.toFixed(4)}, test ${vector.test.toFixed(4)}`);
+base.dispose();
+
+const results = { protocol: { feedbackQueries, tuning: TUNING, test: TEST, curve: CURVE, seeds, epochsGrid: EPOCHS,
+  onlineStepsGrid: ONLINE_STEPS, implicitGrid: IMPLICIT }, vector, methods: {} };
+for (const method of methods) {
+  const perSeed = [];
+  for (let seed = 1; seed <= seeds; seed++) {
+    let best = null;
+    for (const setting of settingsOf(method)) {
+      t0 = performance.now();
+      const run = await runOnce(method, seed, setting);
+      const tuning = precision(run.index, 'neural', TUNING);
+      console.log(`  ${method} seed ${seed} ${JSON.stringify(setting)}: ${run.events} events, tuning precision@10 ` +
+        `${tuning.toFixed(4)} (${((performance.now() - t0) / 1e3).toFixed(0)} s)`);
+      if (!best || tuning > best.tuning) {
+        best?.run.index.dispose();
+        best = { setting, tuning, run };
+      } else {
+        run.index.dispose();
+      }
+    }
+    // The test split, once, for the chosen setting; the online curve is redrawn for it.
+    const { index } = best.run;
+    const testP = precision(index, 'neural', TEST);
+    const entry = {
+      seed, setting: best.setting, tuning: best.tuning, test: testP, gain: testP - vector.test, events: best.run.events,
+      trainSeconds: best.run.trainSeconds, feedbackMs: best.run.feedbackMs,
+      neuralP50: latency(index, 'neural', CURVE), vectorP50: latency(index, 'vector', CURVE),
+    };
+    index.dispose();
+    if (method === 'gnn-online') {
+      console.log(`  ${method} seed ${seed}: the curve of ${JSON.stringify(best.setting)}`);
+      const again = await runOnce(method, seed, { ...best.setting, curve: true });
+      entry.curve = again.curve;
+      again.index.dispose();
+    }
+    perSeed.push(entry);
+    console.log(`${method} seed ${seed}: ${JSON.stringify(best.setting)} test precision@10 ${testP.toFixed(4)} ` +
+      `(${entry.gain >= 0 ? '+' : ''}${entry.gain.toFixed(4)} over vector)`);
+  }
+  const gains = perSeed.map((s) => s.gain).sort((a, b) => a - b);
+  results.methods[method] = { perSeed, gainMin: gains[0], gainMax: gains.at(-1),
+    gainMean: gains.reduce((a, b) => a + b, 0) / gains.length };
+  console.log(`${method}: gain over vector on the test split ${gains.map((g) => g.toFixed(4)).join(', ')}`);
+}
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`wrote ${out}`);
