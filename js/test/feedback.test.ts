@@ -22,10 +22,11 @@ describe('judgements', () => {
   it('follows implicit: all and none, and keeps explicit rejections apart', () => {
     expect(judgements({ clicked: ['b'], shown, implicit: 'all' }).skipped).toEqual(['a', 'c', 'd', 'e']);
     expect(judgements({ clicked: ['e'], shown, implicit: 'none' }).skipped).toEqual([]);
-    const j = judgements({ clicked: ['c'], shown, rejected: ['a', 'z'] });
+    const j = judgements({ clicked: ['c'], shown, rejected: ['a', 'z'], implicit: 'above' });
     expect(j.negative).toEqual(['a', 'z']);
     expect(j.skipped).toEqual(['b']);  // 'a' is already a rejection
-    // A click at the top, or a click on something not shown: nothing skipped.
+    expect(judgements({ clicked: ['c'], shown, rejected: ['a'], implicit: 'all' }).skipped).toEqual(['b', 'd', 'e']);
+    // A click at the top, or on something not shown, skips nothing.
     expect(judgements({ clicked: ['a'], shown }).skipped).toEqual([]);
     expect(judgements({ clicked: ['q'], shown }).skipped).toEqual([]);
     expect(judgements({ clicked: [7, 7] }).positive).toEqual([7]);

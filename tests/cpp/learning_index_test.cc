@@ -314,7 +314,7 @@ std::unique_ptr<VectorIndex> IndexWith(const Fixture& f, const LearningConfig& c
 
 // Sparse clicks as a user gives them: of the top 10, the first one or two of
 // the query's class are clicked, and the results above the last click that
-// were not clicked are the negatives (what the JS click form sends).
+// were not clicked are the negatives (the JS click form with implicit: 'above').
 void GiveClicks(Fixture& f, uint32_t from, uint32_t to) {
   SearchParams p;
   p.k = 10;
