@@ -393,4 +393,51 @@ TEST(LearningIndex, ZeroHopsLearnsAMetricWithoutTheGraph) {
   EXPECT_EQ(loaded.value()->learning_config().hops, 0u);
 }
 
+TEST(LearningIndex, KeptProjectionsNeverChangeResults) {
+  // The learner keeps the candidates' projected rows between queries
+  // (index_learner.h): results must equal those of a fresh copy of the index,
+  // whose cache is empty, whatever was cached before, after a training step
+  // and after a slot is reused by a different vector.
+  Fixture f = Build();
+  GiveFeedback(f, 100);
+  TrainOptions o;
+  o.epochs = 2;
+  ASSERT_TRUE(f.index->Train(o).ok());
+  SearchParams p;
+  p.k = 10;
+  auto same_as_fresh_copy = [&](const char* when) {
+    const std::string bytes = f.index->SaveToBytes();
+    auto copy = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).take();
+    for (uint32_t q = 400; q < 440; ++q) {
+      const float* query = f.queries.vectors.data() + q * kDim;
+      const auto a = f.index->SearchLearned(query, p, SearchMode::kNeural).take();  // warm after the first pass
+      const auto b = copy->SearchLearned(query, p, SearchMode::kNeural).take();
+      ASSERT_EQ(a.hits.size(), b.hits.size()) << when;
+      for (size_t i = 0; i < a.hits.size(); ++i) {
+        ASSERT_EQ(a.hits[i].slot, b.hits[i].slot) << when << ", query " << q;
+        ASSERT_EQ(a.hits[i].score, b.hits[i].score) << when << ", query " << q;
+      }
+    }
+  };
+  same_as_fresh_copy("cold");
+  same_as_fresh_copy("warm");
+  // New parameters: what was kept is stale.
+  GiveFeedback(f, 20);
+  ASSERT_TRUE(f.index->Train(o).ok());
+  same_as_fresh_copy("after training again");
+  // Items replaced by other vectors (their slots reused): kept rows of the old vectors must not be used.
+  SearchParams all;
+  all.k = 40;
+  const std::vector<SearchHit> replaced = f.index->Search(f.queries.vectors.data() + 400 * kDim, all).take();
+  for (const SearchHit& h : replaced) {
+    const ItemKey key = ItemKey::Number(h.slot);
+    ASSERT_TRUE(f.index->Remove(key).ok());
+    // A nearby vector, so the item stays among the candidates of the queries below.
+    std::vector<float> moved(f.base.vectors.begin() + h.slot * kDim, f.base.vectors.begin() + (h.slot + 1) * kDim);
+    for (uint32_t j = kSignalDims; j < kDim; ++j) moved[j] *= 0.9f;
+    ASSERT_TRUE(f.index->Add(key, moved.data()).ok());
+  }
+  same_as_fresh_copy("after replacing items");
+}
+
 }  // namespace

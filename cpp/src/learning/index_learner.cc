@@ -91,6 +91,7 @@ Status IndexLearner::EnsureModel(const std::vector<FeedbackRecord>& queries) {
   if (!model.ok()) return model.status();
   model_ = model.take();
   online_.reset();
+  ParametersChanged();
   input_scale_ = scale;
   return Status::Ok();
 }
@@ -120,6 +121,7 @@ Status IndexLearner::LearnOnline(const FeedbackRecord& record, const IndexView& 
       }
     }
     const float loss = online_->TrainBatch(batch);
+    ParametersChanged();
     if (!std::isfinite(loss)) {
       model_ = before;
       online_.reset();
@@ -132,13 +134,26 @@ Status IndexLearner::LearnOnline(const FeedbackRecord& record, const IndexView& 
   return Status::Ok();
 }
 
-CandidateGraph IndexLearner::Graph(const float* query, const std::vector<uint32_t>& slots, const IndexView& view) const {
+CandidateGraph IndexLearner::Graph(const float* query, const std::vector<uint32_t>& slots, const IndexView& view,
+                                   bool with_edges) const {
   // Decoded (user-order) vectors: the store keeps a permuted / normalised form.
   std::vector<float> rows(static_cast<size_t>(slots.size()) * dimensions_);
   std::vector<const float*> pointers(slots.size());
   for (size_t i = 0; i < slots.size(); ++i) {
     view.store->Decode(slots[i], rows.data() + i * dimensions_);
     pointers[i] = rows.data() + i * dimensions_;
+  }
+  if (!with_edges) {
+    // No message passing reads the edges: the vectors and an edgeless graph
+    // (the links, cosines and Jaccard overlaps cost more than the model).
+    CandidateGraph g;
+    g.vectors.resize(static_cast<Eigen::Index>(slots.size()) + 1, dimensions_);
+    g.vectors.row(0) = Eigen::Map<const RowVector>(query, dimensions_);
+    for (size_t i = 0; i < slots.size(); ++i) {
+      g.vectors.row(static_cast<Eigen::Index>(i) + 1) = Eigen::Map<const RowVector>(pointers[i], dimensions_);
+    }
+    g.adjacency.offsets.assign(slots.size() + 2, 0);
+    return g;
   }
   return BuildCandidateGraph(query, pointers, static_cast<int>(dimensions_), AdjacencyFromHnswLevel(*view.graph, 0, slots));
 }
@@ -154,7 +169,7 @@ bool IndexLearner::MakeExample(const FeedbackRecord& record, const IndexView& vi
   for (uint32_t s : record.negatives) {
     if (live(s)) slots.push_back(s);
   }
-  out->graph = Graph(record.query.data(), slots, view);
+  out->graph = Graph(record.query.data(), slots, view, config_.hops > 0);
   out->positive.assign(slots.size(), 0);
   std::fill(out->positive.begin(), out->positive.begin() + static_cast<std::ptrdiff_t>(positives), 1);
   return true;
@@ -238,6 +253,7 @@ Result<TrainProgress> IndexLearner::TrainStep(uint32_t max_batches, const IndexV
       if (usable[i]) batch.push_back(std::move(made[i]));
     }
     const float loss = s.trainer->TrainBatch(batch);
+    ParametersChanged();
     if (!std::isfinite(loss)) {
       CancelTraining();
       return Status::Internal("training diverged (non-finite loss); the model is unchanged");
@@ -274,14 +290,69 @@ void IndexLearner::CancelTraining() {
   if (!session_) return;
   model_ = session_->backup;
   online_.reset();
+  ParametersChanged();
   session_.reset();
+}
+
+namespace {
+
+uint64_t HashRow(const float* row, size_t n) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over the floats' bits
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, row + i, 4);
+    h = (h ^ bits) * 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+void IndexLearner::ProjectCandidates(const CandidateGraph& graph, const std::vector<uint32_t>& slots, uint32_t used_slots,
+                                     Matrix* h0) const {
+  const Eigen::Index n = graph.vectors.rows();
+  const int hidden = model_.config().hidden_dim;
+  h0->resize(n, hidden);
+  // Each row on its own, cached or not, so a row's values never depend on
+  // which other rows were projected with it.
+  h0->row(0) = model_.Project(graph.vectors.topRows(1));
+  ProjectionCache& c = projections_;
+  std::lock_guard<std::mutex> lock(c.mutex);
+  // As many rows as the index has slots, up to the bound.
+  const size_t capacity = std::max<size_t>(1, std::min<size_t>(kProjectionCacheRows, used_slots));
+  if (c.model_version != model_version_ || c.hidden != static_cast<uint32_t>(hidden) || c.slots.size() < capacity) {
+    c.model_version = model_version_;
+    c.hidden = static_cast<uint32_t>(hidden);
+    c.rows.assign(capacity * hidden, 0.0f);
+    c.tags.assign(capacity, 0);
+    c.slots.assign(capacity, 0);
+  }
+  const size_t d = static_cast<size_t>(graph.vectors.cols());
+  for (Eigen::Index j = 1; j < n; ++j) {
+    const uint32_t slot = slots[j - 1];
+    const size_t at = slot % c.slots.size();
+    // graph.vectors is column-major: copy the row out to hash it.
+    const RowVector raw = graph.vectors.row(j);
+    const uint64_t tag = HashRow(raw.data(), d);
+    float* cached = c.rows.data() + at * hidden;
+    if (c.slots[at] != slot + 1 || c.tags[at] != tag) {
+      const Matrix projected = model_.Project(raw);
+      for (int i = 0; i < hidden; ++i) cached[i] = projected(0, i);
+      c.slots[at] = slot + 1;
+      c.tags[at] = tag;
+    }
+    for (int i = 0; i < hidden; ++i) (*h0)(j, i) = cached[i];
+  }
 }
 
 Status IndexLearner::Rerank(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view,
                             bool want_edges, RerankOutput* out) const {
   if (!trained_) return Status::FailedPrecondition("the query refiner is not trained yet");
-  const CandidateGraph g = Graph(query, candidates, view);
-  const RefinerOutput r = model_.Refine(g);
+  // Subgraph mode reports the learned weights of the links: it needs them whatever the hops.
+  const CandidateGraph g = Graph(query, candidates, view, config_.hops > 0 || want_edges);
+  Matrix h0;
+  ProjectCandidates(g, candidates, view.used_slots, &h0);
+  const RefinerOutput r = model_.RefineProjected(g, h0);
   out->scores.assign(r.scores.data(), r.scores.data() + r.scores.size());
   out->edges.clear();
   if (want_edges) {
@@ -334,6 +405,7 @@ Status IndexLearner::Restore(const uint8_t* data, size_t size) {
   NV_RETURN_IF_ERROR(LoadParameters(data + 8, size - 8, loaded.Parameters()));
   model_ = std::move(loaded);
   online_.reset();
+  ParametersChanged();
   input_scale_ = scale;
   trained_ = true;
   return Status::Ok();

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 
 #include "index/learning_hooks.h"
 #include "learning/refiner_trainer.h"
@@ -57,7 +58,9 @@ class IndexLearner final : public Learner {
   QueryRefinerConfig RefinerConfig(float input_scale) const;
   // False when no positive is live any more (the example is skipped).
   bool MakeExample(const FeedbackRecord& record, const IndexView& view, FeedbackExample* out) const;
-  CandidateGraph Graph(const float* query, const std::vector<uint32_t>& slots, const IndexView& view) const;
+  // with_edges false: the vectors only (enough when hops is 0).
+  CandidateGraph Graph(const float* query, const std::vector<uint32_t>& slots, const IndexView& view,
+                       bool with_edges) const;
   // Creates the model on first use; the input scale comes from the config or,
   // when automatic, from `queries` (1 / max |x|).
   Status EnsureModel(const std::vector<FeedbackRecord>& queries);
@@ -65,6 +68,27 @@ class IndexLearner final : public Learner {
   Status LearnOnline(const FeedbackRecord& record, const IndexView& view);
 
   struct Session;
+  // The projected rows (H0) of candidates, kept between queries: the
+  // projection of k' raw vectors is most of a neural query's cost, and the
+  // same items come back query after query. Direct-mapped by slot, bounded
+  // (kProjectionCacheRows rows), and a pure memo: a row is used only when it
+  // was computed by the current parameters (model_version_) from the same
+  // decoded vector (a 64-bit hash of its bits; a tier migration or a reused
+  // slot changes it), so results never depend on what was cached.
+  struct ProjectionCache {
+    std::mutex mutex;
+    uint64_t model_version = 0;
+    uint32_t hidden = 0;
+    std::vector<float> rows;        // capacity x hidden
+    std::vector<uint64_t> tags;     // vector hash per row
+    std::vector<uint32_t> slots;    // slot + 1 per row (0: empty)
+  };
+  static constexpr uint32_t kProjectionCacheRows = 1u << 16;
+  // Bumped whenever model_'s parameters change.
+  void ParametersChanged() { ++model_version_; }
+  void ProjectCandidates(const CandidateGraph& graph, const std::vector<uint32_t>& slots, uint32_t used_slots,
+                         Matrix* h0) const;
+
   LearningConfig config_;
   uint32_t dimensions_;
   float input_scale_ = 0.0f;  // in use; fixed by the first training (or read back)
@@ -79,6 +103,8 @@ class IndexLearner final : public Learner {
   // replaced (a training, a cancel, a restore).
   std::unique_ptr<RefinerTrainer> online_;
   uint64_t online_steps_done_ = 0;
+  uint64_t model_version_ = 1;
+  mutable ProjectionCache projections_;
 };
 
 // The refiner a learned state (VectorIndex::LearnedState(), the learner's

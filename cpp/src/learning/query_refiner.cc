@@ -121,8 +121,25 @@ Matrix QueryRefiner::RefineEmbeddings(const CandidateGraph& graph) const {
   return ForwardEmbeddings(graph, weighted, false, nullptr, nullptr);
 }
 
-RefinerOutput QueryRefiner::Refine(const CandidateGraph& graph) const {
-  const Matrix e = RefineEmbeddings(graph);
+Matrix QueryRefiner::Project(const Matrix& rows) const {
+  Matrix h0 = projection_.Forward(rows * config_.input_scale, nullptr);
+  if (config_.projection_hidden > 0) h0 = projection_output_.Forward(ReluForward(h0, nullptr), nullptr);
+  return h0;
+}
+
+Matrix QueryRefiner::EmbeddingsFrom(const CandidateGraph& graph, const Matrix& h0) const {
+  Adjacency weighted = graph.adjacency;
+  weighted.weights = edges_.Forward(graph.features, nullptr);
+  return stack_.Forward(h0, {&weighted}, nullptr) + h0;
+}
+
+RefinerOutput QueryRefiner::RefineProjected(const CandidateGraph& graph, const Matrix& h0) const {
+  return Score(EmbeddingsFrom(graph, h0));
+}
+
+RefinerOutput QueryRefiner::Refine(const CandidateGraph& graph) const { return Score(RefineEmbeddings(graph)); }
+
+RefinerOutput QueryRefiner::Score(const Matrix& e) const {
   RefinerOutput out;
   out.refined_query = e.row(0);
   out.scores = CosineScores(out.refined_query, e.bottomRows(e.rows() - 1), nullptr);

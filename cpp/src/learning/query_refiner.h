@@ -81,6 +81,12 @@ class QueryRefiner {
 
   // Inference (no dropout, no caches kept).
   RefinerOutput Refine(const CandidateGraph& graph) const;
+  // The same, with H0 (the projection of every row of graph.vectors, as
+  // Project gives it) supplied by the caller: the index keeps the candidates'
+  // rows between queries (index_learner.h), the costliest part of a query.
+  RefinerOutput RefineProjected(const CandidateGraph& graph, const Matrix& h0) const;
+  // H0 of raw rows at inference: the projection (linear or MLP), no dropout.
+  Matrix Project(const Matrix& rows) const;
   // All node embeddings E ((k+1) x hidden_dim; row 0 the refined query).
   Matrix RefineEmbeddings(const CandidateGraph& graph) const;
   // The learned weight of every edge of graph.adjacency (inference).
@@ -101,6 +107,9 @@ class QueryRefiner {
   float ConsistencyTerm(const Matrix& embeddings, const std::vector<uint8_t>& positive, Matrix& de) const;
   Matrix ForwardEmbeddings(const CandidateGraph& graph, Adjacency& weighted, bool training, Random* rng,
                            Caches* caches) const;
+  // E = MessagePassingStack(H0) + H0 over the graph's weighted edges (inference).
+  Matrix EmbeddingsFrom(const CandidateGraph& graph, const Matrix& h0) const;
+  RefinerOutput Score(const Matrix& embeddings) const;
 
   QueryRefinerConfig config_;
   Linear projection_;         // input -> hidden_dim, or input -> projection_hidden
