@@ -20,22 +20,28 @@
 //
 // Methods (each with the learner's defaults otherwise: 50 candidates, hidden
 // 64, 4 heads, lr 0.002, batch 32):
-//   gnn batch    hops 2, clicks collected, then one train({ epochs })
-//   metric batch hops 0 (the projection alone: a metric learned from the same
-//                clicks without message passing), same protocol
-//   gnn online   hops 2, learning.onlineSteps: every click is learned when it
-//                arrives, no train() call; precision on the first 1000 test
-//                queries after every 500 feedback queries (the curve)
-//   gnn labels   today's full-label feedback (every one of the top 50 judged
-//                by class), then train({ epochs }): the +0.10 reference
+//   gnn-batch      hops 2, clicks collected, then one train({ epochs })
+//   metric-batch   hops 0 (the projection alone: a metric learned from the
+//                  same clicks without message passing), same protocol
+//   gnn-online     hops 2, learning.onlineSteps: every click is learned when
+//                  it arrives, no train() call; precision on the first 1000
+//                  test queries after every 500 feedback queries (the curve)
+//   metric-online  hops 0, the same
+//   gnn-labels     today's full-label feedback (every one of the top 50 judged
+//                  by class), then train({ epochs }): the reference
+// Choices made on the tuning split, per method and seed: epochs (or online
+// steps), which skipped results are negatives (feedback's `implicit`), and
+// learning.randomNegatives (random live items as extra negatives).
 // Reported: precision@10 on the test split per seed, the spread, and the
 // difference to vector mode; the cost of one feedback() call when learning
 // online; the neural and vector search latency in the same run.
 //
 // Options: --seeds 3, --queries 5000 (feedback queries), --quick (seeds 1,
 // 1000 feedback queries, 500 tuning, 1000 test: a smoke run), --methods
-// gnn-batch,metric-batch,gnn-online,gnn-labels, --out PATH (JSON, default
-// bench/results/learning-clicks.json), --cache PATH.
+// gnn-batch,metric-batch,gnn-online,metric-online,gnn-labels, --implicit
+// above,all (the grid; 'none' is tried only with random negatives),
+// --random-negatives 0,16 (the grid), --online-steps 1,3 (the grid), --out
+// PATH (JSON, default bench/results/learning-clicks.json), --cache PATH.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { configureWasm, VectorIndex } from '../js/dist/index.js';
@@ -51,7 +57,7 @@ const option = (name, fallback) => {
 const quick = flag('quick');
 const seeds = Number(option('seeds', quick ? 1 : 3));
 const feedbackQueries = Number(option('queries', quick ? 1000 : 5000));
-const methods = option('methods', 'gnn-batch,metric-batch,gnn-online,gnn-labels').split(',');
+const methods = option('methods', 'gnn-batch,metric-batch,gnn-online,metric-online,gnn-labels').split(',');
 const cache = option('cache', '/tmp/neurovec-fashion-learning.nvx');
 const out = option('out', quick ? '/tmp/learning-clicks-quick.json' : 'bench/results/learning-clicks.json');
 const TUNING = quick ? [5000, 5500] : [5000, 7000];
@@ -61,8 +67,11 @@ const SHOWN = 10;
 const CANDIDATES = 50;
 // The grids the tuning split chooses from.
 const EPOCHS = quick ? [4] : [4, 12];
-const ONLINE_STEPS = quick ? [1] : [1, 3];
-const IMPLICIT = ['above', 'all'];
+const ONLINE_STEPS = option('online-steps', quick ? '1' : '1,3').split(',').map(Number);
+// Which skipped results are negatives, each with the random negatives of
+// learning.randomNegatives (0: none) beside them.
+const IMPLICIT = option('implicit', 'above,all').split(',');
+const RANDOM_NEGATIVES = option('random-negatives', '0,16').split(',').map(Number);
 
 // One thread: the figures are per-query costs, as a browser tab without isolation has.
 configureWasm({ threads: 1 });
@@ -126,9 +135,10 @@ function quantile(sorted, p) {
  */
 async function runOnce(method, seed, setting) {
   const index = await VectorIndex.fromBytes(bytes);
-  const online = method === 'gnn-online';
+  const online = method.endsWith('-online');
   index.configureLearning({
-    candidates: CANDIDATES, seed, hops: method === 'metric-batch' ? 0 : 2, onlineSteps: online ? setting.steps : 0,
+    candidates: CANDIDATES, seed, hops: method.startsWith('metric') ? 0 : 2, onlineSteps: online ? setting.steps : 0,
+    randomNegatives: setting.randomNegatives ?? 0,
   });
   const random = rng(1000 + seed);
   const costs = [];
@@ -173,18 +183,23 @@ async function runOnce(method, seed, setting) {
 }
 
 function settingsOf(method) {
-  if (method === 'gnn-online') return ONLINE_STEPS.flatMap((steps) => IMPLICIT.map((implicit) => ({ steps, implicit })));
   if (method === 'gnn-labels') return EPOCHS.map((epochs) => ({ epochs }));
-  return EPOCHS.flatMap((epochs) => IMPLICIT.map((implicit) => ({ epochs, implicit })));
+  const negatives = IMPLICIT.flatMap((implicit) => RANDOM_NEGATIVES.map((randomNegatives) => ({ implicit, randomNegatives })))
+    // Clicks alone teach nothing: 'none' needs random negatives.
+    .filter((n) => n.implicit !== 'none' || n.randomNegatives > 0);
+  if (method.endsWith('-online')) return ONLINE_STEPS.flatMap((steps) => negatives.map((n) => ({ steps, ...n })));
+  return EPOCHS.flatMap((epochs) => negatives.map((n) => ({ epochs, ...n })));
 }
 
 const base = await VectorIndex.fromBytes(bytes);
-const vector = { test: precision(base, 'vector', TEST), tuning: precision(base, 'vector', TUNING) };
-console.log(`vector mode precision@10: tuning ${vector.tuning.toFixed(4)}, test ${vector.test.toFixed(4)}`);
+const vector = { test: precision(base, 'vector', TEST), tuning: precision(base, 'vector', TUNING),
+  curve: precision(base, 'vector', CURVE) };
+console.log(`vector mode precision@10: tuning ${vector.tuning.toFixed(4)}, test ${vector.test.toFixed(4)}, ` +
+  `curve queries ${vector.curve.toFixed(4)}`);
 base.dispose();
 
 const results = { protocol: { feedbackQueries, tuning: TUNING, test: TEST, curve: CURVE, seeds, epochsGrid: EPOCHS,
-  onlineStepsGrid: ONLINE_STEPS, implicitGrid: IMPLICIT }, vector, methods: {} };
+  onlineStepsGrid: ONLINE_STEPS, implicitGrid: IMPLICIT, randomNegativesGrid: RANDOM_NEGATIVES }, vector, methods: {} };
 for (const method of methods) {
   const perSeed = [];
   for (let seed = 1; seed <= seeds; seed++) {
@@ -211,7 +226,7 @@ for (const method of methods) {
       neuralP50: latency(index, 'neural', CURVE), vectorP50: latency(index, 'vector', CURVE),
     };
     index.dispose();
-    if (method === 'gnn-online') {
+    if (method.endsWith('-online')) {
       console.log(`  ${method} seed ${seed}: the curve of ${JSON.stringify(best.setting)}`);
       const again = await runOnce(method, seed, { ...best.setting, curve: true });
       entry.curve = again.curve;

@@ -15,8 +15,9 @@ extern "C" {
 /* values[0..NV_LEARNING_OPTION_COUNT), in LearningConfig's order: candidates,
  * hidden_dim, heads, hops, input_scale, temperature, consistency_weight,
  * dropout, learning_rate, weight_decay, batch_size, feedback_capacity,
- * replay_capacity, replay_per_batch, ewc_lambda, seed, online_steps. 0 or -1. */
-#define NV_LEARNING_OPTION_COUNT 17
+ * replay_capacity, replay_per_batch, ewc_lambda, seed, online_steps,
+ * random_negatives. 0 or -1. */
+#define NV_LEARNING_OPTION_COUNT 18
 int32_t nv_learning_configure(nv_index* index, const double* values, uint32_t count);
 /* Writes the options in use (same order) to out. */
 void nv_learning_config(nv_index* index, double* out);

@@ -35,7 +35,7 @@ export interface LearningModule extends NeurovecWasmModule {
   _nv_learned_soft_vector(outLen: number): number;
 }
 
-export const LEARNING_OPTION_COUNT = 17;
+export const LEARNING_OPTION_COUNT = 18;
 const TRAIN_PROGRESS_COUNT = 7;
 export const SEARCH_MODES: readonly SearchMode[] = ['vector', 'neural', 'subgraph', 'differentiable'];
 
@@ -46,13 +46,13 @@ function checkNumber(name: string, value: unknown, min: number, max: number): nu
   return value;
 }
 
-/** The 17 values nv_learning_configure takes, from validated options. */
+/** The 18 values nv_learning_configure takes, from validated options. */
 export function resolveLearningOptions(options: LearningOptions): number[] {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw invalid('learning must be an object like { ewc: { lambda: 100 }, replay: { perBatch: 8 } }');
   }
   const known = ['candidates', 'hiddenDim', 'heads', 'hops', 'inputScale', 'temperature', 'consistencyWeight', 'dropout',
-    'learningRate', 'weightDecay', 'batchSize', 'feedbackCapacity', 'ewc', 'replay', 'seed', 'onlineSteps'];
+    'learningRate', 'weightDecay', 'batchSize', 'feedbackCapacity', 'ewc', 'replay', 'seed', 'onlineSteps', 'randomNegatives'];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw invalid(`unknown learning option "${key}"; expected one of ${known.join(', ')}`);
   }
@@ -90,6 +90,7 @@ export function resolveLearningOptions(options: LearningOptions): number[] {
     int('batchSize', D.batchSize, 1, L.maxBatchSize), int('feedbackCapacity', D.feedbackCapacity, 1, L.maxFeedbackCapacity),
     replayCapacity, replayPerBatch, ewc, int('seed', D.seed, 0, Number.MAX_SAFE_INTEGER),
     int('onlineSteps', D.onlineSteps, 0, L.maxOnlineSteps),
+    int('randomNegatives', D.randomNegatives, 0, L.maxRandomNegatives),
   ];
 }
 

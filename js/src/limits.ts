@@ -29,6 +29,7 @@ export const LIMITS = Object.freeze({
     maxReplayCapacity: 1 << 20,
     maxReplayPerBatch: 4096,
     maxOnlineSteps: 64,
+    maxRandomNegatives: 1024,
   }),
 });
 
@@ -67,5 +68,6 @@ export const DEFAULTS = Object.freeze({
     replayPerBatch: 8,
     seed: 42,
     onlineSteps: 0,
+    randomNegatives: 0,
   }),
 });

@@ -503,6 +503,13 @@ export interface LearningOptions {
    * train() is needed. 0 (default): feedback waits for train(). At most 64.
    */
   onlineSteps?: number;
+  /**
+   * Live items drawn at random that join each training example as negatives
+   * (default 0, at most 1024). Clicks name few negatives, and the results a
+   * user skipped are mostly relevant too: random items teach what is not
+   * relevant without that bias (pair with `implicit: 'none'`).
+   */
+  randomNegatives?: number;
 }
 
 /** Feedback as explicit judgements. */

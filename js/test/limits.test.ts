@@ -58,7 +58,7 @@ describe('limits.ts against config.h', () => {
       ['inputScale', 'input_scale'], ['temperature', 'temperature'], ['consistencyWeight', 'consistency_weight'],
       ['dropout', 'dropout'], ['learningRate', 'learning_rate'], ['weightDecay', 'weight_decay'],
       ['batchSize', 'batch_size'], ['feedbackCapacity', 'feedback_capacity'], ['replayCapacity', 'replay_capacity'],
-      ['replayPerBatch', 'replay_per_batch'], ['seed', 'seed'], ['onlineSteps', 'online_steps'],
+      ['replayPerBatch', 'replay_per_batch'], ['seed', 'seed'], ['onlineSteps', 'online_steps'], ['randomNegatives', 'random_negatives'],
     ];
     for (const [js, cpp] of fields) expect(D[js], cpp).toBe(valueOf(learning, cpp));
   });

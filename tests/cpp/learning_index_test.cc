@@ -440,4 +440,55 @@ TEST(LearningIndex, KeptProjectionsNeverChangeResults) {
   same_as_fresh_copy("after replacing items");
 }
 
+TEST(LearningIndex, RandomNegativesTeachFromClicksAloneAndAreReproducible) {
+  // Clicks with no negatives at all: without random negatives there is nothing to contrast.
+  Fixture f = Build();
+  LearningConfig c = SmallConfig();
+  c.random_negatives = 16;
+  auto clicks_only = [&](VectorIndex& index) {
+    SearchParams p;
+    p.k = 10;
+    for (uint32_t q = 0; q < 300; ++q) {
+      const float* query = f.queries.vectors.data() + q * kDim;
+      const std::vector<SearchHit> hits = index.Search(query, p).take();
+      for (const SearchHit& h : hits) {
+        if (f.base.labels[h.slot] == f.queries.labels[q]) {
+          ASSERT_TRUE(index.FeedbackSlots(query, {h.slot}, {}).ok());
+          break;
+        }
+      }
+    }
+  };
+  TrainOptions o;
+  o.epochs = 6;
+  f.index = IndexWith(f, c);
+  const double vector_p = Precision(f, SearchMode::kVector, 400, 500);
+  clicks_only(*f.index);
+  ASSERT_TRUE(f.index->Train(o).ok());
+  const double neural_p = Precision(f, SearchMode::kNeural, 400, 500);
+  std::printf("held-out precision@10 from clicks alone with random negatives: vector %.3f, neural %.3f\n", vector_p,
+              neural_p);
+  EXPECT_GT(neural_p, vector_p + 0.05);
+  // The same draws with two training threads: the same model (random negatives are drawn in batch order).
+  auto twin = IndexWith(f, c);
+  clicks_only(*twin);
+  o.threads = 2;
+  ASSERT_TRUE(twin->Train(o).ok());
+  SearchParams p;
+  p.k = 10;
+  for (uint32_t q = 400; q < 420; ++q) {
+    const float* query = f.queries.vectors.data() + q * kDim;
+    const auto a = f.index->SearchLearned(query, p, SearchMode::kNeural).take();
+    const auto b = twin->SearchLearned(query, p, SearchMode::kNeural).take();
+    for (size_t i = 0; i < a.hits.size(); ++i) EXPECT_EQ(a.hits[i].slot, b.hits[i].slot) << "query " << q;
+  }
+  // The option travels with the file.
+  const std::string bytes = f.index->SaveToBytes();
+  auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).take();
+  EXPECT_EQ(loaded->learning_config().random_negatives, 16u);
+  LearningConfig bad = SmallConfig();
+  bad.random_negatives = LearningConfig::kMaxRandomNegatives + 1;
+  EXPECT_EQ(bad.Validate().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace

@@ -186,6 +186,22 @@ describe('learning', () => {
     index.dispose();
   });
 
+  test('randomNegatives: clicks with no negatives at all still teach', async () => {
+    const index = await makeIndex({ ...LEARNING, randomNegatives: 16 });
+    for (let i = 0; i < 300; i++) {
+      const shown = index.search(q(i), 10).map((r) => r.id);
+      const clicked = shown.filter((id) => base.labels[id] === queries.labels[i]).slice(0, 1);
+      if (clicked.length) index.feedback(q(i), { clicked, shown, implicit: 'none' });
+    }
+    await index.train({ epochs: 12 });
+    const vectorP = precision(index, 'vector', 400, 500);
+    const neuralP = precision(index, 'neural', 400, 500);
+    assert.ok(neuralP > vectorP + 0.05, `neural ${neuralP} vs vector ${vectorP}`);
+    await assert.rejects(VectorIndex.create({ dimensions: D, learning: { randomNegatives: 1025 } }),
+      (e) => e.code === 'INVALID_ARGUMENT' && /randomNegatives/.test(e.message));
+    index.dispose();
+  });
+
   test('hops 0: a learned metric without message passing (the GNN\'s baseline)', async () => {
     const index = await makeIndex({ ...LEARNING, hops: 0 });
     giveFeedback(index, 0, 300);

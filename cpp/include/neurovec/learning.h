@@ -46,6 +46,11 @@ struct LearningConfig {
   // constant learning_rate). The event then joins the replay reservoir, so a
   // later Train revisits it. 0 (the default): feedback waits for Train.
   uint32_t online_steps = 0;
+  // Random negatives: this many live items drawn at random join each training
+  // example as negatives, beside the feedback's own. Clicks name few
+  // negatives, and the results a user skipped are mostly relevant too; random
+  // items teach what is not relevant without that bias. 0: none.
+  uint32_t random_negatives = 0;
 
   // Bounds Validate() enforces (js/src/limits.ts repeats them; a test compares).
   static constexpr uint32_t kMaxCandidates = 4096;     // candidates: 2 .. this
@@ -57,6 +62,7 @@ struct LearningConfig {
   static constexpr uint32_t kMaxReplayCapacity = 1u << 20;    // replay_capacity: 0 .. this
   static constexpr uint32_t kMaxReplayPerBatch = 4096;        // replay_per_batch: 0 .. this
   static constexpr uint32_t kMaxOnlineSteps = 64;             // online_steps: 0 .. this
+  static constexpr uint32_t kMaxRandomNegatives = 1024;       // random_negatives: 0 .. this
 
   Status Validate() const;
 };

@@ -127,6 +127,9 @@ Status LearningConfig::Validate() const {
   if (online_steps > kMaxOnlineSteps) {
     return Status::InvalidArgument("learning online_steps must be from 0 to " + n(kMaxOnlineSteps));
   }
+  if (random_negatives > kMaxRandomNegatives) {
+    return Status::InvalidArgument("learning random_negatives must be from 0 to " + n(kMaxRandomNegatives));
+  }
   return Status::Ok();
 }
 

@@ -97,9 +97,11 @@ Status IndexLearner::EnsureModel(const std::vector<FeedbackRecord>& queries) {
 }
 
 Status IndexLearner::LearnOnline(const FeedbackRecord& record, const IndexView& view) {
-  FeedbackExample fresh;
   // Every positive gone already: nothing to learn, and nothing worth replaying.
-  if (!MakeExample(record, view, &fresh)) return Status::Ok();
+  const bool any_live = std::any_of(record.positives.begin(), record.positives.end(), [&](uint32_t s) {
+    return s < view.used_slots && (*view.live)[s];
+  });
+  if (!any_live) return Status::Ok();
   NV_RETURN_IF_ERROR(EnsureModel({record}));
   if (!online_) {
     // A constant rate: a stream has no end for a schedule to decay towards.
@@ -110,15 +112,19 @@ Status IndexLearner::LearnOnline(const FeedbackRecord& record, const IndexView& 
     tc.schedule.warmup_steps = 0;
     online_ = std::make_unique<RefinerTrainer>(&model_, tc);
   }
+  // Random negatives are drawn anew for every step, from a stream seeded by the step count.
+  Random negatives_rng(config_.seed ^ (0x9e3779b97f4a7c15ull * (online_steps_done_ + 1)));
   const QueryRefiner before = model_;
   for (uint32_t step = 0; step < config_.online_steps; ++step) {
+    std::vector<const FeedbackRecord*> records = {&record};
+    std::vector<FeedbackRecord> replayed;
+    if (config_.replay_per_batch > 0 && replay_.size() > 0) replayed = replay_.Sample(config_.replay_per_batch);
+    for (const FeedbackRecord& r : replayed) records.push_back(&r);
     std::vector<FeedbackExample> batch;
-    batch.push_back(fresh);
-    if (config_.replay_per_batch > 0 && replay_.size() > 0) {
-      for (const FeedbackRecord& r : replay_.Sample(config_.replay_per_batch)) {
-        FeedbackExample e;
-        if (MakeExample(r, view, &e)) batch.push_back(std::move(e));
-      }
+    for (const FeedbackRecord* r : records) {
+      const std::vector<uint32_t> extra = RandomNegatives(*r, view, negatives_rng);
+      FeedbackExample e;
+      if (MakeExample(*r, view, &e, &extra)) batch.push_back(std::move(e));
     }
     const float loss = online_->TrainBatch(batch);
     ParametersChanged();
@@ -158,7 +164,25 @@ CandidateGraph IndexLearner::Graph(const float* query, const std::vector<uint32_
   return BuildCandidateGraph(query, pointers, static_cast<int>(dimensions_), AdjacencyFromHnswLevel(*view.graph, 0, slots));
 }
 
-bool IndexLearner::MakeExample(const FeedbackRecord& record, const IndexView& view, FeedbackExample* out) const {
+std::vector<uint32_t> IndexLearner::RandomNegatives(const FeedbackRecord& record, const IndexView& view,
+                                                    Random& rng) const {
+  std::vector<uint32_t> out;
+  if (config_.random_negatives == 0 || view.used_slots == 0) return out;
+  auto listed = [&](uint32_t s) {
+    return std::find(record.positives.begin(), record.positives.end(), s) != record.positives.end() ||
+           std::find(record.negatives.begin(), record.negatives.end(), s) != record.negatives.end() ||
+           std::find(out.begin(), out.end(), s) != out.end();
+  };
+  // A bounded number of draws: an index of few live items gives fewer.
+  for (uint32_t tries = 0; out.size() < config_.random_negatives && tries < 4 * config_.random_negatives; ++tries) {
+    const uint32_t s = static_cast<uint32_t>(rng.NextBelow(view.used_slots));
+    if ((*view.live)[s] && !listed(s)) out.push_back(s);
+  }
+  return out;
+}
+
+bool IndexLearner::MakeExample(const FeedbackRecord& record, const IndexView& view, FeedbackExample* out,
+                               const std::vector<uint32_t>* extra_negatives) const {
   std::vector<uint32_t> slots;
   auto live = [&](uint32_t s) { return s < view.used_slots && (*view.live)[s]; };
   for (uint32_t s : record.positives) {
@@ -168,6 +192,11 @@ bool IndexLearner::MakeExample(const FeedbackRecord& record, const IndexView& vi
   if (positives == 0) return false;
   for (uint32_t s : record.negatives) {
     if (live(s)) slots.push_back(s);
+  }
+  if (extra_negatives != nullptr) {
+    for (uint32_t s : *extra_negatives) {
+      if (live(s)) slots.push_back(s);
+    }
   }
   out->graph = Graph(record.query.data(), slots, view, config_.hops > 0);
   out->positive.assign(slots.size(), 0);
@@ -238,10 +267,16 @@ Result<TrainProgress> IndexLearner::TrainStep(uint32_t max_batches, const IndexV
     // Building the candidate graphs (decode, cosine, Jaccard) is a fair share
     // of a step: it runs on the training's threads too. Slot i of `made` gets
     // record i whatever the thread, so the batch's order is the same.
+    // Random negatives are drawn here, in batch order, so any thread count gives the same examples.
+    std::vector<std::vector<uint32_t>> extra(records.size());
+    if (config_.random_negatives > 0) {
+      Random rng(config_.seed ^ (0x2545f4914f6cdd1dull * (s.progress.batches_done + 1) + trainings_));
+      for (size_t i = 0; i < records.size(); ++i) extra[i] = RandomNegatives(*records[i], view, rng);
+    }
     std::vector<FeedbackExample> made(records.size());
     std::vector<uint8_t> usable(records.size(), 0);
     auto build = [&](size_t t) {
-      for (size_t i = t; i < records.size(); i += s.threads) usable[i] = MakeExample(*records[i], view, &made[i]);
+      for (size_t i = t; i < records.size(); i += s.threads) usable[i] = MakeExample(*records[i], view, &made[i], &extra[i]);
     };
     std::vector<std::thread> pool;
     for (uint32_t t = 1; t < s.threads && t < records.size(); ++t) pool.emplace_back(build, t);

@@ -57,7 +57,11 @@ class IndexLearner final : public Learner {
   IndexLearner(const LearningConfig& config, uint32_t dimensions);
   QueryRefinerConfig RefinerConfig(float input_scale) const;
   // False when no positive is live any more (the example is skipped).
-  bool MakeExample(const FeedbackRecord& record, const IndexView& view, FeedbackExample* out) const;
+  // `extra_negatives` (live slots, may be null) join the record's negatives.
+  bool MakeExample(const FeedbackRecord& record, const IndexView& view, FeedbackExample* out,
+                   const std::vector<uint32_t>* extra_negatives = nullptr) const;
+  // config_.random_negatives live slots outside the record's lists, drawn with `rng`.
+  std::vector<uint32_t> RandomNegatives(const FeedbackRecord& record, const IndexView& view, Random& rng) const;
   // with_edges false: the vectors only (enough when hops is 0).
   CandidateGraph Graph(const float* query, const std::vector<uint32_t>& slots, const IndexView& view,
                        bool with_edges) const;
