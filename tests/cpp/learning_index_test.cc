@@ -80,6 +80,19 @@ Fixture Build(uint64_t seed = 42) {
   return f;
 }
 
+// Builds an index over f.base with `c` as its learning options.
+std::unique_ptr<VectorIndex> IndexWith(const Fixture& f, const LearningConfig& c) {
+  IndexConfig config;
+  config.dimensions = kDim;
+  config.metric = Metric::kL2;
+  auto index = VectorIndex::Create(config).take();
+  EXPECT_TRUE(index->ConfigureLearning(c).ok());
+  std::vector<ItemKey> keys;
+  for (uint32_t i = 0; i < 2000; ++i) keys.push_back(ItemKey::Number(i));
+  EXPECT_TRUE(index->AddBatch(keys, f.base.vectors.data(), {}, BatchOptions{}).ok());
+  return index;
+}
+
 // Feedback of the first `n` queries: of the vector search's candidates, those
 // of the query's class are positives, the others negatives (slot == id here).
 void GiveFeedback(Fixture& f, uint32_t n) {
@@ -105,6 +118,48 @@ double Precision(const Fixture& f, SearchMode mode, uint32_t from, uint32_t to) 
     for (const LearnedHit& h : r.value().hits) hits += f.base.labels[h.slot] == f.queries.labels[q];
   }
   return hits / (10.0 * (to - from));
+}
+
+// A fixture whose refiner learned (epochs) from the feedback of the first `feedback` queries.
+Fixture Trained(uint32_t feedback = 100, uint32_t epochs = 2) {
+  Fixture f = Build();
+  GiveFeedback(f, feedback);
+  TrainOptions o;
+  o.epochs = epochs;
+  EXPECT_TRUE(f.index->Train(o).ok());
+  return f;
+}
+
+// The index read back from its own bytes: a fresh copy, with nothing cached.
+std::unique_ptr<VectorIndex> Reloaded(const VectorIndex& index) {
+  const std::string bytes = index.SaveToBytes();
+  auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  EXPECT_TRUE(loaded.ok()) << loaded.status().message();
+  return loaded.ok() ? loaded.take() : nullptr;
+}
+
+// Neural top 10 of queries [from, to) agree between `a` and `b`: the same
+// slots, and with `scores` bit-identical scores. Names the first difference.
+testing::AssertionResult SameNeuralResults(const Fixture& f, const VectorIndex& a, const VectorIndex& b, uint32_t from,
+                                           uint32_t to, bool scores) {
+  SearchParams p;
+  p.k = 10;
+  for (uint32_t q = from; q < to; ++q) {
+    const float* query = f.queries.vectors.data() + q * kDim;
+    auto x = a.SearchLearned(query, p, SearchMode::kNeural);
+    auto y = b.SearchLearned(query, p, SearchMode::kNeural);
+    if (!x.ok() || !y.ok()) return testing::AssertionFailure() << "query " << q << ": a neural search failed";
+    const auto& hx = x.value().hits;
+    const auto& hy = y.value().hits;
+    if (hx.size() != hy.size()) return testing::AssertionFailure() << "query " << q << ": " << hx.size() << " vs " << hy.size() << " hits";
+    for (size_t i = 0; i < hx.size(); ++i) {
+      if (hx[i].slot != hy[i].slot || (scores && hx[i].score != hy[i].score)) {
+        return testing::AssertionFailure() << "query " << q << ", rank " << i << ": slot " << hx[i].slot << " score "
+                                           << hx[i].score << " vs slot " << hy[i].slot << " score " << hy[i].score;
+      }
+    }
+  }
+  return testing::AssertionSuccess();
 }
 
 TEST(LearningIndex, WithoutTheEngineLearningCallsFailClearly) {
@@ -158,46 +213,27 @@ TEST(LearningIndex, TrainingFromFeedbackBeatsVectorSearch) {
 }
 
 TEST(LearningIndex, LearnedParametersSurviveTheFileAndGiveIdenticalResults) {
-  Fixture f = Build();
-  GiveFeedback(f, 100);
-  TrainOptions o;
-  o.epochs = 2;
-  ASSERT_TRUE(f.index->Train(o).ok());
+  Fixture f = Trained();
   const std::string bytes = f.index->SaveToBytes();
-  auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
-  EXPECT_EQ(loaded.value()->learning_config().candidates, SmallConfig().candidates);
-  SearchParams p;
-  p.k = 10;
-  for (uint32_t q = 400; q < 420; ++q) {
-    const float* query = f.queries.vectors.data() + q * kDim;
-    auto a = f.index->SearchLearned(query, p, SearchMode::kNeural).take();
-    auto b = loaded.value()->SearchLearned(query, p, SearchMode::kNeural).take();
-    ASSERT_EQ(a.hits.size(), b.hits.size());
-    for (size_t i = 0; i < a.hits.size(); ++i) {
-      EXPECT_EQ(a.hits[i].slot, b.hits[i].slot);
-      EXPECT_EQ(a.hits[i].score, b.hits[i].score);  // bit-identical parameters
-    }
-  }
+  auto loaded = Reloaded(*f.index);
+  ASSERT_NE(loaded, nullptr);
+  EXPECT_EQ(loaded->learning_config().candidates, SmallConfig().candidates);
+  EXPECT_TRUE(SameNeuralResults(f, *f.index, *loaded, 400, 420, true));  // bit-identical parameters
   // Saving what was loaded gives the same bytes (learning section included).
-  EXPECT_EQ(loaded.value()->SaveToBytes(), bytes);
+  EXPECT_EQ(loaded->SaveToBytes(), bytes);
 
   // A build without the engine keeps the section and writes it back unchanged.
   SetLearnerFactory(nullptr);
   auto plain = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(plain.value()->SaveToBytes(), bytes);
-  EXPECT_EQ(plain.value()->SearchLearned(f.queries.vectors.data(), p, SearchMode::kNeural).status().code(),
+  EXPECT_EQ(plain.value()->SearchLearned(f.queries.vectors.data(), SearchParams{}, SearchMode::kNeural).status().code(),
             StatusCode::kFailedPrecondition);
   learning::EnableLearning();
 }
 
 TEST(LearningIndex, SubgraphAndDifferentiableModes) {
-  Fixture f = Build();
-  GiveFeedback(f, 100);
-  TrainOptions o;
-  o.epochs = 2;
-  ASSERT_TRUE(f.index->Train(o).ok());
+  Fixture f = Trained();
   SearchParams p;
   p.k = 10;
   const float* query = f.queries.vectors.data() + 450 * kDim;
@@ -233,14 +269,10 @@ TEST(LearningIndex, SubgraphAndDifferentiableModes) {
 }
 
 TEST(LearningIndex, AbortedTrainingLeavesTheModelAndIsSeeded) {
-  Fixture f = Build();
-  Fixture g = Build();
-  GiveFeedback(f, 100);
-  GiveFeedback(g, 100);
+  Fixture f = Trained();
+  Fixture g = Trained();
   TrainOptions o;
   o.epochs = 2;
-  ASSERT_TRUE(f.index->Train(o).ok());
-  ASSERT_TRUE(g.index->Train(o).ok());
   SearchParams p;
   const float* query = f.queries.vectors.data() + 410 * kDim;
   auto before = f.index->SearchLearned(query, p, SearchMode::kNeural).take();
@@ -262,18 +294,10 @@ TEST(LearningIndex, ContinualTrainingWithEwcAndReplayRuns) {
   learning::EnableLearning();
   Fixture f = Build();
   // A second index with EWC and replay on: training twice works and keeps precision.
-  IndexConfig config;
-  config.dimensions = kDim;
-  config.metric = Metric::kL2;
-  auto index = VectorIndex::Create(config).take();
   LearningConfig c = SmallConfig();
   c.ewc_lambda = 100;
   c.replay_per_batch = 4;
-  ASSERT_TRUE(index->ConfigureLearning(c).ok());
-  std::vector<ItemKey> keys;
-  for (uint32_t i = 0; i < 2000; ++i) keys.push_back(ItemKey::Number(i));
-  ASSERT_TRUE(index->AddBatch(keys, f.base.vectors.data(), {}, BatchOptions{}).ok());
-  f.index = std::move(index);
+  f.index = IndexWith(f, c);
   GiveFeedback(f, 150);
   TrainOptions o;
   o.epochs = 4;
@@ -299,18 +323,6 @@ TEST(LearningIndex, ContinualTrainingWithEwcAndReplayRuns) {
   EXPECT_GT(second, first - 0.05);
 }
 
-// Builds an index over f.base with `c` as its learning options.
-std::unique_ptr<VectorIndex> IndexWith(const Fixture& f, const LearningConfig& c) {
-  IndexConfig config;
-  config.dimensions = kDim;
-  config.metric = Metric::kL2;
-  auto index = VectorIndex::Create(config).take();
-  EXPECT_TRUE(index->ConfigureLearning(c).ok());
-  std::vector<ItemKey> keys;
-  for (uint32_t i = 0; i < 2000; ++i) keys.push_back(ItemKey::Number(i));
-  EXPECT_TRUE(index->AddBatch(keys, f.base.vectors.data(), {}, BatchOptions{}).ok());
-  return index;
-}
 
 // Sparse clicks as a user gives them: of the top 10, the first one or two of
 // the query's class are clicked, and the results above the last click that
@@ -348,16 +360,11 @@ TEST(LearningIndex, OnlineStepsLearnFromEachClickWithoutTrain) {
   EXPECT_GT(online_p, vector_p + 0.05);
 
   // The model and the option travel with the file (learning section version 2).
-  const std::string bytes = f.index->SaveToBytes();
-  auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).take();
+  auto loaded = Reloaded(*f.index);
+  ASSERT_NE(loaded, nullptr);
   EXPECT_EQ(loaded->learning_config().online_steps, 2u);
-  p.k = 10;
-  const float* query = f.queries.vectors.data() + 450 * kDim;
-  auto a = f.index->SearchLearned(query, p, SearchMode::kNeural).take();
-  auto b = loaded->SearchLearned(query, p, SearchMode::kNeural).take();
-  ASSERT_EQ(a.hits.size(), b.hits.size());
-  for (size_t i = 0; i < a.hits.size(); ++i) EXPECT_EQ(a.hits[i].slot, b.hits[i].slot);
-  EXPECT_EQ(loaded->SaveToBytes(), bytes);
+  EXPECT_TRUE(SameNeuralResults(f, *f.index, *loaded, 450, 460, false));
+  EXPECT_EQ(loaded->SaveToBytes(), f.index->SaveToBytes());
   // The learned events sit in replay: a batch Train revisits them.
   TrainOptions o;
   o.epochs = 2;
@@ -366,7 +373,7 @@ TEST(LearningIndex, OnlineStepsLearnFromEachClickWithoutTrain) {
   EXPECT_GT(trained.value().examples_done, 0u);
   // And learning online goes on after it.
   GiveClicks(f, 300, 320);
-  EXPECT_TRUE(f.index->SearchLearned(query, p, SearchMode::kNeural).ok());
+  EXPECT_TRUE(f.index->SearchLearned(f.queries.vectors.data() + 450 * kDim, p, SearchMode::kNeural).ok());
 
   LearningConfig bad = SmallConfig();
   bad.online_steps = LearningConfig::kMaxOnlineSteps + 1;
@@ -387,10 +394,9 @@ TEST(LearningIndex, ZeroHopsLearnsAMetricWithoutTheGraph) {
   const double metric_p = Precision(f, SearchMode::kNeural, 400, 500);
   std::printf("held-out precision@10: vector %.3f, learned metric (0 hops) %.3f\n", vector_p, metric_p);
   EXPECT_GT(metric_p, vector_p + 0.05);
-  const std::string bytes = f.index->SaveToBytes();
-  auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
-  EXPECT_EQ(loaded.value()->learning_config().hops, 0u);
+  auto loaded = Reloaded(*f.index);
+  ASSERT_NE(loaded, nullptr);
+  EXPECT_EQ(loaded->learning_config().hops, 0u);
 }
 
 TEST(LearningIndex, KeptProjectionsNeverChangeResults) {
@@ -398,26 +404,14 @@ TEST(LearningIndex, KeptProjectionsNeverChangeResults) {
   // (index_learner.h): results must equal those of a fresh copy of the index,
   // whose cache is empty, whatever was cached before, after a training step
   // and after a slot is reused by a different vector.
-  Fixture f = Build();
-  GiveFeedback(f, 100);
+  Fixture f = Trained();
   TrainOptions o;
   o.epochs = 2;
-  ASSERT_TRUE(f.index->Train(o).ok());
-  SearchParams p;
-  p.k = 10;
   auto same_as_fresh_copy = [&](const char* when) {
-    const std::string bytes = f.index->SaveToBytes();
-    auto copy = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).take();
-    for (uint32_t q = 400; q < 440; ++q) {
-      const float* query = f.queries.vectors.data() + q * kDim;
-      const auto a = f.index->SearchLearned(query, p, SearchMode::kNeural).take();  // warm after the first pass
-      const auto b = copy->SearchLearned(query, p, SearchMode::kNeural).take();
-      ASSERT_EQ(a.hits.size(), b.hits.size()) << when;
-      for (size_t i = 0; i < a.hits.size(); ++i) {
-        ASSERT_EQ(a.hits[i].slot, b.hits[i].slot) << when << ", query " << q;
-        ASSERT_EQ(a.hits[i].score, b.hits[i].score) << when << ", query " << q;
-      }
-    }
+    auto copy = Reloaded(*f.index);
+    ASSERT_NE(copy, nullptr);
+    // f.index is warm after the first pass.
+    EXPECT_TRUE(SameNeuralResults(f, *f.index, *copy, 400, 440, true)) << when;
   };
   same_as_fresh_copy("cold");
   same_as_fresh_copy("warm");
@@ -474,17 +468,10 @@ TEST(LearningIndex, RandomNegativesTeachFromClicksAloneAndAreReproducible) {
   clicks_only(*twin);
   o.threads = 2;
   ASSERT_TRUE(twin->Train(o).ok());
-  SearchParams p;
-  p.k = 10;
-  for (uint32_t q = 400; q < 420; ++q) {
-    const float* query = f.queries.vectors.data() + q * kDim;
-    const auto a = f.index->SearchLearned(query, p, SearchMode::kNeural).take();
-    const auto b = twin->SearchLearned(query, p, SearchMode::kNeural).take();
-    for (size_t i = 0; i < a.hits.size(); ++i) EXPECT_EQ(a.hits[i].slot, b.hits[i].slot) << "query " << q;
-  }
+  EXPECT_TRUE(SameNeuralResults(f, *f.index, *twin, 400, 420, false));
   // The option travels with the file.
-  const std::string bytes = f.index->SaveToBytes();
-  auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).take();
+  auto loaded = Reloaded(*f.index);
+  ASSERT_NE(loaded, nullptr);
   EXPECT_EQ(loaded->learning_config().random_negatives, 16u);
   LearningConfig bad = SmallConfig();
   bad.random_negatives = LearningConfig::kMaxRandomNegatives + 1;
