@@ -78,7 +78,11 @@ function offlinePlugin() {
       // well would keep it twice. The encoder's weights travel inside the
       // index (TextIndex.toBytes holds them); the standalone .nvenc that
       // neurovec/text names for TextIndex.create is never fetched by this page.
-      const files = [...used].filter((f) => !f.endsWith('.nvenc') && f !== indexFile).sort();
+      // Not the threaded build either (neurovec-threads.*): the browser entry
+      // loads it only in a cross-origin-isolated page, and demo/server.mjs
+      // sends no COOP/COEP headers, so this page never fetches it; it stays
+      // in dist/ for a deployment that does.
+      const files = [...used].filter((f) => !f.endsWith('.nvenc') && f !== indexFile && !/neurovec-threads/.test(f)).sort();
       const hash = createHash('sha256');
       for (const f of files) hash.update(f).update(readFileSync(join(outDir, f)));
       const version = hash.digest('hex').slice(0, 12);

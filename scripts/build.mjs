@@ -19,6 +19,18 @@ export function buildNative() {
   run('cmake', ['--build', 'build/native', '-j2']);
 }
 
+// ES-module twin of the glue for browsers and workers (EXPORT_ES6 of this
+// Emscripten breaks under Node, so the CommonJS output is wrapped instead).
+// Its Node-only branch's require() calls (fs, path, os, worker_threads, perf_hooks)
+// calls are renamed so that bundlers (Vite) do not try to resolve Node built-ins
+// for the browser and warn.
+function browserModuleGlue(glue) {
+  const browserGlue = glue.replace(/\brequire\((["'])(fs|path|os|worker_threads|perf_hooks)\1\)/g, 'nodeOnlyRequire("$2")');
+  return 'const module = undefined, exports = undefined, define = undefined;\n' +
+    "const nodeOnlyRequire = (name) => { throw new Error(`this is the browser build of neurovec's glue; it cannot load ${name}`); };\n" +
+    `${browserGlue}\nexport default createNeurovecModule;\n`;
+}
+
 export function buildWasm() {
   // Emscripten 3.1.6's optimiser needs Debian's acorn (see docs/toolchain.md).
   const env = { NODE_PATH: '/usr/share/nodejs' };
@@ -33,20 +45,17 @@ export function buildWasm() {
   copyFileSync(join(ROOT, 'build', 'wasm', 'wasm', 'neurovec.wasm'), join(out, 'neurovec.wasm'));
   const glue = readFileSync(join(ROOT, 'build', 'wasm', 'wasm', 'neurovec.cjs'), 'utf8');
   writeFileSync(join(out, 'neurovec.cjs'), glue);
-  // ES-module twin of the glue for browsers and workers (EXPORT_ES6 of this
-  // Emscripten breaks under Node, so the CommonJS output is wrapped instead).
-  // Its Node-only branch's require("fs") / require("path") calls are renamed so that
-  // bundlers (Vite) do not try to resolve Node built-ins for the browser and warn.
-  const browserGlue = glue.replace(/\brequire\((["'])(fs|path)\1\)/g, 'nodeOnlyRequire("$2")');
-  writeFileSync(join(out, 'neurovec.mjs'),
-    'const module = undefined, exports = undefined, define = undefined;\n' +
-    "const nodeOnlyRequire = (name) => { throw new Error(`neurovec.mjs is the browser build; it cannot load ${name}`); };\n" +
-    `${browserGlue}\nexport default createNeurovecModule;\n`);
+  writeFileSync(join(out, 'neurovec.mjs'), browserModuleGlue(glue));
 }
 
-// The pthreads build (issue 17): the same module over shared memory, loaded in
-// Node by configureWasm({ threads }). Its own build folder: -pthread changes
-// every object. Its worker script is CommonJS, so it ships as .worker.cjs.
+// The pthreads build (issue 17): the same module over shared memory, loaded by
+// default in Node and in cross-origin-isolated browser contexts. Its own build
+// folder: -pthread changes every object. It ships for Node as .cjs glue and a
+// .worker.cjs pool script (the package is "type": "module"), and for browsers
+// as an ES-module twin of the glue (.mjs, imported by the loader), the glue as
+// a classic script (.js, which each pool Worker loads with importScripts) and
+// the pool script as .worker.js (browsers need a JavaScript MIME type, which
+// static servers give .js, not always .cjs).
 export function buildWasmThreads() {
   const env = { NODE_PATH: '/usr/share/nodejs' };
   if (!existsSync(join(ROOT, 'build', 'wasm-threads', 'CMakeCache.txt'))) {
@@ -58,8 +67,12 @@ export function buildWasmThreads() {
   const out = join(ROOT, 'js', 'dist', 'wasm');
   mkdirSync(out, { recursive: true });
   copyFileSync(join(built, 'neurovec-threads.wasm'), join(out, 'neurovec-threads.wasm'));
-  copyFileSync(join(built, 'neurovec-threads.cjs'), join(out, 'neurovec-threads.cjs'));
+  const glue = readFileSync(join(built, 'neurovec-threads.cjs'), 'utf8');
+  writeFileSync(join(out, 'neurovec-threads.cjs'), glue);
+  writeFileSync(join(out, 'neurovec-threads.js'), glue);
+  writeFileSync(join(out, 'neurovec-threads.mjs'), browserModuleGlue(glue));
   copyFileSync(join(built, 'neurovec-threads.worker.js'), join(out, 'neurovec-threads.worker.cjs'));
+  copyFileSync(join(built, 'neurovec-threads.worker.js'), join(out, 'neurovec-threads.worker.js'));
 }
 
 // The core's CTest suite compiled to wasm (run under Node by `npm test`).

@@ -84,6 +84,7 @@ int32_t nv_train_begin(nv_index* index, uint32_t epochs) {
   neurovec::learning::EnableLearning();
   neurovec::TrainOptions o;
   o.epochs = epochs;
+  o.threads = g_batch_threads;
   neurovec::Status s = index->index->BeginTraining(o);
   return s.ok() ? 0 : nv_internal_fail(s);
 }
@@ -98,7 +99,7 @@ int32_t nv_train_step(nv_index* index, uint32_t max_batches, double* out) {
   const neurovec::TrainProgress& p = step.value();
   const double values[NV_TRAIN_PROGRESS_COUNT] = {double(p.epoch),         double(p.epochs),        double(p.batches_done),
                                                   double(p.batches_total), double(p.examples_done), double(p.loss),
-                                                  p.done ? 1.0 : 0.0};
+                                                  p.done ? 1.0 : 0.0,         double(p.threads)};
   std::memcpy(out, values, sizeof values);
   return p.done ? 1 : 0;
 }

@@ -26,12 +26,14 @@ void nv_learning_config(nv_index* index, double* out);
 int32_t nv_feedback(nv_index* index, const float* query, const uint32_t* positives, uint32_t positive_count,
                     const uint32_t* negatives, uint32_t negative_count);
 
-/* Stepwise training so JS can yield between steps. */
+/* Stepwise training so JS can yield between steps. The training runs on
+   nv_set_threads' count at the time of nv_train_begin (1 in the single-thread
+   build; 1 keeps the summation order, so bit-identical parameters). */
 int32_t nv_train_begin(nv_index* index, uint32_t epochs);
 /* Up to max_batches batches. Fills out[0..NV_TRAIN_PROGRESS_COUNT): epoch,
- * epochs, batches done, batches total, examples done, loss, done (0/1).
+ * epochs, batches done, batches total, examples done, loss, done (0/1), threads.
  * Returns 1 when training finished, 0 when more remains, -1 on error. */
-#define NV_TRAIN_PROGRESS_COUNT 7
+#define NV_TRAIN_PROGRESS_COUNT 8
 int32_t nv_train_step(nv_index* index, uint32_t max_batches, double* out);
 /* Ends a training begun; the parameters are as before it. */
 void nv_train_cancel(nv_index* index);

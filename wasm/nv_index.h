@@ -14,3 +14,7 @@ struct nv_index {
 // Sets nv_last_error()/nv_last_error_code(); returns -1 (bindings.cc).
 int32_t nv_internal_fail(const neurovec::Status& status);
 void nv_internal_clear_error();
+
+// Threads a batch call may use, set by nv_set_threads (bindings.cc): always 1
+// in the single-thread build.
+extern uint32_t g_batch_threads;

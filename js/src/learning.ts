@@ -36,7 +36,7 @@ export interface LearningModule extends NeurovecWasmModule {
 }
 
 export const LEARNING_OPTION_COUNT = 18;
-const TRAIN_PROGRESS_COUNT = 7;
+const TRAIN_PROGRESS_COUNT = 8;
 export const SEARCH_MODES: readonly SearchMode[] = ['vector', 'neural', 'subgraph', 'differentiable'];
 
 function checkNumber(name: string, value: unknown, min: number, max: number): number {
@@ -201,17 +201,20 @@ function abortError(): NeurovecError {
 export async function train(host: LearningHost, options: TrainOptions = {}): Promise<TrainProgress> {
   if (options === null || typeof options !== 'object') throw invalid('train expects an options object like { epochs: 10 }');
   for (const key of Object.keys(options)) {
-    if (!['epochs', 'onProgress', 'signal', 'batchesPerStep'].includes(key)) {
-      throw invalid(`unknown train option "${key}"; expected epochs, onProgress, signal or batchesPerStep`);
+    if (!['epochs', 'onProgress', 'signal', 'batchesPerStep', 'threads'].includes(key)) {
+      throw invalid(`unknown train option "${key}"; expected epochs, onProgress, signal, batchesPerStep or threads`);
     }
   }
   const epochs = checkInteger('epochs', options.epochs ?? 10, 1, 100000);
   const perStep = checkInteger('batchesPerStep', options.batchesPerStep ?? 1, 1, 1 << 20);
+  const threads = checkInteger('threads', options.threads ?? 1, 1, 64);
   const { onProgress, signal } = options;
   if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress must be a function');
   if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) throw invalid('signal must be an AbortSignal');
   if (signal?.aborted) throw abortError();
   const mod = host.mod;
+  // The training keeps the thread count it began with (at most the pool).
+  mod._nv_set_threads(Math.min(threads, mod.nvThreads ?? 1));
   if (mod._nv_train_begin(host.handle(), epochs) < 0) throw host.error();
   for (;;) {
     const out = host.scratch(TRAIN_PROGRESS_COUNT * 8);
@@ -219,7 +222,7 @@ export async function train(host: LearningHost, options: TrainOptions = {}): Pro
     if (rc < 0) throw host.error();
     const p = mod.HEAPF64.slice(out >>> 3, (out >>> 3) + TRAIN_PROGRESS_COUNT);
     const progress: TrainProgress = {
-      epoch: p[0], epochs: p[1], batchesDone: p[2], batchesTotal: p[3], examplesDone: p[4], loss: p[5],
+      epoch: p[0], epochs: p[1], batchesDone: p[2], batchesTotal: p[3], examplesDone: p[4], loss: p[5], threads: p[7],
     };
     try {
       onProgress?.(progress);

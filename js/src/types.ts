@@ -454,8 +454,9 @@ export interface IndexStats {
   tiers?: TierCounts;
   /** Distance kernel in use (e.g. "wasm_simd128"). */
   kernel: string;
-  /** The WebAssembly build in use: 'single' or 'pthreads' (configureWasm({ threads }); in Node the default
-   * is pthreads), its pool of threads (1 for 'single'), and why the default fell back to 'single'. */
+  /** The WebAssembly build in use: 'single' or 'pthreads' (configureWasm({ threads }); the default is
+   * pthreads in Node and in cross-origin-isolated browser contexts), its pool of threads (1 for 'single'),
+   * and why the default fell back to 'single' (for example a page served without COOP/COEP headers). */
   threads: { build: 'single' | 'pthreads'; pool: number; fallback?: string };
   /** Present for durable indexes (created with `storage`, or opened). */
   file?: FileStats;
@@ -550,6 +551,8 @@ export interface TrainProgress {
   examplesDone: number;
   /** Mean training loss of the current epoch so far. */
   loss: number;
+  /** Threads the training runs on (TrainOptions.threads, or 1 where it cannot use more). */
+  threads: number;
 }
 
 export interface TrainOptions {
@@ -561,6 +564,14 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Batches run between two yields to the event loop (default 1). */
   batchesPerStep?: number;
+  /**
+   * Threads computing each batch's examples and gradients (default 1; at most
+   * the pool of the threaded build, and 1 in the single-thread build or for an
+   * index paged from its file). 1 keeps the summation order, so the same
+   * parameters as the single-thread build and the native default, bit for bit;
+   * more change the order of float sums (the last bits), never the recipe.
+   */
+  threads?: number;
 }
 
 export type SearchMode = 'vector' | 'neural' | 'subgraph' | 'differentiable';

@@ -124,6 +124,35 @@ export function checkK(k: unknown): number {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+// Browsers' TextEncoder.encodeInto and TextDecoder.decode refuse views of
+// shared memory (the threaded build's heap); Node's accept them. Probed once.
+const sharedMemory = typeof SharedArrayBuffer === 'function';
+function acceptsShared(use: (view: Uint8Array) => void): boolean {
+  if (!sharedMemory) return true;
+  try {
+    use(new Uint8Array(new SharedArrayBuffer(8)));
+    return true;
+  } catch {
+    return false;
+  }
+}
+const encodeIntoShared = acceptsShared((view) => encoder.encodeInto('a', view));
+const decodeShared = acceptsShared((view) => decoder.decode(view));
+const isShared = (view: Uint8Array) => sharedMemory && view.buffer instanceof SharedArrayBuffer;
+
+/**
+ * TextEncoder.encodeInto(text, out).written, also where `out` views shared
+ * memory and this TextEncoder refuses it: the text is then encoded into a
+ * private buffer of the same room and copied.
+ */
+export function encodeTextInto(text: string, out: Uint8Array): number {
+  if (encodeIntoShared || !isShared(out)) return encoder.encodeInto(text, out).written;
+  const scratch = new Uint8Array(out.length);
+  const { written } = encoder.encodeInto(text, scratch);
+  out.set(scratch.subarray(0, written));
+  return written;
+}
+
 /** Writes the encoded id into `out` at `offset`; returns the byte length. `out`
  * must have room for maxEncodedIdBytes(id). */
 export function encodeId(id: Id, out: Uint8Array, offset: number): number {
@@ -137,8 +166,7 @@ export function encodeId(id: Id, out: Uint8Array, offset: number): number {
     return 9;
   }
   out[offset] = 0x73; // 's'
-  const { written } = encoder.encodeInto(id, out.subarray(offset + 1, offset + 1 + maxEncodedIdBytes(id)));
-  return 1 + written;
+  return 1 + encodeTextInto(id, out.subarray(offset + 1, offset + 1 + maxEncodedIdBytes(id)));
 }
 
 export function maxEncodedIdBytes(id: Id): number {
@@ -153,12 +181,12 @@ export function decodeId(bytes: Uint8Array): Id {
     for (let i = 0; i < 4; i++) hi += bytes[5 + i] * 2 ** (8 * i);
     return Number(BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)));
   }
-  if (bytes[0] === 0x73) return decoder.decode(bytes.subarray(1));
+  if (bytes[0] === 0x73) return decodeText(bytes.subarray(1));
   throw new NeurovecError('INTERNAL', 'malformed id from the core');
 }
 
 export function decodeText(bytes: Uint8Array): string {
   // Browsers' TextDecoder refuses views of shared memory (the threaded build's heap).
-  if (typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer) return decoder.decode(bytes.slice());
+  if (!decodeShared && isShared(bytes)) return decoder.decode(bytes.slice());
   return decoder.decode(bytes);
 }

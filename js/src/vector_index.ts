@@ -11,7 +11,7 @@ import type {
   RouterReport, SearchResult, StorageTarget, TierCounts, TrainRouterOptions, VectorLike,
 } from './types.js';
 import {
-  checkFinite, checkId, checkInteger, checkK, checkMetadata, checkVector, decodeId, decodeText, encodeId,
+  checkFinite, checkId, checkInteger, checkK, checkMetadata, checkVector, decodeId, decodeText, encodeId, encodeTextInto,
   MAX_EF, maxEncodedIdBytes, METRICS,
 } from './validation.js';
 import { resolveCreateOptions, type ResolvedOptions } from './options.js';
@@ -196,7 +196,7 @@ export class VectorIndex {
     const ptr = this.bytes.ensure(keyMax + jsonMax + 1);
     const heap = this.mod.HEAPU8;
     const keyLen = encodeId(id, heap, ptr);
-    const jsonLen = json ? encoder.encodeInto(json, heap.subarray(ptr + keyLen, ptr + keyLen + jsonMax)).written : 0;
+    const jsonLen = json ? encodeTextInto(json, heap.subarray(ptr + keyLen, ptr + keyLen + jsonMax)) : 0;
     if (this.mod._nv_set_metadata(this.handle, ptr, keyLen, ptr + keyLen, jsonLen) < 0) throw this.error();
   }
 
@@ -408,7 +408,7 @@ export class VectorIndex {
     const bytesPtr = this.bytes.ensure(keyMax + jsonMax + 1);
     mod.HEAPF32.set(v, vecPtr >>> 2);
     const keyLen = encodeId(id, mod.HEAPU8, bytesPtr);
-    const jsonLen = json ? encoder.encodeInto(json, mod.HEAPU8.subarray(bytesPtr + keyLen, bytesPtr + keyLen + jsonMax)).written : 0;
+    const jsonLen = json ? encodeTextInto(json, mod.HEAPU8.subarray(bytesPtr + keyLen, bytesPtr + keyLen + jsonMax)) : 0;
     const slot = mod._nv_add(this.handle, bytesPtr, keyLen, vecPtr, bytesPtr + keyLen, jsonLen);
     if (slot < 0) throw this.error();
     this.ids[slot] = id;
@@ -491,7 +491,7 @@ export class VectorIndex {
         if (metadata) {
           heap32[(metaOffPtr >>> 2) + (i - start)] = m;
           const json = jsons[i];
-          if (json) m += encoder.encodeInto(json, heap8.subarray(metaBlob + m, metaBlob + metaBytes)).written;
+          if (json) m += encodeTextInto(json, heap8.subarray(metaBlob + m, metaBlob + metaBytes));
         }
       }
       heap32[(keyOffPtr >>> 2) + count] = k;
@@ -535,7 +535,7 @@ export class VectorIndex {
     let filterLen = 0;
     if (filterJson) {
       filterPtr = this.bytes.ensure(filterJson.length * 3 + 1);
-      filterLen = encoder.encodeInto(filterJson, mod.HEAPU8.subarray(filterPtr, filterPtr + filterJson.length * 3)).written;
+      filterLen = encodeTextInto(filterJson, mod.HEAPU8.subarray(filterPtr, filterPtr + filterJson.length * 3));
     }
     mod.HEAPF32.set(q, vecPtr >>> 2);
     const count = mod._nv_search_routed(this.handle, vecPtr, k, ef, filterPtr, filterLen, routing.code, routing.recall,
@@ -598,7 +598,7 @@ export class VectorIndex {
       const countsPtr = distancesPtr + count * k * 4;
       const filterPtr = countsPtr + count * 4;
       const filterLen = filterJson
-        ? encoder.encodeInto(filterJson, mod.HEAPU8.subarray(filterPtr, filterPtr + filterBytes)).written
+        ? encodeTextInto(filterJson, mod.HEAPU8.subarray(filterPtr, filterPtr + filterBytes))
         : 0;
       mod.HEAPF32.set(flat.subarray(start * d, (start + count) * d), queriesPtr >>> 2);
       const rc = mod._nv_search_batch(this.handle, count, queriesPtr, k, ef, filterLen ? filterPtr : 0, filterLen,

@@ -15,7 +15,15 @@ export const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-
   '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TYPES = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 
-export function serve() {
+/** Headers that make a page cross-origin isolated (shared memory, wasm threads). */
+export const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
+/** `{ isolated: true }` sends ISOLATION_HEADERS with every file. */
+export function serve({ isolated = false } = {}) {
+  const extra = isolated ? ISOLATION_HEADERS : {};
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     const file = join(ROOT, path);
@@ -25,7 +33,7 @@ export function serve() {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...extra }).end(body);
     } catch {
       res.writeHead(404).end();
     }

@@ -7,14 +7,19 @@ import assert from 'node:assert/strict';
 import { blankUrl, launch, serve } from './harness.mjs';
 
 let server;
+// The same files served with COOP/COEP: the page and its Workers are
+// cross-origin isolated and run the pthreads build (issue 17).
+let isolatedServer;
 let browser;
 test.before(async () => {
   server = await serve();
+  isolatedServer = await serve({ isolated: true });
   browser = await launch();
 });
 test.after(async () => {
   await browser?.close();
   server?.close();
+  isolatedServer?.close();
 });
 
 // Each test gets its own browser context (its own OPFS and IndexedDB origin data), closed after.
@@ -27,11 +32,11 @@ async function inFreshContext(fn) {
   }
 }
 
-async function newPage(context) {
+async function newPage(context, from = server) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(blankUrl(server));
+  await page.goto(blankUrl(from));
   return { page, errors };
 }
 
@@ -76,8 +81,9 @@ const WRITE = async ([kind, target]) => {
   await index.checkpoint();
   await index.add('late', vectorOf(5000));
   const size = await (kind === 'worker' ? index.size() : index.size);
+  const build = (await index.stats()).threads.build;
   await index.close();
-  return { expected, batch, secondWriter, readerWhileWriting, size, copy, routerWalks: router.trainingWalks + router.calibrationWalks, routerProgress };
+  return { expected, batch, secondWriter, readerWhileWriting, size, copy, routerWalks: router.trainingWalks + router.calibrationWalks, routerProgress, build };
 };
 
 const CHECK = async ([kind, target, copy]) => {
@@ -132,13 +138,14 @@ const CHECK = async ([kind, target, copy]) => {
   return out;
 };
 
-async function roundTrip(kind, target) {
+async function roundTrip(kind, target, { isolated = false } = {}) {
+  const from = isolated ? isolatedServer : server;
   return inFreshContext(async (context) => {
-    const first = await newPage(context);
+    const first = await newPage(context, from);
     const written = await first.page.evaluate(WRITE, [kind, target]);
     await first.page.close();
     assert.match(written.secondWriter, /^NeurovecError:LOCKED: /, 'a second writer is refused');
-    const second = await newPage(context);
+    const second = await newPage(context, from);
     // Reading needs no Worker: in the page itself (OPFS: a read-only copy of the file).
     const inPage = await second.page.evaluate(async ([target]) => {
       const { VectorIndex } = await import('/js/dist/index.browser.js');
@@ -171,6 +178,7 @@ async function roundTrip(kind, target) {
     assert.match(read.openMissing, /^NeurovecError:NOT_FOUND: /);
     assert.equal(read.afterReopen, written.size + 1);
     assert.deepEqual([...first.errors, ...second.errors], []);
+    assert.equal(written.build, isolated ? 'pthreads' : 'single', 'the build the writer ran');
     return { ...read, readerWhileWriting: written.readerWhileWriting };
   });
 }
@@ -192,6 +200,15 @@ test('IndexedDB: round trip in a page', { timeout: 60_000 }, async () => {
 test('IndexedDB: round trip through neurovec/worker', { timeout: 60_000 }, async () => {
   const read = await roundTrip('worker', { indexedDB: 'worker-index' });
   assert.equal(read.secondReader, 'ok');
+});
+
+// The pthreads build's heap is shared memory: OPFS reads and writes go
+// through views of it, IndexedDB copies pages out of it.
+test('OPFS and IndexedDB through neurovec/worker in a cross-origin-isolated page (pthreads build)', { timeout: 90_000 }, async () => {
+  const opfs = await roundTrip('worker', { opfs: 'threads/index.nvx' }, { isolated: true });
+  assert.equal(opfs.readerWhileWriting, 'ok');
+  const idb = await roundTrip('page', { indexedDB: 'threads-index' }, { isolated: true });
+  assert.equal(idb.secondReader, 'ok');
 });
 
 test('OPFS in a page is refused with a message that names the way out; bad targets too', { timeout: 30_000 }, async () => {

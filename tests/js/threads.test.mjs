@@ -12,7 +12,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { VectorIndex, configureWasm } from 'neurovec';
-import { assertNeurovecError, bruteForce, clusteredData, overlap, row } from './helpers.mjs';
+import { assertNeurovecError, bruteForce, clusteredData, gaussian, overlap, rng, row } from './helpers.mjs';
 
 const D = 32;
 const N = 3000;
@@ -103,4 +103,53 @@ test('a durable index built on threads logs every item and reopens with the same
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('train({ threads: 2 }) splits each batch over the pool and learns the same model', async () => {
+  const random = rng(21);
+  const centres = Array.from({ length: 8 }, () => Float32Array.from({ length: D }, () => 1.5 * gaussian(random)));
+  const labelled = (count) => {
+    const labels = Array.from({ length: count }, () => Math.floor(random() * 8));
+    const vectors = new Float32Array(count * D);
+    labels.forEach((l, j) => { for (let i = 0; i < D; i++) vectors[j * D + i] = centres[l][i] + 1.2 * gaussian(random); });
+    return { labels, vectors };
+  };
+  const base = labelled(1500);
+  const asked = labelled(260);
+  const learning = { candidates: 30, hiddenDim: 32, heads: 4, batchSize: 16 };
+  const index = await VectorIndex.create({ dimensions: D, metric: 'l2', learning });
+  index.addBatch(Array.from({ length: 1500 }, (_, i) => i), base.vectors);
+  // Two copies of one graph, given the same feedback.
+  const bytes = await index.toBytes();
+  const one = await VectorIndex.fromBytes(bytes);
+  const two = await VectorIndex.fromBytes(bytes);
+  for (const copy of [one, two]) {
+    copy.configureLearning(learning);
+    for (let i = 0; i < 200; i++) {
+      const shown = copy.search(row(asked.vectors, i, D), 30);
+      const positive = shown.filter((r) => base.labels[r.id] === asked.labels[i]).map((r) => r.id);
+      const negative = shown.filter((r) => base.labels[r.id] !== asked.labels[i]).map((r) => r.id);
+      if (positive.length) copy.feedback(row(asked.vectors, i, D), { positive, negative });
+    }
+  }
+  await assert.rejects(one.train({ threads: 0 }), (e) => e.code === 'INVALID_ARGUMENT' && /threads/.test(e.message));
+  const a = await one.train({ epochs: 3, threads: 1 });
+  const b = await two.train({ epochs: 3, threads: 2 });
+  assert.equal(a.threads, 1);
+  assert.equal(b.threads, 2, 'the training ran on the pool');
+  assert.ok(Number.isFinite(a.loss) && Number.isFinite(b.loss));
+  // Each batch's gradients are summed over the threads' shares, so the
+  // float sums may differ in their last bits; the model must not.
+  let same = 0;
+  let worst = 0;
+  for (let i = 200; i < 260; i++) {
+    const q = row(asked.vectors, i, D);
+    const ra = one.search(q, K, { mode: 'neural' });
+    const rb = two.search(q, K, { mode: 'neural' });
+    same += overlap(ra, rb);
+    ra.forEach((r, j) => { if (rb[j]?.id === r.id) worst = Math.max(worst, Math.abs(rb[j].score - r.score)); });
+  }
+  assert.ok(worst < 1e-3, `scores moved by ${worst}`);
+  assert.ok(same / 60 >= 0.95, `neural top-${K} agreement ${same / 60}`);
+  for (const x of [index, one, two]) x.dispose();
 });

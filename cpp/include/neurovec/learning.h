@@ -73,7 +73,8 @@ struct TrainOptions {
   // refiner_trainer.h). 1 (the default) gives the same summation order, so
   // bit-identical parameters, natively and in wasm; more threads change the
   // order of float sums (the last bits of the parameters), never the recipe.
-  // The wasm build always uses one. Not persisted.
+  // The single-thread wasm build always uses one; the threaded one up to its
+  // pool (nv_set_threads). Not persisted.
   uint32_t threads = 1;
 };
 
@@ -85,6 +86,7 @@ struct TrainProgress {
   uint64_t examples_done = 0;  // examples trained on (replayed ones included)
   float loss = 0.0f;           // mean loss of the batches of the current (or last) epoch
   bool done = false;
+  uint32_t threads = 1;        // threads the training runs on (TrainOptions::threads, or 1 where it cannot)
 };
 
 // Called after every batch; return false to stop (kAborted, parameters unchanged).

@@ -226,13 +226,14 @@ Status IndexLearner::BeginTraining(const TrainOptions& options, const IndexView&
 
   // One thread (the default) keeps the summation order of wasm, which has no
   // threads; more split each batch's gradients over workers (refiner_trainer.h).
-#if defined(__EMSCRIPTEN__)
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
   session->threads = 1;
 #else
   // A paged store's or graph's block cache is not shared between threads
   // (examples read candidate vectors and level-0 lists on the training's threads).
   session->threads = view.store->paged() || view.graph->level0_paged() ? 1 : std::max<uint32_t>(1, options.threads);
 #endif
+  session->progress.threads = session->threads;
   const uint64_t steps = session->progress.batches_total;
   const TrainerConfig tc = StandardTrainerConfig(config_.learning_rate, config_.weight_decay, steps, session->threads,
                                                  config_.seed + trainings_);

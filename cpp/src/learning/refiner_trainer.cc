@@ -43,7 +43,7 @@ float RefinerTrainer::TrainBatch(const std::vector<FeedbackExample>& batch) {
   }
   if (usable.empty()) return 0.0f;
   uint32_t threads = std::max<uint32_t>(1, std::min<uint32_t>(config_.threads, static_cast<uint32_t>(usable.size())));
-#if defined(__EMSCRIPTEN__)
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
   threads = 1;
 #endif
   std::vector<QueryRefiner> replicas(threads, *model_);

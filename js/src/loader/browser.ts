@@ -1,12 +1,97 @@
 // Browser and worker loader: fetches the .wasm next to this file (bundlers can
 // rewrite the URL) and instantiates it with the ES-module build of the glue.
-import type { NeurovecWasmModule } from '../wasm_module.js';
+//
+// Two builds, as in Node (loader/node.ts): the single-thread module, and the
+// pthreads module over shared memory. Browsers give shared memory only to
+// cross-origin-isolated contexts (a page served with
+// `Cross-Origin-Opener-Policy: same-origin` and
+// `Cross-Origin-Embedder-Policy: require-corp`, and the workers it starts),
+// so by default the threaded build is used exactly there, and the
+// single-thread build everywhere else, with stats().threads saying why.
+import { NeurovecError } from '../errors.js';
+import { threadedModule, type NeurovecWasmModule } from '../wasm_module.js';
 
-type Factory = (options: { wasmBinary: ArrayBuffer }) => Promise<NeurovecWasmModule>;
+type Factory = (options: {
+  wasmBinary: ArrayBuffer;
+  nvThreadPool?: number;
+  locateFile?: (path: string, directory: string) => string;
+  mainScriptUrlOrBlob?: string;
+}) => Promise<NeurovecWasmModule>;
 
-export async function loadBrowserModule(): Promise<NeurovecWasmModule> {
+/** Threads when configureWasm was not called: one per core, at most this many
+ * (each pool thread is a Worker that compiles its own instance). */
+export const DEFAULT_MAX_THREADS = 8;
+
+/** Why this context cannot run the threaded build, or undefined when it can. */
+export function threadsUnavailable(): string | undefined {
+  const scope = globalThis as { crossOriginIsolated?: boolean; SharedArrayBuffer?: unknown; Worker?: unknown };
+  if (scope.crossOriginIsolated !== true) {
+    return 'the page is not cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin ' +
+      'and Cross-Origin-Embedder-Policy: require-corp to get threads)';
+  }
+  if (typeof scope.SharedArrayBuffer !== 'function') return 'this browser has no SharedArrayBuffer';
+  if (typeof scope.Worker !== 'function') return 'this context cannot start Workers';
+  return undefined;
+}
+
+/** Cores the browser reports (navigator.hardwareConcurrency), at least 1. */
+export function browserCores(): number {
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+async function fetchBytes(url: URL): Promise<ArrayBuffer> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`neurovec: could not load ${url.pathname.split('/').pop()} (HTTP ${response.status})`);
+  return response.arrayBuffer();
+}
+
+async function loadSingle(): Promise<NeurovecWasmModule> {
   const { default: factory } = (await import('../wasm/neurovec.mjs' as string)) as { default: Factory };
-  const response = await fetch(new URL('../wasm/neurovec.wasm', import.meta.url));
-  if (!response.ok) throw new Error(`neurovec: could not load neurovec.wasm (HTTP ${response.status})`);
-  return factory({ wasmBinary: await response.arrayBuffer() });
+  return factory({ wasmBinary: await fetchBytes(new URL('../wasm/neurovec.wasm', import.meta.url)) });
+}
+
+async function loadThreaded(threads: number): Promise<NeurovecWasmModule> {
+  const { default: factory } = (await import('../wasm/neurovec-threads.mjs' as string)) as { default: Factory };
+  // Each pool Worker runs the glue's worker script, which loads the glue
+  // itself as a classic script (importScripts); the ES-module twin that this
+  // thread imported cannot be loaded that way, so both ship.
+  const workerScript = new URL('../wasm/neurovec-threads.worker.js', import.meta.url).href;
+  const classicGlue = new URL('../wasm/neurovec-threads.js', import.meta.url).href;
+  const mod = await factory({
+    wasmBinary: await fetchBytes(new URL('../wasm/neurovec-threads.wasm', import.meta.url)),
+    nvThreadPool: threads,
+    locateFile: (path, directory) => (path.endsWith('.worker.js') ? workerScript : directory + path),
+    mainScriptUrlOrBlob: classicGlue,
+  });
+  return threadedModule(mod, threads);
+}
+
+/**
+ * The module for `threads` (1: the single-thread build; more: the pthreads
+ * build with a pool of that many Workers, made at instantiation, which needs
+ * a cross-origin-isolated context; undefined: one per core up to
+ * DEFAULT_MAX_THREADS where the context allows it, else, or if the threaded
+ * build fails to load, the single-thread build, and stats().threads says why).
+ */
+export async function loadBrowserModule(threads?: number): Promise<NeurovecWasmModule> {
+  if (threads === undefined) {
+    const why = threadsUnavailable();
+    const auto = Math.min(browserCores(), DEFAULT_MAX_THREADS);
+    let fallback = why;
+    if (!why && auto > 1) {
+      try {
+        return await loadThreaded(auto);
+      } catch (error) {
+        fallback = `the threaded build did not load: ${(error as Error)?.message ?? String(error)}`;
+      }
+    }
+    const mod = await loadSingle();
+    if (fallback) mod.nvThreadsFallback = fallback;
+    return mod;
+  }
+  if (threads <= 1) return loadSingle();
+  const why = threadsUnavailable();
+  if (why) throw new NeurovecError('FAILED_PRECONDITION', `configureWasm({ threads: ${threads} }) needs the threaded build, but ${why}`);
+  return loadThreaded(threads);
 }

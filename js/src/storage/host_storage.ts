@@ -4,6 +4,7 @@
 // none allocates in the wasm heap, so heap views taken here stay valid.
 import { NeurovecError } from '../errors.js';
 import type { NeurovecWasmModule } from '../wasm_module.js';
+import { encodeTextInto } from '../validation.js';
 import type { SyncStorage } from './sync_storage.js';
 
 const IO_ERROR = -1;
@@ -81,7 +82,7 @@ export class HostStorageTable {
   error(handle: number, ptr: number, cap: number): number {
     const message = this.entries.get(handle)?.error ?? 'unknown storage';
     if (cap === 0) return 0;
-    const { written } = new TextEncoder().encodeInto(message, this.mod.HEAPU8.subarray(ptr, ptr + cap - 1));
+    const written = encodeTextInto(message, this.mod.HEAPU8.subarray(ptr, ptr + cap - 1));
     this.mod.HEAPU8[ptr + written] = 0;
     return written;
   }

@@ -90,6 +90,7 @@ export class WorkerVectorIndex {
     }
     const index = new WorkerVectorIndex(startWorker(workerOptions));
     try {
+      if (workerOptions.threads !== undefined) await index.call('configureWasm', [{ threads: workerOptions.threads }]);
       const info = (await index.call(method, args)) as IndexInfo;
       index.dimensions = info.dimensions;
       index.metric = info.metric;

@@ -29,6 +29,7 @@ export type WorkerTrainRouterOptions = Omit<TrainRouterOptions, 'onProgress' | '
 
 /** Method name -> [arguments, result]. */
 export interface Methods {
+  configureWasm: [[options: { threads?: number | 'auto' }], void];
   create: [[options: Omit<CreateOptions, never>], IndexInfo];
   open: [[target: StorageTarget, options: OpenOptions], IndexInfo];
   fromBytes: [[bytes: Uint8Array], IndexInfo];
@@ -83,4 +84,12 @@ export interface WorkerOptions {
    * `new URL(..., import.meta.url)` can create it themselves), or the URL of
    * that script. Default: worker_main.js next to this module, as a module Worker. */
   worker?: Worker | string | URL;
+  /**
+   * The WebAssembly build the worker loads, as configureWasm({ threads }) in
+   * it: 1 for the single-thread build, more (or 'auto') for the pthreads
+   * build with that many pool threads, which needs a cross-origin-isolated
+   * page (COOP/COEP headers). Default: threads where the page is isolated
+   * (one per core, at most 8), else the single-thread build.
+   */
+  threads?: number | 'auto';
 }

@@ -73,6 +73,7 @@ export class WorkerTextIndex {
     }
     const index = new WorkerTextIndex(startWorker(workerOptions));
     try {
+      if (workerOptions.threads !== undefined) await index.call('configureWasm', [{ threads: workerOptions.threads }]);
       await index.call(method, args);
       return index;
     } catch (error) {

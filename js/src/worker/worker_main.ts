@@ -4,7 +4,7 @@
 // time, in arrival order, so an `add` posted after `sync` is applied after it,
 // exactly as the calls were made in the page (optimize with a budget is the
 // exception: see optimizeInBackground).
-import { NeurovecError, VectorIndex } from '../index.browser.js';
+import { NeurovecError, VectorIndex, configureWasm } from '../index.browser.js';
 import type { TextIndex } from '../text/text_index.js';
 import type { MaintenanceOptions, OptimizeReport } from '../types.js';
 import type { ErrorInfo, IndexInfo, Method, Request, Response, WorkerOptimizeOptions, WorkerTrainRouterOptions } from './protocol.js';
@@ -124,6 +124,8 @@ async function handleText(request: Request, transfer: Transferable[]): Promise<u
 }
 
 async function handle(request: Request, transfer: Transferable[]): Promise<unknown> {
+  // Sent by the clients before create/open/fromBytes when WorkerOptions.threads is set.
+  if (request.method === 'configureWasm') return configureWasm((request.args as [{ threads?: number | 'auto' }])[0]);
   if (text || TEXT_STARTS.has(request.method as string) || (request.method as string).startsWith('text')) {
     return handleText(request, transfer);
   }
