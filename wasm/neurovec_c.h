@@ -119,10 +119,10 @@ int32_t nv_router_train_begin(nv_index* index, uint32_t k, uint32_t ef, uint32_t
  * walks total, then once done the report: training walks, calibration walks,
  * records, seconds, full-walk recall, full-walk distance computations, routed
  * recall, routed distance computations, model bytes, routed neighbour-filter
- * tests, skip rank (0: no neighbour skipping). Returns 1 when the router
+ * tests, skip rank (0: no neighbour skipping), threads the walks ran on. Returns 1 when the router
  * is trained (and installed; a durable index checkpointed), 0 when more steps
  * are needed, -1 on error (the training is over). */
-#define NV_ROUTER_PROGRESS_COUNT 13
+#define NV_ROUTER_PROGRESS_COUNT 14
 int32_t nv_router_train_step(nv_index* index, uint32_t max_walks, double* out);
 void nv_router_train_cancel(nv_index* index);
 /* Forgets the router. 0, or -1 with the error set. */

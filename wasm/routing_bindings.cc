@@ -26,6 +26,7 @@ int32_t nv_router_train_begin(nv_index* index, uint32_t k, uint32_t ef, uint32_t
   o.queries = queries;
   o.query_count = queries != nullptr ? query_count : 0;
   o.skip_rank = skip_rank;
+  o.threads = g_batch_threads;  // nv_set_threads: 1 in the single-thread build
   neurovec::Status s = index->index->BeginRouterTraining(o);
   return s.ok() ? 0 : nv_internal_fail(s);
 }
@@ -44,7 +45,7 @@ int32_t nv_router_train_step(nv_index* index, uint32_t max_walks, double* out) {
       double(r.calibration_walks), double(r.records),       r.seconds,
       r.full_walk_recall,     r.full_walk_computations,     r.routed_recall,
       r.routed_computations,  double(r.model_bytes),        r.routed_estimates,
-      double(r.skip_rank)};
+      double(r.skip_rank),    double(r.threads)};
   std::memcpy(out, values, sizeof values);
   return p.done ? 1 : 0;
 }

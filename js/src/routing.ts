@@ -9,9 +9,9 @@ import { checkFinite, checkInteger, checkVector, describeValue, MAX_EF } from '.
 import { readDoubles, type NeurovecWasmModule } from './wasm_module.js';
 
 export const ROUTING_MODES: readonly RoutingMode[] = ['auto', 'plain', 'learned'];
-const ROUTER_PROGRESS_COUNT = 13;
+const ROUTER_PROGRESS_COUNT = 14;
 const ROUTING_STATS_COUNT = 11;
-const OPTION_NAMES = ['k', 'ef', 'items', 'queries', 'calibrationShare', 'targetRecall', 'seed', 'skipRank', 'walksPerStep', 'onProgress', 'signal'];
+const OPTION_NAMES = ['k', 'ef', 'items', 'queries', 'calibrationShare', 'targetRecall', 'seed', 'skipRank', 'walksPerStep', 'threads', 'onProgress', 'signal'];
 
 /** What the routing calls need of a VectorIndex. */
 export interface RoutingHost {
@@ -77,6 +77,8 @@ export async function trainRouter(host: RoutingHost, options: TrainRouterOptions
   const skipRank = checkInteger('skipRank', options.skipRank ?? 64, 0, 128);
   if (skipRank % 16 !== 0) throw invalid(`skipRank must be a multiple of 16 from 0 to 128, got ${skipRank}`);
   const perStep = checkInteger('walksPerStep', options.walksPerStep ?? 50, 1, 1 << 20);
+  const pool = host.mod.nvThreads ?? 1;
+  const threads = options.threads === undefined ? pool : checkInteger('threads', options.threads, 1, 64);
   const { onProgress, signal } = options;
   if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress must be a function');
   if (signal !== undefined && (signal === null || typeof signal.aborted !== 'boolean')) throw invalid('signal must be an AbortSignal');
@@ -90,6 +92,8 @@ export async function trainRouter(host: RoutingHost, options: TrainRouterOptions
   const qptr = queries ? mod._malloc(queries.byteLength) : 0;
   try {
     if (queries) mod.HEAPF32.set(queries, qptr >>> 2);
+    // The training keeps the thread count it began with (at most the pool).
+    mod._nv_set_threads(Math.min(threads, pool));
     if (mod._nv_router_train_begin(host.handle(), k, ef, items, share, target, seed, qptr, queryCount, skipRank) < 0) throw host.error();
   } finally {
     if (qptr) mod._free(qptr);
@@ -112,7 +116,7 @@ export async function trainRouter(host: RoutingHost, options: TrainRouterOptions
       return {
         trainingWalks: p[2], calibrationWalks: p[3], records: p[4], seconds: p[5], fullWalkRecall: p[6],
         fullWalkComputations: p[7], routedRecall: p[8], routedComputations: p[9], modelBytes: p[10],
-        routedEstimates: p[11], skipRank: p[12],
+        routedEstimates: p[11], skipRank: p[12], threads: p[13],
       };
     }
     await yieldToEventLoop();

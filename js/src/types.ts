@@ -203,6 +203,10 @@ export interface TrainRouterOptions {
   skipRank?: number;
   /** Walks per slice between yields to the event loop (default 50). */
   walksPerStep?: number;
+  /** Threads the walks run on (default: the threaded build's whole pool; 1 in the
+   * single-thread build and for an index paged from its file). Each walk is
+   * recorded on its own, so any count trains the same router. */
+  threads?: number;
   onProgress?: (progress: RouterTrainingProgress) => void;
   /** Aborting rejects with ABORTED; the index keeps the router it had. */
   signal?: AbortSignal;
@@ -231,6 +235,8 @@ export interface RouterReport {
   /** 0 when no target recall skips neighbours. */
   skipRank: number;
   modelBytes: number;
+  /** Threads the walks ran on. */
+  threads: number;
 }
 
 /** stats().routing */

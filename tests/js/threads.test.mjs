@@ -153,3 +153,25 @@ test('train({ threads: 2 }) splits each batch over the pool and learns the same 
   assert.ok(same / 60 >= 0.95, `neural top-${K} agreement ${same / 60}`);
   for (const x of [index, one, two]) x.dispose();
 });
+
+test('trainRouter walks on the pool (the default there) and trains the same router as one thread', async () => {
+  const { data, queries } = clusteredData({ n: 2000, d: D, queries: 40, clusters: 20, seed: 9 });
+  const index = await VectorIndex.create({ dimensions: D, metric: 'l2', m: 12, efConstruction: 80 });
+  index.addBatch(Array.from({ length: 2000 }, (_, i) => i), data);
+  const bytes = await index.toBytes();
+  const one = await VectorIndex.fromBytes(bytes);
+  const pool = await VectorIndex.fromBytes(bytes);
+  const options = { ef: 32, items: 300, seed: 3, skipRank: 16 };
+  const a = await one.trainRouter({ ...options, threads: 1 });
+  const b = await pool.trainRouter(options);
+  assert.equal(a.threads, 1);
+  assert.equal(b.threads, 2, 'the default is the whole pool');
+  const { seconds: _sa, threads: _ta, ...reportA } = a;
+  const { seconds: _sb, threads: _tb, ...reportB } = b;
+  assert.deepEqual(reportB, reportA, 'every walk is recorded on its own: the same router');
+  for (let qi = 0; qi < 40; qi++) {
+    const q = row(queries, qi, D);
+    assert.deepEqual(pool.search(q, K, { routing: 'learned' }), one.search(q, K, { routing: 'learned' }), `query ${qi}`);
+  }
+  for (const x of [index, one, pool]) x.dispose();
+});

@@ -157,7 +157,7 @@ struct RouterOptions {
   // at 0.95 on Fashion-MNIST it was slower than the plain walk).
   float default_target_recall = 0.99f;
   uint64_t seed = 1;
-  uint32_t threads = 1;          // the exact scans and walks, natively
+  uint32_t threads = 1;          // the exact scans and walks (natively, and in the threaded wasm build)
   // Neighbour skipping (routing/neighbour_filter.h): the rank of the
   // projection whose estimates let a walk skip neighbours past its bound; a
   // multiple of 16 up to 128, 0 for none. L2 and cosine only (other metrics,
@@ -193,6 +193,7 @@ struct RouterReport {
   uint32_t skip_rank = 0;       // 0: the walks evaluate every neighbour
   float skip_margins[8] = {};   // per target recall 0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99 (0: no skipping)
   uint64_t model_bytes = 0;     // what the router adds to the index file
+  uint32_t threads = 1;         // threads the walks ran on (RouterOptions::threads, or 1 where they cannot)
 };
 
 // Where a router training begun with BeginRouterTraining stands.

@@ -140,10 +140,23 @@ void VectorIndex::CancelRouterTraining() { impl_->router_training.reset(); }
 
 namespace {
 
+// Threads a training's walks run on: RouterOptions::threads, or 1 in the
+// single-thread wasm build and for a paged index (one block cache).
+uint32_t WalkThreads(const IndexState& x, const RouterTraining& t) {
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+  (void)t;
+  (void)x;
+  return 1;
+#else
+  return x.paged() ? 1 : t.options.threads;
+#endif
+}
+
 // Walks [from, to) of a training (RouterTraining::total() in all): below
 // `count`, each query's exact top-k by scan, then its walk at the training ef,
 // recorded; past it, the held-out queries again with the neighbour filter at
-// each skip margin. Threads natively (wasm: one).
+// each skip margin, on WalkThreads() threads. Each walk writes only its own
+// record, so any thread count trains the same router.
 Status RecordWalks(IndexState& x, RouterTraining& t, size_t from, size_t to) {
   const uint32_t k = t.options.k;
   const uint32_t stride = x.store.stride();
@@ -191,12 +204,7 @@ Status RecordWalks(IndexState& x, RouterTraining& t, size_t from, size_t to) {
     }
     x.contexts.Release(std::move(ctx));
   };
-  uint32_t threads = t.options.threads;
-#if defined(__EMSCRIPTEN__)
-  threads = 1;
-#endif
-  if (x.paged()) threads = 1;  // one block cache
-  threads = static_cast<uint32_t>(std::min<size_t>(threads, to - from));
+  const uint32_t threads = static_cast<uint32_t>(std::min<size_t>(WalkThreads(x, t), to - from));
   std::vector<std::thread> pool;
   for (uint32_t i = 1; i < threads; ++i) pool.emplace_back(work);
   work();
@@ -358,6 +366,7 @@ Result<RouterTrainingProgress> VectorIndex::RouterTrainingStep(uint32_t max_walk
   }
   progress.report = report.take();
   progress.report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - finished->started).count();
+  progress.report.threads = WalkThreads(x, *finished);
   progress.done = true;
   // The log has no record for a router: a checkpoint puts it in the file.
   if (x.durable) NV_RETURN_IF_ERROR(Checkpoint());
