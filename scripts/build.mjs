@@ -58,8 +58,9 @@ export function buildWasm() {
 // static servers give .js, not always .cjs).
 export function buildWasmThreads() {
   const env = { NODE_PATH: '/usr/share/nodejs' };
-  if (!existsSync(join(ROOT, 'build', 'wasm-threads', 'CMakeCache.txt'))) {
-    run('emcmake', ['cmake', '-S', '.', '-B', 'build/wasm-threads', '-DCMAKE_BUILD_TYPE=Release', '-DBUILD_TESTING=OFF',
+  const cache = join(ROOT, 'build', 'wasm-threads', 'CMakeCache.txt');
+  if (!existsSync(cache) || !readFileSync(cache, 'utf8').includes('BUILD_TESTING:BOOL=ON')) {
+    run('emcmake', ['cmake', '-S', '.', '-B', 'build/wasm-threads', '-DCMAKE_BUILD_TYPE=Release', '-DBUILD_TESTING=ON',
       '-DNEUROVEC_WASM_THREADS=ON'], env);
   }
   run('cmake', ['--build', 'build/wasm-threads', '-j2', '--target', 'neurovec_wasm'], env);
@@ -78,6 +79,16 @@ export function buildWasmThreads() {
 // The core's CTest suite compiled to wasm (run under Node by `npm test`).
 export function buildWasmTests() {
   run('cmake', ['--build', 'build/wasm', '-j2'], { NODE_PATH: '/usr/share/nodejs' });
+}
+
+/** The CTest executables that also run on the threaded build: the ones whose
+ * code starts threads (parallel insert and search, the data-parallel trainer,
+ * router walks). The rest of the suite runs on the single-thread build; the
+ * JS tests run on the threaded one (Node's default). */
+export const THREADED_WASM_TESTS = ['batch_test', 'learning_train_test', 'routing_test'];
+
+export function buildWasmThreadsTests() {
+  run('cmake', ['--build', 'build/wasm-threads', '-j2', '--target', ...THREADED_WASM_TESTS], { NODE_PATH: '/usr/share/nodejs' });
 }
 
 export function buildTypeScript() {

@@ -6,11 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildAll, buildWasmTests } from './build.mjs';
+import { buildAll, buildWasmTests, buildWasmThreadsTests, THREADED_WASM_TESTS } from './build.mjs';
 import { ROOT } from './setup.mjs';
 
 buildAll();
 buildWasmTests();
+buildWasmThreadsTests();
 
 function run(label, cmd, args) {
   console.log(`\n[test] ${label}: ${cmd} ${args.join(' ')}`);
@@ -48,8 +49,9 @@ const suites = [];
   suites.push({ name: 'fuzz', passed, failed });
 }
 
-for (const [name, dir] of [['ctest', 'build/native'], ['ctest-wasm', 'build/wasm']]) {
-  const r = run(`CTest (${dir})`, 'ctest', ['--test-dir', dir, '--output-on-failure', '-j2']);
+for (const [name, dir, only] of [['ctest', 'build/native'], ['ctest-wasm', 'build/wasm'],
+  ['ctest-wasm-threads', 'build/wasm-threads', `^wasm\\.(${THREADED_WASM_TESTS.join('|')})$`]]) {
+  const r = run(`CTest (${dir})`, 'ctest', ['--test-dir', dir, '--output-on-failure', '-j2', ...(only ? ['-R', only] : [])]);
   const m = r.out.match(/(\d+)% tests passed, (\d+) tests failed out of (\d+)/);
   const total = m ? Number(m[3]) : 0;
   const failed = m ? Number(m[2]) : 1;
