@@ -69,6 +69,15 @@ void nv_learning_config(nv_index* index, double* out) {
   std::memcpy(out, values, sizeof values);
 }
 
+void nv_learning_stats(nv_index* index, double* out) {
+  neurovec::learning::EnableLearning();
+  const neurovec::VectorIndex::LearningStats s = index->index->learning_stats();
+  const double values[NV_LEARNING_STATS_COUNT] = {s.configured ? 1.0 : 0.0, s.active ? 1.0 : 0.0,
+                                                  s.trained ? 1.0 : 0.0,    s.training ? 1.0 : 0.0,
+                                                  double(s.pending_feedback), double(s.online_steps)};
+  std::memcpy(out, values, sizeof values);
+}
+
 int32_t nv_feedback(nv_index* index, const float* query, const uint32_t* positives, uint32_t positive_count,
                     const uint32_t* negatives, uint32_t negative_count) {
   nv_internal_clear_error();

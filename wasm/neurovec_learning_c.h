@@ -22,6 +22,11 @@ int32_t nv_learning_configure(nv_index* index, const double* values, uint32_t co
 /* Writes the options in use (same order) to out. */
 void nv_learning_config(nv_index* index, double* out);
 
+/* out[0..NV_LEARNING_STATS_COUNT): configured, active, trained, training
+   (0/1), feedback events waiting for a training, online steps run (VectorIndex::LearningStats). */
+#define NV_LEARNING_STATS_COUNT 6
+void nv_learning_stats(nv_index* index, double* out);
+
 /* Records feedback for `query`: positive and negative slots. 0 or -1. */
 int32_t nv_feedback(nv_index* index, const float* query, const uint32_t* positives, uint32_t positive_count,
                     const uint32_t* negatives, uint32_t negative_count);

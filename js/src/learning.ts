@@ -4,13 +4,13 @@
 // here, so that file only grows by a few lines.
 import { invalid, NeurovecError } from './errors.js';
 import type {
-  DifferentiableSearchResult, Feedback, Id, LearningOptions, Metadata, SearchMode, SearchResult, SubgraphEdge,
+  DifferentiableSearchResult, Feedback, Id, LearningOptions, LearningStats, Metadata, SearchMode, SearchResult, SubgraphEdge,
   SubgraphSearchResult, TrainOptions, TrainProgress,
 } from './types.js';
 import { DEFAULTS, LIMITS } from './limits.js';
 import { yieldToEventLoop } from './runtime.js';
 import { checkInteger } from './validation.js';
-import type { NeurovecWasmModule } from './wasm_module.js';
+import { readDoubles, type NeurovecWasmModule } from './wasm_module.js';
 
 // The public types of learning live in types.ts (a leaf); re-exported here
 // for the modules that import them from this one.
@@ -23,6 +23,7 @@ export type {
 export interface LearningModule extends NeurovecWasmModule {
   _nv_learning_configure(index: number, values: number, count: number): number;
   _nv_learning_config(index: number, out: number): void;
+  _nv_learning_stats(index: number, out: number): void;
   _nv_feedback(index: number, query: number, pos: number, posCount: number, neg: number, negCount: number): number;
   _nv_train_begin(index: number, epochs: number): number;
   _nv_train_step(index: number, maxBatches: number, out: number): number;
@@ -36,6 +37,16 @@ export interface LearningModule extends NeurovecWasmModule {
 }
 
 export const LEARNING_OPTION_COUNT = 18;
+const LEARNING_STATS_COUNT = 6;
+
+/** stats().learning (nv_learning_stats). */
+export function learningStats(mod: LearningModule, handle: number): LearningStats {
+  const s = readDoubles(mod, LEARNING_STATS_COUNT, (out) => mod._nv_learning_stats(handle, out));
+  return {
+    configured: s[0] === 1, active: s[1] === 1, trained: s[2] === 1, training: s[3] === 1,
+    pendingFeedback: s[4], onlineSteps: s[5],
+  };
+}
 const TRAIN_PROGRESS_COUNT = 8;
 export const SEARCH_MODES: readonly SearchMode[] = ['vector', 'neural', 'subgraph', 'differentiable'];
 

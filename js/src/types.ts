@@ -452,6 +452,8 @@ export interface IndexStats {
   maintenance: MaintenanceStats;
   /** Learned routing (trainRouter). */
   routing: RoutingStats;
+  /** Learning from feedback (feedback(), train(), the neural modes). */
+  learning: LearningStats;
   /** Bytes by part. */
   memory: MemoryStats;
   /** Present when the index has quantized traversal; `trained` once the codec is. */
@@ -559,6 +561,22 @@ export interface TrainProgress {
   loss: number;
   /** Threads the training runs on (TrainOptions.threads, or 1 where it cannot use more). */
   threads: number;
+}
+
+/** stats().learning: where learning from feedback stands. */
+export interface LearningStats {
+  /** Learning options were set (create({ learning }), configureLearning, or read from the file). */
+  configured: boolean;
+  /** Feedback was recorded or a model read from the file. */
+  active: boolean;
+  /** A model is learned: the neural modes re-rank with it. */
+  trained: boolean;
+  /** A train() is under way. */
+  training: boolean;
+  /** Feedback events waiting for the next train() (with onlineSteps each is learned at once, so none wait). */
+  pendingFeedback: number;
+  /** Optimiser steps run by feedback() itself (learning.onlineSteps). */
+  onlineSteps: number;
 }
 
 export interface TrainOptions {

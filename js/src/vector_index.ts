@@ -27,7 +27,7 @@ import {
   FILE_STATS_COUNT, getModule, PAGING_STATS_COUNT, readDoubles, STATS_COUNT, type NeurovecWasmModule,
 } from './wasm_module.js';
 import {
-  configureLearning, giveFeedback, searchLearned, SEARCH_MODES, train, type DifferentiableSearchResult, type Feedback,
+  configureLearning, giveFeedback, learningStats, searchLearned, SEARCH_MODES, train, type DifferentiableSearchResult, type Feedback,
   type LearningHost, type LearningModule, type SearchMode, type SubgraphSearchResult, type TrainOptions,
   type TrainProgress,
 } from './learning.js';
@@ -800,6 +800,7 @@ export class VectorIndex {
         changesSincePass: s[18], passActive: s[19] === 1, progress: s[20], milliseconds: s[21], unreachableAfterLastPass: s[22],
       },
       routing: routingStats(mod, this.handle),
+      learning: learningStats(mod as LearningModule, this.handle),
       memory: { ...memoryStats(mod, this.handle), ...(tiers ? { tiers: tierMemory(mod, this.handle) } : {}) },
       ...(quantized ? { quantizedTraversal: quantized } : {}),
       ...(tiers ? { tiers: tiers.counts } : {}),

@@ -380,6 +380,55 @@ TEST(LearningIndex, OnlineStepsLearnFromEachClickWithoutTrain) {
   EXPECT_EQ(bad.Validate().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(LearningIndex, StatsSayWhereLearningStands) {
+  learning::EnableLearning();
+  IndexConfig config;
+  config.dimensions = kDim;
+  auto plain = VectorIndex::Create(config).take();
+  VectorIndex::LearningStats s = plain->learning_stats();
+  EXPECT_FALSE(s.configured || s.active || s.trained || s.training);
+  EXPECT_EQ(s.pending_feedback + s.online_steps, 0u);
+
+  Fixture f = Build();  // options set, nothing recorded
+  s = f.index->learning_stats();
+  EXPECT_TRUE(s.configured);
+  EXPECT_FALSE(s.active || s.trained);
+  GiveFeedback(f, 30);
+  s = f.index->learning_stats();
+  EXPECT_TRUE(s.active);
+  EXPECT_FALSE(s.trained);
+  EXPECT_GT(s.pending_feedback, 0u);
+  EXPECT_LE(s.pending_feedback, 30u);
+  TrainOptions o;
+  o.epochs = 1;
+  ASSERT_TRUE(f.index->BeginTraining(o).ok());
+  EXPECT_TRUE(f.index->learning_stats().training);
+  f.index->CancelTraining();
+  EXPECT_FALSE(f.index->learning_stats().training);
+  ASSERT_TRUE(f.index->Train(o).ok());
+  s = f.index->learning_stats();
+  EXPECT_TRUE(s.trained);
+  EXPECT_EQ(s.pending_feedback, 0u);
+  EXPECT_EQ(s.online_steps, 0u);
+  // A copy from the file knows it holds a model.
+  auto loaded = Reloaded(*f.index);
+  ASSERT_NE(loaded, nullptr);
+  s = loaded->learning_stats();
+  EXPECT_TRUE(s.configured && s.active && s.trained);
+
+  // Online learning counts its steps (n per event) and leaves nothing pending.
+  LearningConfig c = SmallConfig();
+  c.online_steps = 2;
+  f.index = IndexWith(f, c);
+  GiveClicks(f, 0, 10);
+  s = f.index->learning_stats();
+  EXPECT_TRUE(s.trained);
+  EXPECT_GE(s.online_steps, 2u * 8);
+  EXPECT_LE(s.online_steps, 2u * 10);
+  EXPECT_EQ(s.online_steps % 2, 0u);
+  EXPECT_EQ(s.pending_feedback, 0u);
+}
+
 TEST(LearningIndex, ZeroHopsLearnsAMetricWithoutTheGraph) {
   // hops 0: the shared projection alone, the baseline of the GNN in bench/learning_clicks.mjs.
   Fixture f = Build();

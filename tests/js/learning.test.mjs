@@ -79,12 +79,23 @@ describe('learning', () => {
     index.dispose();
   });
 
-  test('toBytes/fromBytes keeps neural results identical', async () => {
+  test('toBytes/fromBytes keeps neural results identical; stats().learning says where learning stands', async () => {
     const index = await makeIndex();
+    assert.deepEqual(index.stats().learning,
+      { configured: true, active: false, trained: false, training: false, pendingFeedback: 0, onlineSteps: 0 });
     giveFeedback(index, 0, 100);
-    await index.train({ epochs: 2 });
+    const pending = index.stats().learning;
+    assert.equal(pending.active, true);
+    assert.equal(pending.trained, false);
+    assert.ok(pending.pendingFeedback > 50 && pending.pendingFeedback <= 100, `${pending.pendingFeedback} events`);
+    let during;
+    await index.train({ epochs: 2, onProgress: () => { during ??= index.stats().learning.training; } });
+    assert.equal(during, true);
+    assert.deepEqual(index.stats().learning,
+      { configured: true, active: true, trained: true, training: false, pendingFeedback: 0, onlineSteps: 0 });
     const bytes = await index.toBytes();
     const copy = await VectorIndex.fromBytes(bytes);
+    assert.equal(copy.stats().learning.trained, true, 'a model read from the file');
     for (let i = 400; i < 420; i++) {
       const a = index.search(q(i), 10, { mode: 'neural' });
       const b = copy.search(q(i), 10, { mode: 'neural' });
@@ -166,11 +177,16 @@ describe('learning', () => {
     const index = await makeIndex({ ...LEARNING, onlineSteps: 2 });
     const vectorP = precision(index, 'vector', 400, 500);
     // A user clicks the first one or two results of the query's class among 10.
+    let events = 0;
     for (let i = 0; i < 300; i++) {
       const shown = index.search(q(i), 10).map((r) => r.id);
       const clicked = shown.filter((id) => base.labels[id] === queries.labels[i]).slice(0, 1 + (i % 2));
-      if (clicked.length) index.feedback(q(i), { clicked, shown });
+      if (clicked.length) index.feedback(q(i), { clicked, shown }), events++;
     }
+    const learned = index.stats().learning;
+    assert.equal(learned.trained, true, 'learned with no train() call');
+    assert.equal(learned.onlineSteps, 2 * events, 'two steps per event');
+    assert.equal(learned.pendingFeedback, 0, 'each event was learned at once');
     const neuralP = precision(index, 'neural', 400, 500);
     console.log(`held-out precision@10 after 300 sparse clicks, online: vector ${vectorP.toFixed(3)}, neural ${neuralP.toFixed(3)}`);
     assert.ok(neuralP > vectorP + 0.05, `neural ${neuralP} vs vector ${vectorP}`);

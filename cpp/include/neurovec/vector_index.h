@@ -501,6 +501,17 @@ class VectorIndex {
   // The trained refiner's state (portable bytes, the learner's part of the
   // file section); kFailedPrecondition when nothing was learned yet.
   Result<std::string> LearnedState() const;
+  // Where learning stands. All zero for an index that never learned; a
+  // learner read from a file is restored to answer (as a neural search would).
+  struct LearningStats {
+    bool configured = false;        // ConfigureLearning was called, or the file had learner options
+    bool active = false;            // a learner exists: feedback was recorded or a model read
+    bool trained = false;           // a model is learned: the neural modes re-rank with it
+    bool training = false;          // a stepwise training is under way
+    uint64_t pending_feedback = 0;  // events waiting for the next training (online learning learns each at once)
+    uint64_t online_steps = 0;      // optimiser steps run by Feedback (LearningConfig::online_steps)
+  };
+  LearningStats learning_stats() const;
 
   // ---- Sections of a layer built on this index (the text layer,
   // neurovec/text_index.h), kinds 24..31 of the file. An open keeps the ones

@@ -64,6 +64,26 @@ Status VectorIndex::ConfigureLearning(const LearningConfig& config) {
 
 const LearningConfig& VectorIndex::learning_config() const { return impl_->learning.config; }
 
+VectorIndex::LearningStats VectorIndex::learning_stats() const {
+  LearningStats s;
+  const LearningState& l = impl_->learning;
+  bool exists = false;
+  {
+    std::lock_guard<std::mutex> lock(l.mutex);
+    s.configured = l.configured;
+    exists = l.learner != nullptr || !l.restored_bytes.empty();
+  }
+  if (!exists) return s;
+  auto learner = l.Get(impl_->config.dimensions);
+  if (!learner.ok()) return s;  // the engine is not linked in: nothing more to say
+  s.active = true;
+  s.trained = learner.value()->trained();
+  s.training = learner.value()->training();
+  s.pending_feedback = learner.value()->pending_feedback();
+  s.online_steps = learner.value()->online_steps_done();
+  return s;
+}
+
 Status VectorIndex::Feedback(const float* query, const std::vector<ItemKey>& positives,
                              const std::vector<ItemKey>& negatives) {
   std::vector<uint32_t> pos, neg;
