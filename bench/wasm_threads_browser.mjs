@@ -12,7 +12,7 @@
 //  3. the page builds a second index from the first `--build-items` images,
 //     addBatch with { threads: 1 } and with { threads: pool }, alternating.
 // Writes bench/results/wasm-threads-browser.md.
-//   node bench/wasm_threads_browser.mjs [--items 60000] [--queries 1000] [--build-items 10000] [--rounds 4]
+//   node bench/wasm_threads_browser.mjs [--items 60000] [--queries 1000] [--build-items 10000] [--rounds 4] [--build-rounds 4] [--out F]
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -28,6 +28,7 @@ const { values: opt } = parseArgs({
     queries: { type: 'string', default: '1000' },
     'build-items': { type: 'string', default: '10000' },
     rounds: { type: 'string', default: '4' },
+    'build-rounds': { type: 'string', default: '4' },
     out: { type: 'string', default: join(ROOT, 'bench', 'results', 'wasm-threads-browser.md') },
   },
 });
@@ -79,7 +80,7 @@ try {
   const page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${server.address().port}/tests/browser/blank.html`);
   console.log('[threads:browser] measuring in Chromium ...');
-  result = await page.evaluate(async ({ file, d, K, EF, rounds, buildItems, truth }) => {
+  result = await page.evaluate(async ({ file, d, K, EF, rounds, buildRounds, buildItems, truth }) => {
     const { VectorIndex } = await import('/js/dist/index.browser.js');
     const bytes = async (url) => new Uint8Array(await (await fetch(url)).arrayBuffer());
     const t0 = performance.now();
@@ -116,7 +117,7 @@ try {
     const items = new Float32Array(tr.buffer, 0, buildItems * d);
     const ids = Array.from({ length: buildItems }, (_, i) => i);
     const build = [];
-    for (let r = 0; r < 4; r++) {
+    for (let r = 0; r < buildRounds; r++) {
       const ms = {};
       const unreachable = {};
       for (const t of r % 2 ? [pool, 1] : [1, pool]) { // the lead alternates
@@ -131,7 +132,7 @@ try {
     }
     return { threads, openMs, recall: hits / (truth.length * K), search, p50: times[times.length >> 1],
       build, isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency, ua: navigator.userAgent };
-  }, { file: indexFile.split('/').pop(), d, K, EF, rounds: Number(opt.rounds), buildItems, truth });
+  }, { file: indexFile.split('/').pop(), d, K, EF, rounds: Number(opt.rounds), buildRounds: Number(opt['build-rounds']), buildItems, truth });
 } finally {
   await browser.close();
   server.close();
