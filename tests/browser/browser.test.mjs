@@ -6,9 +6,12 @@ import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, FLAGS, serve } from './harness.mjs';
 
-test('browser entry works in a Chromium page and a module Worker', { timeout: 120_000 }, async () => {
+// The loader compiles the module while it downloads (compileStreaming), which
+// needs the application/wasm type; a server that sends another type gets the
+// bytes compiled whole, and the page works the same.
+for (const wasmType of ['application/wasm', 'application/octet-stream']) test(`browser entry works in a Chromium page and a module Worker (.wasm served as ${wasmType})`, { timeout: 120_000 }, async () => {
   assert.ok(existsSync(CHROMIUM), 'Debian chromium is required (npm test installs it)');
-  const server = await serve();
+  const server = await serve({ wasmType });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: FLAGS,

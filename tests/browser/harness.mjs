@@ -21,9 +21,11 @@ export const ISOLATION_HEADERS = {
   'cross-origin-embedder-policy': 'require-corp',
 };
 
-/** `{ isolated: true }` sends ISOLATION_HEADERS with every file. */
-export function serve({ isolated = false } = {}) {
+/** `{ isolated: true }` sends ISOLATION_HEADERS with every file; `{ wasmType }`
+ * replaces application/wasm (a server that does not know .wasm files). */
+export function serve({ isolated = false, wasmType = TYPES['.wasm'] } = {}) {
   const extra = isolated ? ISOLATION_HEADERS : {};
+  const types = { ...TYPES, '.wasm': wasmType };
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     const file = join(ROOT, path);
@@ -33,7 +35,7 @@ export function serve({ isolated = false } = {}) {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...extra }).end(body);
+      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream', ...extra }).end(body);
     } catch {
       res.writeHead(404).end();
     }

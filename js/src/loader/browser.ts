@@ -11,8 +11,9 @@
 import { NeurovecError } from '../errors.js';
 import { threadedModule, type NeurovecWasmModule } from '../wasm_module.js';
 
+type Receive = (instance: WebAssembly.Instance, module: WebAssembly.Module) => void;
 type Factory = (options: {
-  wasmBinary: ArrayBuffer;
+  instantiateWasm: (imports: WebAssembly.Imports, receive: Receive) => object;
   nvThreadPool?: number;
   locateFile?: (path: string, directory: string) => string;
   mainScriptUrlOrBlob?: string;
@@ -40,26 +41,59 @@ export function browserCores(): number {
   return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 1;
 }
 
-async function fetchBytes(url: URL): Promise<ArrayBuffer> {
+/**
+ * Compiles the module at `url` while it downloads (compileStreaming), which
+ * also lets Chromium keep the compiled code in its cache for the next visit;
+ * a server that does not send `application/wasm` gets the bytes compiled
+ * whole instead.
+ */
+async function compileModule(url: URL): Promise<WebAssembly.Module> {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`neurovec: could not load ${url.pathname.split('/').pop()} (HTTP ${response.status})`);
-  return response.arrayBuffer();
+  const name = url.pathname.split('/').pop();
+  if (!response.ok) throw new Error(`neurovec: could not load ${name} (HTTP ${response.status})`);
+  const streaming = typeof WebAssembly.compileStreaming === 'function' &&
+    (response.headers.get('content-type') ?? '').split(';')[0].trim() === 'application/wasm';
+  return streaming ? WebAssembly.compileStreaming(response) : WebAssembly.compile(await response.arrayBuffer());
+}
+
+/**
+ * Runs the glue's factory on a compiled module: the glue's instantiateWasm
+ * hook instantiates it with the glue's imports. A failed instantiation would
+ * leave the glue's promise pending, so it rejects the returned one instead.
+ */
+function instantiate(factory: Factory, module: WebAssembly.Module,
+  options: Omit<Parameters<Factory>[0], 'instantiateWasm'> = {}): Promise<NeurovecWasmModule> {
+  return new Promise((resolve, reject) => {
+    factory({
+      ...options,
+      instantiateWasm: (imports, receive) => {
+        WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module), reject);
+        return {}; // the exports arrive through receive()
+      },
+    }).then(resolve, reject);
+  });
 }
 
 async function loadSingle(): Promise<NeurovecWasmModule> {
-  const { default: factory } = (await import('../wasm/neurovec.mjs' as string)) as { default: Factory };
-  return factory({ wasmBinary: await fetchBytes(new URL('../wasm/neurovec.wasm', import.meta.url)) });
+  const [{ default: factory }, module] = await Promise.all([
+    import('../wasm/neurovec.mjs' as string) as Promise<{ default: Factory }>,
+    compileModule(new URL('../wasm/neurovec.wasm', import.meta.url)),
+  ]);
+  return instantiate(factory, module);
 }
 
 async function loadThreaded(threads: number): Promise<NeurovecWasmModule> {
-  const { default: factory } = (await import('../wasm/neurovec-threads.mjs' as string)) as { default: Factory };
+  const [{ default: factory }, module] = await Promise.all([
+    import('../wasm/neurovec-threads.mjs' as string) as Promise<{ default: Factory }>,
+    compileModule(new URL('../wasm/neurovec-threads.wasm', import.meta.url)),
+  ]);
   // Each pool Worker runs the glue's worker script, which loads the glue
   // itself as a classic script (importScripts); the ES-module twin that this
-  // thread imported cannot be loaded that way, so both ship.
+  // thread imported cannot be loaded that way, so both ship. The compiled
+  // module is posted to each Worker, which instantiates it over the shared memory.
   const workerScript = new URL('../wasm/neurovec-threads.worker.js', import.meta.url).href;
   const classicGlue = new URL('../wasm/neurovec-threads.js', import.meta.url).href;
-  const mod = await factory({
-    wasmBinary: await fetchBytes(new URL('../wasm/neurovec-threads.wasm', import.meta.url)),
+  const mod = await instantiate(factory, module, {
     nvThreadPool: threads,
     locateFile: (path, directory) => (path.endsWith('.worker.js') ? workerScript : directory + path),
     mainScriptUrlOrBlob: classicGlue,
