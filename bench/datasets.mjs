@@ -75,6 +75,32 @@ export function prepareFashionFiles(dir, queryCount = 10000) {
   return { base, queries };
 }
 
+/** Exact L2 top-`k` training-image indices (of the first `n`) for each of the
+ * first `count` test images, nearest first: the truth recall is measured against. */
+export function exactNeighbours(data, n, count, k) {
+  const d = data.dimensions;
+  const out = [];
+  for (let qi = 0; qi < count; qi++) {
+    const q = data.test.vectors.subarray(qi * d, (qi + 1) * d);
+    const best = [];
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const off = i * d;
+      for (let j = 0; j < d; j++) {
+        const t = q[j] - data.train.vectors[off + j];
+        s += t * t;
+      }
+      if (best.length < k || s < best[best.length - 1][0]) {
+        best.push([s, i]);
+        best.sort((a, b) => a[0] - b[0]);
+        if (best.length > k) best.pop();
+      }
+    }
+    out.push(best.map((b) => b[1]));
+  }
+  return out;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = process.argv[2] ?? 'data';
   console.log(prepareFashionFiles(dir, Number(process.argv[3] ?? 10000)));

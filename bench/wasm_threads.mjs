@@ -136,30 +136,6 @@ function latencyPairs() {
   return { rows, same, pin };
 }
 
-function bruteForce(data, n, count) {
-  const d = data.dimensions;
-  const out = [];
-  for (let qi = 0; qi < count; qi++) {
-    const q = data.test.vectors.subarray(qi * d, (qi + 1) * d);
-    const best = [];
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      const off = i * d;
-      for (let j = 0; j < d; j++) {
-        const t = q[j] - data.train.vectors[off + j];
-        s += t * t;
-      }
-      if (best.length < K || s < best[best.length - 1][0]) {
-        best.push([s, i]);
-        best.sort((a, b) => a[0] - b[0]);
-        if (best.length > K) best.pop();
-      }
-    }
-    out.push(new Set(best.map((b) => b[1])));
-  }
-  return out;
-}
-
 async function main() {
   if (opt.child) return child(Number(opt.child));
   if (opt.latency) return latencyChild(Number(opt.latency));
@@ -171,9 +147,9 @@ async function main() {
     if (r.status !== 0) throw new Error(`threads=${threads} failed (exit ${r.status})`);
     runs.push(JSON.parse(r.stdout));
   }
-  const { loadFashionMnist } = await import('./datasets.mjs');
+  const { exactNeighbours, loadFashionMnist } = await import('./datasets.mjs');
   const data = loadFashionMnist();
-  const truth = bruteForce(data, runs[0].n, RECALL_QUERIES);
+  const truth = exactNeighbours(data, runs[0].n, RECALL_QUERIES, K).map((ids) => new Set(ids));
   for (const run of runs) {
     let hit = 0;
     run.found.forEach((ids, i) => { for (const id of ids) if (truth[i].has(id)) hit++; });

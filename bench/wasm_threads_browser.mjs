@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { launch, serve } from '../tests/browser/harness.mjs';
-import { loadFashionMnist } from './datasets.mjs';
+import { exactNeighbours, loadFashionMnist } from './datasets.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
@@ -56,22 +56,7 @@ writeFileSync(join(dir, 'fashion-test.f32'), data.test.vectors.subarray(0, queri
 writeFileSync(join(dir, 'fashion-train.f32'), data.train.vectors.subarray(0, buildItems * d));
 
 console.log('[threads:browser] brute force for recall ...');
-const truth = [];
-for (let qi = 0; qi < RECALL_QUERIES; qi++) {
-  const q = data.test.vectors.subarray(qi * d, (qi + 1) * d);
-  const best = [];
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    const off = i * d;
-    for (let j = 0; j < d; j++) { const t = q[j] - data.train.vectors[off + j]; s += t * t; }
-    if (best.length < K || s < best[best.length - 1][0]) {
-      best.push([s, i]);
-      best.sort((a, b) => a[0] - b[0]);
-      if (best.length > K) best.pop();
-    }
-  }
-  truth.push(best.map((b) => b[1]));
-}
+const truth = exactNeighbours(data, n, RECALL_QUERIES, K);
 
 const server = await serve({ isolated: true });
 const browser = await launch();

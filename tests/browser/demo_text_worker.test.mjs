@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { blankUrl, launch, ROOT, serve } from './harness.mjs';
+import { blankPage, launch, ROOT, serve } from './harness.mjs';
 
 const docs = readFileSync(join(ROOT, 'tests', 'fixtures', 'text', 'debian-sample.jsonl'), 'utf8')
   .split('\n').filter((l) => l.trim()).slice(0, 400).map((l) => JSON.parse(l))
@@ -26,10 +26,7 @@ test.after(async () => {
 test('WorkerTextIndex: a durable text index in OPFS, in a Worker', async () => {
   const context = await browser.newContext();
   try {
-    const page = await context.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(blankUrl(server));
+    const { page, errors } = await blankPage(context, server);
     const out = await page.evaluate(async (docs) => {
       const { WorkerTextIndex } = await import('/js/dist/worker/client.js');
       const code = async (promise) => {

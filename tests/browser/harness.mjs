@@ -48,6 +48,16 @@ export function blankUrl(server) {
   return `http://127.0.0.1:${server.address().port}/tests/browser/blank.html`;
 }
 
+/** A new page of `owner` (a browser or a context) on the blank page of
+ * `server`'s origin, with the errors it throws collected in `errors`. */
+export async function blankPage(owner, server) {
+  const page = await owner.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(blankUrl(server));
+  return { page, errors };
+}
+
 export function launch() {
   if (!existsSync(CHROMIUM)) throw new Error('Debian chromium is required (npm test installs it)');
   return chromium.launch({ executablePath: CHROMIUM, args: FLAGS });

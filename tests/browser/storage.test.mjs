@@ -4,7 +4,7 @@
 // answers; read-only opens refuse writes; a second writer gets LOCKED.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blankUrl, launch, serve } from './harness.mjs';
+import { blankPage, launch, serve } from './harness.mjs';
 
 let server;
 // The same files served with COOP/COEP: the page and its Workers are
@@ -32,12 +32,8 @@ async function inFreshContext(fn) {
   }
 }
 
-async function newPage(context, from = server) {
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(blankUrl(from));
-  return { page, errors };
+function newPage(context, from = server) {
+  return blankPage(context, from);
 }
 
 // Runs in the page: a fixed workload on any index-like object (VectorIndex or

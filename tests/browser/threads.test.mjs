@@ -4,16 +4,13 @@
 // single-thread build runs and says why, and asking for threads is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blankUrl, launch, serve } from './harness.mjs';
+import { blankPage, launch, serve } from './harness.mjs';
 
 async function inPage(isolated, threads) {
   const server = await serve({ isolated });
   const browser = await launch();
   try {
-    const page = await browser.newPage();
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(blankUrl(server));
+    const { page, errors } = await blankPage(browser, server);
     const result = await page.evaluate(async (t) => {
       const { runThreads } = await import('/tests/browser/threads_scenario.mjs');
       return runThreads(t ?? undefined);
