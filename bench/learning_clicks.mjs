@@ -41,7 +41,12 @@
 // gnn-batch,metric-batch,gnn-online,metric-online,gnn-labels, --implicit
 // above,all (the grid; 'none' is tried only with random negatives),
 // --random-negatives 0,16 (the grid), --online-steps 1,3 (the grid), --out
-// PATH (JSON, default bench/results/learning-clicks.json), --cache PATH.
+// PATH (JSON, default bench/results/learning-clicks.json), --cache PATH,
+// --expand 0,100,400 (the grid of search's `expand`: how many items beyond the
+// 50 candidates the learned walk may evaluate; chosen on the tuning split with
+// the rest, on the same trained model). With expand, the test split also
+// counts the relevant results that were outside the plain top 50 (the
+// candidates), which a re-rank alone can never return.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { configureWasm, VectorIndex } from '../js/dist/index.js';
@@ -72,6 +77,7 @@ const ONLINE_STEPS = option('online-steps', quick ? '1' : '1,3').split(',').map(
 // learning.randomNegatives (0: none) beside them.
 const IMPLICIT = option('implicit', 'above,all').split(',');
 const RANDOM_NEGATIVES = option('random-negatives', '0,16').split(',').map(Number);
+const EXPAND = option('expand', '0').split(',').map(Number);
 
 // One thread: the figures are per-query costs, as a browser tab without isolation has.
 configureWasm({ threads: 1 });
@@ -92,19 +98,37 @@ if (existsSync(cache)) {
   console.log(`index: built in wasm in ${((performance.now() - t0) / 1e3).toFixed(1)} s, written to ${cache}`);
 }
 
-function precision(index, mode, [from, to]) {
+/** Search options of `mode` (expand applies to the learned modes). */
+const searchOptions = (mode, expand) => (mode === 'vector' || !expand ? { mode } : { mode, expand });
+
+function precision(index, mode, [from, to], expand = 0) {
   let hits = 0;
   for (let i = from; i < to; i++) {
-    for (const r of index.search(row(i), 10, { mode })) hits += train.labels[r.id] === test.labels[i];
+    for (const r of index.search(row(i), 10, searchOptions(mode, expand))) hits += train.labels[r.id] === test.labels[i];
   }
   return hits / (10 * (to - from));
 }
 
-function latency(index, mode, [from, to]) {
+/** Relevant results of the neural top 10 that were not among the plain top 50 (the candidates). */
+function beyondCandidates(index, [from, to], expand) {
+  let relevant = 0;
+  let beyond = 0;
+  for (let i = from; i < to; i++) {
+    const candidates = new Set(index.search(row(i), CANDIDATES).map((r) => r.id));
+    for (const r of index.search(row(i), 10, searchOptions('neural', expand))) {
+      if (train.labels[r.id] !== test.labels[i]) continue;
+      relevant++;
+      beyond += !candidates.has(r.id);
+    }
+  }
+  return { relevant, beyond, share: relevant ? beyond / relevant : 0 };
+}
+
+function latency(index, mode, [from, to], expand = 0) {
   const times = [];
   for (let i = from; i < to; i++) {
     const start = performance.now();
-    index.search(row(i), 10, { mode });
+    index.search(row(i), 10, searchOptions(mode, expand));
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
@@ -199,7 +223,8 @@ console.log(`vector mode precision@10: tuning ${vector.tuning.toFixed(4)}, test 
 base.dispose();
 
 const results = { protocol: { feedbackQueries, tuning: TUNING, test: TEST, curve: CURVE, seeds, epochsGrid: EPOCHS,
-  onlineStepsGrid: ONLINE_STEPS, implicitGrid: IMPLICIT, randomNegativesGrid: RANDOM_NEGATIVES }, vector, methods: {} };
+  onlineStepsGrid: ONLINE_STEPS, implicitGrid: IMPLICIT, randomNegativesGrid: RANDOM_NEGATIVES, expandGrid: EXPAND },
+vector, methods: {} };
 for (const method of methods) {
   const perSeed = [];
   for (let seed = 1; seed <= seeds; seed++) {
@@ -207,24 +232,42 @@ for (const method of methods) {
     for (const setting of settingsOf(method)) {
       t0 = performance.now();
       const run = await runOnce(method, seed, setting);
-      const tuning = precision(run.index, 'neural', TUNING);
-      console.log(`  ${method} seed ${seed} ${JSON.stringify(setting)}: ${run.events} events, tuning precision@10 ` +
-        `${tuning.toFixed(4)} (${((performance.now() - t0) / 1e3).toFixed(0)} s)`);
-      if (!best || tuning > best.tuning) {
+      // expand changes the search, not the model: every value on the same run.
+      let bestHere = null;
+      for (const expand of EXPAND) {
+        const tuning = precision(run.index, 'neural', TUNING, expand);
+        console.log(`  ${method} seed ${seed} ${JSON.stringify({ ...setting, expand })}: ${run.events} events, ` +
+          `tuning precision@10 ${tuning.toFixed(4)} (${((performance.now() - t0) / 1e3).toFixed(0)} s)`);
+        if (!bestHere || tuning > bestHere.tuning) bestHere = { setting: { ...setting, expand }, tuning };
+      }
+      if (!best || bestHere.tuning > best.tuning) {
         best?.run.index.dispose();
-        best = { setting, tuning, run };
+        best = { ...bestHere, run };
       } else {
         run.index.dispose();
       }
     }
     // The test split, once, for the chosen setting; the online curve is redrawn for it.
     const { index } = best.run;
-    const testP = precision(index, 'neural', TEST);
+    const { expand } = best.setting;
+    const testP = precision(index, 'neural', TEST, expand);
     const entry = {
       seed, setting: best.setting, tuning: best.tuning, test: testP, gain: testP - vector.test, events: best.run.events,
       trainSeconds: best.run.trainSeconds, feedbackMs: best.run.feedbackMs,
-      neuralP50: latency(index, 'neural', CURVE), vectorP50: latency(index, 'vector', CURVE),
+      neuralP50: latency(index, 'neural', CURVE, expand), vectorP50: latency(index, 'vector', CURVE),
     };
+    if (EXPAND.some((e) => e > 0)) {
+      // On the test split, with and without the walk (the choice above made on tuning only).
+      entry.beyond = beyondCandidates(index, TEST, expand);
+      entry.testWithoutExpand = expand ? precision(index, 'neural', TEST, 0) : testP;
+      const widest = Math.max(...EXPAND);
+      entry.beyondWidest = { expand: widest, ...beyondCandidates(index, TEST, widest),
+        precision: precision(index, 'neural', TEST, widest), neuralP50: latency(index, 'neural', CURVE, widest) };
+      console.log(`  test: relevant results from beyond the 50 candidates at expand ${expand}: ` +
+        `${entry.beyond.beyond} of ${entry.beyond.relevant}; at expand ${widest}: ${entry.beyondWidest.beyond} of ` +
+        `${entry.beyondWidest.relevant} (precision ${entry.beyondWidest.precision.toFixed(4)}); ` +
+        `without expand ${entry.testWithoutExpand.toFixed(4)}`);
+    }
     index.dispose();
     if (method.endsWith('-online')) {
       console.log(`  ${method} seed ${seed}: the curve of ${JSON.stringify(best.setting)}`);

@@ -116,7 +116,7 @@ int32_t nv_train_step(nv_index* index, uint32_t max_batches, double* out) {
 void nv_train_cancel(nv_index* index) { index->index->CancelTraining(); }
 
 int32_t nv_search_learned(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
-                          uint32_t filter_len, int32_t mode, float temperature, uint32_t* out_slots,
+                          uint32_t filter_len, int32_t mode, float temperature, uint32_t expand, uint32_t* out_slots,
                           float* out_distances, float* out_scores) {
   nv_internal_clear_error();
   neurovec::learning::EnableLearning();
@@ -128,6 +128,7 @@ int32_t nv_search_learned(nv_index* index, const float* query, uint32_t k, uint3
   neurovec::SearchParams params;
   params.k = k;
   params.ef = ef;
+  params.expand = expand;
   if (filter != nullptr && filter_len > 0) params.filter.assign(filter, filter_len);
   auto found = index->index->SearchLearned(query, params, static_cast<neurovec::SearchMode>(mode), temperature);
   if (!found.ok()) return nv_internal_fail(found.status());

@@ -43,11 +43,13 @@ int32_t nv_train_step(nv_index* index, uint32_t max_batches, double* out);
 /* Ends a training begun; the parameters are as before it. */
 void nv_train_cancel(nv_index* index);
 
-/* mode: 1 neural, 2 subgraph, 3 differentiable (0 vector). Writes up to k hits
- * (slot, distance, score); returns their count, or -1. The extra outputs stay
- * readable until the next call of nv_search_learned in this thread: */
+/* mode: 1 neural, 2 subgraph, 3 differentiable (0 vector); expand: items the
+ * learned walk may evaluate beyond the candidates (SearchParams::expand, 0:
+ * none). Writes up to k hits (slot, distance, score); returns their count, or
+ * -1. The extra outputs stay readable until the next call of
+ * nv_search_learned in this thread: */
 int32_t nv_search_learned(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
-                          uint32_t filter_len, int32_t mode, float temperature, uint32_t* out_slots,
+                          uint32_t filter_len, int32_t mode, float temperature, uint32_t expand, uint32_t* out_slots,
                           float* out_distances, float* out_scores);
 /* Subgraph edges: *out_count triples (from, to, weight) as floats (from/to are result indices). */
 const float* nv_learned_edges(uint32_t* out_count);

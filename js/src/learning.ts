@@ -29,7 +29,7 @@ export interface LearningModule extends NeurovecWasmModule {
   _nv_train_step(index: number, maxBatches: number, out: number): number;
   _nv_train_cancel(index: number): void;
   _nv_search_learned(index: number, query: number, k: number, ef: number, filter: number, filterLen: number,
-    mode: number, temperature: number, outSlots: number, outDistances: number, outScores: number): number;
+    mode: number, temperature: number, expand: number, outSlots: number, outDistances: number, outScores: number): number;
   _nv_learned_edges(outCount: number): number;
   _nv_learned_candidates(outCount: number): number;
   _nv_learned_attention(): number;
@@ -48,6 +48,8 @@ export function learningStats(mod: LearningModule, handle: number): LearningStat
   };
 }
 const TRAIN_PROGRESS_COUNT = 8;
+/** SearchParams::kMaxExpand (config.h). */
+export const MAX_EXPAND = 4096;
 export const SEARCH_MODES: readonly SearchMode[] = ['vector', 'neural', 'subgraph', 'differentiable'];
 
 function checkNumber(name: string, value: unknown, min: number, max: number): number {
@@ -254,8 +256,16 @@ export async function train(host: LearningHost, options: TrainOptions = {}): Pro
 
 /** The neural modes (1..3). `query` is already validated, `filterJson` encoded by the caller. */
 export function searchLearned(host: LearningHost, query: ArrayLike<number>, k: number, ef: number, filterJson: string,
-  mode: SearchMode, temperature: number | undefined): SearchResult[] | SubgraphSearchResult | DifferentiableSearchResult {
+  mode: SearchMode, temperature: number | undefined, expand: number | undefined = undefined
+): SearchResult[] | SubgraphSearchResult | DifferentiableSearchResult {
   const modeCode = SEARCH_MODES.indexOf(mode);
+  let expandCount = 0;
+  if (expand !== undefined) {
+    if (typeof expand !== 'number' || !Number.isInteger(expand) || expand < 0 || expand > MAX_EXPAND) {
+      throw invalid(`expand must be an integer from 0 to ${MAX_EXPAND} (items the learned walk may add), got ${String(expand)}`);
+    }
+    expandCount = expand;
+  }
   let temp = 0.1;
   if (temperature !== undefined) {
     if (mode !== 'differentiable') throw invalid("temperature applies to mode 'differentiable' only");
@@ -275,7 +285,7 @@ export function searchLearned(host: LearningHost, query: ArrayLike<number>, k: n
   mod.HEAPU8.set(encoded, filterPtr);
   const countPtr = (filterPtr + encoded.length + 3) & ~3;
   const count = mod._nv_search_learned(host.handle(), ptr, k, ef, encoded.length ? filterPtr : 0, encoded.length,
-    modeCode, temp, slotsPtr, slotsPtr + k * 4, slotsPtr + k * 8);
+    modeCode, temp, expandCount, slotsPtr, slotsPtr + k * 4, slotsPtr + k * 8);
   if (count < 0) throw host.error();
   // Copy everything out before idOf/metadataOf, which may allocate.
   const slots = mod.HEAPU32.slice(slotsPtr >>> 2, (slotsPtr >>> 2) + count);

@@ -163,6 +163,13 @@ export interface SearchOptions {
   mode?: SearchMode;
   /** Softmax temperature of mode 'differentiable' (default 0.1). */
   temperature?: number;
+  /** Learned modes only: after the model scores the HNSW candidates, walk the
+   * graph's links outward from them, best learned score first, evaluating up to
+   * this many further items (0..4096, default 0: re-rank the candidates only).
+   * The best k it reaches are ranked with the candidates, so a result the
+   * distance order placed beyond them can still come back. Costs about one
+   * projection per item evaluated (cached between queries). */
+  expand?: number;
   /** How mode 'vector' walks the graph: 'auto' (default) takes the learned walk
    * when a router trained for this k is present (trainRouter) and there is no
    * filter; 'plain' always walks as HNSW does; 'learned' asks for the learned

@@ -525,9 +525,10 @@ export class VectorIndex {
       if (options.routing !== undefined || options.recall !== undefined) {
         throw invalid("routing and recall apply to mode 'vector' (the learned modes re-rank a plain walk's candidates)");
       }
-      return searchLearned(this.learningHost(), q, k, ef, filterJson, mode, options.temperature);
+      return searchLearned(this.learningHost(), q, k, ef, filterJson, mode, options.temperature, options.expand);
     }
     if (options.temperature !== undefined) throw invalid("temperature applies to mode 'differentiable' only");
+    if (options.expand !== undefined) throw invalid("expand applies to the learned modes ('neural', 'subgraph', 'differentiable')");
     const mod = this.mod;
     const vecPtr = this.vec.ensure(this.dimensions * 4);
     const outPtr = this.out.ensure(k * 8);
@@ -565,6 +566,7 @@ export class VectorIndex {
       throw invalid(`searchBatch supports mode 'vector' only, got ${JSON.stringify(options.mode)}`);
     }
     if (options.temperature !== undefined) throw invalid("temperature applies to mode 'differentiable' only");
+    if (options.expand !== undefined) throw invalid("expand applies to the learned modes, which searchBatch does not run");
     const d = this.dimensions;
     let flat: Float32Array;
     if (queries instanceof Float32Array) {

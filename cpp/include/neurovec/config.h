@@ -173,6 +173,14 @@ struct SearchParams {
   // else in (0, 1], calibrated at 0.80 .. 0.99; above what the router can
   // reach, the walk does not stop early).
   float target_recall = 0;
+  // Neural search modes (VectorIndex::SearchLearned) only: after the model
+  // scores the vector search's candidates, walk the level-0 links outward
+  // from them, best learned score first, evaluating up to this many items
+  // that are not candidates; the best of them join the candidates before the
+  // final ranking, so a relevant item the vector order ranked past the
+  // candidates can still be returned. 0: re-rank the candidates only.
+  uint32_t expand = 0;
+  static constexpr uint32_t kMaxExpand = 4096;
 };
 
 }  // namespace neurovec

@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <numeric>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "index/vector_index_impl.h"
+#include "metadata/filter.h"
 #include "util/byte_io.h"
 
 namespace neurovec {
@@ -213,6 +216,39 @@ Result<std::string> VectorIndex::LearnedState() const {
   return got.value()->Serialize();
 }
 
+namespace {
+
+// SearchParams::expand: the learner's walk from the scored candidates; the
+// best `k` items it reached that pass the filter join the candidates (with
+// their distances to the query), to be ranked with them.
+Status ExpandCandidates(const IndexState& x, const Learner& learner, const float* query, const SearchParams& params,
+                        const IndexView& view, std::vector<SearchHit>* candidates, std::vector<uint32_t>* slots,
+                        const RerankOutput* scored) {
+  std::optional<Filter> filter;
+  if (!params.filter.empty()) {
+    Result<Filter> compiled = Filter::Compile(params.filter, x.attributes);
+    if (!compiled.ok()) return compiled.status();
+    filter.emplace(compiled.take());
+  }
+  const uint8_t* live = x.live.data();
+  const std::function<bool(uint32_t)> accept = [live, &filter](uint32_t s) {
+    return live[s] != 0 && (!filter || filter->Matches(s));
+  };
+  std::vector<uint32_t> found;
+  NV_RETURN_IF_ERROR(learner.Expand(*slots, *scored, params.expand, params.k, accept, view, &found));
+  NV_RETURN_IF_ERROR(x.TakePagingErrors());
+  if (found.empty()) return Status::Ok();
+  std::vector<float> encoded(x.store.stride());
+  x.store.Encode(query, encoded.data());
+  for (uint32_t s : found) {
+    candidates->push_back({s, x.store.Distance(encoded.data(), x.store.Row(s))});
+    slots->push_back(s);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<LearnedSearchResult> VectorIndex::SearchLearned(const float* query, const SearchParams& params, SearchMode mode,
                                                        float temperature) const {
   const Impl& x = *impl_;
@@ -241,13 +277,19 @@ Result<LearnedSearchResult> VectorIndex::SearchLearned(const float* query, const
   candidate_params.k = std::max(params.k, x.learning.config.candidates);
   auto candidates = Search(query, candidate_params);
   if (!candidates.ok()) return candidates.status();
-  const std::vector<SearchHit>& c = candidates.value();
+  std::vector<SearchHit>& c = candidates.value();
   if (c.empty()) return result;
   std::vector<uint32_t> slots(c.size());
   for (size_t i = 0; i < c.size(); ++i) slots[i] = c[i].slot;
   RerankOutput r;
-  NV_RETURN_IF_ERROR(learner->Rerank(query, slots, ViewOf(x), mode == SearchMode::kSubgraph, &r));
+  const IndexView view = ViewOf(x);
+  NV_RETURN_IF_ERROR(learner->Rerank(query, slots, view, mode == SearchMode::kSubgraph && params.expand == 0, &r));
   NV_RETURN_IF_ERROR(x.TakePagingErrors());  // a block of vectors or lists that failed gave zeros
+  if (params.expand > 0) {
+    NV_RETURN_IF_ERROR(ExpandCandidates(x, *learner, query, params, view, &c, &slots, &r));
+    NV_RETURN_IF_ERROR(learner->Rerank(query, slots, view, mode == SearchMode::kSubgraph, &r));
+    NV_RETURN_IF_ERROR(x.TakePagingErrors());
+  }
 
   // Best score first; ties keep the vector order (stable), so results are deterministic.
   std::vector<uint32_t> order(c.size());

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +32,9 @@ struct IndexView {
 
 struct RerankOutput {
   std::vector<float> scores;  // one per candidate
+  // The model's embedding of the query after message passing (the refined
+  // query): what Expand scores items outside the candidates against.
+  std::vector<float> refined_query;
   // Induced HNSW level-0 links among the candidates (local indices) with their learned weights.
   std::vector<LearnedEdge> edges;
 };
@@ -56,6 +60,15 @@ class Learner {
   // Scores `candidates` (slots) for `query`. Const and reentrant.
   virtual Status Rerank(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view,
                         bool want_edges, RerankOutput* out) const = 0;
+  // The walk beyond the candidates (SearchParams::expand): best-first over
+  // level-0 links, starting from `candidates` (with `scored`, their Rerank
+  // output), each item reached scored by the model against the refined
+  // query. Evaluates at most `budget` items outside `candidates`, skipping
+  // (neither scoring nor walking through) slots `accept` rejects, and
+  // returns the best `keep` of them, best first. Const and reentrant.
+  virtual Status Expand(const std::vector<uint32_t>& candidates, const RerankOutput& scored, uint32_t budget,
+                        uint32_t keep, const std::function<bool(uint32_t)>& accept, const IndexView& view,
+                        std::vector<uint32_t>* found) const = 0;
   // The learned state (parameters) as portable bytes, and back.
   virtual std::string Serialize() const = 0;
   virtual Status Restore(const uint8_t* data, size_t size) = 0;

@@ -277,6 +277,9 @@ struct VectorIndex::Impl {
     if (!(params.target_recall >= 0.0f && params.target_recall <= 1.0f)) {
       return Status::InvalidArgument("target_recall must be between 0 and 1 (0: the router's default)");
     }
+    if (params.expand > SearchParams::kMaxExpand) {
+      return Status::InvalidArgument("expand must be at most " + std::to_string(SearchParams::kMaxExpand));
+    }
     if (params.ef > IndexConfig::kMaxEf) {
       return Status::InvalidArgument("ef must be at most " + std::to_string(IndexConfig::kMaxEf));
     }

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <queue>
 #include <thread>
+#include <unordered_set>
 
 #include "hnsw/hnsw_graph.h"
 #include "learning/adjacency.h"
@@ -347,11 +350,16 @@ uint64_t HashRow(const float* row, size_t n) {
 void IndexLearner::ProjectCandidates(const CandidateGraph& graph, const std::vector<uint32_t>& slots, uint32_t used_slots,
                                      Matrix* h0) const {
   const Eigen::Index n = graph.vectors.rows();
-  const int hidden = model_.config().hidden_dim;
-  h0->resize(n, hidden);
+  h0->resize(n, model_.config().hidden_dim);
   // Each row on its own, cached or not, so a row's values never depend on
   // which other rows were projected with it.
   h0->row(0) = model_.Project(graph.vectors.topRows(1));
+  ProjectStored(graph.vectors, 1, slots, used_slots, h0, 1);
+}
+
+void IndexLearner::ProjectStored(const Matrix& rows, Eigen::Index first_row, const std::vector<uint32_t>& slots,
+                                 uint32_t used_slots, Matrix* out, Eigen::Index first_out) const {
+  const int hidden = model_.config().hidden_dim;
   ProjectionCache& c = projections_;
   std::lock_guard<std::mutex> lock(c.mutex);
   // As many rows as the index has slots, up to the bound.
@@ -363,22 +371,94 @@ void IndexLearner::ProjectCandidates(const CandidateGraph& graph, const std::vec
     c.tags.assign(capacity, 0);
     c.slots.assign(capacity, 0);
   }
-  const size_t d = static_cast<size_t>(graph.vectors.cols());
-  for (Eigen::Index j = 1; j < n; ++j) {
-    const uint32_t slot = slots[j - 1];
+  const size_t d = static_cast<size_t>(rows.cols());
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const uint32_t slot = slots[i];
     const size_t at = slot % c.slots.size();
-    // graph.vectors is column-major: copy the row out to hash it.
-    const RowVector raw = graph.vectors.row(j);
+    // Matrices are column-major: copy the row out to hash it.
+    const RowVector raw = rows.row(first_row + static_cast<Eigen::Index>(i));
     const uint64_t tag = HashRow(raw.data(), d);
     float* cached = c.rows.data() + at * hidden;
     if (c.slots[at] != slot + 1 || c.tags[at] != tag) {
       const Matrix projected = model_.Project(raw);
-      for (int i = 0; i < hidden; ++i) cached[i] = projected(0, i);
+      for (int j = 0; j < hidden; ++j) cached[j] = projected(0, j);
       c.slots[at] = slot + 1;
       c.tags[at] = tag;
     }
-    for (int i = 0; i < hidden; ++i) (*h0)(j, i) = cached[i];
+    for (int j = 0; j < hidden; ++j) (*out)(first_out + static_cast<Eigen::Index>(i), j) = cached[j];
   }
+}
+
+Status IndexLearner::Expand(const std::vector<uint32_t>& candidates, const RerankOutput& scored, uint32_t budget,
+                            uint32_t keep, const std::function<bool(uint32_t)>& accept, const IndexView& view,
+                            std::vector<uint32_t>* found) const {
+  found->clear();
+  if (!trained_) return Status::FailedPrecondition("the query refiner is not trained yet");
+  const int hidden = model_.config().hidden_dim;
+  if (scored.scores.size() != candidates.size() || scored.refined_query.size() != static_cast<size_t>(hidden)) {
+    return Status::InvalidArgument("Expand needs the Rerank output of the same candidates");
+  }
+  if (budget == 0 || keep == 0 || candidates.empty()) return Status::Ok();
+  const Eigen::Map<const RowVector> refined(scored.refined_query.data(), hidden);
+  const float refined_norm = std::max(refined.norm(), 1e-12f);
+
+  // Best-first by learned score. An item reached is scored as an isolated
+  // node: cos(refined query, its projection H0). That is exactly the score a
+  // rerank gives it when hops is 0 (E = 2 H0) and an estimate otherwise (no
+  // messages); the caller re-ranks the best of them with the candidates.
+  using Scored = std::pair<float, uint32_t>;
+  std::priority_queue<Scored> frontier;  // highest score first
+  std::unordered_set<uint32_t> seen(candidates.begin(), candidates.end());
+  for (size_t i = 0; i < candidates.size(); ++i) frontier.push({scored.scores[i], candidates[i]});
+  // The `keep` best new items (a min-heap on score), and the score of the
+  // worst one once it is full: a node scoring below it is not walked through.
+  std::priority_queue<Scored, std::vector<Scored>, std::greater<Scored>> best;
+  std::vector<uint32_t> fresh;
+  Matrix rows;
+  Matrix projected;
+  uint32_t evaluated = 0;
+  while (!frontier.empty() && evaluated < budget) {
+    const Scored top = frontier.top();
+    frontier.pop();
+    if (best.size() == keep && top.first < best.top().first) break;
+    const uint32_t slot = top.second;
+    if (slot >= view.graph->capacity()) continue;
+    const uint32_t* list = view.graph->LinksOf(slot, 0);
+    if (list == nullptr) continue;
+    fresh.clear();
+    for (uint32_t j = 1; j <= list[0] && evaluated + fresh.size() < budget; ++j) {
+      const uint32_t next = list[j];
+      if (next >= view.used_slots || !seen.insert(next).second || !accept(next)) continue;
+      fresh.push_back(next);
+    }
+    if (fresh.empty()) continue;
+    evaluated += static_cast<uint32_t>(fresh.size());
+    rows.resize(static_cast<Eigen::Index>(fresh.size()), dimensions_);
+    std::vector<float> row(dimensions_);
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      view.store->Decode(fresh[i], row.data());
+      rows.row(static_cast<Eigen::Index>(i)) = Eigen::Map<const RowVector>(row.data(), dimensions_);
+    }
+    projected.resize(static_cast<Eigen::Index>(fresh.size()), hidden);
+    ProjectStored(rows, 0, fresh, view.used_slots, &projected, 0);
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      const auto h = projected.row(static_cast<Eigen::Index>(i));
+      const float score = refined.dot(h) / (refined_norm * std::max(h.norm(), 1e-12f));
+      frontier.push({score, fresh[i]});
+      if (best.size() < keep) {
+        best.push({score, fresh[i]});
+      } else if (score > best.top().first) {
+        best.pop();
+        best.push({score, fresh[i]});
+      }
+    }
+  }
+  found->resize(best.size());
+  for (size_t i = best.size(); i-- > 0;) {
+    (*found)[i] = best.top().second;
+    best.pop();
+  }
+  return Status::Ok();
 }
 
 Status IndexLearner::Rerank(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view,
@@ -390,6 +470,7 @@ Status IndexLearner::Rerank(const float* query, const std::vector<uint32_t>& can
   ProjectCandidates(g, candidates, view.used_slots, &h0);
   const RefinerOutput r = model_.RefineProjected(g, h0);
   out->scores.assign(r.scores.data(), r.scores.data() + r.scores.size());
+  out->refined_query.assign(r.refined_query.data(), r.refined_query.data() + r.refined_query.size());
   out->edges.clear();
   if (want_edges) {
     const std::vector<float> w = model_.EdgeWeights(g);

@@ -48,6 +48,9 @@ class IndexLearner final : public Learner {
   uint64_t online_steps_done() const override { return online_steps_done_; }
   Status Rerank(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view, bool want_edges,
                 RerankOutput* out) const override;
+  Status Expand(const std::vector<uint32_t>& candidates, const RerankOutput& scored, uint32_t budget, uint32_t keep,
+                const std::function<bool(uint32_t)>& accept, const IndexView& view,
+                std::vector<uint32_t>* found) const override;
   std::string Serialize() const override;
   Status Restore(const uint8_t* data, size_t size) override;
   // The refiner in use (meaningful once trained()).
@@ -92,6 +95,10 @@ class IndexLearner final : public Learner {
   void ParametersChanged() { ++model_version_; }
   void ProjectCandidates(const CandidateGraph& graph, const std::vector<uint32_t>& slots, uint32_t used_slots,
                          Matrix* h0) const;
+  // H0 of stored rows: row i of `rows` is slot slots[i]'s decoded vector; its
+  // projection goes to row first_out + i of `out` (sized by the caller).
+  void ProjectStored(const Matrix& rows, Eigen::Index first_row, const std::vector<uint32_t>& slots,
+                     uint32_t used_slots, Matrix* out, Eigen::Index first_out) const;
 
   LearningConfig config_;
   uint32_t dimensions_;
