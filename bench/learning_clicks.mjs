@@ -52,6 +52,7 @@ import { performance } from 'node:perf_hooks';
 import { configureWasm, VectorIndex } from '../js/dist/index.js';
 import { rng } from '../tests/shared/random.mjs';
 import { loadFashionMnist } from './datasets.mjs';
+import { simulatedClicks } from './lib/simulated_user.mjs';
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
@@ -135,19 +136,6 @@ function latency(index, mode, [from, to], expand = 0) {
   return times[Math.floor(times.length / 2)];
 }
 
-/** The simulated user's clicks on `shown` (ids, best first) for test image i. */
-function clicksOf(shown, i, random) {
-  if (random() < 0.1) return [];
-  const want = random() < 0.7 ? 1 : 2;
-  const relevant = (id) => train.labels[id] === test.labels[i];
-  const clicks = [];
-  for (let r = 0; r < shown.length && clicks.length < want; r++) {
-    if (random() < 1 / (r + 1) && relevant(shown[r])) clicks.push(shown[r]);
-  }
-  const wrong = shown.filter((id) => !relevant(id));
-  return [...new Set(clicks.map((id) => (wrong.length && random() < 0.1 ? wrong[Math.floor(random() * wrong.length)] : id)))];
-}
-
 function quantile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
@@ -180,7 +168,7 @@ async function runOnce(method, seed, setting) {
       continue;
     }
     const shown = index.search(row(i), SHOWN, { mode: online && learned ? 'neural' : 'vector' }).map((r) => r.id);
-    const clicked = clicksOf(shown, i, random);
+    const clicked = simulatedClicks(shown, (id) => train.labels[id] === test.labels[i], random);
     if (clicked.length) {
       const start = performance.now();
       index.feedback(row(i), { clicked, shown, implicit: setting.implicit });

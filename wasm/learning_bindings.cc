@@ -42,7 +42,8 @@ int32_t nv_learning_configure(nv_index* index, const double* v, uint32_t count) 
   const bool ints = ToU32(v[0], &c.candidates) && ToU32(v[1], &c.hidden_dim) && ToU32(v[2], &c.heads) &&
                     ToU32(v[3], &c.hops) && ToU32(v[10], &c.batch_size) && ToU32(v[11], &c.feedback_capacity) &&
                     ToU32(v[12], &c.replay_capacity) && ToU32(v[13], &c.replay_per_batch) &&
-                    ToU32(v[16], &c.online_steps) && ToU32(v[17], &c.random_negatives);
+                    ToU32(v[16], &c.online_steps) && ToU32(v[17], &c.random_negatives) &&
+                    ToU32(v[18], &c.replay_half_life);
   if (!ints || !(v[15] >= 0 && v[15] <= 9007199254740991.0) || std::floor(v[15]) != v[15]) {
     return nv_internal_fail(neurovec::Status::InvalidArgument("learning options: integers expected"));
   }
@@ -65,7 +66,7 @@ void nv_learning_config(nv_index* index, double* out) {
       double(c.input_scale),  double(c.temperature),        double(c.consistency_weight), double(c.dropout),
       double(c.learning_rate), double(c.weight_decay),      double(c.batch_size),  double(c.feedback_capacity),
       double(c.replay_capacity), double(c.replay_per_batch), double(c.ewc_lambda), double(c.seed),
-      double(c.online_steps), double(c.random_negatives)};
+      double(c.online_steps), double(c.random_negatives), double(c.replay_half_life)};
   std::memcpy(out, values, sizeof values);
 }
 

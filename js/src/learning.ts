@@ -36,7 +36,7 @@ export interface LearningModule extends NeurovecWasmModule {
   _nv_learned_soft_vector(outLen: number): number;
 }
 
-export const LEARNING_OPTION_COUNT = 18;
+export const LEARNING_OPTION_COUNT = 19;
 const LEARNING_STATS_COUNT = 6;
 
 /** stats().learning (nv_learning_stats). */
@@ -59,7 +59,7 @@ function checkNumber(name: string, value: unknown, min: number, max: number): nu
   return value;
 }
 
-/** The 18 values nv_learning_configure takes, from validated options. */
+/** The 19 values nv_learning_configure takes, from validated options. */
 export function resolveLearningOptions(options: LearningOptions): number[] {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw invalid('learning must be an object like { ewc: { lambda: 100 }, replay: { perBatch: 8 } }');
@@ -84,13 +84,22 @@ export function resolveLearningOptions(options: LearningOptions): number[] {
   }
   let replayCapacity: number = D.replayCapacity;
   let replayPerBatch: number = D.replayPerBatch;
+  let replayHalfLife: number = D.replayHalfLife;
   if (o.replay === false) {
     replayCapacity = 0;
     replayPerBatch = 0;
   } else if (o.replay !== undefined) {
-    if (o.replay === null || typeof o.replay !== 'object') throw invalid('learning.replay must be { capacity?, perBatch? } or false');
+    if (o.replay === null || typeof o.replay !== 'object') {
+      throw invalid('learning.replay must be { capacity?, perBatch?, halfLife? } or false');
+    }
+    for (const key of Object.keys(o.replay)) {
+      if (!['capacity', 'perBatch', 'halfLife'].includes(key)) {
+        throw invalid(`unknown learning.replay option "${key}"; expected capacity, perBatch or halfLife`);
+      }
+    }
     replayCapacity = checkInteger('learning.replay.capacity', o.replay.capacity ?? D.replayCapacity, 0, L.maxReplayCapacity);
     replayPerBatch = checkInteger('learning.replay.perBatch', o.replay.perBatch ?? D.replayPerBatch, 0, L.maxReplayPerBatch);
+    replayHalfLife = checkInteger('learning.replay.halfLife', o.replay.halfLife ?? D.replayHalfLife, 0, L.maxReplayHalfLife);
   }
   const dropout = checkNumber('dropout', o.dropout ?? D.dropout, 0, 0.99);
   return [
@@ -103,7 +112,7 @@ export function resolveLearningOptions(options: LearningOptions): number[] {
     int('batchSize', D.batchSize, 1, L.maxBatchSize), int('feedbackCapacity', D.feedbackCapacity, 1, L.maxFeedbackCapacity),
     replayCapacity, replayPerBatch, ewc, int('seed', D.seed, 0, Number.MAX_SAFE_INTEGER),
     int('onlineSteps', D.onlineSteps, 0, L.maxOnlineSteps),
-    int('randomNegatives', D.randomNegatives, 0, L.maxRandomNegatives),
+    int('randomNegatives', D.randomNegatives, 0, L.maxRandomNegatives), replayHalfLife,
   ];
 }
 

@@ -30,6 +30,7 @@ export const LIMITS = Object.freeze({
     maxReplayPerBatch: 4096,
     maxOnlineSteps: 64,
     maxRandomNegatives: 1024,
+    maxReplayHalfLife: 1 << 24,
   }),
 });
 
@@ -69,5 +70,6 @@ export const DEFAULTS = Object.freeze({
     seed: 42,
     onlineSteps: 0,
     randomNegatives: 0,
+    replayHalfLife: 0,
   }),
 });

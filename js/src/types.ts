@@ -508,8 +508,15 @@ export interface LearningOptions {
   feedbackCapacity?: number;
   /** Elastic weight consolidation when training again: `{ lambda }`, or false (default). */
   ewc?: { lambda: number } | false;
-  /** Replay of feedback already trained on: `{ capacity, perBatch }` (default 1024, 8), or false. */
-  replay?: { capacity?: number; perBatch?: number } | false;
+  /**
+   * Replay of feedback already trained on: `{ capacity, perBatch, halfLife }`
+   * (default 1024, 8, 0), or false. `halfLife: H` (events) is temporal decay:
+   * the memory keeps the latest `capacity` events and replays an event with
+   * weight 2^(-age / H), its age being the events recorded after it, so a
+   * user whose intent changed stops being taught the old one. 0: a uniform
+   * reservoir over all feedback (old lessons last longest).
+   */
+  replay?: { capacity?: number; perBatch?: number; halfLife?: number } | false;
   /** Seed of initialisation, shuffling and dropout (default 42). */
   seed?: number;
   /**

@@ -381,6 +381,27 @@ TEST(LearningIndex, OnlineStepsLearnFromEachClickWithoutTrain) {
   EXPECT_EQ(bad.Validate().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(LearningIndex, ReplayHalfLifeLearnsOnlineAndTravelsWithTheFile) {
+  Fixture f = Build();
+  LearningConfig c = SmallConfig();
+  c.online_steps = 1;
+  c.replay_half_life = 50;
+  f.index = IndexWith(f, c);
+  const double vector_p = Precision(f, SearchMode::kVector, 400, 500);
+  GiveClicks(f, 0, 300);
+  const double online_p = Precision(f, SearchMode::kNeural, 400, 500);
+  EXPECT_GT(online_p, vector_p + 0.05);
+  // Learning section version 3 carries the half-life; a config without it is still version 1 or 2.
+  auto loaded = Reloaded(*f.index);
+  ASSERT_NE(loaded, nullptr);
+  EXPECT_EQ(loaded->learning_config().replay_half_life, 50u);
+  EXPECT_TRUE(SameNeuralResults(f, *f.index, *loaded, 450, 460, false));
+  EXPECT_EQ(loaded->SaveToBytes(), f.index->SaveToBytes());
+  LearningConfig bad = SmallConfig();
+  bad.replay_half_life = LearningConfig::kMaxReplayHalfLife + 1;
+  EXPECT_EQ(bad.Validate().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(LearningIndex, StatsSayWhereLearningStands) {
   learning::EnableLearning();
   IndexConfig config;

@@ -3,6 +3,7 @@
 // and reproducible training of the query refiner.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "grad_check.h"
@@ -145,6 +146,38 @@ TEST(ReplayBuffer, ReservoirKeepsAUniformSample) {
   small.Add(7);
   EXPECT_EQ(small.Sample(3), std::vector<int>({7, 7, 7}));
   EXPECT_EQ(small.seen(), 1u);
+}
+
+TEST(ReservoirBuffer, WithAHalfLifeKeepsTheLatestAndReplaysByRecency) {
+  // half_life 20: the last `capacity` items, the item of age a drawn with
+  // probability proportional to 2^(-a / 20).
+  const int capacity = 100;
+  ReservoirBuffer<int> buffer(capacity, 5, 20);
+  for (int i = 0; i < 250; ++i) buffer.Add(i);
+  ASSERT_EQ(buffer.size(), static_cast<size_t>(capacity));
+  std::vector<int> kept = buffer.items();
+  std::sort(kept.begin(), kept.end());
+  for (int i = 0; i < capacity; ++i) EXPECT_EQ(kept[i], 150 + i);  // the oldest left first
+  const std::vector<int> drawn = buffer.Sample(20000);
+  std::vector<double> by_age(capacity, 0);
+  for (int v : drawn) ++by_age[249 - v];
+  // Expected share of ages 0..19 (one half-life) among 0..99: (1 - 2^-1) / (1 - 2^-5).
+  double young = 0;
+  for (int a = 0; a < 20; ++a) young += by_age[a];
+  EXPECT_NEAR(young / drawn.size(), 0.5 / (1 - std::pow(2.0, -5)), 0.015);
+  // Each half-life halves the rate: ages 20..39 against 0..19.
+  double next = 0;
+  for (int a = 20; a < 40; ++a) next += by_age[a];
+  EXPECT_NEAR(next / young, 0.5, 0.05);
+  // Before it is full, the newest is still age 0.
+  ReservoirBuffer<int> young_buffer(capacity, 6, 1);
+  for (int i = 0; i < 10; ++i) young_buffer.Add(i);
+  int newest = 0;
+  for (int v : young_buffer.Sample(1000)) newest += v == 9;
+  EXPECT_NEAR(newest / 1000.0, 0.5, 0.05);  // half-life 1: age 0 has weight 1 of ~2
+  ReservoirBuffer<int> none(0, 7, 10);
+  none.Add(1);
+  EXPECT_TRUE(none.Sample(3).empty());
 }
 
 TEST(Adjacency, FromARealHnswGraphLevelByLevel) {

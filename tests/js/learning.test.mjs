@@ -226,6 +226,36 @@ describe('learning', () => {
     index.dispose();
   });
 
+  test('expand: the learned walk returns relevant items beyond the candidates', async () => {
+    const index = await makeIndex({ ...LEARNING, hops: 0, candidates: 10 });
+    giveFeedback(index, 0, 300);
+    await index.train({ epochs: 8 });
+    let beyond = 0;
+    let relevantBeyond = 0;
+    let plain = 0;
+    let expanded = 0;
+    for (let i = 400; i < 460; i++) {
+      const candidates = new Set(index.search(q(i), 10).map((r) => r.id));
+      for (const r of index.search(q(i), 10, { mode: 'neural' })) plain += base.labels[r.id] === queries.labels[i];
+      const results = index.search(q(i), 10, { mode: 'neural', expand: 200 });
+      assert.equal(results.length, 10);
+      for (const r of results) {
+        const relevant = base.labels[r.id] === queries.labels[i];
+        expanded += relevant;
+        if (!candidates.has(r.id)) {
+          beyond++;
+          relevantBeyond += relevant;
+        }
+      }
+    }
+    assert.ok(beyond > 60 && relevantBeyond > 0.8 * beyond, `${relevantBeyond} relevant of ${beyond} beyond the candidates`);
+    assert.ok(expanded > plain + 30, `precision@10 ${plain / 600} re-ranked, ${expanded / 600} expanded`);
+    assertNeurovecError(() => index.search(q(0), 10, { mode: 'neural', expand: -1 }), 'INVALID_ARGUMENT', /expand/);
+    assertNeurovecError(() => index.search(q(0), 10, { mode: 'neural', expand: 1e6 }), 'INVALID_ARGUMENT', /expand/);
+    assertNeurovecError(() => index.search(q(0), 10, { expand: 10 }), 'INVALID_ARGUMENT', /learned modes/);
+    index.dispose();
+  });
+
   test('validation errors say what is wrong', async () => {
     await assert.rejects(VectorIndex.create({ dimensions: D, learning: { hiddenDim: 30 } }),
       (e) => e.code === 'INVALID_ARGUMENT' && /multiple of learning.heads/.test(e.message));

@@ -51,6 +51,13 @@ struct LearningConfig {
   // negatives, and the results a user skipped are mostly relevant too; random
   // items teach what is not relevant without that bias. 0: none.
   uint32_t random_negatives = 0;
+  // Temporal decay of feedback: with H > 0 the replay memory keeps the most
+  // recent replay_capacity events (the oldest leaves first) and replays an
+  // event with weight 2^(-age / H), its age being the number of events
+  // recorded after it, so a user whose intent changed stops being taught the
+  // old one. 0 (the default): a uniform reservoir over all feedback, which
+  // keeps old lessons longest.
+  uint32_t replay_half_life = 0;
 
   // Bounds Validate() enforces (js/src/limits.ts repeats them; a test compares).
   static constexpr uint32_t kMaxCandidates = 4096;     // candidates: 2 .. this
@@ -63,6 +70,7 @@ struct LearningConfig {
   static constexpr uint32_t kMaxReplayPerBatch = 4096;        // replay_per_batch: 0 .. this
   static constexpr uint32_t kMaxOnlineSteps = 64;             // online_steps: 0 .. this
   static constexpr uint32_t kMaxRandomNegatives = 1024;       // random_negatives: 0 .. this
+  static constexpr uint32_t kMaxReplayHalfLife = 1u << 24;    // replay_half_life: 0 .. this
 
   Status Validate() const;
 };

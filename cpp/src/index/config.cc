@@ -130,6 +130,9 @@ Status LearningConfig::Validate() const {
   if (random_negatives > kMaxRandomNegatives) {
     return Status::InvalidArgument("learning random_negatives must be from 0 to " + n(kMaxRandomNegatives));
   }
+  if (replay_half_life > kMaxReplayHalfLife) {
+    return Status::InvalidArgument("learning replay_half_life must be from 0 to " + n(kMaxReplayHalfLife));
+  }
   return Status::Ok();
 }
 

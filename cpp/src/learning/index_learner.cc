@@ -43,7 +43,7 @@ IndexLearner::IndexLearner(const LearningConfig& config, uint32_t dimensions)
     : config_(config),
       dimensions_(dimensions),
       fresh_(config.feedback_capacity, config.seed ^ 0x5eedf00dull),
-      replay_(config.replay_capacity, config.seed ^ 0x7e91a1ull) {}
+      replay_(config.replay_capacity, config.seed ^ 0x7e91a1ull, config.replay_half_life) {}
 
 IndexLearner::~IndexLearner() = default;
 

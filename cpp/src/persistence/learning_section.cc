@@ -7,25 +7,29 @@
 namespace neurovec::index_file {
 namespace {
 
-// Version 2 appends online_steps and random_negatives. A config without them
-// (both 0) is still written as version 1, so files that do not use them open
-// in older builds.
-constexpr uint32_t kSectionVersion = 2;
+// Version 2 appends online_steps and random_negatives, version 3
+// replay_half_life. A config that leaves the newer fields at 0 is written with
+// the oldest version that holds it, so files that do not use them open in
+// older builds.
+constexpr uint32_t kSectionVersion = 3;
 
 }  // namespace
 
 // Layout (all little-endian): u32 version (1 or 2); config: u32 candidates,
 // hidden_dim, heads, hops; f32 input_scale, temperature, consistency_weight,
 // dropout, learning_rate, weight_decay; u32 batch_size, feedback_capacity,
-// replay_capacity, replay_per_batch; f32 ewc_lambda; u64 seed; version 2 only:
-// u32 online_steps, random_negatives; then u32 length + the learner's bytes (0 when nothing was learned yet).
+// replay_capacity, replay_per_batch; f32 ewc_lambda; u64 seed; version 2 and
+// later: u32 online_steps, random_negatives; version 3: u32 replay_half_life;
+// then u32 length + the learner's bytes (0 when nothing was learned yet).
 std::string EncodeLearningSection(const LearningState& l) {
   std::lock_guard<std::mutex> lock(l.mutex);
   if (!l.configured && !l.learner && l.restored_bytes.empty()) return {};
   std::string out;
   ByteWriter w(out);
   const LearningConfig& c = l.config;
-  const uint32_t version = c.online_steps > 0 || c.random_negatives > 0 ? 2 : 1;
+  const uint32_t version = c.replay_half_life > 0                           ? 3
+                           : c.online_steps > 0 || c.random_negatives > 0 ? 2
+                                                                          : 1;
   w.U32(version);
   w.U32(c.candidates);
   w.U32(c.hidden_dim);
@@ -47,6 +51,7 @@ std::string EncodeLearningSection(const LearningState& l) {
     w.U32(c.online_steps);
     w.U32(c.random_negatives);
   }
+  if (version >= 3) w.U32(c.replay_half_life);
   // Only a trained model's parameters are worth keeping; otherwise the bytes
   // read from the file (if any) go back unchanged.
   const std::string state = l.learner && l.learner->trained() ? l.learner->Serialize() : l.restored_bytes;
@@ -71,7 +76,8 @@ Status DecodeLearningSection(const uint8_t* data, size_t size, LearningState* l)
       !r.F32(c.temperature) || !r.F32(c.consistency_weight) || !r.F32(c.dropout) || !r.F32(c.learning_rate) ||
       !r.F32(c.weight_decay) || !r.U32(c.batch_size) || !r.U32(c.feedback_capacity) || !r.U32(c.replay_capacity) ||
       !r.U32(c.replay_per_batch) || !r.F32(c.ewc_lambda) || !r.U64(c.seed) ||
-      (version >= 2 && (!r.U32(c.online_steps) || !r.U32(c.random_negatives))) || !r.U32(state_len)) {
+      (version >= 2 && (!r.U32(c.online_steps) || !r.U32(c.random_negatives))) ||
+      (version >= 3 && !r.U32(c.replay_half_life)) || !r.U32(state_len)) {
     return corrupt("too short");
   }
   Status valid = c.Validate();
