@@ -262,6 +262,10 @@ describe('learning', () => {
     await assert.rejects(VectorIndex.create({ dimensions: D, learning: { bogus: 1 } }),
       (e) => e.code === 'INVALID_ARGUMENT' && /unknown learning option "bogus"/.test(e.message));
     await assert.rejects(VectorIndex.create({ dimensions: D, learning: { ewc: 5 } }), (e) => /ewc/.test(e.message));
+    await assert.rejects(VectorIndex.create({ dimensions: D, learning: { replay: { halfLife: -1 } } }),
+      (e) => e.code === 'INVALID_ARGUMENT' && /replay.halfLife/.test(e.message));
+    await assert.rejects(VectorIndex.create({ dimensions: D, learning: { replay: { halfLive: 10 } } }),
+      (e) => e.code === 'INVALID_ARGUMENT' && /unknown learning.replay option "halfLive"/.test(e.message));
     const index = await makeIndex();
     assertNeurovecError(() => index.search(q(0), 10, { mode: 'neural' }), 'FAILED_PRECONDITION', /trained model/);
     assertNeurovecError(() => index.search(q(0), 10, { mode: 'magic' }), 'INVALID_ARGUMENT', /unknown search mode/);
