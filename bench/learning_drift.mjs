@@ -30,6 +30,8 @@
 // (7000..9999) per seed.
 //
 // Options: --seeds 3, --half-lives 0,250,1000 (0: today's reservoir),
+// --learning-rate 0.002 and --steps 1 (learning.learningRate and onlineSteps,
+// fixed for the run: a faster learner shows the drift more),
 // --every 100, --out PATH (JSON, default bench/results/learning-drift.json).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -46,6 +48,8 @@ const option = (name, fallback) => {
 const seeds = Number(option('seeds', 3));
 const HALF_LIVES = option('half-lives', '0,250,1000').split(',').map(Number);
 const EVERY = Number(option('every', 100));
+const LEARNING_RATE = Number(option('learning-rate', 0.002));
+const STEPS = Number(option('steps', 1));
 const cache = option('cache', '/tmp/neurovec-fashion-learning.nvx');
 const out = option('out', 'bench/results/learning-drift.json');
 const STREAM = 5000;
@@ -82,7 +86,8 @@ function split([from, to]) {
 
 async function run(seed, halfLife, evaluation) {
   const index = await VectorIndex.fromBytes(bytes);
-  index.configureLearning({ hops: 0, onlineSteps: 1, randomNegatives: 16, seed, ...(halfLife ? { replay: { halfLife } } : {}) });
+  index.configureLearning({ hops: 0, onlineSteps: STEPS, learningRate: LEARNING_RATE, randomNegatives: 16, seed,
+    ...(halfLife ? { replay: { halfLife } } : {}) });
   const random = rng(2000 + seed);
   const curve = [];
   let learned = false;
@@ -138,7 +143,7 @@ const show = (r) => `drifted ${r.driftedBefore.toFixed(4)} -> ${r.driftedFinal.t
   `${r.driftedMeanAfter.toFixed(4)}), ${r.clicksToRecover ?? 'never'} drifted clicks to 90% of final; unchanged ` +
   `${r.unchangedBefore.toFixed(4)} -> ${r.unchangedFinal.toFixed(4)} (drop ${r.unchangedDrop.toFixed(4)}), ${r.seconds.toFixed(0)} s`;
 const results = { protocol: { stream: STREAM, change: CHANGE, merged: [...MERGED], drifted: [...DRIFT], tuning: TUNING, test: TEST, every: EVERY,
-  halfLives: HALF_LIVES, seeds }, vector, perSeed: [] };
+  halfLives: HALF_LIVES, seeds, learningRate: LEARNING_RATE, onlineSteps: STEPS }, vector, perSeed: [] };
 for (let seed = 1; seed <= seeds; seed++) {
   let chosen = null;
   const tuned = [];

@@ -722,6 +722,9 @@ export class VectorIndex {
     if (!Array.isArray(queries)) throw invalid('searchNeural expects an array of query vectors');
     if (options === null || typeof options !== 'object') throw invalid('search options must be an object like { ef: 100 }');
     if (options.mode !== undefined && options.mode !== 'neural') throw invalid("searchNeural runs mode 'neural' only");
+    if (options.expand !== undefined) {
+      throw invalid('expand is not supported by searchNeural (the ONNX refiner re-ranks the candidates only); use search()');
+    }
     const refiner = this.onnxRefiner;
     if (!refiner) {
       throw new NeurovecError('FAILED_PRECONDITION', 'no ONNX refiner attached: call useOnnxRefiner(await OnnxRefiner.create(modelBytes)) first');
