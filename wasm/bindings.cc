@@ -450,6 +450,8 @@ int32_t nv_optimize(nv_index* index, double budget_ms, double* out) {
   return 0;
 }
 
+uint32_t nv_size(nv_index* index) { return static_cast<uint32_t>(index->index->size()); }
+
 void nv_stats(nv_index* index, double* out) {
   neurovec::IndexStats s = index->index->Stats();
   double values[NV_STATS_COUNT] = {

@@ -149,6 +149,8 @@ const char* nv_metadata_of(nv_index* index, uint32_t slot, uint32_t* out_len);
  * write, trigger fraction, passes, lists relinked, reconnected, changes since the
  * last pass, pass active (0/1), progress, milliseconds, unreachable after the last pass. */
 #define NV_STATS_COUNT 23
+/* Number of live items: what nv_stats reports first, without the rest (O(1)). */
+uint32_t nv_size(nv_index* index);
 void nv_stats(nv_index* index, double* out);
 
 /* Graph health (VectorIndex::Health): out[0..7) = live, tombstones, unreachable,

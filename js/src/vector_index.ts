@@ -780,7 +780,8 @@ export class VectorIndex {
 
   /** Number of live items. */
   get size(): number {
-    return this.rawStats()[0];
+    this.live();
+    return this.mod._nv_size(this.handle);
   }
 
   stats(): IndexStats {

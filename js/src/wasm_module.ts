@@ -39,6 +39,7 @@ export interface NeurovecWasmModule {
   _nv_key_of(index: number, slot: number, outLen: number): number;
   _nv_metadata_of(index: number, slot: number, outLen: number): number;
   _nv_stats(index: number, out: number): void;
+  _nv_size(index: number): number;
   _nv_kernel_name(): number;
   _nv_save(index: number, outLen: number): number;
   _nv_save_to_storage(index: number, storage: number, name: number, nameLen: number): number;

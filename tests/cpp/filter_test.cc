@@ -2,6 +2,7 @@
 // brute force computed here from the same attributes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <set>
@@ -396,6 +397,36 @@ TEST(FilterCompile, StoredMetadataBuildsColumnsOnFirstFilter) {
     EXPECT_NE(compiled.status().message().find("slot 0"), std::string::npos) << compiled.status().message();
   }
   EXPECT_EQ(store.Json(1), "");
+}
+
+// memory_bytes() is a running count (stats() reads it, and hosts call stats()
+// often); after any sequence of writes it equals a recount of the strings.
+TEST(AttributeStoreMemory, RunningCountEqualsARecount) {
+  neurovec::AttributeStore store;
+  size_t slots = 0;
+  auto reserve = [&](size_t n) { store.Reserve(n); slots = std::max(slots, n); };
+  auto recount = [&] {
+    uint64_t bytes = 0;
+    for (uint32_t s = 0; s < slots; ++s) bytes += store.Json(s).capacity() + sizeof(std::string);
+    return bytes;
+  };
+  reserve(4);
+  EXPECT_EQ(store.memory_bytes(), recount());
+  const std::string long_json = R"({"note": ")" + std::string(200, 'x') + R"("})";
+  auto parsed = neurovec::AttributeStore::ParseMetadata(long_json);
+  ASSERT_TRUE(parsed.ok());
+  store.Set(0, long_json, parsed.value());
+  store.SetStored(1, R"({"a": 1})");
+  EXPECT_EQ(store.memory_bytes(), recount());
+  EXPECT_GE(store.memory_bytes(), long_json.size());
+  store.Clear(0);
+  reserve(10);
+  store.SetStored(9, long_json);
+  store.SetStored(1, long_json + " ");
+  EXPECT_EQ(store.memory_bytes(), recount());
+  store.Clear(1);
+  store.Clear(9);
+  EXPECT_EQ(store.memory_bytes(), recount());
 }
 
 }  // namespace

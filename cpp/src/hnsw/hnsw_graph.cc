@@ -59,6 +59,7 @@ int HnswGraph::PrepareSlot(uint32_t slot, int level) {
   levels_[slot] = static_cast<uint8_t>(level);
   if (level > 0) {
     upper_[slot].reset(new uint32_t[static_cast<size_t>(level) * (m_ + 1)]());
+    upper_words_ += static_cast<uint64_t>(level) * (m_ + 1);
   }
   return level;
 }
@@ -309,6 +310,8 @@ Status HnswGraph::CopyLevel0(uint32_t first, uint32_t n, uint32_t* out) const {
 }
 
 void HnswGraph::RestoreNode(uint32_t slot, int level, bool deleted) {
+  if (upper_[slot]) upper_words_ -= static_cast<uint64_t>(levels_[slot]) * (m_ + 1);
+  if (level > 0) upper_words_ += static_cast<uint64_t>(level) * (m_ + 1);
   levels_[slot] = static_cast<uint8_t>(level);
   deleted_[slot] = deleted ? 1 : 0;
   upper_[slot].reset(level > 0 ? new uint32_t[static_cast<size_t>(level) * (m_ + 1)]() : nullptr);
@@ -317,10 +320,7 @@ void HnswGraph::RestoreNode(uint32_t slot, int level, bool deleted) {
 uint64_t HnswGraph::memory_bytes() const {
   uint64_t bytes = level0_.size() * sizeof(uint32_t) + levels_.size() * 2 + capacity() * sizeof(SpinLock);
   if (level0_pager_) bytes += level0_pager_->stats().resident_bytes;
-  for (size_t s = 0; s < upper_.size(); ++s) {
-    if (upper_[s]) bytes += static_cast<uint64_t>(levels_[s]) * (m_ + 1) * sizeof(uint32_t);
-  }
-  return bytes;
+  return bytes + upper_words_ * sizeof(uint32_t);
 }
 
 }  // namespace neurovec

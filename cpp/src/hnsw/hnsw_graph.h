@@ -241,6 +241,7 @@ class HnswGraph {
   std::unique_ptr<RowPager> level0_pager_;  // paged level 0, or null
   std::vector<uint32_t> empty_list_;        // paged: the list of a slot past the file (none)
   std::vector<std::unique_ptr<uint32_t[]>> upper_;
+  uint64_t upper_words_ = 0;  // sum of the upper_ arrays' lengths, so memory_bytes() is O(1)
   std::vector<uint8_t> levels_;
   std::vector<uint8_t> deleted_;
   std::unique_ptr<SpinLock[]> locks_;

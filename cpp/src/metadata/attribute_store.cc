@@ -4,6 +4,7 @@ namespace neurovec {
 
 void AttributeStore::Reserve(size_t slots) {
   if (slots <= capacity_) return;
+  json_bytes_ += (slots - capacity_) * std::string().capacity();
   capacity_ = slots;
   json_.resize(slots);
   if (!columns_) return;
@@ -29,22 +30,30 @@ void AttributeStore::ClearColumns(Columns& c, uint32_t slot) const {
   c.fields_of_slot[slot].clear();
 }
 
+void AttributeStore::Store(uint32_t slot, std::string json) {
+  json_bytes_ -= json_[slot].capacity();
+  json_[slot] = std::move(json);
+  json_bytes_ += json_[slot].capacity();
+}
+
 void AttributeStore::Clear(uint32_t slot) {
+  json_bytes_ -= json_[slot].capacity();
   json_[slot].clear();
   json_[slot].shrink_to_fit();
+  json_bytes_ += json_[slot].capacity();
   if (columns_) ClearColumns(*columns_, slot);
 }
 
 void AttributeStore::SetStored(uint32_t slot, std::string json) {
   if (columns_) ClearColumns(*columns_, slot);
-  json_[slot] = std::move(json);
+  Store(slot, std::move(json));
   // Columns built before this no longer hold the slot: rebuild on next use.
   columns_.reset();
   columns_built_.store(false, std::memory_order_release);
 }
 
 void AttributeStore::Set(uint32_t slot, const std::string& json, const JsonValue& parsed) {
-  json_[slot] = json;
+  Store(slot, json);
   if (!columns_) return;  // built from json_ when first needed
   ClearColumns(*columns_, slot);
   SetColumns(*columns_, slot, parsed);
@@ -106,8 +115,7 @@ const AttributeColumn* AttributeStore::Column(const std::string& field) const {
 }
 
 uint64_t AttributeStore::memory_bytes() const {
-  uint64_t bytes = 0;
-  for (const std::string& s : json_) bytes += s.capacity() + sizeof(std::string);
+  uint64_t bytes = json_bytes_ + json_.size() * sizeof(std::string);
   if (columns_) {
     for (const AttributeColumn& c : columns_->columns) bytes += c.types.size() * (1 + sizeof(double));
   }

@@ -67,6 +67,10 @@ class AttributeStore {
   void ClearColumns(Columns& c, uint32_t slot) const;
 
   std::vector<std::string> json_;
+  // Sum of the json_ strings' capacities, kept by every write so that
+  // memory_bytes() (and so stats()) is O(1).
+  uint64_t json_bytes_ = 0;
+  void Store(uint32_t slot, std::string json);
   size_t capacity_ = 0;
   // Null until built; then kept up to date by Set and Clear. Writes never run
   // beside searches, so only the build itself needs the mutex.
