@@ -15,8 +15,14 @@
 // and after B (the drop is the forgetting), on classes 5-9 after B, and
 // vector mode beside them.
 //
-// Options: --epochs 4, --lambdas 10,100,1000, --seed 1, --out PATH (JSON,
-// default bench/results/learning-continual.json).
+// With --online, no train() at all: `learning.onlineSteps: 1` learns each
+// event as it comes, and EWC anchors itself every 128 events (online EWC,
+// cpp/src/learning/index_learner.h); an "EWC only" row (no replay) shows what
+// the anchor does by itself.
+//
+// Options: --epochs 4, --lambdas 10,100,1000, --seed 1, --online, --hops H (the
+// learner's default 2), --out PATH (JSON, default
+// bench/results/learning-continual.json, or learning-continual-online.json).
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { configureWasm, VectorIndex } from '../js/dist/index.js';
@@ -30,7 +36,11 @@ const option = (name, fallback) => {
 const epochs = Number(option('epochs', 4));
 const lambdas = option('lambdas', '10,100,1000').split(',').map(Number);
 const seed = Number(option('seed', 1));
-const out = option('out', 'bench/results/learning-continual.json');
+const online = argv.includes('--online');
+const hops = option('hops', undefined);
+const out = option('out', online ? 'bench/results/learning-continual-online.json' : 'bench/results/learning-continual.json');
+// What every configuration shares: online learning, and the model size.
+const shared = { ...(online ? { onlineSteps: 1 } : {}), ...(hops === undefined ? {} : { hops: Number(hops) }) };
 const cache = '/tmp/neurovec-fashion-learning.nvx';
 const CANDIDATES = 50;
 
@@ -62,18 +72,19 @@ async function phase(index, queries) {
     const positive = shown.filter((id) => train.labels[id] === test.labels[i]);
     if (positive.length) index.feedback(row(i), { positive, negative: shown.filter((id) => train.labels[id] !== test.labels[i]) });
   }
-  await index.train({ epochs });
+  if (!online) await index.train({ epochs });
 }
 
 async function run(name, learning, evaluate) {
   const t0 = performance.now();
   const index = await VectorIndex.fromBytes(bytes);
-  index.configureLearning({ candidates: CANDIDATES, seed, ...learning });
+  index.configureLearning({ candidates: CANDIDATES, seed, ...shared, ...learning });
   await phase(index, split.feedbackA);
   const afterA = evaluate === 'test' ? precision(index, 'neural', split.testA) : precision(index, 'neural', split.tuningA);
   await phase(index, split.feedbackB);
   const [a, b] = evaluate === 'test' ? [split.testA, split.testB] : [split.tuningA, split.tuningB];
-  const result = { name, learning, afterA, aAfterB: precision(index, 'neural', a), bAfterB: precision(index, 'neural', b) };
+  const result = { name, learning, afterA, aAfterB: precision(index, 'neural', a), bAfterB: precision(index, 'neural', b),
+    ewcAnchors: index.stats().learning.ewcAnchors };
   result.drop = result.afterA - result.aAfterB;
   index.dispose();
   console.log(`${name} (${evaluate}): classes 0-4 ${result.afterA.toFixed(4)} after A, ${result.aAfterB.toFixed(4)} after B ` +
@@ -98,12 +109,13 @@ for (const lambda of lambdas) {
 console.log(`tuning chose EWC lambda ${best.lambda}`);
 
 const results = {
-  protocol: { epochs, seed, lambdas, chosenLambda: best.lambda, queries: Object.fromEntries(Object.entries(split).map(([k, v]) => [k, v.length])) },
+  protocol: { online, shared, epochs: online ? null : epochs, seed, lambdas, chosenLambda: best.lambda, queries: Object.fromEntries(Object.entries(split).map(([k, v]) => [k, v.length])) },
   vector,
   runs: [
     await run('plain (no replay, no EWC)', { replay: false }, 'test'),
     await run('replay only', {}, 'test'),
     await run(`replay + EWC ${best.lambda}`, { ewc: { lambda: best.lambda } }, 'test'),
+    ...(online ? [await run(`EWC ${best.lambda} only (no replay)`, { replay: false, ewc: { lambda: best.lambda } }, 'test')] : []),
   ],
 };
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

@@ -75,7 +75,8 @@ void nv_learning_stats(nv_index* index, double* out) {
   const neurovec::VectorIndex::LearningStats s = index->index->learning_stats();
   const double values[NV_LEARNING_STATS_COUNT] = {s.configured ? 1.0 : 0.0, s.active ? 1.0 : 0.0,
                                                   s.trained ? 1.0 : 0.0,    s.training ? 1.0 : 0.0,
-                                                  double(s.pending_feedback), double(s.online_steps)};
+                                                  double(s.pending_feedback), double(s.online_steps),
+                                                  double(s.online_ewc_anchors)};
   std::memcpy(out, values, sizeof values);
 }
 

@@ -23,8 +23,9 @@ int32_t nv_learning_configure(nv_index* index, const double* values, uint32_t co
 void nv_learning_config(nv_index* index, double* out);
 
 /* out[0..NV_LEARNING_STATS_COUNT): configured, active, trained, training
-   (0/1), feedback events waiting for a training, online steps run (VectorIndex::LearningStats). */
-#define NV_LEARNING_STATS_COUNT 6
+   (0/1), feedback events waiting for a training, online steps run, online EWC anchors
+   (VectorIndex::LearningStats). */
+#define NV_LEARNING_STATS_COUNT 7
 void nv_learning_stats(nv_index* index, double* out);
 
 /* Records feedback for `query`: positive and negative slots. 0 or -1. */

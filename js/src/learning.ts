@@ -37,14 +37,14 @@ export interface LearningModule extends NeurovecWasmModule {
 }
 
 export const LEARNING_OPTION_COUNT = 19;
-const LEARNING_STATS_COUNT = 6;
+const LEARNING_STATS_COUNT = 7;
 
 /** stats().learning (nv_learning_stats). */
 export function learningStats(mod: LearningModule, handle: number): LearningStats {
   const s = readDoubles(mod, LEARNING_STATS_COUNT, (out) => mod._nv_learning_stats(handle, out));
   return {
     configured: s[0] === 1, active: s[1] === 1, trained: s[2] === 1, training: s[3] === 1,
-    pendingFeedback: s[4], onlineSteps: s[5],
+    pendingFeedback: s[4], onlineSteps: s[5], ewcAnchors: s[6],
   };
 }
 const TRAIN_PROGRESS_COUNT = 8;

@@ -506,7 +506,11 @@ export interface LearningOptions {
   batchSize?: number;
   /** Feedback events kept until the next train() (reservoir sampling beyond; default 8192). */
   feedbackCapacity?: number;
-  /** Elastic weight consolidation when training again: `{ lambda }`, or false (default). */
+  /**
+   * Elastic weight consolidation: `{ lambda }`, or false (default). With train(), a training on
+   * new feedback is anchored at what earlier trainings taught; with onlineSteps, the model is
+   * anchored every 128 feedback events (stats().learning.ewcAnchors counts them).
+   */
   ewc?: { lambda: number } | false;
   /**
    * Replay of feedback already trained on: `{ capacity, perBatch, halfLife }`
@@ -591,6 +595,10 @@ export interface LearningStats {
   pendingFeedback: number;
   /** Optimiser steps run by feedback() itself (learning.onlineSteps). */
   onlineSteps: number;
+  /** EWC anchors set while learning online (learning.ewc.lambda > 0 with onlineSteps): one per
+   * 128 feedback events, each at the parameters of that moment, so later clicks are kept from
+   * undoing what earlier ones taught. Counted since the index was created or opened. */
+  ewcAnchors: number;
 }
 
 export interface TrainOptions {

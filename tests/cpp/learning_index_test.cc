@@ -381,6 +381,51 @@ TEST(LearningIndex, OnlineStepsLearnFromEachClickWithoutTrain) {
   EXPECT_EQ(bad.Validate().code(), StatusCode::kInvalidArgument);
 }
 
+// Online EWC: an anchor every 128 learned events; a strong one keeps what the
+// first clicks taught when later clicks contradict it (each of them names an
+// item of the wrong class as the one wanted), where no anchor lets them undo it.
+TEST(LearningIndex, OnlineEwcAnchorsAndKeepsEarlierLessons) {
+  Fixture f = Build();
+  auto run = [&](float lambda, double* after_good, uint64_t* anchors) {
+    LearningConfig c = SmallConfig();
+    c.online_steps = 1;
+    c.ewc_lambda = lambda;
+    c.replay_capacity = 0;  // EWC alone guards the first lesson
+    f.index = IndexWith(f, c);
+    GiveClicks(f, 0, 300);
+    const VectorIndex::LearningStats s = f.index->learning_stats();
+    *anchors = s.online_ewc_anchors;
+    EXPECT_EQ(s.online_ewc_anchors, lambda > 0 ? s.online_steps / 128 : 0u) << s.online_steps << " events";
+    *after_good = Precision(f, SearchMode::kNeural, 400, 500);
+    SearchParams p;
+    p.k = c.candidates;
+    for (uint32_t q = 0; q < 200; ++q) {
+      const float* query = f.queries.vectors.data() + q * kDim;
+      std::vector<uint32_t> wrong, right;
+      const std::vector<SearchHit> hits = f.index->Search(query, p).take();
+      for (const SearchHit& h : hits) {
+        (f.base.labels[h.slot] == f.queries.labels[q] ? right : wrong).push_back(h.slot);
+      }
+      if (wrong.empty()) continue;
+      wrong.resize(std::min<size_t>(wrong.size(), 2));
+      right.resize(std::min<size_t>(right.size(), 8));
+      EXPECT_TRUE(f.index->FeedbackSlots(query, wrong, right).ok());
+    }
+    return Precision(f, SearchMode::kNeural, 400, 500);
+  };
+  double good_free = 0, good_anchored = 0;
+  uint64_t anchors_free = 0, anchors = 0;
+  const double free_after = run(0.0f, &good_free, &anchors_free);
+  const double anchored_after = run(1e6f, &good_anchored, &anchors);
+  std::printf("online EWC: precision@10 after good clicks %.3f / %.3f, after contradicting ones: no EWC %.3f, "
+              "EWC (%llu anchors) %.3f\n", good_free, good_anchored, free_after, static_cast<unsigned long long>(anchors),
+              anchored_after);
+  EXPECT_EQ(anchors_free, 0u);
+  EXPECT_GE(anchors, 2u);
+  EXPECT_LT(free_after, good_free - 0.05) << "the contradicting clicks should undo an unguarded lesson";
+  EXPECT_GT(anchored_after, good_anchored - 0.03) << "a strong anchor should keep it";
+}
+
 TEST(LearningIndex, ReplayHalfLifeLearnsOnlineAndTravelsWithTheFile) {
   Fixture f = Build();
   LearningConfig c = SmallConfig();

@@ -82,7 +82,7 @@ describe('learning', () => {
   test('toBytes/fromBytes keeps neural results identical; stats().learning says where learning stands', async () => {
     const index = await makeIndex();
     assert.deepEqual(index.stats().learning,
-      { configured: true, active: false, trained: false, training: false, pendingFeedback: 0, onlineSteps: 0 });
+      { configured: true, active: false, trained: false, training: false, pendingFeedback: 0, onlineSteps: 0, ewcAnchors: 0 });
     giveFeedback(index, 0, 100);
     const pending = index.stats().learning;
     assert.equal(pending.active, true);
@@ -92,7 +92,7 @@ describe('learning', () => {
     await index.train({ epochs: 2, onProgress: () => { during ??= index.stats().learning.training; } });
     assert.equal(during, true);
     assert.deepEqual(index.stats().learning,
-      { configured: true, active: true, trained: true, training: false, pendingFeedback: 0, onlineSteps: 0 });
+      { configured: true, active: true, trained: true, training: false, pendingFeedback: 0, onlineSteps: 0, ewcAnchors: 0 });
     const bytes = await index.toBytes();
     const copy = await VectorIndex.fromBytes(bytes);
     assert.equal(copy.stats().learning.trained, true, 'a model read from the file');
@@ -198,8 +198,20 @@ describe('learning', () => {
     assertNeurovecError(() => index.feedback(q(0), { clicked: [1], rejected: [0] }), 'NOT_FOUND', /feedback.rejected\[0\]/);
     await assert.rejects(VectorIndex.create({ dimensions: D, learning: { onlineSteps: 65 } }),
       (e) => e.code === 'INVALID_ARGUMENT' && /onlineSteps/.test(e.message));
+    assert.equal(learned.ewcAnchors, 0, 'no EWC asked for');
     copy.dispose();
     index.dispose();
+    // With EWC, learning online anchors every 128 events.
+    const guarded = await makeIndex({ ...LEARNING, onlineSteps: 1, ewc: { lambda: 10 } });
+    let guardedEvents = 0;
+    for (let i = 0; i < 300; i++) {
+      const shown = guarded.search(q(i), 10).map((r) => r.id);
+      const clicked = shown.filter((id) => base.labels[id] === queries.labels[i]).slice(0, 1);
+      if (clicked.length) guarded.feedback(q(i), { clicked, shown }), guardedEvents++;
+    }
+    assert.equal(guarded.stats().learning.ewcAnchors, Math.floor(guardedEvents / 128), `${guardedEvents} events`);
+    assert.ok(precision(guarded, 'neural', 400, 500) > vectorP, 'still learns');
+    guarded.dispose();
   });
 
   test('randomNegatives: clicks with no negatives at all still teach', async () => {

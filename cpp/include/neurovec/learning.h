@@ -39,7 +39,7 @@ struct LearningConfig {
   uint32_t feedback_capacity = 8192;  // feedback kept for the next Train (reservoir beyond it)
   uint32_t replay_capacity = 1024;    // feedback already trained on, kept for replay (reservoir)
   uint32_t replay_per_batch = 8;      // replayed examples mixed into each batch (0: none)
-  float ewc_lambda = 0.0f;            // EWC strength when training again (0: off)
+  float ewc_lambda = 0.0f;            // EWC strength when training again, and online (index_learner.h) (0: off)
   uint64_t seed = 42;
   // Continuous learning: optimisation steps each Feedback call runs at once,
   // on a batch of the new event and replay_per_batch replayed ones (at a

@@ -510,6 +510,9 @@ class VectorIndex {
     bool training = false;          // a stepwise training is under way
     uint64_t pending_feedback = 0;  // events waiting for the next training (online learning learns each at once)
     uint64_t online_steps = 0;      // optimiser steps run by Feedback (LearningConfig::online_steps)
+    // EWC anchors set while learning online (ewc_lambda > 0 with online_steps):
+    // one per 128 events, since this index was created or opened.
+    uint64_t online_ewc_anchors = 0;
   };
   LearningStats learning_stats() const;
 

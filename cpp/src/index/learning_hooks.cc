@@ -84,6 +84,7 @@ VectorIndex::LearningStats VectorIndex::learning_stats() const {
   s.training = learner.value()->training();
   s.pending_feedback = learner.value()->pending_feedback();
   s.online_steps = learner.value()->online_steps_done();
+  s.online_ewc_anchors = learner.value()->online_ewc_anchors();
   return s;
 }
 

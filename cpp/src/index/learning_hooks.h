@@ -57,6 +57,8 @@ class Learner {
   virtual uint64_t pending_feedback() const = 0;
   // Optimisation steps run by Feedback calls (continuous learning) so far.
   virtual uint64_t online_steps_done() const = 0;
+  // EWC anchors set by continuous learning so far (ewc_lambda > 0).
+  virtual uint64_t online_ewc_anchors() const = 0;
   // Scores `candidates` (slots) for `query`. Const and reentrant.
   virtual Status Rerank(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view,
                         bool want_edges, RerankOutput* out) const = 0;

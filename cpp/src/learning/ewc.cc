@@ -11,6 +11,15 @@ void FisherEstimator::AddSample(const ParameterSet& params) {
   ++samples_;
 }
 
+void FisherEstimator::AddSquared(const std::vector<Matrix>& squared) {
+  if (sum_.size() != squared.size()) {
+    sum_.clear();
+    for (const Matrix& m : squared) sum_.push_back(Matrix::Zero(m.rows(), m.cols()));
+  }
+  for (size_t i = 0; i < squared.size(); ++i) sum_[i] += squared[i];
+  ++samples_;
+}
+
 std::vector<Matrix> FisherEstimator::Mean() const {
   std::vector<Matrix> mean;
   if (samples_ == 0) return mean;

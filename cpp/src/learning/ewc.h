@@ -17,6 +17,8 @@ class FisherEstimator {
  public:
   // Call after each sample's backward pass (with the gradients of that sample only).
   void AddSample(const ParameterSet& params);
+  // Adds a sample already squared (one matrix per parameter, as Mean() gives).
+  void AddSquared(const std::vector<Matrix>& squared);
   size_t samples() const { return samples_; }
   // Mean squared gradient per parameter (empty if no sample was added).
   std::vector<Matrix> Mean() const;

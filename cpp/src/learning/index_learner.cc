@@ -114,10 +114,15 @@ Status IndexLearner::LearnOnline(const FeedbackRecord& record, const IndexView& 
     tc.schedule.base = config_.learning_rate;
     tc.schedule.warmup_steps = 0;
     online_ = std::make_unique<RefinerTrainer>(&model_, tc);
+    // A new optimiser starts without an anchor: the next interval builds one.
+    online_fisher_ = FisherEstimator();
+    online_anchor_fisher_.clear();
   }
   // Random negatives are drawn anew for every step, from a stream seeded by the step count.
   Random negatives_rng(config_.seed ^ (0x9e3779b97f4a7c15ull * (online_steps_done_ + 1)));
   const QueryRefiner before = model_;
+  FeedbackExample event;  // the event's own example of the last step, for EWC
+  bool have_event = false;
   for (uint32_t step = 0; step < config_.online_steps; ++step) {
     std::vector<const FeedbackRecord*> records = {&record};
     std::vector<FeedbackRecord> replayed;
@@ -129,6 +134,8 @@ Status IndexLearner::LearnOnline(const FeedbackRecord& record, const IndexView& 
       FeedbackExample e;
       if (MakeExample(*r, view, &e, &extra)) batch.push_back(std::move(e));
     }
+    have_event = !batch.empty();  // the record is first and has a live positive
+    if (have_event && config_.ewc_lambda > 0 && step + 1 == config_.online_steps) event = batch.front();
     const float loss = online_->TrainBatch(batch);
     ParametersChanged();
     if (!std::isfinite(loss)) {
@@ -138,9 +145,26 @@ Status IndexLearner::LearnOnline(const FeedbackRecord& record, const IndexView& 
     }
     ++online_steps_done_;
   }
+  if (have_event && config_.ewc_lambda > 0) TrackOnlineEwc(event);
   replay_.Add(record);
   trained_ = true;
   return Status::Ok();
+}
+
+void IndexLearner::TrackOnlineEwc(const FeedbackExample& event) {
+  // EstimateFisher of one example: its squared gradient, at the parameters after this event's steps.
+  const std::vector<Matrix> squared = online_->EstimateFisher({event});
+  if (squared.empty()) return;
+  online_fisher_.AddSquared(squared);
+  if (online_fisher_.samples() < kOnlineEwcInterval) return;
+  std::vector<Matrix> fresh = online_fisher_.Mean();
+  if (online_anchor_fisher_.size() == fresh.size()) {
+    for (size_t i = 0; i < fresh.size(); ++i) fresh[i] = 0.5f * (fresh[i] + online_anchor_fisher_[i]);
+  }
+  online_anchor_fisher_ = fresh;
+  online_->AnchorEwc(std::move(fresh), config_.ewc_lambda);
+  online_fisher_ = FisherEstimator();
+  ++online_ewc_anchors_;
 }
 
 CandidateGraph IndexLearner::Graph(const float* query, const std::vector<uint32_t>& slots, const IndexView& view,

@@ -15,6 +15,15 @@
 // online) they enter the replay reservoir
 // (replay_capacity), from which replay_per_batch examples join each later
 // batch, and from which EWC's Fisher estimate is drawn.
+//
+// EWC when learning online (ewc_lambda > 0 and online_steps > 0) has no
+// training to anchor at, so it anchors every kOnlineEwcInterval events: at the
+// parameters of that moment, with a Fisher diagonal that is a running mean of
+// the squared per-event gradients since the last anchor, blended half and half
+// with the previous anchor's (online EWC, Schwarz et al. 2018). Each event pays
+// one extra backward pass for it, never a burst. The anchor is not stored in
+// the file: after a reopen (or a train()) it is rebuilt within the next
+// interval.
 #pragma once
 
 #include <memory>
@@ -46,6 +55,7 @@ class IndexLearner final : public Learner {
   bool trained() const override { return trained_; }
   uint64_t pending_feedback() const override { return fresh_.size(); }
   uint64_t online_steps_done() const override { return online_steps_done_; }
+  uint64_t online_ewc_anchors() const override { return online_ewc_anchors_; }
   Status Rerank(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view, bool want_edges,
                 RerankOutput* out) const override;
   Status Expand(const std::vector<uint32_t>& candidates, const RerankOutput& scored, uint32_t budget, uint32_t keep,
@@ -114,6 +124,15 @@ class IndexLearner final : public Learner {
   // replaced (a training, a cancel, a restore).
   std::unique_ptr<RefinerTrainer> online_;
   uint64_t online_steps_done_ = 0;
+  // Online EWC (above): squared gradients of the events since the last anchor,
+  // and the blended Fisher of the anchors so far (empty before the first).
+  static constexpr uint32_t kOnlineEwcInterval = 128;
+  FisherEstimator online_fisher_;
+  std::vector<Matrix> online_anchor_fisher_;
+  uint64_t online_ewc_anchors_ = 0;
+  // One event's share of online EWC: its squared gradient, and an anchor at
+  // each interval's end.
+  void TrackOnlineEwc(const FeedbackExample& event);
   uint64_t model_version_ = 1;
   mutable ProjectionCache projections_;
 };
