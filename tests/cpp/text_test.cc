@@ -157,6 +157,13 @@ TEST(KeywordIndex, DeletesAfterDecodeMatchAFreshIndex) {
     x->Add(7, "music streaming player");
   }
   EXPECT_EQ(a.Encode(), b.Encode());
+  // MemoryBytes keeps a running count of term text: a new term adds its bytes, in both forms.
+  for (KeywordIndex* x : {&a, &b}) {
+    const uint64_t before = x->MemoryBytes();
+    x->Add(9, "zyzzyvas");
+    EXPECT_GE(x->MemoryBytes(), before + 8 + 48);
+    x->Remove(9);
+  }
   for (const std::string q : {"music", "player", "image", "box"}) {
     const auto ha = a.Search(q, 10), hb = b.Search(q, 10);
     ASSERT_EQ(ha.size(), hb.size()) << q;

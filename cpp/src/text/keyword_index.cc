@@ -51,6 +51,7 @@ uint32_t KeywordIndex::TermId(const std::string& term) {
   const uint32_t id = static_cast<uint32_t>(term_text_.size());
   dictionary_.emplace(term, id);
   term_text_.push_back(term);
+  term_text_bytes_ += term.size();
   postings_.emplace_back();
   return id;
 }
@@ -64,6 +65,7 @@ void KeywordIndex::Thaw() {
   postings_.assign(terms, {});
   for (uint32_t t = 0; t < terms; ++t) {
     term_text_.emplace_back(f.Term(t));
+    term_text_bytes_ += term_text_.back().size();
     dictionary_.emplace(term_text_.back(), t);
     std::vector<Posting>& list = postings_[t];
     list.reserve(f.df[t]);
@@ -204,7 +206,7 @@ uint64_t KeywordIndex::MemoryBytes() const {
   if (frozen_) return bytes + frozen_->bytes.size() + frozen_->df.size() * 3 * sizeof(uint32_t);
   bytes += posting_count_ * sizeof(Posting);
   if (forward_ready_) bytes += posting_count_ * sizeof(TermList::value_type) + forward_.size() * sizeof(TermList);
-  for (const std::string& t : term_text_) bytes += t.size() + 48;  // text, dictionary node
+  bytes += term_text_bytes_ + term_text_.size() * 48;  // text, dictionary node
   bytes += postings_.size() * sizeof(std::vector<Posting>);
   return bytes;
 }
@@ -360,6 +362,7 @@ Status KeywordIndex::DecodeVersion1(const uint8_t* data, size_t size) {
     if (!r.U32(len) || len == 0 || len > 4 * kMaxWordBytes || !r.Bytes(len, bytes)) return corrupt("term " + std::to_string(t) + " is cut short");
     std::string term(reinterpret_cast<const char*>(bytes), len);
     if (!next.dictionary_.emplace(term, t).second) return corrupt("term appears twice");
+    next.term_text_bytes_ += term.size();
     next.term_text_.push_back(std::move(term));
   }
   if (!r.U32(slot_count) || slot_count > r.remaining() / 4) return corrupt("slot count larger than the section");

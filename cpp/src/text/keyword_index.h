@@ -114,6 +114,7 @@ class KeywordIndex {
   Bm25Params params_;
   std::unordered_map<std::string, uint32_t> dictionary_;
   std::vector<std::string> term_text_;
+  uint64_t term_text_bytes_ = 0;  // sum of term_text_ sizes, so MemoryBytes() is O(1)
   std::vector<std::vector<Posting>> postings_;  // per term id, by slot
   std::vector<uint32_t> length_;                // per slot: terms with repeats (0: no document)
   std::vector<TermList> forward_;               // per slot, once EnsureForward ran
