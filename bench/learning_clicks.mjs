@@ -42,7 +42,8 @@
 // above,all (the grid; 'none' is tried only with random negatives),
 // --random-negatives 0,16 (the grid), --online-steps 1,3 (the grid), --out
 // PATH (JSON, default bench/results/learning-clicks.json), --cache PATH,
-// --expand 0,100,400 (the grid of search's `expand`: how many items beyond the
+// --learning-rates 0.002,0.0005 (a grid of learning.learningRate; default:
+// the learner's default only), --expand 0,100,400 (the grid of search's `expand`: how many items beyond the
 // 50 candidates the learned walk may evaluate; chosen on the tuning split with
 // the rest, on the same trained model). With expand, the test split also
 // counts the relevant results that were outside the plain top 50 (the
@@ -79,6 +80,7 @@ const ONLINE_STEPS = option('online-steps', quick ? '1' : '1,3').split(',').map(
 const IMPLICIT = option('implicit', 'above,all').split(',');
 const RANDOM_NEGATIVES = option('random-negatives', '0,16').split(',').map(Number);
 const EXPAND = option('expand', '0').split(',').map(Number);
+const LEARNING_RATES = option('learning-rates', 'default').split(',').map((r) => (r === 'default' ? undefined : Number(r)));
 
 // One thread: the figures are per-query costs, as a browser tab without isolation has.
 configureWasm({ threads: 1 });
@@ -151,6 +153,7 @@ async function runOnce(method, seed, setting) {
   index.configureLearning({
     candidates: CANDIDATES, seed, hops: method.startsWith('metric') ? 0 : 2, onlineSteps: online ? setting.steps : 0,
     randomNegatives: setting.randomNegatives ?? 0,
+    ...(setting.learningRate === undefined ? {} : { learningRate: setting.learningRate }),
   });
   const random = rng(1000 + seed);
   const costs = [];
@@ -198,7 +201,8 @@ function settingsOf(method) {
   if (method === 'gnn-labels') return EPOCHS.map((epochs) => ({ epochs }));
   const negatives = IMPLICIT.flatMap((implicit) => RANDOM_NEGATIVES.map((randomNegatives) => ({ implicit, randomNegatives })))
     // Clicks alone teach nothing: 'none' needs random negatives.
-    .filter((n) => n.implicit !== 'none' || n.randomNegatives > 0);
+    .filter((n) => n.implicit !== 'none' || n.randomNegatives > 0)
+    .flatMap((n) => LEARNING_RATES.map((learningRate) => (learningRate === undefined ? n : { ...n, learningRate })));
   if (method.endsWith('-online')) return ONLINE_STEPS.flatMap((steps) => negatives.map((n) => ({ steps, ...n })));
   return EPOCHS.flatMap((epochs) => negatives.map((n) => ({ epochs, ...n })));
 }
@@ -211,7 +215,8 @@ console.log(`vector mode precision@10: tuning ${vector.tuning.toFixed(4)}, test 
 base.dispose();
 
 const results = { protocol: { feedbackQueries, tuning: TUNING, test: TEST, curve: CURVE, seeds, epochsGrid: EPOCHS,
-  onlineStepsGrid: ONLINE_STEPS, implicitGrid: IMPLICIT, randomNegativesGrid: RANDOM_NEGATIVES, expandGrid: EXPAND },
+  onlineStepsGrid: ONLINE_STEPS, implicitGrid: IMPLICIT, randomNegativesGrid: RANDOM_NEGATIVES, expandGrid: EXPAND,
+  learningRateGrid: LEARNING_RATES.map((r) => r ?? 'default') },
 vector, methods: {} };
 for (const method of methods) {
   const perSeed = [];
