@@ -359,14 +359,30 @@ void IndexLearner::CancelTraining() {
 
 namespace {
 
+// A 64-bit tag of a row's bits for the projection cache (never stored). Four
+// independent multiply-xor lanes over pairs of floats: one FNV chain over 784
+// floats was a serial multiply chain, about a third of a warm hops-0 re-rank's
+// extra cost in wasm.
 uint64_t HashRow(const float* row, size_t n) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a over the floats' bits
-  for (size_t i = 0; i < n; ++i) {
+  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ull;
+  uint64_t lane[4] = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull, 0x082efa98ec4e6c89ull};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int l = 0; l < 4; ++l) {
+      uint64_t word;
+      std::memcpy(&word, row + i + 2 * l, 8);
+      lane[l] = (lane[l] ^ word) * kMul;
+      lane[l] ^= lane[l] >> 29;
+    }
+  }
+  uint64_t h = static_cast<uint64_t>(n);
+  for (; i < n; ++i) {
     uint32_t bits;
     std::memcpy(&bits, row + i, 4);
-    h = (h ^ bits) * 1099511628211ull;
+    h = (h ^ bits) * kMul;
   }
-  return h;
+  for (int l = 0; l < 4; ++l) h = (h ^ lane[l] ^ (lane[l] >> 31)) * kMul;
+  return h ^ (h >> 32);
 }
 
 }  // namespace
@@ -378,10 +394,15 @@ void IndexLearner::ProjectCandidates(const CandidateGraph& graph, const std::vec
   // Each row on its own, cached or not, so a row's values never depend on
   // which other rows were projected with it.
   h0->row(0) = model_.Project(graph.vectors.topRows(1));
-  ProjectStored(graph.vectors, 1, slots, used_slots, h0, 1);
+  // The graph's matrix is column-major: a row-major copy gives each row contiguous.
+  using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const RowMajor candidates = graph.vectors.bottomRows(n - 1);
+  std::vector<const float*> rows(slots.size());
+  for (size_t i = 0; i < slots.size(); ++i) rows[i] = candidates.data() + i * static_cast<size_t>(candidates.cols());
+  ProjectStored(rows, slots, used_slots, h0, 1);
 }
 
-void IndexLearner::ProjectStored(const Matrix& rows, Eigen::Index first_row, const std::vector<uint32_t>& slots,
+void IndexLearner::ProjectStored(const std::vector<const float*>& rows, const std::vector<uint32_t>& slots,
                                  uint32_t used_slots, Matrix* out, Eigen::Index first_out) const {
   const int hidden = model_.config().hidden_dim;
   ProjectionCache& c = projections_;
@@ -395,16 +416,14 @@ void IndexLearner::ProjectStored(const Matrix& rows, Eigen::Index first_row, con
     c.tags.assign(capacity, 0);
     c.slots.assign(capacity, 0);
   }
-  const size_t d = static_cast<size_t>(rows.cols());
+  const size_t d = dimensions_;
   for (size_t i = 0; i < slots.size(); ++i) {
     const uint32_t slot = slots[i];
     const size_t at = slot % c.slots.size();
-    // Matrices are column-major: copy the row out to hash it.
-    const RowVector raw = rows.row(first_row + static_cast<Eigen::Index>(i));
-    const uint64_t tag = HashRow(raw.data(), d);
+    const uint64_t tag = HashRow(rows[i], d);
     float* cached = c.rows.data() + at * hidden;
     if (c.slots[at] != slot + 1 || c.tags[at] != tag) {
-      const Matrix projected = model_.Project(raw);
+      const Matrix projected = model_.Project(Eigen::Map<const RowVector>(rows[i], static_cast<Eigen::Index>(d)));
       for (int j = 0; j < hidden; ++j) cached[j] = projected(0, j);
       c.slots[at] = slot + 1;
       c.tags[at] = tag;
@@ -438,7 +457,8 @@ Status IndexLearner::Expand(const std::vector<uint32_t>& candidates, const Reran
   // worst one once it is full: a node scoring below it is not walked through.
   std::priority_queue<Scored, std::vector<Scored>, std::greater<Scored>> best;
   std::vector<uint32_t> fresh;
-  Matrix rows;
+  std::vector<float> decoded;
+  std::vector<const float*> pointers;
   Matrix projected;
   uint32_t evaluated = 0;
   while (!frontier.empty() && evaluated < budget) {
@@ -457,14 +477,14 @@ Status IndexLearner::Expand(const std::vector<uint32_t>& candidates, const Reran
     }
     if (fresh.empty()) continue;
     evaluated += static_cast<uint32_t>(fresh.size());
-    rows.resize(static_cast<Eigen::Index>(fresh.size()), dimensions_);
-    std::vector<float> row(dimensions_);
+    decoded.resize(fresh.size() * dimensions_);
+    pointers.resize(fresh.size());
     for (size_t i = 0; i < fresh.size(); ++i) {
-      view.store->Decode(fresh[i], row.data());
-      rows.row(static_cast<Eigen::Index>(i)) = Eigen::Map<const RowVector>(row.data(), dimensions_);
+      pointers[i] = decoded.data() + i * dimensions_;
+      view.store->Decode(fresh[i], decoded.data() + i * dimensions_);
     }
     projected.resize(static_cast<Eigen::Index>(fresh.size()), hidden);
-    ProjectStored(rows, 0, fresh, view.used_slots, &projected, 0);
+    ProjectStored(pointers, fresh, view.used_slots, &projected, 0);
     for (size_t i = 0; i < fresh.size(); ++i) {
       const auto h = projected.row(static_cast<Eigen::Index>(i));
       const float score = refined.dot(h) / (refined_norm * std::max(h.norm(), 1e-12f));
@@ -488,6 +508,10 @@ Status IndexLearner::Expand(const std::vector<uint32_t>& candidates, const Reran
 Status IndexLearner::Rerank(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view,
                             bool want_edges, RerankOutput* out) const {
   if (!trained_) return Status::FailedPrecondition("the query refiner is not trained yet");
+  if (config_.hops == 0 && !want_edges) {
+    RerankProjectionOnly(query, candidates, view, out);
+    return Status::Ok();
+  }
   // Subgraph mode reports the learned weights of the links: it needs them whatever the hops.
   const CandidateGraph g = Graph(query, candidates, view, config_.hops > 0 || want_edges);
   Matrix h0;
@@ -507,6 +531,27 @@ Status IndexLearner::Rerank(const float* query, const std::vector<uint32_t>& can
     }
   }
   return Status::Ok();
+}
+
+void IndexLearner::RerankProjectionOnly(const float* query, const std::vector<uint32_t>& candidates,
+                                        const IndexView& view, RerankOutput* out) const {
+  const size_t k = candidates.size();
+  std::vector<float> decoded(k * dimensions_);
+  std::vector<const float*> rows(k);
+  for (size_t i = 0; i < k; ++i) {
+    rows[i] = decoded.data() + i * dimensions_;
+    view.store->Decode(candidates[i], decoded.data() + i * dimensions_);
+  }
+  Matrix h0(static_cast<Eigen::Index>(k) + 1, model_.config().hidden_dim);
+  h0.row(0) = model_.Project(Eigen::Map<const RowVector>(query, dimensions_));
+  ProjectStored(rows, candidates, view.used_slots, &h0, 1);
+  // The edgeless graph Graph() builds without edges: no message passing reads it.
+  CandidateGraph g;
+  g.adjacency.offsets.assign(k + 2, 0);
+  const RefinerOutput r = model_.RefineProjected(g, h0);
+  out->scores.assign(r.scores.data(), r.scores.data() + r.scores.size());
+  out->refined_query.assign(r.refined_query.data(), r.refined_query.data() + r.refined_query.size());
+  out->edges.clear();
 }
 
 Result<QueryRefiner> RefinerFromState(const LearningConfig& config, uint32_t dimensions, const uint8_t* data,

@@ -105,10 +105,15 @@ class IndexLearner final : public Learner {
   void ParametersChanged() { ++model_version_; }
   void ProjectCandidates(const CandidateGraph& graph, const std::vector<uint32_t>& slots, uint32_t used_slots,
                          Matrix* h0) const;
-  // H0 of stored rows: row i of `rows` is slot slots[i]'s decoded vector; its
-  // projection goes to row first_out + i of `out` (sized by the caller).
-  void ProjectStored(const Matrix& rows, Eigen::Index first_row, const std::vector<uint32_t>& slots,
-                     uint32_t used_slots, Matrix* out, Eigen::Index first_out) const;
+  // H0 of stored rows: rows[i] points to slot slots[i]'s decoded vector
+  // (dimensions_ floats); its projection goes to row first_out + i of `out`
+  // (sized by the caller).
+  void ProjectStored(const std::vector<const float*>& rows, const std::vector<uint32_t>& slots, uint32_t used_slots,
+                     Matrix* out, Eigen::Index first_out) const;
+  // Rerank without message passing or edges (hops 0): the candidates are
+  // decoded into one buffer and projected through the cache; no candidate graph.
+  void RerankProjectionOnly(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view,
+                            RerankOutput* out) const;
 
   LearningConfig config_;
   uint32_t dimensions_;
