@@ -329,6 +329,8 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
       const uint8_t* bytes = nullptr;
       NV_RETURN_IF_ERROR(section_bytes.At(e.offset, e.length, &bytes));
       const bool large = e.kind == kVectors || e.kind == kGraph || e.kind == kCodes || e.kind == kTierCodes;
+      // Small sections, the attached ones among them, are always checked:
+      // the text layer relies on it (TextEncoder::FromVerifiedSection).
       const bool check = verify_checksums || !large;
       if (check && !(large && deferred.Defer(e, bytes)) && Crc32c(bytes, e.length) != e.crc) {
         return Status::Corrupt("index file is corrupt: " + std::string(SectionName(e.kind)) +

@@ -56,7 +56,11 @@ Result<TextEncoder> TextEncoder::FromBytes(const uint8_t* data, size_t size) {
   return FromBytes(std::string(reinterpret_cast<const char*>(data), size));
 }
 
-Result<TextEncoder> TextEncoder::FromBytes(std::string bytes) {
+Result<TextEncoder> TextEncoder::FromBytes(std::string bytes) { return Parse(std::move(bytes), true); }
+
+Result<TextEncoder> TextEncoder::FromVerifiedSection(std::string bytes) { return Parse(std::move(bytes), false); }
+
+Result<TextEncoder> TextEncoder::Parse(std::string bytes, bool check_crc) {
   const uint8_t* data = reinterpret_cast<const uint8_t*>(bytes.data());
   const size_t size = bytes.size();
   if (size < kEncoderHeaderBytes + 4 || std::memcmp(data, kEncoderMagic, 4) != 0) {
@@ -91,7 +95,7 @@ Result<TextEncoder> TextEncoder::FromBytes(std::string bytes) {
   }
   uint32_t crc = 0;
   std::memcpy(&crc, data + size - 4, 4);  // little-endian hosts only (x86-64, wasm32)
-  if (Crc32c(data, size - 4) != crc) return Status::Corrupt("text encoder: weights fail their checksum");
+  if (check_crc && Crc32c(data, size - 4) != crc) return Status::Corrupt("text encoder: weights fail their checksum");
   TextEncoder e;
   e.features_ = f;
   e.dim_ = dim;

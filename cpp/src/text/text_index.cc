@@ -496,7 +496,8 @@ Status TextIndex::DecodeSections(VectorIndex::AttachedSections& sections) {
   if (!enc || !keywords || !state) {
     return Status::Corrupt("index file is corrupt: the text encoder, keyword index and text state sections come together");
   }
-  auto encoder = text::TextEncoder::FromBytes(std::move(*enc));
+  // DecodeImage checked the section's CRC (attached sections always are).
+  auto encoder = text::TextEncoder::FromVerifiedSection(std::move(*enc));
   if (!encoder.ok()) return Status::Corrupt("index file is corrupt: text encoder section: " + encoder.status().message());
   encoder_ = std::make_unique<text::TextEncoder>(encoder.take());
   Status s = keywords_->index.Decode(std::move(*keywords));  // kept: searched in place
