@@ -174,13 +174,25 @@ int32_t nv_text_sync_for_close(nv_text* t) {
   return nv_text_sync(t);
 }
 
-// 1 and the unit embedding in out, or 0 (out zeroed) when the text has no word.
+// 1 and the unit embedding in out, 0 (out zeroed) when the text has no word,
+// -1 when the encoder's weights could not be read from the file.
 int32_t nv_text_encode(nv_text* t, const char* text, uint32_t len, float* out) {
-  return t->text->Encode(std::string(text, len), out) ? 1 : 0;
+  nv_internal_clear_error();
+  auto r = t->text->Encode(std::string(text, len), out);
+  if (!r.ok()) return nv_internal_fail(r.status());
+  return r.value() ? 1 : 0;
 }
 
-// out[10]: documents, terms, postings, keyword bytes, encoder bytes, feedback
-// events, dimensions, keyword weight, candidates, feedback similarity.
+// Reads the encoder's weights if the open left them in the file: 0, or -1.
+int32_t nv_text_load_encoder(nv_text* t) {
+  nv_internal_clear_error();
+  neurovec::Status s = t->text->LoadEncoder();
+  return s.ok() ? 0 : nv_internal_fail(s);
+}
+
+// out[11]: documents, terms, postings, keyword bytes, encoder bytes, feedback
+// events, dimensions, keyword weight, candidates, feedback similarity,
+// encoder loaded (1 or 0).
 void nv_text_stats(nv_text* t, double* out) {
   const neurovec::TextIndexStats s = t->text->Stats();
   const neurovec::TextIndexConfig& c = t->text->config();
@@ -194,6 +206,7 @@ void nv_text_stats(nv_text* t, double* out) {
   out[7] = c.keyword_weight;
   out[8] = c.candidates;
   out[9] = c.feedback_similarity;
+  out[10] = s.encoder_loaded ? 1 : 0;
 }
 
 // The encoder's feature buckets of a text (text/text_features.h) under the

@@ -31,9 +31,21 @@ function showError(message) {
 const worker = new Worker(new URL('./search-worker.js', import.meta.url), { type: 'module', name: 'neurovec-demo' });
 let nextId = 1;
 const pending = new Map();
+// Until the worker has read the encoder's weights (just after it opens the
+// index), a search by meaning or hybrid is answered by keywords, marked so,
+// and asked again once they are in.
+let encoderReady = false;
 worker.onmessage = ({ data }) => {
   if (data.progress) {
     $('sub').textContent = `Loading: ${data.progress}…`;
+    return;
+  }
+  if ('encoderReady' in data) {
+    if (!data.encoderReady) showError(`Search by meaning is unavailable: ${data.error}`);
+    encoderReady = data.encoderReady;
+    window.neurovecDemo.encoderReadyAt = performance.now();
+    window.neurovecDemo.encoderMs = data.encoderMs;
+    if (encoderReady && input.value.trim()) schedule();
     return;
   }
   const p = pending.get(data.id);
@@ -136,7 +148,11 @@ async function pump() {
       const modes = job.mode === 'compare' ? Object.keys(MODES) : [job.mode];
       const t0 = performance.now();
       const answers = [];
-      for (const m of modes) answers.push(await call('search', { query: job.query, k: K, mode: m, useFeedback: job.useFeedback }));
+      for (const m of modes) {
+        const keywordsFirst = !encoderReady && job.mode !== 'compare' && m !== 'keyword';
+        const answer = await call('search', { query: job.query, k: K, mode: keywordsFirst ? 'keyword' : m, useFeedback: job.useFeedback });
+        answers.push({ ...answer, keywordsFirst });
+      }
       const roundTrip = performance.now() - t0;
       if (!wanted) render(job, answers.map((a, i) => ({ ...a, mode: modes[i] })), roundTrip);
     }
@@ -224,7 +240,8 @@ function render(job, answers, roundTrip = 0) {
   const a = answers[0];
   const parts = answers.map((x) => `${answers.length > 1 ? `${MODES[x.mode]}: ` : ''}encode ${fine(x.encodeMs)} ms + search ${fine(x.searchMs)} ms`);
   timingEl.textContent = `${parts.join(' · ')} · ${a.results.length} results · round trip to the worker ${ms(roundTrip)} ms` +
-    (job.useFeedback ? '' : ' · ranking before learning');
+    (job.useFeedback ? '' : ' · ranking before learning') +
+    (a.keywordsFirst ? ' · by keywords while the encoder loads' : '');
   document.body.dataset.query = job.query;
 }
 
@@ -312,6 +329,7 @@ async function start() {
   const url = new URL(SHIPPED.file, document.baseURI).href;
   const preferIndexedDB = new URLSearchParams(location.search).has('idb');
   info = await call('init', { index: { ...SHIPPED, url }, preferIndexedDB });
+  encoderReady ||= info.encoderLoaded;
   ready = true;
   const loadMs = performance.now() - t0;
   $('sub').textContent = `${info.documents.toLocaleString('en')} Debian packages, searched in your browser by keywords and by meaning ` +

@@ -133,7 +133,7 @@ async function init({ index: info, preferIndexedDB = false }) {
   }
   const s = index.stats();
   return {
-    ...(await where()), documents: s.documents, feedbackEvents: s.feedbackEvents, copied, phases,
+    ...(await where()), documents: s.documents, feedbackEvents: s.feedbackEvents, encoderLoaded: s.encoderLoaded, copied, phases,
     initMs: performance.now() - t0, bootEpochMs, initStartEpochMs: performance.timeOrigin + t0,
   };
 }
@@ -208,6 +208,25 @@ const ops = {
 };
 
 let queue = Promise.resolve();
+
+// A read-only open leaves the encoder's weights (8.5 MiB) in the file, so the
+// page is told it can search by keywords first; they are read right after,
+// behind any request already waiting, and the page hears { encoderReady }.
+// A search by meaning that comes first reads them itself.
+function loadEncoderNext() {
+  queue = queue.then(() => {
+    if (!index) return;
+    const t = performance.now();
+    let error;
+    try {
+      if (!index.stats().encoderLoaded) index.loadEncoder();
+    } catch (e) {
+      error = String(e?.message ?? e);
+    }
+    post({ encoderReady: !error, encoderMs: performance.now() - t, error });
+  });
+}
+
 self.onmessage = (event) => {
   const { id, op, args } = event.data;
   queue = queue.then(async () => {
@@ -216,6 +235,7 @@ self.onmessage = (event) => {
       if (op !== 'init' && !index) throw new Error('the index is not open');
       const value = await ops[op](args ?? {});
       post({ id, ok: true, value }, value instanceof Uint8Array ? [value.buffer] : []);
+      if (op === 'init' || op === 'import') loadEncoderNext();
     } catch (error) {
       post({ id, ok: false, error: { code: error?.code, message: String(error?.message ?? error) } });
     }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <set>
 #include <string>
@@ -549,6 +550,104 @@ TEST(TextIndex, DamagedTextSectionsAreCorrupt) {
     EXPECT_EQ(loaded.status().code(), StatusCode::kCorrupt);
   }
   EXPECT_EQ(found, 3);
+}
+
+// Bytes in memory without views (like the wasm host storage): an open with a
+// page cache reads sections through Read, and read-only, leaves the attached
+// ones in the file.
+class NoViewBytes : public neurovec::Storage {
+ public:
+  explicit NoViewBytes(std::string bytes) : bytes_(std::move(bytes)) {}
+  neurovec::Result<uint64_t> Size() override { return static_cast<uint64_t>(bytes_.size()); }
+  neurovec::Status Read(uint64_t offset, void* out, size_t n) override {
+    if (offset > bytes_.size() || n > bytes_.size() - offset) return neurovec::Status::Corrupt("read past the end");
+    std::memcpy(out, bytes_.data() + offset, n);
+    return neurovec::Status::Ok();
+  }
+  neurovec::Status Write(uint64_t, const void*, size_t) override { return neurovec::Status::Internal("read-only test storage"); }
+  neurovec::Status Flush() override { return neurovec::Status::Ok(); }
+  neurovec::Status Truncate(uint64_t) override { return neurovec::Status::Internal("read-only test storage"); }
+  std::string Describe() const override { return "no-view bytes"; }
+
+ private:
+  std::string bytes_;
+};
+
+std::unique_ptr<TextIndex> OpenReadOnlyPaged(const std::string& bytes) {
+  neurovec::OpenOptions options;
+  options.read_only = true;
+  options.page_cache_bytes = 1 << 20;
+  auto opened = neurovec::VectorIndex::Open(std::make_unique<NoViewBytes>(bytes), options);
+  EXPECT_TRUE(opened.ok()) << opened.status().message();
+  if (!opened.ok()) return nullptr;
+  auto t = TextIndex::Attach(opened.take());
+  EXPECT_TRUE(t.ok()) << t.status().message();
+  return t.ok() ? t.take() : nullptr;
+}
+
+TEST(TextIndex, ReadOnlyPagedOpenReadsTheEncoderWhenFirstNeeded) {
+  auto built = MakeIndex();
+  const std::string bytes = built->vectors().SaveToBytes();
+  auto t = OpenReadOnlyPaged(bytes);
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->vectors().sections_left_in_file(),
+            (std::vector<uint32_t>{neurovec::index_file::kTextEncoder, neurovec::index_file::kKeywordIndex,
+                                   neurovec::index_file::kTextState}));
+  EXPECT_FALSE(t->Stats().encoder_loaded);
+  EXPECT_EQ(t->Stats().encoder_bytes, 0u);
+  EXPECT_EQ(t->Stats().documents, built->Stats().documents);
+  // Keywords answer without the encoder.
+  TextSearchOptions o;
+  o.k = 4;
+  o.mode = TextSearchMode::kKeyword;
+  auto kw = t->Search("terminal music", o);
+  ASSERT_TRUE(kw.ok()) << kw.status().message();
+  EXPECT_EQ(Ids(*t, kw.value()), Ids(*built, built->Search("terminal music", o).value()));
+  EXPECT_FALSE(t->Stats().encoder_loaded);
+  // A hybrid search reads it, and ranks as the index it was saved from.
+  o.mode = TextSearchMode::kHybrid;
+  auto hybrid = t->Search("terminal music", o);
+  ASSERT_TRUE(hybrid.ok()) << hybrid.status().message();
+  EXPECT_TRUE(t->Stats().encoder_loaded);
+  EXPECT_EQ(t->Stats().encoder_bytes, built->Stats().encoder_bytes);
+  EXPECT_EQ(Ids(*t, hybrid.value()), Ids(*built, built->Search("terminal music", o).value()));
+  // An image of it (never having read the encoder) carries the encoder.
+  auto fresh = OpenReadOnlyPaged(bytes);
+  ASSERT_NE(fresh, nullptr);
+  const std::string copy = fresh->vectors().SaveToBytes();
+  auto reloaded = neurovec::VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(copy.data()), copy.size());
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status().message();
+  auto again = TextIndex::Attach(reloaded.take());
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(Ids(*again.value(), again.value()->Search("terminal music", o).value()), Ids(*t, hybrid.value()));
+}
+
+TEST(TextIndex, DamagedEncoderLeftInTheFileIsCorruptWhenRead) {
+  auto built = MakeIndex();
+  std::string bytes = built->vectors().SaveToBytes();
+  auto table = neurovec::index_file::ReadSectionTable(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(table.ok());
+  for (const auto& e : table.value()) {
+    if (e.kind == neurovec::index_file::kTextEncoder) bytes[e.offset + e.length / 2] ^= 0x01;
+  }
+  auto t = OpenReadOnlyPaged(bytes);  // the encoder is not read yet
+  ASSERT_NE(t, nullptr);
+  TextSearchOptions o;
+  o.mode = TextSearchMode::kKeyword;
+  EXPECT_TRUE(t->Search("terminal music", o).ok());
+  o.mode = TextSearchMode::kSemantic;
+  auto s = t->Search("terminal music", o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), StatusCode::kCorrupt);
+  EXPECT_EQ(t->LoadEncoder().code(), StatusCode::kCorrupt);
+  std::vector<float> v(t->Stats().dimensions);
+  EXPECT_EQ(t->Encode("music", v.data()).status().code(), StatusCode::kCorrupt);
+  EXPECT_EQ(t->Feedback("music", {ItemKey::String(kDocs[0].first)}, {}, {}).code(), StatusCode::kCorrupt);
+  // No image is written without the encoder.
+  auto image = t->vectors().ToBytes();
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().code(), StatusCode::kCorrupt);
+  EXPECT_FALSE(t->Stats().encoder_loaded);
 }
 
 TEST(TextIndex, ItemsTheTextLayerNeverSawAreHidden) {

@@ -144,7 +144,14 @@ test('durable: create, add, feedback, sync, close, open (writer and read-only) g
   await d.sync();
   await d.close();
   const ro = await TextIndex.open(path, { readOnly: true });
+  // A read-only open leaves the encoder's weights in the file until a search needs them.
+  assert.equal(ro.stats().encoderLoaded, false);
+  assert.equal(ro.stats().encoderBytes, 0);
+  assert.ok(ro.search(q, 5, { mode: 'keyword', useFeedback: false }).length > 0);
+  assert.equal(ro.stats().encoderLoaded, false);
   assert.deepEqual(ro.search(q, 5).map((h) => h.id), expected);
+  assert.equal(ro.stats().encoderLoaded, true);
+  assert.ok(ro.stats().encoderBytes > 0);
   assert.equal(ro.stats().feedbackEvents, 1);
   assert.equal(ro.size, 600);
   await ro.close(); // read-only: close releases the file, it has nothing to write
@@ -170,6 +177,21 @@ test('damaged files are refused as CORRUPT; a vector-only file is not a text ind
     await codeAsync(() => TextIndex.open(path), 'CORRUPT');
   }
   await codeAsync(() => TextIndex.fromBytes(bytes.subarray(0, bytes.length - 100)), 'CORRUPT');
+  // Damage in the encoder's weights: a writable open refuses the file; a read-only
+  // one (which leaves them in the file) answers keyword searches and refuses the rest.
+  const encoderAt = Buffer.from(bytes).indexOf('NVTE');
+  assert.ok(encoderAt > 0);
+  const badEncoder = bytes.slice();
+  badEncoder[encoderAt + 4096] ^= 0x40;
+  const badPath = join(dir, 'bad-encoder.nvx');
+  writeFileSync(badPath, badEncoder);
+  await codeAsync(() => TextIndex.open(badPath), 'CORRUPT');
+  const ro = await TextIndex.open(badPath, { readOnly: true });
+  assert.ok(ro.search('web browser', 5, { mode: 'keyword' }).length > 0);
+  code(() => ro.search('web browser', 5), 'CORRUPT');
+  code(() => ro.loadEncoder(), 'CORRUPT');
+  code(() => ro.encode('web browser'), 'CORRUPT');
+  await ro.close();
   const { VectorIndex } = await import('neurovec');
   const plain = await VectorIndex.create({ dimensions: 4 });
   plain.add('a', [1, 2, 3, 4]);

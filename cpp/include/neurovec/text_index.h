@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -89,7 +90,11 @@ struct TextIndexStats {
   uint64_t terms = 0;              // keyword dictionary
   uint64_t postings = 0;
   uint64_t keyword_bytes = 0;      // keyword index in memory
-  uint64_t encoder_bytes = 0;      // encoder weights
+  uint64_t encoder_bytes = 0;      // encoder weights (0 until they are read: encoder_loaded)
+  // False after a read-only paged open (VectorIndex::OpenOptions) until the
+  // first search, add or feedback that needs the encoder reads its weights
+  // from the file (or LoadEncoder()); keyword searches do not need them.
+  bool encoder_loaded = true;
   uint64_t feedback_events = 0;
   uint32_t dimensions = 0;
 };
@@ -135,7 +140,12 @@ class TextIndex {
   Status Close();
 
   // Embedding of a text (dimensions floats); false when it has no word.
-  bool Encode(const std::string& text, float* out) const;
+  // Errors: the encoder's weights could not be read from the file.
+  Result<bool> Encode(const std::string& text, float* out) const;
+  // Reads the encoder's weights now if the open left them in the file (a
+  // read-only paged open does: keyword searches can start before they are
+  // read). kCorrupt when they fail their checksum; a no-op once read.
+  Status LoadEncoder() const;
   bool Contains(const ItemKey& key) const;
   TextIndexStats Stats() const;
   const TextIndexConfig& config() const { return config_; }
@@ -145,14 +155,18 @@ class TextIndex {
  private:
   struct FeedbackEvent;
   TextIndex();
-  VectorIndex::AttachedSections EncodeSections() const;
-  Status DecodeSections(VectorIndex::AttachedSections& sections);
+  Result<VectorIndex::AttachedSections> EncodeSections() const;
+  // `encoder_in_file`: the open left the encoder section in the file (read by LoadEncoder).
+  Status DecodeSections(VectorIndex::AttachedSections& sections, bool encoder_in_file);
   Status CheckText(const std::string& text, const char* what) const;
 
   TextIndexConfig config_;
   VectorIndex* vectors_ = nullptr;
   std::unique_ptr<VectorIndex> owned_;  // when the TextIndex owns its vector index
-  std::unique_ptr<text::TextEncoder> encoder_;
+  // Null until LoadEncoder reads it when the open left it in the file: set
+  // once, under encoder_mutex_ (const searches may be the first to need it).
+  mutable std::unique_ptr<text::TextEncoder> encoder_;
+  mutable std::mutex encoder_mutex_;
   struct Keywords;
   std::unique_ptr<Keywords> keywords_;
   std::vector<FeedbackEvent> feedback_;

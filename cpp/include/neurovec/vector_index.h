@@ -455,7 +455,8 @@ class VectorIndex {
 
   // The whole index as one file image (format: docs/file-format.md). The same
   // bytes load natively and in wasm; saving what was loaded gives the same bytes.
-  // ToBytes fails only for a paged index whose file cannot be read back;
+  // ToBytes fails only when a paged index's file cannot be read back (rows,
+  // or attached sections left in it, such as a damaged text encoder);
   // SaveToBytes then returns an empty string.
   Result<std::string> ToBytes() const;
   std::string SaveToBytes() const;
@@ -520,7 +521,10 @@ class VectorIndex {
   // neurovec/text_index.h), kinds 24..31 of the file. An open keeps the ones
   // it read (attached_sections()); every image encode (checkpoint, save,
   // ToBytes) writes what the provider returns, or, without a provider, the
-  // sections read at open, unchanged.
+  // sections read at open, unchanged. A read-only open with a page cache
+  // (OpenOptions), whose file cannot change while the index lives, reads
+  // none of them: they stay in the file (sections_left_in_file()) until the
+  // layer reads each with ReadAttachedSection, when it needs it.
   using AttachedSections = std::vector<std::pair<uint32_t, std::string>>;
   static constexpr uint32_t kFirstAttachedSection = 24;
   static constexpr uint32_t kLastAttachedSection = 31;
@@ -528,10 +532,16 @@ class VectorIndex {
   // metadata filter (same syntax as SearchParams::filter) to test slots with.
   bool IsLiveSlot(uint32_t slot) const;
   Result<std::function<bool(uint32_t)>> FilterPredicate(const std::string& filter_json) const;
-  void SetAttachedSectionsProvider(std::function<AttachedSections()> provider);
+  // The provider's error fails the image encode (nothing is written).
+  void SetAttachedSectionsProvider(std::function<Result<AttachedSections>()> provider);
   const AttachedSections& attached_sections() const;
   // Hands over the sections read at open (the layer decodes them and sets a provider).
   AttachedSections TakeAttachedSections();
+  // Kinds of the attached sections an open left in the file (see above).
+  std::vector<uint32_t> sections_left_in_file() const;
+  // Reads one of them, its CRC-32C checked (kCorrupt when it fails, kNotFound
+  // when that kind was not left in the file). Each call reads it again.
+  Result<std::string> ReadAttachedSection(uint32_t kind) const;
 
  private:
   struct Impl;

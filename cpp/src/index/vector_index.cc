@@ -10,6 +10,7 @@
 
 #include "index/vector_index_impl.h"
 #include "metadata/filter.h"
+#include "util/crc32c.h"
 
 namespace neurovec {
 
@@ -501,7 +502,7 @@ IndexStats VectorIndex::Stats() const {
 
 namespace neurovec {
 
-void VectorIndex::SetAttachedSectionsProvider(std::function<AttachedSections()> provider) {
+void VectorIndex::SetAttachedSectionsProvider(std::function<Result<AttachedSections>()> provider) {
   impl_->attached_provider = std::move(provider);
 }
 
@@ -511,6 +512,31 @@ VectorIndex::AttachedSections VectorIndex::TakeAttachedSections() {
   AttachedSections taken = std::move(impl_->attached_loaded);
   impl_->attached_loaded.clear();
   return taken;
+}
+
+std::vector<uint32_t> VectorIndex::sections_left_in_file() const {
+  std::vector<uint32_t> kinds;
+  for (const auto& s : impl_->attached_in_file) kinds.push_back(s.kind);
+  return kinds;
+}
+
+Result<std::string> VectorIndex::ReadAttachedSection(uint32_t kind) const { return impl_->ReadSectionLeftInFile(kind); }
+
+Result<std::string> IndexState::ReadSectionLeftInFile(uint32_t kind) const {
+  for (const auto& s : attached_in_file) {
+    if (s.kind != kind) continue;
+    if (s.length > (uint64_t{1} << 40)) return Status::Corrupt("index file is corrupt: attached section over 1 TiB");
+    std::string bytes;
+    bytes.resize(static_cast<size_t>(s.length));
+    Status read = attached_file->Read(s.offset, bytes.data(), bytes.size());
+    if (!read.ok()) return read;
+    if (Crc32c(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()) != s.crc) {
+      return Status::Corrupt("index file is corrupt: section kind " + std::to_string(kind) + " (offset " +
+                             std::to_string(s.offset) + ") fails its checksum");
+    }
+    return bytes;
+  }
+  return Status::NotFound("no attached section of kind " + std::to_string(kind) + " was left in the file");
 }
 
 }  // namespace neurovec

@@ -43,8 +43,18 @@ struct VectorIndex::Impl {
   std::unique_ptr<DurableFile> durable;  // set for an index kept in a file
   LearningState learning;                // feedback, learner, learned parameters (index/learning_hooks.h)
   // Sections of the layer above (VectorIndex::SetAttachedSectionsProvider).
-  std::function<VectorIndex::AttachedSections()> attached_provider;
+  std::function<Result<VectorIndex::AttachedSections>()> attached_provider;
   VectorIndex::AttachedSections attached_loaded;
+  // Attached sections a read-only paged open left in `attached_file`, which
+  // lives as long as the index (VectorIndex::ReadAttachedSection).
+  struct SectionInFile {
+    uint32_t kind = 0;
+    uint64_t offset = 0, length = 0;
+    uint32_t crc = 0;
+  };
+  std::vector<SectionInFile> attached_in_file;
+  Storage* attached_file = nullptr;
+  Result<std::string> ReadSectionLeftInFile(uint32_t kind) const;  // VectorIndex::ReadAttachedSection
   std::unique_ptr<QuantizedTier> tier;    // quantized traversal (config.quantized), or null
   // Compression tiers (config.tiers), or null. Searches record accesses and
   // migrate through it (its own locks make that safe for concurrent searches).

@@ -137,7 +137,20 @@ Status WriteSections(const IndexState& x, ImageWriter& image, Header* header, Im
     image.Section(kRouter, [&](ByteWriter& w) { w.Bytes(bytes.data(), bytes.size()); }, 0);
   }
   // Optional: the layer above's sections (a plain index reader skips them).
-  const VectorIndex::AttachedSections attached = x.attached_provider ? x.attached_provider() : x.attached_loaded;
+  VectorIndex::AttachedSections attached;
+  if (x.attached_provider) {
+    auto provided = x.attached_provider();
+    if (!provided.ok()) return provided.status();
+    attached = provided.take();
+  } else {
+    attached = x.attached_loaded;
+    // Sections an open left in the file are copied over unchanged.
+    for (const auto& left : x.attached_in_file) {
+      auto bytes = x.ReadSectionLeftInFile(left.kind);
+      if (!bytes.ok()) return bytes.status();
+      attached.emplace_back(left.kind, bytes.take());
+    }
+  }
   for (const auto& [kind, bytes] : attached) {
     image.Section(kind, [&, &bytes = bytes](ByteWriter& w) { w.Bytes(bytes.data(), bytes.size()); }, 0);
   }
@@ -293,7 +306,10 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   SectionBytes section_bytes(storage);
   // After `section_bytes`: destroyed (its threads joined) before the bytes they read.
   DeferredChecksums deferred;
+  // Read-only opens borrow views: their file does not change while the index lives.
+  const bool file_is_fixed = borrow_views;
   if (borrow_views && !storage.views_are_stable()) borrow_views = false;
+  std::vector<IndexState::SectionInFile> left_in_file;
   const uint8_t* table = nullptr;
   NV_RETURN_IF_ERROR(section_bytes.At(header.table_offset, header.table_length, &table));
   if (Crc32c(table, header.table_length) != header.table_crc) {
@@ -323,6 +339,11 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
       // file (decided once the config is known): its bytes are read later.
       s.entry[e.kind] = e;
       mode.graph_deferred = true;
+    } else if (e.kind >= VectorIndex::kFirstAttachedSection && e.kind <= VectorIndex::kLastAttachedSection &&
+               file_is_fixed && page_cache_bytes > 0 && !storage.View(e.offset, e.length)) {
+      // The layer above reads it when it needs it (VectorIndex::ReadAttachedSection):
+      // a read-only paged open need not read the text encoder's 9 MB first.
+      left_in_file.push_back({e.kind, e.offset, e.length, e.crc});
     } else if ((e.kind >= kConfig && e.kind <= kRouter) || e.kind == kLearning || e.kind == kVectorBlocks ||
                e.kind == kGraphBlocks ||
                (e.kind >= VectorIndex::kFirstAttachedSection && e.kind <= VectorIndex::kLastAttachedSection)) {
@@ -436,6 +457,10 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
   for (uint32_t kind = VectorIndex::kFirstAttachedSection; kind <= VectorIndex::kLastAttachedSection; ++kind) {
     // Read into a buffer of its own: handed over rather than copied.
     if (s.has(kind)) x.attached_loaded.emplace_back(kind, section_bytes.Take(s.data[kind], s.entry[kind].length));
+  }
+  if (!left_in_file.empty()) {
+    x.attached_in_file = std::move(left_in_file);
+    x.attached_file = &storage;
   }
   if (s.has(kRouter)) {
     RouterSectionState router;

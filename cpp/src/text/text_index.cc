@@ -132,13 +132,29 @@ Result<std::unique_ptr<TextIndex>> TextIndex::Attach(std::unique_ptr<VectorIndex
 Result<std::unique_ptr<TextIndex>> TextIndex::AttachTo(VectorIndex* vectors) {
   if (!vectors) return Status::InvalidArgument("no index to attach to");
   std::unique_ptr<TextIndex> t(new TextIndex());
-  if (vectors->attached_sections().empty()) {
+  const std::vector<uint32_t> in_file = vectors->sections_left_in_file();
+  if (vectors->attached_sections().empty() && in_file.empty()) {
     return Status::FailedPrecondition("this index file has no text layer (it was not made by TextIndex)");
   }
   // Taken, not copied: the encoder keeps its section's bytes as its weights.
   VectorIndex::AttachedSections sections = vectors->TakeAttachedSections();
-  NV_RETURN_IF_ERROR(t->DecodeSections(sections));
-  if (vectors->config().metric != Metric::kCosine || vectors->config().dimensions != t->encoder_->dimensions()) {
+  // A read-only paged open left the sections in the file. The keyword index
+  // and the state are needed now; the encoder (9 MB for the Debian catalogue,
+  // the largest) when a search, add or feedback first encodes a text.
+  bool encoder_in_file = false;
+  for (uint32_t kind : in_file) {
+    if (kind == index_file::kTextEncoder) {
+      encoder_in_file = true;
+      continue;
+    }
+    auto bytes = vectors->ReadAttachedSection(kind);
+    if (!bytes.ok()) return bytes.status();
+    sections.emplace_back(kind, bytes.take());
+  }
+  t->vectors_ = vectors;
+  NV_RETURN_IF_ERROR(t->DecodeSections(sections, encoder_in_file));
+  if (vectors->config().metric != Metric::kCosine ||
+      (t->encoder_ && vectors->config().dimensions != t->encoder_->dimensions())) {
     return Status::Corrupt("index file is corrupt: text encoder section does not match the index's dimensions or metric");
   }
   // Reconcile with the vector index (its log may hold writes after the text
@@ -156,7 +172,6 @@ Result<std::unique_ptr<TextIndex>> TextIndex::AttachTo(VectorIndex* vectors) {
   for (uint64_t s = 0; s < capacity; ++s) {
     if (vectors->IsLiveSlot(static_cast<uint32_t>(s)) && !kw.index.Contains(static_cast<uint32_t>(s))) ++kw.hidden;
   }
-  t->vectors_ = vectors;
   TextIndex* raw = t.get();
   vectors->SetAttachedSectionsProvider([raw] { return raw->EncodeSections(); });
   return t;
@@ -170,7 +185,24 @@ Status TextIndex::CheckText(const std::string& text, const char* what) const {
   return Status::Ok();
 }
 
-bool TextIndex::Encode(const std::string& text, float* out) const { return encoder_->Encode(text, out); }
+Result<bool> TextIndex::Encode(const std::string& text, float* out) const {
+  NV_RETURN_IF_ERROR(LoadEncoder());
+  return encoder_->Encode(text, out);
+}
+
+Status TextIndex::LoadEncoder() const {
+  std::lock_guard<std::mutex> lock(encoder_mutex_);
+  if (encoder_) return Status::Ok();
+  auto bytes = vectors_->ReadAttachedSection(index_file::kTextEncoder);  // its CRC checked there
+  if (!bytes.ok()) return bytes.status();
+  auto encoder = text::TextEncoder::FromVerifiedSection(bytes.take());
+  if (!encoder.ok()) return Status::Corrupt("index file is corrupt: text encoder section: " + encoder.status().message());
+  if (encoder.value().dimensions() != vectors_->config().dimensions) {
+    return Status::Corrupt("index file is corrupt: text encoder section does not match the index's dimensions or metric");
+  }
+  encoder_ = std::make_unique<text::TextEncoder>(encoder.take());
+  return Status::Ok();
+}
 
 bool TextIndex::Contains(const ItemKey& key) const {
   auto slot = vectors_->SlotOf(key);
@@ -179,6 +211,7 @@ bool TextIndex::Contains(const ItemKey& key) const {
 
 Result<uint32_t> TextIndex::Add(const ItemKey& key, const std::string& text, const std::string& metadata_json) {
   NV_RETURN_IF_ERROR(CheckText(text, "text"));
+  NV_RETURN_IF_ERROR(LoadEncoder());
   std::vector<float> v(encoder_->dimensions());
   if (!encoder_->Encode(text, v.data())) {
     return Status::InvalidArgument("text of " + key.ToDisplay() + " has no word to index (letters or digits expected)");
@@ -195,6 +228,7 @@ Result<uint32_t> TextIndex::Add(const ItemKey& key, const std::string& text, con
 Status TextIndex::AddBatch(const std::vector<ItemKey>& keys, const std::vector<std::string>& texts,
                            const std::vector<std::string>& metadata_json, const BatchOptions& options) {
   if (keys.size() != texts.size()) return Status::InvalidArgument("ids and texts differ in length");
+  NV_RETURN_IF_ERROR(LoadEncoder());
   const uint32_t dim = encoder_->dimensions();
   std::vector<float> vectors(keys.size() * dim);
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -242,11 +276,13 @@ Result<std::vector<TextHit>> TextIndex::Search(const std::string& query, const T
   if (text::Words(query).empty()) return Status::InvalidArgument("query has no word (letters or digits expected)");
   const Keywords& kw = *keywords_;
   const double t0 = NowMs();
-  const uint32_t dim = encoder_->dimensions();
+  const uint32_t dim = vectors_->config().dimensions;
   std::vector<float> qv(dim);
-  const bool has_vector = options.mode != TextSearchMode::kKeyword || (options.use_feedback && !feedback_.empty())
-                              ? encoder_->Encode(query, qv.data())
-                              : false;
+  // A keyword search without feedback to weigh needs no encoder (nor its
+  // weights read, after a read-only paged open).
+  const bool needs_vector = options.mode != TextSearchMode::kKeyword || (options.use_feedback && !feedback_.empty());
+  if (needs_vector) NV_RETURN_IF_ERROR(LoadEncoder());
+  const bool has_vector = needs_vector && encoder_->Encode(query, qv.data());
   const double t1 = NowMs();
 
   const uint32_t pool = std::max(options.k, options.mode == TextSearchMode::kHybrid ? config_.candidates : options.k);
@@ -405,6 +441,7 @@ Status TextIndex::Feedback(const std::string& query, const std::vector<ItemKey>&
       if (!Contains(k)) return Status::NotFound("feedback names " + k.ToDisplay() + ", which is not in the index");
     }
   }
+  NV_RETURN_IF_ERROR(LoadEncoder());
   FeedbackEvent e;
   e.query.resize(encoder_->dimensions());
   if (!encoder_->Encode(query, e.query.data())) return Status::InvalidArgument("query has no word (letters or digits expected)");
@@ -442,9 +479,13 @@ TextIndexStats TextIndex::Stats() const {
   s.terms = keywords_->index.terms();
   s.postings = keywords_->index.postings();
   s.keyword_bytes = keywords_->index.MemoryBytes() + keywords_->key_hash.size() * 8;
-  s.encoder_bytes = encoder_->weight_bytes();
+  {
+    std::lock_guard<std::mutex> lock(encoder_mutex_);
+    s.encoder_loaded = encoder_ != nullptr;
+    s.encoder_bytes = encoder_ ? encoder_->weight_bytes() : 0;
+  }
   s.feedback_events = feedback_.size();
-  s.dimensions = encoder_->dimensions();
+  s.dimensions = vectors_->config().dimensions;
   return s;
 }
 
@@ -453,7 +494,8 @@ TextIndexStats TextIndex::Stats() const {
 // | u64 key hash per slot | u64 events recorded | u32 events | per event: f32 x
 // dim query, clicked, rejected, shown key lists (u32 count, then u32 length +
 // encoded key each).
-VectorIndex::AttachedSections TextIndex::EncodeSections() const {
+Result<VectorIndex::AttachedSections> TextIndex::EncodeSections() const {
+  NV_RETURN_IF_ERROR(LoadEncoder());  // an image always carries the encoder
   VectorIndex::AttachedSections out;
   out.emplace_back(index_file::kTextEncoder, encoder_->ToBytes());
   out.emplace_back(index_file::kKeywordIndex, keywords_->index.Encode());
@@ -481,7 +523,7 @@ VectorIndex::AttachedSections TextIndex::EncodeSections() const {
   return out;
 }
 
-Status TextIndex::DecodeSections(VectorIndex::AttachedSections& sections) {
+Status TextIndex::DecodeSections(VectorIndex::AttachedSections& sections, bool encoder_in_file) {
   std::string* enc = nullptr;
   std::string* keywords = nullptr;
   const std::string* state = nullptr;
@@ -490,16 +532,19 @@ Status TextIndex::DecodeSections(VectorIndex::AttachedSections& sections) {
     if (kind == index_file::kKeywordIndex) keywords = &bytes;
     if (kind == index_file::kTextState) state = &bytes;
   }
-  if (!enc && !keywords && !state) {
+  const bool has_encoder = enc || encoder_in_file;
+  if (!has_encoder && !keywords && !state) {
     return Status::FailedPrecondition("this index file has no text layer (it was not made by TextIndex)");
   }
-  if (!enc || !keywords || !state) {
+  if (!has_encoder || !keywords || !state) {
     return Status::Corrupt("index file is corrupt: the text encoder, keyword index and text state sections come together");
   }
-  // DecodeImage checked the section's CRC (attached sections always are).
-  auto encoder = text::TextEncoder::FromVerifiedSection(std::move(*enc));
-  if (!encoder.ok()) return Status::Corrupt("index file is corrupt: text encoder section: " + encoder.status().message());
-  encoder_ = std::make_unique<text::TextEncoder>(encoder.take());
+  if (enc) {
+    // DecodeImage checked the section's CRC (attached sections always are).
+    auto encoder = text::TextEncoder::FromVerifiedSection(std::move(*enc));
+    if (!encoder.ok()) return Status::Corrupt("index file is corrupt: text encoder section: " + encoder.status().message());
+    encoder_ = std::make_unique<text::TextEncoder>(encoder.take());
+  }
   Status s = keywords_->index.Decode(std::move(*keywords));  // kept: searched in place
   if (!s.ok()) return Status::Corrupt("index file is corrupt: keyword index section: " + s.message());
   auto corrupt = [](const std::string& what) { return Status::Corrupt("index file is corrupt: text state section: " + what); };
@@ -523,7 +568,7 @@ Status TextIndex::DecodeSections(VectorIndex::AttachedSections& sections) {
     if ((keywords_->key_hash[s2] != 0) != keywords_->index.Contains(s2)) return corrupt("slots differ from the keyword index's");
   }
   if (!r.U64(feedback_next_) || !r.U32(events)) return corrupt("cut short");
-  const uint32_t dim = encoder_->dimensions();
+  const uint32_t dim = vectors_->config().dimensions;  // the encoder's, checked when it is read
   if (events > c.feedback_capacity || events > r.remaining() / (4 * dim)) return corrupt("too many feedback events");
   feedback_.resize(events);
   for (FeedbackEvent& e : feedback_) {

@@ -87,7 +87,14 @@ export interface TextIndexStats {
   terms: number;
   postings: number;
   keywordBytes: number;
+  /** Encoder weights in memory (0 until they are read: encoderLoaded). */
   encoderBytes: number;
+  /**
+   * False after a read-only open of a file (`TextIndex.open(target, { readOnly: true })`) until the
+   * first search, add or feedback that encodes a text reads the encoder's weights from the file, or
+   * `loadEncoder()` does. Keyword searches do not need them, so they answer first.
+   */
+  encoderLoaded: boolean;
   feedbackEvents: number;
   dimensions: number;
   keywordWeight: number;
@@ -428,7 +435,19 @@ export class TextIndex {
     const ptr = this.host.scratch(dims * 4 + body.length + 4);
     this.mod.HEAPU8.set(body, ptr + dims * 4);
     const ok = this.mod._nv_text_encode(this.handle, ptr + dims * 4, body.length, ptr);
+    if (ok < 0) throw this.host.error();
     return ok ? this.mod.HEAPF32.slice(ptr >>> 2, (ptr >>> 2) + dims) : null;
+  }
+
+  /**
+   * Reads the encoder's weights now, when a read-only open left them in the file (stats().encoderLoaded
+   * is false): keyword searches answer before they are read, and the first search by meaning, add or
+   * feedback reads them itself. A page can open, answer keyword searches, then call this while the
+   * user types. A no-op once they are read; throws when they fail their checksum.
+   */
+  loadEncoder(): void {
+    this.live();
+    if (this.mod._nv_text_load_encoder(this.handle) < 0) throw this.host.error();
   }
 
   stats(): TextIndexStats {
@@ -438,7 +457,8 @@ export class TextIndex {
     const s = this.mod.HEAPF64.slice(ptr >>> 3, (ptr >>> 3) + TEXT_STATS_COUNT);
     return {
       documents: s[0], terms: s[1], postings: s[2], keywordBytes: s[3], encoderBytes: s[4], feedbackEvents: s[5],
-      dimensions: s[6], keywordWeight: s[7], candidates: s[8], feedbackSimilarity: s[9], lastSearch: { ...this.last },
+      dimensions: s[6], keywordWeight: s[7], candidates: s[8], feedbackSimilarity: s[9], encoderLoaded: s[10] === 1,
+      lastSearch: { ...this.last },
       vectors: this.base.stats(),
     };
   }

@@ -21,8 +21,9 @@ export interface TextWasmModule extends NeurovecWasmModule {
   _nv_text_sync(text: number): number;
   _nv_text_sync_for_close(text: number): number;
   _nv_text_encode(text: number, body: number, len: number, out: number): number;
+  _nv_text_load_encoder(text: number): number;
   _nv_text_stats(text: number, out: number): void;
 }
 
 /** Doubles nv_text_stats writes. */
-export const TEXT_STATS_COUNT = 10;
+export const TEXT_STATS_COUNT = 11;

@@ -117,6 +117,11 @@ export class WorkerTextIndex {
     return this.call('textEncode', [text]) as Promise<Float32Array | null>;
   }
 
+  /** Reads the encoder's weights if a read-only open left them in the file (as TextIndex.loadEncoder). */
+  loadEncoder(): Promise<void> {
+    return this.call('textLoadEncoder', []) as Promise<void>;
+  }
+
   delete(id: Id): Promise<boolean> {
     return this.call('delete', [id]) as Promise<boolean>;
   }

@@ -86,6 +86,8 @@ async function handleText(request: Request, transfer: Transferable[]): Promise<u
       return currentText().feedback(a[0] as string, a[1] as object);
     case 'textClearFeedback':
       return currentText().clearFeedback();
+    case 'textLoadEncoder':
+      return currentText().loadEncoder();
     case 'textEncode': {
       const vector = currentText().encode(a[0] as string);
       if (vector) transfer.push(vector.buffer);
