@@ -107,6 +107,8 @@ test('offline: after the first visit the page reloads and searches without the n
     await page.reload();
     const info = await ready();
     assert.equal(info.copied, false, 'the index is opened from OPFS, not copied again');
+    assert.equal(info.encoderLoaded, false, 'the read-only open leaves the encoder\'s weights in the file');
+    await page.waitForFunction(() => window.neurovecDemo.encoderReadyAt !== undefined, null, { timeout: 20_000 });
     const ids = await search('scan paper documents');
     assert.ok(ids.length > 0);
     // Only the browser's own update check of sw.js (not subject to the page's
