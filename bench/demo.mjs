@@ -355,8 +355,8 @@ Usable: the index is open and the search box answers. The open leaves the encode
 (read-only opens do, since 2026-12-06): the worker reads them right after it says it is ready (encoder
 read: ${f(median(off.map((c) => c.encoderMs)), 1)} ms median on offline reloads), and until then the page answers
 searches by meaning or hybrid by keywords, marked so, and asks again once they are in. "First results" come
-from a query typed the moment the page is usable (often by keywords, for that reason); "search by meaning
-from": when the weights were in.
+from a query typed the moment the page is usable (by keywords if they come before the weights are in);
+"search by meaning from": when the weights were in.
 
 The last row: the same reloads while another process keeps one of the ${results.machine.cpus} cores busy
 (\`node -e "for (;;) {}"\`), to show how much the reload owes to a quiet machine. ${GOAL_NOTE}
