@@ -33,7 +33,8 @@ test('a cross-origin-isolated page runs the pthreads build, in the page and in a
   assert.equal(r.size, 3000);
   assert.equal(r.batchVsSearch, -1, `searchBatch differs from search at query ${r.batchVsSearch}`);
   assert.ok(r.recall >= 0.95, `recall ${r.recall}`);
-  assert.equal(r.health, 0, 'unreachable items after a threaded build');
+  assert.ok(r.health <= 3, `${r.health} of 3,000 items unreachable after a threaded build`);
+  assert.equal(r.healthAfterOptimize, 0, 'unreachable items after optimize()');
   // The single-thread build in a Worker answers the threaded page's index identically.
   assert.deepEqual(r.workerSingle, { build: 'single', pool: 1 });
   assert.equal(r.singleVsPage, -1, `the single-thread build differs at query ${r.singleVsPage}`);
@@ -41,7 +42,8 @@ test('a cross-origin-isolated page runs the pthreads build, in the page and in a
   assert.equal(r.workerError, undefined, r.workerError);
   assert.deepEqual(r.workerThreads, { build: 'pthreads', pool: 2 });
   assert.ok(r.workerRecall >= 0.95, `worker recall ${r.workerRecall}`);
-  assert.equal(r.workerUnreachable, 0);
+  assert.ok(r.workerUnreachable <= 3, `${r.workerUnreachable} of 3,000 items unreachable in the Worker's build`);
+  assert.equal(r.workerUnreachableAfterOptimize, 0);
 });
 
 test('without COOP/COEP the single-thread build runs, says why, and refuses threads', { timeout: 120_000 }, async () => {

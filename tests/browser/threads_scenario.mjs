@@ -68,6 +68,8 @@ export async function runThreads(threads) {
   out.size = index.size;
   out.batchVsSearch = firstDifference(batch, single);
   out.recall = recall(items, queries, batch);
+  // HNSW can leave an item no search reaches (its in-links pruned by later
+  // inserts), threads or not; optimize() repairs that. CI once saw 1 of 3,000.
   out.health = index.health().unreachable;
 
   // The same bytes in a Worker that loads the single-thread build: its
@@ -86,11 +88,16 @@ export async function runThreads(threads) {
     const workerBatch = await built.searchBatch(queries, K, { ef: 64 });
     out.workerRecall = recall(items, queries, workerBatch);
     out.workerUnreachable = (await built.health()).unreachable;
+    await built.optimize();
+    out.workerUnreachableAfterOptimize = (await built.health()).unreachable;
   } catch (e) {
     out.workerError = e instanceof NeurovecError ? `${e.code}: ${e.message}` : String(e);
   } finally {
     await built?.dispose();
   }
+  // After the comparisons above, which need the graph as built.
+  await index.optimize();
+  out.healthAfterOptimize = index.health().unreachable;
   index.dispose();
   return out;
 }
