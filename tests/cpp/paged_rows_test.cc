@@ -18,6 +18,7 @@
 #include "util/crc32c.h"
 #include "persistence/index_file.h"
 #include "storage/vector_store.h"
+#include "no_view_storage.h"
 #include "test_util.h"
 
 namespace nvtest {
@@ -30,39 +31,6 @@ using neurovec::Status;
 using neurovec::StatusCode;
 using neurovec::Storage;
 
-// Bytes in memory without views, like the wasm host storage and writable
-// native files: what makes an open page its rows. Reads can be made to fail.
-class NoViewStorage : public Storage {
- public:
-  explicit NoViewStorage(std::shared_ptr<std::string> bytes) : bytes_(std::move(bytes)) {}
-  Result<uint64_t> Size() override { return static_cast<uint64_t>(bytes_->size()); }
-  Status Read(uint64_t offset, void* out, size_t n) override {
-    ++reads;
-    bytes_read += n;
-    if (fail_reads) return Status::IoError("simulated read failure");
-    if (offset > bytes_->size() || n > bytes_->size() - offset) return Status::Corrupt("read past the end");
-    std::memcpy(out, bytes_->data() + offset, n);
-    return Status::Ok();
-  }
-  Status Write(uint64_t offset, const void* data, size_t n) override {
-    if (bytes_->size() < offset + n) bytes_->resize(offset + n, '\0');
-    std::memcpy(&(*bytes_)[offset], data, n);
-    return Status::Ok();
-  }
-  Status Flush() override { return Status::Ok(); }
-  Status Truncate(uint64_t size) override {
-    bytes_->resize(size, '\0');
-    return Status::Ok();
-  }
-  std::string Describe() const override { return "no-view memory"; }
-
-  bool fail_reads = false;
-  uint64_t reads = 0;
-  uint64_t bytes_read = 0;
-
- private:
-  std::shared_ptr<std::string> bytes_;
-};
 
 constexpr uint32_t kDim = 40;  // rows of 48 floats (192 bytes): 21 rows per block
 

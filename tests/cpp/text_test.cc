@@ -15,6 +15,7 @@
 #include "neurovec/text_index.h"
 #include "persistence/index_file.h"
 #include "util/byte_io.h"
+#include "no_view_storage.h"
 #include "test_util.h"
 #include "text/encoder_trainer.h"
 #include "text/keyword_index.h"
@@ -552,32 +553,11 @@ TEST(TextIndex, DamagedTextSectionsAreCorrupt) {
   EXPECT_EQ(found, 3);
 }
 
-// Bytes in memory without views (like the wasm host storage): an open with a
-// page cache reads sections through Read, and read-only, leaves the attached
-// ones in the file.
-class NoViewBytes : public neurovec::Storage {
- public:
-  explicit NoViewBytes(std::string bytes) : bytes_(std::move(bytes)) {}
-  neurovec::Result<uint64_t> Size() override { return static_cast<uint64_t>(bytes_.size()); }
-  neurovec::Status Read(uint64_t offset, void* out, size_t n) override {
-    if (offset > bytes_.size() || n > bytes_.size() - offset) return neurovec::Status::Corrupt("read past the end");
-    std::memcpy(out, bytes_.data() + offset, n);
-    return neurovec::Status::Ok();
-  }
-  neurovec::Status Write(uint64_t, const void*, size_t) override { return neurovec::Status::Internal("read-only test storage"); }
-  neurovec::Status Flush() override { return neurovec::Status::Ok(); }
-  neurovec::Status Truncate(uint64_t) override { return neurovec::Status::Internal("read-only test storage"); }
-  std::string Describe() const override { return "no-view bytes"; }
-
- private:
-  std::string bytes_;
-};
-
 std::unique_ptr<TextIndex> OpenReadOnlyPaged(const std::string& bytes) {
   neurovec::OpenOptions options;
   options.read_only = true;
   options.page_cache_bytes = 1 << 20;
-  auto opened = neurovec::VectorIndex::Open(std::make_unique<NoViewBytes>(bytes), options);
+  auto opened = neurovec::VectorIndex::Open(std::make_unique<nvtest::NoViewStorage>(bytes), options);
   EXPECT_TRUE(opened.ok()) << opened.status().message();
   if (!opened.ok()) return nullptr;
   auto t = TextIndex::Attach(opened.take());
