@@ -133,6 +133,19 @@ int32_t nv_drop_router(nv_index* index);
 #define NV_ROUTING_STATS_COUNT 11
 void nv_routing_stats(nv_index* index, double* out);
 
+/* Workload adaptation (VectorIndex::SetWorkloadSampling, AdaptToWorkload).
+ * The sample of recent queries (0: off). 0, or -1 with the error set. */
+int32_t nv_set_workload_sampling(nv_index* index, uint32_t capacity);
+/* Entry hints from the sample (queries NULL) or from query_count given rows:
+ * out[0..4) = hints, bound, queries clustered, seconds. 0, or -1 with the error set. */
+int32_t nv_adapt_to_workload(nv_index* index, uint32_t hints, double coverage, uint32_t min_queries, double seed,
+                             const float* queries, uint32_t query_count, double* out);
+void nv_drop_workload_adaptation(nv_index* index);
+/* out[0..NV_WORKLOAD_STATS_COUNT) = sample capacity, sampled, recorded, recorded
+ * since the last adaptation, hints, bound, hinted searches, unhinted searches. */
+#define NV_WORKLOAD_STATS_COUNT 8
+void nv_workload_stats(nv_index* index, double* out);
+
 /* 1 if removed, 0 if the id was unknown. */
 int32_t nv_remove(nv_index* index, const char* key, uint32_t key_len);
 /* Slot of a live id, or -1 (not an error). */

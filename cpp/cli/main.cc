@@ -162,6 +162,7 @@ void Usage() {
                "               [--threads 2] [--router-ef 128] [--items 3000] [--seeds 1,2,3] [--train 2000] [--tune 2000]\n"
                "               [--targets 0.9,0.95,0.99] [--efs 10,...,256] [--runs 2] [--split test|tune] [--metric l2]\n"
                "               [--train-from items|queries] [--save-index F.nvx] [--churn-rounds 0] [--churn-percent 10] [--json]\n"
+               "               [--adapt-hints 8 [--adapt-coverage 0.9]]: entry hints (AdaptToWorkload) from the training split first\n"
                "               Learned early termination (TrainRouter on the index's own items) against the\n"
                "               plain walk at equal recall: distance computations and QPS, one thread.\n"
                "  kernel       Prints the distance kernel this CPU uses.\n");

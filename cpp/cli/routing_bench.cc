@@ -139,7 +139,7 @@ int RunRoutingBench(const Args& args) {
   const char* cmd = "routing-bench";
   for (const auto& u : args.Unused({"base", "queries", "truth", "k", "m", "ef-construction", "threads", "efs",
                                     "targets", "router-ef", "items", "seeds", "tune", "runs", "json", "split", "metric", "train-from", "train",
-                                    "save-index", "load-index", "skip-rank", "churn-rounds", "churn-percent"})) {
+                                    "save-index", "load-index", "skip-rank", "churn-rounds", "churn-percent", "adapt-hints", "adapt-coverage"})) {
     return FailCommand(cmd, "unknown option --" + u);
   }
   if (!args.Has("base") || !args.Has("queries") || !args.Has("truth")) {
@@ -227,6 +227,21 @@ int RunRoutingBench(const Args& args) {
   if (args.Has("save-index")) {
     auto written = SaveIndexFileDurably(index, args.Get("save-index"));
     if (!written.ok()) return FailCommand(cmd, written.status().message());
+  }
+  // --adapt-hints C: workload adaptation (AdaptToWorkload) from the training
+  // split's queries before anything is measured, so both walks start at its
+  // entry hints (--adapt-coverage: the share of those queries a hint serves).
+  if (args.Has("adapt-hints")) {
+    AdaptOptions adapt;
+    adapt.hints = static_cast<uint32_t>(std::stoul(args.Get("adapt-hints")));
+    adapt.coverage = std::stof(args.Get("adapt-coverage", "0.9"));
+    adapt.queries = q.row(0);
+    adapt.query_count = train;
+    adapt.min_queries = 1;
+    auto adapted = index.AdaptToWorkload(adapt);
+    if (!adapted.ok()) return FailCommand(cmd, adapted.status().message());
+    std::fprintf(stderr, "adapted: %u hints, bound %.1f, %.3f s\n", adapted.value().hints, adapted.value().bound,
+                 adapted.value().seconds);
   }
   bool failed = false;
   std::vector<Point> curve;

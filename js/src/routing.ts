@@ -48,7 +48,7 @@ function abortError(): NeurovecError {
 }
 
 /** Flat rows of the given queries, checked. */
-function flatQueries(host: RoutingHost, queries: unknown): Float32Array {
+export function flatQueries(host: RoutingHost, queries: unknown): Float32Array {
   const d = host.dimensions;
   if (queries instanceof Float32Array) {
     if (queries.length === 0 || queries.length % d !== 0) {

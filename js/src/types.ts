@@ -247,6 +247,51 @@ export interface RouterReport {
 }
 
 /** stats().routing */
+/** Options of adaptToWorkload(). */
+export interface AdaptToWorkloadOptions {
+  /** Clusters of the workload, so entry hints (1..1024; default 8). Each costs every search one distance. */
+  hints?: number;
+  /** Hints serve this share of the adapting queries, those nearest to one (0..1; default 0.9). */
+  coverage?: number;
+  /** Fewer queries than this (sampled or given) is an error and nothing changes (default 256). */
+  minQueries?: number;
+  /** Queries to adapt from instead of the sample setWorkloadSampling() keeps: vectors, or rows in one Float32Array. */
+  queries?: Float32Array | ArrayLike<number>[];
+  /** Seed of the clustering (default 1). */
+  seed?: number;
+}
+
+/** What adaptToWorkload() did. */
+export interface AdaptToWorkloadReport {
+  /** Entry hints installed (distinct stored items nearest the clusters' centres). */
+  hints: number;
+  /** A search starts at its nearest hint when that is within this distance (the metric's search distance: squared for L2). */
+  bound: number;
+  /** Queries clustered. */
+  queries: number;
+  seconds: number;
+}
+
+/** Workload sampling and adaptation so far (stats().workload; not kept in the file). */
+export interface WorkloadStats {
+  /** setWorkloadSampling()'s capacity (0: off). */
+  sampleCapacity: number;
+  /** Queries in the sample now. */
+  sampled: number;
+  /** Queries ever recorded. */
+  recorded: number;
+  /** Recorded since the last adaptToWorkload(). */
+  sinceAdaptation: number;
+  /** Entry hints in use (0: none). */
+  hints: number;
+  bound: number;
+  /** Searches that started at a hint. */
+  hintedSearches: number;
+  /** Searches with hints in use that descended from the top (far from every hint): when their
+   * share grows, the workload moved; adapt again. */
+  unhintedSearches: number;
+}
+
 export interface RoutingStats {
   trained: boolean;
   /** Of the router (0 without one). */
@@ -459,6 +504,8 @@ export interface IndexStats {
   maintenance: MaintenanceStats;
   /** Learned routing (trainRouter). */
   routing: RoutingStats;
+  /** Workload sampling and entry hints (setWorkloadSampling(), adaptToWorkload()). */
+  workload: WorkloadStats;
   /** Learning from feedback (feedback(), train(), the neural modes). */
   learning: LearningStats;
   /** Bytes by part. */

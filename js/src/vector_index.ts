@@ -6,7 +6,7 @@
 // the module (`this.mod.HEAPF32`, ...) right before each use, never kept.
 import { codeFromCore, invalid, NeurovecError } from './errors.js';
 import type {
-  AddBatchOptions, CreateOptions, FileStats, Id, IndexHealth, IndexStats, LearningOptions, MaintenanceOptions, OptimizeOptions, OptimizeReport, Metadata, Metric, OpenOptions, PagingStats,
+  AdaptToWorkloadOptions, AdaptToWorkloadReport, AddBatchOptions, CreateOptions, FileStats, Id, IndexHealth, IndexStats, LearningOptions, MaintenanceOptions, OptimizeOptions, OptimizeReport, Metadata, Metric, OpenOptions, PagingStats,
   SearchOptions,
   RouterReport, SearchResult, StorageTarget, TierCounts, TrainRouterOptions, VectorLike,
 } from './types.js';
@@ -23,6 +23,7 @@ import { describeTarget, getStorageOpeners, type OpenMode, type SyncStorage } fr
 import { enableQuantized, memoryStats, quantizedInfo } from './quantized.js';
 import { enableTiers, recompress, tierInfo, tierMemory } from './tiers.js';
 import { dropRouter, resolveSearchRouting, routingStats, trainRouter, type RoutingHost } from './routing.js';
+import { adaptToWorkload, setWorkloadSampling, workloadStats } from './workload.js';
 import {
   FILE_STATS_COUNT, getModule, PAGING_STATS_COUNT, readDoubles, STATS_COUNT, type NeurovecWasmModule,
 } from './wasm_module.js';
@@ -689,6 +690,36 @@ export class VectorIndex {
     dropRouter(this.routingHost());
   }
 
+  /**
+   * Keeps a sample of the last `capacity` queries this index searches (without
+   * a filter), for adaptToWorkload() (capacity x dimensions floats of memory;
+   * 0 turns it off). Not stored in the file.
+   */
+  setWorkloadSampling(capacity: number): void {
+    this.live();
+    setWorkloadSampling(this.routingHost(), capacity);
+  }
+
+  /**
+   * Adapts where searches start to the workload: the sampled queries (or
+   * `queries`) are clustered, and the stored item nearest each centre becomes
+   * an entry hint. A search near a hint starts its walk there instead of
+   * descending through the graph's upper levels; one far from every hint pays
+   * `hints` distances and walks as before. Replaces earlier hints; call it
+   * again when stats().workload.unhintedSearches grows (the workload moved).
+   * Not stored in the file. bench/results/workload.md measures what it saves.
+   */
+  adaptToWorkload(options: AdaptToWorkloadOptions = {}): AdaptToWorkloadReport {
+    this.live();
+    return adaptToWorkload(this.routingHost(), options);
+  }
+
+  /** Forgets the entry hints: every search descends from the top again. */
+  dropWorkloadAdaptation(): void {
+    this.live();
+    this.mod._nv_drop_workload_adaptation(this.handle);
+  }
+
   private routingHost(): RoutingHost {
     return { mod: this.mod, handle: () => this.handle, dimensions: this.dimensions, metric: this.metric, error: () => this.error() };
   }
@@ -806,6 +837,7 @@ export class VectorIndex {
         changesSincePass: s[18], passActive: s[19] === 1, progress: s[20], milliseconds: s[21], unreachableAfterLastPass: s[22],
       },
       routing: routingStats(mod, this.handle),
+      workload: workloadStats(this.routingHost()),
       learning: learningStats(mod as LearningModule, this.handle),
       memory: { ...memoryStats(mod, this.handle), ...(tiers ? { tiers: tierMemory(mod, this.handle) } : {}) },
       ...(quantized ? { quantizedTraversal: quantized } : {}),

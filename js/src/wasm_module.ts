@@ -46,6 +46,11 @@ export interface NeurovecWasmModule {
   _nv_health(index: number, out: number): number;
   _nv_optimize(index: number, budgetMs: number, out: number): number;
   _nv_set_maintenance(index: number, budgetMsPerWrite: number, triggerFraction: number): number;
+  _nv_set_workload_sampling(index: number, capacity: number): number;
+  _nv_adapt_to_workload(index: number, hints: number, coverage: number, minQueries: number, seed: number,
+    queries: number, queryCount: number, out: number): number;
+  _nv_drop_workload_adaptation(index: number): void;
+  _nv_workload_stats(index: number, out: number): void;
   _nv_load(data: number, len: number): number;
   _nv_config(index: number, out: number): void;
   _nv_create_durable(dimensions: number, metric: number, m: number, efConstruction: number, efSearch: number,

@@ -234,6 +234,53 @@ struct OptimizeReport {
   double progress = 1;              // of the pass, 0..1
 };
 
+// Workload adaptation (VectorIndex::AdaptToWorkload): the index learns where
+// its queries concentrate and starts their walks there. The queries come
+// from a sample the index keeps of its recent searches
+// (SetWorkloadSampling), or are given. They are clustered (k-means), and the
+// stored item nearest each centre becomes an entry hint; a search whose
+// nearest hint is within the bound starts its walk at that hint instead of
+// descending from the top of the graph (on Fashion-MNIST 60k, M 16, that
+// descent is about 68 of a search's distance computations). A search far
+// from every hint pays `hints` distances and walks as before.
+struct AdaptOptions {
+  // Clusters, so entry hints (1..1024). Each costs every search one distance
+  // computation; 8 did best on Fashion-MNIST (bench/results/workload.md).
+  uint32_t hints = 8;
+  // The bound: hints serve this share of the adapting queries, those nearest
+  // to a hint (0..1).
+  float coverage = 0.9f;
+  // At least this many queries (sampled or given) to adapt from (>= 1);
+  // fewer gives kFailedPrecondition, nothing changes.
+  uint32_t min_queries = 256;
+  // Queries to adapt from instead of the sample: query_count rows of
+  // `dimensions` floats.
+  const float* queries = nullptr;
+  size_t query_count = 0;
+  uint64_t seed = 1;
+  Status Validate() const;
+};
+
+struct AdaptReport {
+  uint32_t hints = 0;     // distinct entry hints installed
+  float bound = 0;        // in the metric's search distance
+  uint64_t queries = 0;   // clustered
+  double seconds = 0;
+};
+
+// Workload sampling and adaptation so far (IndexStats::workload). A runtime
+// state, not kept in the file.
+struct WorkloadStats {
+  uint32_t sample_capacity = 0;    // SetWorkloadSampling (0: off)
+  uint64_t sampled = 0;            // queries in the sample now
+  uint64_t recorded = 0;           // queries ever recorded
+  uint64_t since_adaptation = 0;   // recorded since the last AdaptToWorkload
+  uint32_t hints = 0;              // entry hints in use (0: none)
+  float bound = 0;
+  uint64_t hinted_searches = 0;    // searches that started at a hint
+  uint64_t unhinted_searches = 0;  // searches with hints in use that descended from the top
+};
+
 struct IndexStats {
   uint64_t size = 0;          // live items
   uint64_t deleted = 0;       // slots of deleted items not yet reused
@@ -253,6 +300,7 @@ struct IndexStats {
   PagingStats paging;
   MaintenanceStats maintenance;
   RoutingStats routing;
+  WorkloadStats workload;
 };
 
 // How sound the graph is (VectorIndex::Health): what searches can reach, and
@@ -430,6 +478,20 @@ class VectorIndex {
   Result<OptimizeReport> Optimize(const OptimizeOptions& options = {});
   // Automatic repair while writing (see MaintenanceOptions). Errors: bad options.
   Status SetMaintenance(const MaintenanceOptions& options);
+
+  // Workload sampling: each unfiltered search from now on copies its query
+  // into a ring of the last `capacity` queries (capacity x dimensions floats
+  // of memory; 0 turns it off and frees the ring). Concurrent searches that
+  // find the ring busy skip recording. Errors: capacity over 1 << 20.
+  Status SetWorkloadSampling(uint32_t capacity);
+  // Adapts the walk's start to the workload (see AdaptOptions), replacing
+  // earlier hints; run it again when the workload moves (WorkloadStats:
+  // hinted searches fall). A write call; not kept in the file. Errors: bad
+  // options, kFailedPrecondition with fewer than min_queries queries or an
+  // empty index.
+  Result<AdaptReport> AdaptToWorkload(const AdaptOptions& options = {});
+  // Forgets the hints: every walk descends from the top again. A write call.
+  void DropWorkloadAdaptation();
 
   // Learned routing (see RouterOptions, SearchParams::routing): trains the
   // router from the index's own items (or given queries) and keeps it for

@@ -46,6 +46,21 @@ struct SearchContext {
 struct TraversalCounters {
   uint64_t distance_computations = 0;
   uint64_t hops = 0;
+  bool hinted_start = false;  // the walk started at an entry hint (EntryHints), not from the top
+};
+
+// Start points for regions where queries concentrate (workload adaptation,
+// index/workload_adaptation.h). A search first measures its distance to each
+// hint; when the nearest is within `bound`, the walk starts there (descending
+// from that node's own level) instead of descending from the entry point
+// through every upper level. A query far from all hints pays their distances
+// and then walks as usual. Hints are only start points: any slot is a valid
+// one, so a deleted or reused slot costs a worse start, never a wrong result
+// (deleted ones are passed over).
+struct EntryHints {
+  std::vector<uint32_t> slots;
+  float bound = 0;  // in the store's distance (squared L2 for L2)
+  bool empty() const { return slots.empty(); }
 };
 
 class HnswGraph {
@@ -136,6 +151,11 @@ class HnswGraph {
   }
 
   uint64_t memory_bytes() const;
+
+  // Entry hints for searches (see EntryHints); empty: every walk descends from
+  // the entry point. Hints must be slots below capacity(). A write call.
+  void SetEntryHints(EntryHints hints) { hints_ = std::move(hints); }
+  const EntryHints& entry_hints() const { return hints_; }
 
   // Rebuilding a graph read from a file (persistence/index_file.cc), which has
   // checked every value. Restore each node, then the entry point.
@@ -246,6 +266,7 @@ class HnswGraph {
   std::vector<uint8_t> deleted_;
   std::unique_ptr<SpinLock[]> locks_;
 
+  EntryHints hints_;
   std::mutex entry_mutex_;  // guards entry_point_ and max_level_ while inserting
   uint32_t entry_point_ = kNone;
   int max_level_ = -1;

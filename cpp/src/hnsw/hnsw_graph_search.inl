@@ -191,7 +191,29 @@ void HnswGraph::Search(Query query, uint32_t ef, const Store& store, const Accep
   if (entry_point_ == kNone) return;
   ctx.visited.Prepare(capacity());
   uint32_t entry = entry_point_;
-  float d = store.Distance(query, store.Row(entry));
+  float d = std::numeric_limits<float>::infinity();
+  if (__builtin_expect(!hints_.empty(), 0)) {
+    uint32_t nearest = kNone;
+    for (uint32_t slot : hints_.slots) {
+      if (slot >= deleted_.size() || deleted_[slot]) continue;
+      if constexpr (Stopper::kActive) {
+        if (stop.Skips(slot)) continue;
+      }
+      const float h = store.DistanceBounded(query, store.Row(slot), d);
+      ++counters.distance_computations;
+      if (h < d) {
+        d = h;
+        nearest = slot;
+      }
+    }
+    if (nearest != kNone && d <= hints_.bound) {
+      counters.hinted_start = true;
+      entry = GreedyDescend<false>(query, nearest, &d, levels_[nearest], 0, store, counters, stop);
+      SearchLayer<false>(query, entry, d, 0, ef, store, accept, everything_accepted, ctx, counters, stop);
+      return;
+    }
+  }
+  d = store.Distance(query, store.Row(entry));
   ++counters.distance_computations;
   if constexpr (Stopper::kActive) {
     if (stop.Skips(entry)) d = std::numeric_limits<float>::infinity();  // any neighbour takes over

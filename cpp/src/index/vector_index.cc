@@ -214,6 +214,7 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
   std::vector<Candidate>* found = &ctx->results;
 
   if (params.filter.empty()) {
+    x.RecordQuery(q);
     const uint8_t* live = x.live.data();
     auto is_live = [live](uint32_t s) { return live[s] != 0; };
     size_t walked;
@@ -476,6 +477,17 @@ IndexStats VectorIndex::Stats() const {
   s.routing.early_stops = x.early_stops.load();
   s.routing.unfamiliar = x.unfamiliar_searches.load();
   s.routing.fallbacks = x.routing_fallbacks.load();
+  {
+    std::lock_guard<std::mutex> lock(x.workload.mutex);
+    s.workload.sample_capacity = x.workload.capacity;
+    s.workload.recorded = x.workload.recorded;
+    s.workload.sampled = std::min<uint64_t>(x.workload.recorded, x.workload.capacity);
+    s.workload.since_adaptation = x.workload.recorded - x.workload.recorded_at_adaptation;
+  }
+  s.workload.hints = static_cast<uint32_t>(x.graph.entry_hints().slots.size());
+  s.workload.bound = x.graph.entry_hints().bound;
+  s.workload.hinted_searches = x.hinted_searches.load();
+  s.workload.unhinted_searches = x.unhinted_searches.load();
   s.memory.codes = x.tier ? x.tier->memory_bytes() : 0;
   s.memory.graph = x.graph.memory_bytes();
   s.memory.other = x.keys.memory_bytes() + x.attributes.memory_bytes() + x.live.size();

@@ -176,6 +176,32 @@ struct VectorIndex::Impl {
   // write paths as they are). Fails only if the file cannot be read.
   Status BeforeGraphWrite() { return graph.MaterializeLevel0(); }
 
+  // Workload sampling (VectorIndex::SetWorkloadSampling): the last
+  // `capacity` queries, in stored form (store.stride() floats each), written
+  // by searches that get the lock without waiting.
+  struct WorkloadSample {
+    std::mutex mutex;
+    uint32_t capacity = 0;
+    std::vector<float> ring;
+    uint64_t recorded = 0;
+    uint64_t recorded_at_adaptation = 0;
+  };
+  mutable WorkloadSample workload;
+  mutable std::atomic<uint64_t> hinted_searches{0};
+  mutable std::atomic<uint64_t> unhinted_searches{0};
+  void RecordQuery(const float* encoded) const {
+    if (workload.capacity == 0) return;
+    std::unique_lock<std::mutex> lock(workload.mutex, std::try_to_lock);
+    if (!lock.owns_lock() || workload.capacity == 0) return;
+    const size_t stride = store.stride();
+    std::copy(encoded, encoded + stride, workload.ring.data() + (workload.recorded % workload.capacity) * stride);
+    ++workload.recorded;
+  }
+  void CountHint(const TraversalCounters& t) const {
+    if (graph.entry_hints().empty()) return;
+    (t.hinted_start ? hinted_searches : unhinted_searches).fetch_add(1, std::memory_order_relaxed);
+  }
+
   mutable ContextPool<SearchContext> contexts;
   mutable std::atomic<uint64_t> searches{0};
   mutable std::atomic<uint64_t> distance_computations{0};
@@ -332,6 +358,7 @@ struct VectorIndex::Impl {
     last_hops.store(c.hops, std::memory_order_relaxed);
     last_exact.store(exact, std::memory_order_relaxed);
     if (out) *out = {c.distance_computations, c.hops, exact};
+    CountHint(c);
   }
 };
 
