@@ -1,6 +1,8 @@
 // Fashion-MNIST from Debian's dataset-fashion-mnist package (IDX files, gzip),
 // as Float32Arrays and as TEXMEX .fvecs files for the native CLI.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 
@@ -73,6 +75,23 @@ export function prepareFashionFiles(dir, queryCount = 10000) {
     writeFvecs(queries, test.vectors, Math.min(queryCount, test.count), dimensions);
   }
   return { base, queries };
+}
+
+/** Exact L2 top-`k` training-image indices (nearest first) of the first
+ * `queryCount` test images, by `neurovec groundtruth` (the native CLI at `cli`,
+ * every core), cached in dir as fashion-mnist-truth-{queryCount}.ivecs (a
+ * -k{k} suffix for k other than 100), so every bench shares one file. Writes
+ * the .fvecs files first if needed; returns the truth file's path. */
+export function prepareFashionTruth(dir, cli, { queryCount = 10000, k = 100, log = () => {} } = {}) {
+  const files = prepareFashionFiles(dir, queryCount);
+  const path = join(dir, `fashion-mnist-truth-${queryCount}${k === 100 ? '' : `-k${k}`}.ivecs`);
+  if (!existsSync(path)) {
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
+    log(`exact neighbours of ${queryCount} test images (neurovec groundtruth, k ${k}), cached in ${path}`);
+    execFileSync(cli, ['groundtruth', '--base', files.base, '--queries', files.queries, '--out', path, '--k', String(k),
+      '--threads', String(os.availableParallelism())], { stdio: 'inherit' });
+  }
+  return path;
 }
 
 /** Exact L2 top-`k` training-image indices (of the first `n`) for each of the

@@ -24,7 +24,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { prepareFashionFiles } from './datasets.mjs';
+import { prepareFashionFiles, prepareFashionTruth } from './datasets.mjs';
 import { readFvecs, readIvecsFlat } from './lib/io.mjs';
 import { recallQpsSvg } from './lib/plot.mjs';
 
@@ -58,15 +58,10 @@ const targets = opt.targets.split(',').map(Number);
 const efs = opt.efs.split(',').map(Number);
 const ROUTER_EF = Number(opt['router-ef']), RUNS = Number(opt.runs), TRAIN = Number(opt.train), TUNE = Number(opt.tune);
 const files = prepareFashionFiles(opt.data);
-const truthPath = join(opt.data, 'fmnist-gt100.ivecs');
+const truthPath = prepareFashionTruth(opt.data, CLI, { log });
 const graphPath = join(ROOT, 'build', 'routing', 'fmnist-m16-efc200.nvx');
 const resultsPath = join(ROOT, 'bench', 'results', 'routing.json');
 if (!existsSync(CLI)) throw new Error('build/native/neurovec is missing: run `npm run build` first');
-if (!existsSync(truthPath)) {
-  log('exact neighbours (neurovec groundtruth, k 100)');
-  execFileSync(CLI, ['groundtruth', '--base', files.base, '--queries', files.queries, '--out', truthPath, '--k', '100',
-    '--threads', String(Math.max(1, os.cpus().length))], { stdio: 'inherit' });
-}
 const results = existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {};
 // --engines none rewrites the report and charts from routing.json.
 if (engines.length > 0 && !engines.includes('none')) {

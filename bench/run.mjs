@@ -9,7 +9,7 @@ import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { prepareFashionFiles } from './datasets.mjs';
+import { prepareFashionFiles, prepareFashionTruth } from './datasets.mjs';
 import { sliceVecsFile, vecsShape } from './lib/io.mjs';
 import { qpsAtRecall, ratio, verdict } from './lib/metrics.mjs';
 import { recallQpsSvg } from './lib/plot.mjs';
@@ -169,12 +169,7 @@ section('data');
 mkdirSync(opt.data, { recursive: true });
 await ensureCli();
 const files = prepareFashionFiles(opt.data, PARAMS.totalQueries);
-const truthPath = join(opt.data, `fashion-mnist-truth-${PARAMS.totalQueries}.ivecs`);
-if (!existsSync(truthPath)) {
-  say(`computing exact ground truth (k=${PARAMS.truthK}) with our CLI; cached in ${relative(ROOT, truthPath)}`);
-  await run(CLI, ['groundtruth', '--base', files.base, '--queries', files.queries, '--out', truthPath,
-    '--k', String(PARAMS.truthK), '--threads', String(os.cpus().length)]);
-}
+const truthPath = prepareFashionTruth(opt.data, CLI, { queryCount: PARAMS.totalQueries, k: PARAMS.truthK, log: say });
 const baseShape = vecsShape(files.base);
 const queryShape = vecsShape(files.queries);
 const truthShape = vecsShape(truthPath);

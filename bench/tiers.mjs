@@ -17,7 +17,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FASHION_DIR, loadFashionMnist, prepareFashionFiles } from './datasets.mjs';
+import { FASHION_DIR, loadFashionMnist, prepareFashionFiles, prepareFashionTruth } from './datasets.mjs';
 import { readIvecsFlat } from './lib/io.mjs';
 import { tierChartSvg } from './lib/bars.mjs';
 
@@ -40,12 +40,7 @@ const K = 10, EF = 64, RERANK = 100, WORKLOAD = 20000, HOT_SHARE = 90, HALF_LIFE
 const HOT_CLASSES = new Set([0, 1]);
 
 const files = prepareFashionFiles(opt.data);
-const truthPath = join(opt.data, 'fashion-mnist-truth-10000.ivecs');
-if (!existsSync(truthPath)) {
-  log('computing exact neighbours (neurovec groundtruth)...');
-  execFileSync(CLI, ['groundtruth', '--base', files.base, '--queries', files.queries, '--out', truthPath, '--k', '100',
-    '--threads', String(os.availableParallelism())], { stdio: 'inherit' });
-}
+const truthPath = prepareFashionTruth(opt.data, CLI, { log });
 const engines = opt.engines.split(',');
 const results = [];
 const tmp = mkdtempSync(join(os.tmpdir(), 'neurovec-tiers-'));

@@ -24,7 +24,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadFashionMnist, prepareFashionFiles } from './datasets.mjs';
+import { loadFashionMnist, prepareFashionFiles, prepareFashionTruth } from './datasets.mjs';
 import { readIvecsFlat } from './lib/io.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -57,12 +57,7 @@ const CLASS_NAMES = ['T-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal'
 
 if (!existsSync(CLI)) throw new Error('build/native/neurovec is missing: run `npm run build` first');
 const files = prepareFashionFiles(opt.data);
-const truthPath = join(opt.data, 'fmnist-gt100.ivecs');
-if (!existsSync(truthPath)) {
-  log('exact neighbours of the 10k test images (neurovec groundtruth, k 100)');
-  execFileSync(CLI, ['groundtruth', '--base', files.base, '--queries', files.queries, '--out', truthPath, '--k', '100',
-    '--threads', String(Math.max(1, os.cpus().length))], { stdio: 'inherit' });
-}
+const truthPath = prepareFashionTruth(opt.data, CLI, { log });
 const graphPath = join(ROOT, 'build', 'workload', 'fmnist-m16-efc200.nvx');
 if (!existsSync(graphPath)) {
   mkdirSync(dirname(graphPath), { recursive: true });

@@ -14,13 +14,6 @@ using namespace nvtest;
 
 constexpr uint32_t kDim = 24;
 
-Items LiveItems(const Dataset& ds, const std::set<int64_t>& deleted) {
-  Items items;
-  for (uint32_t i = 0; i < ds.n; ++i)
-    if (!deleted.count(i)) items.emplace_back(i, ds.row(i));
-  return items;
-}
-
 class DeleteTest : public ::testing::TestWithParam<Metric> {};
 
 TEST_P(DeleteTest, DeletedNeverReturnedAndRecallStaysHigh) {

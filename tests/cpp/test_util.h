@@ -229,6 +229,15 @@ inline ::testing::AssertionResult WellFormed(const VectorIndex& index, const std
 
 using Items = std::vector<std::pair<int64_t, const float*>>;
 
+// The rows of `ds` (id = row) not in `deleted`: what brute force searches
+// after deletes.
+inline Items LiveItems(const Dataset& ds, const std::set<int64_t>& deleted) {
+  Items items;
+  for (uint32_t i = 0; i < ds.n; ++i)
+    if (!deleted.count(i)) items.emplace_back(i, ds.row(i));
+  return items;
+}
+
 // Mean recall@10 of the index's answers (at `ef`) to `queries`, against brute
 // force over `items`; every answer is checked (ok, well formed).
 inline double MeanRecall(const VectorIndex& index, const Dataset& queries, Metric metric, const Items& items,

@@ -83,10 +83,7 @@ TEST_P(WorkloadAdaptationTest, HintsStartHotWalksAndKeepResults) {
     ASSERT_TRUE(index->Remove(ItemKey::Number(i)).value());
     deleted.insert(i);
   }
-  Items live;
-  for (uint32_t i = 0; i < w.base.n; ++i)
-    if (!deleted.count(i)) live.emplace_back(i, w.base.row(i));
-  EXPECT_GE(MeanRecall(*index, hot, metric, live, 64), 0.95);
+  EXPECT_GE(MeanRecall(*index, hot, metric, LiveItems(w.base, deleted), 64), 0.95);
   for (uint32_t q = 0; q < 50; ++q) {
     auto hits = index->Search(hot.row(q), {});
     ASSERT_TRUE(hits.ok());
