@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -107,10 +107,47 @@ export async function launchOwned(userDataDir) {
     context: browser.contexts()[0],
     pid: child.pid,
     exited,
-    /** SIGKILL to the browser's process group: every Chromium process dies at once. */
-    kill() {
+    /**
+     * SIGKILL to the browser's process group; resolves once none of its
+     * processes is still running. The browser process exiting is not enough:
+     * a killed storage process stuck in fsync holds IndexedDB's LevelDB lock
+     * until the kernel lets it go, and a browser started on the profile
+     * before that fails indexedDB.open ("Internal error opening backing
+     * store", seen once in CI).
+     */
+    async kill() {
       process.kill(-child.pid, 'SIGKILL');
-      return exited;
+      const result = await exited;
+      await waitGroupGone(child.pid, 20_000);
+      return result;
     },
   };
+}
+
+/** Pids of processes in group `pgid` that have not exited (zombies have: their locks are released). */
+function liveGroupMembers(pgid) {
+  const live = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') live.push(Number(name));
+  }
+  return live;
+}
+
+async function waitGroupGone(pgid, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const live = liveGroupMembers(pgid);
+    if (live.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`processes ${live.join(', ')} of the killed browser still run after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

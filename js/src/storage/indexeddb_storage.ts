@@ -58,9 +58,27 @@ function idbError(what: string, name: string, error: unknown): NeurovecError {
   return new NeurovecError('IO_ERROR', `cannot ${what} IndexedDB index file ${name}: ${reason}`);
 }
 
+/** Waits before each new try of an open that failed with UnknownError. */
+const OPEN_RETRY_DELAYS_MS = [50, 200, 800];
+
 /** Opens (creating if missing) the origin's neurovec database; `created` says
- * whether it did not exist before this call. */
-function openDatabase(): Promise<{ db: IDBDatabase; created: boolean }> {
+ * whether it did not exist before this call. Chromium may fail an open with
+ * UnknownError ("Internal error opening backing store") for a moment after
+ * the browser was killed and restarted (seen in 2 of 96 SIGKILL restarts in
+ * tests/browser/crash.test.mjs; a later open of the same profile succeeds),
+ * so that error is tried again a few times before it is reported. */
+async function openDatabase(): Promise<{ db: IDBDatabase; created: boolean }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await openDatabaseOnce();
+    } catch (e) {
+      if ((e as { name?: string } | null)?.name !== 'UnknownError' || attempt >= OPEN_RETRY_DELAYS_MS.length) throw e;
+      await new Promise((r) => setTimeout(r, OPEN_RETRY_DELAYS_MS[attempt]));
+    }
+  }
+}
+
+function openDatabaseOnce(): Promise<{ db: IDBDatabase; created: boolean }> {
   const factory = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
   if (!factory) {
     return Promise.reject(new NeurovecError('FAILED_PRECONDITION',
