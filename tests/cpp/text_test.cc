@@ -15,6 +15,7 @@
 #include "neurovec/text_index.h"
 #include "persistence/index_file.h"
 #include "util/byte_io.h"
+#include "index_file_edit.h"
 #include "no_view_storage.h"
 #include "test_util.h"
 #include "text/encoder_trainer.h"
@@ -283,9 +284,22 @@ TEST(KeywordIndex, DamagedVersion2IsRefusedOrSafe) {
         ++refused;
         continue;
       }
-      for (const std::string q : {"music player", "video", "audio editor"}) {
+      // Lists are checked when read: a search that met a damaged one says
+      // so, and the full check before writes finds at least as much.
+      bool search_found_damage = false;
+      for (const std::string q : {"music player plays", "video", "audio editor"}) {
         for (const auto& h : b.Search(q, 10)) EXPECT_LE(h.slot, 5u);
         EXPECT_GE(b.Score(q, 2), 0.0f);
+        const neurovec::Status e = b.TakeError();
+        if (!e.ok()) EXPECT_EQ(e.code(), StatusCode::kCorrupt);
+        search_found_damage |= !e.ok();
+      }
+      const neurovec::Status w = b.PrepareForWrites();
+      if (search_found_damage) EXPECT_EQ(w.code(), StatusCode::kCorrupt) << i;
+      if (!w.ok()) {
+        EXPECT_EQ(w.code(), StatusCode::kCorrupt);
+        EXPECT_TRUE(b.frozen());
+        ++refused;
       }
     }
   }
@@ -293,6 +307,51 @@ TEST(KeywordIndex, DamagedVersion2IsRefusedOrSafe) {
   for (size_t n = 0; n < bytes.size(); ++n) {
     EXPECT_EQ(KeywordIndex().Decode(std::string(bytes, 0, n)).code(), StatusCode::kCorrupt) << n;
   }
+}
+
+// A decoded index checks each posting list when a search first reads it: a
+// damaged list counts as empty and TakeError names it; lists of other terms
+// still serve; the first write finds the damage and changes nothing.
+TEST(KeywordIndex, DamagedListIsFoundWhenReadAndBeforeWrites) {
+  KeywordIndex a;
+  a.Add(0, "audio player");
+  a.Add(2, "music player plays music");
+  a.Add(5, "video editor");
+  std::string bytes = a.Encode();
+  // The last term ("video") has the last list: one posting, slot 5 (gap 6), tf 1.
+  ASSERT_EQ(bytes[bytes.size() - 2], 6);
+  bytes[bytes.size() - 2] = 9;  // slot 8: past the slots the index holds
+  KeywordIndex b;
+  ASSERT_TRUE(b.Decode(std::string(bytes)).ok());  // list contents are not read at decode
+  EXPECT_TRUE(b.TakeError().ok());
+  const auto music = b.Search("music", 10);
+  ASSERT_EQ(music.size(), 1u);
+  EXPECT_EQ(music[0].slot, 2u);
+  EXPECT_TRUE(b.TakeError().ok());
+  EXPECT_TRUE(b.Search("video", 10).empty());
+  const neurovec::Status e = b.TakeError();
+  EXPECT_EQ(e.code(), StatusCode::kCorrupt);
+  EXPECT_NE(e.message().find("\"video\""), std::string::npos) << e.message();
+  EXPECT_TRUE(b.TakeError().ok());  // taken
+  EXPECT_EQ(b.Score("video", 5), 0.0f);
+  EXPECT_EQ(b.TakeError().code(), StatusCode::kCorrupt);  // met again, reported again
+  EXPECT_EQ(b.PrepareForWrites().code(), StatusCode::kCorrupt);
+  EXPECT_EQ(b.Add(7, "new document"), 0u);
+  EXPECT_TRUE(b.frozen());
+  EXPECT_EQ(b.documents(), 3u);
+  EXPECT_EQ(b.Encode(), bytes);
+  // Sound lists whose term frequencies do not add up to a document's length:
+  // no single list shows it, the check before writes does.
+  KeywordIndex c;
+  c.Add(0, "audio audio");
+  std::string sums = c.Encode();
+  ASSERT_EQ(sums[sums.size() - 1], 2);  // "audio": slot 0 (gap 1), tf 2
+  sums[sums.size() - 1] = 1;
+  KeywordIndex d;
+  ASSERT_TRUE(d.Decode(std::move(sums)).ok());
+  EXPECT_EQ(d.Search("audio", 10).size(), 1u);
+  EXPECT_TRUE(d.TakeError().ok());
+  EXPECT_EQ(d.PrepareForWrites().code(), StatusCode::kCorrupt);
 }
 
 std::vector<float> RandomRows(uint32_t log2, uint32_t dim, uint64_t seed) {
@@ -551,6 +610,42 @@ TEST(TextIndex, DamagedTextSectionsAreCorrupt) {
     EXPECT_EQ(loaded.status().code(), StatusCode::kCorrupt);
   }
   EXPECT_EQ(found, 3);
+}
+
+// A keyword section damaged under a valid checksum (a hostile file) opens;
+// the search that reads the damaged list and any write fail as CORRUPT, and
+// the write changes nothing.
+TEST(TextIndex, DamagedKeywordListFailsTheSearchThatReadsIt) {
+  auto t = MakeIndex();
+  std::string bytes = t->vectors().SaveToBytes();
+  bool damaged = false;
+  for (const nvtest::SectionRef& s : nvtest::Sections(bytes)) {
+    if (s.kind != neurovec::index_file::kKeywordIndex) continue;
+    // The section ends with the last term's list, whose last posting is
+    // (gap, tf) in one byte each: the gap made to point past every slot.
+    bytes[s.offset + s.length - 2] = 0x7F;
+    nvtest::Reseal(bytes, s);
+    damaged = true;
+  }
+  ASSERT_TRUE(damaged);
+  auto loaded = neurovec::VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  auto u = TextIndex::Attach(loaded.take());
+  ASSERT_TRUE(u.ok()) << u.status().message();
+  TextSearchOptions o;
+  o.mode = TextSearchMode::kKeyword;
+  EXPECT_TRUE(u.value()->Search("music", o).ok());
+  // Every term, so the damaged list is read whichever term it belongs to.
+  std::string all;
+  for (const auto& [id, text] : kDocs) all += text + " ";
+  auto bad = u.value()->Search(all, o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kCorrupt);
+  EXPECT_NE(bad.status().message().find("keyword index section"), std::string::npos) << bad.status().message();
+  const uint64_t before = u.value()->vectors().Stats().size;
+  EXPECT_EQ(u.value()->Add(ItemKey::String("new"), "a new music player").status().code(), StatusCode::kCorrupt);
+  EXPECT_EQ(u.value()->Remove(ItemKey::String("cmus")).status().code(), StatusCode::kCorrupt);
+  EXPECT_EQ(u.value()->vectors().Stats().size, before);
 }
 
 std::unique_ptr<TextIndex> OpenReadOnlyPaged(const std::string& bytes) {

@@ -7,15 +7,19 @@
 //
 // Serialised (version 2) as sorted terms and delta/varint-coded posting
 // lists. An index decoded from that form searches it in place ("frozen"):
-// opening checks every list but materialises none, and the first write thaws
-// the form into the structures above. The 64k-package catalogue's keyword
+// Decode checks the terms and the lists' bounds, each list's postings are
+// checked when a search first reads it (a damaged list then counts as empty
+// and TakeError reports it), and PrepareForWrites checks everything and thaws
+// the form into the structures above before the first write. The 64k-package catalogue's keyword
 // section is 6 MiB in this form against 22 MiB as version 1's per-document
 // lists, which every open rebuilt into posting vectors (version 1 is still read).
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -39,8 +43,18 @@ class KeywordIndex {
  public:
   // Indexes `text` under `slot` (replacing what the slot held). Returns the
   // number of terms (0: nothing to index; the slot then holds no document).
+  // A decoded index needs PrepareForWrites first (they do nothing on a
+  // damaged one).
   size_t Add(uint32_t slot, std::string_view text);
   void Remove(uint32_t slot);
+  // Checks every posting list of a decoded index and turns it into the
+  // writable structures (once; Ok at once afterwards). kCorrupt naming the
+  // damage, the index unchanged, if a list is damaged.
+  Status PrepareForWrites();
+  // The first damaged posting list a search or score met since the last call
+  // (Ok if none), cleared. Searches skip damaged lists, so their callers must
+  // ask and fail instead of returning what is left.
+  Status TakeError() const;
   bool Contains(uint32_t slot) const { return slot < length_.size() && length_[slot] != 0; }
 
   // Scores every document sharing a term with the query; calls accept(slot)
@@ -88,6 +102,10 @@ class KeywordIndex {
     std::vector<uint32_t> term_end;     // per term: end of its text in term_text
     std::vector<uint32_t> df;           // per term: documents
     std::vector<uint32_t> posting_end;  // per term: end of its list in postings
+    // Per term: kListUnchecked until a search reads the list, then good or bad.
+    std::unique_ptr<std::atomic<uint8_t>[]> list_state;
+    std::mutex error_mutex;
+    Status error;  // the first damaged list met since TakeError
     std::string_view Term(uint32_t t) const {
       const uint32_t begin = t ? term_end[t - 1] : 0;
       return std::string_view(term_text + begin, term_end[t] - begin);
@@ -95,7 +113,11 @@ class KeywordIndex {
   };
   Status DecodeVersion1(const uint8_t* data, size_t size);
   Status DecodeVersion2(std::string&& bytes);
-  void Thaw();                               // frozen -> in-memory structures (before any write)
+  static constexpr uint8_t kListUnchecked = 0, kListGood = 1, kListBad = 2;
+  // Checks a frozen list's postings (slots increasing and documents, term
+  // frequencies within each length, the bytes used exactly) and records the
+  // result; false (and the error kept) when damaged.
+  bool CheckList(uint32_t term) const;
   uint32_t TermId(const std::string& term);  // adds new terms
   uint32_t DocumentFrequency(uint32_t term) const {
     return frozen_ ? frozen_->df[term] : static_cast<uint32_t>(postings_[term].size());
@@ -128,7 +150,7 @@ class KeywordIndex {
   mutable std::vector<uint32_t> touched_;
 };
 
-// Reads one LEB128 varint of at most 5 bytes. Only on lists Decode checked.
+// Reads one LEB128 varint of at most 5 bytes. Only on lists CheckList passed.
 inline uint32_t ReadVarint(const uint8_t*& p) {
   uint32_t v = *p & 0x7F;
   for (int shift = 7; *p++ & 0x80; shift += 7) v |= static_cast<uint32_t>(*p & 0x7F) << shift;
@@ -141,6 +163,9 @@ void KeywordIndex::ForEachPosting(uint32_t term, const F& f) const {
     for (const Posting& p : postings_[term]) f(p.slot, p.tf);
     return;
   }
+  // A damaged list counts as empty; checking it again records the error for
+  // this caller's TakeError.
+  if (frozen_->list_state[term].load(std::memory_order_acquire) != kListGood && !CheckList(term)) return;
   const uint8_t* p = frozen_->postings + (term ? frozen_->posting_end[term - 1] : 0);
   uint32_t slot = 0xFFFFFFFFu;  // the first gap is slot + 1
   for (uint32_t i = frozen_->df[term]; i > 0; --i) {

@@ -50,6 +50,13 @@ bool ReadKeys(ByteReader& r, std::vector<ItemKey>* keys) {
   return true;
 }
 
+
+// The keyword index of an opened file checks its posting lists as searches
+// read them and in full before the first write; what it finds is corruption
+// of the file's keyword index section.
+Status KeywordSectionStatus(Status s) {
+  return s.ok() ? s : Status::Corrupt("index file is corrupt: keyword index section: " + s.message());
+}
 }  // namespace
 
 struct TextIndex::FeedbackEvent {
@@ -164,6 +171,7 @@ Result<std::unique_ptr<TextIndex>> TextIndex::AttachTo(VectorIndex* vectors) {
   for (uint32_t s = 0; s < kw.key_hash.size(); ++s) {
     if (kw.key_hash[s] == 0) continue;
     if (!vectors->IsLiveSlot(s) || KeyHash(vectors->KeyOf(s)) != kw.key_hash[s]) {
+      NV_RETURN_IF_ERROR(KeywordSectionStatus(kw.index.PrepareForWrites()));
       kw.index.Remove(s);
       kw.key_hash[s] = 0;
     }
@@ -212,6 +220,7 @@ bool TextIndex::Contains(const ItemKey& key) const {
 Result<uint32_t> TextIndex::Add(const ItemKey& key, const std::string& text, const std::string& metadata_json) {
   NV_RETURN_IF_ERROR(CheckText(text, "text"));
   NV_RETURN_IF_ERROR(LoadEncoder());
+  NV_RETURN_IF_ERROR(KeywordSectionStatus(keywords_->index.PrepareForWrites()));
   std::vector<float> v(encoder_->dimensions());
   if (!encoder_->Encode(text, v.data())) {
     return Status::InvalidArgument("text of " + key.ToDisplay() + " has no word to index (letters or digits expected)");
@@ -238,6 +247,7 @@ Status TextIndex::AddBatch(const std::vector<ItemKey>& keys, const std::vector<s
                                      ") has no word to index (letters or digits expected)");
     }
   }
+  NV_RETURN_IF_ERROR(KeywordSectionStatus(keywords_->index.PrepareForWrites()));
   NV_RETURN_IF_ERROR(vectors_->AddBatch(keys, vectors.data(), metadata_json, options));
   Keywords& kw = *keywords_;
   for (size_t i = 0; i < keys.size(); ++i) {
@@ -251,6 +261,7 @@ Status TextIndex::AddBatch(const std::vector<ItemKey>& keys, const std::vector<s
 
 Result<bool> TextIndex::Remove(const ItemKey& key) {
   auto slot = vectors_->SlotOf(key);
+  if (slot.ok()) NV_RETURN_IF_ERROR(KeywordSectionStatus(keywords_->index.PrepareForWrites()));
   auto removed = vectors_->Remove(key);
   if (!removed.ok() || !removed.value()) return removed;
   Keywords& kw = *keywords_;
@@ -308,6 +319,7 @@ Result<std::vector<TextHit>> TextIndex::Search(const std::string& query, const T
     for (const SearchHit& h : semantic) semantic_slots.push_back(h.slot);
     semantic_keyword.resize(semantic_slots.size());
     keyword = kw.index.Search(query, pool, [&](uint32_t s) { return matches(s); }, &semantic_slots, semantic_keyword.data());
+    NV_RETURN_IF_ERROR(KeywordSectionStatus(kw.index.TakeError()));
   }
 
   // Merged candidates, each with both raw scores.
@@ -384,6 +396,7 @@ Result<std::vector<TextHit>> TextIndex::Search(const std::string& query, const T
   if (!unscored.empty()) {
     std::vector<float> scores(unscored.size());
     kw.index.ScoreSlots(query, unscored, scores.data());
+    NV_RETURN_IF_ERROR(KeywordSectionStatus(kw.index.TakeError()));
     for (size_t i = 0; i < unscored.size(); ++i) merged[at[unscored[i]]].keyword = scores[i];
   }
   // Scores by mode.
