@@ -377,9 +377,9 @@ the same file opens in ${OPEN_NOTE}.
 History. 2026-12-07: the keyword index's 2 million postings are no longer decoded and checked at open
 (each list is checked when a search first reads it, all of them before the first write). The same session,
 this bench run with the code before the change between runs with it (medians): offline reload 138 ms before
-(135-141, load average 1.2), 143, 148, 160 and 159 ms after (the last is this file's run); open phase 57 ms before, 48 and 49 ms after; with one
+(135-141, load average 1.2), 143, 148, 160 and 159 ms after (the last is this file's run); open phase 57 ms before, 48, 49, 56 and 52 ms after; with one
 core busy 219 ms before, 167, 247, 249 and 256 ms after. The reload moves by more than the change between runs:
-the open is about 9 ms shorter, the reload not measurably. A warm profile of 20 opens in Node after
+the open is a few ms shorter, the reload not measurably. A warm profile of 20 opens in Node after
 the change (a \`--profiling-funcs\` relink, not committed): CRC-32C of the sections read whole 7 ms per
 open, the ids into the key map 3-4 ms (with malloc's lock in the threaded build), the reads 3 ms.
 The VM itself was faster that day than on 2026-12-06 (fresh memory filled at 545, 2509 and 1569 MiB/s in
