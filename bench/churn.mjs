@@ -23,14 +23,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FASHION_DIR, prepareFashionFiles } from './datasets.mjs';
 import { readFvecs, readIvecsFlat } from './lib/io.mjs';
+import { ROOT, CLI } from './lib/paths.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'build', 'native', 'neurovec');
 const { values: opt } = parseArgs({
   options: {
     rounds: { type: 'string', default: '10' },

@@ -7,12 +7,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { codecBarsSvg } from './lib/bars.mjs';
+import { ROOT } from './lib/paths.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_CODECS = 'f32,f16,int8,int8/r=uniform,pq8/m=49,pq8/m=98,pq8/m=196,pq4/m=98/o=4,pq4/m=196/o=0,pq4/m=196/o=4,pq4/m=256/o=8,binary,binary/t=rotated';
 
 const { values: opt } = parseArgs({

@@ -11,12 +11,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { prepareFashionFiles } from './datasets.mjs';
+import { ROOT, CLI } from './lib/paths.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'build', 'native', 'neurovec');
 const DATA = join(ROOT, 'data');
 const OUT = join(ROOT, 'bench', 'results');
 const INDEX = process.env.NEUROVEC_BENCH_INDEX ? resolve(process.env.NEUROVEC_BENCH_INDEX) : join(DATA, 'fashion-mnist.nvx');

@@ -6,15 +6,14 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { prepareFashionFiles, prepareFashionTruth } from './datasets.mjs';
 import { sliceVecsFile, vecsShape } from './lib/io.mjs';
 import { qpsAtRecall, ratio, verdict } from './lib/metrics.mjs';
 import { recallQpsSvg } from './lib/plot.mjs';
+import { ROOT, CLI } from './lib/paths.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ALL_ENGINES = ['native', 'wasm', 'wasm-q', 'hnswlib', 'ruvector'];
 const LABELS = {
   native: 'neurovec native (C++)',
@@ -155,7 +154,6 @@ function run(cmd, args, { pin = false, env = process.env, onLine } = {}) {
   });
 }
 
-const CLI = join(ROOT, 'build', 'native', 'neurovec');
 async function ensureCli() {
   if (existsSync(CLI)) return;
   section('building the native CLI (build/native/neurovec was missing)');

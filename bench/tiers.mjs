@@ -14,15 +14,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FASHION_DIR, loadFashionMnist, prepareFashionFiles, prepareFashionTruth } from './datasets.mjs';
 import { readIvecsFlat } from './lib/io.mjs';
 import { tierChartSvg } from './lib/bars.mjs';
+import { ROOT, CLI } from './lib/paths.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'build', 'native', 'neurovec');
 const { values: opt } = parseArgs({
   options: {
     engines: { type: 'string', default: 'native,wasm' },

@@ -15,13 +15,12 @@
 //   node bench/wasm_threads_browser.mjs [--items 60000] [--queries 1000] [--build-items 10000] [--rounds 4] [--build-rounds 4] [--out F]
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launch, serve } from '../tests/browser/harness.mjs';
 import { exactNeighbours, loadFashionMnist } from './datasets.mjs';
+import { ROOT } from './lib/paths.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
   options: {
     items: { type: 'string', default: '60000' },

@@ -21,14 +21,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadFashionMnist, prepareFashionFiles, prepareFashionTruth } from './datasets.mjs';
 import { readIvecsFlat } from './lib/io.mjs';
+import { ROOT, CLI } from './lib/paths.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'build', 'native', 'neurovec');
 const { values: opt } = parseArgs({
   options: {
     seeds: { type: 'string', default: '1,2,3' },
