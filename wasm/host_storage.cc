@@ -6,6 +6,7 @@
 #include <string>
 
 #include "neurovec/storage.h"
+#include "storage/owner_thread_reads.h"
 
 namespace neurovec {
 namespace {
@@ -25,13 +26,14 @@ class HostStorage : public Storage {
     return static_cast<uint64_t>(size);
   }
   Status Read(uint64_t offset, void* out, size_t n) override {
-    for (size_t done = 0; done < n;) {
-      uint32_t part = static_cast<uint32_t>(std::min<size_t>(n - done, kMaxChunk));
-      int32_t rc = nv_host_storage_read(handle_, static_cast<double>(offset + done), static_cast<char*>(out) + done, part);
-      if (rc < 0) return Failure(rc, "read");
-      done += part;
-    }
-    return Status::Ok();
+    // The host's functions run on the thread that opened the index; a batch
+    // search's worker threads ask that thread, which serves while it waits.
+    if (!reads_.OnOwnerThread()) return reads_.RunOnOwner([&] { return ReadHere(offset, out, n); });
+    return ReadHere(offset, out, n);
+  }
+  bool reads_need_owner_thread() const override { return true; }
+  void ServeReadsWhile(const std::function<void()>& start, const std::function<bool()>& busy) override {
+    reads_.ServeWhile(start, busy);
   }
   Status Write(uint64_t offset, const void* data, size_t n) override {
     for (size_t done = 0; done < n;) {
@@ -54,6 +56,15 @@ class HostStorage : public Storage {
   std::string Describe() const override { return name_; }
 
  private:
+  Status ReadHere(uint64_t offset, void* out, size_t n) {
+    for (size_t done = 0; done < n;) {
+      uint32_t part = static_cast<uint32_t>(std::min<size_t>(n - done, kMaxChunk));
+      int32_t rc = nv_host_storage_read(handle_, static_cast<double>(offset + done), static_cast<char*>(out) + done, part);
+      if (rc < 0) return Failure(rc, "read");
+      done += part;
+    }
+    return Status::Ok();
+  }
   Status Failure(int32_t code, const char* what) {
     char message[512];
     uint32_t len = nv_host_storage_error(handle_, message, sizeof message);
@@ -64,6 +75,7 @@ class HostStorage : public Storage {
   }
   int32_t handle_;
   std::string name_;
+  OwnerThreadReads reads_;  // the thread that opened the index owns the host's storage
 };
 
 }  // namespace

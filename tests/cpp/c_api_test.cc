@@ -1,14 +1,22 @@
 // The C ABI exported to JavaScript (wasm/neurovec_c.h), compiled natively.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "distance/kernels.h"
 #include "host_storage_twin.h"
+#include "neurovec/storage.h"
+#include "neurovec/vector_index.h"
 #include "neurovec_c.h"
 #include "test_util.h"
+
+namespace neurovec {
+std::unique_ptr<Storage> MakeHostStorage(int32_t handle, std::string name);  // wasm/host_storage.cc
+}  // namespace neurovec
 
 namespace {
 
@@ -389,6 +397,49 @@ TEST(CApi, DurableCreateSyncCloseReopen) {
 // Quantized traversal through the C ABI: enable on an empty index only, info
 // and memory arrays filled exactly, and the state kept by nv_save/nv_load.
 namespace {
+
+// The host's storage (wasm/host_storage.cc) reads only on the thread that
+// opened it: a batch search of an index paged from it runs on worker threads
+// whose reads that thread serves (natively the twin, which counts reads made
+// off that thread).
+TEST(CApi, PagedHostStorageServesTheReadsOfABatchSearch) {
+  char dir_template[] = "/tmp/neurovec-capi-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string path = std::string(dir_template) + "/paged.nvx";
+  Dataset data = Clustered(3000, 40, 78);
+  Dataset queries = Clustered(60, 40, 79);
+  auto index = nvtest::MakeIndex(nvtest::Config(40, neurovec::Metric::kL2, 8, 64));
+  ASSERT_TRUE(nvtest::AddAll(*index, data));
+  {
+    const std::string bytes = index->SaveToBytes();
+    FILE* out = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(out, nullptr);
+    ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), out), bytes.size());
+    std::fclose(out);
+  }
+  neurovec::OpenOptions options;
+  options.read_only = true;
+  options.page_cache_bytes = 1 << 20;  // every block fits (evictions: paged_rows_test)
+  auto opened = neurovec::VectorIndex::Open(neurovec::MakeHostStorage(TwinOpen(path, false), "paged"), options);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  auto paged = opened.take();
+  ASSERT_TRUE(paged->Stats().paging.paged);
+  neurovec::SearchParams p;
+  p.k = 10;
+  std::vector<std::vector<neurovec::SearchHit>> batch;
+  const uint64_t off_before = TwinReadsOffOwnerThread();
+  ASSERT_TRUE(paged->SearchBatch(queries.data.data(), queries.n, p, 3, &batch).ok());
+  EXPECT_EQ(TwinReadsOffOwnerThread(), off_before);
+  for (uint32_t q = 0; q < queries.n; ++q) {
+    auto expected = index->Search(queries.row(q), p);
+    ASSERT_TRUE(expected.ok());
+    ASSERT_EQ(batch[q].size(), expected.value().size());
+    for (size_t i = 0; i < batch[q].size(); ++i) {
+      EXPECT_EQ(paged->KeyOf(batch[q][i].slot), index->KeyOf(expected.value()[i].slot)) << q;
+      EXPECT_EQ(batch[q][i].distance, expected.value()[i].distance);
+    }
+  }
+}
 
 TEST(CApiQuantized, EnableInfoMemoryAndSaveLoad) {
   constexpr uint32_t kD = 16;

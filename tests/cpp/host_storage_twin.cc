@@ -8,10 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "host_storage.h"
 
@@ -21,7 +23,9 @@ struct TwinFile {
   int fd;
   std::string error;
   uint64_t flushes = 0;
+  std::thread::id owner;  // the JS host's storage lives on one thread
 };
+std::atomic<uint64_t> g_reads_off_owner{0};
 std::map<int32_t, TwinFile>& Files() {
   static std::map<int32_t, TwinFile> files;
   return files;
@@ -39,9 +43,11 @@ int32_t Failed(TwinFile& f, const char* what) {
 int32_t TwinOpen(const std::string& path, bool create) {
   int fd = ::open(path.c_str(), create ? (O_RDWR | O_CREAT | O_TRUNC) : O_RDWR, 0644);
   if (fd < 0) return -1;
-  Files()[g_next] = TwinFile{fd, "", 0};
+  Files()[g_next] = TwinFile{fd, "", 0, std::this_thread::get_id()};
   return g_next++;
 }
+
+uint64_t TwinReadsOffOwnerThread() { return g_reads_off_owner.load(); }
 
 bool TwinIsOpen(int32_t handle) { return Files().count(handle) != 0; }
 uint64_t TwinFlushes(int32_t handle) { return TwinIsOpen(handle) ? Files()[handle].flushes : 0; }
@@ -57,6 +63,7 @@ double nv_host_storage_size(int32_t storage) {
 
 int32_t nv_host_storage_read(int32_t storage, double offset, void* out, uint32_t n) {
   TwinFile& f = Files().at(storage);
+  if (std::this_thread::get_id() != f.owner) g_reads_off_owner.fetch_add(1);
   ssize_t r = ::pread(f.fd, out, n, static_cast<off_t>(offset));
   if (r < 0) return Failed(f, "pread");
   if (static_cast<uint32_t>(r) != n) {

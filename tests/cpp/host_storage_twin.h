@@ -9,3 +9,6 @@ int32_t TwinOpen(const std::string& path, bool create);
 // Whether the core still holds the handle (it releases it on close/destroy).
 bool TwinIsOpen(int32_t handle);
 uint64_t TwinFlushes(int32_t handle);
+// Reads that ran on a thread other than the one that opened their file (the
+// JS host's objects could not be reached from there): must stay 0.
+uint64_t TwinReadsOffOwnerThread();

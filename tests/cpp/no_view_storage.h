@@ -5,6 +5,7 @@
 // made to fail and are counted.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -43,8 +44,9 @@ class NoViewStorage : public neurovec::Storage {
   std::string Describe() const override { return "no-view memory"; }
 
   bool fail_reads = false;
-  uint64_t reads = 0;
-  uint64_t bytes_read = 0;
+  // Atomic: searches on several threads read a paged index at once.
+  std::atomic<uint64_t> reads{0};
+  std::atomic<uint64_t> bytes_read{0};
 
  private:
   std::shared_ptr<std::string> bytes_;

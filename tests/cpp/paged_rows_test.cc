@@ -8,15 +8,20 @@
 // the same for the graph's level-0 neighbour lists, plus the checks of each
 // block's links, the first write reading them all in, an older file without
 // the graph-blocks section, and a cache of a few blocks.
+#include <atomic>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "neurovec/storage.h"
 #include "neurovec/vector_index.h"
 #include "util/crc32c.h"
 #include "persistence/index_file.h"
+#include "storage/owner_thread_reads.h"
 #include "storage/vector_store.h"
 #include "no_view_storage.h"
 #include "test_util.h"
@@ -552,6 +557,157 @@ TEST(PagedGraph, TheGraphBlocksSectionIsChecked) {
   options.verify_checksums = false;
   auto opened3 = VectorIndex::Open(std::make_unique<NoViewStorage>(std::make_shared<std::string>(flipped)), options);
   EXPECT_TRUE(opened3.ok()) << opened3.status().message();
+}
+
+
+// Searches of one paged index on several threads at once (reader ids in
+// storage/row_pager.h, index/paging_gate.h).
+
+// A search's ids and distances, as one comparable list.
+using Answer = std::vector<std::pair<std::string, float>>;
+Answer AnswerOf(const VectorIndex& index, const std::vector<neurovec::SearchHit>& hits) {
+  Answer a;
+  for (const auto& h : hits) a.emplace_back(index.KeyOf(h.slot).ToDisplay(), h.distance);
+  return a;
+}
+
+// `threads` threads each search every query `passes` times, each thread in
+// its own order; returns how many answers differed from `expected` (and
+// counts failed searches in `failures`).
+int SearchFromThreads(const VectorIndex& index, const Dataset& queries, const std::vector<Answer>& expected,
+                      int threads, int passes, std::atomic<int>* failures) {
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      SearchParams p;
+      p.k = 10;
+      for (int pass = 0; pass < passes; ++pass) {
+        for (uint32_t i = 0; i < queries.n; ++i) {
+          const uint32_t q = (i * (2 * t + 1) + 7 * t + pass) % queries.n;
+          auto r = index.Search(queries.row(q), p);
+          if (!r.ok()) {
+            failures->fetch_add(1);
+            continue;
+          }
+          if (AnswerOf(index, r.value()) != expected[q]) wrong.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (std::thread& t : pool) t.join();
+  return wrong.load();
+}
+
+TEST(PagedConcurrency, ThreadsSearchingOneCacheGetWhatAWholeReadGives) {
+  Built b = BuildIndex(3000);
+  Dataset queries = Clustered(120, kDim, 21);
+  auto whole = OpenWhole(b.bytes);
+  std::vector<Answer> expected;
+  SearchParams p;
+  p.k = 10;
+  for (uint32_t q = 0; q < queries.n; ++q) expected.push_back(AnswerOf(*whole, whole->Search(queries.row(q), p).value()));
+  // The floor (four frames for vectors, four for lists: every search evicts
+  // blocks the others are reading, and pins outnumber frames) and a cache
+  // that holds everything.
+  for (uint64_t cache : {uint64_t{4 * 4096}, uint64_t{8} << 20}) {
+    SCOPED_TRACE("cache " + std::to_string(cache));
+    auto paged = OpenPaged(std::make_shared<std::string>(b.bytes), true, cache);
+    ASSERT_NE(paged, nullptr);
+    ASSERT_TRUE(paged->Stats().paging.paged);
+    ASSERT_TRUE(paged->Stats().paging.graph_paged);
+    std::atomic<int> failures{0};
+    EXPECT_EQ(SearchFromThreads(*paged, queries, expected, 4, 3, &failures), 0);
+    EXPECT_EQ(failures.load(), 0);
+    std::vector<std::vector<neurovec::SearchHit>> batch;
+    ASSERT_TRUE(paged->SearchBatch(queries.data.data(), queries.n, p, 4, &batch).ok());
+    for (uint32_t q = 0; q < queries.n; ++q) EXPECT_EQ(AnswerOf(*paged, batch[q]), expected[q]) << "query " << q;
+    const neurovec::IndexStats st = paged->Stats();
+    EXPECT_GT(st.paging.hits, 0u);
+    if (cache < (1u << 20)) {
+      EXPECT_GT(st.paging.block_reads, (3000u + 20) / 21) << "blocks were evicted and read again";
+      // Past the bound only while every frame was pinned: at most two per reader.
+      EXPECT_LE(st.paging.cached_bytes, st.paging.cache_bytes + 2 * 5 * 21 * 48 * 4);
+    }
+  }
+}
+
+TEST(PagedConcurrency, ADamagedBlockFailsEverySearchThatReachesItOnEveryThread) {
+  Built b = BuildIndex(2000);
+  auto damaged = std::make_shared<std::string>(b.bytes);
+  const uint64_t vectors = VectorsOffset(b.bytes);
+  const size_t row_bytes = 48 * 4, block_bytes = 21 * row_bytes;
+  for (size_t at = vectors + 5; at < vectors + 2000 * row_bytes; at += block_bytes) (*damaged)[at] ^= 0x40;
+  auto paged = OpenPaged(damaged, true, 1 << 20);
+  ASSERT_NE(paged, nullptr);
+  // Each thread's searches fail on their own (a failure is kept per reader):
+  // none answers, none takes another's error and answers wrongly.
+  std::atomic<int> failures{0};
+  std::vector<Answer> none(b.queries.n);
+  const int wrong = SearchFromThreads(*paged, b.queries, none, 3, 2, &failures);
+  EXPECT_EQ(failures.load(), 3 * 2 * static_cast<int>(b.queries.n));
+  EXPECT_EQ(wrong, 0);
+  SearchParams p;
+  p.k = 5;
+  std::vector<std::vector<neurovec::SearchHit>> batch;
+  Status s = paged->SearchBatch(b.queries.data.data(), b.queries.n, p, 3, &batch);
+  EXPECT_EQ(s.code(), StatusCode::kCorrupt);
+  EXPECT_NE(s.message().find("vectors section: block"), std::string::npos) << s.message();
+}
+
+// A storage that only its own thread may read (like the wasm host's), with
+// reads from other threads passed to it as HostStorage does.
+class OwnerOnlyStorage : public NoViewStorage {
+ public:
+  using NoViewStorage::NoViewStorage;
+  Status Read(uint64_t offset, void* out, size_t n) override {
+    if (!reads_.OnOwnerThread()) return reads_.RunOnOwner([&] { return ReadHere(offset, out, n); });
+    return ReadHere(offset, out, n);
+  }
+  bool reads_need_owner_thread() const override { return true; }
+  void ServeReadsWhile(const std::function<void()>& start, const std::function<bool()>& busy) override {
+    reads_.ServeWhile(start, busy);
+  }
+  std::atomic<int> off_owner{0};  // reads that ran on another thread: must stay 0
+  neurovec::OwnerThreadReads reads_;
+
+ private:
+  Status ReadHere(uint64_t offset, void* out, size_t n) {
+    if (!reads_.OnOwnerThread()) off_owner.fetch_add(1);
+    return NoViewStorage::Read(offset, out, n);
+  }
+};
+
+TEST(PagedConcurrency, AStorageThatReadsOnItsOwnThreadServesTheBatchThreads) {
+  Built b = BuildIndex(3000);
+  Dataset queries = Clustered(100, kDim, 22);
+  auto whole = OpenWhole(b.bytes);
+  auto storage = std::make_unique<OwnerOnlyStorage>(std::make_shared<std::string>(b.bytes));
+  OwnerOnlyStorage* file = storage.get();
+  OpenOptions options;
+  options.read_only = true;
+  // Room for every block: each is read once, by whichever thread needs it
+  // first (evictions under concurrent readers are the first test's).
+  options.page_cache_bytes = 1 << 20;
+  auto opened = VectorIndex::Open(std::move(storage), options);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  auto paged = opened.take();
+  SearchParams p;
+  p.k = 10;
+  std::vector<std::vector<neurovec::SearchHit>> batch;
+  ASSERT_TRUE(paged->SearchBatch(queries.data.data(), queries.n, p, 3, &batch).ok());
+  for (uint32_t q = 0; q < queries.n; ++q) {
+    EXPECT_EQ(AnswerOf(*paged, batch[q]), AnswerOf(*whole, whole->Search(queries.row(q), p).value())) << q;
+  }
+  EXPECT_EQ(file->off_owner.load(), 0);
+  EXPECT_GT(file->reads_.served(), 0u) << "the batch threads' reads were served by the calling thread";
+  // Outside a batch, a read from another thread is refused, not left waiting.
+  Status refused = Status::Ok();
+  std::thread([&] {
+    char byte;
+    refused = file->Read(0, &byte, 1);
+  }).join();
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

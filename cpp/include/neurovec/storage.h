@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <string>
 
 #include "neurovec/status.h"
@@ -44,6 +45,21 @@ class Storage {
 
   // For messages: a path or a name.
   virtual std::string Describe() const = 0;
+
+  // Most storages read on any thread (pread, memcpy). The wasm host's
+  // storage reads through JavaScript objects that live on one thread: it
+  // says so here, and a read from another thread waits until that thread
+  // serves it in ServeReadsWhile (VectorIndex::SearchBatch over a paged
+  // index does: the calling thread serves while the others search).
+  virtual bool reads_need_owner_thread() const { return false; }
+  // On the owner thread: calls `start` (which starts the threads that will
+  // read), then serves their reads until `busy()` returns false (checked
+  // after each round of reads, and at least every millisecond). Storages
+  // that read anywhere just call `start`.
+  virtual void ServeReadsWhile(const std::function<void()>& start, const std::function<bool()>& busy) {
+    (void)busy;
+    start();
+  }
 };
 
 // How a native file is opened.

@@ -385,10 +385,13 @@ class VectorIndex {
                                         SearchCounters* counters = nullptr) const;
 
   // Searches n queries (n * dimensions floats, row after row) with the same
-  // params, on up to `threads` threads (1 in the single-thread wasm build and
-  // for an index paged from its file, whose searches take turns): (*out)[i]
-  // gets the hits of query i, exactly what Search() returns for it. Returns
-  // the status of the first query that failed (out is then incomplete).
+  // params, on up to `threads` threads (1 in the single-thread wasm build):
+  // (*out)[i] gets the hits of query i, exactly what Search() returns for
+  // it. An index paged from its file searches on every thread too, sharing
+  // its block caches; when the file's storage reads only on the calling
+  // thread (wasm), that thread serves reads and `threads` others search.
+  // Returns the status of the first query that failed (out is then
+  // incomplete).
   Status SearchBatch(const float* queries, size_t n, const SearchParams& params, uint32_t threads,
                      std::vector<std::vector<SearchHit>>* out) const;
 

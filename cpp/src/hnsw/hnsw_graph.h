@@ -186,6 +186,10 @@ class HnswGraph {
   // The first read failure of a paged level 0 since the last call (Ok if none).
   Status TakePagingError() const { return level0_pager_ ? level0_pager_->TakeError() : Status::Ok(); }
   PagerStats paging_stats() const { return level0_pager_ ? level0_pager_->stats() : PagerStats{}; }
+  void EndPagingReader(uint32_t reader) const {
+    if (level0_pager_) level0_pager_->EndReader(reader);
+  }
+  Storage* paging_storage() const { return level0_pager_ ? level0_pager_->storage() : nullptr; }
   void RestoreEntryPoint(uint32_t entry, int max_level) {
     entry_point_ = entry;
     max_level_ = max_level;

@@ -200,7 +200,7 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
                                                    SearchCounters* counters) const {
   const Impl& x = *impl_;
   NV_RETURN_IF_ERROR(x.ValidateQuery(query, params));
-  auto paging = x.LockIfPaged();
+  auto paging = x.ReadPagesShared();
   const uint32_t k = params.k;
   const uint32_t ef = std::max(params.ef == 0 ? x.config.ef_search : params.ef, k);
 
@@ -346,8 +346,11 @@ Status VectorIndex::SearchBatch(const float* queries, size_t n, const SearchPara
 #if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
   threads = 1;
 #endif
-  if (x.paged()) threads = 1;  // paged searches take turns on the block cache
   threads = static_cast<uint32_t>(std::min<size_t>(threads, std::max<size_t>(n, 1)));
+  // A paged index whose storage reads only on this thread (the wasm host's):
+  // this thread serves the reads and `threads` others search.
+  Storage* pages = x.paged() ? x.PagingStorage() : nullptr;
+  const bool serve_reads = threads > 1 && pages != nullptr && pages->reads_need_owner_thread();
   const size_t d = x.config.dimensions;
   // Queries are taken one at a time from a shared counter: walks differ in
   // length, so fixed shares would leave threads idle at the end.
@@ -375,8 +378,22 @@ Status VectorIndex::SearchBatch(const float* queries, size_t n, const SearchPara
     }
   };
   std::vector<std::thread> pool;
-  for (uint32_t t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
+  if (serve_reads) {
+    std::atomic<uint32_t> searching{threads};
+    pages->ServeReadsWhile(
+        [&] {
+          for (uint32_t t = 0; t < threads; ++t) {
+            pool.emplace_back([&] {
+              work();
+              searching.fetch_sub(1);
+            });
+          }
+        },
+        [&] { return searching.load() > 0; });
+  } else {
+    for (uint32_t t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+  }
   for (std::thread& t : pool) t.join();
   if (!first_error.ok()) {
     return Status(first_error.code(), "query " + std::to_string(first_error_query) + ": " + first_error.message());
@@ -389,7 +406,7 @@ Result<std::vector<SearchHit>> VectorIndex::SearchExact(const float* query, uint
   SearchParams params;
   params.k = k;
   NV_RETURN_IF_ERROR(x.ValidateQuery(query, params));
-  auto paging = x.LockIfPaged();
+  auto paging = x.ReadPagesShared();
   std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
   ctx->query.Resize(x.store.stride());
   x.store.Encode(query, ctx->query.data());
@@ -437,7 +454,7 @@ Result<uint32_t> VectorIndex::SlotOf(const ItemKey& key) const {
 }
 
 void VectorIndex::GetVector(uint32_t slot, float* out) const {
-  auto paging = impl_->LockIfPaged();
+  auto paging = impl_->ReadPagesShared();
   impl_->store.Decode(slot, out);
 }
 const std::string& VectorIndex::Metadata(uint32_t slot) const { return impl_->attributes.Json(slot); }

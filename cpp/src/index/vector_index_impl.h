@@ -17,6 +17,7 @@
 #include "index/tiered_store.h"
 #include "ids/key_map.h"
 #include "index/learning_hooks.h"
+#include "index/paging_gate.h"
 #include "index/router_training.h"
 #include "metadata/attribute_store.h"
 #include "neurovec/vector_index.h"
@@ -154,13 +155,21 @@ struct VectorIndex::Impl {
   }
 
   // A paged store or graph (rows or level-0 lists read from the file on
-  // demand) shares one block cache: searches of a paged index take turns.
-  // Recursive: a learned search runs a vector search inside. Unpaged indexes
-  // (the usual case) take no lock.
-  mutable std::recursive_mutex paging_mutex;
+  // demand) reads through block caches that searches share: a search holds
+  // the gate shared, with a reader id of its own, and anything else that
+  // reads pages holds it alone (index/paging_gate.h). Unpaged indexes (the
+  // usual case) take nothing.
+  PagingGate paging_gate{[this](uint32_t reader) {
+    store.EndPagingReader(reader);
+    graph.EndPagingReader(reader);
+  }};
   bool paged() const { return store.paged() || graph.level0_paged(); }
-  std::unique_lock<std::recursive_mutex> LockIfPaged() const {
-    return paged() ? std::unique_lock<std::recursive_mutex>(paging_mutex) : std::unique_lock<std::recursive_mutex>();
+  PagingGate::Hold LockIfPaged() const { return paged() ? paging_gate.Exclusive() : PagingGate::Hold(); }
+  PagingGate::Hold ReadPagesShared() const { return paged() ? paging_gate.Shared() : PagingGate::Hold(); }
+  // The storage paged rows or lists are read from (null when none are).
+  Storage* PagingStorage() const {
+    if (store.paged()) return store.paging_storage();
+    return graph.level0_paged() ? graph.paging_storage() : nullptr;
   }
   // The first read failure of the paged vectors or level-0 lists since the
   // last call (both cleared): a failed block gave zeros or an empty list, so

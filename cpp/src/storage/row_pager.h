@@ -19,12 +19,24 @@
 // with that error instead of returning wrong results; a later search tries
 // the block again.
 //
-// Pointer lifetime: a pointer from Row() stays valid until the next Row() call
-// that reads a block into a different frame; the two most recently returned
-// frames are never evicted, so Distance(Row(a), Row(b)) is safe. Not
-// thread-safe: the index serializes searches of a paged store or graph.
+// Concurrent readers. Searches of one index may read through its pagers at
+// the same time (VectorIndex::SearchBatch). Each reading thread has a reader
+// id (the index hands them out through its PagingGate,
+// index/paging_gate.h), and the pager keeps per reader the frames
+// it must not evict and the first failure. A hit takes no lock: it pins the
+// frame in its reader's slots, then checks that the frame still holds the
+// block (an eviction detaches a block before it looks at pins, so one side
+// always sees the other). A miss takes the pager's mutex, which also orders
+// evictions; the block is read from storage under it.
+//
+// Pointer lifetime: the two frames a reader most recently got rows from are
+// never evicted, so a pointer from Row() stays valid until that reader gets
+// rows from two other frames, and Distance(Row(a), Row(b)) is safe. Rebase
+// must not overlap Row() calls (the index calls it with its gate held
+// exclusively), nor EndReader(r) those of reader r.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -69,6 +81,15 @@ struct PagerStats {
   uint64_t misses = 0;
 };
 
+// The reader id of this thread's Row() calls: 0 outside any hold of a gate
+// (single-threaded code) and for the index's exclusive holders, or the id a
+// shared hold set. Ids are below kMaxPagingReaders.
+constexpr uint32_t kMaxPagingReaders = 64;
+uint32_t CurrentPagingReader();
+
+// Sets this thread's reader id (PagingGate does, for the length of a hold).
+void SetPagingReader(uint32_t reader);
+
 class RowPager {
  public:
   // `storage` must outlive the pager. `row_bytes`: the size of one row (a
@@ -79,10 +100,12 @@ class RowPager {
   RowPager& operator=(const RowPager&) = delete;
 
   uint32_t slots() const { return section_.slots; }
+  Storage* storage() const { return storage_; }
   size_t row_bytes() const { return row_bytes_; }
   const RowSection& section() const { return section_; }
 
-  // The row of `slot` (< slots()), read in if needed.
+  // The row of `slot` (< slots()), read in if needed. Safe to call from
+  // several threads with different reader ids.
   const uint8_t* Row(uint32_t slot) const;
 
   // Copies rows [first, first + n) into `out` straight from the cache or the
@@ -90,8 +113,12 @@ class RowPager {
   // checkpoint must not flush the cache). Checks blocks as Row() does.
   Status ReadRows(uint32_t first, uint32_t n, void* out) const;
 
-  // The first failure since the last call (Ok if none), cleared.
+  // The current reader's first failure since its last call (Ok if none),
+  // cleared.
   Status TakeError() const;
+
+  // The reader is done: its frames may be evicted, its failure is dropped.
+  void EndReader(uint32_t reader) const;
 
   // The rows now lie in a new image (a checkpoint): reads go there, and the
   // cache starts empty (frames stay allocated).
@@ -102,7 +129,7 @@ class RowPager {
  private:
   class Frames;
   Status ReadBlock(uint32_t block, uint8_t* out) const;
-  const uint8_t* Miss(uint32_t block) const;
+  const uint8_t* Miss(uint32_t block, uint32_t slot, bool shifted) const;
   size_t block_bytes() const { return static_cast<size_t>(section_.rows_per_block) * row_bytes_; }
 
   Storage* storage_;

@@ -71,10 +71,11 @@ class VectorStore {
   // (storage/row_pager.h), except rows written since (and rows retained),
   // which it keeps in memory one by one.
   //
-  // A paged store is not safe for concurrent readers (the cache is shared):
-  // the index serializes searches of a paged store. Code that keeps one row
-  // while reading others takes StableRow, which copies a paged row into
-  // `scratch` (stride() floats).
+  // Concurrent readers of a paged store each need a reader id
+  // (row_pager.h; the index's PagingGate gives them out). A row pointer
+  // stays valid while its reader reads at most one other paged row; code
+  // that keeps one row while reading others takes StableRow, which copies a
+  // paged row into `scratch` (stride() floats).
   bool paged() const { return paged_; }
   const float* StableRow(uint32_t slot, float* scratch) const {
     if (!paged_) return Row(slot);
@@ -101,6 +102,12 @@ class VectorStore {
   // The first read failure of a paged store since the last call (Ok if none).
   Status TakePagingError() const;
   PagerStats paging_stats() const;
+  // A reader's search ended (its pinned rows may go); the storage paged
+  // rows come from (null: none).
+  void EndPagingReader(uint32_t reader) const {
+    if (pager_) pager_->EndReader(reader);
+  }
+  Storage* paging_storage() const { return pager_ ? pager_->storage() : nullptr; }
 
   // Tiers keep only hot rows in memory. Releasable(slot): the file holds the
   // current row of the slot. Release drops the in-memory row of a releasable
