@@ -85,7 +85,7 @@ export function buildWasmTests() {
  * code starts threads (parallel insert and search, the data-parallel trainer,
  * router walks). The rest of the suite runs on the single-thread build; the
  * JS tests run on the threaded one (Node's default). */
-export const THREADED_WASM_TESTS = ['batch_test', 'learning_train_test', 'routing_test'];
+export const THREADED_WASM_TESTS = ['batch_test', 'learning_train_test', 'routing_test', 'paged_rows_test'];
 
 export function buildWasmThreadsTests() {
   run('cmake', ['--build', 'build/wasm-threads', '-j2', '--target', ...THREADED_WASM_TESTS], { NODE_PATH: '/usr/share/nodejs' });

@@ -555,8 +555,12 @@ export class VectorIndex {
    * Float32Array of n * dimensions values or an array of vectors. Returns one
    * list per query, in order, each what search(query, k, options) returns
    * (mode 'vector' only). With the threaded build (configureWasm) the queries
-   * are spread over the pool (`threads`, default the whole pool); otherwise,
-   * and for an index paged from its file, they run one after the other.
+   * are spread over the pool (`threads`, default the whole pool); otherwise
+   * they run one after the other. An index paged from its file searches on
+   * the pool when its page cache (`pageCacheBytes`) can hold every paged
+   * block: this thread then reads the file for the pool's threads. With a
+   * smaller cache the batch runs on this thread, since each read would cross
+   * threads.
    */
   searchBatch(queries: Float32Array | ReadonlyArray<VectorLike>, k: number,
     options: SearchOptions & { threads?: number } = {}): SearchResult[][] {

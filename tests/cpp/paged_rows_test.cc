@@ -600,6 +600,9 @@ int SearchFromThreads(const VectorIndex& index, const Dataset& queries, const st
 }
 
 TEST(PagedConcurrency, ThreadsSearchingOneCacheGetWhatAWholeReadGives) {
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+  GTEST_SKIP() << "the single-thread wasm build has no threads";
+#endif
   Built b = BuildIndex(3000);
   Dataset queries = Clustered(120, kDim, 21);
   auto whole = OpenWhole(b.bytes);
@@ -633,6 +636,9 @@ TEST(PagedConcurrency, ThreadsSearchingOneCacheGetWhatAWholeReadGives) {
 }
 
 TEST(PagedConcurrency, ADamagedBlockFailsEverySearchThatReachesItOnEveryThread) {
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+  GTEST_SKIP() << "the single-thread wasm build has no threads";
+#endif
   Built b = BuildIndex(2000);
   auto damaged = std::make_shared<std::string>(b.bytes);
   const uint64_t vectors = VectorsOffset(b.bytes);
@@ -679,6 +685,9 @@ class OwnerOnlyStorage : public NoViewStorage {
 };
 
 TEST(PagedConcurrency, AStorageThatReadsOnItsOwnThreadServesTheBatchThreads) {
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+  GTEST_SKIP() << "the single-thread wasm build has no threads";
+#endif
   Built b = BuildIndex(3000);
   Dataset queries = Clustered(100, kDim, 22);
   auto whole = OpenWhole(b.bytes);
@@ -701,6 +710,19 @@ TEST(PagedConcurrency, AStorageThatReadsOnItsOwnThreadServesTheBatchThreads) {
   }
   EXPECT_EQ(file->off_owner.load(), 0);
   EXPECT_GT(file->reads_.served(), 0u) << "the batch threads' reads were served by the calling thread";
+
+  // A cache that cannot hold every block: reads would keep crossing threads,
+  // so the batch runs on the calling thread alone (same answers, nothing served).
+  auto small_storage = std::make_unique<OwnerOnlyStorage>(std::make_shared<std::string>(b.bytes));
+  OwnerOnlyStorage* small_file = small_storage.get();
+  options.page_cache_bytes = 64 * 1024;
+  auto small = VectorIndex::Open(std::move(small_storage), options);
+  ASSERT_TRUE(small.ok()) << small.status().message();
+  std::vector<std::vector<neurovec::SearchHit>> small_batch;
+  ASSERT_TRUE(small.value()->SearchBatch(queries.data.data(), queries.n, p, 3, &small_batch).ok());
+  for (uint32_t q = 0; q < queries.n; ++q) EXPECT_EQ(AnswerOf(*small.value(), small_batch[q]), AnswerOf(*paged, batch[q]));
+  EXPECT_EQ(small_file->reads_.served(), 0u);
+  EXPECT_GT(small_file->reads.load(), 0u);
   // Outside a batch, a read from another thread is refused, not left waiting.
   Status refused = Status::Ok();
   std::thread([&] {

@@ -85,6 +85,42 @@ test('the threaded build links a batch on two threads into a graph as good as on
   await two.close();
 });
 
+test('searchBatch of an index paged from its file runs on the pool, this thread serving the file reads', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neurovec-threads-paged-'));
+  try {
+    const { data, queries } = clusteredData({ n: N, d: D, queries: 60, clusters: 20, seed: 9 });
+    const built = await VectorIndex.create({ dimensions: D, metric: 'l2', m: 8, efConstruction: 64 });
+    built.addBatch(Array.from({ length: N }, (_, i) => i), data);
+    const path = join(dir, 'index.nvx');
+    await built.save(path);
+    built.dispose();
+    const whole = await VectorIndex.open(path, { readOnly: true, pageCacheBytes: 0 });
+    // A cache that holds every block (the pool searches, this thread reads
+    // for it), and one of a few dozen blocks (reads across threads would cost
+    // more than they save: the batch runs on this thread).
+    for (const pageCacheBytes of [4 << 20, 96 * 1024]) {
+      const paged = await VectorIndex.open(path, { readOnly: true, pageCacheBytes });
+      try {
+        assert.equal(paged.stats().threads.build, 'pthreads');
+        assert.equal(paged.stats().paging.blockReads, 0);
+        const batch = paged.searchBatch(queries, K, { ef: 48, threads: 2 });
+        for (let qi = 0; qi < queries.length / D; qi++) {
+          assert.deepEqual(batch[qi], whole.search(row(queries, qi, D), K, { ef: 48 }), `query ${qi}, cache ${pageCacheBytes}`);
+        }
+        const { paging } = paged.stats();
+        assert.ok(paging.blockReads > 0 && paging.graph.blockReads > 0, 'rows and lists came from the file');
+        // Searched again on one thread: the same answers.
+        assert.deepEqual(paged.searchBatch(queries, K, { ef: 48, threads: 1 }), batch);
+      } finally {
+        paged.dispose();
+      }
+    }
+    whole.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a durable index built on threads logs every item and reopens with the same results', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'neurovec-threads-'));
   try {

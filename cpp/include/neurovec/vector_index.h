@@ -389,7 +389,9 @@ class VectorIndex {
   // (*out)[i] gets the hits of query i, exactly what Search() returns for
   // it. An index paged from its file searches on every thread too, sharing
   // its block caches; when the file's storage reads only on the calling
-  // thread (wasm), that thread serves reads and `threads` others search.
+  // thread (wasm), that thread serves reads and `threads` others search, if
+  // the caches can hold every paged block (else the batch runs on the
+  // calling thread: reads that cross threads cost more than they save).
   // Returns the status of the first query that failed (out is then
   // incomplete).
   Status SearchBatch(const float* queries, size_t n, const SearchParams& params, uint32_t threads,

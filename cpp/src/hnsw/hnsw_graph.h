@@ -190,6 +190,7 @@ class HnswGraph {
     if (level0_pager_) level0_pager_->EndReader(reader);
   }
   Storage* paging_storage() const { return level0_pager_ ? level0_pager_->storage() : nullptr; }
+  bool paging_cache_holds_all() const { return !level0_pager_ || level0_pager_->CacheHoldsEveryBlock(); }
   void RestoreEntryPoint(uint32_t entry, int max_level) {
     entry_point_ = entry;
     max_level_ = max_level;

@@ -23,8 +23,10 @@ void TransposeCentroids(const float* centroids, size_t dim, size_t k, float* tra
 // The hot loop of PQ training and encoding. On x86 GCC builds it is compiled
 // for AVX-512F, AVX2 and the baseline, and the loader picks one (ifunc), like
 // the distance kernels' run-time dispatch: the loop over centroids is then 16 or
-// 8 floats wide instead of 4. Elsewhere (wasm: -msimd128) it is compiled once.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+// 8 floats wide instead of 4. Elsewhere (wasm: -msimd128) it is compiled once,
+// and under ThreadSanitizer too (an instrumented ifunc resolver runs before
+// the sanitizer's runtime is up and crashes the program at load).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 uint32_t NearestCentroid(const float* x, const float* transposed, const float* norms, size_t dim, size_t k,

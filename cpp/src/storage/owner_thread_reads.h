@@ -7,7 +7,9 @@
 // so the native twin of a host storage in the tests exercises the same code.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -40,12 +42,13 @@ class OwnerThreadReads {
   struct Request {
     const std::function<Status()>* read;
     Status result = Status::Ok();
-    bool done = false;
+    std::atomic<bool> done{false};
   };
   std::thread::id owner_;
   std::mutex mutex_;
   std::condition_variable queued_, done_;
   std::vector<Request*> queue_;
+  std::atomic<uint32_t> queued_count_{0};  // queue_.size(), readable without the mutex
   bool serving_ = false;
   uint64_t served_ = 0;
 };

@@ -142,6 +142,7 @@ class RowPager::Frames {
   uint64_t block_reads = 0, bytes_read = 0;  // under `mutex`
   std::atomic<uint64_t> resident_bytes{0};
   uint64_t cache_bytes() const { return cache_bytes_; }
+  bool HoldsEveryBlock() const { return max_frames_ >= capacity_; }
 
  private:
   struct Chunk {
@@ -154,7 +155,8 @@ class RowPager::Frames {
 
   bool Pinned(uint32_t f) const {
     // Every reader's slots (128 loads): an eviction also reads a block, which
-    // costs far more.
+    // costs far more. `last` before `before_last`: a shift writes them in the
+    // other order, so the frame a shift keeps is seen in one or the other.
     for (uint32_t r = 0; r < kMaxPagingReaders; ++r) {
       if (readers[r].last.load(std::memory_order_seq_cst) == f || readers[r].before_last.load(std::memory_order_seq_cst) == f) {
         return true;
@@ -267,11 +269,11 @@ const uint8_t* RowPager::Row(uint32_t slot) const {
   const uint32_t frame = f.Find(block);
   if (frame != kNone) {
     // Pin, then check the block is still there (Claim detaches before it
-    // looks at pins). A frame this reader already pins cannot have changed.
-    const bool pinned = frame == me.last.load(std::memory_order_relaxed) ||
-                        frame == me.before_last.load(std::memory_order_relaxed);
+    // looks at pins). Always checked, even for a frame already pinned: a
+    // shift moves it from one slot to the other, and an eviction that looks
+    // in between may take it.
     me.Pin(frame, &shifted);
-    if (pinned || f.Find(block) == frame) {
+    if (f.Find(block) == frame) {
       f.hits.fetch_add(1, std::memory_order_relaxed);
       f.Reference(frame);
       return f.frame(frame) + row_offset;
@@ -362,6 +364,8 @@ void RowPager::Rebase(RowSection section) {
   std::lock_guard<std::mutex> lock(frames_->mutex);
   frames_->Forget((section_.slots + section_.rows_per_block - 1) / section_.rows_per_block);
 }
+
+bool RowPager::CacheHoldsEveryBlock() const { return frames_->HoldsEveryBlock(); }
 
 PagerStats RowPager::stats() const {
   Frames& f = *frames_;

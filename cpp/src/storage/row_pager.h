@@ -125,6 +125,9 @@ class RowPager {
   void Rebase(RowSection section);
 
   PagerStats stats() const;
+  // The bound leaves room for every block of the section: once warm, no
+  // search reads from storage.
+  bool CacheHoldsEveryBlock() const;
 
  private:
   class Frames;

@@ -108,6 +108,7 @@ class VectorStore {
     if (pager_) pager_->EndReader(reader);
   }
   Storage* paging_storage() const { return pager_ ? pager_->storage() : nullptr; }
+  bool paging_cache_holds_all() const { return !pager_ || pager_->CacheHoldsEveryBlock(); }
 
   // Tiers keep only hot rows in memory. Releasable(slot): the file holds the
   // current row of the slot. Release drops the in-memory row of a releasable
