@@ -15,7 +15,9 @@ namespace {
 // the host for more than it may want to hold at once (OPFS, IndexedDB pages).
 constexpr uint32_t kMaxChunk = 64u << 20;
 
-class HostStorage : public Storage {
+// The host's functions run on the thread that opened the index; a batch
+// search's worker threads ask that thread, which serves while it waits.
+class HostStorage : public OwnerThreadStorage<Storage> {
  public:
   HostStorage(int32_t handle, std::string name) : handle_(handle), name_(std::move(name)) {}
   ~HostStorage() override { nv_host_storage_release(handle_); }
@@ -24,16 +26,6 @@ class HostStorage : public Storage {
     double size = nv_host_storage_size(handle_);
     if (size < 0) return Failure(static_cast<int32_t>(size), "size");
     return static_cast<uint64_t>(size);
-  }
-  Status Read(uint64_t offset, void* out, size_t n) override {
-    // The host's functions run on the thread that opened the index; a batch
-    // search's worker threads ask that thread, which serves while it waits.
-    if (!reads_.OnOwnerThread()) return reads_.RunOnOwner([&] { return ReadHere(offset, out, n); });
-    return ReadHere(offset, out, n);
-  }
-  bool reads_need_owner_thread() const override { return true; }
-  void ServeReadsWhile(const std::function<void()>& start, const std::function<bool()>& busy) override {
-    reads_.ServeWhile(start, busy);
   }
   Status Write(uint64_t offset, const void* data, size_t n) override {
     for (size_t done = 0; done < n;) {
@@ -56,7 +48,7 @@ class HostStorage : public Storage {
   std::string Describe() const override { return name_; }
 
  private:
-  Status ReadHere(uint64_t offset, void* out, size_t n) {
+  Status ReadOnOwnerThread(uint64_t offset, void* out, size_t n) override {
     for (size_t done = 0; done < n;) {
       uint32_t part = static_cast<uint32_t>(std::min<size_t>(n - done, kMaxChunk));
       int32_t rc = nv_host_storage_read(handle_, static_cast<double>(offset + done), static_cast<char*>(out) + done, part);
@@ -75,7 +67,6 @@ class HostStorage : public Storage {
   }
   int32_t handle_;
   std::string name_;
-  OwnerThreadReads reads_;  // the thread that opened the index owns the host's storage
 };
 
 }  // namespace

@@ -403,9 +403,7 @@ namespace {
 // whose reads that thread serves (natively the twin, which counts reads made
 // off that thread).
 TEST(CApi, PagedHostStorageServesTheReadsOfABatchSearch) {
-#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
-  GTEST_SKIP() << "the single-thread wasm build has no threads";
-#endif
+  NV_SKIP_WITHOUT_THREADS();
   char dir_template[] = "/tmp/neurovec-capi-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   const std::string path = std::string(dir_template) + "/paged.nvx";

@@ -153,9 +153,7 @@ TEST(Recall, HighDimensional) {
 // Concurrent searches are allowed by the contract and give the same answers as
 // sequential ones; the search counters add up.
 TEST(Recall, ConcurrentSearchesAgreeWithSequential) {
-#if defined(__EMSCRIPTEN__)
-  GTEST_SKIP() << "the wasm build is single-threaded";
-#endif
+  NV_SKIP_WITHOUT_THREADS();
   Workload w = ClusteredWorkload(2000, 100, 16, 8);
   auto index = MakeIndex(Config(16, Metric::kCosine));
   ASSERT_TRUE(index);

@@ -571,6 +571,15 @@ Answer AnswerOf(const VectorIndex& index, const std::vector<neurovec::SearchHit>
   return a;
 }
 
+// What a whole read answers to each query (k 10).
+std::vector<Answer> AnswersOf(const VectorIndex& index, const Dataset& queries) {
+  SearchParams p;
+  p.k = 10;
+  std::vector<Answer> answers;
+  for (uint32_t q = 0; q < queries.n; ++q) answers.push_back(AnswerOf(index, index.Search(queries.row(q), p).value()));
+  return answers;
+}
+
 // `threads` threads each search every query `passes` times, each thread in
 // its own order; returns how many answers differed from `expected` (and
 // counts failed searches in `failures`).
@@ -600,16 +609,12 @@ int SearchFromThreads(const VectorIndex& index, const Dataset& queries, const st
 }
 
 TEST(PagedConcurrency, ThreadsSearchingOneCacheGetWhatAWholeReadGives) {
-#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
-  GTEST_SKIP() << "the single-thread wasm build has no threads";
-#endif
+  NV_SKIP_WITHOUT_THREADS();
   Built b = BuildIndex(3000);
   Dataset queries = Clustered(120, kDim, 21);
-  auto whole = OpenWhole(b.bytes);
-  std::vector<Answer> expected;
+  const std::vector<Answer> expected = AnswersOf(*OpenWhole(b.bytes), queries);
   SearchParams p;
   p.k = 10;
-  for (uint32_t q = 0; q < queries.n; ++q) expected.push_back(AnswerOf(*whole, whole->Search(queries.row(q), p).value()));
   // The floor (four frames for vectors, four for lists: every search evicts
   // blocks the others are reading, and pins outnumber frames) and a cache
   // that holds everything.
@@ -636,9 +641,7 @@ TEST(PagedConcurrency, ThreadsSearchingOneCacheGetWhatAWholeReadGives) {
 }
 
 TEST(PagedConcurrency, ADamagedBlockFailsEverySearchThatReachesItOnEveryThread) {
-#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
-  GTEST_SKIP() << "the single-thread wasm build has no threads";
-#endif
+  NV_SKIP_WITHOUT_THREADS();
   Built b = BuildIndex(2000);
   auto damaged = std::make_shared<std::string>(b.bytes);
   const uint64_t vectors = VectorsOffset(b.bytes);
@@ -661,33 +664,21 @@ TEST(PagedConcurrency, ADamagedBlockFailsEverySearchThatReachesItOnEveryThread) 
   EXPECT_NE(s.message().find("vectors section: block"), std::string::npos) << s.message();
 }
 
-// A storage that only its own thread may read (like the wasm host's), with
-// reads from other threads passed to it as HostStorage does.
-class OwnerOnlyStorage : public NoViewStorage {
+// A storage that only its own thread may read, like the wasm host's.
+class OwnerOnlyStorage : public neurovec::OwnerThreadStorage<NoViewStorage> {
  public:
-  using NoViewStorage::NoViewStorage;
-  Status Read(uint64_t offset, void* out, size_t n) override {
-    if (!reads_.OnOwnerThread()) return reads_.RunOnOwner([&] { return ReadHere(offset, out, n); });
-    return ReadHere(offset, out, n);
-  }
-  bool reads_need_owner_thread() const override { return true; }
-  void ServeReadsWhile(const std::function<void()>& start, const std::function<bool()>& busy) override {
-    reads_.ServeWhile(start, busy);
-  }
+  using OwnerThreadStorage::OwnerThreadStorage;
   std::atomic<int> off_owner{0};  // reads that ran on another thread: must stay 0
-  neurovec::OwnerThreadReads reads_;
 
  private:
-  Status ReadHere(uint64_t offset, void* out, size_t n) {
-    if (!reads_.OnOwnerThread()) off_owner.fetch_add(1);
+  Status ReadOnOwnerThread(uint64_t offset, void* out, size_t n) override {
+    if (!owner_reads().OnOwnerThread()) off_owner.fetch_add(1);
     return NoViewStorage::Read(offset, out, n);
   }
 };
 
 TEST(PagedConcurrency, AStorageThatReadsOnItsOwnThreadServesTheBatchThreads) {
-#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
-  GTEST_SKIP() << "the single-thread wasm build has no threads";
-#endif
+  NV_SKIP_WITHOUT_THREADS();
   Built b = BuildIndex(3000);
   Dataset queries = Clustered(100, kDim, 22);
   auto whole = OpenWhole(b.bytes);
@@ -709,7 +700,7 @@ TEST(PagedConcurrency, AStorageThatReadsOnItsOwnThreadServesTheBatchThreads) {
     EXPECT_EQ(AnswerOf(*paged, batch[q]), AnswerOf(*whole, whole->Search(queries.row(q), p).value())) << q;
   }
   EXPECT_EQ(file->off_owner.load(), 0);
-  EXPECT_GT(file->reads_.served(), 0u) << "the batch threads' reads were served by the calling thread";
+  EXPECT_GT(file->owner_reads().served(), 0u) << "the batch threads' reads were served by the calling thread";
 
   // A cache that cannot hold every block: reads would keep crossing threads,
   // so the batch runs on the calling thread alone (same answers, nothing served).
@@ -721,7 +712,7 @@ TEST(PagedConcurrency, AStorageThatReadsOnItsOwnThreadServesTheBatchThreads) {
   std::vector<std::vector<neurovec::SearchHit>> small_batch;
   ASSERT_TRUE(small.value()->SearchBatch(queries.data.data(), queries.n, p, 3, &small_batch).ok());
   for (uint32_t q = 0; q < queries.n; ++q) EXPECT_EQ(AnswerOf(*small.value(), small_batch[q]), AnswerOf(*paged, batch[q]));
-  EXPECT_EQ(small_file->reads_.served(), 0u);
+  EXPECT_EQ(small_file->owner_reads().served(), 0u);
   EXPECT_GT(small_file->reads.load(), 0u);
   // Outside a batch, a read from another thread is refused, not left waiting.
   Status refused = Status::Ok();

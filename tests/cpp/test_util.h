@@ -14,6 +14,15 @@
 #include <utility>
 #include <vector>
 
+// First line of a test that starts threads: the single-thread wasm build has
+// none, so the test is skipped there (it runs natively and in the threaded
+// wasm build).
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+#define NV_SKIP_WITHOUT_THREADS() GTEST_SKIP() << "the single-thread wasm build has no threads"
+#else
+#define NV_SKIP_WITHOUT_THREADS() static_cast<void>(0)
+#endif
+
 #include "neurovec/vector_index.h"
 
 namespace nvtest {

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "neurovec/status.h"
+#include "neurovec/storage.h"
 
 namespace neurovec {
 
@@ -51,6 +53,32 @@ class OwnerThreadReads {
   std::atomic<uint32_t> queued_count_{0};  // queue_.size(), readable without the mutex
   bool serving_ = false;
   uint64_t served_ = 0;
+};
+
+// A storage whose reads run on the thread that created it, on top of `Base`
+// (Storage, or a storage to extend): a Read from another thread is queued for
+// that thread, which serves it in ServeReadsWhile. Subclasses implement
+// ReadOnOwnerThread. Used by the wasm host's storage and its test twins.
+template <typename Base>
+class OwnerThreadStorage : public Base {
+ public:
+  using Base::Base;
+
+  Status Read(uint64_t offset, void* out, size_t n) final {
+    if (!reads_.OnOwnerThread()) return reads_.RunOnOwner([&] { return ReadOnOwnerThread(offset, out, n); });
+    return ReadOnOwnerThread(offset, out, n);
+  }
+  bool reads_need_owner_thread() const final { return true; }
+  void ServeReadsWhile(const std::function<void()>& start, const std::function<bool()>& busy) final {
+    reads_.ServeWhile(start, busy);
+  }
+  const OwnerThreadReads& owner_reads() const { return reads_; }
+
+ protected:
+  virtual Status ReadOnOwnerThread(uint64_t offset, void* out, size_t n) = 0;
+
+ private:
+  OwnerThreadReads reads_;  // created with the storage: its thread is the owner
 };
 
 }  // namespace neurovec
