@@ -165,13 +165,19 @@ void ExpectSearchFailsCorrupt(const VectorIndex& index, const Built& b, const st
   }
 }
 
-TEST(PagedRows, ADamagedBlockFailsTheSearchThatReachesItNotTheOpen) {
-  Built b = BuildIndex(2000);
+// The file of `b` (n items) with one value damaged in every vectors block:
+// any search then reaches a damaged block.
+std::shared_ptr<std::string> WithEveryVectorBlockDamaged(const Built& b, uint32_t n) {
   auto damaged = std::make_shared<std::string>(b.bytes);
   const uint64_t vectors = VectorsOffset(b.bytes);
-  // Damage one value in every block: any search then reaches a damaged block.
   const size_t row_bytes = 48 * 4, block_bytes = 21 * row_bytes;
-  for (size_t at = vectors + 5; at < vectors + 2000 * row_bytes; at += block_bytes) (*damaged)[at] ^= 0x40;
+  for (size_t at = vectors + 5; at < vectors + n * row_bytes; at += block_bytes) (*damaged)[at] ^= 0x40;
+  return damaged;
+}
+
+TEST(PagedRows, ADamagedBlockFailsTheSearchThatReachesItNotTheOpen) {
+  Built b = BuildIndex(2000);
+  auto damaged = WithEveryVectorBlockDamaged(b, 2000);
   auto paged = OpenPaged(damaged, true, 1 << 20);
   ASSERT_NE(paged, nullptr) << "the open reads no rows, so it cannot see the damage";
   ExpectSearchFailsCorrupt(*paged, b, "vectors section: block", "", true);
@@ -643,10 +649,7 @@ TEST(PagedConcurrency, ThreadsSearchingOneCacheGetWhatAWholeReadGives) {
 TEST(PagedConcurrency, ADamagedBlockFailsEverySearchThatReachesItOnEveryThread) {
   NV_SKIP_WITHOUT_THREADS();
   Built b = BuildIndex(2000);
-  auto damaged = std::make_shared<std::string>(b.bytes);
-  const uint64_t vectors = VectorsOffset(b.bytes);
-  const size_t row_bytes = 48 * 4, block_bytes = 21 * row_bytes;
-  for (size_t at = vectors + 5; at < vectors + 2000 * row_bytes; at += block_bytes) (*damaged)[at] ^= 0x40;
+  auto damaged = WithEveryVectorBlockDamaged(b, 2000);
   auto paged = OpenPaged(damaged, true, 1 << 20);
   ASSERT_NE(paged, nullptr);
   // Each thread's searches fail on their own (a failure is kept per reader):
