@@ -134,16 +134,24 @@ int32_t nv_drop_router(nv_index* index);
 void nv_routing_stats(nv_index* index, double* out);
 
 /* Workload adaptation (VectorIndex::SetWorkloadSampling, AdaptToWorkload).
- * The sample of recent queries (0: off). 0, or -1 with the error set. */
-int32_t nv_set_workload_sampling(nv_index* index, uint32_t capacity);
+ * The sample of recent queries (capacity 0: off) and automatic re-adaptation
+ * (WorkloadSamplingOptions: adapt_every 0: off; the adapt options as for
+ * nv_adapt_to_workload). 0, or -1 with the error set. */
+int32_t nv_set_workload_sampling(nv_index* index, uint32_t capacity, uint32_t adapt_every, uint32_t hints,
+                                 double coverage, uint32_t min_queries, double seed);
+/* VectorIndex::AdaptWorkloadIfDue: 1 if it adapted, 0 if not due, -1 with the error set. */
+int32_t nv_adapt_workload_if_due(nv_index* index);
+/* 1 when WorkloadStats::adaptation_due (cheap: no stats are gathered). */
+int32_t nv_workload_adaptation_due(nv_index* index);
 /* Entry hints from the sample (queries NULL) or from query_count given rows:
  * out[0..4) = hints, bound, queries clustered, seconds. 0, or -1 with the error set. */
 int32_t nv_adapt_to_workload(nv_index* index, uint32_t hints, double coverage, uint32_t min_queries, double seed,
                              const float* queries, uint32_t query_count, double* out);
 void nv_drop_workload_adaptation(nv_index* index);
 /* out[0..NV_WORKLOAD_STATS_COUNT) = sample capacity, sampled, recorded, recorded
- * since the last adaptation, hints, bound, hinted searches, unhinted searches. */
-#define NV_WORKLOAD_STATS_COUNT 8
+ * since the last adaptation, hints, bound, hinted searches, unhinted searches,
+ * adapt every, adaptation due (0/1), adaptations. */
+#define NV_WORKLOAD_STATS_COUNT 11
 void nv_workload_stats(nv_index* index, double* out);
 
 /* 1 if removed, 0 if the id was unknown. */

@@ -261,6 +261,22 @@ export interface AdaptToWorkloadOptions {
   seed?: number;
 }
 
+/** setWorkloadSampling()'s options: adapting again on its own as the workload moves. */
+export interface WorkloadSamplingOptions {
+  /**
+   * Adapt again (adaptToWorkload with the options below) once this many queries were sampled
+   * since the last adaptation and the sample holds `minQueries`: the index checks after each
+   * search and adapts at the next turn of the event loop, so hints follow a moving workload
+   * with no call of yours (0 or absent: adapt by hand). At most 2^24.
+   */
+  adaptEvery?: number;
+  /** As for adaptToWorkload() (defaults 8, 0.9, 256, 1). */
+  hints?: number;
+  coverage?: number;
+  minQueries?: number;
+  seed?: number;
+}
+
 /** What adaptToWorkload() did. */
 export interface AdaptToWorkloadReport {
   /** Entry hints installed (distinct stored items nearest the clusters' centres). */
@@ -290,6 +306,14 @@ export interface WorkloadStats {
   /** Searches with hints in use that descended from the top (far from every hint): when their
    * share grows, the workload moved; adapt again. */
   unhintedSearches: number;
+  /** setWorkloadSampling()'s adaptEvery (0: adapt by hand). */
+  adaptEvery: number;
+  /** adaptEvery queries were sampled since the last adaptation: the next one is due. */
+  adaptationDue: boolean;
+  /** Adaptations since the index was opened, automatic ones included. */
+  adaptations: number;
+  /** Why the last automatic adaptation failed (absent: none failed). */
+  lastAdaptationError?: string;
 }
 
 export interface RoutingStats {

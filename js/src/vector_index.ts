@@ -8,7 +8,7 @@ import { codeFromCore, invalid, NeurovecError } from './errors.js';
 import type {
   AdaptToWorkloadOptions, AdaptToWorkloadReport, AddBatchOptions, CreateOptions, FileStats, Id, IndexHealth, IndexStats, LearningOptions, MaintenanceOptions, OptimizeOptions, OptimizeReport, Metadata, Metric, OpenOptions, PagingStats,
   SearchOptions,
-  RouterReport, SearchResult, StorageTarget, TierCounts, TrainRouterOptions, VectorLike,
+  RouterReport, SearchResult, StorageTarget, TierCounts, TrainRouterOptions, VectorLike, WorkloadSamplingOptions,
 } from './types.js';
 import {
   checkFinite, checkId, checkInteger, checkK, checkMetadata, checkVector, decodeId, decodeText, encodeId, encodeTextInto,
@@ -23,7 +23,7 @@ import { describeTarget, getStorageOpeners, type OpenMode, type SyncStorage } fr
 import { enableQuantized, memoryStats, quantizedInfo } from './quantized.js';
 import { enableTiers, recompress, tierInfo, tierMemory } from './tiers.js';
 import { dropRouter, resolveSearchRouting, routingStats, trainRouter, type RoutingHost } from './routing.js';
-import { adaptToWorkload, setWorkloadSampling, workloadStats } from './workload.js';
+import { adaptToWorkload, setWorkloadSampling, WorkloadAutoAdapter, workloadStats } from './workload.js';
 import {
   FILE_STATS_COUNT, getModule, PAGING_STATS_COUNT, readDoubles, STATS_COUNT, type NeurovecWasmModule,
 } from './wasm_module.js';
@@ -85,6 +85,9 @@ export class VectorIndex {
   // The file of a durable index (until close()).
   private storage: SyncStorage | undefined;
 
+  private readonly workloadAuto: WorkloadAutoAdapter;
+  private adaptsOnItsOwn: boolean;
+
   private constructor(mod: NeurovecWasmModule, handle: number, options: ResolvedOptions, storage?: SyncStorage) {
     this.storage = storage;
     this.mod = mod;
@@ -96,6 +99,9 @@ export class VectorIndex {
     this.bytes = new Scratch(mod);
     this.out = new Scratch(mod);
     this.small = new Scratch(mod);
+    this.workloadAuto = new WorkloadAutoAdapter(this.routingHost());
+    // An index opened from a file may carry adaptEvery (the workload section).
+    this.adaptsOnItsOwn = workloadStats(this.routingHost()).adaptEvery > 0;
   }
 
   /**
@@ -547,6 +553,7 @@ export class VectorIndex {
     // an allocation that grows the memory detaches views taken before it.
     const slots = mod.HEAPU32.slice(outPtr >>> 2, (outPtr >>> 2) + count);
     const distances = mod.HEAPF32.slice((outPtr >>> 2) + k, (outPtr >>> 2) + k + count);
+    if (this.adaptsOnItsOwn) this.workloadAuto.afterSearch();
     return this.results(slots, distances, 0, count);
   }
 
@@ -617,6 +624,7 @@ export class VectorIndex {
       const counts = mod.HEAPU32.slice(countsPtr >>> 2, (countsPtr >>> 2) + count);
       for (let i = 0; i < count; i++) out.push(this.results(slots, distances, i * k, counts[i]));
     }
+    if (this.adaptsOnItsOwn) this.workloadAuto.afterSearch();
     return out;
   }
 
@@ -697,11 +705,14 @@ export class VectorIndex {
   /**
    * Keeps a sample of the last `capacity` queries this index searches (without
    * a filter), for adaptToWorkload() (capacity x dimensions floats of memory;
-   * 0 turns it off). Not stored in the file.
+   * 0 turns it off). With `adaptEvery`, the index adapts again on its own
+   * every so many sampled queries (see WorkloadSamplingOptions). The settings
+   * are kept in the file (from the next save or checkpoint); the sampled
+   * queries are not.
    */
-  setWorkloadSampling(capacity: number): void {
+  setWorkloadSampling(capacity: number, options: WorkloadSamplingOptions = {}): void {
     this.live();
-    setWorkloadSampling(this.routingHost(), capacity);
+    this.adaptsOnItsOwn = setWorkloadSampling(this.routingHost(), capacity, options) > 0;
   }
 
   /**
@@ -710,8 +721,10 @@ export class VectorIndex {
    * an entry hint. A search near a hint starts its walk there instead of
    * descending through the graph's upper levels; one far from every hint pays
    * `hints` distances and walks as before. Replaces earlier hints; call it
-   * again when stats().workload.unhintedSearches grows (the workload moved).
-   * Not stored in the file. bench/results/workload.md measures what it saves.
+   * again when stats().workload.unhintedSearches grows (the workload moved),
+   * or let setWorkloadSampling's adaptEvery do it. The hints are kept in the
+   * file from the next save or checkpoint. bench/results/workload.md measures
+   * what they save.
    */
   adaptToWorkload(options: AdaptToWorkloadOptions = {}): AdaptToWorkloadReport {
     this.live();
@@ -841,7 +854,7 @@ export class VectorIndex {
         changesSincePass: s[18], passActive: s[19] === 1, progress: s[20], milliseconds: s[21], unreachableAfterLastPass: s[22],
       },
       routing: routingStats(mod, this.handle),
-      workload: workloadStats(this.routingHost()),
+      workload: workloadStats(this.routingHost(), this.workloadAuto),
       learning: learningStats(mod as LearningModule, this.handle),
       memory: { ...memoryStats(mod, this.handle), ...(tiers ? { tiers: tierMemory(mod, this.handle) } : {}) },
       ...(quantized ? { quantizedTraversal: quantized } : {}),

@@ -46,7 +46,10 @@ export interface NeurovecWasmModule {
   _nv_health(index: number, out: number): number;
   _nv_optimize(index: number, budgetMs: number, out: number): number;
   _nv_set_maintenance(index: number, budgetMsPerWrite: number, triggerFraction: number): number;
-  _nv_set_workload_sampling(index: number, capacity: number): number;
+  _nv_set_workload_sampling(index: number, capacity: number, adaptEvery: number, hints: number, coverage: number,
+    minQueries: number, seed: number): number;
+  _nv_adapt_workload_if_due(index: number): number;
+  _nv_workload_adaptation_due(index: number): number;
   _nv_adapt_to_workload(index: number, hints: number, coverage: number, minQueries: number, seed: number,
     queries: number, queryCount: number, out: number): number;
   _nv_drop_workload_adaptation(index: number): void;

@@ -4,9 +4,11 @@
 // deleted items never returned) with and without hints.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <limits>
 #include <set>
 
+#include "index_file_edit.h"
 #include "test_util.h"
 
 namespace {
@@ -142,6 +144,113 @@ TEST(WorkloadAdaptation, GivenQueriesAndClearErrors) {
   const uint64_t hinted = index->Stats().workload.hinted_searches;
   for (uint32_t q = 0; q < 20; ++q) ASSERT_TRUE(index->Search(w.queries.row(q), {}).ok());
   EXPECT_EQ(index->Stats().workload.hinted_searches, hinted);
+}
+
+// adapt_every: the index says when the sample is due for another adaptation,
+// AdaptWorkloadIfDue runs it then (and only then), and the settings and hints
+// travel in the file: a reopened index starts the same walks.
+TEST(WorkloadAdaptation, AdaptsAgainWhenDueAndTheFileKeepsIt) {
+  Workload w = ClusteredWorkload(3000, 200, kDim, 4, 16, 0.3);
+  auto index = MakeIndex(Config(kDim, Metric::kL2));
+  ASSERT_TRUE(index);
+  ASSERT_TRUE(AddAll(*index, w.base));
+  const Dataset hot = HotQueries(w.base, 600, 5, 3);
+
+  WorkloadSamplingOptions sampling;
+  sampling.capacity = 256;
+  sampling.adapt_every = 300;
+  sampling.adapt.hints = 6;
+  sampling.adapt.min_queries = 200;
+  ASSERT_TRUE(index->SetWorkloadSampling(sampling).ok());
+  for (uint32_t q = 0; q < 299; ++q) ASSERT_TRUE(index->Search(hot.row(q), {}).ok());
+  WorkloadStats ws = index->Stats().workload;
+  EXPECT_EQ(ws.adapt_every, 300u);
+  EXPECT_FALSE(ws.adaptation_due);
+  EXPECT_FALSE(index->AdaptWorkloadIfDue().value());
+  EXPECT_EQ(index->Stats().workload.hints, 0u);
+  ASSERT_TRUE(index->Search(hot.row(299), {}).ok());
+  EXPECT_TRUE(index->Stats().workload.adaptation_due);
+  auto ran = index->AdaptWorkloadIfDue();
+  ASSERT_TRUE(ran.ok()) << ran.status().message();
+  EXPECT_TRUE(ran.value());
+  ws = index->Stats().workload;
+  EXPECT_GE(ws.hints, 2u);
+  EXPECT_LE(ws.hints, 6u);
+  EXPECT_EQ(ws.adaptations, 1u);
+  EXPECT_FALSE(ws.adaptation_due);
+  EXPECT_FALSE(index->AdaptWorkloadIfDue().value());  // not due again until 300 more
+
+  // Saved and opened again: the same settings, hints and walks.
+  std::vector<std::vector<int64_t>> before;
+  for (uint32_t q = 300; q < 340; ++q) before.push_back(Ids(*index, index->Search(hot.row(q), {}).value()));
+  const std::string bytes = index->SaveToBytes();
+  auto loaded = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  VectorIndex& reopened = *loaded.value();
+  const WorkloadStats again = reopened.Stats().workload;
+  EXPECT_EQ(again.sample_capacity, 256u);
+  EXPECT_EQ(again.adapt_every, 300u);
+  EXPECT_EQ(again.hints, ws.hints);
+  EXPECT_EQ(again.bound, ws.bound);
+  EXPECT_EQ(again.recorded, 0u);  // the queries themselves are not kept
+  for (uint32_t q = 300; q < 340; ++q) {
+    EXPECT_EQ(Ids(reopened, reopened.Search(hot.row(q), {}).value()), before[q - 300]) << "query " << q;
+  }
+  EXPECT_GT(reopened.Stats().workload.hinted_searches, 30u) << "of 40 hot queries";
+  EXPECT_EQ(reopened.SaveToBytes(), bytes);  // save -> load -> save: the same bytes
+
+  // Damage inside the section, checksums re-sealed: the reader's own checks.
+  SectionRef section{};
+  for (const SectionRef& r : Sections(bytes)) {
+    if (r.kind == neurovec::index_file::kWorkload) section = r;
+  }
+  ASSERT_EQ(section.kind, neurovec::index_file::kWorkload);
+  EXPECT_EQ(section.flags, 0u);  // optional: a reader without it opens with no hints
+  const uint32_t hints = ws.hints;
+  const std::vector<std::pair<const char*, std::function<void(std::string&)>>> damages = {
+      {"capacity over 2^20", [&](std::string& f) { PutU32(f, section.offset + 4, (1u << 20) + 1); }},
+      {"0 hints per adaptation", [&](std::string& f) { PutU32(f, section.offset + 12, 0); }},
+      {"a NaN coverage", [&](std::string& f) { PutU32(f, section.offset + 16, 0x7fc00000u); }},
+      {"one hint more than it holds", [&](std::string& f) { PutU32(f, section.offset + 32, hints + 1); }},
+      {"a NaN bound", [&](std::string& f) { PutU32(f, section.offset + 36, 0x7fc00000u); }},
+      {"a hint beyond the slots", [&](std::string& f) { PutU32(f, section.offset + 40, 3000); }},
+  };
+  for (const auto& [name, damage] : damages) {
+    std::string bad = bytes;
+    damage(bad);
+    Reseal(bad, section);
+    auto opened = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bad.data()), bad.size());
+    ASSERT_FALSE(opened.ok()) << name;
+    EXPECT_EQ(opened.status().code(), StatusCode::kCorrupt) << name << ": " << opened.status().message();
+    EXPECT_NE(opened.status().message().find("workload section"), std::string::npos) << opened.status().message();
+  }
+  std::string newer = bytes;
+  PutU32(newer, section.offset, 2);
+  Reseal(newer, section);
+  auto refused = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(newer.data()), newer.size());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnsupportedVersion);
+
+  // Sampling off and hints dropped: the next save has no workload section.
+  ASSERT_TRUE(reopened.SetWorkloadSampling(0).ok());
+  reopened.DropWorkloadAdaptation();
+  for (const SectionRef& r : Sections(reopened.SaveToBytes())) EXPECT_NE(r.kind, neurovec::index_file::kWorkload);
+
+  // Bad settings are refused and change nothing.
+  WorkloadSamplingOptions bad = sampling;
+  bad.capacity = 0;  // adapting again needs a sample
+  EXPECT_EQ(index->SetWorkloadSampling(bad).code(), StatusCode::kInvalidArgument);
+  bad = sampling;
+  bad.adapt.queries = hot.row(0);
+  bad.adapt.query_count = 1;
+  EXPECT_EQ(index->SetWorkloadSampling(bad).code(), StatusCode::kInvalidArgument);
+  bad = sampling;
+  bad.adapt.coverage = 2;
+  EXPECT_EQ(index->SetWorkloadSampling(bad).code(), StatusCode::kInvalidArgument);
+  bad = sampling;
+  bad.adapt_every = (1u << 24) + 1;
+  EXPECT_EQ(index->SetWorkloadSampling(bad).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(index->Stats().workload.adapt_every, 300u);
 }
 
 }  // namespace

@@ -49,3 +49,48 @@ test('adaptToWorkload: sampled hot queries start at hints, recall stays', async 
   assert.equal(index.stats().workload.hints, 0);
   index.dispose();
 });
+
+test('setWorkloadSampling({ adaptEvery }): the index adapts again on its own, and the file keeps it', async () => {
+  const d = 16, n = 2000;
+  const { data, queries } = clusteredData({ n, d, queries: 400, clusters: 16, seed: 5 });
+  const index = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 12, efConstruction: 100 });
+  index.addBatch(Array.from({ length: n }, (_, i) => i), data);
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  assert.throws(() => index.setWorkloadSampling(0, { adaptEvery: 10 }), /adaptEvery needs a workload sample/);
+  assert.throws(() => index.setWorkloadSampling(64, { adaptEvery: 2 ** 24 + 1 }), /adaptEvery must be an integer/);
+  assert.throws(() => index.setWorkloadSampling(64, { queries: queries }), /unknown setWorkloadSampling option "queries"/);
+  assert.throws(() => index.setWorkloadSampling(64, { coverage: -1 }), /coverage must be a number from 0 to 1/);
+  index.setWorkloadSampling(64, { adaptEvery: 100, minQueries: 50, hints: 4 });
+  for (let i = 0; i < 99; i++) index.search(row(queries, i, d), 5);
+  await tick();
+  let w = index.stats().workload;
+  assert.deepEqual([w.adaptEvery, w.adaptationDue, w.adaptations, w.hints], [100, false, 0, 0]);
+  index.search(row(queries, 99, d), 5);
+  assert.equal(index.stats().workload.adaptationDue, true);
+  await tick();  // the adaptation runs after the search, not inside it
+  w = index.stats().workload;
+  assert.equal(w.adaptations, 1);
+  assert.equal(w.adaptationDue, false);
+  assert.ok(w.hints >= 2 && w.hints <= 4, `hints ${w.hints}`);
+  assert.equal(w.lastAdaptationError, undefined);
+  // searchBatch samples too: 100 more queries make the next one due.
+  index.searchBatch(queries.subarray(100 * d, 200 * d), 5);
+  await tick();
+  assert.equal(index.stats().workload.adaptations, 2);
+
+  // The settings and hints travel with the bytes; the reopened index goes on adapting.
+  const expected = index.search(row(queries, 300, d), 5);
+  const reopened = await VectorIndex.fromBytes(await index.toBytes());
+  w = reopened.stats().workload;
+  assert.deepEqual([w.sampleCapacity, w.adaptEvery, w.hints, w.recorded], [64, 100, index.stats().workload.hints, 0]);
+  assert.deepEqual(reopened.search(row(queries, 300, d), 5), expected);
+  for (let i = 200; i < 300; i++) reopened.search(row(queries, i, d), 5);
+  await tick();
+  assert.equal(reopened.stats().workload.adaptations, 1);
+  // A disposed index's pending adaptation does nothing.
+  for (let i = 300; i < 400; i++) reopened.search(row(queries, i, d), 5);
+  reopened.dispose();
+  await tick();
+  index.dispose();
+});

@@ -258,6 +258,30 @@ struct AdaptOptions {
   const float* queries = nullptr;
   size_t query_count = 0;
   uint64_t seed = 1;
+
+  static constexpr uint32_t kMaxHints = 1024;
+  Status Validate() const;
+};
+
+// Workload sampling, and when to adapt again (VectorIndex::SetWorkloadSampling).
+// Kept in the file (section "workload", from the next save or checkpoint)
+// with the entry hints, so a reopened index samples and starts walks as before;
+// the sampled queries themselves are not kept.
+struct WorkloadSamplingOptions {
+  // Queries kept: each unfiltered search copies its query into a ring of the
+  // last `capacity` (capacity x dimensions floats of memory; 0: off).
+  uint32_t capacity = 0;
+  // Adapting again: once this many queries were recorded since the last
+  // adaptation (and the sample holds adapt.min_queries),
+  // WorkloadStats::adaptation_due turns true and AdaptWorkloadIfDue runs
+  // AdaptToWorkload(adapt). The JS API calls it after the search that made it
+  // due, so hints follow a moving workload with no call of the user's. 0: off.
+  // At most 1 << 24.
+  uint32_t adapt_every = 0;
+  AdaptOptions adapt;  // its queries must be null: adapting again reads the sample
+
+  static constexpr uint32_t kMaxWorkloadSample = 1u << 20;  // capacity: 0 .. this
+  static constexpr uint32_t kMaxAdaptEvery = 1u << 24;      // adapt_every: 0 .. this
   Status Validate() const;
 };
 
@@ -268,10 +292,13 @@ struct AdaptReport {
   double seconds = 0;
 };
 
-// Workload sampling and adaptation so far (IndexStats::workload). A runtime
-// state, not kept in the file.
+// Workload sampling and adaptation so far (IndexStats::workload). The
+// settings and hints are kept in the file; the counters start at 0 at open.
 struct WorkloadStats {
   uint32_t sample_capacity = 0;    // SetWorkloadSampling (0: off)
+  uint32_t adapt_every = 0;        // WorkloadSamplingOptions::adapt_every (0: adapt by hand)
+  bool adaptation_due = false;     // adapt_every queries recorded since the last adaptation
+  uint64_t adaptations = 0;        // AdaptToWorkload runs since the index was opened (automatic ones included)
   uint64_t sampled = 0;            // queries in the sample now
   uint64_t recorded = 0;           // queries ever recorded
   uint64_t since_adaptation = 0;   // recorded since the last AdaptToWorkload
@@ -489,12 +516,22 @@ class VectorIndex {
   // of memory; 0 turns it off and frees the ring). Concurrent searches that
   // find the ring busy skip recording. Errors: capacity over 1 << 20.
   Status SetWorkloadSampling(uint32_t capacity);
+  // The same, with automatic re-adaptation (see WorkloadSamplingOptions).
+  // Errors: bad options; nothing changes.
+  Status SetWorkloadSampling(const WorkloadSamplingOptions& options);
   // Adapts the walk's start to the workload (see AdaptOptions), replacing
   // earlier hints; run it again when the workload moves (WorkloadStats:
-  // hinted searches fall). A write call; not kept in the file. Errors: bad
-  // options, kFailedPrecondition with fewer than min_queries queries or an
-  // empty index.
+  // hinted searches fall), or let adapt_every do it. The hints are kept in
+  // the file from the next save or checkpoint. Not to be run beside
+  // searches (a write call). Errors: bad options, kFailedPrecondition with
+  // fewer than min_queries queries or an empty index.
   Result<AdaptReport> AdaptToWorkload(const AdaptOptions& options = {});
+  // Runs AdaptToWorkload with the sampling options' `adapt` when
+  // WorkloadStats::adaptation_due; returns whether it ran. Cheap when not due
+  // (a lock and two counters). A write call, like AdaptToWorkload.
+  Result<bool> AdaptWorkloadIfDue();
+  // WorkloadStats::adaptation_due without gathering the other statistics.
+  bool WorkloadAdaptationDue() const;
   // Forgets the hints: every walk descends from the top again. A write call.
   void DropWorkloadAdaptation();
 

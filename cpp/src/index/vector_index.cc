@@ -509,6 +509,9 @@ IndexStats VectorIndex::Stats() const {
     s.workload.recorded = x.workload.recorded;
     s.workload.sampled = std::min<uint64_t>(x.workload.recorded, x.workload.capacity);
     s.workload.since_adaptation = x.workload.recorded - x.workload.recorded_at_adaptation;
+    s.workload.adapt_every = x.workload.adapt_every;
+    s.workload.adaptation_due = x.workload.Due();
+    s.workload.adaptations = x.workload.adaptations;
   }
   s.workload.hints = static_cast<uint32_t>(x.graph.entry_hints().slots.size());
   s.workload.bound = x.graph.entry_hints().bound;

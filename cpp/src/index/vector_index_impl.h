@@ -191,9 +191,17 @@ struct VectorIndex::Impl {
   struct WorkloadSample {
     std::mutex mutex;
     uint32_t capacity = 0;
+    uint32_t adapt_every = 0;  // WorkloadSamplingOptions (kept in the file with `adapt`)
+    AdaptOptions adapt;
     std::vector<float> ring;
     uint64_t recorded = 0;
     uint64_t recorded_at_adaptation = 0;
+    uint64_t adaptations = 0;
+    // Under the mutex: the sample is due for another adaptation.
+    bool Due() const {
+      return adapt_every > 0 && recorded - recorded_at_adaptation >= adapt_every &&
+             std::min<uint64_t>(recorded, capacity) >= adapt.min_queries;
+    }
   };
   mutable WorkloadSample workload;
   mutable std::atomic<uint64_t> hinted_searches{0};

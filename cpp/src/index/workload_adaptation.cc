@@ -18,7 +18,7 @@
 namespace neurovec {
 
 Status AdaptOptions::Validate() const {
-  if (hints < 1 || hints > 1024) {
+  if (hints < 1 || hints > kMaxHints) {
     return Status::InvalidArgument("hints must be 1..1024 (clusters of the workload), got " + std::to_string(hints));
   }
   if (!(coverage >= 0.0f && coverage <= 1.0f)) {
@@ -29,19 +29,61 @@ Status AdaptOptions::Validate() const {
   return Status::Ok();
 }
 
-Status VectorIndex::SetWorkloadSampling(uint32_t capacity) {
-  if (capacity > (1u << 20)) {
+Status WorkloadSamplingOptions::Validate() const {
+  if (capacity > kMaxWorkloadSample) {
     return Status::InvalidArgument("workload sample capacity must be at most 1048576 queries, got " +
                                    std::to_string(capacity));
   }
+  if (adapt_every > kMaxAdaptEvery) {
+    return Status::InvalidArgument("adapt_every must be at most 16777216 queries (0: adapt by hand), got " +
+                                   std::to_string(adapt_every));
+  }
+  if (adapt_every > 0 && capacity == 0) {
+    return Status::InvalidArgument("adapt_every needs a workload sample to adapt from (capacity > 0)");
+  }
+  if (adapt.queries != nullptr || adapt.query_count > 0) {
+    return Status::InvalidArgument("adapting again reads the workload sample: the adapt options take no queries");
+  }
+  Status s = adapt.Validate();
+  return s.ok() ? s : Status::InvalidArgument("adapt options: " + s.message());
+}
+
+Status VectorIndex::SetWorkloadSampling(uint32_t capacity) {
+  WorkloadSamplingOptions options;
+  options.capacity = capacity;
+  return SetWorkloadSampling(options);
+}
+
+Status VectorIndex::SetWorkloadSampling(const WorkloadSamplingOptions& options) {
+  NV_RETURN_IF_ERROR(options.Validate());
   Impl& x = *impl_;
   std::lock_guard<std::mutex> lock(x.workload.mutex);
-  x.workload.capacity = capacity;
-  x.workload.ring.assign(static_cast<size_t>(capacity) * x.store.stride(), 0.0f);
+  x.workload.capacity = options.capacity;
+  x.workload.adapt_every = options.adapt_every;
+  x.workload.adapt = options.adapt;
+  x.workload.ring.assign(static_cast<size_t>(options.capacity) * x.store.stride(), 0.0f);
   x.workload.ring.shrink_to_fit();
   x.workload.recorded = 0;
   x.workload.recorded_at_adaptation = 0;
   return Status::Ok();
+}
+
+bool VectorIndex::WorkloadAdaptationDue() const {
+  std::lock_guard<std::mutex> lock(impl_->workload.mutex);
+  return impl_->workload.Due();
+}
+
+Result<bool> VectorIndex::AdaptWorkloadIfDue() {
+  Impl& x = *impl_;
+  AdaptOptions adapt;
+  {
+    std::lock_guard<std::mutex> lock(x.workload.mutex);
+    if (!x.workload.Due()) return false;
+    adapt = x.workload.adapt;
+  }
+  auto report = AdaptToWorkload(adapt);
+  if (!report.ok()) return report.status();
+  return true;
 }
 
 Result<AdaptReport> VectorIndex::AdaptToWorkload(const AdaptOptions& options) {
@@ -143,9 +185,10 @@ Result<AdaptReport> VectorIndex::AdaptToWorkload(const AdaptOptions& options) {
   report.bound = hints.bound;
   report.queries = n;
   x.graph.SetEntryHints(std::move(hints));
-  if (options.queries == nullptr) {
+  {
     std::lock_guard<std::mutex> lock(x.workload.mutex);
-    x.workload.recorded_at_adaptation = recorded;
+    if (options.queries == nullptr) x.workload.recorded_at_adaptation = recorded;
+    ++x.workload.adaptations;
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;

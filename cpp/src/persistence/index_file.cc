@@ -17,6 +17,7 @@
 #include "persistence/graph_sections.h"
 #include "persistence/learning_section.h"
 #include "persistence/router_section.h"
+#include "persistence/workload_section.h"
 #include "persistence/quantized_sections.h"
 #include "persistence/section_codec.h"
 #include "persistence/tier_sections.h"
@@ -45,6 +46,7 @@ const char* SectionName(uint32_t kind) {
     case kAccessStatistics: return "access statistics";
     case kLevelGenerator: return "level generator";
     case kRouter: return "router";
+    case kWorkload: return "workload";
     case kTextEncoder: return "text encoder";
     case kKeywordIndex: return "keyword index";
     case kTextState: return "text state";
@@ -135,6 +137,19 @@ Status WriteSections(const IndexState& x, ImageWriter& image, Header* header, Im
                               x.router->table};
     const std::string bytes = EncodeRouterSection(router);
     image.Section(kRouter, [&](ByteWriter& w) { w.Bytes(bytes.data(), bytes.size()); }, 0);
+  }
+  // Optional: a reader without it opens with no sampling and no entry hints.
+  WorkloadSectionState workload;
+  {
+    std::lock_guard<std::mutex> lock(x.workload.mutex);
+    workload.sampling.capacity = x.workload.capacity;
+    workload.sampling.adapt_every = x.workload.adapt_every;
+    workload.sampling.adapt = x.workload.adapt;
+  }
+  workload.hints = x.graph.entry_hints();
+  if (HasWorkloadSection(workload)) {
+    const std::string bytes = EncodeWorkloadSection(workload);
+    image.Section(kWorkload, [&](ByteWriter& w) { w.Bytes(bytes.data(), bytes.size()); }, 0);
   }
   // Optional: the layer above's sections (a plain index reader skips them).
   VectorIndex::AttachedSections attached;
@@ -344,7 +359,7 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
       // The layer above reads it when it needs it (VectorIndex::ReadAttachedSection):
       // a read-only paged open need not read the text encoder's 9 MB first.
       left_in_file.push_back({e.kind, e.offset, e.length, e.crc});
-    } else if ((e.kind >= kConfig && e.kind <= kRouter) || e.kind == kLearning || e.kind == kVectorBlocks ||
+    } else if ((e.kind >= kConfig && e.kind <= kWorkload) || e.kind == kLearning || e.kind == kVectorBlocks ||
                e.kind == kGraphBlocks ||
                (e.kind >= VectorIndex::kFirstAttachedSection && e.kind <= VectorIndex::kLastAttachedSection)) {
       const uint8_t* bytes = nullptr;
@@ -467,6 +482,12 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     NV_RETURN_IF_ERROR(DecodeRouterSection(s.data[kRouter], s.entry[kRouter].length, &router));
     x.InstallRouter(router.model, router.default_target, router.changes_since_training, std::move(router.basis),
                     std::move(router.table));
+  }
+  if (s.has(kWorkload)) {
+    WorkloadSectionState workload;
+    NV_RETURN_IF_ERROR(DecodeWorkloadSection(s.data[kWorkload], s.entry[kWorkload].length, used, &workload));
+    NV_RETURN_IF_ERROR(index->SetWorkloadSampling(workload.sampling));
+    x.graph.SetEntryHints(std::move(workload.hints));
   }
   if (s.has(kLearning)) {
     NV_RETURN_IF_ERROR(DecodeLearningSection(s.data[kLearning], s.entry[kLearning].length, &x.learning));

@@ -61,6 +61,9 @@ enum SectionKind : uint32_t {
   kLevelGenerator = 12,
   // Optional (persistence/router_section.h): the learned routing model.
   kRouter = 13,
+  // Optional (persistence/workload_section.h): workload sampling settings and
+  // the entry hints of the last adaptation.
+  kWorkload = 14,
   // Optional: CRC-32C of each block of rows of the vectors section and of its
   // norms, so a paged open checks each block as it reads it (kind 20, away
   // from the kinds other sections take).
