@@ -17,7 +17,10 @@
 //
 // The settings (8 hints, coverage 0.9) were chosen on classes 2 and 5 (a
 // native probe with `neurovec routing-bench --adapt-hints`); the pairs
-// reported here never include them. Writes bench/results/workload.{md,json}.
+// reported here never include them. Last, the same index adapts on its own
+// (setWorkloadSampling(1024, { adaptEvery: 1024 })) while a workload streams
+// and shifts, window by window against the same stream without hints.
+// Writes bench/results/workload.{md,json}.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -43,7 +46,7 @@ if (opt.help) {
   process.exit(0);
 }
 const log = (m) => console.error(`[workload] ${m}`);
-const K = 10, STREAM = 1024, EVAL = 400, HOT_SHARE = 0.9, SHIFT_EF = 16;
+const K = 10, STREAM = 1024, EVAL = 400, HOT_SHARE = 0.9, SHIFT_EF = 16, AUTO_WINDOW = 256;
 const TUNING_CLASSES = [2, 5];
 const PAIRS = { 1: [[0, 9], [1, 4]], 2: [[3, 7], [6, 8]], 3: [[4, 8], [0, 3]] };
 const seeds = opt.seeds.split(',').map(Number);
@@ -174,6 +177,32 @@ for (const seed of seeds) {
     const m = measure(hotB, SHIFT_EF);
     shift.push({ queries: n, unhintedShareOfStream: unhinted, hints: report.hints, recall: m.recall, computations: m.computations });
   }
+  // Automatic re-adaptation: setWorkloadSampling(1024, { adaptEvery: 1024 })
+  // while pair A streams 2,048 queries and then pair B 3,072, searched at
+  // ef 16 in windows of 256 with a turn of the event loop between windows
+  // (where a due adaptation runs). Each window's queries are served by hints
+  // made from earlier queries only. The same stream without hints beside it.
+  const autoStream = workload(pairA, 2 * STREAM).concat(workload(pairB, 3 * STREAM));
+  const windows = async (adapting) => {
+    index.dropWorkloadAdaptation();
+    index.setWorkloadSampling(adapting ? STREAM : 0, adapting ? { adaptEvery: STREAM, hints: HINTS, coverage: COVERAGE, seed } : {});
+    const out = [];
+    const adaptationsBefore = index.stats().workload.adaptations;
+    for (let start = 0; start < autoStream.length; start += AUTO_WINDOW) {
+      const w0 = index.stats().workload;
+      const m = measure(autoStream.slice(start, start + AUTO_WINDOW), SHIFT_EF);
+      const w1 = index.stats().workload;
+      const hinted = w1.hintedSearches - w0.hintedSearches, unhinted = w1.unhintedSearches - w0.unhintedSearches;
+      out.push({ from: start, recall: m.recall, computations: m.computations, hintedShare: hinted / AUTO_WINDOW, adaptations: w1.adaptations - adaptationsBefore, unhintedShare: hinted + unhinted ? unhinted / (hinted + unhinted) : null });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (index.stats().workload.lastAdaptationError) throw new Error(index.stats().workload.lastAdaptationError);
+    index.setWorkloadSampling(0);
+    index.dropWorkloadAdaptation();
+    return out;
+  };
+  const automatic = { adapting: await windows(true), plain: await windows(false), shiftAt: 2 * STREAM };
+
   const ratios = (b, a) => Object.fromEntries(RECALLS.map((rc) => {
     const x = at(b, rc), y = at(a, rc);
     return [rc, { before: x, after: y, ratio: x && y ? y / x : null }];
@@ -183,6 +212,7 @@ for (const seed of seeds) {
     before, after,
     hot: ratios(before.hotA, after.hotA), others: ratios(before.others, after.others), shiftedHotWithOldHints: ratios(before.hotB, after.hotB),
     shift: { plainBefore: beforeShiftB, steps: shift },
+    automatic,
   };
   results.seeds.push(entry);
   log(`seed ${seed}: hot at 0.95 ${entry.hot[0.95].before?.toFixed(1)} -> ${entry.hot[0.95].after?.toFixed(1)}, others ${entry.others[0.95].before?.toFixed(1)} -> ${entry.others[0.95].after?.toFixed(1)}`);
@@ -228,6 +258,43 @@ for (const s of results.seeds) {
   for (const st of s.shift.steps) {
     md += `| ${s.seed} | ${st.queries} | ${(st.unhintedShareOfStream * 100).toFixed(0)}% | ${f4(st.recall)} | ${f1(st.computations)} | ${f4(s.shift.plainBefore.recall)} / ${f1(s.shift.plainBefore.computations)} |\n`;
   }
+}
+md += `\n## Following a shift on its own (\`setWorkloadSampling(${STREAM}, { adaptEvery: ${STREAM} })\`, ef ${SHIFT_EF})\n\n`;
+md += `The workload streams through \`search()\`: ${2 * STREAM} queries of the first pair's workload, then ${3 * STREAM} of the next pair's,\n`;
+md += `in windows of ${AUTO_WINDOW} with a turn of the event loop between windows. No \`adaptToWorkload()\` call: the index adapts\n`;
+md += `each time ${STREAM} queries were sampled since the last time. A window is served by hints made from earlier queries\n`;
+md += `only. Beside it, the same queries without sampling or hints. The ratio is distances with / without; recall@10\n`;
+md += `is against brute force. The shift comes at query ${2 * STREAM}.\n\n`;
+md += `| seed | queries | adaptations so far | hinted | recall, adapting | recall, plain | distances, adapting | plain | ratio |\n|---|---|---|---|---|---|---|---|---|\n`;
+for (const s of results.seeds) {
+  s.automatic.adapting.forEach((w, i) => {
+    const p = s.automatic.plain[i];
+    const label = `${w.from}-${w.from + AUTO_WINDOW - 1}${w.from === s.automatic.shiftAt ? ' (shift)' : ''}`;
+    md += `| ${s.seed} | ${label} | ${w.adaptations} | ${(w.hintedShare * 100).toFixed(0)}% | ${f4(w.recall)} | ${f4(p.recall)} | ${f1(w.computations)} | ${f1(p.computations)} | ${f2(w.computations / p.computations)} |\n`;
+  });
+}
+{
+  // Phases of each run, by the adaptations counted at each window.
+  const span = (xs) => xs.length ? `${f2(Math.min(...xs))}-${f2(Math.max(...xs))}` : 'n/a';
+  const hot = [], old = [], readapted = [], follow = [];
+  for (const s of results.seeds) {
+    const a = s.automatic;
+    const atShift = a.adapting.find((w) => w.from === a.shiftAt).adaptations;
+    a.adapting.forEach((w, i) => {
+      const ratio = w.computations / a.plain[i].computations;
+      if (w.from < a.shiftAt && w.adaptations > 0) hot.push(ratio);
+      else if (w.from >= a.shiftAt && w.adaptations === atShift) old.push(ratio);
+      else if (w.from >= a.shiftAt) readapted.push(ratio);
+    });
+    const first = a.adapting.find((w) => w.from >= a.shiftAt && w.adaptations > atShift);
+    follow.push(first ? first.from - a.shiftAt : null);
+  }
+  md += `\nReading, over the ${results.seeds.length} seeds: once adapted, the first workload's windows compute ${span(hot)} of the\n`;
+  md += `distances of the same queries without hints; after the shift, while the hints are still the old workload's,\n`;
+  md += `${span(old)}; from the first adaptation after the shift on, ${span(readapted)}. The index followed the shift after\n`;
+  md += `${follow.map((x) => (x == null ? 'n/a' : x)).join(', ')} of the new workload's queries, at the first adaptation whose sample held only new queries.\n`;
+  md += `Here the shift fell on an adaptation (whose sample was all old), so the next one's was all new. A shift\n`;
+  md += `between two adaptations is first met by a sample that is part old and part new (with capacity = adaptEvery).\n`;
 }
 md += `\n## Curves\n\n`;
 for (const s of results.seeds) {

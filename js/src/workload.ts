@@ -59,7 +59,10 @@ export class WorkloadAutoAdapter {
   afterSearch(): void {
     if (this.scheduled || this.host.mod._nv_workload_adaptation_due(this.host.handle()) !== 1) return;
     this.scheduled = true;
-    setTimeout(() => this.run(), 0);
+    // setImmediate where there is one (Node): it runs before timers and I/O
+    // callbacks queued later, so the next request already walks from the new hints.
+    if (typeof setImmediate === 'function') setImmediate(() => this.run());
+    else setTimeout(() => this.run(), 0);
   }
 
   private run(): void {

@@ -55,7 +55,7 @@ test('setWorkloadSampling({ adaptEvery }): the index adapts again on its own, an
   const { data, queries } = clusteredData({ n, d, queries: 400, clusters: 16, seed: 5 });
   const index = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 12, efConstruction: 100 });
   index.addBatch(Array.from({ length: n }, (_, i) => i), data);
-  const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
 
   assert.throws(() => index.setWorkloadSampling(0, { adaptEvery: 10 }), /adaptEvery needs a workload sample/);
   assert.throws(() => index.setWorkloadSampling(64, { adaptEvery: 2 ** 24 + 1 }), /adaptEvery must be an integer/);
