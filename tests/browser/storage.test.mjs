@@ -73,13 +73,16 @@ const WRITE = async ([kind, target]) => {
   // A router trained in the worker or page goes into the file (a checkpoint).
   const routerProgress = [];
   const router = await index.trainRouter({ ef: 32, items: 150, walksPerStep: 25, onProgress: (p) => routerProgress.push([p.walksDone, p.walksTotal]) });
+  // Workload settings and entry hints reach the file at the checkpoint.
+  await index.setWorkloadSampling(64, { adaptEvery: 1000, hints: 3 });
+  const adapted = await index.adaptToWorkload({ queries, minQueries: 5, hints: 3 });
   // More writes after a checkpoint, so the reopened file has an image and a log.
   await index.checkpoint();
   await index.add('late', vectorOf(5000));
   const size = await (kind === 'worker' ? index.size() : index.size);
   const build = (await index.stats()).threads.build;
   await index.close();
-  return { expected, batch, secondWriter, readerWhileWriting, size, copy, routerWalks: router.trainingWalks + router.calibrationWalks, routerProgress, build };
+  return { expected, batch, secondWriter, readerWhileWriting, size, copy, routerWalks: router.trainingWalks + router.calibrationWalks, routerProgress, build, hints: adapted.hints };
 };
 
 const CHECK = async ([kind, target, copy]) => {
@@ -101,12 +104,13 @@ const CHECK = async ([kind, target, copy]) => {
   const results = [];
   // Plain walks compare with what the writer found before it trained its router.
   for (const q of queries) results.push(await reader.search(q, 10, { ef: 200, routing: 'plain' }));
-  const routing = (await reader.stats()).routing;
+  const { routing, workload } = await reader.stats();
   const learned = await reader.search(queries[0], 10, { routing: 'learned' });
   const got1 = await reader.get(1);
   const out = {
     results,
     routerTrained: routing.trained && routing.k === 10 && routing.ef === 32,
+    workload: [workload.sampleCapacity, workload.adaptEvery, workload.hints],
     learnedHits: learned.length,
     size: await size(reader),
     meta1: got1.metadata,
@@ -162,6 +166,8 @@ async function roundTrip(kind, target, { isolated = false } = {}) {
     const [done, total] = written.routerProgress.at(-1);
     assert.ok(written.routerProgress.length >= 2 && done === total && total === 150 + 5 * 45, `${written.routerProgress}`);
     assert.equal(read.routerTrained, true, 'the router trained before the checkpoint is in the file');
+    assert.ok(written.hints >= 1 && written.hints <= 3, `hints ${written.hints}`);
+    assert.deepEqual(read.workload, [64, 1000, written.hints], 'workload settings and hints are in the file');
     assert.equal(read.learnedHits, 10);
     assert.deepEqual(read.meta1, { g: 9, note: 'updated' });
     assert.equal(read.vector1Equal, true);

@@ -7,7 +7,8 @@
 import { NeurovecError } from '../errors.js';
 import type {
   AddBatchOptions, BatchProgress, CreateOptions, Id, IndexHealth, IndexStats, MaintenanceOptions, Metadata, OptimizeOptions, OptimizeReport, Metric, OpenOptions, SearchOptions, SearchResult,
-  RouterReport, StorageTarget, TrainRouterOptions, VectorLike,
+  RouterReport, StorageTarget, TrainRouterOptions, VectorLike, AdaptToWorkloadOptions, AdaptToWorkloadReport,
+  WorkloadSamplingOptions,
 } from '../types.js';
 import type { IndexInfo, Method, Methods, Response, WorkerOptions } from './protocol.js';
 
@@ -200,24 +201,52 @@ export class WorkerVectorIndex {
     if ('signal' in options) {
       return Promise.reject(new NeurovecError('INVALID_ARGUMENT', 'signal is not available across the worker'));
     }
-    let flat: Float32Array | undefined;
-    if (queries instanceof Float32Array) {
-      flat = queries.slice();
-    } else if (Array.isArray(queries)) {
-      const d = this.dimensions;
-      flat = new Float32Array(queries.length * d);
-      for (let i = 0; i < queries.length; i++) {
-        const q = queries[i];
-        if (!q || typeof q !== 'object' || (q as ArrayLike<number>).length !== d) {
-          return Promise.reject(new NeurovecError('INVALID_ARGUMENT', `queries[${i}] must be a vector of ${d} numbers`));
-        }
-        flat.set(q as ArrayLike<number>, i * d);
-      }
-    } else if (queries !== undefined) {
-      return Promise.reject(new NeurovecError('INVALID_ARGUMENT', 'queries must be a flat Float32Array or an array of vectors'));
-    }
+    const flat = this.flatQueries(queries);
+    if (flat instanceof NeurovecError) return Promise.reject(flat);
     return this.call('trainRouter', [{ ...rest, ...(flat ? { queries: flat } : {}), progress: onProgress !== undefined }],
       flat ? [flat.buffer] : [], onProgress as unknown as AddBatchOptions['onProgress']) as Promise<RouterReport>;
+  }
+
+  /** Queries for the worker: a copy of a flat Float32Array, or an array of
+   * vectors flattened; undefined stays undefined; anything else is an error. */
+  private flatQueries(queries: unknown): Float32Array | undefined | NeurovecError {
+    if (queries === undefined) return undefined;
+    if (queries instanceof Float32Array) return queries.slice();
+    if (!Array.isArray(queries)) {
+      return new NeurovecError('INVALID_ARGUMENT', 'queries must be a flat Float32Array or an array of vectors');
+    }
+    const d = this.dimensions;
+    const flat = new Float32Array(queries.length * d);
+    for (let i = 0; i < queries.length; i++) {
+      const q = queries[i];
+      if (!q || typeof q !== 'object' || (q as ArrayLike<number>).length !== d) {
+        return new NeurovecError('INVALID_ARGUMENT', `queries[${i}] must be a vector of ${d} numbers`);
+      }
+      flat.set(q as ArrayLike<number>, i * d);
+    }
+    return flat;
+  }
+
+  /** VectorIndex.setWorkloadSampling(), in the worker (adaptEvery's adaptations run there). */
+  setWorkloadSampling(capacity: number, options: WorkloadSamplingOptions = {}): Promise<void> {
+    return this.call('setWorkloadSampling', [capacity, options]) as Promise<void>;
+  }
+
+  /** VectorIndex.adaptToWorkload(), in the worker. Queries as for trainRouter(). */
+  adaptToWorkload(options: AdaptToWorkloadOptions = {}): Promise<AdaptToWorkloadReport> {
+    if (options === null || typeof options !== 'object') {
+      return Promise.reject(new NeurovecError('INVALID_ARGUMENT', 'adaptToWorkload expects an options object like { hints: 8 }'));
+    }
+    const { queries, ...rest } = options;
+    const flat = this.flatQueries(queries);
+    if (flat instanceof NeurovecError) return Promise.reject(flat);
+    return this.call('adaptToWorkload', [{ ...rest, ...(flat ? { queries: flat } : {}) }],
+      flat ? [flat.buffer] : []) as Promise<AdaptToWorkloadReport>;
+  }
+
+  /** VectorIndex.dropWorkloadAdaptation(), in the worker. */
+  dropWorkloadAdaptation(): Promise<void> {
+    return this.call('dropWorkloadAdaptation', []) as Promise<void>;
   }
 
   /** VectorIndex.dropRouter(), in the worker. */

@@ -6,6 +6,7 @@ import type { NeurovecErrorCode } from '../errors.js';
 import type {
   BatchProgress, CreateOptions, Id, IndexHealth, IndexStats, MaintenanceOptions, Metadata, OptimizeReport, OpenOptions,
   RouterReport, RouterTrainingProgress, SearchOptions, SearchResult, StorageTarget, TrainRouterOptions,
+  AdaptToWorkloadOptions, AdaptToWorkloadReport, WorkloadSamplingOptions,
 } from '../types.js';
 
 /** What the worker needs to know of addBatch's options (onProgress becomes progress messages). */
@@ -51,6 +52,9 @@ export interface Methods {
   setMaintenance: [[options: MaintenanceOptions], void];
   trainRouter: [[options: WorkerTrainRouterOptions], RouterReport];
   dropRouter: [[], void];
+  setWorkloadSampling: [[capacity: number, options: WorkloadSamplingOptions], void];
+  adaptToWorkload: [[options: Omit<AdaptToWorkloadOptions, 'queries'> & { queries?: Float32Array }], AdaptToWorkloadReport];
+  dropWorkloadAdaptation: [[], void];
   size: [[], number];
   toBytes: [[], Uint8Array];
   save: [[target: StorageTarget], void];

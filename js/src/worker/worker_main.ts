@@ -6,7 +6,7 @@
 // exception: see optimizeInBackground).
 import { NeurovecError, VectorIndex, configureWasm } from '../index.browser.js';
 import type { TextIndex } from '../text/text_index.js';
-import type { MaintenanceOptions, OptimizeReport } from '../types.js';
+import type { AdaptToWorkloadOptions, MaintenanceOptions, OptimizeReport, WorkloadSamplingOptions } from '../types.js';
 import type { ErrorInfo, IndexInfo, Method, Request, Response, WorkerOptimizeOptions, WorkerTrainRouterOptions } from './protocol.js';
 
 interface WorkerScope {
@@ -201,6 +201,12 @@ async function handle(request: Request, transfer: Transferable[]): Promise<unkno
     }
     case 'dropRouter':
       return current().dropRouter();
+    case 'setWorkloadSampling':
+      return current().setWorkloadSampling(a[0] as number, a[1] as WorkloadSamplingOptions);
+    case 'adaptToWorkload':
+      return current().adaptToWorkload(a[0] as AdaptToWorkloadOptions);
+    case 'dropWorkloadAdaptation':
+      return current().dropWorkloadAdaptation();
     case 'size':
       return current().size;
     case 'toBytes': {
