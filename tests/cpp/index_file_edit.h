@@ -8,8 +8,11 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "neurovec/vector_index.h"
 
 #include "util/crc32c.h"
 #include "persistence/index_file.h"
@@ -62,6 +65,58 @@ inline bool ResealSection(std::string& file, uint32_t kind) {
     }
   }
   return false;
+}
+
+// The first section of `kind` (kind 0 when the image has none).
+inline SectionRef FindSection(const std::string& file, uint32_t kind) {
+  for (const SectionRef& s : Sections(file)) {
+    if (s.kind == kind) return s;
+  }
+  return SectionRef{};
+}
+
+inline neurovec::Result<std::unique_ptr<neurovec::VectorIndex>> OpenImage(const std::string& file) {
+  return neurovec::VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(file.data()), file.size());
+}
+
+// One way to damage a section: edits the image; may change the section's
+// extent (its length, when the edit cuts it short) before it is re-sealed.
+struct SectionDamage {
+  const char* name;
+  std::function<void(std::string& file, SectionRef& section)> apply;
+};
+
+// A damage that writes the u32 `v` at byte `at` of the section.
+inline std::function<void(std::string&, SectionRef&)> PutU32At(uint64_t at, uint32_t v) {
+  return [at, v](std::string& f, SectionRef& s) { PutU32(f, s.offset + at, v); };
+}
+
+// Each damage, applied to a copy of `file` with the checksums re-sealed, must
+// make the open fail as kCorrupt with `named` in the message (the reader's own
+// checks, not the checksum's).
+inline void ExpectDamageRefused(const std::string& file, const SectionRef& section,
+                                const std::vector<SectionDamage>& damages, const std::string& named) {
+  for (const SectionDamage& damage : damages) {
+    std::string bad = file;
+    SectionRef resealed = section;
+    damage.apply(bad, resealed);
+    Reseal(bad, resealed);
+    auto opened = OpenImage(bad);
+    ASSERT_FALSE(opened.ok()) << damage.name;
+    EXPECT_EQ(opened.status().code(), neurovec::StatusCode::kCorrupt) << damage.name << ": " << opened.status().message();
+    EXPECT_NE(opened.status().message().find(named), std::string::npos) << opened.status().message();
+  }
+}
+
+// A section whose leading u32 version says `version` (newer than the build's)
+// is refused as kUnsupportedVersion.
+inline void ExpectNewerVersionRefused(const std::string& file, const SectionRef& section, uint32_t version) {
+  std::string newer = file;
+  PutU32(newer, section.offset, version);
+  Reseal(newer, section);
+  auto refused = OpenImage(newer);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), neurovec::StatusCode::kUnsupportedVersion) << refused.status().message();
 }
 
 }  // namespace nvtest

@@ -443,40 +443,25 @@ TEST(Routing, TheRouterTravelsInTheFileAndDamageIsRefused) {
   EXPECT_EQ(loaded.value()->SaveToBytes(), bytes);  // save -> load -> save: the same bytes
 
   // Damage inside the section, checksums re-sealed: the reader's own checks.
-  SectionRef router{};
-  for (const SectionRef& r : Sections(bytes)) {
-    if (r.kind == neurovec::index_file::kRouter) router = r;
-  }
+  const SectionRef router = FindSection(bytes, neurovec::index_file::kRouter);
   ASSERT_EQ(router.kind, neurovec::index_file::kRouter);
   EXPECT_EQ(router.flags, 0u);  // optional: a reader without routing opens the index
-  const std::vector<std::pair<const char*, std::function<void(std::string&)>>> damages = {
-      {"k 0", [&](std::string& f) { PutU32(f, router.offset + 4, 0); }},
-      {"ef below k", [&](std::string& f) { PutU32(f, router.offset + 8, 3); }},
-      {"7 features", [&](std::string& f) { PutU32(f, router.offset + 12, 7); }},
-      {"a NaN weight", [&](std::string& f) { PutU32(f, router.offset + 20, 0x7fc00000u); }},
-      {"cut short", [&](std::string& f) { PutU32(f, router.table_pos + 16, static_cast<uint32_t>(router.length - 8)); }},
-      // Version 2's part: skip margins from byte 140, the projection from 172 (rank, stride, scale, mean...).
-      {"a skip margin of 100", [&](std::string& f) { PutU32(f, router.offset + 140, 0x42c80000u); }},
-      {"rank 17", [&](std::string& f) { PutU32(f, router.offset + 172, 17); }},
-      {"a NaN in the mean", [&](std::string& f) { PutU32(f, router.offset + 184, 0x7fc00000u); }},
-  };
-  for (const auto& [name, damage] : damages) {
-    std::string bad = bytes;
-    damage(bad);
-    SectionRef resealed = router;
-    if (std::string(name) == "cut short") resealed.length -= 8;
-    Reseal(bad, resealed);
-    auto opened = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bad.data()), bad.size());
-    ASSERT_FALSE(opened.ok()) << name;
-    EXPECT_EQ(opened.status().code(), StatusCode::kCorrupt) << name << ": " << opened.status().message();
-    EXPECT_NE(opened.status().message().find("router"), std::string::npos) << opened.status().message();
-  }
-  std::string newer = bytes;
-  PutU32(newer, router.offset, 3);
-  Reseal(newer, router);
-  auto refused = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(newer.data()), newer.size());
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), StatusCode::kUnsupportedVersion);
+  ExpectDamageRefused(bytes, router,
+                      {{"k 0", PutU32At(4, 0)},
+                       {"ef below k", PutU32At(8, 3)},
+                       {"7 features", PutU32At(12, 7)},
+                       {"a NaN weight", PutU32At(20, 0x7fc00000u)},
+                       {"cut short",
+                        [](std::string& f, SectionRef& s) {
+                          s.length -= 8;
+                          PutU32(f, s.table_pos + 16, static_cast<uint32_t>(s.length));
+                        }},
+                       // Version 2's part: skip margins from byte 140, the projection from 172 (rank, stride, scale, mean...).
+                       {"a skip margin of 100", PutU32At(140, 0x42c80000u)},
+                       {"rank 17", PutU32At(172, 17)},
+                       {"a NaN in the mean", PutU32At(184, 0x7fc00000u)}},
+                      "router");
+  ExpectNewerVersionRefused(bytes, router, 3);
 
   // Dropped: the next save has no router section.
   ASSERT_TRUE(loaded.value()->DropRouter().ok());

@@ -4,7 +4,6 @@
 // deleted items never returned) with and without hints.
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <limits>
 #include <set>
 
@@ -200,36 +199,18 @@ TEST(WorkloadAdaptation, AdaptsAgainWhenDueAndTheFileKeepsIt) {
   EXPECT_EQ(reopened.SaveToBytes(), bytes);  // save -> load -> save: the same bytes
 
   // Damage inside the section, checksums re-sealed: the reader's own checks.
-  SectionRef section{};
-  for (const SectionRef& r : Sections(bytes)) {
-    if (r.kind == neurovec::index_file::kWorkload) section = r;
-  }
+  const SectionRef section = FindSection(bytes, neurovec::index_file::kWorkload);
   ASSERT_EQ(section.kind, neurovec::index_file::kWorkload);
   EXPECT_EQ(section.flags, 0u);  // optional: a reader without it opens with no hints
-  const uint32_t hints = ws.hints;
-  const std::vector<std::pair<const char*, std::function<void(std::string&)>>> damages = {
-      {"capacity over 2^20", [&](std::string& f) { PutU32(f, section.offset + 4, (1u << 20) + 1); }},
-      {"0 hints per adaptation", [&](std::string& f) { PutU32(f, section.offset + 12, 0); }},
-      {"a NaN coverage", [&](std::string& f) { PutU32(f, section.offset + 16, 0x7fc00000u); }},
-      {"one hint more than it holds", [&](std::string& f) { PutU32(f, section.offset + 32, hints + 1); }},
-      {"a NaN bound", [&](std::string& f) { PutU32(f, section.offset + 36, 0x7fc00000u); }},
-      {"a hint beyond the slots", [&](std::string& f) { PutU32(f, section.offset + 40, 3000); }},
-  };
-  for (const auto& [name, damage] : damages) {
-    std::string bad = bytes;
-    damage(bad);
-    Reseal(bad, section);
-    auto opened = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(bad.data()), bad.size());
-    ASSERT_FALSE(opened.ok()) << name;
-    EXPECT_EQ(opened.status().code(), StatusCode::kCorrupt) << name << ": " << opened.status().message();
-    EXPECT_NE(opened.status().message().find("workload section"), std::string::npos) << opened.status().message();
-  }
-  std::string newer = bytes;
-  PutU32(newer, section.offset, 2);
-  Reseal(newer, section);
-  auto refused = VectorIndex::LoadFromBytes(reinterpret_cast<const uint8_t*>(newer.data()), newer.size());
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), StatusCode::kUnsupportedVersion);
+  ExpectDamageRefused(bytes, section,
+                      {{"capacity over 2^20", PutU32At(4, (1u << 20) + 1)},
+                       {"0 hints per adaptation", PutU32At(12, 0)},
+                       {"a NaN coverage", PutU32At(16, 0x7fc00000u)},
+                       {"one hint more than it holds", PutU32At(32, ws.hints + 1)},
+                       {"a NaN bound", PutU32At(36, 0x7fc00000u)},
+                       {"a hint beyond the slots", PutU32At(40, 3000)}},
+                      "workload section");
+  ExpectNewerVersionRefused(bytes, section, 2);
 
   // Sampling off and hints dropped: the next save has no workload section.
   ASSERT_TRUE(reopened.SetWorkloadSampling(0).ok());

@@ -2,6 +2,7 @@
 
 #include <mutex>
 
+#include "persistence/section_version.h"
 #include "util/byte_io.h"
 
 namespace neurovec::index_file {
@@ -66,10 +67,7 @@ Status DecodeLearningSection(const uint8_t* data, size_t size, LearningState* l)
     return Status::Corrupt("index file is corrupt: learning section: " + what);
   };
   uint32_t version = 0;
-  if (!r.U32(version)) return corrupt("too short");
-  if (version < 1 || version > kSectionVersion) {
-    return Status::UnsupportedVersion("learning section version " + std::to_string(version) + " is newer than this build");
-  }
+  NV_RETURN_IF_ERROR(ReadSectionVersion(r, "learning", kSectionVersion, &version));
   LearningConfig c;
   uint32_t state_len = 0;
   if (!r.U32(c.candidates) || !r.U32(c.hidden_dim) || !r.U32(c.heads) || !r.U32(c.hops) || !r.F32(c.input_scale) ||

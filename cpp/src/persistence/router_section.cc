@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "neurovec/config.h"
+#include "persistence/section_version.h"
 #include "util/byte_io.h"
 
 namespace neurovec::index_file {
@@ -70,10 +71,7 @@ Status DecodeRouterSection(const uint8_t* data, size_t size, RouterSectionState*
     return Status::Corrupt("index file is corrupt: router section: " + what);
   };
   uint32_t version = 0;
-  if (!r.U32(version)) return corrupt("too short");
-  if (version == 0 || version > kSectionVersion) {
-    return Status::UnsupportedVersion("router section version " + std::to_string(version) + " is newer than this build");
-  }
+  NV_RETURN_IF_ERROR(ReadSectionVersion(r, "router", kSectionVersion, &version));
   RouterSectionState s;
   routing::StopModel& m = s.model;
   uint32_t features = 0, targets = 0;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "persistence/section_version.h"
 #include "util/byte_io.h"
 
 namespace neurovec::index_file {
@@ -41,11 +42,7 @@ Status DecodeWorkloadSection(const uint8_t* data, size_t size, uint32_t used_slo
     return Status::Corrupt("index file is corrupt: workload section: " + what);
   };
   uint32_t version = 0;
-  if (!r.U32(version)) return corrupt("too short");
-  if (version == 0 || version > kSectionVersion) {
-    return Status::UnsupportedVersion("workload section version " + std::to_string(version) +
-                                      " is newer than this build");
-  }
+  NV_RETURN_IF_ERROR(ReadSectionVersion(r, "workload", kSectionVersion, &version));
   WorkloadSectionState state;
   WorkloadSamplingOptions& s = state.sampling;
   uint32_t count = 0;
