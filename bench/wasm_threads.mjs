@@ -19,18 +19,24 @@
 //     rotating order, round after round; then single-query latency, each query
 //     answered by one build then the other (order alternating);
 //  4. searchBatch on the same file paged (readOnly, a cache that holds it),
-//     1 thread against the pool, answers compared with the whole read.
+//     1 thread against the pool, answers compared with the whole read;
+//  5. the native build (`neurovec build`) on 1 and 2 threads in turn, and from
+//     both builds' 2-thread speed-ups a projection to more cores (Amdahl's law
+//     with the serial share those speed-ups imply);
+//  6. the size of each build's files, raw and gzipped.
 // Writes bench/results/wasm-threads.md.
 //   node bench/wasm_threads.mjs [--items 60000] [--queries 2000] [--rounds 6]
 //     [--latency-queries 5000] [--latency-passes 3] [--threads 2] [--out F]
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { exactNeighbours, loadFashionMnist } from './datasets.mjs';
+import { gzipSync } from 'node:zlib';
+import { exactNeighbours, loadFashionMnist, prepareFashionFiles } from './datasets.mjs';
 import { copyPackage } from './lib/package_copies.mjs';
-import { ROOT } from './lib/paths.mjs';
+import { CLI, ROOT } from './lib/paths.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -40,6 +46,7 @@ const { values: opt } = parseArgs({
     'latency-queries': { type: 'string', default: '5000' },
     'latency-passes': { type: 'string', default: '3' },
     threads: { type: 'string', default: '2' },
+    'native-pairs': { type: 'string', default: '2' },
     out: { type: 'string', default: join(ROOT, 'bench', 'results', 'wasm-threads.md') },
   },
 });
@@ -72,6 +79,42 @@ function recallOf(index, data, truth) {
   let hit = 0;
   lists.forEach((hits, i) => { for (const h of hits) if (truth[i].has(h.id)) hit++; });
   return hit / (RECALL_QUERIES * K);
+}
+
+// Native build time on 1 and 2 threads, in turn (the CLI's wall time,
+// including reading the .fvecs and writing the file).
+function nativeBuilds(pairs) {
+  if (!existsSync(CLI)) return undefined;
+  const { base } = prepareFashionFiles(join(ROOT, 'data'));
+  const out = join(ROOT, 'build', 'bench', 'wasm-threads-native.nvx');
+  const rows = [];
+  for (let p = 0; p < pairs; p++) {
+    const row = {};
+    for (const t of p % 2 ? [2, 1] : [1, 2]) {
+      const s = performance.now();
+      const r = spawnSync(CLI, ['build', '--base', base, '--out', out, '--threads', String(t), '--seed', '1'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      if (r.status !== 0) throw new Error(`neurovec build --threads ${t} failed (exit ${r.status})`);
+      row[t] = performance.now() - s;
+    }
+    rows.push(row);
+  }
+  rmSync(out, { force: true });
+  return rows;
+}
+
+// Amdahl's law: the serial share f that a speed-up s on p threads implies,
+// and the speed-up it projects for c cores.
+const serialShare = (s, p) => Math.max(0, (p / s - 1) / (p - 1));
+const projected = (f, c) => 1 / (f + (1 - f) / c);
+
+// The files each build's loader reads (the glue that Node or a bundler loads, the worker script, the module).
+function packageSizes() {
+  const wasm = join(ROOT, 'js', 'dist', 'wasm');
+  const sets = { single: ['neurovec.mjs', 'neurovec.wasm'], pthreads: ['neurovec-threads.mjs', 'neurovec-threads.worker.js', 'neurovec-threads.wasm'] };
+  return Object.fromEntries(Object.entries(sets).map(([name, files]) => [name, files.map((f) => {
+    const bytes = readFileSync(join(wasm, f));
+    return { file: f, bytes: statSync(join(wasm, f)).size, gzip: gzipSync(bytes, { level: 9 }).length };
+  })]));
 }
 
 async function main() {
@@ -188,6 +231,10 @@ async function main() {
   paged.close?.();
   twin.dispose();
 
+  say('native build on 1 and 2 threads ...');
+  const native = nativeBuilds(Number(opt['native-pairs']));
+  const sizes = packageSizes();
+
   const ms = (v) => `${v.toFixed(3)} ms`;
   const pct = (v) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
   const cpu = `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`;
@@ -255,6 +302,32 @@ async function main() {
       `**${x2(sum(pagedRounds.map((m) => m[1])) / sum(pagedRounds.map((m) => m[pool])))}** |`,
     '',
   ];
+  const wasmSpeedup = buildSingle / buildPool;
+  if (native) {
+    const nativeSpeedup = sum(native.map((r) => r[1])) / sum(native.map((r) => r[2]));
+    const fNative = serialShare(nativeSpeedup, 2);
+    const fWasm = serialShare(wasmSpeedup, pool);
+    lines.push('## Native scaling, and a projection to more cores', '',
+      `\`neurovec build\` of the same 60000 items (efConstruction 200, seed 1) on 1 and 2 threads, in turn, ${native.length} pairs ` +
+        '(wall time, including reading the .fvecs and writing the file):', '',
+      '| pair | 1 thread | 2 threads | speed-up |', '|---|---|---|---|',
+      ...native.map((r, i) => `| ${i + 1} | ${(r[1] / 1000).toFixed(1)} s | ${(r[2] / 1000).toFixed(1)} s | ${x2(r[1] / r[2])} |`), '',
+      `This VM has ${os.availableParallelism()} cores, so more threads cannot be measured here. Amdahl's law with the serial share that ` +
+        `each 2-thread speed-up implies (native ${x2(nativeSpeedup)}: ${(fNative * 100).toFixed(1)}%; wasm ${x2(wasmSpeedup)}: ` +
+        `${(fWasm * 100).toFixed(1)}%) projects, per core count:`, '',
+      '| cores | native build, projected | wasm build, projected |', '|---|---|---|',
+      ...[2, 4, 8].map((c) => `| ${c} | ${x2(projected(fNative, c))} | ${x2(projected(fWasm, c))} |`), '',
+      'A projection, not a measurement: it assumes the rest of the build parallelises as well on more cores, while link ' +
+        'updates contend more often and memory bandwidth is shared; the wasm pool is also capped at 8 threads by default.', '');
+  }
+  const kib = (b) => `${(b / 1024).toFixed(0)} KiB`;
+  lines.push('## Package size', '',
+    'The files each build loads (js/dist/wasm/; the package also ships .js/.cjs twins of the glue for CommonJS and classic ' +
+      'workers). Gzip at level 9, as a server would send them:', '',
+    '| build | files | bytes | gzipped |', '|---|---|---|---|',
+    ...Object.entries(sizes).map(([name, files]) => `| ${name} | ${files.map((f) => `${f.file} ${kib(f.bytes)}`).join(', ')} | ` +
+      `${kib(sum(files.map((f) => f.bytes)))} | ${kib(sum(files.map((f) => f.gzip)))} |`), '',
+    'A page that is not cross-origin isolated never fetches the pthreads files.', '');
   writeFileSync(opt.out, lines.join('\n'));
   console.log(lines.join('\n'));
   if (!sameAnswers || !pagedSame) throw new Error('the builds or the paged open gave different answers for the same graph');

@@ -10,7 +10,7 @@ import type {
   RouterReport, StorageTarget, TrainRouterOptions, VectorLike, AdaptToWorkloadOptions, AdaptToWorkloadReport,
   WorkloadSamplingOptions,
 } from '../types.js';
-import type { IndexInfo, Method, Methods, Response, WorkerOptions } from './protocol.js';
+import { unpackResults, type IndexInfo, type Method, type Methods, type PackedResults, type Response, type WorkerOptions } from './protocol.js';
 
 export { NeurovecError } from '../errors.js';
 export { WorkerTextIndex } from './text_client.js';
@@ -134,7 +134,8 @@ export class WorkerVectorIndex {
 
   /** Many queries in one message (a flat Float32Array of n * dimensions, or an array of vectors): one result list per query. */
   searchBatch(queries: Float32Array | ReadonlyArray<VectorLike>, k: number, options: SearchOptions = {}): Promise<SearchResult[][]> {
-    return this.call('searchBatch', [queries as Float32Array, k, options]) as Promise<SearchResult[][]>;
+    return (this.call('searchBatch', [queries as Float32Array, k, options]) as Promise<SearchResult[][] | PackedResults>)
+      .then((value) => ('packed' in value ? unpackResults(value) : value));
   }
 
   delete(id: Id): Promise<boolean> {

@@ -28,6 +28,56 @@ export type WorkerTrainRouterOptions = Omit<TrainRouterOptions, 'onProgress' | '
   progress?: boolean;
 };
 
+/**
+ * searchBatch's lists when every result is a numeric id and a distance (the
+ * vector mode, no metadata): three typed arrays, transferred, instead of one
+ * object per result, which the structured clone would write and read one by
+ * one (about 9 ms for 2,000 lists of 10, against a batch of 270 ms on 2
+ * threads). The client rebuilds the objects.
+ */
+export interface PackedResults {
+  packed: true;
+  /** Results per query. */
+  counts: Uint32Array;
+  ids: Float64Array;
+  distances: Float64Array;
+}
+
+/** The packed form of `lists`, or undefined when a result carries more than a numeric id and a distance. */
+export function packResults(lists: SearchResult[][]): PackedResults | undefined {
+  let total = 0;
+  for (const list of lists) {
+    for (const r of list) {
+      if (typeof r.id !== 'number' || r.score !== undefined || r.metadata !== undefined) return undefined;
+    }
+    total += list.length;
+  }
+  const counts = new Uint32Array(lists.length);
+  const ids = new Float64Array(total);
+  const distances = new Float64Array(total);
+  let at = 0;
+  lists.forEach((list, q) => {
+    counts[q] = list.length;
+    for (const r of list) {
+      ids[at] = r.id as number;
+      distances[at++] = r.distance;
+    }
+  });
+  return { packed: true, counts, ids, distances };
+}
+
+/** The lists `packResults` packed. */
+export function unpackResults(p: PackedResults): SearchResult[][] {
+  const lists: SearchResult[][] = new Array(p.counts.length);
+  let at = 0;
+  for (let q = 0; q < p.counts.length; q++) {
+    const list: SearchResult[] = new Array(p.counts[q]);
+    for (let i = 0; i < list.length; i++, at++) list[i] = { id: p.ids[at], distance: p.distances[at] };
+    lists[q] = list;
+  }
+  return lists;
+}
+
 /** Method name -> [arguments, result]. */
 export interface Methods {
   configureWasm: [[options: { threads?: number | 'auto' }], void];
@@ -37,7 +87,7 @@ export interface Methods {
   add: [[id: Id, vector: Float32Array, metadata: Metadata | undefined], void];
   addBatch: [[ids: Id[], vectors: Float32Array, options: WorkerAddBatchOptions], void];
   search: [[query: Float32Array, k: number, options: SearchOptions], SearchResult[]];
-  searchBatch: [[queries: Float32Array, k: number, options: SearchOptions], SearchResult[][]];
+  searchBatch: [[queries: Float32Array, k: number, options: SearchOptions], SearchResult[][] | PackedResults];
   delete: [[id: Id], boolean];
   get: [[id: Id], { vector: Float32Array; metadata?: Metadata } | undefined];
   has: [[id: Id], boolean];

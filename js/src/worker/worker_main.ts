@@ -7,7 +7,8 @@
 import { NeurovecError, VectorIndex, configureWasm } from '../index.browser.js';
 import type { TextIndex } from '../text/text_index.js';
 import type { AdaptToWorkloadOptions, MaintenanceOptions, OptimizeReport, WorkloadSamplingOptions } from '../types.js';
-import type { ErrorInfo, IndexInfo, Method, Request, Response, WorkerOptimizeOptions, WorkerTrainRouterOptions } from './protocol.js';
+import { packResults, type ErrorInfo, type IndexInfo, type Method, type Request, type Response, type WorkerOptimizeOptions,
+  type WorkerTrainRouterOptions } from './protocol.js';
 
 interface WorkerScope {
   onmessage: ((event: MessageEvent<Request>) => void) | null;
@@ -157,8 +158,13 @@ async function handle(request: Request, transfer: Transferable[]): Promise<unkno
     }
     case 'search':
       return current().search(a[0] as Float32Array, a[1] as number, a[2] as object);
-    case 'searchBatch':
-      return current().searchBatch(a[0] as Float32Array, a[1] as number, a[2] as object);
+    case 'searchBatch': {
+      const lists = current().searchBatch(a[0] as Float32Array, a[1] as number, a[2] as object);
+      const packed = packResults(lists);
+      if (!packed) return lists;
+      transfer.push(packed.counts.buffer, packed.ids.buffer, packed.distances.buffer);
+      return packed;
+    }
     case 'delete':
       return current().delete(a[0] as string);
     case 'get': {
