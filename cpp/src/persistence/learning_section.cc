@@ -63,9 +63,7 @@ std::string EncodeLearningSection(const LearningState& l) {
 
 Status DecodeLearningSection(const uint8_t* data, size_t size, LearningState* l) {
   ByteReader r(data, size);
-  auto corrupt = [](const std::string& what) {
-    return Status::Corrupt("index file is corrupt: learning section: " + what);
-  };
+  const auto corrupt = SectionCorruption("learning");
   uint32_t version = 0;
   NV_RETURN_IF_ERROR(ReadSectionVersion(r, "learning", kSectionVersion, &version));
   LearningConfig c;

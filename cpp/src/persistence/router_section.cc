@@ -67,9 +67,7 @@ std::string EncodeRouterSection(const RouterSectionState& r) {
 
 Status DecodeRouterSection(const uint8_t* data, size_t size, RouterSectionState* out) {
   ByteReader r(data, size);
-  auto corrupt = [](const std::string& what) {
-    return Status::Corrupt("index file is corrupt: router section: " + what);
-  };
+  const auto corrupt = SectionCorruption("router");
   uint32_t version = 0;
   NV_RETURN_IF_ERROR(ReadSectionVersion(r, "router", kSectionVersion, &version));
   RouterSectionState s;

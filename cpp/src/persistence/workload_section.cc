@@ -38,9 +38,7 @@ std::string EncodeWorkloadSection(const WorkloadSectionState& state) {
 
 Status DecodeWorkloadSection(const uint8_t* data, size_t size, uint32_t used_slots, WorkloadSectionState* out) {
   ByteReader r(data, size);
-  auto corrupt = [](const std::string& what) {
-    return Status::Corrupt("index file is corrupt: workload section: " + what);
-  };
+  const auto corrupt = SectionCorruption("workload");
   uint32_t version = 0;
   NV_RETURN_IF_ERROR(ReadSectionVersion(r, "workload", kSectionVersion, &version));
   WorkloadSectionState state;
