@@ -139,7 +139,7 @@ int RunRoutingBench(const Args& args) {
   const char* cmd = "routing-bench";
   for (const auto& u : args.Unused({"base", "queries", "truth", "k", "m", "ef-construction", "threads", "efs",
                                     "targets", "router-ef", "items", "seeds", "tune", "runs", "json", "split", "metric", "train-from", "train",
-                                    "save-index", "load-index", "skip-rank", "churn-rounds", "churn-percent", "adapt-hints", "adapt-coverage"})) {
+                                    "save-index", "load-index", "skip-rank", "churn-rounds", "churn-percent", "adapt-hints", "adapt-coverage", "calibration-share"})) {
     return FailCommand(cmd, "unknown option --" + u);
   }
   if (!args.Has("base") || !args.Has("queries") || !args.Has("truth")) {
@@ -153,6 +153,10 @@ int RunRoutingBench(const Args& args) {
       !args.GetUint("train", 2000, train, error) || !args.GetUint("tune", 2000, tune, error) || !args.GetUint("runs", 2, runs, error) ||
       !args.GetUint("churn-rounds", 0, churn_rounds, error) || !args.GetUint("churn-percent", 10, churn_percent, error) ||
       !args.GetUint("skip-rank", RouterOptions{}.skip_rank, skip_rank, error)) {
+    return FailCommand(cmd, error);
+  }
+  double calibration_share;
+  if (!args.GetDouble("calibration-share", RouterOptions{}.calibration_share, calibration_share, error)) {
     return FailCommand(cmd, error);
   }
   if (churn_percent < 1 || churn_percent > 90) {
@@ -273,6 +277,7 @@ int RunRoutingBench(const Args& args) {
     options.seed = seed;
     options.threads = static_cast<uint32_t>(threads);
     options.skip_rank = static_cast<uint32_t>(skip_rank);
+    options.calibration_share = calibration_share;
     std::vector<float> shuffled;
     if (train_from == "queries") {
       // The training queries in a seeded order (training and calibration shares differ per seed).

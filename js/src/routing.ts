@@ -71,7 +71,7 @@ export async function trainRouter(host: RoutingHost, options: TrainRouterOptions
   const k = checkInteger('k', options.k ?? 10, 1, 64);
   const ef = checkInteger('ef', options.ef ?? 128, k, MAX_EF);
   const items = checkInteger('items', options.items ?? 3000, 20, 1000000);
-  const share = fraction('calibrationShare', options.calibrationShare ?? 0.3, 0.1, 0.9);
+  const share = fraction('calibrationShare', options.calibrationShare ?? 0.7, 0.1, 0.9);
   const target = fraction('targetRecall', options.targetRecall ?? 0.99, 0.5, 1);
   const seed = checkInteger('seed', options.seed ?? 1, 0, Number.MAX_SAFE_INTEGER);
   const skipRank = checkInteger('skipRank', options.skipRank ?? 64, 0, 128);

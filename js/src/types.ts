@@ -197,7 +197,8 @@ export interface TrainRouterOptions {
    * an array of vectors or a flat Float32Array, at least 20. The first
    * 1 - calibrationShare train, the rest calibrate. */
   queries?: Float32Array | ReadonlyArray<VectorLike>;
-  /** Share held out to calibrate the per-target thresholds (0.1..0.9, default 0.3). */
+  /** Share held out to calibrate the per-target thresholds (0.1..0.9, default 0.7: the
+   * stopping rule has few weights, and more calibration walks land each target closer). */
   calibrationShare?: number;
   /** The recall searches without `recall` aim for (0.5..1, default 0.99: close to a plain
    * search at the default ef, and where the learned walk pays). */

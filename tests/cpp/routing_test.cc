@@ -384,8 +384,10 @@ TEST(Routing, TrainingInStepsEqualsOneCallAndAWriteBetweenStepsEndsIt) {
   ASSERT_TRUE(s.index->BeginRouterTraining(Options()).ok());
   uint64_t steps = 0, last_done = 0;
   // Every item walks, then (neighbour skipping) the held-out ones again once
-  // per skip margin: 5 x 240 more.
-  const uint64_t held_out = 240, total = Options().items + 5 * held_out;
+  // per skip margin: 5 x 560 more (the calibration share, 0.7 of 800).
+  const uint64_t held_out = static_cast<uint64_t>(std::lround(Options().items * Options().calibration_share));
+  const uint64_t total = Options().items + 5 * held_out;
+  ASSERT_EQ(held_out, 560u);
   while (true) {
     auto step = s.index->RouterTrainingStep(97);
     ASSERT_TRUE(step.ok()) << step.status().message();

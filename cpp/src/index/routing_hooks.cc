@@ -260,13 +260,13 @@ Result<RouterReport> FitRouter(RouterTraining& t, routing::StopModel* model) {
     double best_cost[routing::StopModel::kTargets];
     for (int target = 0; target < routing::StopModel::kTargets; ++target) {
       const auto r = routing::ReplayWithThreshold(held_out, *model, model->thresholds[target]);
-      best_cost[target] = r.recall >= routing::StopModel::kTargetRecalls[target] ? r.computations : HUGE_VAL;
+      best_cost[target] = r.recall >= routing::StopModel::CalibrationAim(target) ? r.computations : HUGE_VAL;
     }
     for (size_t m = 0; m < RouterTraining::kSkipMarginCount; ++m) {
       routing::StopModel candidate = *model;
       routing::CalibrateThresholds(t.skip_walks[m], candidate);
       for (int target = 0; target < routing::StopModel::kTargets; ++target) {
-        const double goal = routing::StopModel::kTargetRecalls[target];
+        const double goal = routing::StopModel::CalibrationAim(target);
         const auto r = routing::ReplayWithThreshold(t.skip_walks[m], candidate, candidate.thresholds[target]);
         const double cost = r.computations + r.estimates * per_test + rank;
         if (r.recall < goal) continue;

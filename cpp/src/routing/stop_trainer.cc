@@ -128,7 +128,7 @@ void CalibrateThresholds(const std::vector<RecordedWalk>& walks, StopModel& mode
     }
   }
   for (int t = 0; t < StopModel::kTargets; ++t) {
-    const double target = StopModel::kTargetRecalls[t];
+    const double target = StopModel::CalibrationAim(t);
     if (walks.empty() || model.calibration_ceiling < target || !(lo <= hi)) {
       model.thresholds[t] = inf;
       continue;
