@@ -162,9 +162,10 @@ async function roundTrip(kind, target, { isolated = false } = {}) {
     assert.deepEqual(inPage, written.expected, 'a page reads the file without a Worker');
     assert.equal(read.size, written.size);
     assert.equal(written.routerWalks, 150);
-    // 150 walks, then the 45 held out again per neighbour-skipping margin: the last report is the total.
+    // 150 walks, then the 105 held out (the default calibration share, 0.7) again per
+    // neighbour-skipping margin: the last report is the total.
     const [done, total] = written.routerProgress.at(-1);
-    assert.ok(written.routerProgress.length >= 2 && done === total && total === 150 + 5 * 45, `${written.routerProgress}`);
+    assert.ok(written.routerProgress.length >= 2 && done === total && total === 150 + 5 * 105, `${written.routerProgress}`);
     assert.equal(read.routerTrained, true, 'the router trained before the checkpoint is in the file');
     assert.ok(written.hints >= 1 && written.hints <= 3, `hints ${written.hints}`);
     assert.deepEqual(read.workload, [64, 1000, written.hints], 'workload settings and hints are in the file');
