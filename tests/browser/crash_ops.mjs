@@ -79,6 +79,23 @@ export async function apply(index, op) {
   return { type: 'ack', op: 'add', ids: op.ids };
 }
 
+/** The origin's IndexedDB database names. Right after a SIGKILLed browser
+ * restarts, Chromium may fail this call with UnknownError ("Internal error
+ * opening backing store") for a moment, as it may fail indexedDB.open (which
+ * the library tries again: js/src/storage/indexeddb_storage.ts); CI saw this
+ * call fail so once. It is tried again the same way, for longer. */
+async function databaseNames() {
+  const delays = [50, 200, 800, 2000];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return (await indexedDB.databases()).map((d) => d.name);
+    } catch (e) {
+      if (e?.name !== 'UnknownError' || attempt >= delays.length) throw e;
+      await new Promise((r) => setTimeout(r, delays[attempt]));
+    }
+  }
+}
+
 /** Checks a file against the driver's state: every acknowledged live id with its vector, no acknowledged delete. */
 export async function verify(target, live, deleted) {
   // Chromium deletes an origin's whole IndexedDB when, restarting after a
@@ -86,7 +103,7 @@ export async function verify(target, live, deleted) {
   // kills on a loaded 2-core VM; the database then reappears empty). That is
   // the browser discarding storage, not a lost commit: it is reported apart.
   // Our code never deletes the database, so its absence is the evidence.
-  if (target.indexedDB && !(await indexedDB.databases()).some((d) => d.name === 'neurovec')) return { discarded: true };
+  if (target.indexedDB && !(await databaseNames()).includes('neurovec')) return { discarded: true };
   const index = await openWriter(target, true);
   try {
     const missing = [];
