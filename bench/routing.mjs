@@ -107,13 +107,14 @@ if (engines.includes('native')) {
     .map((l) => ({ ef: l.ef, recall: l.recall, computations: l.distance_computations, qps: l.qps }));
   const routers = lines.filter((l) => l.router !== undefined && l.churn_round === undefined).map((l) => ({
     seed: l.router, seconds: l.seconds, bytes: l.bytes, skipRank: l.skip_rank, skipMargins: l.skip_margins, skipTableBytes: l.skip_table_bytes,
+    plainWalks: l.plain_walks,
   }));
   // routing-bench timed each learned setting side by side with the two plain efs around its recall.
   const learned = lines.filter((l) => l.walk === 'learned').map((l) => {
     const comparable = l.plain_qps > 0;
     return {
       seed: l.seed, target: l.target, recall: l.recall, computations: l.distance_computations, qps: l.qps, earlyStops: l.early_stops,
-      plainComputations: comparable ? l.plain_distance_computations : null, plainQps: comparable ? l.plain_qps : null,
+      plainServed: l.plain_served ?? 0, plainComputations: comparable ? l.plain_distance_computations : null, plainQps: comparable ? l.plain_qps : null,
       computationsRatio: comparable ? l.distance_computations / l.plain_distance_computations : null,
       qpsRatio: comparable ? l.qps / l.plain_qps : null,
     };
@@ -204,13 +205,15 @@ if (engines.includes('wasm')) {
     const t = performance.now();
     const report = await index.trainRouter({ k: K, ef: ROUTER_EF, queries: train, seed });
     const seconds = (performance.now() - t) / 1000;
-    routers.push({ seed, seconds, bytes: report.modelBytes, skipRank: report.skipRank, skipTableBytes: index.stats().routing.skipTableBytes });
+    routers.push({ seed, seconds, bytes: report.modelBytes, skipRank: report.skipRank, skipTableBytes: index.stats().routing.skipTableBytes,
+      plainWalks: report.plainWalks });
     log(`wasm router seed ${seed}: trained in ${seconds.toFixed(1)} s`);
     for (const target of targets) {
-      const before = index.stats().routing.earlyStops;
+      const before = index.stats().routing;
       const p = measure({ routing: 'learned', recall: target });
-      const earlyStops = (index.stats().routing.earlyStops - before) / (RUNS * rows.length);
-      const entry = { seed, target, ...p, earlyStops, plainComputations: null, plainQps: null, computationsRatio: null, qpsRatio: null };
+      const earlyStops = (index.stats().routing.earlyStops - before.earlyStops) / (RUNS * rows.length);
+      const plainServed = (index.stats().routing.plainServed - before.plainServed) / (RUNS * rows.length);
+      const entry = { seed, target, ...p, earlyStops, plainServed, plainComputations: null, plainQps: null, computationsRatio: null, qpsRatio: null };
       const hi = curve.findIndex((c) => c.recall >= p.recall);
       if (hi > 0) {
         const a = curve[hi - 1], b = curve[hi];
@@ -273,10 +276,13 @@ const f = (x, digits) => (x === null || x === undefined ? 'n/a' : x.toFixed(digi
 const table = (engine) => {
   const r = results[engine];
   if (!r) return `(no ${engine} run)\n`;
-  const lines = ['| target | seed | recall@10 | distances / query | plain at that recall | distances ratio | QPS | plain QPS | QPS ratio | early stops |',
-    '|---|---|---|---|---|---|---|---|---|---|'];
+  const lines = ['| target | seed | served by | recall@10 | distances / query | plain at that recall | distances ratio | QPS | plain QPS | QPS ratio | early stops |',
+    '|---|---|---|---|---|---|---|---|---|---|---|'];
   for (const p of r.learned) {
-    lines.push(`| ${p.target} | ${p.seed} | ${f(p.recall, 4)} | ${f(p.computations, 1)} | ${f(p.plainComputations, 1)} | ` +
+    // Served by: the walk training timed as the faster for this target (RouterReport.plainWalks).
+    const walk = r.routers.find((x) => x.seed === p.seed)?.plainWalks?.find((w) => Math.abs(w.targetRecall - p.target) < 1e-6);
+    const servedBy = (p.plainServed ?? 0) > 0.5 ? `plain ef ${walk?.plainEf ?? '?'}` : 'learned';
+    lines.push(`| ${p.target} | ${p.seed} | ${servedBy} | ${f(p.recall, 4)} | ${f(p.computations, 1)} | ${f(p.plainComputations, 1)} | ` +
       `**${f(p.computationsRatio, 2)}** | ${f(p.qps, 0)} | ${f(p.plainQps, 0)} | ${f(p.qpsRatio, 2)} | ${f(100 * p.earlyStops, 0)}% |`);
   }
   lines.push('', `Plain curve (${engine}): ` + r.curve.map((c) => `ef ${c.ef} ${f(c.recall, 4)}/${f(c.computations, 0)}/${f(c.qps, 0)} qps`).join(', '));

@@ -114,23 +114,26 @@ int32_t nv_search_batch(nv_index* index, uint32_t n, const float* queries, uint3
  * stored items. 0, or -1 with the error set. */
 int32_t nv_router_train_begin(nv_index* index, uint32_t k, uint32_t ef, uint32_t items, double calibration_share,
                               double default_target_recall, double seed, const float* queries, uint32_t query_count,
-                              uint32_t skip_rank);
+                              uint32_t skip_rank, int32_t plain_when_faster);
 /* Records up to max_walks walks; out[0..NV_ROUTER_PROGRESS_COUNT) = walks done,
  * walks total, then once done the report: training walks, calibration walks,
  * records, seconds, full-walk recall, full-walk distance computations, routed
  * recall, routed distance computations, model bytes, routed neighbour-filter
- * tests, skip rank (0: no neighbour skipping), threads the walks ran on. Returns 1 when the router
+ * tests, skip rank (0: no neighbour skipping), threads the walks ran on; then
+ * per target recall (0.80 .. 0.99, 8 each): plain ef, plain walk serves (0/1),
+ * learned walk's and plain walk's microseconds per query. Returns 1 when the router
  * is trained (and installed; a durable index checkpointed), 0 when more steps
  * are needed, -1 on error (the training is over). */
-#define NV_ROUTER_PROGRESS_COUNT 14
+#define NV_ROUTER_PROGRESS_COUNT 46
 int32_t nv_router_train_step(nv_index* index, uint32_t max_walks, double* out);
 void nv_router_train_cancel(nv_index* index);
 /* Forgets the router. 0, or -1 with the error set. */
 int32_t nv_drop_router(nv_index* index);
 /* out[0..NV_ROUTING_STATS_COUNT) = trained (0/1), k, training ef, learned
  * searches, early stops, fallbacks, items added or deleted since training,
- * unfamiliar searches, skipped neighbours, skip rank, projection table bytes. */
-#define NV_ROUTING_STATS_COUNT 11
+ * unfamiliar searches, skipped neighbours, skip rank, projection table bytes,
+ * searches the router sent to the plain walk. */
+#define NV_ROUTING_STATS_COUNT 12
 void nv_routing_stats(nv_index* index, double* out);
 
 /* Workload adaptation (VectorIndex::SetWorkloadSampling, AdaptToWorkload).

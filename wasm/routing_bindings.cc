@@ -11,7 +11,7 @@ extern "C" {
 
 int32_t nv_router_train_begin(nv_index* index, uint32_t k, uint32_t ef, uint32_t items, double calibration_share,
                               double default_target_recall, double seed, const float* queries, uint32_t query_count,
-                              uint32_t skip_rank) {
+                              uint32_t skip_rank, int32_t plain_when_faster) {
   nv_internal_clear_error();
   neurovec::RouterOptions o;
   o.k = k;
@@ -26,6 +26,7 @@ int32_t nv_router_train_begin(nv_index* index, uint32_t k, uint32_t ef, uint32_t
   o.queries = queries;
   o.query_count = queries != nullptr ? query_count : 0;
   o.skip_rank = skip_rank;
+  o.plain_when_faster = plain_when_faster != 0;
   o.threads = g_batch_threads;  // nv_set_threads: 1 in the single-thread build
   neurovec::Status s = index->index->BeginRouterTraining(o);
   return s.ok() ? 0 : nv_internal_fail(s);
@@ -40,13 +41,20 @@ int32_t nv_router_train_step(nv_index* index, uint32_t max_walks, double* out) {
   }
   const neurovec::RouterTrainingProgress& p = step.value();
   const neurovec::RouterReport& r = p.report;
-  const double values[NV_ROUTER_PROGRESS_COUNT] = {
+  const double values[14] = {
       double(p.walks_done),   double(p.walks_total),        double(r.training_walks),
       double(r.calibration_walks), double(r.records),       r.seconds,
       r.full_walk_recall,     r.full_walk_computations,     r.routed_recall,
       r.routed_computations,  double(r.model_bytes),        r.routed_estimates,
       double(r.skip_rank),    double(r.threads)};
+  static_assert(NV_ROUTER_PROGRESS_COUNT == 14 + 4 * 8, "the progress layout of neurovec_c.h");
   std::memcpy(out, values, sizeof values);
+  for (int i = 0; i < 8; ++i) {
+    out[14 + i] = r.plain_ef[i];
+    out[22 + i] = r.plain_serves[i] ? 1.0 : 0.0;
+    out[30 + i] = r.learned_us[i];
+    out[38 + i] = r.plain_us[i];
+  }
   return p.done ? 1 : 0;
 }
 
@@ -64,7 +72,7 @@ void nv_routing_stats(nv_index* index, double* out) {
                                                  double(r.learned_searches), double(r.early_stops), double(r.fallbacks),
                                                  double(r.changes_since_training), double(r.unfamiliar),
                                                  double(r.skipped_neighbours), double(r.skip_rank),
-                                                 double(r.skip_table_bytes)};
+                                                 double(r.skip_table_bytes), double(r.plain_served)};
   std::memcpy(out, values, sizeof values);
 }
 

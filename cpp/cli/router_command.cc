@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli_util.h"
+#include "router_report_text.h"
 #include "commands.h"
 #include "neurovec/storage.h"
 #include "neurovec/vector_index.h"
@@ -16,7 +17,7 @@ namespace neurovec::cli {
 int RunTrainRouter(const Args& args) {
   const char* cmd = "train-router";
   for (const auto& u : args.Unused({"index", "k", "ef", "items", "queries", "calibration-share", "target", "threads",
-                                    "seed", "skip-rank", "drop", "json"})) {
+                                    "seed", "skip-rank", "learned-only", "drop", "json"})) {
     return FailCommand(cmd, "unknown option --" + u);
   }
   if (!args.Has("index")) return FailCommand(cmd, "--index is required");
@@ -40,6 +41,7 @@ int RunTrainRouter(const Args& args) {
   o.skip_rank = static_cast<uint32_t>(std::min<uint64_t>(skip_rank, UINT32_MAX));
   o.calibration_share = share;
   o.default_target_recall = static_cast<float>(target);
+  o.plain_when_faster = !args.Has("learned-only");
 
   auto storage = OpenFileStorage(args.Get("index"), FileMode::kReadWrite);
   if (!storage.ok()) return FailCommand(cmd, storage.status().message());
@@ -83,11 +85,11 @@ int RunTrainRouter(const Args& args) {
   if (json) {
     std::printf("{\"k\": %u, \"ef\": %u, \"trainingWalks\": %llu, \"calibrationWalks\": %llu, \"records\": %llu, "
                 "\"seconds\": %.3f, \"fullWalkRecall\": %.6f, \"fullWalkComputations\": %.2f, \"routedRecall\": %.6f, "
-                "\"routedComputations\": %.2f, \"routedEstimates\": %.2f, \"skipRank\": %u, \"modelBytes\": %llu}\n",
+                "\"routedComputations\": %.2f, \"routedEstimates\": %.2f, \"skipRank\": %u, \"modelBytes\": %llu, \"plainWalks\": %s}\n",
                 o.k, o.ef, static_cast<unsigned long long>(r.training_walks),
                 static_cast<unsigned long long>(r.calibration_walks), static_cast<unsigned long long>(r.records),
                 r.seconds, r.full_walk_recall, r.full_walk_computations, r.routed_recall, r.routed_computations,
-                r.routed_estimates, r.skip_rank, static_cast<unsigned long long>(r.model_bytes));
+                r.routed_estimates, r.skip_rank, static_cast<unsigned long long>(r.model_bytes), PlainWalksJson(r).c_str());
   } else {
     std::printf("router for k %u trained at ef %u on %llu walks (%llu held out to calibrate) in %.2f s, %u threads\n"
                 "held-out walks: full walk recall@%u %.4f with %.1f distances; routed (target %.2f) %.4f with %.1f\n"
@@ -100,6 +102,7 @@ int RunTrainRouter(const Args& args) {
                                    " projected estimates per routed walk").c_str()
                                 : "off (it did not pay on the held-out walks)",
                 args.Get("index").c_str(), static_cast<unsigned long long>(r.model_bytes));
+    std::printf("%s", PlainWalksText(r).c_str());
   }
   return 0;
 }

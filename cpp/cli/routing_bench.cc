@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "cli_util.h"
+#include "router_report_text.h"
 #include "commands.h"
 #include "neurovec/vector_index.h"
 #include "persistence/local_file.h"
@@ -27,6 +28,7 @@ namespace {
 
 struct Point {
   double recall = 0, computations = 0, qps = 0, early = 0, hops = 0;
+  double plain_served = 0;  // share of the searches the router sent to the plain walk
 };
 
 // Runs rows [first, last) of `queries`, one thread, best time of `runs` passes.
@@ -35,6 +37,7 @@ Point Measure(const VectorIndex& index, const FloatMatrix& queries, const IntMat
   Point p;
   double best = 1e30;
   const uint64_t early_before = index.Stats().routing.early_stops;
+  const uint64_t plain_before = index.Stats().routing.plain_served;
   for (int run = 0; run < runs; ++run) {
     double recall = 0, computations = 0, hops = 0;
     auto start = Clock::now();
@@ -61,6 +64,7 @@ Point Measure(const VectorIndex& index, const FloatMatrix& queries, const IntMat
   }
   p.qps = (last - first) / best;
   p.early = static_cast<double>(index.Stats().routing.early_stops - early_before) / runs / (last - first);
+  p.plain_served = static_cast<double>(index.Stats().routing.plain_served - plain_before) / runs / (last - first);
   return p;
 }
 
@@ -139,7 +143,7 @@ int RunRoutingBench(const Args& args) {
   const char* cmd = "routing-bench";
   for (const auto& u : args.Unused({"base", "queries", "truth", "k", "m", "ef-construction", "threads", "efs",
                                     "targets", "router-ef", "items", "seeds", "tune", "runs", "json", "split", "metric", "train-from", "train",
-                                    "save-index", "load-index", "skip-rank", "churn-rounds", "churn-percent", "adapt-hints", "adapt-coverage", "calibration-share"})) {
+                                    "save-index", "load-index", "skip-rank", "churn-rounds", "churn-percent", "adapt-hints", "adapt-coverage", "calibration-share", "learned-only"})) {
     return FailCommand(cmd, "unknown option --" + u);
   }
   if (!args.Has("base") || !args.Has("queries") || !args.Has("truth")) {
@@ -278,6 +282,7 @@ int RunRoutingBench(const Args& args) {
     options.threads = static_cast<uint32_t>(threads);
     options.skip_rank = static_cast<uint32_t>(skip_rank);
     options.calibration_share = calibration_share;
+    options.plain_when_faster = !args.Has("learned-only");
     std::vector<float> shuffled;
     if (train_from == "queries") {
       // The training queries in a seeded order (training and calibration shares differ per seed).
@@ -303,17 +308,18 @@ int RunRoutingBench(const Args& args) {
       std::printf("{\"router\": %u, \"seconds\": %.2f, \"records\": %llu, \"bytes\": %llu, \"held_out_full_recall\": %.4f, "
                   "\"held_out_full_computations\": %.1f, \"held_out_routed_recall\": %.4f, "
                   "\"held_out_routed_computations\": %.1f, \"skip_rank\": %u, \"skip_margins\": [%s], "
-                  "\"skip_table_bytes\": %llu}\n",
+                  "\"skip_table_bytes\": %llu, \"plain_walks\": %s}\n",
                   seed, r.seconds, static_cast<unsigned long long>(r.records),
                   static_cast<unsigned long long>(r.model_bytes), r.full_walk_recall, r.full_walk_computations,
                   r.routed_recall, r.routed_computations, r.skip_rank, margins.c_str(),
-                  static_cast<unsigned long long>(index.Stats().routing.skip_table_bytes));
+                  static_cast<unsigned long long>(index.Stats().routing.skip_table_bytes), PlainWalksJson(r).c_str());
     } else {
       std::printf("router seed %u: trained in %.2f s on %llu walk states (%llu bytes); held-out items: full walk "
                   "%.4f / %.1f, at the default target %.4f / %.1f; skip rank %u, margins %s\n",
                   seed, r.seconds, static_cast<unsigned long long>(r.records),
                   static_cast<unsigned long long>(r.model_bytes), r.full_walk_recall, r.full_walk_computations,
                   r.routed_recall, r.routed_computations, r.skip_rank, margins.c_str());
+      std::printf("%s", PlainWalksText(r).c_str());
     }
     for (double target : targets) {
       SearchParams params;
@@ -342,14 +348,15 @@ int RunRoutingBench(const Args& args) {
       if (json) {
         std::printf("{\"walk\": \"learned\", \"seed\": %u, \"target\": %.3f, \"recall\": %.4f, "
                     "\"distance_computations\": %.1f, \"qps\": %.1f, \"early_stops\": %.3f, "
-                    "\"plain_distance_computations\": %.1f, \"plain_qps\": %.1f}\n",
+                    "\"plain_distance_computations\": %.1f, \"plain_qps\": %.1f, \"plain_served\": %.3f}\n",
                     seed, target, p.recall, p.computations, p.qps, p.early, comparable ? plain.computations : -1.0,
-                    comparable ? plain.qps : -1.0);
+                    comparable ? plain.qps : -1.0, p.plain_served);
       } else if (comparable) {
         std::printf("learned  target %.2f  recall@%llu %.4f  distances %7.1f  hops %6.1f  qps %8.1f  early %.0f%%  | plain at "
-                    "that recall: distances %7.1f  qps %8.1f  -> %.2fx distances, %.2fx qps\n",
+                    "that recall: distances %7.1f  qps %8.1f  -> %.2fx distances, %.2fx qps%s\n",
                     target, static_cast<unsigned long long>(k), p.recall, p.computations, p.hops, p.qps, 100 * p.early,
-                    plain.computations, plain.qps, p.computations / plain.computations, p.qps / plain.qps);
+                    plain.computations, plain.qps, p.computations / plain.computations, p.qps / plain.qps,
+                    p.plain_served > 0 ? "  (the plain walk serves it)" : "");
       } else {
         std::printf("learned  target %.2f  recall@%llu %.4f  distances %7.1f  qps %8.1f  early %.0f%%  | outside "
                     "the plain curve\n",

@@ -9,9 +9,11 @@ import { checkFinite, checkInteger, checkVector, describeValue, MAX_EF } from '.
 import { readDoubles, type NeurovecWasmModule } from './wasm_module.js';
 
 export const ROUTING_MODES: readonly RoutingMode[] = ['auto', 'plain', 'learned'];
-const ROUTER_PROGRESS_COUNT = 14;
-const ROUTING_STATS_COUNT = 11;
-const OPTION_NAMES = ['k', 'ef', 'items', 'queries', 'calibrationShare', 'targetRecall', 'seed', 'skipRank', 'walksPerStep', 'threads', 'onProgress', 'signal'];
+const ROUTER_PROGRESS_COUNT = 46;
+const ROUTING_STATS_COUNT = 12;
+const OPTION_NAMES = ['k', 'ef', 'items', 'queries', 'calibrationShare', 'targetRecall', 'seed', 'skipRank', 'plainWhenFaster', 'walksPerStep', 'threads', 'onProgress', 'signal'];
+/** The target recalls a router calibrates (StopModel::kTargetRecalls). */
+export const ROUTER_TARGET_RECALLS: readonly number[] = [0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99];
 
 /** What the routing calls need of a VectorIndex. */
 export interface RoutingHost {
@@ -76,6 +78,8 @@ export async function trainRouter(host: RoutingHost, options: TrainRouterOptions
   const seed = checkInteger('seed', options.seed ?? 1, 0, Number.MAX_SAFE_INTEGER);
   const skipRank = checkInteger('skipRank', options.skipRank ?? 64, 0, 128);
   if (skipRank % 16 !== 0) throw invalid(`skipRank must be a multiple of 16 from 0 to 128, got ${skipRank}`);
+  const plainWhenFaster = options.plainWhenFaster ?? true;
+  if (typeof plainWhenFaster !== 'boolean') throw invalid(`plainWhenFaster must be true or false, got ${describeValue(plainWhenFaster)}`);
   const perStep = checkInteger('walksPerStep', options.walksPerStep ?? 50, 1, 1 << 20);
   const pool = host.mod.nvThreads ?? 1;
   const threads = options.threads === undefined ? pool : checkInteger('threads', options.threads, 1, 64);
@@ -94,7 +98,7 @@ export async function trainRouter(host: RoutingHost, options: TrainRouterOptions
     if (queries) mod.HEAPF32.set(queries, qptr >>> 2);
     // The training keeps the thread count it began with (at most the pool).
     mod._nv_set_threads(Math.min(threads, pool));
-    if (mod._nv_router_train_begin(host.handle(), k, ef, items, share, target, seed, qptr, queryCount, skipRank) < 0) throw host.error();
+    if (mod._nv_router_train_begin(host.handle(), k, ef, items, share, target, seed, qptr, queryCount, skipRank, plainWhenFaster ? 1 : 0) < 0) throw host.error();
   } finally {
     if (qptr) mod._free(qptr);
   }
@@ -117,6 +121,9 @@ export async function trainRouter(host: RoutingHost, options: TrainRouterOptions
         trainingWalks: p[2], calibrationWalks: p[3], records: p[4], seconds: p[5], fullWalkRecall: p[6],
         fullWalkComputations: p[7], routedRecall: p[8], routedComputations: p[9], modelBytes: p[10],
         routedEstimates: p[11], skipRank: p[12], threads: p[13],
+        plainWalks: ROUTER_TARGET_RECALLS.map((targetRecall, i) => ({
+          targetRecall, plainEf: p[14 + i], plainServes: p[22 + i] === 1, learnedMicros: p[30 + i], plainMicros: p[38 + i],
+        })),
       };
     }
     await yieldToEventLoop();
@@ -136,6 +143,6 @@ export function routingStats(mod: NeurovecWasmModule, handle: number): RoutingSt
   const r = readDoubles(mod, ROUTING_STATS_COUNT, (ptr) => mod._nv_routing_stats(handle, ptr));
   return {
     trained: r[0] === 1, k: r[1], ef: r[2], learnedSearches: r[3], earlyStops: r[4], fallbacks: r[5], changesSinceTraining: r[6], unfamiliar: r[7],
-    skippedNeighbours: r[8], skipRank: r[9], skipTableBytes: r[10],
+    skippedNeighbours: r[8], skipRank: r[9], skipTableBytes: r[10], plainServed: r[11],
   };
 }

@@ -177,7 +177,10 @@ export interface SearchOptions {
   routing?: RoutingMode;
   /** Mean recall@k the learned walk aims for (0 < recall <= 1; default: the
    * router's targetRecall). Calibrated at 0.80 .. 0.99; above what the router
-   * reached on its held-out queries the walk does not stop early. */
+   * reached on its held-out queries the walk does not stop early. Where training
+   * timed the plain walk as the faster for a target, it serves that target
+   * (RouterReport.plainWalks). With routing 'plain' and no `ef`, the plain walk
+   * walks at the ef the router calibrated for the target (where it has one). */
   recall?: number;
 }
 
@@ -209,6 +212,13 @@ export interface TrainRouterOptions {
    * 128, default 64; 0 for none). L2 and cosine. Costs skipRank + 4 bytes per
    * item, in memory and in the file; the margin per target recall is chosen on held-out walks. */
   skipRank?: number;
+  /** Per target recall, time the learned walk against the plain walk at the ef that
+   * reaches the same target on the held-out queries, and let the faster serve that
+   * target (default true; RouterReport.plainWalks says what was chosen). Both reach
+   * the target; the learned walk pays for its larger result set per distance, so on
+   * low-dimensional data or at low targets it can be the slower. The choice depends
+   * on the machine and its load: false keeps every target on the learned walk. */
+  plainWhenFaster?: boolean;
   /** Walks per slice between yields to the event loop (default 50). */
   walksPerStep?: number;
   /** Threads the walks run on (default: the threaded build's whole pool; 1 in the
@@ -245,6 +255,21 @@ export interface RouterReport {
   modelBytes: number;
   /** Threads the walks ran on. */
   threads: number;
+  /** Per target recall the router calibrates (0.80 .. 0.99): which walk serves it. */
+  plainWalks: RouterPlainWalk[];
+}
+
+/** One target recall of RouterReport.plainWalks. */
+export interface RouterPlainWalk {
+  targetRecall: number;
+  /** The smallest ef whose plain walks of the held-out queries reached the target (0: none up
+   * to the router's ef). search(q, k, { routing: 'plain', recall }) walks at it. */
+  plainEf: number;
+  /** The plain walk at plainEf answers learned searches for this target: it was the faster. */
+  plainServes: boolean;
+  /** Microseconds per held-out query of each walk, as timed at training (0: not timed). */
+  learnedMicros: number;
+  plainMicros: number;
 }
 
 /** stats().routing */
@@ -339,6 +364,9 @@ export interface RoutingStats {
   skipRank: number;
   /** Memory of the per-item projections. */
   skipTableBytes: number;
+  /** Searches the router sent to the plain walk at its calibrated ef, because that walk
+   * was the faster for their target (RouterReport.plainWalks). */
+  plainServed: number;
 }
 
 export interface SearchResult {

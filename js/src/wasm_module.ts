@@ -28,7 +28,7 @@ export interface NeurovecWasmModule {
   _nv_search_routed(index: number, query: number, k: number, ef: number, filter: number, filterLen: number,
     routing: number, targetRecall: number, outSlots: number, outDistances: number): number;
   _nv_router_train_begin(index: number, k: number, ef: number, items: number, calibrationShare: number,
-    targetRecall: number, seed: number, queries: number, queryCount: number, skipRank: number): number;
+    targetRecall: number, seed: number, queries: number, queryCount: number, skipRank: number, plainWhenFaster: number): number;
   _nv_router_train_step(index: number, maxWalks: number, out: number): number;
   _nv_router_train_cancel(index: number): void;
   _nv_drop_router(index: number): number;

@@ -17,6 +17,7 @@ namespace {
 
 using namespace nvtest;
 using neurovec::RouterOptions;
+using neurovec::RouterReport;
 using neurovec::RoutingMode;
 using neurovec::SearchCounters;
 using neurovec::StatusCode;
@@ -76,6 +77,7 @@ RouterOptions Options() {
   o.ef = 64;
   o.items = 800;
   o.seed = 3;
+  o.plain_when_faster = false;  // every target on the learned walk, whatever the timing (PlainWalkPerTarget* test that)
   return o;
 }
 
@@ -461,13 +463,97 @@ TEST(Routing, TheRouterTravelsInTheFileAndDamageIsRefused) {
                        // Version 2's part: skip margins from byte 140, the projection from 172 (rank, stride, scale, mean...).
                        {"a skip margin of 100", PutU32At(140, 0x42c80000u)},
                        {"rank 17", PutU32At(172, 17)},
-                       {"a NaN in the mean", PutU32At(184, 0x7fc00000u)}},
+                       {"a NaN in the mean", PutU32At(184, 0x7fc00000u)},
+                       // Version 3's part ends the section: 8 plain efs, then the mask of targets they serve.
+                       {"a plain ef past the training ef",
+                        [](std::string& f, SectionRef& s) { PutU32(f, s.offset + s.length - 36, 65); }},
+                       {"a target served plainly without an ef",
+                        [](std::string& f, SectionRef& s) {
+                          PutU32(f, s.offset + s.length - 36, 0);
+                          PutU32(f, s.offset + s.length - 4, 1);
+                        }},
+                       {"a served target past the list", [](std::string& f, SectionRef& s) { PutU32(f, s.offset + s.length - 4, 1u << 8); }}},
                       "router");
-  ExpectNewerVersionRefused(bytes, router, 3);
+  ExpectNewerVersionRefused(bytes, router, 4);
 
   // Dropped: the next save has no router section.
   ASSERT_TRUE(loaded.value()->DropRouter().ok());
   for (const SectionRef& r : Sections(loaded.value()->SaveToBytes())) EXPECT_NE(r.kind, neurovec::index_file::kRouter);
+}
+
+// The plain walk per target: training finds the smallest ef whose plain walks
+// of the held-out items reach each target, and `routing: plain` with a recall
+// walks there. Which walk serves a target is timed (not asserted here), but
+// where the plain walk serves, a learned search is exactly that plain walk.
+TEST(Routing, PlainWalkPerTargetIsCalibratedAndServesWhereChosen) {
+  IndexAndQueries s = BuildLowRank(3000, 200);
+  auto report = s.index->TrainRouter(Options());
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  const RouterReport& r = report.value();
+  uint32_t previous = 0;
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_FALSE(r.plain_serves[i]);  // plain_when_faster off
+    EXPECT_EQ(r.learned_us[i], 0.0);  // and nothing timed
+    if (r.plain_ef[i] == 0) continue;
+    EXPECT_GE(r.plain_ef[i], previous) << "target " << i;  // higher targets need no smaller ef
+    EXPECT_GE(r.plain_ef[i], 10u);
+    EXPECT_LE(r.plain_ef[i], 64u);
+    previous = r.plain_ef[i];
+  }
+  const uint32_t ef90 = r.plain_ef[2];  // target 0.90
+  ASSERT_GT(ef90, 0u);
+
+  // routing plain + recall 0.9 (no ef): the plain walk at the calibrated ef, which
+  // reaches the target on queries the router never saw (it learned from items).
+  SearchParams asked;
+  asked.k = 10;
+  asked.routing = RoutingMode::kPlain;
+  asked.target_recall = 0.9f;
+  SearchParams at_ef = asked;
+  at_ef.target_recall = 0;
+  at_ef.ef = ef90;
+  const Walks plain90 = SearchAll(*s.index, s.w.queries, at_ef);
+  ExpectSameHits(SearchAll(*s.index, s.w.queries, asked), plain90);
+  EXPECT_GE(MeanRecallAgainstBruteForce(s, plain90, 10), 0.87);
+  EXPECT_EQ(s.index->Stats().routing.learned_searches, 0u);
+
+  // The plain walk made to serve 0.90 in the file (the mask after the 8 efs at
+  // the section's end): learned searches for 0.90 are that plain walk, counted;
+  // 0.99 still takes the learned walk.
+  std::string bytes = s.index->SaveToBytes();
+  const SectionRef router = FindSection(bytes, neurovec::index_file::kRouter);
+  PutU32(bytes, router.offset + router.length - 4, 1u << 2);
+  Reseal(bytes, router);
+  auto served = OpenImage(bytes);
+  ASSERT_TRUE(served.ok()) << served.status().message();
+  SearchParams learned;
+  learned.k = 10;
+  learned.routing = RoutingMode::kLearned;
+  learned.target_recall = 0.9f;
+  ExpectSameHits(SearchAll(*served.value(), s.w.queries, learned), plain90);
+  auto stats = served.value()->Stats().routing;
+  EXPECT_EQ(stats.plain_served, s.w.queries.n);
+  EXPECT_EQ(stats.learned_searches, 0u);
+  learned.target_recall = 0.99f;
+  SearchAll(*served.value(), s.w.queries, learned);
+  stats = served.value()->Stats().routing;
+  EXPECT_EQ(stats.plain_served, s.w.queries.n);
+  EXPECT_EQ(stats.learned_searches, s.w.queries.n);
+  EXPECT_EQ(served.value()->SaveToBytes(), bytes);  // the choice travels in the file
+
+  // Timed (the default): each target with a plain ef is timed both ways, and the faster serves it.
+  RouterOptions timed = Options();
+  timed.plain_when_faster = true;
+  auto retimed = s.index->TrainRouter(timed);
+  ASSERT_TRUE(retimed.ok()) << retimed.status().message();
+  for (int i = 0; i < 8; ++i) {
+    const RouterReport& t = retimed.value();
+    EXPECT_EQ(t.plain_ef[i], r.plain_ef[i]) << "target " << i;  // the same walks calibrate the same efs
+    if (t.plain_ef[i] == 0) continue;
+    EXPECT_GT(t.learned_us[i], 0.0);
+    EXPECT_GT(t.plain_us[i], 0.0);
+    EXPECT_EQ(t.plain_serves[i], t.plain_us[i] < t.learned_us[i]);
+  }
 }
 
 #if !defined(__EMSCRIPTEN__)

@@ -41,7 +41,7 @@ function measure(index, data, queries, k, options) {
 test('trainRouter: the learned walk reaches its target recall (brute force) with fewer distances; counters', async () => {
   const { index, data, queries } = await clusteredIndex(4000, 200);
   const progress = [];
-  const report = await index.trainRouter({ k: 10, ef: 64, items: 800, seed: 3, onProgress: (p) => progress.push(p) });
+  const report = await index.trainRouter({ k: 10, ef: 64, items: 800, seed: 3, plainWhenFaster: false, onProgress: (p) => progress.push(p) });
   assert.ok(progress.length >= 2);
   for (let i = 1; i < progress.length; i++) assert.ok(progress[i].walksDone > progress[i - 1].walksDone);
   // Every item walks, then the held-out ones again per neighbour-skipping margin (5 x 240).
@@ -69,6 +69,23 @@ test('trainRouter: the learned walk reaches its target recall (brute force) with
   assert.ok(stats.unfamiliar < 20, `${stats.unfamiliar} of 200 queries from the training distribution counted unfamiliar`);
   assert.equal(stats.skipRank, 0);
   assert.equal(stats.skippedNeighbours, 0);
+  assert.equal(stats.plainServed, 0);
+
+  // The plain walk per target: calibrated, not timed (plainWhenFaster: false), and
+  // routing 'plain' with a recall walks at the calibrated ef.
+  assert.deepEqual(report.plainWalks.map((w) => w.targetRecall), [0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99]);
+  for (const w of report.plainWalks) {
+    assert.equal(w.plainServes, false);
+    assert.equal(w.learnedMicros, 0);
+    assert.ok(w.plainEf === 0 || (w.plainEf >= 10 && w.plainEf <= 64), `plain ef ${w.plainEf}`);
+  }
+  const ef90 = report.plainWalks[2].plainEf;
+  assert.ok(ef90 > 0);
+  for (let qi = 0; qi < 20; qi++) {
+    const q = row(queries, qi, D);
+    assert.deepEqual(index.search(q, 10, { routing: 'plain', recall: 0.9 }), index.search(q, 10, { routing: 'plain', ef: ef90 }));
+  }
+  assert.equal(index.stats().routing.learnedSearches, 200);
 
   // Another k, or a filter: the plain walk, counted as a fallback when 'learned' was asked for.
   index.search(row(queries, 0, D), 5, { routing: 'learned' });
@@ -77,6 +94,30 @@ test('trainRouter: the learned walk reaches its target recall (brute force) with
   assert.equal(index.stats().routing.changesSinceTraining, 1);
   index.dropRouter();
   assert.equal(index.stats().routing.trained, false);
+  index.dispose();
+});
+
+test('trainRouter times the two walks per target, and the faster serves it', async () => {
+  const { index, queries } = await clusteredIndex(3000, 100);
+  const report = await index.trainRouter({ k: 10, ef: 48, items: 600, seed: 2 });
+  const served = [];
+  for (const w of report.plainWalks) {
+    if (w.plainEf === 0) continue;
+    assert.ok(w.learnedMicros > 0 && w.plainMicros > 0, JSON.stringify(w));
+    assert.equal(w.plainServes, w.plainMicros < w.learnedMicros, JSON.stringify(w));
+    if (w.plainServes) served.push(w);
+  }
+  // A search for a target the plain walk serves is that plain walk, counted in stats().
+  for (const w of served) {
+    const before = index.stats().routing;
+    for (let qi = 0; qi < 10; qi++) {
+      const q = row(queries, qi, D);
+      assert.deepEqual(index.search(q, 10, { routing: 'learned', recall: w.targetRecall }), index.search(q, 10, { routing: 'plain', ef: w.plainEf }));
+    }
+    const after = index.stats().routing;
+    assert.equal(after.plainServed - before.plainServed, 10);
+    assert.equal(after.learnedSearches, before.learnedSearches);
+  }
   index.dispose();
 });
 
@@ -118,9 +159,9 @@ test('neighbour skipping: fewer distances at the target in wasm, and a native ro
       }
       return { recall: recall / 100, computations: computations / 100 };
     };
-    await index.trainRouter({ ef: 24, items: 800, seed: 3, skipRank: 0 });
+    await index.trainRouter({ ef: 24, items: 800, seed: 3, skipRank: 0, plainWhenFaster: false });
     const stopOnly = run();
-    const report = await index.trainRouter({ ef: 24, items: 800, seed: 3, skipRank: 16 });
+    const report = await index.trainRouter({ ef: 24, items: 800, seed: 3, skipRank: 16, plainWhenFaster: false });
     assert.equal(report.skipRank, 16);
     assert.ok(report.routedEstimates > 0);
     const skipping = run();
@@ -138,7 +179,7 @@ test('neighbour skipping: fewer distances at the target in wasm, and a native ro
         writeFileSync(join(dir, 'index.nvx'), await index.toBytes());
         writeFvecs(join(dir, 'queries.fvecs'), queries, HD);
         execFileSync(CLI, ['train-router', '--index', join(dir, 'index.nvx'), '--ef', '24', '--items', '800', '--seed', '4',
-          '--skip-rank', '16', '--threads', '2'], { stdio: 'ignore' });
+          '--skip-rank', '16', '--threads', '2', '--learned-only'], { stdio: 'ignore' });
         const native = execFileSync(CLI, ['query', '--index', join(dir, 'index.nvx'), '--queries', join(dir, 'queries.fvecs'),
           '--k', '10', '--routing', 'learned', '--recall', '0.95'], { encoding: 'utf8' }).trim().split('\n').map((l) => JSON.parse(l).ids);
         const fromNative = await VectorIndex.fromBytes(new Uint8Array(readFileSync(join(dir, 'index.nvx'))));
@@ -164,7 +205,7 @@ test('trainRouter and search refuse bad routing options with clear errors', asyn
   const bad = [
     [{ k: 0 }, /k/], [{ k: 65 }, /k/], [{ ef: 5 }, /ef/], [{ items: 5 }, /items/],
     [{ calibrationShare: 0.95 }, /calibrationShare/], [{ targetRecall: 0.2 }, /targetRecall/],
-    [{ walksPerStep: 0 }, /walksPerStep/], [{ speed: 1 }, /unknown trainRouter option "speed"/],
+    [{ walksPerStep: 0 }, /walksPerStep/], [{ plainWhenFaster: 'yes' }, /plainWhenFaster/], [{ speed: 1 }, /unknown trainRouter option "speed"/],
     [{ skipRank: 20 }, /skipRank must be a multiple of 16/], [{ skipRank: 144 }, /skipRank/],
     [{ queries: new Float32Array(10 * D) }, /at least 20 queries/], [{ queries: new Float32Array(7) }, /multiple of the dimensions/],
     [{ queries: [new Float32Array(D - 1)] }, /queries\[0\]/], [{ onProgress: 3 }, /onProgress/],
@@ -233,7 +274,7 @@ test('the router travels in the file: native train-router -> wasm, wasm trainRou
       execFileSync(CLI, ['build', '--base', join(dir, 'base.fvecs'), '--out', join(dir, 'native.nvx'), '--m', '8',
         '--ef-construction', '64'], { stdio: 'ignore' });
       execFileSync(CLI, ['train-router', '--index', join(dir, 'native.nvx'), '--ef', '64', '--items', '800', '--threads', '2',
-        '--json'], { stdio: 'ignore' });
+        '--learned-only', '--json'], { stdio: 'ignore' });
       const fromNative = await VectorIndex.fromBytes(new Uint8Array(readFileSync(join(dir, 'native.nvx'))));
       assert.equal(fromNative.stats().routing.trained, true);
       assert.deepEqual(wasmQuery(fromNative), nativeQuery(join(dir, 'native.nvx')).map((r) => r.ids));
@@ -271,7 +312,7 @@ test('the router travels in the file: native train-router -> wasm, wasm trainRou
       // wasm router -> native
       const wasmIndex = await VectorIndex.create({ dimensions: D, metric: 'l2', m: 8, efConstruction: 64 });
       wasmIndex.addBatch(Array.from({ length: n }, (_, i) => i), data);
-      await wasmIndex.trainRouter({ ef: 64, items: 800, seed: 5 });
+      await wasmIndex.trainRouter({ ef: 64, items: 800, seed: 5, plainWhenFaster: false });
       writeFileSync(join(dir, 'wasm.nvx'), await wasmIndex.toBytes());
       assert.deepEqual(nativeQuery(join(dir, 'wasm.nvx')).map((r) => r.ids), wasmQuery(wasmIndex));
 

@@ -197,7 +197,7 @@ test('trainRouter walks on the pool (the default there) and trains the same rout
   const bytes = await index.toBytes();
   const one = await VectorIndex.fromBytes(bytes);
   const pool = await VectorIndex.fromBytes(bytes);
-  const options = { ef: 32, items: 300, seed: 3, skipRank: 16 };
+  const options = { ef: 32, items: 300, seed: 3, skipRank: 16, plainWhenFaster: false };  // timing would differ
   const a = await one.trainRouter({ ...options, threads: 1 });
   const b = await pool.trainRouter(options);
   assert.equal(a.threads, 1);

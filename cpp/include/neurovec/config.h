@@ -171,7 +171,10 @@ struct SearchParams {
   // A learned walk stops once its top-k is likely final; the mean recall@k to
   // aim for sets how sure it must be (0: the router's default_target_recall;
   // else in (0, 1], calibrated at 0.80 .. 0.99; above what the router can
-  // reach, the walk does not stop early).
+  // reach, the walk does not stop early). Where training timed the plain walk
+  // as the faster for the target (RouterReport::plain_serves), the plain walk
+  // at the target's calibrated ef serves it. With kPlain and ef 0, the plain
+  // walk walks at that calibrated ef where the router has one.
   float target_recall = 0;
   // Neural search modes (VectorIndex::SearchLearned) only: after the model
   // scores the vector search's candidates, walk the level-0 links outward

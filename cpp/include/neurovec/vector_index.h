@@ -174,6 +174,15 @@ struct RouterOptions {
   // given (the first 1 - calibration_share train). Null: sampled items.
   const float* queries = nullptr;
   size_t query_count = 0;
+  // Per target recall, time the learned walk against the plain walk at the
+  // ef that reaches the same target on the held-out walks (one thread, the
+  // two in turn, best of three passes), and let the plain walk serve the
+  // targets where it was faster (RouterReport::plain_serves). Both reach the
+  // target; the learned walk walks at `ef` and pays for its larger result set
+  // per distance, so on low-dimensional data or at low targets it can be the
+  // slower one. Timing makes the choice depend on the machine and its load:
+  // false keeps every target on the learned walk (the same router each time).
+  bool plain_when_faster = true;
   // Called now and then with the fraction done; returning false cancels
   // (kCancelled, nothing changes).
   std::function<bool(double)> on_progress;
@@ -195,6 +204,14 @@ struct RouterReport {
   double routed_estimates = 0;  // neighbour-filter tests per walk (each about skip_rank / dimensions of a distance)
   uint32_t skip_rank = 0;       // 0: the walks evaluate every neighbour
   float skip_margins[8] = {};   // per target recall 0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99 (0: no skipping)
+  // Per target recall as skip_margins: the smallest ef whose plain walks of
+  // the held-out items reached it (0: none up to `ef`), and whether that walk
+  // serves the target (RouterOptions::plain_when_faster); the learned walk's
+  // and the plain walk's microseconds per held-out query (0 where not timed).
+  uint32_t plain_ef[8] = {};
+  bool plain_serves[8] = {};
+  double learned_us[8] = {};
+  double plain_us[8] = {};
   uint64_t model_bytes = 0;     // what the router adds to the index file
   uint32_t threads = 1;         // threads the walks ran on (RouterOptions::threads, or 1 where they cannot)
 };
@@ -215,6 +232,9 @@ struct RoutingStats {
   uint64_t learned_searches = 0;
   uint64_t early_stops = 0;     // learned searches the model ended before HNSW's own rule
   uint64_t fallbacks = 0;       // searches that asked for the router (kLearned) and walked plainly
+  // Searches the router sent to the plain walk at its calibrated ef, because
+  // that walk was the faster for their target (RouterReport::plain_serves).
+  uint64_t plain_served = 0;
   // Learned searches for queries unlike the training ones (k-th distance past
   // the router's familiar bound), which therefore walked to HNSW's own rule.
   uint64_t unfamiliar = 0;

@@ -320,6 +320,128 @@ Result<RouterReport> FitRouter(RouterTraining& t, routing::StopModel* model) {
   return report;
 }
 
+// A plain walk that never touches one item (a sampled item walking as if
+// absent, as WalkRecorder does) and never stops early.
+struct SkipsOne {
+  static constexpr bool kActive = true;
+  uint32_t absent;
+  void Start(float) {}
+  void OnResult(float, uint32_t) {}
+  bool AfterExpansion(float, float, uint64_t) { return false; }
+  bool Skips(uint32_t slot) const { return slot == absent; }
+  bool FiltersNeighbours() const { return false; }
+  bool Prunes(uint32_t, float) { return false; }
+  void BeforeNeighbours(const uint32_t*, uint32_t) {}
+};
+
+// The plain walk per target (StopModel::plain_ef, plain_serves): the held-out
+// queries walk plainly at growing efs up to the training ef, and each target
+// gets the smallest ef whose mean recall reaches its calibration aim (as the
+// learned thresholds do). With RouterOptions::plain_when_faster, both walks
+// of each target are then timed on some of those queries (a pass of about
+// kPassMicros, at least kTimedQueries), in
+// whole passes taken in turn (best of kTimedPasses each), and the faster
+// serves the target. One thread: the time per query is what a search sees.
+void CalibratePlainWalks(IndexState& x, RouterTraining& t, routing::StopModel* model, RouterReport* report) {
+  constexpr size_t kTimedQueries = 300;  // at least
+  constexpr double kPassMicros = 30000;
+  constexpr int kTimedPasses = 3;
+  const uint32_t k = t.options.k, stride = x.store.stride();
+  const bool given = !t.queries.empty();
+  const uint8_t* live = x.live.data();
+  std::unique_ptr<SearchContext> ctx = x.contexts.Acquire();
+  std::vector<float> query(stride);
+  std::vector<Candidate> top;
+  auto load = [&](size_t w) -> uint32_t {
+    const uint32_t self = given ? HnswGraph::kNone : t.sampled[w];
+    const float* row = given ? t.queries.data() + w * stride : x.store.Row(self);
+    std::copy(row, row + stride, query.data());
+    return self;
+  };
+  // Mean recall@k of plain walks at `ef` over the held-out queries.
+  auto recall_at = [&](uint32_t ef) {
+    double found = 0;
+    for (size_t w = t.training; w < t.count; ++w) {
+      const uint32_t self = load(w);
+      auto others = [live, self](uint32_t s) { return live[s] != 0 && s != self; };
+      SkipsOne skip{self};
+      TraversalCounters counters;
+      x.graph.Search(query.data(), ef, x.store, others, false, *ctx, counters, skip);
+      top.assign(ctx->results.begin(), ctx->results.end());
+      std::sort(top.begin(), top.end(), [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; });
+      const std::vector<uint32_t>& truth = t.truths[w];
+      for (size_t i = 0; i < std::min<size_t>(k, top.size()); ++i) {
+        found += std::find(truth.begin(), truth.end(), top[i].slot) != truth.end();
+      }
+    }
+    return found / (static_cast<double>(k) * static_cast<double>(t.count - t.training));
+  };
+  const uint32_t top_ef = model->training_ef;
+  int next_target = 0;
+  double last_pass_us = 0;  // per query, of the last (largest) ef walked
+  for (uint32_t ef = k; next_target < routing::StopModel::kTargets;) {
+    const auto start = std::chrono::steady_clock::now();
+    const double recall = recall_at(ef);
+    last_pass_us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() /
+                   static_cast<double>(t.count - t.training);
+    while (next_target < routing::StopModel::kTargets && recall >= routing::StopModel::CalibrationAim(next_target)) {
+      model->plain_ef[next_target++] = ef;
+    }
+    if (ef == top_ef) break;
+    ef = std::min(top_ef, std::max(ef + 1, static_cast<uint32_t>(std::lround(ef * 1.12))));
+  }
+  for (int i = 0; i < routing::StopModel::kTargets; ++i) report->plain_ef[i] = model->plain_ef[i];
+  if (!t.options.plain_when_faster) {
+    x.contexts.Release(std::move(ctx));
+    return;
+  }
+
+  // Timing: one pass walks the first timed queries one way; enough of them
+  // that the slowest plain pass lasts about kPassMicros (shorter passes were
+  // noise: the three passes at ef 10 on 64-d rows gave 8.8 to 12.1 us a query).
+  const double wanted = std::ceil(kPassMicros / std::max(last_pass_us, 0.01));
+  const size_t timed = std::min(t.count - t.training, std::max(kTimedQueries, static_cast<size_t>(std::min(wanted, 1e9))));
+  auto pass = [&](int target, bool learned) {
+    const auto start = std::chrono::steady_clock::now();
+    for (size_t w = t.training; w < t.training + timed; ++w) {
+      const uint32_t self = load(w);
+      auto others = [live, self](uint32_t s) { return live[s] != 0 && s != self; };
+      TraversalCounters counters;
+      if (learned) {
+        routing::StopTracker stop(*model, model->thresholds[target]);
+        std::optional<routing::NeighbourFilter> filter;
+        if (model->margins[target] > 0 && !t.basis.empty()) {
+          filter.emplace(t.basis, t.table, query.data(), model->margins[target]);
+          stop.Filter(&*filter);
+        }
+        x.graph.Search(query.data(), top_ef, x.store, others, false, *ctx, counters, stop);
+      } else {
+        x.graph.Search(query.data(), model->plain_ef[target], x.store, others, false, *ctx, counters);
+      }
+    }
+    return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / timed;
+  };
+  for (int i = 0; i < routing::StopModel::kTargets; ++i) {
+    if (model->plain_ef[i] == 0 || timed == 0) continue;
+    double learned = HUGE_VAL, plain = HUGE_VAL;
+    for (int p = 0; p < kTimedPasses; ++p) {
+      // Alternate which goes first, so neither always finds the caches the other left.
+      if (p % 2 == 0) {
+        learned = std::min(learned, pass(i, true));
+        plain = std::min(plain, pass(i, false));
+      } else {
+        plain = std::min(plain, pass(i, false));
+        learned = std::min(learned, pass(i, true));
+      }
+    }
+    model->plain_serves[i] = plain < learned;
+    report->plain_serves[i] = model->plain_serves[i];
+    report->learned_us[i] = learned;
+    report->plain_us[i] = plain;
+  }
+  x.contexts.Release(std::move(ctx));
+}
+
 }  // namespace
 
 Result<RouterTrainingProgress> VectorIndex::RouterTrainingStep(uint32_t max_walks) {
@@ -356,6 +478,11 @@ Result<RouterTrainingProgress> VectorIndex::RouterTrainingStep(uint32_t max_walk
   routing::StopModel model;
   auto report = FitRouter(*finished, &model);
   if (!report.ok()) return report.status();
+  {
+    auto paging = x.LockIfPaged();
+    CalibratePlainWalks(x, *finished, &model, &report.value());
+    if (x.paged() && !x.TakePagingErrors().ok()) return Status::Corrupt("router training: a paged read of the index file failed");
+  }
   bool skips = false;
   for (float m : model.margins) skips |= m > 0;
   if (skips) {

@@ -219,8 +219,23 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
     auto is_live = [live](uint32_t s) { return live[s] != 0; };
     size_t walked;
     bool stopped_early = false;
-    uint64_t walk_wanted = ef;  // results a walk ends with on a connected graph
-    if (const Impl::Router* router = x.RouterFor(params, false)) {
+    const Impl::Router* router = x.RouterFor(params, false);
+    uint32_t plain_ef = ef;
+    if (router != nullptr) {
+      const float target = params.target_recall > 0 ? params.target_recall : router->default_target;
+      if (router->model.PlainServes(target)) {
+        // Training timed the plain walk at this target's calibrated ef as the faster.
+        plain_ef = std::max({params.ef, router->model.PlainEfFor(target), k});
+        x.plain_served.fetch_add(1, std::memory_order_relaxed);
+        router = nullptr;
+      }
+    } else if (params.routing == RoutingMode::kPlain && params.target_recall > 0 && params.ef == 0 && x.router &&
+               x.router->model.k == k && !(x.tier && x.tier->trained()) && !(x.tiers && x.tiers->trained())) {
+      // A plain walk asked for a recall: the ef the router calibrated for it, where it knows one.
+      if (const uint32_t calibrated = x.router->model.PlainEfFor(params.target_recall)) plain_ef = std::max(calibrated, k);
+    }
+    uint64_t walk_wanted = plain_ef;  // results a walk ends with on a connected graph
+    if (router != nullptr) {
       // The learned walk: HNSW's walk at the router's ef or more, ended once
       // the model is sure enough that the top-k is final.
       const float target = params.target_recall > 0 ? params.target_recall : router->default_target;
@@ -247,9 +262,9 @@ Result<std::vector<SearchHit>> VectorIndex::Search(const float* query, const Sea
       if (stop.unfamiliar()) x.unfamiliar_searches.fetch_add(1, std::memory_order_relaxed);
       if (filter) x.skipped_neighbours.fetch_add(filter->skipped(), std::memory_order_relaxed);
     } else if (x.free_slots.empty() && x.live_count == x.used_slots) {
-      walked = x.Walk(q, ef, k, [](uint32_t) { return true; }, true, *ctx, traversal);
+      walked = x.Walk(q, plain_ef, k, [](uint32_t) { return true; }, true, *ctx, traversal);
     } else {
-      walked = x.Walk(q, ef, k, is_live, false, *ctx, traversal);
+      walked = x.Walk(q, plain_ef, k, is_live, false, *ctx, traversal);
     }
     // A block that failed cut the walk short: fail now rather than scan.
     if (x.paged()) {
@@ -503,6 +518,7 @@ IndexStats VectorIndex::Stats() const {
   s.routing.early_stops = x.early_stops.load();
   s.routing.unfamiliar = x.unfamiliar_searches.load();
   s.routing.fallbacks = x.routing_fallbacks.load();
+  s.routing.plain_served = x.plain_served.load();
   {
     std::lock_guard<std::mutex> lock(x.workload.mutex);
     s.workload.sample_capacity = x.workload.capacity;

@@ -130,6 +130,7 @@ struct VectorIndex::Impl {
   mutable std::atomic<uint64_t> skipped_neighbours{0};
   mutable std::atomic<uint64_t> unfamiliar_searches{0};
   mutable std::atomic<uint64_t> routing_fallbacks{0};
+  mutable std::atomic<uint64_t> plain_served{0};
   // The router a search uses (null: the plain walk). Counts a fallback when
   // the search asked for the learned walk and cannot have it.
   const Router* RouterFor(const SearchParams& params, bool filtered) const {

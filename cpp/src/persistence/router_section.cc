@@ -9,8 +9,9 @@
 namespace neurovec::index_file {
 namespace {
 
-// 1: the stopping rule; 2: and neighbour skipping (margins, projection basis).
-constexpr uint32_t kSectionVersion = 2;
+// 1: the stopping rule; 2: and neighbour skipping (margins, projection basis);
+// 3: and the plain walk per target (its ef, and whether it serves the target).
+constexpr uint32_t kSectionVersion = 3;
 
 }  // namespace
 
@@ -22,7 +23,9 @@ constexpr uint32_t kSectionVersion = 2;
 // rank (0: no basis, and nothing more), u32 stride, f32 scale; f32 mean
 // (stride), f32 basis (rank x stride, row by row), f32 code offset and code
 // step per coordinate (rank each); u32 slots (0: none), then per slot rank
-// code bytes, then per slot an f32 residual |r|^2. The feature and target
+// code bytes, then per slot an f32 residual |r|^2. Version 3 goes on: per
+// target, u32 plain ef (0: none); u32 mask of the targets the plain walk
+// serves (bit i: target i; only targets with a plain ef). The feature and target
 // lists are written out so a reader can tell a model it cannot evaluate from
 // damage.
 std::string EncodeRouterSection(const RouterSectionState& r) {
@@ -62,6 +65,12 @@ std::string EncodeRouterSection(const RouterSectionState& r) {
       for (float v : r.table.all_residuals()) w.F32(v);
     }
   }
+  uint32_t serves = 0;
+  for (int i = 0; i < routing::StopModel::kTargets; ++i) {
+    w.U32(m.plain_ef[i]);
+    if (m.plain_serves[i] && m.plain_ef[i] != 0) serves |= 1u << i;
+  }
+  w.U32(serves);
   return out;
 }
 
@@ -155,6 +164,21 @@ Status DecodeRouterSection(const uint8_t* data, size_t size, RouterSectionState*
     } else if (skips) {
       return corrupt("skip margins without a projection basis");
     }
+  }
+  if (version >= 3) {
+    for (uint32_t& ef : m.plain_ef) {
+      if (!r.U32(ef)) return corrupt("too short");
+      if (ef != 0 && (ef < m.k || ef > m.training_ef)) {
+        return corrupt("plain ef " + std::to_string(ef) + " out of range (k to the training ef)");
+      }
+    }
+    uint32_t serves = 0;
+    if (!r.U32(serves)) return corrupt("too short");
+    for (int i = 0; i < routing::StopModel::kTargets; ++i) {
+      m.plain_serves[i] = (serves >> i) & 1u;
+      if (m.plain_serves[i] && m.plain_ef[i] == 0) return corrupt("the plain walk serves a target it has no ef for");
+    }
+    if (serves >> routing::StopModel::kTargets) return corrupt("the plain walk serves targets past the list");
   }
   if (r.remaining() != 0) return corrupt(std::to_string(r.remaining()) + " bytes past the end");
   *out = std::move(s);

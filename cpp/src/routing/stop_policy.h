@@ -88,25 +88,48 @@ struct StopModel {
   // the training median) reached recall 0.83 for a 0.95 target without it.
   float familiar_distance = std::numeric_limits<float>::infinity();
 
+  // The plain walk per target, set at training (index/routing_hooks.cc):
+  // plain_ef is the smallest ef whose plain walks of the calibration items
+  // reached the target's aim (0: none up to the training ef); plain_serves
+  // says that walk answers searches for the target instead of the learned
+  // one, because it was the faster of the two when timed at training. Both
+  // reach the same aim, so the choice is about time alone: the learned walk
+  // walks at the training ef, and its larger result set costs time per
+  // distance that its saved distances may not win back (on 64-d catalogue
+  // embeddings they never did).
+  uint32_t plain_ef[kTargets] = {};
+  bool plain_serves[kTargets] = {};
+
   bool trained() const { return k != 0; }
   float Score(const float* features) const {
     float s = 0;
     for (int i = 0; i < kStopFeatures; ++i) s += weights[i] * features[i];
     return s;
   }
-  // The threshold for a mean recall target: the calibrated one for the
-  // smallest listed target at or above it (+inf past the last: never stop early).
-  float ThresholdFor(float target_recall) const {
+  // The listed target a mean recall target is served by: the smallest at or
+  // above it; kTargets past the last (never stop early, no plain ef).
+  static int TargetIndex(float target_recall) {
     for (int i = 0; i < kTargets; ++i) {
-      if (target_recall <= kTargetRecalls[i] + 1e-6f) return thresholds[i];
+      if (target_recall <= kTargetRecalls[i] + 1e-6f) return i;
     }
-    return std::numeric_limits<float>::infinity();
+    return kTargets;
+  }
+  // The threshold for a mean recall target (+inf past the last: never stop early).
+  float ThresholdFor(float target_recall) const {
+    const int i = TargetIndex(target_recall);
+    return i < kTargets ? thresholds[i] : std::numeric_limits<float>::infinity();
   }
   float MarginFor(float target_recall) const {
-    for (int i = 0; i < kTargets; ++i) {
-      if (target_recall <= kTargetRecalls[i] + 1e-6f) return margins[i];
-    }
-    return 0.0f;
+    const int i = TargetIndex(target_recall);
+    return i < kTargets ? margins[i] : 0.0f;
+  }
+  uint32_t PlainEfFor(float target_recall) const {
+    const int i = TargetIndex(target_recall);
+    return i < kTargets ? plain_ef[i] : 0;
+  }
+  bool PlainServes(float target_recall) const {
+    const int i = TargetIndex(target_recall);
+    return i < kTargets && plain_serves[i] && plain_ef[i] != 0;
   }
 };
 
