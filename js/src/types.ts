@@ -262,8 +262,9 @@ export interface RouterReport {
 /** One target recall of RouterReport.plainWalks. */
 export interface RouterPlainWalk {
   targetRecall: number;
-  /** The smallest ef whose plain walks of the held-out queries reached the target (0: none up
-   * to the router's ef). search(q, k, { routing: 'plain', recall }) walks at it. */
+  /** The smallest ef whose plain walks of the held-out queries reached the target, or the
+   * router's ef where none below it did (the learned walk without its early stops and skips).
+   * search(q, k, { routing: 'plain', recall }) walks at it. */
   plainEf: number;
   /** The plain walk at plainEf answers learned searches for this target: it was the faster. */
   plainServes: boolean;

@@ -205,7 +205,8 @@ struct RouterReport {
   uint32_t skip_rank = 0;       // 0: the walks evaluate every neighbour
   float skip_margins[8] = {};   // per target recall 0.80, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99 (0: no skipping)
   // Per target recall as skip_margins: the smallest ef whose plain walks of
-  // the held-out items reached it (0: none up to `ef`), and whether that walk
+  // the held-out items reached it (`ef` where none below it did: the learned
+  // walk without its early stops and skips), and whether that walk
   // serves the target (RouterOptions::plain_when_faster); the learned walk's
   // and the plain walk's microseconds per held-out query (0 where not timed).
   uint32_t plain_ef[8] = {};

@@ -90,7 +90,8 @@ struct StopModel {
 
   // The plain walk per target, set at training (index/routing_hooks.cc):
   // plain_ef is the smallest ef whose plain walks of the calibration items
-  // reached the target's aim (0: none up to the training ef); plain_serves
+  // reached the target's aim, or the training ef where none below it did
+  // (0: none, as a version 2 section reads; it never serves); plain_serves
   // says that walk answers searches for the target instead of the learned
   // one, because it was the faster of the two when timed at training. Both
   // reach the same aim, so the choice is about time alone: the learned walk
