@@ -82,6 +82,9 @@ if (!dataset) throw new Error(`--dataset is one of ${Object.keys(DATASETS).join(
 const ROUTER_EF = Number(opt['router-ef'] ?? dataset.routerEf), RUNS = Number(opt.runs), TRAIN = Number(opt.train), TUNE = Number(opt.tune);
 const CHURN_ROUNDS = opt['churn-rounds'] ?? String(dataset.churnRounds);
 if (!existsSync(CLI)) throw new Error('build/native/neurovec is missing: run `npm run build` first');
+// Timings in wasm run on one thread, as natively; set before anything loads the
+// module (preparing the catalogue's vectors encodes them through the JS API).
+if (engines.includes('wasm')) (await import('neurovec')).configureWasm({ threads: 1 });
 const files = await dataset.files();
 const truthPath = files.truth;
 const graphPath = join(ROOT, 'build', 'routing', dataset.graph);
@@ -128,8 +131,7 @@ if (engines.includes('native')) {
 
 // ---- wasm: the same graph file, the same queries, through the JS API ----
 if (engines.includes('wasm')) {
-  const { VectorIndex, configureWasm } = await import('neurovec');
-  configureWasm({ threads: 1 }); // timings on one thread, as natively
+  const { VectorIndex } = await import('neurovec');
   if (!existsSync(graphPath)) throw new Error(`${graphPath} is missing: run with --engines native first`);
   const queries = readFvecs(files.queries);
   const truth = readIvecsFlat(truthPath);
