@@ -166,7 +166,8 @@ if (engines.includes('wasm')) {
 
   // Seconds per query of several settings timed side by side: chunks of 50
   // queries, each run under every setting in turn (the lead rotating, since
-  // the first warms the cache for the rest), the best of the runs per chunk.
+  // the first warms the cache for the rest; the cycle backwards on odd chunks,
+  // so no setting always follows the same one), the best of the runs per chunk.
   const sideBySide = (settings) => {
     const chunks = Math.ceil(rows.length / 50);
     const best = settings.map(() => new Array(chunks).fill(Infinity));
@@ -174,7 +175,8 @@ if (engines.includes('wasm')) {
       for (let c = 0; c < chunks; c++) {
         const chunk = rows.slice(c * 50, (c + 1) * 50);
         for (let j = 0; j < settings.length; j++) {
-          const s = (j + run + c) % settings.length;
+          const n = settings.length, shift = (run + c) % n;
+          const s = c % 2 === 0 ? (shift + j) % n : (shift + n - j) % n;
           const t = performance.now();
           for (const q of chunk) index.search(q, K, settings[s]);
           best[s][c] = Math.min(best[s][c], performance.now() - t);
@@ -328,7 +330,9 @@ query is a package's one-line summary, which its document does not contain). Exa
 neighbours by brute force (\`neurovec groundtruth --metric cosine\`). M 16, efConstruction 200.
 Queries 0..${TRAIN - 1} train the router, ${TRAIN}..${TRAIN + TUNE - 1} tuned its settings (router ef ${ROUTER_EF}, chosen with
 \`routing-bench --split tune\`), ${TRAIN + TUNE}..9999 test: the only split reported here, run once.
-Timing as in routing.md (side by side with the two plain efs around the learned recall).
+QPS: each learned setting timed side by side with the two plain efs around its recall (chunks of
+50 queries run under each setting in turn, the lead rotating and the order reversed on every
+other chunk, best of ${RUNS} or more per chunk; natively by the thread's CPU clock).
 
 At 64 dimensions an exact distance reads 256 bytes: the router's neighbour skipping (a 64-byte
 code test per neighbour) costs about what it saves, so training's own cost model (tests
@@ -372,7 +376,7 @@ and its features, chosen in earlier runs with \`routing-bench --split tune\`), $
 test: the only split reported here, run once. The plain curve is interpolated linearly in
 recall to the recall the learned walk reached. QPS: each learned setting is timed side by side
 with the two plain efs around its recall (chunks of 50 queries run under each setting in
-turn, the lead rotating, best of ${RUNS} or more per chunk; natively by the thread's CPU clock),
+turn, the lead rotating and the order reversed on every other chunk, best of ${RUNS} or more per chunk; natively by the thread's CPU clock),
 since passes timed one after another drifted by 20-30% on this shared VM. Ratios within
 about 5% of 1 are still noise. Distances count exact distance computations; the skipping
 tests (a byte-code estimate of 64 coordinates each) are not in them but are in the time.
