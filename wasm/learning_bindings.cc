@@ -43,7 +43,7 @@ int32_t nv_learning_configure(nv_index* index, const double* v, uint32_t count) 
                     ToU32(v[3], &c.hops) && ToU32(v[10], &c.batch_size) && ToU32(v[11], &c.feedback_capacity) &&
                     ToU32(v[12], &c.replay_capacity) && ToU32(v[13], &c.replay_per_batch) &&
                     ToU32(v[16], &c.online_steps) && ToU32(v[17], &c.random_negatives) &&
-                    ToU32(v[18], &c.replay_half_life);
+                    ToU32(v[18], &c.replay_half_life) && ToU32(v[19], &c.insert_steps);
   if (!ints || !(v[15] >= 0 && v[15] <= 9007199254740991.0) || std::floor(v[15]) != v[15]) {
     return nv_internal_fail(neurovec::Status::InvalidArgument("learning options: integers expected"));
   }
@@ -66,7 +66,7 @@ void nv_learning_config(nv_index* index, double* out) {
       double(c.input_scale),  double(c.temperature),        double(c.consistency_weight), double(c.dropout),
       double(c.learning_rate), double(c.weight_decay),      double(c.batch_size),  double(c.feedback_capacity),
       double(c.replay_capacity), double(c.replay_per_batch), double(c.ewc_lambda), double(c.seed),
-      double(c.online_steps), double(c.random_negatives), double(c.replay_half_life)};
+      double(c.online_steps), double(c.random_negatives), double(c.replay_half_life), double(c.insert_steps)};
   std::memcpy(out, values, sizeof values);
 }
 
@@ -76,7 +76,8 @@ void nv_learning_stats(nv_index* index, double* out) {
   const double values[NV_LEARNING_STATS_COUNT] = {s.configured ? 1.0 : 0.0, s.active ? 1.0 : 0.0,
                                                   s.trained ? 1.0 : 0.0,    s.training ? 1.0 : 0.0,
                                                   double(s.pending_feedback), double(s.online_steps),
-                                                  double(s.online_ewc_anchors)};
+                                                  double(s.online_ewc_anchors), double(s.insert_steps),
+                                                  double(s.inserted_examples)};
   std::memcpy(out, values, sizeof values);
 }
 

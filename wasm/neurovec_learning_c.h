@@ -16,16 +16,16 @@ extern "C" {
  * hidden_dim, heads, hops, input_scale, temperature, consistency_weight,
  * dropout, learning_rate, weight_decay, batch_size, feedback_capacity,
  * replay_capacity, replay_per_batch, ewc_lambda, seed, online_steps,
- * random_negatives, replay_half_life. 0 or -1. */
-#define NV_LEARNING_OPTION_COUNT 19
+ * random_negatives, replay_half_life, insert_steps. 0 or -1. */
+#define NV_LEARNING_OPTION_COUNT 20
 int32_t nv_learning_configure(nv_index* index, const double* values, uint32_t count);
 /* Writes the options in use (same order) to out. */
 void nv_learning_config(nv_index* index, double* out);
 
 /* out[0..NV_LEARNING_STATS_COUNT): configured, active, trained, training
-   (0/1), feedback events waiting for a training, online steps run, online EWC anchors
-   (VectorIndex::LearningStats). */
-#define NV_LEARNING_STATS_COUNT 7
+   (0/1), feedback events waiting for a training, online steps run, online EWC anchors,
+   steps run on inserted items, inserted items learned from (VectorIndex::LearningStats). */
+#define NV_LEARNING_STATS_COUNT 9
 void nv_learning_stats(nv_index* index, double* out);
 
 /* Records feedback for `query`: positive and negative slots. 0 or -1. */

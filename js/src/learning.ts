@@ -36,15 +36,15 @@ export interface LearningModule extends NeurovecWasmModule {
   _nv_learned_soft_vector(outLen: number): number;
 }
 
-export const LEARNING_OPTION_COUNT = 19;
-const LEARNING_STATS_COUNT = 7;
+export const LEARNING_OPTION_COUNT = 20;
+const LEARNING_STATS_COUNT = 9;
 
 /** stats().learning (nv_learning_stats). */
 export function learningStats(mod: LearningModule, handle: number): LearningStats {
   const s = readDoubles(mod, LEARNING_STATS_COUNT, (out) => mod._nv_learning_stats(handle, out));
   return {
     configured: s[0] === 1, active: s[1] === 1, trained: s[2] === 1, training: s[3] === 1,
-    pendingFeedback: s[4], onlineSteps: s[5], ewcAnchors: s[6],
+    pendingFeedback: s[4], onlineSteps: s[5], ewcAnchors: s[6], insertSteps: s[7], insertedExamples: s[8],
   };
 }
 const TRAIN_PROGRESS_COUNT = 8;
@@ -59,13 +59,13 @@ function checkNumber(name: string, value: unknown, min: number, max: number): nu
   return value;
 }
 
-/** The 19 values nv_learning_configure takes, from validated options. */
+/** The 20 values nv_learning_configure takes, from validated options. */
 export function resolveLearningOptions(options: LearningOptions): number[] {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw invalid('learning must be an object like { ewc: { lambda: 100 }, replay: { perBatch: 8 } }');
   }
   const known = ['candidates', 'hiddenDim', 'heads', 'hops', 'inputScale', 'temperature', 'consistencyWeight', 'dropout',
-    'learningRate', 'weightDecay', 'batchSize', 'feedbackCapacity', 'ewc', 'replay', 'seed', 'onlineSteps', 'randomNegatives'];
+    'learningRate', 'weightDecay', 'batchSize', 'feedbackCapacity', 'ewc', 'replay', 'seed', 'onlineSteps', 'randomNegatives', 'onInsert'];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw invalid(`unknown learning option "${key}"; expected one of ${known.join(', ')}`);
   }
@@ -102,6 +102,12 @@ export function resolveLearningOptions(options: LearningOptions): number[] {
     replayHalfLife = checkInteger('learning.replay.halfLife', o.replay.halfLife ?? D.replayHalfLife, 0, L.maxReplayHalfLife);
   }
   const dropout = checkNumber('dropout', o.dropout ?? D.dropout, 0, 0.99);
+  let insertSteps: number = D.insertSteps;
+  if (o.onInsert === true) insertSteps = 1;
+  else if (typeof o.onInsert === 'number') insertSteps = checkInteger('learning.onInsert', o.onInsert, 0, L.maxInsertSteps);
+  else if (o.onInsert !== undefined && o.onInsert !== false) {
+    throw invalid(`learning.onInsert must be true, false or a number of steps from 0 to ${L.maxInsertSteps}, got ${String(o.onInsert)}`);
+  }
   return [
     int('candidates', D.candidates, 2, L.maxCandidates), hidden, heads, int('hops', D.hops, 0, L.maxHops),
     checkNumber('inputScale', o.inputScale ?? D.inputScale, 0, 1e30),
@@ -112,7 +118,7 @@ export function resolveLearningOptions(options: LearningOptions): number[] {
     int('batchSize', D.batchSize, 1, L.maxBatchSize), int('feedbackCapacity', D.feedbackCapacity, 1, L.maxFeedbackCapacity),
     replayCapacity, replayPerBatch, ewc, int('seed', D.seed, 0, Number.MAX_SAFE_INTEGER),
     int('onlineSteps', D.onlineSteps, 0, L.maxOnlineSteps),
-    int('randomNegatives', D.randomNegatives, 0, L.maxRandomNegatives), replayHalfLife,
+    int('randomNegatives', D.randomNegatives, 0, L.maxRandomNegatives), replayHalfLife, insertSteps,
   ];
 }
 

@@ -31,6 +31,7 @@ export const LIMITS = Object.freeze({
     maxOnlineSteps: 64,
     maxRandomNegatives: 1024,
     maxReplayHalfLife: 1 << 24,
+    maxInsertSteps: 64,
   }),
 });
 
@@ -71,5 +72,6 @@ export const DEFAULTS = Object.freeze({
     onlineSteps: 0,
     randomNegatives: 0,
     replayHalfLife: 0,
+    insertSteps: 0,
   }),
 });

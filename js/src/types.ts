@@ -638,6 +638,19 @@ export interface LearningOptions {
    * relevant without that bias (pair with `implicit: 'none'`).
    */
   randomNegatives?: number;
+  /**
+   * Learning on insert: once a model exists (from train(), from feedback with
+   * `onlineSteps`, or read from the file), items added to the index teach it
+   * their neighbourhood. Each added item is an example whose query is the item,
+   * whose positives are its first 8 graph neighbours (the index just chose them
+   * as its nearest) and whose negatives are `max(randomNegatives, 16)` random
+   * items; every `batchSize` added items run this many optimisation steps on
+   * them with `replay.perBatch` replayed feedback events (and EWC, when on), so
+   * what clicks taught is kept while new regions of the data are learned.
+   * `true` is 1 step; a number is the steps (0..64); false or absent (default):
+   * adding items leaves the model as it is. stats().learning.insertSteps counts.
+   */
+  onInsert?: boolean | number;
 }
 
 /** Feedback as explicit judgements. */
@@ -700,6 +713,10 @@ export interface LearningStats {
    * 128 feedback events, each at the parameters of that moment, so later clicks are kept from
    * undoing what earlier ones taught. Counted since the index was created or opened. */
   ewcAnchors: number;
+  /** Optimiser steps run on added items (learning.onInsert), since the index was created or opened. */
+  insertSteps: number;
+  /** Added items learned from (learning.onInsert): items wait in batches of learning.batchSize. */
+  insertedExamples: number;
 }
 
 export interface TrainOptions {

@@ -82,7 +82,7 @@ describe('learning', () => {
   test('toBytes/fromBytes keeps neural results identical; stats().learning says where learning stands', async () => {
     const index = await makeIndex();
     assert.deepEqual(index.stats().learning,
-      { configured: true, active: false, trained: false, training: false, pendingFeedback: 0, onlineSteps: 0, ewcAnchors: 0 });
+      { configured: true, active: false, trained: false, training: false, pendingFeedback: 0, onlineSteps: 0, ewcAnchors: 0, insertSteps: 0, insertedExamples: 0 });
     giveFeedback(index, 0, 100);
     const pending = index.stats().learning;
     assert.equal(pending.active, true);
@@ -92,7 +92,7 @@ describe('learning', () => {
     await index.train({ epochs: 2, onProgress: () => { during ??= index.stats().learning.training; } });
     assert.equal(during, true);
     assert.deepEqual(index.stats().learning,
-      { configured: true, active: true, trained: true, training: false, pendingFeedback: 0, onlineSteps: 0, ewcAnchors: 0 });
+      { configured: true, active: true, trained: true, training: false, pendingFeedback: 0, onlineSteps: 0, ewcAnchors: 0, insertSteps: 0, insertedExamples: 0 });
     const bytes = await index.toBytes();
     const copy = await VectorIndex.fromBytes(bytes);
     assert.equal(copy.stats().learning.trained, true, 'a model read from the file');
@@ -238,6 +238,36 @@ describe('learning', () => {
     index.dispose();
   });
 
+  test('onInsert: items added once a model exists are learned from, in batches, and the option round-trips', async () => {
+    const learning = { ...LEARNING, onInsert: 2, randomNegatives: 8 };
+    const index = await VectorIndex.create({ dimensions: D, metric: 'l2', learning });
+    index.addBatch(Array.from({ length: 1200 }, (_, i) => i), base.vectors.subarray(0, 1200 * D));
+    assert.equal(index.stats().learning.active, false, 'no model: adding learns nothing and makes no learner');
+    giveFeedback(index, 0, 150);
+    await index.train({ epochs: 3 });
+    const vectorP = precision(index, 'vector', 400, 500);
+    const before = index.search(q(450), 10, { mode: 'neural' });
+    index.addBatch(Array.from({ length: 600 }, (_, i) => 1200 + i), base.vectors.subarray(1200 * D, 1800 * D));
+    for (let i = 1800; i < 1820; i++) index.add(i, base.vectors.subarray(i * D, (i + 1) * D));
+    const s = index.stats().learning;
+    // 620 items in batches of 16: 38 batches (12 wait), 2 steps each.
+    assert.equal(s.insertSteps, 76);
+    assert.equal(s.insertedExamples, 38 * 16);
+    const after = index.search(q(450), 10, { mode: 'neural' });
+    assert.notDeepEqual(after.map((r) => r.score), before.map((r) => r.score), 'the model moved');
+    const afterP = precision(index, 'neural', 400, 500);
+    console.log(`held-out precision@10: vector ${vectorP.toFixed(3)}, neural after 620 inserts learned from ${afterP.toFixed(3)}`);
+    assert.ok(afterP > vectorP + 0.05, `what feedback taught survives (replay): ${afterP} vs vector ${vectorP}`);
+    const copy = await VectorIndex.fromBytes(await index.toBytes());
+    assert.deepEqual(copy.search(q(450), 10, { mode: 'neural' }), after);
+    copy.add(5000, base.vectors.subarray(1820 * D, 1821 * D));
+    assert.equal(copy.stats().learning.insertedExamples, 0, 'the reopened index learns on insert too (its first batch waits)');
+    for (let i = 1821; i < 1836; i++) copy.add(5000 + i, base.vectors.subarray(i * D, (i + 1) * D));
+    assert.equal(copy.stats().learning.insertedExamples, 16);
+    index.dispose();
+    copy.dispose();
+  });
+
   test('expand: the learned walk returns relevant items beyond the candidates', async () => {
     const index = await makeIndex({ ...LEARNING, hops: 0, candidates: 10 });
     giveFeedback(index, 0, 300);
@@ -278,6 +308,10 @@ describe('learning', () => {
       (e) => e.code === 'INVALID_ARGUMENT' && /replay.halfLife/.test(e.message));
     await assert.rejects(VectorIndex.create({ dimensions: D, learning: { replay: { halfLive: 10 } } }),
       (e) => e.code === 'INVALID_ARGUMENT' && /unknown learning.replay option "halfLive"/.test(e.message));
+    await assert.rejects(VectorIndex.create({ dimensions: D, learning: { onInsert: 'yes' } }),
+      (e) => e.code === 'INVALID_ARGUMENT' && /learning.onInsert must be true, false or a number of steps/.test(e.message));
+    await assert.rejects(VectorIndex.create({ dimensions: D, learning: { onInsert: 65 } }),
+      (e) => e.code === 'INVALID_ARGUMENT' && /learning.onInsert/.test(e.message));
     const index = await makeIndex();
     assertNeurovecError(() => index.search(q(0), 10, { mode: 'neural' }), 'FAILED_PRECONDITION', /trained model/);
     assertNeurovecError(() => index.search(q(0), 10, { mode: 'magic' }), 'INVALID_ARGUMENT', /unknown search mode/);

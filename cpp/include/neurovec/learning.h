@@ -58,6 +58,17 @@ struct LearningConfig {
   // old one. 0 (the default): a uniform reservoir over all feedback, which
   // keeps old lessons longest.
   uint32_t replay_half_life = 0;
+  // Learning on insert: once a model exists (trained, learned online, or read
+  // from the file), items added to the index teach it their neighbourhood.
+  // Each added item becomes an example whose query is the item itself, whose
+  // positives are its level-0 neighbours (the graph just chose them as its
+  // nearest) and whose negatives are max(random_negatives, 16) random live
+  // items; every batch_size added items run this many optimisation steps on
+  // them with replay_per_batch replayed feedback events and online EWC, at a
+  // constant learning_rate. The cost is bounded per added item (one example
+  // per step), and items added before any model existed teach nothing.
+  // 0 (the default): inserts leave the model as it is.
+  uint32_t insert_steps = 0;
 
   // Bounds Validate() enforces (js/src/limits.ts repeats them; a test compares).
   static constexpr uint32_t kMaxCandidates = 4096;     // candidates: 2 .. this
@@ -71,6 +82,7 @@ struct LearningConfig {
   static constexpr uint32_t kMaxOnlineSteps = 64;             // online_steps: 0 .. this
   static constexpr uint32_t kMaxRandomNegatives = 1024;       // random_negatives: 0 .. this
   static constexpr uint32_t kMaxReplayHalfLife = 1u << 24;    // replay_half_life: 0 .. this
+  static constexpr uint32_t kMaxInsertSteps = 64;             // insert_steps: 0 .. this
 
   Status Validate() const;
 };

@@ -642,6 +642,12 @@ class VectorIndex {
     // EWC anchors set while learning online (ewc_lambda > 0 with online_steps):
     // one per 128 events, since this index was created or opened.
     uint64_t online_ewc_anchors = 0;
+    // Learning on insert (LearningConfig::insert_steps): optimiser steps run
+    // on added items, and added items learned from, since this index was
+    // created or opened.
+    uint64_t insert_steps = 0;
+    uint64_t inserted_examples = 0;
+    std::string last_insert_error;  // why the last learning on insert failed (empty: it did not)
   };
   LearningStats learning_stats() const;
 

@@ -133,6 +133,9 @@ Status LearningConfig::Validate() const {
   if (replay_half_life > kMaxReplayHalfLife) {
     return Status::InvalidArgument("learning replay_half_life must be from 0 to " + n(kMaxReplayHalfLife));
   }
+  if (insert_steps > kMaxInsertSteps) {
+    return Status::InvalidArgument("learning insert_steps must be from 0 to " + n(kMaxInsertSteps));
+  }
   return Status::Ok();
 }
 

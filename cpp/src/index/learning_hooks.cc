@@ -49,6 +49,23 @@ Result<Learner*> LearningState::Get(uint32_t dimensions) const {
   return learner.get();
 }
 
+void LearningState::AfterInsert(const std::vector<uint32_t>& slots, const IndexView& view) {
+  if (config.insert_steps == 0 || slots.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!learner && restored_bytes.empty()) return;  // nothing learned: nothing to go on learning
+  }
+  auto got = Get(view.dimensions);
+  if (!got.ok()) {
+    std::lock_guard<std::mutex> lock(mutex);
+    last_insert_error = got.status().message();
+    return;
+  }
+  Status s = got.value()->Inserted(slots, view);
+  std::lock_guard<std::mutex> lock(mutex);
+  last_insert_error = s.ok() ? std::string() : s.message();
+}
+
 // ---- VectorIndex's learning calls ----
 
 Status VectorIndex::ConfigureLearning(const LearningConfig& config) {
@@ -85,6 +102,12 @@ VectorIndex::LearningStats VectorIndex::learning_stats() const {
   s.pending_feedback = learner.value()->pending_feedback();
   s.online_steps = learner.value()->online_steps_done();
   s.online_ewc_anchors = learner.value()->online_ewc_anchors();
+  s.insert_steps = learner.value()->insert_steps_done();
+  s.inserted_examples = learner.value()->inserted_examples();
+  {
+    std::lock_guard<std::mutex> lock(l.mutex);
+    s.last_insert_error = l.last_insert_error;
+  }
   return s;
 }
 

@@ -57,6 +57,13 @@ class Learner {
   virtual uint64_t pending_feedback() const = 0;
   // Optimisation steps run by Feedback calls (continuous learning) so far.
   virtual uint64_t online_steps_done() const = 0;
+  // Items were added (slots now live and linked): with
+  // LearningConfig::insert_steps > 0 and a model present, they are queued and
+  // learned from in batches (learning.h). An error leaves the model as it was
+  // before the failed step; the items stay added either way.
+  virtual Status Inserted(const std::vector<uint32_t>& slots, const IndexView& view) = 0;
+  virtual uint64_t insert_steps_done() const = 0;
+  virtual uint64_t inserted_examples() const = 0;
   // EWC anchors set by continuous learning so far (ewc_lambda > 0).
   virtual uint64_t online_ewc_anchors() const = 0;
   // Scores `candidates` (slots) for `query`. Const and reentrant.
@@ -90,6 +97,12 @@ struct LearningState {
 
   // The learner, created (and restored from restored_bytes) on first use.
   Result<Learner*> Get(uint32_t dimensions) const;
+  // Learning on insert (LearningConfig::insert_steps): hands the added slots
+  // to the learner when one exists or was read from the file; never creates a
+  // learner for an index that has learned nothing. The add has succeeded
+  // whatever this returns; a failure is kept for learning_stats.
+  void AfterInsert(const std::vector<uint32_t>& slots, const IndexView& view);
+  std::string last_insert_error;  // the last AfterInsert failure (empty: none)
   // Its file section (kind 16): persistence/learning_section.h.
 };
 

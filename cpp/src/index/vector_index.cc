@@ -95,6 +95,7 @@ Result<uint32_t> VectorIndex::Add(const ItemKey& key, const float* vector, const
   x.contexts.Release(std::move(ctx));
   if (x.durable) x.durable->LogAdd(&key, 1, vector, x.config.dimensions, &metadata_json);
   NV_RETURN_IF_ERROR(x.AfterAdd());
+  x.learning.AfterInsert({slot}, IndexView{&x.store, &x.graph, &x.live, x.used_slots, x.config.dimensions});
   x.MaintainAfterWrite(1);
   return slot;
 }
@@ -192,6 +193,7 @@ Status VectorIndex::AddBatch(const std::vector<ItemKey>& keys, const float* vect
                            std::to_string(n) + " items; those stay in the index");
   }
   NV_RETURN_IF_ERROR(x.AfterAdd());
+  x.learning.AfterInsert(slots, IndexView{&x.store, &x.graph, &x.live, x.used_slots, x.config.dimensions});
   x.MaintainAfterWrite(n);
   return Status::Ok();
 }

@@ -106,18 +106,7 @@ Status IndexLearner::LearnOnline(const FeedbackRecord& record, const IndexView& 
   });
   if (!any_live) return Status::Ok();
   NV_RETURN_IF_ERROR(EnsureModel({record}));
-  if (!online_) {
-    // A constant rate: a stream has no end for a schedule to decay towards.
-    TrainerConfig tc = StandardTrainerConfig(config_.learning_rate, config_.weight_decay, 1, 1,
-                                             config_.seed ^ 0x0471e5ull);
-    tc.schedule.kind = LrSchedule::Kind::kConstant;
-    tc.schedule.base = config_.learning_rate;
-    tc.schedule.warmup_steps = 0;
-    online_ = std::make_unique<RefinerTrainer>(&model_, tc);
-    // A new optimiser starts without an anchor: the next interval builds one.
-    online_fisher_ = FisherEstimator();
-    online_anchor_fisher_.clear();
-  }
+  EnsureOnlineTrainer();
   // Random negatives are drawn anew for every step, from a stream seeded by the step count.
   Random negatives_rng(config_.seed ^ (0x9e3779b97f4a7c15ull * (online_steps_done_ + 1)));
   const QueryRefiner before = model_;
@@ -148,6 +137,95 @@ Status IndexLearner::LearnOnline(const FeedbackRecord& record, const IndexView& 
   if (have_event && config_.ewc_lambda > 0) TrackOnlineEwc(event);
   replay_.Add(record);
   trained_ = true;
+  return Status::Ok();
+}
+
+void IndexLearner::EnsureOnlineTrainer() {
+  if (online_) return;
+  // A constant rate: a stream has no end for a schedule to decay towards.
+  TrainerConfig tc = StandardTrainerConfig(config_.learning_rate, config_.weight_decay, 1, 1,
+                                           config_.seed ^ 0x0471e5ull);
+  tc.schedule.kind = LrSchedule::Kind::kConstant;
+  tc.schedule.base = config_.learning_rate;
+  tc.schedule.warmup_steps = 0;
+  online_ = std::make_unique<RefinerTrainer>(&model_, tc);
+  // A new optimiser starts without an anchor: the next interval builds one.
+  online_fisher_ = FisherEstimator();
+  online_anchor_fisher_.clear();
+}
+
+Status IndexLearner::Inserted(const std::vector<uint32_t>& slots, const IndexView& view) {
+  // Only a model that exists goes on learning; a training under way owns the
+  // parameters (its items are learned from by nobody: they were added while
+  // the model was being replaced).
+  if (config_.insert_steps == 0 || !trained_ || session_) return Status::Ok();
+  const size_t batch = std::max<uint32_t>(1, config_.batch_size);
+  for (uint32_t s : slots) {
+    inserted_pending_.push_back(s);
+    if (inserted_pending_.size() < batch) continue;
+    std::vector<uint32_t> taken;
+    taken.swap(inserted_pending_);
+    NV_RETURN_IF_ERROR(LearnFromInserted(taken, view));
+  }
+  return Status::Ok();
+}
+
+Status IndexLearner::LearnFromInserted(const std::vector<uint32_t>& slots, const IndexView& view) {
+  auto live = [&](uint32_t s) { return s < view.used_slots && (*view.live)[s]; };
+  // Each item's example: the item as the query, its first live level-0
+  // neighbours as positives, random live items as negatives. The graph chose
+  // those neighbours as the item's nearest (by the index's metric), so the
+  // model learns to keep the local structure of new regions of the data,
+  // which the feedback it learned from may never have covered.
+  std::vector<FeedbackRecord> records;
+  records.reserve(slots.size());
+  for (uint32_t slot : slots) {
+    if (!live(slot)) continue;  // deleted again since it was queued
+    FeedbackRecord r;
+    const uint32_t* links = view.graph->LinksOf(slot, 0);
+    for (uint32_t i = 1; i <= links[0] && r.positives.size() < kInsertPositives; ++i) {
+      if (live(links[i]) && links[i] != slot) r.positives.push_back(links[i]);
+    }
+    if (r.positives.empty()) continue;  // an isolated item teaches nothing
+    r.query.resize(dimensions_);
+    view.store->Decode(slot, r.query.data());
+    r.negatives.push_back(slot);  // keeps the item itself out of the random draws below (then removed)
+    records.push_back(std::move(r));
+  }
+  if (records.empty()) return Status::Ok();
+  EnsureOnlineTrainer();
+  Random negatives_rng(config_.seed ^ (0x2545f4914f6cdd1dull * (insert_steps_done_ + 1)));
+  const uint32_t negatives = std::max(config_.random_negatives, kInsertNegatives);
+  std::vector<FeedbackExample> examples;
+  for (FeedbackRecord& r : records) {
+    const std::vector<uint32_t> extra = RandomNegatives(r, view, negatives_rng, negatives);
+    r.negatives.clear();
+    FeedbackExample e;
+    if (MakeExample(r, view, &e, &extra)) examples.push_back(std::move(e));
+  }
+  if (examples.empty()) return Status::Ok();
+  const QueryRefiner before = model_;
+  for (uint32_t step = 0; step < config_.insert_steps; ++step) {
+    std::vector<FeedbackExample> batch = examples;
+    if (config_.replay_per_batch > 0 && replay_.size() > 0) {
+      for (const FeedbackRecord& r : replay_.Sample(config_.replay_per_batch)) {
+        const std::vector<uint32_t> extra = RandomNegatives(r, view, negatives_rng);
+        FeedbackExample e;
+        if (MakeExample(r, view, &e, &extra)) batch.push_back(std::move(e));
+      }
+    }
+    const float loss = online_->TrainBatch(batch);
+    ParametersChanged();
+    if (!std::isfinite(loss)) {
+      model_ = before;
+      online_.reset();
+      ParametersChanged();
+      return Status::Internal("learning on insert diverged (non-finite loss); the model is as before these items");
+    }
+    ++insert_steps_done_;
+  }
+  inserted_examples_ += examples.size();
+  if (config_.ewc_lambda > 0) TrackOnlineEwc(examples.front());
   return Status::Ok();
 }
 
@@ -193,15 +271,20 @@ CandidateGraph IndexLearner::Graph(const float* query, const std::vector<uint32_
 
 std::vector<uint32_t> IndexLearner::RandomNegatives(const FeedbackRecord& record, const IndexView& view,
                                                     Random& rng) const {
+  return RandomNegatives(record, view, rng, config_.random_negatives);
+}
+
+std::vector<uint32_t> IndexLearner::RandomNegatives(const FeedbackRecord& record, const IndexView& view, Random& rng,
+                                                    uint32_t count) const {
   std::vector<uint32_t> out;
-  if (config_.random_negatives == 0 || view.used_slots == 0) return out;
+  if (count == 0 || view.used_slots == 0) return out;
   auto listed = [&](uint32_t s) {
     return std::find(record.positives.begin(), record.positives.end(), s) != record.positives.end() ||
            std::find(record.negatives.begin(), record.negatives.end(), s) != record.negatives.end() ||
            std::find(out.begin(), out.end(), s) != out.end();
   };
   // A bounded number of draws: an index of few live items gives fewer.
-  for (uint32_t tries = 0; out.size() < config_.random_negatives && tries < 4 * config_.random_negatives; ++tries) {
+  for (uint32_t tries = 0; out.size() < count && tries < 4 * count; ++tries) {
     const uint32_t s = static_cast<uint32_t>(rng.NextBelow(view.used_slots));
     if ((*view.live)[s] && !listed(s)) out.push_back(s);
   }

@@ -56,6 +56,9 @@ class IndexLearner final : public Learner {
   uint64_t pending_feedback() const override { return fresh_.size(); }
   uint64_t online_steps_done() const override { return online_steps_done_; }
   uint64_t online_ewc_anchors() const override { return online_ewc_anchors_; }
+  Status Inserted(const std::vector<uint32_t>& slots, const IndexView& view) override;
+  uint64_t insert_steps_done() const override { return insert_steps_done_; }
+  uint64_t inserted_examples() const override { return inserted_examples_; }
   Status Rerank(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view, bool want_edges,
                 RerankOutput* out) const override;
   Status Expand(const std::vector<uint32_t>& candidates, const RerankOutput& scored, uint32_t budget, uint32_t keep,
@@ -73,8 +76,10 @@ class IndexLearner final : public Learner {
   // `extra_negatives` (live slots, may be null) join the record's negatives.
   bool MakeExample(const FeedbackRecord& record, const IndexView& view, FeedbackExample* out,
                    const std::vector<uint32_t>* extra_negatives = nullptr) const;
-  // config_.random_negatives live slots outside the record's lists, drawn with `rng`.
+  // `count` (default config_.random_negatives) live slots outside the record's lists, drawn with `rng`.
   std::vector<uint32_t> RandomNegatives(const FeedbackRecord& record, const IndexView& view, Random& rng) const;
+  std::vector<uint32_t> RandomNegatives(const FeedbackRecord& record, const IndexView& view, Random& rng,
+                                        uint32_t count) const;
   // with_edges false: the vectors only (enough when hops is 0).
   CandidateGraph Graph(const float* query, const std::vector<uint32_t>& slots, const IndexView& view,
                        bool with_edges) const;
@@ -83,6 +88,11 @@ class IndexLearner final : public Learner {
   Status EnsureModel(const std::vector<FeedbackRecord>& queries);
   // Continuous learning (config_.online_steps > 0): steps on `record` plus replay.
   Status LearnOnline(const FeedbackRecord& record, const IndexView& view);
+  // The optimiser continuous learning and learning on insert share (created on first use).
+  void EnsureOnlineTrainer();
+  // Learning on insert: `steps` steps on the examples of `slots` (each added
+  // item with its level-0 neighbours as positives) plus replayed feedback.
+  Status LearnFromInserted(const std::vector<uint32_t>& slots, const IndexView& view);
 
   struct Session;
   // The projected rows (H0) of candidates, kept between queries: the
@@ -140,6 +150,14 @@ class IndexLearner final : public Learner {
   void TrackOnlineEwc(const FeedbackExample& event);
   uint64_t model_version_ = 1;
   mutable ProjectionCache projections_;
+  // Learning on insert: added slots waiting for a batch, and what was learned.
+  std::vector<uint32_t> inserted_pending_;
+  uint64_t insert_steps_done_ = 0;
+  uint64_t inserted_examples_ = 0;
+  // Positives per added item (its first level-0 neighbours), and the least
+  // number of random negatives its example gets.
+  static constexpr size_t kInsertPositives = 8;
+  static constexpr uint32_t kInsertNegatives = 16;
 };
 
 // The refiner a learned state (VectorIndex::LearnedState(), the learner's
