@@ -17,7 +17,13 @@
 // (replay.perBatch 0), which shows what the insert examples do on their own.
 // Also timed: addBatch of the 30k new items with and without learning.
 //
-// Options: --seeds 1,2 --epochs 4 --hops 0 --out bench/results/learning-insert.json
+// With EWC (`ewc: { lambda }`), the first insert step anchors at the model as
+// feedback left it; lambda from --lambdas (100,1000) is chosen on the tuning
+// split (test images 5000..6999, mean precision of both groups after the
+// inserts), and only the chosen run counts on the test split.
+//
+// Options: --seeds 1,2 --epochs 4 --hops 0 --lambdas 100,1000
+// --out bench/results/learning-insert.json
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { configureWasm, VectorIndex } from '../js/dist/index.js';
@@ -46,9 +52,12 @@ const oldItems = range(0, train.count, (i) => oldClass(train.labels[i]));
 const newItems = range(0, train.count, (i) => !oldClass(train.labels[i]));
 const split = {
   feedback: range(0, 5000, (i) => oldClass(test.labels[i])),
+  tuningOld: range(5000, 7000, (i) => oldClass(test.labels[i])),
+  tuningNew: range(5000, 7000, (i) => !oldClass(test.labels[i])),
   testOld: range(7000, 10000, (i) => oldClass(test.labels[i])),
   testNew: range(7000, 10000, (i) => !oldClass(test.labels[i])),
 };
+const lambdas = option('lambdas', '100,1000').split(',').map(Number);
 const rowsOf = (ids) => {
   const v = new Float32Array(ids.length * d);
   ids.forEach((id, j) => v.set(trainRow(id), j * d));
@@ -87,6 +96,7 @@ async function run(name, learning, seed) {
   }
   await index.train({ epochs });
   const oldBefore = precision(index, 'neural', split.testOld);
+  const vectorOldBefore = precision(index, 'vector', split.testOld);
   const t0 = performance.now();
   for (let i = 0; i < newItems.length; i += BATCH) {
     const ids = newItems.slice(i, i + BATCH);
@@ -95,13 +105,15 @@ async function run(name, learning, seed) {
   const insertSeconds = (performance.now() - t0) / 1e3;
   const s = index.stats().learning;
   const r = {
-    name, seed, learning, oldBefore, insertSeconds, insertSteps: s.insertSteps, insertedExamples: s.insertedExamples,
+    name, seed, learning, oldBefore, vectorOldBefore, insertSeconds, insertSteps: s.insertSteps, insertedExamples: s.insertedExamples,
     oldAfter: precision(index, 'neural', split.testOld), newAfter: precision(index, 'neural', split.testNew),
+    tuningOldAfter: precision(index, 'neural', split.tuningOld), tuningNewAfter: precision(index, 'neural', split.tuningNew),
+    ewcAnchors: s.ewcAnchors,
     vectorOld: precision(index, 'vector', split.testOld), vectorNew: precision(index, 'vector', split.testNew),
   };
   index.dispose();
   console.log(`seed ${seed}, ${name}: classes 0-4 ${r.oldBefore.toFixed(4)} -> ${r.oldAfter.toFixed(4)} ` +
-    `(vector ${r.vectorOld.toFixed(4)}); classes 5-9 ${r.newAfter.toFixed(4)} (vector ${r.vectorNew.toFixed(4)}); ` +
+    `(vector ${r.vectorOldBefore.toFixed(4)} -> ${r.vectorOld.toFixed(4)}); classes 5-9 ${r.newAfter.toFixed(4)} (vector ${r.vectorNew.toFixed(4)}); ` +
     `${newItems.length} items added in ${insertSeconds.toFixed(1)} s, ${r.insertSteps} steps on ${r.insertedExamples} of them`);
   return r;
 }
@@ -111,6 +123,15 @@ for (const seed of seeds) {
   runs.push(await run('onInsert off', {}, seed));
   runs.push(await run('onInsert 1, replay', { onInsert: 1 }, seed));
   runs.push(await run('onInsert 1, no replay', { onInsert: 1, replay: { perBatch: 0 } }, seed));
+  // EWC's strength is chosen on the tuning split (mean of both class groups
+  // after the inserts); only the chosen run's test figures are reported.
+  const ewcRuns = [];
+  for (const lambda of lambdas) ewcRuns.push(await run(`onInsert 1, replay, EWC ${lambda}`, { onInsert: 1, ewc: { lambda } }, seed));
+  const score = (r) => (r.tuningOldAfter + r.tuningNewAfter) / 2;
+  const chosen = ewcRuns.reduce((a, b) => (score(b) > score(a) ? b : a));
+  for (const r of ewcRuns) r.chosenOnTuning = r === chosen;
+  console.log(`seed ${seed}: the tuning split chose ${chosen.name}`);
+  runs.push(...ewcRuns);
 }
 const results = {
   protocol: { seeds, epochs, hops, candidates: CANDIDATES, batch: BATCH, date: new Date().toISOString(),

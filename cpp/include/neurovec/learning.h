@@ -64,8 +64,9 @@ struct LearningConfig {
   // positives are its level-0 neighbours (the graph just chose them as its
   // nearest) and whose negatives are max(random_negatives, 16) random live
   // items; every batch_size added items run this many optimisation steps on
-  // them with replay_per_batch replayed feedback events and online EWC, at a
-  // constant learning_rate. The cost is bounded per added item (one example
+  // them with replay_per_batch replayed feedback events, at a constant
+  // learning_rate; with ewc_lambda > 0 the first of them anchors EWC at the
+  // model as feedback left it (Fisher from replayed feedback events). The cost is bounded per added item (one example
   // per step), and items added before any model existed teach nothing.
   // 0 (the default): inserts leave the model as it is.
   uint32_t insert_steps = 0;

@@ -195,6 +195,22 @@ Status IndexLearner::LearnFromInserted(const std::vector<uint32_t>& slots, const
   if (records.empty()) return Status::Ok();
   EnsureOnlineTrainer();
   Random negatives_rng(config_.seed ^ (0x2545f4914f6cdd1dull * (insert_steps_done_ + 1)));
+  if (config_.ewc_lambda > 0 && !online_->ewc().active()) {
+    // EWC against what feedback taught: anchored at the model as feedback
+    // left it, with the Fisher of replayed feedback events (their gradients,
+    // not the insert examples'), before the first step on inserted items.
+    // Online learning from feedback re-anchors later at its own interval.
+    std::vector<FeedbackExample> judged;
+    for (const FeedbackRecord& r : replay_.Sample(std::min(kInsertFisherEvents, replay_.size()))) {
+      const std::vector<uint32_t> extra = RandomNegatives(r, view, negatives_rng);
+      FeedbackExample e;
+      if (MakeExample(r, view, &e, &extra)) judged.push_back(std::move(e));
+    }
+    if (!judged.empty()) {
+      online_->AnchorEwc(online_->EstimateFisher(judged), config_.ewc_lambda);
+      ++online_ewc_anchors_;
+    }
+  }
   const uint32_t negatives = std::max(config_.random_negatives, kInsertNegatives);
   std::vector<FeedbackExample> examples;
   for (FeedbackRecord& r : records) {
@@ -225,7 +241,6 @@ Status IndexLearner::LearnFromInserted(const std::vector<uint32_t>& slots, const
     ++insert_steps_done_;
   }
   inserted_examples_ += examples.size();
-  if (config_.ewc_lambda > 0) TrackOnlineEwc(examples.front());
   return Status::Ok();
 }
 

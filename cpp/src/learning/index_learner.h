@@ -158,6 +158,9 @@ class IndexLearner final : public Learner {
   // number of random negatives its example gets.
   static constexpr size_t kInsertPositives = 8;
   static constexpr uint32_t kInsertNegatives = 16;
+  // Replayed feedback events whose gradients weigh the EWC anchor set before
+  // the first step on inserted items.
+  static constexpr size_t kInsertFisherEvents = 128;
 };
 
 // The refiner a learned state (VectorIndex::LearnedState(), the learner's
