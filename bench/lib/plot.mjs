@@ -116,3 +116,77 @@ export function recallQpsSvg(series, { title = '', subtitle = '', xMin = 0.85, x
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
+
+// A line chart on linear axes: series [{ label, points: [{ x, y }], dashed? }],
+// with optional vertical markers [{ x, label }] (an event along x, such as a
+// change of intent). Axis ranges come from the data unless given.
+export function lineChartSvg(series, { title = '', subtitle = '', xLabel = '', yLabel = '', xMin, xMax, yMin, yMax,
+  markers = [], digits = 3 } = {}) {
+  // The legend sits right of the plot, so it never hides a curve.
+  const lw = Math.max(...series.map((s) => s.label.length)) * 7.2 + 50;
+  const W = 820 + lw;
+  const H = 560;
+  const m = { left: 90, right: lw + 24, top: subtitle ? 78 : 56, bottom: 70 };
+  const pw = W - m.left - m.right;
+  const ph = H - m.top - m.bottom;
+  const xs = series.flatMap((s) => s.points.map((p) => p.x));
+  const ys = series.flatMap((s) => s.points.map((p) => p.y));
+  const x0 = xMin ?? Math.min(...xs), x1 = xMax ?? Math.max(...xs);
+  const pad = (Math.max(...ys) - Math.min(...ys)) * 0.1 || 0.01;
+  const y0 = yMin ?? Math.min(...ys) - pad, y1 = yMax ?? Math.max(...ys) + pad;
+  const X = (v) => m.left + ((v - x0) / (x1 - x0 || 1)) * pw;
+  const Y = (v) => m.top + ph - ((v - y0) / (y1 - y0 || 1)) * ph;
+  // Ticks at 1-2-5 steps, about 6-10 per axis.
+  const ticks = (lo, hi) => {
+    const raw = (hi - lo) / 8;
+    const e = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 2, 5, 10].map((s) => s * e).find((s) => s >= raw);
+    const out = [];
+    for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(+v.toFixed(10));
+    return out;
+  };
+  const out = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">`);
+  out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
+  out.push(`<text x="${W / 2}" y="28" text-anchor="middle" font-size="18" font-weight="bold">${esc(title)}</text>`);
+  if (subtitle) out.push(`<text x="${W / 2}" y="50" text-anchor="middle" font-size="13" fill="#444">${esc(subtitle)}</text>`);
+  for (const v of ticks(x0, x1)) {
+    const x = X(v);
+    out.push(`<line x1="${x.toFixed(1)}" y1="${m.top}" x2="${x.toFixed(1)}" y2="${m.top + ph}" stroke="#ececec"/>`);
+    out.push(`<text x="${x.toFixed(1)}" y="${m.top + ph + 22}" text-anchor="middle" font-size="12">${fmt(v, 0)}</text>`);
+  }
+  for (const v of ticks(y0, y1)) {
+    const y = Y(v);
+    out.push(`<line x1="${m.left}" y1="${y.toFixed(1)}" x2="${m.left + pw}" y2="${y.toFixed(1)}" stroke="#ececec"/>`);
+    out.push(`<text x="${m.left - 10}" y="${(y + 4).toFixed(1)}" text-anchor="end" font-size="12">${v.toFixed(digits)}</text>`);
+  }
+  out.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  out.push(`<text x="${m.left + pw / 2}" y="${H - 22}" text-anchor="middle" font-size="14">${esc(xLabel)}</text>`);
+  out.push(`<text transform="translate(24 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="14">${esc(yLabel)}</text>`);
+  for (const k of markers) {
+    const x = X(k.x);
+    out.push(`<line x1="${x.toFixed(1)}" y1="${m.top}" x2="${x.toFixed(1)}" y2="${m.top + ph}" stroke="#555" stroke-width="1.5" stroke-dasharray="6 4"/>`);
+    out.push(`<text x="${(x + 5).toFixed(1)}" y="${m.top + 16}" font-size="12" fill="#555">${esc(k.label)}</text>`);
+  }
+  series.forEach((s, i) => {
+    const color = s.color ?? COLORS[i % COLORS.length];
+    const pts = [...s.points].sort((a, b) => a.x - b.x);
+    if (!pts.length) return;
+    const d = pts.map((p, j) => `${j ? 'L' : 'M'}${X(p.x).toFixed(1)} ${Y(p.y).toFixed(1)}`).join(' ');
+    out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`);
+    for (const p of pts) out.push(`<g><title>${esc(`${s.label}: ${p.x}, ${p.y.toFixed(4)}`)}</title>${marker(MARKERS[i % MARKERS.length], X(p.x), Y(p.y), color)}</g>`);
+  });
+  const lh = 22;
+  const lx = m.left + pw + 12;
+  const ly = m.top;
+  out.push(`<rect x="${lx.toFixed(0)}" y="${ly}" width="${lw.toFixed(0)}" height="${lh * series.length + 10}" fill="white" fill-opacity="0.9" stroke="#999"/>`);
+  series.forEach((s, i) => {
+    const color = s.color ?? COLORS[i % COLORS.length];
+    const y = ly + 5 + lh * i + lh / 2;
+    out.push(`<line x1="${lx + 8}" y1="${y}" x2="${lx + 34}" y2="${y}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`);
+    out.push(marker(MARKERS[i % MARKERS.length], lx + 21, y, color));
+    out.push(`<text x="${lx + 42}" y="${y + 4}" font-size="13">${esc(s.label)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,60 @@
+// `node bench/learning_charts.mjs`: charts of issue 14's learning curves from
+// the results the learning benches saved (no benchmark runs here):
+//   learning-clicks-curve.svg  precision@10 after each 500 feedback queries, learning online
+//                              from clicks with no train() (bench/learning_clicks.mjs);
+//   learning-drift.svg         the drifted classes' precision under the new intent along the
+//                              stream, before and after the change (bench/learning_drift.mjs).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lineChartSvg } from './lib/plot.mjs';
+import { ROOT } from './lib/paths.mjs';
+
+const results = join(ROOT, 'bench', 'results');
+const read = (name) => JSON.parse(readFileSync(join(results, name), 'utf8'));
+const write = (name, svg) => {
+  writeFileSync(join(results, name), svg);
+  console.log(`wrote bench/results/${name}`);
+};
+
+{
+  const clicks = read('learning-clicks.json');
+  const series = [];
+  for (const method of ['metric-online', 'gnn-online']) {
+    for (const run of clicks.methods[method]?.perSeed ?? []) {
+      if (!run.curve) continue;
+      series.push({ label: `${method}, seed ${run.seed}`, dashed: method.startsWith('gnn'),
+        points: run.curve.map((c) => ({ x: c.queries, y: c.precision })) });
+    }
+  }
+  const xs = series.flatMap((s) => s.points.map((p) => p.x));
+  series.push({ label: 'vector mode', color: '#777', dashed: true,
+    points: [{ x: Math.min(...xs), y: clicks.vector.curve }, { x: Math.max(...xs), y: clicks.vector.curve }] });
+  write('learning-clicks-curve.svg', lineChartSvg(series, {
+    title: 'Learning online from sparse clicks, no train() (Fashion-MNIST, wasm)',
+    subtitle: 'precision@10 on held-out curve queries after each 500 feedback queries; one optimiser step per click',
+    xLabel: 'feedback queries (the simulated user clicks 1-2 of the top 10, or nothing)', yLabel: 'precision@10 (same class)',
+  }));
+}
+
+{
+  const drift = read('learning-drift.json');
+  const series = [];
+  for (const s of drift.perSeed) {
+    series.push({ label: `seed ${s.seed}, today's reservoir`, dashed: true,
+      points: s.today.curve.map((c) => ({ x: c.queries, y: c.drifted })) });
+    if (s.chosen && s.chosen.halfLife !== 0) {
+      series.push({ label: `seed ${s.seed}, halfLife ${s.chosen.halfLife} (chosen)`,
+        points: s.chosen.curve.map((c) => ({ x: c.queries, y: c.drifted })) });
+    }
+  }
+  const change = drift.protocol?.change ?? 2500;
+  const xs = series.flatMap((x) => x.points.map((p) => p.x));
+  const v = drift.vector.test;
+  series.push({ label: 'vector mode (test split)', color: '#777', dashed: true,
+    points: [{ x: Math.min(...xs), y: v.driftedOld }, { x: change, y: v.driftedNew }, { x: Math.max(...xs), y: v.driftedNew }] });
+  write('learning-drift.svg', lineChartSvg(series, {
+    title: 'Drift: the intent changes at query 2,500 (Fashion-MNIST, wasm)',
+    subtitle: 'precision@10 of the four drifting classes, under the intent of the moment, along the click stream',
+    xLabel: 'stream queries', yLabel: 'precision@10 (drifted classes)', markers: [{ x: change, label: 'intent changes' }],
+  }));
+}
