@@ -163,6 +163,25 @@ testing::AssertionResult SameNeuralResults(const Fixture& f, const VectorIndex& 
   return testing::AssertionSuccess();
 }
 
+
+// A learning option set to `value` travels with the file together with the
+// model: the reloaded index has it, ranks as the original does (with `scores`,
+// bit for bit) and writes the same bytes.
+void ExpectOptionTravelsWithTheFile(const Fixture& f, uint32_t LearningConfig::*option, uint32_t value, bool scores) {
+  auto loaded = Reloaded(*f.index);
+  ASSERT_NE(loaded, nullptr);
+  EXPECT_EQ(loaded->learning_config().*option, value);
+  EXPECT_TRUE(SameNeuralResults(f, *f.index, *loaded, 450, 460, scores));
+  EXPECT_EQ(loaded->SaveToBytes(), f.index->SaveToBytes());
+}
+
+// One past its maximum, a learning option is refused by Validate.
+void ExpectRefusedPastMaximum(uint32_t LearningConfig::*option, uint32_t maximum) {
+  LearningConfig bad = SmallConfig();
+  bad.*option = maximum + 1;
+  EXPECT_EQ(bad.Validate().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(LearningIndex, WithoutTheEngineLearningCallsFailClearly) {
   SetLearnerFactory(nullptr);
   IndexConfig config;
@@ -361,11 +380,7 @@ TEST(LearningIndex, OnlineStepsLearnFromEachClickWithoutTrain) {
   EXPECT_GT(online_p, vector_p + 0.05);
 
   // The model and the option travel with the file (learning section version 2).
-  auto loaded = Reloaded(*f.index);
-  ASSERT_NE(loaded, nullptr);
-  EXPECT_EQ(loaded->learning_config().online_steps, 2u);
-  EXPECT_TRUE(SameNeuralResults(f, *f.index, *loaded, 450, 460, false));
-  EXPECT_EQ(loaded->SaveToBytes(), f.index->SaveToBytes());
+  ExpectOptionTravelsWithTheFile(f, &LearningConfig::online_steps, 2, false);
   // The learned events sit in replay: a batch Train revisits them.
   TrainOptions o;
   o.epochs = 2;
@@ -376,9 +391,7 @@ TEST(LearningIndex, OnlineStepsLearnFromEachClickWithoutTrain) {
   GiveClicks(f, 300, 320);
   EXPECT_TRUE(f.index->SearchLearned(f.queries.vectors.data() + 450 * kDim, p, SearchMode::kNeural).ok());
 
-  LearningConfig bad = SmallConfig();
-  bad.online_steps = LearningConfig::kMaxOnlineSteps + 1;
-  EXPECT_EQ(bad.Validate().code(), StatusCode::kInvalidArgument);
+  ExpectRefusedPastMaximum(&LearningConfig::online_steps, LearningConfig::kMaxOnlineSteps);
 }
 
 // Online EWC: an anchor every 128 learned events; a strong one keeps what the
@@ -437,14 +450,8 @@ TEST(LearningIndex, ReplayHalfLifeLearnsOnlineAndTravelsWithTheFile) {
   const double online_p = Precision(f, SearchMode::kNeural, 400, 500);
   EXPECT_GT(online_p, vector_p + 0.05);
   // Learning section version 3 carries the half-life; a config without it is still version 1 or 2.
-  auto loaded = Reloaded(*f.index);
-  ASSERT_NE(loaded, nullptr);
-  EXPECT_EQ(loaded->learning_config().replay_half_life, 50u);
-  EXPECT_TRUE(SameNeuralResults(f, *f.index, *loaded, 450, 460, false));
-  EXPECT_EQ(loaded->SaveToBytes(), f.index->SaveToBytes());
-  LearningConfig bad = SmallConfig();
-  bad.replay_half_life = LearningConfig::kMaxReplayHalfLife + 1;
-  EXPECT_EQ(bad.Validate().code(), StatusCode::kInvalidArgument);
+  ExpectOptionTravelsWithTheFile(f, &LearningConfig::replay_half_life, 50, false);
+  ExpectRefusedPastMaximum(&LearningConfig::replay_half_life, LearningConfig::kMaxReplayHalfLife);
 }
 
 TEST(LearningIndex, StatsSayWhereLearningStands) {
@@ -586,12 +593,8 @@ TEST(LearningIndex, RandomNegativesTeachFromClicksAloneAndAreReproducible) {
   ASSERT_TRUE(twin->Train(o).ok());
   EXPECT_TRUE(SameNeuralResults(f, *f.index, *twin, 400, 420, false));
   // The option travels with the file.
-  auto loaded = Reloaded(*f.index);
-  ASSERT_NE(loaded, nullptr);
-  EXPECT_EQ(loaded->learning_config().random_negatives, 16u);
-  LearningConfig bad = SmallConfig();
-  bad.random_negatives = LearningConfig::kMaxRandomNegatives + 1;
-  EXPECT_EQ(bad.Validate().code(), StatusCode::kInvalidArgument);
+  ExpectOptionTravelsWithTheFile(f, &LearningConfig::random_negatives, 16, false);
+  ExpectRefusedPastMaximum(&LearningConfig::random_negatives, LearningConfig::kMaxRandomNegatives);
 }
 
 TEST(LearningIndex, ExpandFindsRelevantItemsBeyondTheCandidates) {
@@ -726,13 +729,6 @@ TEST(LearningIndex, LearningOnInsertStepsOnAddedItemsOnceAModelExists) {
   // 0.976 for the same steps on replay alone).
   EXPECT_GT(after_p, vector_p + 0.05);
 
-  auto loaded = Reloaded(*f.index);
-  ASSERT_NE(loaded, nullptr);
-  EXPECT_EQ(loaded->learning_config().insert_steps, 2u);
-  EXPECT_TRUE(SameNeuralResults(f, *f.index, *loaded, 450, 460, true));
-  EXPECT_EQ(loaded->SaveToBytes(), f.index->SaveToBytes());
-
-  LearningConfig bad = SmallConfig();
-  bad.insert_steps = LearningConfig::kMaxInsertSteps + 1;
-  EXPECT_EQ(bad.Validate().code(), StatusCode::kInvalidArgument);
+  ExpectOptionTravelsWithTheFile(f, &LearningConfig::insert_steps, 2, true);
+  ExpectRefusedPastMaximum(&LearningConfig::insert_steps, LearningConfig::kMaxInsertSteps);
 }
