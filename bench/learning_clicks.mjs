@@ -29,6 +29,7 @@
 //   metric-online  hops 0, the same
 //   gnn-labels     today's full-label feedback (every one of the top 50 judged
 //                  by class), then train({ epochs }): the reference
+//   metric-labels  hops 0 on the same full labels (what the graph adds there)
 // Choices made on the tuning split, per method and seed: epochs (or online
 // steps), which skipped results are negatives (feedback's `implicit`), and
 // learning.randomNegatives (random live items as extra negatives).
@@ -36,9 +37,17 @@
 // difference to vector mode; the cost of one feedback() call when learning
 // online; the neural and vector search latency in the same run.
 //
-// Options: --seeds 3, --queries 5000 (feedback queries), --quick (seeds 1,
+// --dataset catalogue: the same protocol on the Debian catalogue (issue 14's
+// second kind of data; bench/lib/catalogue_vectors.mjs): the index holds every
+// package's name and description embedded by the project's text encoder (64
+// dimensions, cosine), the queries are 10k package synopses (the query's own
+// package is in the index, without its synopsis), and a result is relevant
+// when it is of the query's package's Debian section (games, python, libs...).
+//
+// Options: --dataset fashion|catalogue, --epochs 4,12 (the grid of train()'s epochs), --seeds 3, --queries 5000 (feedback queries), --quick (seeds 1,
 // 1000 feedback queries, 500 tuning, 1000 test: a smoke run), --methods
-// gnn-batch,metric-batch,gnn-online,metric-online,gnn-labels, --implicit
+// gnn-batch,metric-batch,gnn-online,metric-online,gnn-labels (metric-labels: hops 0 on
+// the same full labels), --implicit
 // above,all (the grid; 'none' is tried only with random negatives),
 // --random-negatives 0,16 (the grid), --online-steps 1,3 (the grid), --out
 // PATH (JSON, default bench/results/learning-clicks.json), --cache PATH,
@@ -53,6 +62,8 @@ import { performance } from 'node:perf_hooks';
 import { configureWasm, VectorIndex } from '../js/dist/index.js';
 import { rng } from '../tests/shared/random.mjs';
 import { loadFashionMnist } from './datasets.mjs';
+import { loadCatalogueLabelled } from './lib/catalogue_vectors.mjs';
+import { CLI } from './lib/paths.mjs';
 import { simulatedClicks } from './lib/simulated_user.mjs';
 
 const argv = process.argv.slice(2);
@@ -65,15 +76,18 @@ const quick = flag('quick');
 const seeds = Number(option('seeds', quick ? 1 : 3));
 const feedbackQueries = Number(option('queries', quick ? 1000 : 5000));
 const methods = option('methods', 'gnn-batch,metric-batch,gnn-online,metric-online,gnn-labels').split(',');
-const cache = option('cache', '/tmp/neurovec-fashion-learning.nvx');
-const out = option('out', quick ? '/tmp/learning-clicks-quick.json' : 'bench/results/learning-clicks.json');
+const dataset = option('dataset', 'fashion');
+if (!['fashion', 'catalogue'].includes(dataset)) throw new Error(`--dataset must be fashion or catalogue, got ${dataset}`);
+const suffix = dataset === 'fashion' ? '' : `-${dataset}`;
+const cache = option('cache', `/tmp/neurovec-${dataset === 'fashion' ? 'fashion' : dataset}-learning.nvx`);
+const out = option('out', quick ? `/tmp/learning-clicks${suffix}-quick.json` : `bench/results/learning-clicks${suffix}.json`);
 const TUNING = quick ? [5000, 5500] : [5000, 7000];
 const TEST = quick ? [7000, 8000] : [7000, 10000];
 const CURVE = [TEST[0], TEST[0] + 1000];
 const SHOWN = 10;
 const CANDIDATES = 50;
 // The grids the tuning split chooses from.
-const EPOCHS = quick ? [4] : [4, 12];
+const EPOCHS = option('epochs', quick ? '4' : '4,12').split(',').map(Number);
 const ONLINE_STEPS = option('online-steps', quick ? '1' : '1,3').split(',').map(Number);
 // Which skipped results are negatives, each with the random negatives of
 // learning.randomNegatives (0: none) beside them.
@@ -84,7 +98,8 @@ const LEARNING_RATES = option('learning-rates', 'default').split(',').map((r) =>
 
 // One thread: the figures are per-query costs, as a browser tab without isolation has.
 configureWasm({ threads: 1 });
-const { train, test, dimensions: d } = loadFashionMnist();
+const { train, test, dimensions: d } = dataset === 'fashion' ? loadFashionMnist() : await loadCatalogueLabelled(CLI, { log: console.log });
+const metric = dataset === 'fashion' ? 'l2' : 'cosine';
 const row = (i) => test.vectors.subarray(i * d, (i + 1) * d);
 
 let t0 = performance.now();
@@ -93,7 +108,7 @@ if (existsSync(cache)) {
   bytes = new Uint8Array(readFileSync(cache));
   console.log(`index: read ${cache}`);
 } else {
-  const index = await VectorIndex.create({ dimensions: d, metric: 'l2', m: 16, efConstruction: 100, seed: 42 });
+  const index = await VectorIndex.create({ dimensions: d, metric, m: 16, efConstruction: 100, seed: 42 });
   index.addBatch(Array.from({ length: train.count }, (_, i) => i), train.vectors, { chunkSize: 5000 });
   bytes = await index.toBytes();
   writeFileSync(cache, bytes);
@@ -161,7 +176,7 @@ async function runOnce(method, seed, setting) {
   let events = 0;
   let learned = false;
   for (let i = 0; i < feedbackQueries; i++) {
-    if (method === 'gnn-labels') {
+    if (method.endsWith('-labels')) {
       const shown = index.search(row(i), CANDIDATES).map((r) => r.id);
       const positive = shown.filter((id) => train.labels[id] === test.labels[i]);
       if (positive.length) {
@@ -198,7 +213,7 @@ async function runOnce(method, seed, setting) {
 }
 
 function settingsOf(method) {
-  if (method === 'gnn-labels') return EPOCHS.map((epochs) => ({ epochs }));
+  if (method.endsWith('-labels')) return EPOCHS.map((epochs) => ({ epochs }));
   const negatives = IMPLICIT.flatMap((implicit) => RANDOM_NEGATIVES.map((randomNegatives) => ({ implicit, randomNegatives })))
     // Clicks alone teach nothing: 'none' needs random negatives.
     .filter((n) => n.implicit !== 'none' || n.randomNegatives > 0)
@@ -214,7 +229,7 @@ console.log(`vector mode precision@10: tuning ${vector.tuning.toFixed(4)}, test 
   `curve queries ${vector.curve.toFixed(4)}`);
 base.dispose();
 
-const results = { protocol: { feedbackQueries, tuning: TUNING, test: TEST, curve: CURVE, seeds, epochsGrid: EPOCHS,
+const results = { protocol: { dataset, metric, feedbackQueries, tuning: TUNING, test: TEST, curve: CURVE, seeds, epochsGrid: EPOCHS,
   onlineStepsGrid: ONLINE_STEPS, implicitGrid: IMPLICIT, randomNegativesGrid: RANDOM_NEGATIVES, expandGrid: EXPAND,
   learningRateGrid: LEARNING_RATES.map((r) => r ?? 'default') },
 vector, methods: {} };
