@@ -29,7 +29,19 @@
 // most 0.03), then today's replay and the choice run once on the test split
 // (7000..9999) per seed.
 //
-// Options: --seeds 3, --half-lives 0,250,1000 (0: today's reservoir),
+// --dataset catalogue runs the same stream on the Debian catalogue (the index
+// and queries of `bench:clicks -- --dataset catalogue`; relevance: the query's
+// package's Debian section). Before the change, libdevel counts as libs (a
+// library and its development files) and perl as python (scripting-language
+// modules); afterwards every section is its own: libs, libdevel, perl and
+// python drift. --feedback judged replaces the clicks by a judgement of every
+// shown result (relevant: positive, the others: negative), as the full-label
+// reference of bench:clicks does for the top 50: the upper bound of what
+// feedback on the shown results can teach, to see whether decay matters once
+// something was learned to unlearn.
+//
+// Options: --dataset fashion|catalogue, --feedback clicks|judged, --seeds 3,
+// --half-lives 0,250,1000 (0: today's reservoir),
 // --learning-rate 0.002 and --steps 1 (learning.learningRate and onlineSteps,
 // fixed for the run: a faster learner shows the drift more),
 // --every 100, --out PATH (JSON, default bench/results/learning-drift.json).
@@ -38,6 +50,8 @@ import { performance } from 'node:perf_hooks';
 import { configureWasm, VectorIndex } from '../js/dist/index.js';
 import { rng } from '../tests/shared/random.mjs';
 import { loadFashionMnist } from './datasets.mjs';
+import { loadCatalogueLabelled } from './lib/catalogue_vectors.mjs';
+import { CLI } from './lib/paths.mjs';
 import { simulatedClicks } from './lib/simulated_user.mjs';
 
 const argv = process.argv.slice(2);
@@ -50,19 +64,32 @@ const HALF_LIVES = option('half-lives', '0,250,1000').split(',').map(Number);
 const EVERY = Number(option('every', 100));
 const LEARNING_RATE = Number(option('learning-rate', 0.002));
 const STEPS = Number(option('steps', 1));
-const cache = option('cache', '/tmp/neurovec-fashion-learning.nvx');
-const out = option('out', 'bench/results/learning-drift.json');
+const dataset = option('dataset', 'fashion');
+if (!['fashion', 'catalogue'].includes(dataset)) throw new Error(`--dataset must be fashion or catalogue, got ${dataset}`);
+const FEEDBACK = option('feedback', 'clicks');
+if (!['clicks', 'judged'].includes(FEEDBACK)) throw new Error(`--feedback must be clicks or judged, got ${FEEDBACK}`);
+const cache = option('cache', `/tmp/neurovec-${dataset}-learning.nvx`);
+const out = option('out', `bench/results/learning-drift${dataset === 'fashion' ? '' : `-${dataset}`}${FEEDBACK === 'clicks' ? '' : `-${FEEDBACK}`}.json`);
 const STREAM = 5000;
 const CHANGE = 2500;
 const TUNING = [5000, 7000];
 const TEST = [7000, 10000];
-const MERGED = new Map([[6, 0], [2, 4]]);  // before the change: class -> its group's representative
-const DRIFT = new Set([0, 6, 2, 4]);  // the classes whose intent changes
-
 configureWasm({ threads: 1 });
-const { train, test, dimensions: d } = loadFashionMnist();
+const { train, test, dimensions: d, sectionNames } = dataset === 'fashion' ? loadFashionMnist()
+  : await loadCatalogueLabelled(CLI, { log: console.log });
+const section = (name) => {
+  const code = sectionNames.indexOf(name);
+  if (code < 0) throw new Error(`the catalogue has no section ${name}`);
+  return code;
+};
+// Before the change: class -> its group's representative; the classes whose intent changes.
+const MERGED = dataset === 'fashion' ? new Map([[6, 0], [2, 4]])
+  : new Map([[section('libdevel'), section('libs')], [section('perl'), section('python')]]);
+const DRIFT = new Set([...MERGED].flat());
 const row = (i) => test.vectors.subarray(i * d, (i + 1) * d);
-if (!existsSync(cache)) throw new Error(`${cache} is missing: run npm run bench:clicks once (it builds and caches the index)`);
+if (!existsSync(cache)) {
+  throw new Error(`${cache} is missing: run npm run bench:clicks${dataset === 'fashion' ? '' : ` -- --dataset ${dataset}`} once (it builds and caches the index)`);
+}
 const bytes = new Uint8Array(readFileSync(cache));
 
 const group = (label, changed) => (changed ? label : MERGED.get(label) ?? label);
@@ -97,9 +124,11 @@ async function run(seed, halfLife, evaluation) {
   for (let i = 0; i < STREAM; i++) {
     const changed = i >= CHANGE;
     const shown = index.search(row(i), 10, { mode: learned ? 'neural' : 'vector' }).map((r) => r.id);
-    const clicked = simulatedClicks(shown, relevantTo(test.labels[i], changed), random);
+    const relevant = relevantTo(test.labels[i], changed);
+    const clicked = FEEDBACK === 'clicks' ? simulatedClicks(shown, relevant, random) : shown.filter(relevant);
     if (clicked.length) {
-      index.feedback(row(i), { clicked, shown, implicit: 'above' });
+      if (FEEDBACK === 'clicks') index.feedback(row(i), { clicked, shown, implicit: 'above' });
+      else index.feedback(row(i), { positive: clicked, negative: shown.filter((id) => !relevant(id)) });
       learned = true;
       clicks++;
       if (changed && DRIFT.has(test.labels[i])) driftedClicks++;
@@ -142,7 +171,7 @@ console.log(`vector mode on the test split: drifted queries, old intent ${vector
 const show = (r) => `drifted ${r.driftedBefore.toFixed(4)} -> ${r.driftedFinal.toFixed(4)} (mean after the change ` +
   `${r.driftedMeanAfter.toFixed(4)}), ${r.clicksToRecover ?? 'never'} drifted clicks to 90% of final; unchanged ` +
   `${r.unchangedBefore.toFixed(4)} -> ${r.unchangedFinal.toFixed(4)} (drop ${r.unchangedDrop.toFixed(4)}), ${r.seconds.toFixed(0)} s`;
-const results = { protocol: { stream: STREAM, change: CHANGE, merged: [...MERGED], drifted: [...DRIFT], tuning: TUNING, test: TEST, every: EVERY,
+const results = { protocol: { dataset, feedback: FEEDBACK, stream: STREAM, change: CHANGE, merged: [...MERGED], drifted: [...DRIFT], tuning: TUNING, test: TEST, every: EVERY,
   halfLives: HALF_LIVES, seeds, learningRate: LEARNING_RATE, onlineSteps: STEPS }, vector, perSeed: [] };
 for (let seed = 1; seed <= seeds; seed++) {
   let chosen = null;
