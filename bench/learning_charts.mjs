@@ -3,8 +3,10 @@
 //   learning-clicks-curve.svg  precision@10 after each 500 feedback queries, learning online
 //                              from clicks with no train() (bench/learning_clicks.mjs);
 //   learning-drift.svg         the drifted classes' precision under the new intent along the
-//                              stream, before and after the change (bench/learning_drift.mjs).
-import { readFileSync, writeFileSync } from 'node:fs';
+//                              stream, before and after the change (bench/learning_drift.mjs);
+//   learning-drift-catalogue-judged.svg  the same for `bench:drift -- --dataset catalogue
+//                              --feedback judged`, when its results exist.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lineChartSvg } from './lib/plot.mjs';
 import { ROOT } from './lib/paths.mjs';
@@ -36,8 +38,9 @@ const write = (name, svg) => {
   }));
 }
 
-{
-  const drift = read('learning-drift.json');
+/** A drift run's curves (learning_drift.mjs's JSON) as a chart. */
+function driftChart(jsonName, svgName, { title, subtitle }) {
+  const drift = read(jsonName);
   const series = [];
   for (const s of drift.perSeed) {
     series.push({ label: `seed ${s.seed}, today's reservoir`, dashed: true,
@@ -52,9 +55,19 @@ const write = (name, svg) => {
   const v = drift.vector.test;
   series.push({ label: 'vector mode (test split)', color: '#777', dashed: true,
     points: [{ x: Math.min(...xs), y: v.driftedOld }, { x: change, y: v.driftedNew }, { x: Math.max(...xs), y: v.driftedNew }] });
-  write('learning-drift.svg', lineChartSvg(series, {
-    title: 'Drift: the intent changes at query 2,500 (Fashion-MNIST, wasm)',
-    subtitle: 'precision@10 of the four drifting classes, under the intent of the moment, along the click stream',
-    xLabel: 'stream queries', yLabel: 'precision@10 (drifted classes)', markers: [{ x: change, label: 'intent changes' }],
+  write(svgName, lineChartSvg(series, {
+    title, subtitle, xLabel: 'stream queries', yLabel: 'precision@10 (drifted classes)',
+    markers: [{ x: change, label: 'intent changes' }],
   }));
+}
+
+driftChart('learning-drift.json', 'learning-drift.svg', {
+  title: 'Drift: the intent changes at query 2,500 (Fashion-MNIST, wasm)',
+  subtitle: 'precision@10 of the four drifting classes, under the intent of the moment, along the click stream',
+});
+if (existsSync(join(results, 'learning-drift-catalogue-judged.json'))) {
+  driftChart('learning-drift-catalogue-judged.json', 'learning-drift-catalogue-judged.svg', {
+    title: 'Drift: the intent changes at query 2,500 (Debian catalogue, wasm, judged results)',
+    subtitle: 'precision@10 of the four drifting sections (libs, libdevel, perl, python), under the intent of the moment',
+  });
 }

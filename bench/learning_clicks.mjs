@@ -284,6 +284,9 @@ for (const method of methods) {
       again.index.dispose();
     }
     perSeed.push(entry);
+    // Saved after every seed, so a long run stopped part-way keeps what it measured.
+    results.methods[method] = { perSeed, partial: true };
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     console.log(`${method} seed ${seed}: ${JSON.stringify(best.setting)} test precision@10 ${testP.toFixed(4)} ` +
       `(${entry.gain >= 0 ? '+' : ''}${entry.gain.toFixed(4)} over vector)`);
   }
