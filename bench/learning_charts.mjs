@@ -1,7 +1,8 @@
 // `node bench/learning_charts.mjs`: charts of issue 14's learning curves from
 // the results the learning benches saved (no benchmark runs here):
 //   learning-clicks-curve.svg  precision@10 after each 500 feedback queries, learning online
-//                              from clicks with no train() (bench/learning_clicks.mjs);
+//                              from clicks with no train() (bench/learning_clicks.mjs), and
+//                              learning-clicks-catalogue-curve.svg for `--dataset catalogue`;
 //   learning-drift.svg         the drifted classes' precision under the new intent along the
 //                              stream, before and after the change (bench/learning_drift.mjs);
 //   learning-drift-catalogue-judged.svg  the same for `bench:drift -- --dataset catalogue
@@ -18,8 +19,9 @@ const write = (name, svg) => {
   console.log(`wrote bench/results/${name}`);
 };
 
-{
-  const clicks = read('learning-clicks.json');
+/** The online learners' curves of a bench:clicks run (its JSON) as a chart. */
+function clicksChart(jsonName, svgName, { title, yLabel }) {
+  const clicks = read(jsonName);
   const series = [];
   for (const method of ['metric-online', 'gnn-online']) {
     for (const run of clicks.methods[method]?.perSeed ?? []) {
@@ -31,11 +33,21 @@ const write = (name, svg) => {
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
   series.push({ label: 'vector mode', color: '#777', dashed: true,
     points: [{ x: Math.min(...xs), y: clicks.vector.curve }, { x: Math.max(...xs), y: clicks.vector.curve }] });
-  write('learning-clicks-curve.svg', lineChartSvg(series, {
-    title: 'Learning online from sparse clicks, no train() (Fashion-MNIST, wasm)',
+  write(svgName, lineChartSvg(series, {
+    title,
     subtitle: 'precision@10 on held-out curve queries after each 500 feedback queries; one optimiser step per click',
-    xLabel: 'feedback queries (the simulated user clicks 1-2 of the top 10, or nothing)', yLabel: 'precision@10 (same class)',
+    xLabel: 'feedback queries (the simulated user clicks 1-2 of the top 10, or nothing)', yLabel,
   }));
+}
+
+clicksChart('learning-clicks.json', 'learning-clicks-curve.svg', {
+  title: 'Learning online from sparse clicks, no train() (Fashion-MNIST, wasm)', yLabel: 'precision@10 (same class)',
+});
+if (existsSync(join(results, 'learning-clicks-catalogue.json'))) {
+  clicksChart('learning-clicks-catalogue.json', 'learning-clicks-catalogue-curve.svg', {
+    title: 'Learning online from sparse clicks, no train() (Debian catalogue, wasm)',
+    yLabel: 'precision@10 (same section)',
+  });
 }
 
 /** A drift run's curves (learning_drift.mjs's JSON) as a chart. */
