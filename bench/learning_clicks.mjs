@@ -44,7 +44,8 @@
 // package is in the index, without its synopsis), and a result is relevant
 // when it is of the query's package's Debian section (games, python, libs...).
 //
-// Options: --dataset fashion|catalogue, --epochs 4,12 (the grid of train()'s epochs), --seeds 3, --queries 5000 (feedback queries), --quick (seeds 1,
+// Options: --dataset fashion|catalogue, --rejects most[:rate] (thumbs-down marks beside the
+// clicks, above; default 0), --epochs 4,12 (the grid of train()'s epochs), --seeds 3, --queries 5000 (feedback queries), --quick (seeds 1,
 // 1000 feedback queries, 500 tuning, 1000 test: a smoke run), --methods
 // gnn-batch,metric-batch,gnn-online,metric-online,gnn-labels (metric-labels: hops 0 on
 // the same full labels), --implicit
@@ -64,7 +65,7 @@ import { rng } from '../tests/shared/random.mjs';
 import { loadFashionMnist } from './datasets.mjs';
 import { loadCatalogueLabelled } from './lib/catalogue_vectors.mjs';
 import { CLI } from './lib/paths.mjs';
-import { simulatedClicks } from './lib/simulated_user.mjs';
+import { simulatedClicks, simulatedRejections } from './lib/simulated_user.mjs';
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
@@ -94,6 +95,16 @@ const ONLINE_STEPS = option('online-steps', quick ? '1' : '1,3').split(',').map(
 const IMPLICIT = option('implicit', 'above,all').split(',');
 const RANDOM_NEGATIVES = option('random-negatives', '0,16').split(',').map(Number);
 const EXPAND = option('expand', '0').split(',').map(Number);
+// --rejects most[:rate]: the user also marks up to `most` examined irrelevant
+// results as unwanted (feedback's `rejected`), each with probability `rate`
+// (default 0.5); lib/simulated_user.mjs's simulatedRejections.
+const REJECTS = (() => {
+  const [most, rate] = option('rejects', '0').split(':').map(Number);
+  if (!(Number.isInteger(most) && most >= 0) || (rate !== undefined && !(rate > 0 && rate <= 1))) {
+    throw new Error('--rejects takes most[:rate], an integer >= 0 and a rate in (0, 1]');
+  }
+  return { most, rate: rate ?? 0.5 };
+})();
 const LEARNING_RATES = option('learning-rates', 'default').split(',').map((r) => (r === 'default' ? undefined : Number(r)));
 
 // One thread: the figures are per-query costs, as a browser tab without isolation has.
@@ -171,7 +182,9 @@ async function runOnce(method, seed, setting) {
     ...(setting.learningRate === undefined ? {} : { learningRate: setting.learningRate }),
   });
   const random = rng(1000 + seed);
+  const marking = rng(3000 + seed);  // the thumbs-down marks' own stream: the clicks stay the same
   const costs = [];
+  let rejections = 0;
   const curve = [];
   let events = 0;
   let learned = false;
@@ -186,10 +199,13 @@ async function runOnce(method, seed, setting) {
       continue;
     }
     const shown = index.search(row(i), SHOWN, { mode: online && learned ? 'neural' : 'vector' }).map((r) => r.id);
-    const clicked = simulatedClicks(shown, (id) => train.labels[id] === test.labels[i], random);
+    const relevant = (id) => train.labels[id] === test.labels[i];
+    const clicked = simulatedClicks(shown, relevant, random);
+    const rejected = REJECTS.most > 0 ? simulatedRejections(shown, relevant, clicked, marking, REJECTS) : [];
     if (clicked.length) {
+      rejections += rejected.length;
       const start = performance.now();
-      index.feedback(row(i), { clicked, shown, implicit: setting.implicit });
+      index.feedback(row(i), { clicked, shown, implicit: setting.implicit, ...(rejected.length ? { rejected } : {}) });
       costs.push(performance.now() - start);
       events++;
       learned = online;
@@ -207,7 +223,7 @@ async function runOnce(method, seed, setting) {
   }
   costs.sort((a, b) => a - b);
   return {
-    index, events, trainSeconds, curve,
+    index, events, rejections, trainSeconds, curve,
     feedbackMs: costs.length ? { p50: quantile(costs, 0.5), p99: quantile(costs, 0.99) } : null,
   };
 }
@@ -216,7 +232,7 @@ function settingsOf(method) {
   if (method.endsWith('-labels')) return EPOCHS.map((epochs) => ({ epochs }));
   const negatives = IMPLICIT.flatMap((implicit) => RANDOM_NEGATIVES.map((randomNegatives) => ({ implicit, randomNegatives })))
     // Clicks alone teach nothing: 'none' needs random negatives.
-    .filter((n) => n.implicit !== 'none' || n.randomNegatives > 0)
+    .filter((n) => n.implicit !== 'none' || n.randomNegatives > 0 || REJECTS.most > 0)
     .flatMap((n) => LEARNING_RATES.map((learningRate) => (learningRate === undefined ? n : { ...n, learningRate })));
   if (method.endsWith('-online')) return ONLINE_STEPS.flatMap((steps) => negatives.map((n) => ({ steps, ...n })));
   return EPOCHS.flatMap((epochs) => negatives.map((n) => ({ epochs, ...n })));
@@ -229,7 +245,7 @@ console.log(`vector mode precision@10: tuning ${vector.tuning.toFixed(4)}, test 
   `curve queries ${vector.curve.toFixed(4)}`);
 base.dispose();
 
-const results = { protocol: { dataset, metric, feedbackQueries, tuning: TUNING, test: TEST, curve: CURVE, seeds, epochsGrid: EPOCHS,
+const results = { protocol: { dataset, metric, feedbackQueries, rejects: REJECTS, tuning: TUNING, test: TEST, curve: CURVE, seeds, epochsGrid: EPOCHS,
   onlineStepsGrid: ONLINE_STEPS, implicitGrid: IMPLICIT, randomNegativesGrid: RANDOM_NEGATIVES, expandGrid: EXPAND,
   learningRateGrid: LEARNING_RATES.map((r) => r ?? 'default') },
 vector, methods: {} };
@@ -261,6 +277,7 @@ for (const method of methods) {
     const testP = precision(index, 'neural', TEST, expand);
     const entry = {
       seed, setting: best.setting, tuning: best.tuning, test: testP, gain: testP - vector.test, events: best.run.events,
+      rejections: best.run.rejections,
       trainSeconds: best.run.trainSeconds, feedbackMs: best.run.feedbackMs,
       neuralP50: latency(index, 'neural', CURVE, expand), vectorP50: latency(index, 'vector', CURVE),
     };
