@@ -394,6 +394,31 @@ TEST(GradCheck, EwcPenalty) {
   }));
 }
 
+// The refiner's training loss from Refine's outputs alone (query term +
+// feedback-consistency term), in double and written out independently of
+// AccumulateGradients.
+double RefinerLoss(const QueryRefiner& model, const CandidateGraph& graph, const std::vector<uint8_t>& positive,
+                   float temperature, float consistency_weight) {
+  const Matrix e = model.RefineEmbeddings(graph);
+  const int k = static_cast<int>(positive.size());
+  double total = InfoNcePerPositive(CosineScores(e.row(0), e.bottomRows(k), nullptr), positive, temperature, nullptr);
+  double consistency = 0;
+  int anchors = 0;
+  for (int a = 0; a < k; ++a) {
+    if (!positive[a]) continue;
+    ++anchors;
+    Matrix others(k - 1, e.cols());
+    std::vector<uint8_t> pos;
+    for (int j = 0, row = 0; j < k; ++j) {
+      if (j == a) continue;
+      others.row(row++) = e.row(j + 1);
+      pos.push_back(positive[j]);
+    }
+    consistency += InfoNcePerPositive(CosineScores(e.row(a + 1), others, nullptr), pos, temperature, nullptr);
+  }
+  return total + consistency_weight * consistency / anchors;
+}
+
 TEST(GradCheck, WholeQueryRefiner) {
   Rng rng(21);
   QueryRefinerConfig config;
@@ -419,33 +444,47 @@ TEST(GradCheck, WholeQueryRefiner) {
   const CandidateGraph graph = BuildCandidateGraph(data.row(0), candidates, 10, links);
   ASSERT_TRUE(graph.adjacency.Validate().ok());
   const std::vector<uint8_t> positive = {1, 0, 1, 0, 0, 1};
-  // The loss from Refine's outputs alone: query term + consistency term,
-  // written out independently of AccumulateGradients.
-  auto loss = [&] {
-    const Matrix e = model.RefineEmbeddings(graph);
-    double total = InfoNcePerPositive(CosineScores(e.row(0), e.bottomRows(6), nullptr), positive, 0.5f, nullptr);
-    double consistency = 0;
-    int anchors = 0;
-    for (int a = 0; a < 6; ++a) {
-      if (!positive[a]) continue;
-      ++anchors;
-      Matrix others(5, e.cols());
-      std::vector<uint8_t> pos;
-      for (int j = 0, row = 0; j < 6; ++j) {
-        if (j == a) continue;
-        others.row(row++) = e.row(j + 1);
-        pos.push_back(positive[j]);
-      }
-      consistency += InfoNcePerPositive(CosineScores(e.row(a + 1), others, nullptr), pos, 0.5f, nullptr);
-    }
-    return total + 0.7 * consistency / anchors;
-  };
+  auto loss = [&] { return RefinerLoss(model, graph, positive, 0.5f, 0.7f); };
   EXPECT_TRUE(ParametersMatch(params, loss, [&] {
     params.ZeroGrad();
     Random unused(0);
     const float l = model.AccumulateGradients(graph, positive, unused);
     EXPECT_NEAR(l, loss(), 1e-4);
   }));
+}
+
+// The gradient with respect to each edge's logit offset (what per-link weights,
+// edge_memory.h, learn from) through message passing, attention and both loss
+// terms, against finite differences of the offsets.
+TEST(GradCheck, WholeQueryRefinerPerEdgeOffsets) {
+  Rng rng(23);
+  QueryRefinerConfig config;
+  config.input_dim = 10;
+  config.hidden_dim = 8;
+  config.heads = 2;
+  config.hops = 2;
+  config.temperature = 0.5f;
+  config.edge_alpha = 0.8f;
+  config.edge_beta = 0.5f;
+  config.consistency_weight = 0.7f;
+  config.seed = 6;
+  QueryRefiner model = QueryRefiner::Create(config).take();
+  Randomize(model.Parameters(), rng, 0.3);
+  nvtest::Dataset data = nvtest::Clustered(7, 10, 24, 2, 0.5);
+  std::vector<const float*> candidates;
+  for (uint32_t i = 1; i < 7; ++i) candidates.push_back(data.row(i));
+  const Adjacency links = Adjacency::FromLists({{1, 2}, {0}, {0, 3}, {2, 4}, {}, {4}});
+  CandidateGraph graph = BuildCandidateGraph(data.row(0), candidates, 10, links);
+  graph.features.offset.resize(graph.adjacency.num_edges());
+  for (float& o : graph.features.offset) o = static_cast<float>(0.5 * rng.Normal());
+  const std::vector<uint8_t> positive = {1, 0, 1, 0, 0, 1};
+  Random unused(0);
+  std::vector<float> analytic;
+  model.AccumulateGradients(graph, positive, unused, &analytic);
+  ASSERT_EQ(analytic.size(), graph.features.offset.size());
+  auto loss = [&] { return RefinerLoss(model, graph, positive, 0.5f, 0.7f); };
+  EXPECT_TRUE(nvtest::Agree({nvtest::SampleGradient("edge offsets", graph.features.offset.data(), analytic.data(),
+                                                    analytic.size(), loss)}));  // Agree also refuses an all-zero gradient
 }
 
 }  // namespace

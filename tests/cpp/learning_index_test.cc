@@ -454,6 +454,69 @@ TEST(LearningIndex, ReplayHalfLifeLearnsOnlineAndTravelsWithTheFile) {
   ExpectRefusedPastMaximum(&LearningConfig::replay_half_life, LearningConfig::kMaxReplayHalfLife);
 }
 
+// Mean learned weight of the subgraph links joining two results of the query's
+// class, minus that of links joining a result of its class to one of another.
+double SameClassEdgeMargin(const Fixture& f, uint32_t from, uint32_t to) {
+  SearchParams p;
+  p.k = 10;
+  double same = 0, cross = 0;
+  size_t n_same = 0, n_cross = 0;
+  for (uint32_t q = from; q < to; ++q) {
+    auto r = f.index->SearchLearned(f.queries.vectors.data() + q * kDim, p, SearchMode::kSubgraph);
+    EXPECT_TRUE(r.ok());
+    const auto& hits = r.value().hits;
+    for (const LearnedEdge& e : r.value().edges) {
+      const bool a = f.base.labels[hits[e.from].slot] == f.queries.labels[q];
+      const bool b = f.base.labels[hits[e.to].slot] == f.queries.labels[q];
+      if (a && b) {
+        same += e.weight;
+        ++n_same;
+      } else if (a != b) {
+        cross += e.weight;
+        ++n_cross;
+      }
+    }
+  }
+  EXPECT_GT(n_same, 0u);
+  EXPECT_GT(n_cross, 0u);
+  return same / std::max<size_t>(n_same, 1) - cross / std::max<size_t>(n_cross, 1);
+}
+
+TEST(LearningIndex, PerLinkEdgeWeightsLearnWhichLinksJoinRelevantItems) {
+  Fixture plain = Build();
+  Fixture linked = Build();
+  LearningConfig c = SmallConfig();
+  c.edge_learning_rate = 0.5f;
+  linked.index = IndexWith(linked, c);
+  plain.index = IndexWith(plain, SmallConfig());
+  TrainOptions o;
+  o.epochs = 3;
+  for (Fixture* f : {&plain, &linked}) {
+    GiveFeedback(*f, 300);
+    ASSERT_TRUE(f->index->Train(o).ok());
+  }
+  // Held-out queries: links between results of the query's class weigh more
+  // than links across classes once each link learns its own weight.
+  const double plain_margin = SameClassEdgeMargin(plain, 400, 500);
+  const double linked_margin = SameClassEdgeMargin(linked, 400, 500);
+  EXPECT_GT(linked_margin, plain_margin + 0.1) << plain_margin << " " << linked_margin;  // seen: 0.007 and 0.311
+  std::printf("held-out same-class minus cross-class link weight: global edge model %.3f, per-link weights %.3f\n",
+              plain_margin, linked_margin);
+  // The per-link weights travel with the file (learned state version 2): the
+  // reloaded index ranks bit for bit the same and writes the same bytes.
+  auto loaded = Reloaded(*linked.index);
+  ASSERT_NE(loaded, nullptr);
+  EXPECT_EQ(loaded->learning_config().edge_learning_rate, 0.5f);
+  EXPECT_TRUE(SameNeuralResults(linked, *linked.index, *loaded, 400, 440, true));
+  EXPECT_EQ(loaded->SaveToBytes(), linked.index->SaveToBytes());
+  // Without them (the default) the state stays version 1, which older builds read.
+  LearningConfig bad = SmallConfig();
+  for (float rate : {-0.1f, LearningConfig::kMaxEdgeLearningRate * 1.01f, std::nanf("")}) {
+    bad.edge_learning_rate = rate;
+    EXPECT_EQ(bad.Validate().code(), StatusCode::kInvalidArgument) << rate;
+  }
+}
+
 TEST(LearningIndex, StatsSayWhereLearningStands) {
   learning::EnableLearning();
   IndexConfig config;

@@ -10,6 +10,7 @@
 #include "hnsw/hnsw_graph.h"
 #include "learning/adam.h"
 #include "learning/adjacency.h"
+#include "learning/edge_memory.h"
 #include "learning/ewc.h"
 #include "learning/gradient_clipping.h"
 #include "learning/lr_schedule.h"
@@ -295,6 +296,77 @@ std::string TrainToy(QueryRefiner& model, uint32_t threads) {
   std::string bytes;
   for (const Parameter* q : p) bytes.append(reinterpret_cast<const char*>(q->value.data()), q->value.size() * sizeof(float));
   return bytes;
+}
+
+TEST(EdgeMemory, StepsAgainstTheGradientPerUndirectedLink) {
+  EdgeMemory m(EdgeMemoryConfig{0.5f, 0});
+  EXPECT_EQ(m.Offset(3, 7, 0.9f), 0.0f);  // unknown link: the global model alone
+  // Both directions of one link, and a second link, in one batch.
+  m.Apply({{3, 7, 0.9f, -0.2f}, {7, 3, 0.9f, -0.1f}, {1, 2, 0.1f, 0.4f}});
+  EXPECT_EQ(m.size(), 2u);
+  // Adagrad's first step is the rate times the gradient's sign.
+  EXPECT_NEAR(m.Offset(3, 7, 0.9f), 0.5f, 1e-5);
+  EXPECT_NEAR(m.Offset(7, 3, 0.9f), 0.5f, 1e-5);
+  EXPECT_NEAR(m.Offset(2, 1, 0.1f), -0.5f, 1e-5);
+  // The second step is smaller: its squared gradients add up.
+  m.Apply({{3, 7, 0.9f, -0.3f}});
+  EXPECT_NEAR(m.Offset(3, 7, 0.9f), 0.5f + 0.5f * 0.3f / std::sqrt(0.09f + 0.09f), 1e-5);
+  // A disabled memory learns nothing.
+  EdgeMemory off;
+  off.Apply({{3, 7, 0.9f, -0.2f}});
+  EXPECT_EQ(off.size(), 0u);
+}
+
+TEST(EdgeMemory, ForgetsAReusedSlotAndFadesWithItsHalfLife) {
+  EdgeMemory m(EdgeMemoryConfig{1.0f, 100});
+  m.Apply({{4, 5, 0.8f, -1.0f}});
+  EXPECT_NEAR(m.Offset(4, 5, 0.8f), 1.0f, 1e-6);
+  // Another item in slot 5 (the endpoints' cosine changed): the offset is not its.
+  EXPECT_EQ(m.Offset(4, 5, 0.1f), 0.0f);
+  m.Tick(100);
+  EXPECT_NEAR(m.Offset(4, 5, 0.8f), 0.5f, 1e-6);
+  m.Tick(100);
+  EXPECT_NEAR(m.Offset(4, 5, 0.8f), 0.25f, 1e-6);
+  // A step on the other item starts the link afresh.
+  m.Apply({{4, 5, 0.1f, 1.0f}});
+  EXPECT_NEAR(m.Offset(4, 5, 0.1f), -1.0f, 1e-6);
+  EXPECT_EQ(m.Offset(4, 5, 0.8f), 0.0f);
+}
+
+TEST(EdgeMemory, BoundedByItsCapacity) {
+  EdgeMemory m(EdgeMemoryConfig{1.0f, 10, 2});
+  m.Apply({{0, 1, 0.5f, 1.0f}, {0, 2, 0.5f, 1.0f}});
+  m.Apply({{0, 3, 0.5f, 1.0f}});  // full, and nothing has faded: not learned
+  EXPECT_EQ(m.size(), 2u);
+  EXPECT_EQ(m.Offset(0, 3, 0.5f), 0.0f);
+  m.Tick(1000);  // 100 half-lives: the old offsets are negligible and make room
+  m.Apply({{0, 3, 0.5f, 1.0f}});
+  EXPECT_EQ(m.size(), 1u);
+  EXPECT_NEAR(m.Offset(0, 3, 0.5f), -1.0f, 1e-6);
+}
+
+TEST(EdgeMemory, BytesRoundTripAndRefuseCorruption) {
+  EdgeMemory m(EdgeMemoryConfig{0.3f, 50});
+  for (uint32_t i = 0; i < 20; ++i) {
+    m.Apply({{i, i + 1, 0.01f * i, (i % 2 ? 1.0f : -1.0f) * (i + 1)}});
+    m.Tick(3);
+  }
+  const std::string bytes = m.Serialize();
+  EdgeMemory back(EdgeMemoryConfig{0.3f, 50});
+  ASSERT_TRUE(back.Restore(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).ok());
+  EXPECT_EQ(back.Serialize(), bytes);
+  EXPECT_EQ(back.clock(), m.clock());
+  for (uint32_t i = 0; i < 20; ++i) EXPECT_EQ(back.Offset(i + 1, i, 0.01f * i), m.Offset(i, i + 1, 0.01f * i));
+  // Cut short, one byte too many, and a link stored the wrong way round: refused, nothing changed.
+  for (size_t cut : {size_t{3}, size_t{16}, bytes.size() - 1}) {
+    EXPECT_EQ(back.Restore(reinterpret_cast<const uint8_t*>(bytes.data()), cut).code(), StatusCode::kCorrupt);
+  }
+  std::string longer = bytes + '\0';
+  EXPECT_EQ(back.Restore(reinterpret_cast<const uint8_t*>(longer.data()), longer.size()).code(), StatusCode::kCorrupt);
+  std::string swapped = bytes;
+  std::swap(swapped[16], swapped[20]);  // first entry: u = 1, v = 0
+  EXPECT_EQ(back.Restore(reinterpret_cast<const uint8_t*>(swapped.data()), swapped.size()).code(), StatusCode::kCorrupt);
+  EXPECT_EQ(back.Serialize(), bytes);
 }
 
 TEST(RefinerTrainer, LearnsAndIsBitReproducible) {

@@ -70,6 +70,14 @@ struct LearningConfig {
   // per step), and items added before any model existed teach nothing.
   // 0 (the default): inserts leave the model as it is.
   uint32_t insert_steps = 0;
+  // Per-link edge weights (learning/edge_memory.h): with a rate > 0, every
+  // HNSW link between two stored items that a training example's candidate
+  // graph contains gets its own learned logit offset on top of the global
+  // edge model (an Adagrad step of this size per batch that reads it), kept
+  // in the index file. replay_half_life, when set, also fades each link's
+  // offset with the number of feedback events learned since its last update.
+  // Read by message passing only (hops > 0). 0 (the default): off.
+  float edge_learning_rate = 0.0f;
 
   // Bounds Validate() enforces (js/src/limits.ts repeats them; a test compares).
   static constexpr uint32_t kMaxCandidates = 4096;     // candidates: 2 .. this
@@ -84,6 +92,7 @@ struct LearningConfig {
   static constexpr uint32_t kMaxRandomNegatives = 1024;       // random_negatives: 0 .. this
   static constexpr uint32_t kMaxReplayHalfLife = 1u << 24;    // replay_half_life: 0 .. this
   static constexpr uint32_t kMaxInsertSteps = 64;             // insert_steps: 0 .. this
+  static constexpr float kMaxEdgeLearningRate = 10.0f;        // edge_learning_rate: 0 .. this
 
   Status Validate() const;
 };

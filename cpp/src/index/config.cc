@@ -136,6 +136,10 @@ Status LearningConfig::Validate() const {
   if (insert_steps > kMaxInsertSteps) {
     return Status::InvalidArgument("learning insert_steps must be from 0 to " + n(kMaxInsertSteps));
   }
+  if (!(edge_learning_rate >= 0) || edge_learning_rate > kMaxEdgeLearningRate) {
+    return Status::InvalidArgument("learning edge_learning_rate must be from 0 to " + n(static_cast<uint32_t>(kMaxEdgeLearningRate)) +
+                                   " (0: off)");
+  }
   return Status::Ok();
 }
 

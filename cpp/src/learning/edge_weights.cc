@@ -16,7 +16,8 @@ std::vector<float> EdgeWeightModel::Forward(const EdgeFeatures& f, EdgeWeightCac
   const float b = beta_.value(0, 0);
   std::vector<float> w(n), gate(n), decay(n);
   for (size_t e = 0; e < n; ++e) {
-    gate[e] = Sigmoid(a * f.similarity[e] + b * f.structural[e]);
+    const float offset = f.offset.empty() ? 0.0f : f.offset[e];
+    gate[e] = Sigmoid(a * f.similarity[e] + b * f.structural[e] + offset);
     decay[e] = f.age.empty() ? 1.0f : std::exp(-decay_rate_ * f.age[e]);
     w[e] = gate[e] * decay[e];
   }
@@ -28,10 +29,13 @@ std::vector<float> EdgeWeightModel::Forward(const EdgeFeatures& f, EdgeWeightCac
   return w;
 }
 
-void EdgeWeightModel::Backward(const std::vector<float>& dweights, const EdgeWeightCache& c) {
+void EdgeWeightModel::Backward(const std::vector<float>& dweights, const EdgeWeightCache& c,
+                               std::vector<float>* dlogits) {
   double da = 0, db = 0;
+  if (dlogits) dlogits->assign(dweights.size(), 0.0f);
   for (size_t e = 0; e < dweights.size(); ++e) {
     const double dlogit = static_cast<double>(dweights[e]) * c.decay[e] * c.gate[e] * (1.0f - c.gate[e]);
+    if (dlogits) (*dlogits)[e] = static_cast<float>(dlogit);
     da += dlogit * c.features->similarity[e];
     db += dlogit * c.features->structural[e];
   }

@@ -17,13 +17,15 @@
 namespace neurovec::learning {
 namespace {
 
-constexpr uint32_t kStateVersion = 1;
+// Version 2 adds the per-link edge weights; a learner without any writes version 1.
+constexpr uint32_t kStateVersion = 2;
 constexpr size_t kFisherExamples = 256;
 
 }  // namespace
 
 struct IndexLearner::Session {
   QueryRefiner backup;  // the model before this training, restored on cancel
+  EdgeMemory edges_backup;  // and the per-link weights
   std::unique_ptr<RefinerTrainer> trainer;
   std::vector<FeedbackRecord> records;
   std::vector<uint32_t> order;
@@ -42,6 +44,7 @@ void EnableLearning() { SetLearnerFactory(&IndexLearner::Create); }
 IndexLearner::IndexLearner(const LearningConfig& config, uint32_t dimensions)
     : config_(config),
       dimensions_(dimensions),
+      edges_(EdgeMemoryConfig{config.edge_learning_rate, config.replay_half_life}),
       fresh_(config.feedback_capacity, config.seed ^ 0x5eedf00dull),
       replay_(config.replay_capacity, config.seed ^ 0x7e91a1ull, config.replay_half_life) {}
 
@@ -125,7 +128,7 @@ Status IndexLearner::LearnOnline(const FeedbackRecord& record, const IndexView& 
     }
     have_event = !batch.empty();  // the record is first and has a live positive
     if (have_event && config_.ewc_lambda > 0 && step + 1 == config_.online_steps) event = batch.front();
-    const float loss = online_->TrainBatch(batch);
+    const float loss = TrainBatchWithEdges(*online_, batch, step == 0 ? 1 : 0);
     ParametersChanged();
     if (!std::isfinite(loss)) {
       model_ = before;
@@ -230,7 +233,7 @@ Status IndexLearner::LearnFromInserted(const std::vector<uint32_t>& slots, const
         if (MakeExample(r, view, &e, &extra)) batch.push_back(std::move(e));
       }
     }
-    const float loss = online_->TrainBatch(batch);
+    const float loss = TrainBatchWithEdges(*online_, batch, 0);
     ParametersChanged();
     if (!std::isfinite(loss)) {
       model_ = before;
@@ -281,7 +284,50 @@ CandidateGraph IndexLearner::Graph(const float* query, const std::vector<uint32_
     g.adjacency.offsets.assign(slots.size() + 2, 0);
     return g;
   }
-  return BuildCandidateGraph(query, pointers, static_cast<int>(dimensions_), AdjacencyFromHnswLevel(*view.graph, 0, slots));
+  CandidateGraph g =
+      BuildCandidateGraph(query, pointers, static_cast<int>(dimensions_), AdjacencyFromHnswLevel(*view.graph, 0, slots));
+  Adjacency& a = g.adjacency;
+  a.node_ids.resize(slots.size() + 1);
+  a.node_ids[0] = kQueryNode;
+  std::copy(slots.begin(), slots.end(), a.node_ids.begin() + 1);
+  if (edges_.size() > 0) {
+    // Query links are new with every query: only links between stored items have learned offsets.
+    g.features.offset.assign(a.num_edges(), 0.0f);
+    for (uint32_t u = 1; u < a.num_nodes(); ++u) {
+      for (uint32_t e = a.begin(u); e < a.end(u); ++e) {
+        const uint32_t v = a.neighbors[e];
+        if (v != 0) g.features.offset[e] = edges_.Offset(a.node_ids[u], a.node_ids[v], g.features.similarity[e]);
+      }
+    }
+  }
+  return g;
+}
+
+float IndexLearner::TrainBatchWithEdges(RefinerTrainer& trainer, const std::vector<FeedbackExample>& batch,
+                                        uint64_t events) {
+  if (!edges_.enabled() || config_.hops == 0) return trainer.TrainBatch(batch);
+  std::vector<std::vector<float>> dlogits;
+  const float loss = trainer.TrainBatch(batch, &dlogits);
+  if (std::isfinite(loss)) LearnEdges(batch, dlogits, events);
+  return loss;
+}
+
+void IndexLearner::LearnEdges(const std::vector<FeedbackExample>& batch, const std::vector<std::vector<float>>& dlogits,
+                              uint64_t events) {
+  std::vector<EdgeMemory::LinkGradient> gradients;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Adjacency& a = batch[i].graph.adjacency;
+    const std::vector<float>& d = dlogits[i];
+    if (d.size() != a.num_edges() || a.node_ids.size() != a.num_nodes()) continue;  // skipped, or built without edges
+    for (uint32_t u = 1; u < a.num_nodes(); ++u) {
+      for (uint32_t e = a.begin(u); e < a.end(u); ++e) {
+        const uint32_t v = a.neighbors[e];
+        if (v != 0) gradients.push_back({a.node_ids[u], a.node_ids[v], batch[i].graph.features.similarity[e], d[e]});
+      }
+    }
+  }
+  edges_.Apply(gradients);
+  edges_.Tick(events);
 }
 
 std::vector<uint32_t> IndexLearner::RandomNegatives(const FeedbackRecord& record, const IndexView& view,
@@ -341,6 +387,7 @@ Status IndexLearner::BeginTraining(const TrainOptions& options, const IndexView&
   // The batch trainer takes over model_; the online optimiser's moments would be stale after it.
   online_.reset();
   session->backup = model_;
+  session->edges_backup = edges_;
   session->batch = config_.batch_size;
   session->order.resize(session->records.size());
   for (uint32_t i = 0; i < session->order.size(); ++i) session->order[i] = i;
@@ -413,7 +460,7 @@ Result<TrainProgress> IndexLearner::TrainStep(uint32_t max_batches, const IndexV
     for (size_t i = 0; i < made.size(); ++i) {
       if (usable[i]) batch.push_back(std::move(made[i]));
     }
-    const float loss = s.trainer->TrainBatch(batch);
+    const float loss = TrainBatchWithEdges(*s.trainer, batch, end - s.position);
     ParametersChanged();
     if (!std::isfinite(loss)) {
       CancelTraining();
@@ -450,6 +497,7 @@ Result<TrainProgress> IndexLearner::TrainStep(uint32_t max_batches, const IndexV
 void IndexLearner::CancelTraining() {
   if (!session_) return;
   model_ = session_->backup;
+  edges_ = std::move(session_->edges_backup);
   online_.reset();
   ParametersChanged();
   session_.reset();
@@ -663,15 +711,22 @@ Result<QueryRefiner> RefinerFromState(const LearningConfig& config, uint32_t dim
   return learner->model();
 }
 
-// State: u32 version (1), f32 input_scale, then SerializeParameters' bytes.
+// State: u32 version, f32 input_scale, then
+//   version 1: SerializeParameters' bytes (to the end);
+//   version 2: u64 length + SerializeParameters' bytes, then EdgeMemory's bytes (to the end).
 std::string IndexLearner::Serialize() const {
   if (!trained_) return {};
   std::string out;
   ByteWriter w(out);
-  w.U32(kStateVersion);
+  const bool with_edges = edges_.size() > 0;
+  w.U32(with_edges ? kStateVersion : 1);
   w.F32(input_scale_);
   // Parameters() hands out pointers for training; serialising only reads them.
-  out += SerializeParameters(const_cast<QueryRefiner&>(model_).Parameters());
+  const std::string parameters = SerializeParameters(const_cast<QueryRefiner&>(model_).Parameters());
+  if (!with_edges) return out + parameters;
+  w.U64(parameters.size());
+  out += parameters;
+  out += edges_.Serialize();
   return out;
 }
 
@@ -681,13 +736,26 @@ Status IndexLearner::Restore(const uint8_t* data, size_t size) {
   uint32_t version = 0;
   float scale = 0;
   if (!r.U32(version) || !r.F32(scale)) return Status::Corrupt("learned state is cut short");
-  if (version != kStateVersion) return Status::UnsupportedVersion("learned state version " + std::to_string(version));
+  if (version < 1 || version > kStateVersion) {
+    return Status::UnsupportedVersion("learned state version " + std::to_string(version));
+  }
   if (!(scale > 0) || !std::isfinite(scale)) return Status::Corrupt("learned state has a bad input scale");
+  uint64_t parameters_size = r.remaining();
+  if (version >= 2 && (!r.U64(parameters_size) || parameters_size > r.remaining())) {
+    return Status::Corrupt("learned state: the parameters' length exceeds the state");
+  }
+  const uint8_t* parameters = data + r.position();
   auto model = QueryRefiner::Create(RefinerConfig(scale));
   if (!model.ok()) return model.status();
   QueryRefiner loaded = model.take();
-  NV_RETURN_IF_ERROR(LoadParameters(data + 8, size - 8, loaded.Parameters()));
+  NV_RETURN_IF_ERROR(LoadParameters(parameters, parameters_size, loaded.Parameters()));
+  EdgeMemory edges(EdgeMemoryConfig{config_.edge_learning_rate, config_.replay_half_life});
+  if (version >= 2) {
+    const size_t at = r.position() + parameters_size;
+    NV_RETURN_IF_ERROR(edges.Restore(data + at, size - at));
+  }
   model_ = std::move(loaded);
+  edges_ = std::move(edges);
   online_.reset();
   ParametersChanged();
   input_scale_ = scale;

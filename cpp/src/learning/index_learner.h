@@ -30,6 +30,7 @@
 #include <mutex>
 
 #include "index/learning_hooks.h"
+#include "learning/edge_memory.h"
 #include "learning/refiner_trainer.h"
 #include "learning/replay_buffer.h"
 
@@ -68,6 +69,8 @@ class IndexLearner final : public Learner {
   Status Restore(const uint8_t* data, size_t size) override;
   // The refiner in use (meaningful once trained()).
   const QueryRefiner& model() const { return model_; }
+  // The per-link edge weights learned so far (LearningConfig::edge_learning_rate).
+  const EdgeMemory& edge_memory() const { return edges_; }
 
  private:
   IndexLearner(const LearningConfig& config, uint32_t dimensions);
@@ -80,7 +83,9 @@ class IndexLearner final : public Learner {
   std::vector<uint32_t> RandomNegatives(const FeedbackRecord& record, const IndexView& view, Random& rng) const;
   std::vector<uint32_t> RandomNegatives(const FeedbackRecord& record, const IndexView& view, Random& rng,
                                         uint32_t count) const;
-  // with_edges false: the vectors only (enough when hops is 0).
+  // with_edges false: the vectors only (enough when hops is 0). With edges,
+  // adjacency.node_ids holds each node's slot (the query's is kQueryNode) and
+  // the features carry the learned per-link offsets.
   CandidateGraph Graph(const float* query, const std::vector<uint32_t>& slots, const IndexView& view,
                        bool with_edges) const;
   // Creates the model on first use; the input scale comes from the config or,
@@ -93,6 +98,15 @@ class IndexLearner final : public Learner {
   // Learning on insert: `steps` steps on the examples of `slots` (each added
   // item with its level-0 neighbours as positives) plus replayed feedback.
   Status LearnFromInserted(const std::vector<uint32_t>& slots, const IndexView& view);
+
+  // One optimisation step of the per-link weights from a batch's per-edge
+  // logit gradients (TrainBatch's edge_dlogits), then the clock moves on by
+  // `events` feedback events.
+  void LearnEdges(const std::vector<FeedbackExample>& batch, const std::vector<std::vector<float>>& dlogits,
+                  uint64_t events);
+  // TrainBatch with the per-link weights learned from the same batch when they are on.
+  float TrainBatchWithEdges(RefinerTrainer& trainer, const std::vector<FeedbackExample>& batch, uint64_t events);
+  static constexpr uint32_t kQueryNode = 0xFFFFFFFFu;
 
   struct Session;
   // The projected rows (H0) of candidates, kept between queries: the
@@ -129,6 +143,7 @@ class IndexLearner final : public Learner {
   uint32_t dimensions_;
   float input_scale_ = 0.0f;  // in use; fixed by the first training (or read back)
   QueryRefiner model_;
+  EdgeMemory edges_;
   bool trained_ = false;
   uint64_t trainings_ = 0;
   ReservoirBuffer<FeedbackRecord> fresh_;

@@ -147,7 +147,7 @@ RefinerOutput QueryRefiner::Score(const Matrix& e) const {
 }
 
 float QueryRefiner::AccumulateGradients(const CandidateGraph& graph, const std::vector<uint8_t>& positive,
-                                        Random& dropout_rng) {
+                                        Random& dropout_rng, std::vector<float>* edge_dlogits) {
   Caches c;
   Adjacency weighted = graph.adjacency;
   const Matrix e = ForwardEmbeddings(graph, weighted, true, &dropout_rng, &c);
@@ -172,7 +172,7 @@ float QueryRefiner::AccumulateGradients(const CandidateGraph& graph, const std::
   for (const auto& hop : dweights) {
     for (size_t i = 0; i < dw.size(); ++i) dw[i] += hop[i];
   }
-  edges_.Backward(dw, c.edges);
+  edges_.Backward(dw, c.edges, edge_dlogits);
   dh0 = dropout_.Backward(dh0, c.dropout);
   // Raw vectors are constants: no input gradient for the projection.
   if (config_.projection_hidden > 0) {

@@ -94,8 +94,12 @@ class QueryRefiner {
 
   // One example: forward, InfoNCE against `positive` (k flags, at least one
   // set), backward; gradients are added to the parameters' grads. dropout_rng
-  // draws the dropout mask. Returns the loss.
-  float AccumulateGradients(const CandidateGraph& graph, const std::vector<uint8_t>& positive, Random& dropout_rng);
+  // draws the dropout mask. Returns the loss. With `edge_dlogits`, also the
+  // gradient with respect to each edge's logit (graph.features.offset's
+  // gradient, one per edge of graph.adjacency): per-link weights learned
+  // outside the model (edge_memory.h) take their steps from it.
+  float AccumulateGradients(const CandidateGraph& graph, const std::vector<uint8_t>& positive, Random& dropout_rng,
+                            std::vector<float>* edge_dlogits = nullptr);
 
   // Parameters in a fixed order, pointing into this object (collect again after copying it).
   ParameterSet Parameters();

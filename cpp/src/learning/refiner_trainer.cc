@@ -36,7 +36,9 @@ bool HasPositive(const FeedbackExample& e) {
 RefinerTrainer::RefinerTrainer(QueryRefiner* model, const TrainerConfig& config)
     : model_(model), config_(config), params_(model->Parameters()), adam_(config.adam) {}
 
-float RefinerTrainer::TrainBatch(const std::vector<FeedbackExample>& batch) {
+float RefinerTrainer::TrainBatch(const std::vector<FeedbackExample>& batch,
+                                 std::vector<std::vector<float>>* edge_dlogits) {
+  if (edge_dlogits) edge_dlogits->assign(batch.size(), {});
   std::vector<size_t> usable;
   for (size_t i = 0; i < batch.size(); ++i) {
     if (HasPositive(batch[i])) usable.push_back(i);
@@ -54,7 +56,8 @@ float RefinerTrainer::TrainBatch(const std::vector<FeedbackExample>& batch) {
     for (size_t u = t; u < usable.size(); u += threads) {
       Random rng(MixSeed(config_.seed, step_, u));
       const FeedbackExample& e = batch[usable[u]];
-      losses[t] += replicas[t].AccumulateGradients(e.graph, e.positive, rng);
+      losses[t] += replicas[t].AccumulateGradients(e.graph, e.positive, rng,
+                                                   edge_dlogits ? &(*edge_dlogits)[usable[u]] : nullptr);
     }
   };
   std::vector<std::thread> pool;
@@ -69,6 +72,11 @@ float RefinerTrainer::TrainBatch(const std::vector<FeedbackExample>& batch) {
     loss += losses[t];
   }
   params_.ScaleGrads(1.0f / static_cast<float>(usable.size()));
+  if (edge_dlogits) {
+    for (std::vector<float>& d : *edge_dlogits) {
+      for (float& g : d) g /= static_cast<float>(usable.size());
+    }
+  }
   if (ewc_.active()) ewc_.AddGradient(params_);
   last_gradient_norm_ = config_.clip_norm > 0 ? ClipGradientsByGlobalNorm(params_, config_.clip_norm) : params_.GradNorm();
   adam_.Step(params_, config_.schedule.At(step_));

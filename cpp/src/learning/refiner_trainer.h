@@ -46,7 +46,11 @@ class RefinerTrainer {
 
   // One optimisation step on the mean loss of the batch (examples without a
   // positive are skipped). Returns that mean loss (0 for an empty batch).
-  float TrainBatch(const std::vector<FeedbackExample>& batch);
+  // With `edge_dlogits` (resized to the batch), entry i receives example i's
+  // gradient with respect to each edge's logit, already divided by the number
+  // of usable examples like the parameters' (empty for a skipped example).
+  float TrainBatch(const std::vector<FeedbackExample>& batch,
+                   std::vector<std::vector<float>>* edge_dlogits = nullptr);
 
   // Diagonal Fisher of the current model over `examples` (one gradient per example).
   std::vector<Matrix> EstimateFisher(const std::vector<FeedbackExample>& examples);

@@ -9,19 +9,20 @@ namespace neurovec::index_file {
 namespace {
 
 // Version 2 appends online_steps and random_negatives, version 3
-// replay_half_life, version 4 insert_steps. A config that leaves the newer fields at 0 is written with
+// replay_half_life, version 4 insert_steps, version 5 edge_learning_rate. A config that leaves the newer fields at 0 is written with
 // the oldest version that holds it, so files that do not use them open in
 // older builds.
-constexpr uint32_t kSectionVersion = 4;
+constexpr uint32_t kSectionVersion = 5;
 
 }  // namespace
 
-// Layout (all little-endian): u32 version (1 to 4); config: u32 candidates,
+// Layout (all little-endian): u32 version (1 to 5); config: u32 candidates,
 // hidden_dim, heads, hops; f32 input_scale, temperature, consistency_weight,
 // dropout, learning_rate, weight_decay; u32 batch_size, feedback_capacity,
 // replay_capacity, replay_per_batch; f32 ewc_lambda; u64 seed; version 2 and
 // later: u32 online_steps, random_negatives; version 3 and later: u32
-// replay_half_life; version 4: u32 insert_steps;
+// replay_half_life; version 4 and later: u32 insert_steps; version 5: f32
+// edge_learning_rate;
 // then u32 length + the learner's bytes (0 when nothing was learned yet).
 std::string EncodeLearningSection(const LearningState& l) {
   std::lock_guard<std::mutex> lock(l.mutex);
@@ -29,7 +30,8 @@ std::string EncodeLearningSection(const LearningState& l) {
   std::string out;
   ByteWriter w(out);
   const LearningConfig& c = l.config;
-  const uint32_t version = c.insert_steps > 0                               ? 4
+  const uint32_t version = c.edge_learning_rate > 0                         ? 5
+                           : c.insert_steps > 0                               ? 4
                            : c.replay_half_life > 0                           ? 3
                            : c.online_steps > 0 || c.random_negatives > 0 ? 2
                                                                           : 1;
@@ -56,6 +58,7 @@ std::string EncodeLearningSection(const LearningState& l) {
   }
   if (version >= 3) w.U32(c.replay_half_life);
   if (version >= 4) w.U32(c.insert_steps);
+  if (version >= 5) w.F32(c.edge_learning_rate);
   // Only a trained model's parameters are worth keeping; otherwise the bytes
   // read from the file (if any) go back unchanged.
   const std::string state = l.learner && l.learner->trained() ? l.learner->Serialize() : l.restored_bytes;
@@ -77,6 +80,7 @@ Status DecodeLearningSection(const uint8_t* data, size_t size, LearningState* l)
       !r.U32(c.replay_per_batch) || !r.F32(c.ewc_lambda) || !r.U64(c.seed) ||
       (version >= 2 && (!r.U32(c.online_steps) || !r.U32(c.random_negatives))) ||
       (version >= 3 && !r.U32(c.replay_half_life)) || (version >= 4 && !r.U32(c.insert_steps)) ||
+      (version >= 5 && !r.F32(c.edge_learning_rate)) ||
       !r.U32(state_len)) {
     return corrupt("too short");
   }
