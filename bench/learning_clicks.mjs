@@ -57,7 +57,9 @@
 // 50 candidates the learned walk may evaluate; chosen on the tuning split with
 // the rest, on the same trained model). With expand, the test split also
 // counts the relevant results that were outside the plain top 50 (the
-// candidates), which a re-rank alone can never return.
+// candidates), which a re-rank alone can never return. --edge-rates 0,0.1 (a
+// grid of learning.edgeLearningRate, the per-link edge weights; GNN methods
+// only, as only message passing reads edges; default 0).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { configureWasm, VectorIndex } from '../js/dist/index.js';
@@ -105,6 +107,8 @@ const REJECTS = (() => {
   }
   return { most, rate: rate ?? 0.5 };
 })();
+const EDGE_RATES = option('edge-rates', '0').split(',').map(Number);
+if (EDGE_RATES.some((r) => !(r >= 0 && r <= 10))) throw new Error('--edge-rates takes rates from 0 to 10');
 const LEARNING_RATES = option('learning-rates', 'default').split(',').map((r) => (r === 'default' ? undefined : Number(r)));
 
 // One thread: the figures are per-query costs, as a browser tab without isolation has.
@@ -180,6 +184,7 @@ async function runOnce(method, seed, setting) {
     candidates: CANDIDATES, seed, hops: method.startsWith('metric') ? 0 : 2, onlineSteps: online ? setting.steps : 0,
     randomNegatives: setting.randomNegatives ?? 0,
     ...(setting.learningRate === undefined ? {} : { learningRate: setting.learningRate }),
+    ...(setting.edgeRate ? { edgeLearningRate: setting.edgeRate } : {}),
   });
   const random = rng(1000 + seed);
   const marking = rng(3000 + seed);  // the thumbs-down marks' own stream: the clicks stay the same
@@ -229,13 +234,17 @@ async function runOnce(method, seed, setting) {
 }
 
 function settingsOf(method) {
-  if (method.endsWith('-labels')) return EPOCHS.map((epochs) => ({ epochs }));
+  // Per-link edge weights are read by message passing only: the metric (hops 0) has none to learn.
+  const withEdges = (settings) => (method.startsWith('gnn')
+    ? settings.flatMap((s) => EDGE_RATES.map((edgeRate) => (edgeRate ? { ...s, edgeRate } : s)))
+    : settings);
+  if (method.endsWith('-labels')) return withEdges(EPOCHS.map((epochs) => ({ epochs })));
   const negatives = IMPLICIT.flatMap((implicit) => RANDOM_NEGATIVES.map((randomNegatives) => ({ implicit, randomNegatives })))
     // Clicks alone teach nothing: 'none' needs random negatives.
     .filter((n) => n.implicit !== 'none' || n.randomNegatives > 0 || REJECTS.most > 0)
     .flatMap((n) => LEARNING_RATES.map((learningRate) => (learningRate === undefined ? n : { ...n, learningRate })));
-  if (method.endsWith('-online')) return ONLINE_STEPS.flatMap((steps) => negatives.map((n) => ({ steps, ...n })));
-  return EPOCHS.flatMap((epochs) => negatives.map((n) => ({ epochs, ...n })));
+  if (method.endsWith('-online')) return withEdges(ONLINE_STEPS.flatMap((steps) => negatives.map((n) => ({ steps, ...n }))));
+  return withEdges(EPOCHS.flatMap((epochs) => negatives.map((n) => ({ epochs, ...n }))));
 }
 
 const base = await VectorIndex.fromBytes(bytes);
@@ -247,7 +256,7 @@ base.dispose();
 
 const results = { protocol: { dataset, metric, feedbackQueries, rejects: REJECTS, tuning: TUNING, test: TEST, curve: CURVE, seeds, epochsGrid: EPOCHS,
   onlineStepsGrid: ONLINE_STEPS, implicitGrid: IMPLICIT, randomNegativesGrid: RANDOM_NEGATIVES, expandGrid: EXPAND,
-  learningRateGrid: LEARNING_RATES.map((r) => r ?? 'default') },
+  learningRateGrid: LEARNING_RATES.map((r) => r ?? 'default'), edgeRateGrid: EDGE_RATES },
 vector, methods: {} };
 for (const method of methods) {
   const perSeed = [];

@@ -55,6 +55,7 @@ int32_t nv_learning_configure(nv_index* index, const double* v, uint32_t count) 
   c.weight_decay = static_cast<float>(v[9]);
   c.ewc_lambda = static_cast<float>(v[14]);
   c.seed = static_cast<uint64_t>(v[15]);
+  c.edge_learning_rate = static_cast<float>(v[20]);
   neurovec::Status s = index->index->ConfigureLearning(c);
   return s.ok() ? 0 : nv_internal_fail(s);
 }
@@ -66,7 +67,8 @@ void nv_learning_config(nv_index* index, double* out) {
       double(c.input_scale),  double(c.temperature),        double(c.consistency_weight), double(c.dropout),
       double(c.learning_rate), double(c.weight_decay),      double(c.batch_size),  double(c.feedback_capacity),
       double(c.replay_capacity), double(c.replay_per_batch), double(c.ewc_lambda), double(c.seed),
-      double(c.online_steps), double(c.random_negatives), double(c.replay_half_life), double(c.insert_steps)};
+      double(c.online_steps), double(c.random_negatives), double(c.replay_half_life), double(c.insert_steps),
+      double(c.edge_learning_rate)};
   std::memcpy(out, values, sizeof values);
 }
 

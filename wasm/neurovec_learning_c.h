@@ -16,8 +16,8 @@ extern "C" {
  * hidden_dim, heads, hops, input_scale, temperature, consistency_weight,
  * dropout, learning_rate, weight_decay, batch_size, feedback_capacity,
  * replay_capacity, replay_per_batch, ewc_lambda, seed, online_steps,
- * random_negatives, replay_half_life, insert_steps. 0 or -1. */
-#define NV_LEARNING_OPTION_COUNT 20
+ * random_negatives, replay_half_life, insert_steps, edge_learning_rate. 0 or -1. */
+#define NV_LEARNING_OPTION_COUNT 21
 int32_t nv_learning_configure(nv_index* index, const double* values, uint32_t count);
 /* Writes the options in use (same order) to out. */
 void nv_learning_config(nv_index* index, double* out);

@@ -36,7 +36,7 @@ export interface LearningModule extends NeurovecWasmModule {
   _nv_learned_soft_vector(outLen: number): number;
 }
 
-export const LEARNING_OPTION_COUNT = 20;
+export const LEARNING_OPTION_COUNT = 21;
 const LEARNING_STATS_COUNT = 9;
 
 /** stats().learning (nv_learning_stats). */
@@ -59,13 +59,14 @@ function checkNumber(name: string, value: unknown, min: number, max: number): nu
   return value;
 }
 
-/** The 20 values nv_learning_configure takes, from validated options. */
+/** The 21 values nv_learning_configure takes, from validated options. */
 export function resolveLearningOptions(options: LearningOptions): number[] {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw invalid('learning must be an object like { ewc: { lambda: 100 }, replay: { perBatch: 8 } }');
   }
   const known = ['candidates', 'hiddenDim', 'heads', 'hops', 'inputScale', 'temperature', 'consistencyWeight', 'dropout',
-    'learningRate', 'weightDecay', 'batchSize', 'feedbackCapacity', 'ewc', 'replay', 'seed', 'onlineSteps', 'randomNegatives', 'onInsert'];
+    'learningRate', 'weightDecay', 'batchSize', 'feedbackCapacity', 'ewc', 'replay', 'seed', 'onlineSteps', 'randomNegatives', 'onInsert',
+    'edgeLearningRate'];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw invalid(`unknown learning option "${key}"; expected one of ${known.join(', ')}`);
   }
@@ -119,6 +120,7 @@ export function resolveLearningOptions(options: LearningOptions): number[] {
     replayCapacity, replayPerBatch, ewc, int('seed', D.seed, 0, Number.MAX_SAFE_INTEGER),
     int('onlineSteps', D.onlineSteps, 0, L.maxOnlineSteps),
     int('randomNegatives', D.randomNegatives, 0, L.maxRandomNegatives), replayHalfLife, insertSteps,
+    checkNumber('edgeLearningRate', o.edgeLearningRate ?? D.edgeLearningRate, 0, L.maxEdgeLearningRate),
   ];
 }
 

@@ -32,6 +32,7 @@ export const LIMITS = Object.freeze({
     maxRandomNegatives: 1024,
     maxReplayHalfLife: 1 << 24,
     maxInsertSteps: 64,
+    maxEdgeLearningRate: 10,
   }),
 });
 
@@ -73,5 +74,6 @@ export const DEFAULTS = Object.freeze({
     randomNegatives: 0,
     replayHalfLife: 0,
     insertSteps: 0,
+    edgeLearningRate: 0,
   }),
 });

@@ -651,6 +651,19 @@ export interface LearningOptions {
    * adding items leaves the model as it is. stats().learning.insertSteps counts.
    */
   onInsert?: boolean | number;
+  /**
+   * Per-link edge weights: with a rate > 0, every graph link between two
+   * stored items that a training example's candidates contain learns its own
+   * weight (an Adagrad step of this size on the gradient of the loss with
+   * respect to that link's weight logit), on top of the weight the model
+   * gives every link from its endpoints' cosine and neighbour overlap. The
+   * weights are kept in the index file; with `replay.halfLife` each link's
+   * learned part fades with the feedback events learned since it was last
+   * updated. Message passing reads them, so they need `hops` > 0. 0 (default):
+   * off; at most 10. See bench/results/learning-clicks-catalogue.md for what it
+   * changes.
+   */
+  edgeLearningRate?: number;
 }
 
 /** Feedback as explicit judgements. */

@@ -59,7 +59,7 @@ describe('limits.ts against config.h', () => {
       ['dropout', 'dropout'], ['learningRate', 'learning_rate'], ['weightDecay', 'weight_decay'],
       ['batchSize', 'batch_size'], ['feedbackCapacity', 'feedback_capacity'], ['replayCapacity', 'replay_capacity'],
       ['replayPerBatch', 'replay_per_batch'], ['seed', 'seed'], ['onlineSteps', 'online_steps'], ['randomNegatives', 'random_negatives'],
-      ['replayHalfLife', 'replay_half_life'], ['insertSteps', 'insert_steps'],
+      ['replayHalfLife', 'replay_half_life'], ['insertSteps', 'insert_steps'], ['edgeLearningRate', 'edge_learning_rate'],
     ];
     for (const [js, cpp] of fields) expect(D[js], cpp).toBe(valueOf(learning, cpp));
   });

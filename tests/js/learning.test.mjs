@@ -230,6 +230,24 @@ describe('learning', () => {
     index.dispose();
   });
 
+  test('edgeLearningRate: per-link weights are learned, travel in the file, and are validated', async () => {
+    const index = await makeIndex({ ...LEARNING, edgeLearningRate: 0.5 });
+    giveFeedback(index, 0, 200);
+    await index.train({ epochs: 2 });
+    const bytes = await index.toBytes();
+    const copy = await VectorIndex.fromBytes(bytes);
+    for (let i = 400; i < 420; i++) {
+      assert.deepEqual(copy.search(q(i), 10, { mode: 'neural' }), index.search(q(i), 10, { mode: 'neural' }));
+    }
+    assert.deepEqual(await copy.toBytes(), bytes);
+    for (const bad of [-0.1, 11, Number.NaN, '0.5']) {
+      await assert.rejects(VectorIndex.create({ dimensions: D, learning: { edgeLearningRate: bad } }),
+        (e) => e.code === 'INVALID_ARGUMENT' && /edgeLearningRate/.test(e.message), String(bad));
+    }
+    copy.dispose();
+    index.dispose();
+  });
+
   test('hops 0: a learned metric without message passing (the GNN\'s baseline)', async () => {
     const index = await makeIndex({ ...LEARNING, hops: 0 });
     giveFeedback(index, 0, 300);
