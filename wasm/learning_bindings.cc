@@ -79,7 +79,7 @@ void nv_learning_stats(nv_index* index, double* out) {
                                                   s.trained ? 1.0 : 0.0,    s.training ? 1.0 : 0.0,
                                                   double(s.pending_feedback), double(s.online_steps),
                                                   double(s.online_ewc_anchors), double(s.insert_steps),
-                                                  double(s.inserted_examples)};
+                                                  double(s.inserted_examples), double(s.learned_links)};
   std::memcpy(out, values, sizeof values);
 }
 
@@ -174,6 +174,7 @@ const float* nv_learned_soft_vector(uint32_t* out_len) {
 int32_t nv_refiner_inputs(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
                           uint32_t filter_len) {
   nv_internal_clear_error();
+  neurovec::learning::EnableLearning();  // the link offsets come from the learner
   g_inputs = neurovec::RefinerCandidates();
   neurovec::SearchParams params;
   params.k = k;
@@ -189,5 +190,6 @@ const uint32_t* nv_refiner_input_slots(void) { return g_inputs.slots.data(); }
 const float* nv_refiner_input_distances(void) { return g_inputs.distances.data(); }
 const float* nv_refiner_input_vectors(void) { return g_inputs.vectors.data(); }
 const uint8_t* nv_refiner_input_adjacency(void) { return g_inputs.adjacency.data(); }
+const float* nv_refiner_input_link_offsets(void) { return g_inputs.link_offsets.data(); }
 
 }  // extern "C"

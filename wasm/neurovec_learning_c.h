@@ -24,8 +24,9 @@ void nv_learning_config(nv_index* index, double* out);
 
 /* out[0..NV_LEARNING_STATS_COUNT): configured, active, trained, training
    (0/1), feedback events waiting for a training, online steps run, online EWC anchors,
-   steps run on inserted items, inserted items learned from (VectorIndex::LearningStats). */
-#define NV_LEARNING_STATS_COUNT 9
+   steps run on inserted items, inserted items learned from, links with a learned
+   per-link weight (VectorIndex::LearningStats). */
+#define NV_LEARNING_STATS_COUNT 10
 void nv_learning_stats(nv_index* index, double* out);
 
 /* Records feedback for `query`: positive and negative slots. 0 or -1. */
@@ -63,13 +64,16 @@ const float* nv_learned_soft_vector(uint32_t* out_len);
  * the k' = max(k, learning candidates) candidates the neural modes re-rank.
  * Returns their count n, or -1. Readable until the next call in this thread:
  * slots (n), distances (n), vectors (n x dimensions, row-major), adjacency
- * (n x n bytes, 1 where candidate i links to j at HNSW level 0). */
+ * (n x n bytes, 1 where candidate i links to j at HNSW level 0), link offsets
+ * (n x n floats, each link's learned logit offset; 0 where none). */
 int32_t nv_refiner_inputs(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
                           uint32_t filter_len);
 const uint32_t* nv_refiner_input_slots(void);
 const float* nv_refiner_input_distances(void);
 const float* nv_refiner_input_vectors(void);
 const uint8_t* nv_refiner_input_adjacency(void);
+/* count x count floats: each link's learned logit offset (0: none). */
+const float* nv_refiner_input_link_offsets(void);
 
 #ifdef __cplusplus
 }

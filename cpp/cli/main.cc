@@ -138,6 +138,7 @@ void Usage() {
                "               [--train-queries N] [--val-queries N] [--epochs 10] [--threads 1]\n"
                "               [--candidates 50] [--hidden 64] [--heads 4] [--hops 2] [--batch 32] [--lr 0.002]\n"
                "               [--temperature 0.2] [--consistency 2] [--dropout 0.1] [--seed 42] [--ef 0]\n"
+               "               [--edge-lr 0 (per-link edge weights: learning.edgeLearningRate)]\n"
                "               [--onnx refiner.onnx]\n"
                "               Trains the index's query refiner from feedback (class labels, or a file of\n"
                "               lines '<query row> <positive ids,...> [<negative ids,...>]'), reports\n"

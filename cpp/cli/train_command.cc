@@ -94,7 +94,7 @@ Result<std::vector<Event>> ReadFeedbackFile(const std::string& path, uint32_t qu
 int RunTrain(const Args& args) {
   for (const auto& u : args.Unused({"index", "out", "queries", "labels", "query-labels", "feedback", "train-queries",
                                     "val-queries", "epochs", "threads", "candidates", "hidden", "heads", "hops", "lr",
-                                    "temperature", "consistency", "dropout", "batch", "seed", "onnx", "ef"})) {
+                                    "temperature", "consistency", "dropout", "batch", "seed", "onnx", "ef", "edge-lr"})) {
     return Fail("unknown option --" + u);
   }
   if (!args.Has("index") || !args.Has("out") || !args.Has("queries")) return Fail("--index, --queries and --out are required");
@@ -145,6 +145,7 @@ int RunTrain(const Args& args) {
   config.temperature = std::strtof(args.Get("temperature", "0.2").c_str(), nullptr);
   config.consistency_weight = std::strtof(args.Get("consistency", "2").c_str(), nullptr);
   config.dropout = std::strtof(args.Get("dropout", "0.1").c_str(), nullptr);
+  config.edge_learning_rate = std::strtof(args.Get("edge-lr", "0").c_str(), nullptr);
   Status configured = index.ConfigureLearning(config);
   if (configured.code() == StatusCode::kFailedPrecondition) {
     std::printf("the index already learned: training continues with its own learning options\n");
@@ -278,6 +279,10 @@ int RunTrain(const Args& args) {
   std::printf("training: %llu examples (%u epochs) in %.2f s on %llu thread(s) = %.1f examples/s\n",
               static_cast<unsigned long long>(trained.value().examples_done), trained.value().epochs, seconds,
               static_cast<unsigned long long>(threads), trained.value().examples_done / seconds);
+  if (used.edge_learning_rate > 0) {
+    std::printf("per-link edge weights: %llu links learned\n",
+                static_cast<unsigned long long>(index.learning_stats().learned_links));
+  }
   auto after = validate(SearchMode::kNeural);
   if (!after.ok()) return Fail(after.status().message());
   std::printf("validation: precision@10 neural mode %.4f (%+.4f over vector mode)\n", after.value(),

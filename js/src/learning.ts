@@ -37,7 +37,7 @@ export interface LearningModule extends NeurovecWasmModule {
 }
 
 export const LEARNING_OPTION_COUNT = 21;
-const LEARNING_STATS_COUNT = 9;
+const LEARNING_STATS_COUNT = 10;
 
 /** stats().learning (nv_learning_stats). */
 export function learningStats(mod: LearningModule, handle: number): LearningStats {
@@ -45,6 +45,7 @@ export function learningStats(mod: LearningModule, handle: number): LearningStat
   return {
     configured: s[0] === 1, active: s[1] === 1, trained: s[2] === 1, training: s[3] === 1,
     pendingFeedback: s[4], onlineSteps: s[5], ewcAnchors: s[6], insertSteps: s[7], insertedExamples: s[8],
+    learnedLinks: s[9],
   };
 }
 const TRAIN_PROGRESS_COUNT = 8;
@@ -353,6 +354,7 @@ export interface RefinerInputsModule extends LearningModule {
   _nv_refiner_input_distances(): number;
   _nv_refiner_input_vectors(): number;
   _nv_refiner_input_adjacency(): number;
+  _nv_refiner_input_link_offsets(): number;
 }
 
 /** What the refiner reads for one query: the k' candidates, their vectors and HNSW links (copied out of the heap). */
@@ -363,6 +365,8 @@ export interface RefinerInputs {
   vectors: Float32Array;
   /** count x count, 1 where candidate i links to candidate j at HNSW level 0. */
   adjacency: Uint8Array;
+  /** count x count, each link's learned logit offset (learning.edgeLearningRate; 0 where none). */
+  linkOffsets: Float32Array;
 }
 
 export function refinerInputs(host: LearningHost, query: ArrayLike<number>, k: number, ef: number,
@@ -379,10 +383,12 @@ export function refinerInputs(host: LearningHost, query: ArrayLike<number>, k: n
   const dist = mod._nv_refiner_input_distances() >>> 2;
   const v = mod._nv_refiner_input_vectors() >>> 2;
   const a = mod._nv_refiner_input_adjacency();
+  const o = mod._nv_refiner_input_link_offsets() >>> 2;
   return {
     slots: mod.HEAPU32.slice(s, s + n),
     distances: mod.HEAPF32.slice(dist, dist + n),
     vectors: mod.HEAPF32.slice(v, v + n * d),
     adjacency: mod.HEAPU8.slice(a, a + n * n),
+    linkOffsets: mod.HEAPF32.slice(o, o + n * n),
   };
 }

@@ -64,7 +64,8 @@ export interface RefinerBatch {
   candidates: number;
   query: Float32Array; // B x D
   vectors: Float32Array; // B x K x D
-  adjacency: Float32Array; // B x K x K, 1 where candidate i links to candidate j
+  /** B x K x K: 0 where candidate i has no link to candidate j, else the link's strength, exp(its learned offset) (1 when none was learned). */
+  adjacency: Float32Array;
 }
 
 export interface RefinerOutputs {

@@ -50,7 +50,9 @@ export async function searchWithOnnx(host: NeuralSearchHost, refiner: OnnxRefine
       members.forEach((qi, row) => {
         query.set(queries[qi], row * d);
         vectors.set(inputs[qi].vectors, row * kk * d);
-        adjacency.set(inputs[qi].adjacency, row * kk * kk);
+        // The model's adjacency is each link's strength: exp(learned offset), 1 where none was learned.
+        const { adjacency: links, linkOffsets } = inputs[qi];
+        for (let e = 0; e < kk * kk; e++) adjacency[row * kk * kk + e] = links[e] ? Math.exp(linkOffsets[e]) : 0;
       });
       const out = await refiner.run({ batch: b, candidates: kk, query, vectors, adjacency });
       members.forEach((qi, row) => { scores[qi] = out.scores.slice(row * kk, (row + 1) * kk); });

@@ -730,6 +730,8 @@ export interface LearningStats {
   insertSteps: number;
   /** Added items learned from (learning.onInsert): items wait in batches of learning.batchSize. */
   insertedExamples: number;
+  /** Graph links with a learned per-link weight (learning.edgeLearningRate), kept in the index file. */
+  learnedLinks: number;
 }
 
 export interface TrainOptions {

@@ -504,9 +504,12 @@ TEST(LearningIndex, PerLinkEdgeWeightsLearnWhichLinksJoinRelevantItems) {
               plain_margin, linked_margin);
   // The per-link weights travel with the file (learned state version 2): the
   // reloaded index ranks bit for bit the same and writes the same bytes.
+  EXPECT_EQ(plain.index->learning_stats().learned_links, 0u);
+  EXPECT_GT(linked.index->learning_stats().learned_links, 1000u);
   auto loaded = Reloaded(*linked.index);
   ASSERT_NE(loaded, nullptr);
   EXPECT_EQ(loaded->learning_config().edge_learning_rate, 0.5f);
+  EXPECT_EQ(loaded->learning_stats().learned_links, linked.index->learning_stats().learned_links);
   EXPECT_TRUE(SameNeuralResults(linked, *linked.index, *loaded, 400, 440, true));
   EXPECT_EQ(loaded->SaveToBytes(), linked.index->SaveToBytes());
   // Without them (the default) the state stays version 1, which older builds read.

@@ -82,7 +82,7 @@ describe('learning', () => {
   test('toBytes/fromBytes keeps neural results identical; stats().learning says where learning stands', async () => {
     const index = await makeIndex();
     assert.deepEqual(index.stats().learning,
-      { configured: true, active: false, trained: false, training: false, pendingFeedback: 0, onlineSteps: 0, ewcAnchors: 0, insertSteps: 0, insertedExamples: 0 });
+      { configured: true, active: false, trained: false, training: false, pendingFeedback: 0, onlineSteps: 0, ewcAnchors: 0, insertSteps: 0, insertedExamples: 0, learnedLinks: 0 });
     giveFeedback(index, 0, 100);
     const pending = index.stats().learning;
     assert.equal(pending.active, true);
@@ -92,7 +92,7 @@ describe('learning', () => {
     await index.train({ epochs: 2, onProgress: () => { during ??= index.stats().learning.training; } });
     assert.equal(during, true);
     assert.deepEqual(index.stats().learning,
-      { configured: true, active: true, trained: true, training: false, pendingFeedback: 0, onlineSteps: 0, ewcAnchors: 0, insertSteps: 0, insertedExamples: 0 });
+      { configured: true, active: true, trained: true, training: false, pendingFeedback: 0, onlineSteps: 0, ewcAnchors: 0, insertSteps: 0, insertedExamples: 0, learnedLinks: 0 });
     const bytes = await index.toBytes();
     const copy = await VectorIndex.fromBytes(bytes);
     assert.equal(copy.stats().learning.trained, true, 'a model read from the file');
@@ -234,8 +234,11 @@ describe('learning', () => {
     const index = await makeIndex({ ...LEARNING, edgeLearningRate: 0.5 });
     giveFeedback(index, 0, 200);
     await index.train({ epochs: 2 });
+    const learnedLinks = index.stats().learning.learnedLinks;
+    assert.ok(learnedLinks > 100, `${learnedLinks} links learned`);
     const bytes = await index.toBytes();
     const copy = await VectorIndex.fromBytes(bytes);
+    assert.equal(copy.stats().learning.learnedLinks, learnedLinks);
     for (let i = 400; i < 420; i++) {
       assert.deepEqual(copy.search(q(i), 10, { mode: 'neural' }), index.search(q(i), 10, { mode: 'neural' }));
     }

@@ -3,7 +3,8 @@
 //    wasm, its neural mode gives the same results as `neurovec query --mode
 //    neural` natively;
 //  - the ONNX model `neurovec train --onnx` wrote, run by onnxruntime-web,
-//    gives the same scores as the C++ core (wasm), max |diff| <= 1e-4;
+//    gives the same scores as the C++ core (wasm), max |diff| <= 1e-4, with
+//    per-link edge weights learned (`--edge-lr`: link strengths in adjacency);
 //  - malformed and mismatched models get typed errors; a refiner that fails
 //    at run time makes searchNeural fall back to vector mode and say so.
 // Needs the native CLI (build/native/neurovec), which `npm test` builds first.
@@ -36,10 +37,13 @@ describe('ONNX refiner: native training, wasm and ONNX Runtime Web agree', () =>
     assert.ok(existsSync(CLI), `the native CLI is missing at ${CLI}: run npm run build first`);
     dir = mkdtempSync(join(tmpdir(), 'neurovec-onnx-'));
     const trained = trainRefinerNatively(CLI, dir, { d: D, classes: CLASSES, baseCount: 1200, queryCount: 300,
-      trainQueries: 250, valQueries: 50, epochs: 4 });
+      trainQueries: 250, valQueries: 50, epochs: 4, extraArgs: ['--edge-lr', '0.5'] });
     queries = trained.queries;
     const { log, run } = trained;
     assert.match(log, /validation: precision@10 neural mode/);
+    // Per-link edge weights are on, so parity covers the learned links' strengths too.
+    const links = Number(log.match(/per-link edge weights: (\d+) links learned/)?.[1]);
+    assert.ok(links > 100, `per-link edge weights: ${links} links learned`);
     native = run('query', '--index', 'trained.nvx', '--queries', 'queries.fvecs', '--k', '10', '--mode', 'neural')
       .trim().split('\n').map((line) => JSON.parse(line));
     model = new Uint8Array(readFileSync(join(dir, 'refiner.onnx')));

@@ -47,10 +47,11 @@ export function writeIdxLabels(path, labels) {
 /**
  * In `dir`: labelled base and query sets (base seed 1, queries seed 2), an
  * index built by `cli build`, then `cli train` on the first trainQueries +
- * valQueries queries, writing trained.nvx and refiner.onnx. Returns the query
- * vectors and the training log.
+ * valQueries queries, writing trained.nvx and refiner.onnx (extraArgs: more
+ * `train` options). Returns the query vectors and the training log.
  */
-export function trainRefinerNatively(cli, dir, { d, classes, baseCount, queryCount, trainQueries, valQueries, epochs }) {
+export function trainRefinerNatively(cli, dir, { d, classes, baseCount, queryCount, trainQueries, valQueries, epochs,
+  extraArgs = [] }) {
   const base = labeled(baseCount, 1, { d, classes });
   const queries = labeled(queryCount, 2, { d, classes });
   writeFvecs(join(dir, 'base.fvecs'), base.vectors, d);
@@ -62,6 +63,6 @@ export function trainRefinerNatively(cli, dir, { d, classes, baseCount, queryCou
   const log = run('train', '--index', 'index.nvx', '--queries', 'queries.fvecs', '--labels', 'base.labels',
     '--query-labels', 'queries.labels', '--train-queries', String(trainQueries), '--val-queries', String(valQueries),
     '--candidates', '20', '--hidden', '16', '--heads', '4', '--epochs', String(epochs), '--threads', '2',
-    '--out', 'trained.nvx', '--onnx', 'refiner.onnx');
+    '--out', 'trained.nvx', '--onnx', 'refiner.onnx', ...extraArgs);
   return { queries: queries.vectors, log, run };
 }

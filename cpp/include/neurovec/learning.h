@@ -154,6 +154,11 @@ struct RefinerCandidates {
   std::vector<float> distances;     // their vector-search distances
   std::vector<float> vectors;       // k' x dimensions, row-major: the candidates' vectors as the user gave them
   std::vector<uint8_t> adjacency;   // k' x k', row-major: 1 where candidate i links to candidate j at HNSW level 0
+  // k' x k', row-major: the learned logit offset of each of those links
+  // (LearningConfig::edge_learning_rate); 0 where none was learned or no link,
+  // and 0 everywhere in a program that did not install the learning engine
+  // (learning::EnableLearning), which alone can read them.
+  std::vector<float> link_offsets;
 };
 
 namespace learning {

@@ -647,6 +647,8 @@ class VectorIndex {
     // created or opened.
     uint64_t insert_steps = 0;
     uint64_t inserted_examples = 0;
+    // Links with a learned per-link weight (LearningConfig::edge_learning_rate), kept in the file.
+    uint64_t learned_links = 0;
     std::string last_insert_error;  // why the last learning on insert failed (empty: it did not)
   };
   LearningStats learning_stats() const;

@@ -104,6 +104,7 @@ VectorIndex::LearningStats VectorIndex::learning_stats() const {
   s.online_ewc_anchors = learner.value()->online_ewc_anchors();
   s.insert_steps = learner.value()->insert_steps_done();
   s.inserted_examples = learner.value()->inserted_examples();
+  s.learned_links = learner.value()->learned_links();
   {
     std::lock_guard<std::mutex> lock(l.mutex);
     s.last_insert_error = l.last_insert_error;
@@ -222,6 +223,12 @@ Result<RefinerCandidates> VectorIndex::RefinerInputs(const float* query, const S
     }
   }
   NV_RETURN_IF_ERROR(x.TakePagingErrors());  // a block of vectors or lists that failed gave zeros
+  out.link_offsets.assign(k * k, 0.0f);
+  if (x.learning.configured && GetLearnerFactory() != nullptr) {
+    auto learner = x.learning.Get(d);
+    if (!learner.ok()) return learner.status();
+    learner.value()->LinkOffsets(out.slots, out.vectors.data(), out.adjacency, &out.link_offsets);
+  }
   return out;
 }
 

@@ -64,6 +64,8 @@ class Learner {
   virtual Status Inserted(const std::vector<uint32_t>& slots, const IndexView& view) = 0;
   virtual uint64_t insert_steps_done() const = 0;
   virtual uint64_t inserted_examples() const = 0;
+  // Links with a learned per-link weight (LearningConfig::edge_learning_rate).
+  virtual uint64_t learned_links() const = 0;
   // EWC anchors set by continuous learning so far (ewc_lambda > 0).
   virtual uint64_t online_ewc_anchors() const = 0;
   // Scores `candidates` (slots) for `query`. Const and reentrant.
@@ -78,6 +80,14 @@ class Learner {
   virtual Status Expand(const std::vector<uint32_t>& candidates, const RerankOutput& scored, uint32_t budget,
                         uint32_t keep, const std::function<bool(uint32_t)>& accept, const IndexView& view,
                         std::vector<uint32_t>* found) const = 0;
+  // The learned per-link weight offsets (LearningConfig::edge_learning_rate)
+  // of the links among `slots`: `vectors` holds their decoded rows (k x
+  // dimensions), `adjacency` (k x k) is 1 where slot i links to slot j; out
+  // gets k x k logit offsets, 0 where there is no link or nothing was learned.
+  // What the built-in refiner adds to each link's logit, for an external
+  // runtime (RefinerInputs). Const and reentrant.
+  virtual void LinkOffsets(const std::vector<uint32_t>& slots, const float* vectors,
+                           const std::vector<uint8_t>& adjacency, std::vector<float>* out) const = 0;
   // The learned state (parameters) as portable bytes, and back.
   virtual std::string Serialize() const = 0;
   virtual Status Restore(const uint8_t* data, size_t size) = 0;

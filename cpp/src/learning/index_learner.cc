@@ -303,6 +303,25 @@ CandidateGraph IndexLearner::Graph(const float* query, const std::vector<uint32_
   return g;
 }
 
+void IndexLearner::LinkOffsets(const std::vector<uint32_t>& slots, const float* vectors,
+                               const std::vector<uint8_t>& adjacency, std::vector<float>* out) const {
+  const size_t k = slots.size();
+  out->assign(k * k, 0.0f);
+  if (edges_.size() == 0) return;
+  // The endpoints' cosine as EdgeCosine computes it for the built-in graph.
+  const Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> rows(
+      vectors, static_cast<Eigen::Index>(k), dimensions_);
+  const Eigen::VectorXf norms = rows.rowwise().norm();
+  for (size_t i = 0; i < k; ++i) {
+    for (size_t j = 0; j < k; ++j) {
+      if (!adjacency[i * k + j]) continue;
+      const float denom = norms(i) * norms(j);
+      const float similarity = denom > 0 ? rows.row(i).dot(rows.row(j)) / denom : 0.0f;
+      (*out)[i * k + j] = edges_.Offset(slots[i], slots[j], similarity);
+    }
+  }
+}
+
 float IndexLearner::TrainBatchWithEdges(RefinerTrainer& trainer, const std::vector<FeedbackExample>& batch,
                                         uint64_t events) {
   if (!edges_.enabled() || config_.hops == 0) return trainer.TrainBatch(batch);

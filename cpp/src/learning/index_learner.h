@@ -60,11 +60,14 @@ class IndexLearner final : public Learner {
   Status Inserted(const std::vector<uint32_t>& slots, const IndexView& view) override;
   uint64_t insert_steps_done() const override { return insert_steps_done_; }
   uint64_t inserted_examples() const override { return inserted_examples_; }
+  uint64_t learned_links() const override { return edges_.size(); }
   Status Rerank(const float* query, const std::vector<uint32_t>& candidates, const IndexView& view, bool want_edges,
                 RerankOutput* out) const override;
   Status Expand(const std::vector<uint32_t>& candidates, const RerankOutput& scored, uint32_t budget, uint32_t keep,
                 const std::function<bool(uint32_t)>& accept, const IndexView& view,
                 std::vector<uint32_t>* found) const override;
+  void LinkOffsets(const std::vector<uint32_t>& slots, const float* vectors, const std::vector<uint8_t>& adjacency,
+                   std::vector<float>* out) const override;
   std::string Serialize() const override;
   Status Restore(const uint8_t* data, size_t size) override;
   // The refiner in use (meaningful once trained()).

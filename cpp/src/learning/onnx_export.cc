@@ -6,6 +6,9 @@
 // The built-in refiner walks the candidate graph edge by edge (CSR lists); an
 // ONNX graph has no such loops, so the same computation is written densely over
 // the N = K + 1 nodes: an N x N edge mask A, edge weights W = A * sigmoid(...),
+// (the adjacency input carries each candidate link's strength, exp of its
+// learned per-link offset (edge_memory.h), 1 where none was learned: A is
+// where it is positive, and its log joins the link's logit),
 // and attention scores with -1e9 added off the edges so their softmax weight is
 // exactly 0. For K = 50 the dense form is 51 x 51 per head: cheap.
 #include "learning/onnx_export.h"
@@ -216,7 +219,11 @@ Result<std::string> ExportQueryRefinerOnnx(const QueryRefiner& source, const Onn
   const std::string corner = filled(concat({b, one, one}, 0), 0.0f);  // [B,1,1]
   const std::string top = concat({corner, row}, 2);                  // [B,1,N]
   const std::string bottom = concat({w.Transpose(row, {0, 2, 1}), "adjacency"}, 2);  // [B,K,N]
-  const std::string a = concat({top, bottom}, 1);                    // [B,N,N] edge mask
+  const std::string strength = concat({top, bottom}, 1);             // [B,N,N] link strengths, 0 off the edges
+  const std::string a = w.Op("Cast", {w.Op("Greater", {strength, w.Scalar(0.0f)})},
+                             [](onnx::NodeProto* n) { IntAttr(n, "to", onnx::TensorProto::FLOAT); });  // [B,N,N] edge mask
+  // The per-link offsets: log(strength) on the edges, 0 off them (log of the floor times 0).
+  const std::string offset = w.Mul(w.Op("Log", {w.Op("Max", {strength, w.Scalar(1e-30f)})}), a);
 
   // JaccardOverlap: each node's set includes itself (no self-links in HNSW lists).
   const std::string eye = w.Op("EyeLike", {w.Op("Gather", {a, w.Ints({0}, true)}, [](onnx::NodeProto* n) { IntAttr(n, "axis", 0); })});
@@ -231,8 +238,9 @@ Result<std::string> ExportQueryRefinerOnnx(const QueryRefiner& source, const Onn
   const std::string denom = w.Op("Max", {w.Mul(norm, w.Transpose(norm, {0, 2, 1})), w.Scalar(1e-30f)});
   const std::string cosine = w.Div(gram, denom);
   // EdgeWeightModel::Forward (no ages: decay 1), zero off the edges.
-  const std::string logit = w.Add(w.Mul(cosine, w.Weight("edges.alpha", P("refiner.edges.alpha"), true)),
-                                  w.Mul(jaccard, w.Weight("edges.beta", P("refiner.edges.beta"), true)));
+  const std::string logit = w.Add(w.Add(w.Mul(cosine, w.Weight("edges.alpha", P("refiner.edges.alpha"), true)),
+                                        w.Mul(jaccard, w.Weight("edges.beta", P("refiner.edges.beta"), true))),
+                                  offset);
   const std::string weights = w.Unsqueeze(w.Mul(w.Op("Sigmoid", {logit}), a), 1);  // [B,1,N,N]
   const std::string mask = w.Unsqueeze(w.Mul(w.Sub(a, w.Scalar(1.0f)), w.Scalar(kMaskedScore)), 1);
 
