@@ -19,7 +19,13 @@
 // every choice, test 7000..9999 once per seed). Plain JS over the wasm index:
 // the memory is brute force over the past queries.
 //
+// With --rejects most[:rate], the user also presses thumbs-down as in
+// `bench:clicks --rejects` (simulatedRejections, its own random stream), the
+// memory keeps the mean r_j of each event's rejected items too, and the
+// expansion subtracts them: beta * sum_j s_j * (c_j - gamma * r_j) / sum_j s_j.
+//
 //   node bench/learning_click_memory.mjs [--dataset catalogue|fashion] [--seeds 3] [--out PATH]
+//     [--rejects most[:rate]] [--betas 0,0.5,...] [--neighbours 100,200,500] [--gammas 0,0.5,1,2]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { configureWasm, VectorIndex } from '../js/dist/index.js';
 import { rng } from '../tests/shared/random.mjs';
@@ -27,7 +33,7 @@ import { loadFashionMnist } from './datasets.mjs';
 import { loadCatalogueLabelled, prepareCatalogueVectors } from './lib/catalogue_vectors.mjs';
 import { readIvecsFlat } from './lib/io.mjs';
 import { CLI } from './lib/paths.mjs';
-import { simulatedClicks } from './lib/simulated_user.mjs';
+import { simulatedClicks, simulatedRejections } from './lib/simulated_user.mjs';
 
 const argv = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -43,10 +49,20 @@ const cache = option('cache', `/tmp/neurovec-${dataset}-learning.nvx`);
 const FEEDBACK = [0, 5000];
 const TUNING = [5000, 7000];
 const TEST = [7000, 10000];
-const BETAS = [0, 0.5, 1, 2, 4, 16, 64, 256];  // 0: no expansion (the tuning split may choose it)
-const NEIGHBOURS = [100, 200, 500];
+const list = (name, fallback) => option(name, fallback).split(',').map(Number);
+const BETAS = list('betas', '0,0.5,1,2,4,16,64,256');  // 0: no expansion (the tuning split may choose it)
+const NEIGHBOURS = list('neighbours', '100,200,500');
 const THRESHOLDS = [0, 0.8];
 const POWERS = [0, 1, 4];
+const REJECTS = (() => {
+  const [most, rate] = option('rejects', '0').split(':').map(Number);
+  if (!(Number.isInteger(most) && most >= 0) || (rate !== undefined && !(rate > 0 && rate <= 1))) {
+    throw new Error('--rejects takes most[:rate], an integer >= 0 and a rate in (0, 1]');
+  }
+  return { most, rate: rate ?? 0.5 };
+})();
+const GAMMAS = REJECTS.most > 0 ? list('gammas', '0,0.5,1,2') : [0];
+if (REJECTS.most > 0 && !argv.includes('--out')) throw new Error('--rejects needs --out (the default file holds the clicks-only run)');
 
 configureWasm({ threads: 1 });
 const { train, test, dimensions: d } = cosine ? await loadCatalogueLabelled(CLI, { log: console.log }) : loadFashionMnist();
@@ -103,35 +119,43 @@ console.log(`vector: precision@10 tuning ${vector.tuning.precision.toFixed(4)}, 
   `overlap@10 with the exact top 10: tuning ${vector.tuning.overlap.toFixed(4)}, test ${vector.test.overlap.toFixed(4)}`);
 
 const results = { protocol: { dataset, feedback: FEEDBACK, tuning: TUNING, test: TEST, betas: BETAS, neighbours: NEIGHBOURS,
-  thresholds: THRESHOLDS, powers: POWERS }, vector, perSeed: [] };
+  thresholds: THRESHOLDS, powers: POWERS, gammas: GAMMAS, rejects: REJECTS }, vector, perSeed: [] };
 for (let seed = 1; seed <= seeds; seed++) {
   // The feedback: the same clicks as bench:clicks' seed (its random stream, the plain top 10).
   const random = rng(1000 + seed);
+  const marking = rng(3000 + seed);  // the thumbs-down marks' own stream, as in bench:clicks
   const memory = [];
+  let rejections = 0;
   for (let i = FEEDBACK[0]; i < FEEDBACK[1]; i++) {
     const shown = index.search(searched[i], 10).map((r) => r.id);
-    const clicked = simulatedClicks(shown, (id) => train.labels[id] === test.labels[i], random);
+    const relevant = (id) => train.labels[id] === test.labels[i];
+    const clicked = simulatedClicks(shown, relevant, random);
+    const rejected = REJECTS.most > 0 ? simulatedRejections(shown, relevant, clicked, marking, REJECTS) : [];
     if (!clicked.length) continue;
-    const c = new Float32Array(d);
-    for (const id of clicked) {
-      const v = cosine ? unit(row(train.vectors, id)) : row(train.vectors, id);
-      for (let k = 0; k < d; k++) c[k] += v[k] / clicked.length;
-    }
-    memory.push({ query: queries[i], clicked: c });
+    const mean = (ids) => {
+      const c = new Float32Array(d);
+      for (const id of ids) {
+        const v = cosine ? unit(row(train.vectors, id)) : row(train.vectors, id);
+        for (let k = 0; k < d; k++) c[k] += v[k] / ids.length;
+      }
+      return c;
+    };
+    rejections += rejected.length;
+    memory.push({ query: queries[i], clicked: mean(clicked), rejected: mean(rejected) });
   }
   // Each evaluated query's past neighbours, best first (brute force).
   const nearest = (q) => memory.map((m, j) => [dot(q, m.query), j]).sort((a, b) => b[0] - a[0])
     .slice(0, Math.max(...NEIGHBOURS));
   const neighboursOf = new Map();
   for (let i = TUNING[0]; i < TEST[1]; i++) neighboursOf.set(i, nearest(queries[i]));
-  const expanded = (i, { beta, m, tau, power }) => {
+  const expanded = (i, { beta, m, tau, power, gamma }) => {
     const q = Float32Array.from(searched[i]);
     const near = neighboursOf.get(i).slice(0, m).filter(([s]) => s >= tau && s > 0).map(([s, j]) => [s ** power, j]);
     const total = near.reduce((s, [w]) => s + w, 0);
     if (!near.length || total <= 0) return q;
     for (const [w, j] of near) {
-      const c = memory[j].clicked;
-      for (let k = 0; k < d; k++) q[k] += beta * (w / total) * c[k];
+      const { clicked: c, rejected: r } = memory[j];
+      for (let k = 0; k < d; k++) q[k] += beta * (w / total) * (c[k] - gamma * r[k]);
     }
     if (!cosine) for (let k = 0; k < d; k++) q[k] /= 1 + beta;
     return q;
@@ -143,22 +167,25 @@ for (let seed = 1; seed <= seeds; seed++) {
     for (const m of NEIGHBOURS) {
       for (const tau of THRESHOLDS) {
         for (const power of POWERS) {
-          const tuning = score({ beta, m, tau, power }, TUNING);
-          grid.push({ beta, m, tau, power, ...tuning });
-          if (!best || tuning.precision > best.tuning.precision) best = { setting: { beta, m, tau, power }, tuning };
+          for (const gamma of GAMMAS) {
+            const tuning = score({ beta, m, tau, power, gamma }, TUNING);
+            grid.push({ beta, m, tau, power, gamma, ...tuning });
+            if (!best || tuning.precision > best.tuning.precision) best = { setting: { beta, m, tau, power, gamma }, tuning };
+          }
         }
       }
     }
   }
   const testJudged = score(best.setting, TEST);
-  const entry = { seed, events: memory.length, ...best, test: testJudged, gain: testJudged.precision - vector.test.precision,
+  const entry = { seed, events: memory.length, rejections, ...best, test: testJudged, gain: testJudged.precision - vector.test.precision,
     tuningGrid: grid };
   results.perSeed.push(entry);
   console.log(`seed ${seed}: ${memory.length} events; chosen on tuning ${JSON.stringify(best.setting)} ` +
     `(tuning ${best.tuning.precision.toFixed(4)}); test precision@10 ${testJudged.precision.toFixed(4)} ` +
     `(${entry.gain >= 0 ? '+' : ''}${entry.gain.toFixed(4)} over vector), overlap@10 ${testJudged.overlap.toFixed(4)}`);
   // How much of the query's own answer each strength keeps, on tuning (the chosen m, tau and power).
-  for (const g of grid.filter((x) => x.m === best.setting.m && x.tau === best.setting.tau && x.power === best.setting.power)) {
+  for (const g of grid.filter((x) => x.m === best.setting.m && x.tau === best.setting.tau && x.power === best.setting.power &&
+    x.gamma === best.setting.gamma)) {
     console.log(`  tuning, beta ${g.beta}: precision@10 ${g.precision.toFixed(4)}, overlap@10 ${g.overlap.toFixed(4)}`);
   }
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
