@@ -419,8 +419,10 @@ double RefinerLoss(const QueryRefiner& model, const CandidateGraph& graph, const
   return total + consistency_weight * consistency / anchors;
 }
 
-TEST(GradCheck, WholeQueryRefiner) {
-  Rng rng(21);
+// The small refiner of the whole-refiner checks: 10 inputs, width 8, 2 heads,
+// 2 hops, temperature 0.5 and the feedback-consistency term (weight 0.7), as
+// RefinerLoss is called with below.
+QueryRefinerConfig SmallRefinerConfig(uint64_t seed) {
   QueryRefinerConfig config;
   config.input_dim = 10;
   config.hidden_dim = 8;
@@ -429,19 +431,31 @@ TEST(GradCheck, WholeQueryRefiner) {
   config.temperature = 0.5f;
   config.edge_alpha = 0.8f;
   config.edge_beta = 0.5f;
-  config.projection_hidden = 6;     // the MLP projection, so ReLU is checked too
-  config.consistency_weight = 0.7f;  // and the feedback-consistency term
-  config.seed = 5;
+  config.consistency_weight = 0.7f;
+  config.seed = seed;
+  return config;
+}
+
+// A query and 6 candidates drawn from clusters (`data_seed`), linked unevenly,
+// one candidate without links.
+CandidateGraph SmallCandidateGraph(uint64_t data_seed) {
+  nvtest::Dataset data = nvtest::Clustered(7, 10, data_seed, 2, 0.5);
+  std::vector<const float*> candidates;
+  for (uint32_t i = 1; i < 7; ++i) candidates.push_back(data.row(i));
+  const Adjacency links = Adjacency::FromLists({{1, 2}, {0}, {0, 3}, {2, 4}, {}, {4}});
+  return BuildCandidateGraph(data.row(0), candidates, 10, links);  // copies the rows
+}
+
+TEST(GradCheck, WholeQueryRefiner) {
+  Rng rng(21);
+  QueryRefinerConfig config = SmallRefinerConfig(5);
+  config.projection_hidden = 6;  // the MLP projection, so ReLU is checked too
   auto created = QueryRefiner::Create(config);
   ASSERT_TRUE(created.ok()) << created.status().message();
   QueryRefiner model = created.take();
   ParameterSet params = model.Parameters();
   Randomize(params, rng, 0.3);
-  nvtest::Dataset data = nvtest::Clustered(7, 10, 22, 2, 0.5);
-  std::vector<const float*> candidates;
-  for (uint32_t i = 1; i < 7; ++i) candidates.push_back(data.row(i));
-  const Adjacency links = Adjacency::FromLists({{1, 2}, {0}, {0, 3}, {2, 4}, {}, {4}});
-  const CandidateGraph graph = BuildCandidateGraph(data.row(0), candidates, 10, links);
+  const CandidateGraph graph = SmallCandidateGraph(22);
   ASSERT_TRUE(graph.adjacency.Validate().ok());
   const std::vector<uint8_t> positive = {1, 0, 1, 0, 0, 1};
   auto loss = [&] { return RefinerLoss(model, graph, positive, 0.5f, 0.7f); };
@@ -458,23 +472,9 @@ TEST(GradCheck, WholeQueryRefiner) {
 // terms, against finite differences of the offsets.
 TEST(GradCheck, WholeQueryRefinerPerEdgeOffsets) {
   Rng rng(23);
-  QueryRefinerConfig config;
-  config.input_dim = 10;
-  config.hidden_dim = 8;
-  config.heads = 2;
-  config.hops = 2;
-  config.temperature = 0.5f;
-  config.edge_alpha = 0.8f;
-  config.edge_beta = 0.5f;
-  config.consistency_weight = 0.7f;
-  config.seed = 6;
-  QueryRefiner model = QueryRefiner::Create(config).take();
+  QueryRefiner model = QueryRefiner::Create(SmallRefinerConfig(6)).take();
   Randomize(model.Parameters(), rng, 0.3);
-  nvtest::Dataset data = nvtest::Clustered(7, 10, 24, 2, 0.5);
-  std::vector<const float*> candidates;
-  for (uint32_t i = 1; i < 7; ++i) candidates.push_back(data.row(i));
-  const Adjacency links = Adjacency::FromLists({{1, 2}, {0}, {0, 3}, {2, 4}, {}, {4}});
-  CandidateGraph graph = BuildCandidateGraph(data.row(0), candidates, 10, links);
+  CandidateGraph graph = SmallCandidateGraph(24);
   graph.features.offset.resize(graph.adjacency.num_edges());
   for (float& o : graph.features.offset) o = static_cast<float>(0.5 * rng.Normal());
   const std::vector<uint8_t> positive = {1, 0, 1, 0, 0, 1};
