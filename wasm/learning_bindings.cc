@@ -43,7 +43,8 @@ int32_t nv_learning_configure(nv_index* index, const double* v, uint32_t count) 
                     ToU32(v[3], &c.hops) && ToU32(v[10], &c.batch_size) && ToU32(v[11], &c.feedback_capacity) &&
                     ToU32(v[12], &c.replay_capacity) && ToU32(v[13], &c.replay_per_batch) &&
                     ToU32(v[16], &c.online_steps) && ToU32(v[17], &c.random_negatives) &&
-                    ToU32(v[18], &c.replay_half_life) && ToU32(v[19], &c.insert_steps);
+                    ToU32(v[18], &c.replay_half_life) && ToU32(v[19], &c.insert_steps) &&
+                    ToU32(v[21], &c.memory_capacity);
   if (!ints || !(v[15] >= 0 && v[15] <= 9007199254740991.0) || std::floor(v[15]) != v[15]) {
     return nv_internal_fail(neurovec::Status::InvalidArgument("learning options: integers expected"));
   }
@@ -68,7 +69,7 @@ void nv_learning_config(nv_index* index, double* out) {
       double(c.learning_rate), double(c.weight_decay),      double(c.batch_size),  double(c.feedback_capacity),
       double(c.replay_capacity), double(c.replay_per_batch), double(c.ewc_lambda), double(c.seed),
       double(c.online_steps), double(c.random_negatives), double(c.replay_half_life), double(c.insert_steps),
-      double(c.edge_learning_rate)};
+      double(c.edge_learning_rate), double(c.memory_capacity)};
   std::memcpy(out, values, sizeof values);
 }
 
@@ -79,17 +80,18 @@ void nv_learning_stats(nv_index* index, double* out) {
                                                   s.trained ? 1.0 : 0.0,    s.training ? 1.0 : 0.0,
                                                   double(s.pending_feedback), double(s.online_steps),
                                                   double(s.online_ewc_anchors), double(s.insert_steps),
-                                                  double(s.inserted_examples), double(s.learned_links)};
+                                                  double(s.inserted_examples), double(s.learned_links),
+                                                  double(s.memory_events)};
   std::memcpy(out, values, sizeof values);
 }
 
 int32_t nv_feedback(nv_index* index, const float* query, const uint32_t* positives, uint32_t positive_count,
-                    const uint32_t* negatives, uint32_t negative_count) {
+                    const uint32_t* negatives, uint32_t negative_count, uint32_t implicit_count) {
   nv_internal_clear_error();
   neurovec::learning::EnableLearning();
   std::vector<uint32_t> pos(positives, positives + positive_count);
   std::vector<uint32_t> neg(negatives, negatives + negative_count);
-  neurovec::Status s = index->index->FeedbackSlots(query, pos, neg);
+  neurovec::Status s = index->index->FeedbackSlots(query, pos, neg, implicit_count);
   return s.ok() ? 0 : nv_internal_fail(s);
 }
 
@@ -121,8 +123,8 @@ int32_t nv_train_step(nv_index* index, uint32_t max_batches, double* out) {
 void nv_train_cancel(nv_index* index) { index->index->CancelTraining(); }
 
 int32_t nv_search_learned(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
-                          uint32_t filter_len, int32_t mode, float temperature, uint32_t expand, uint32_t* out_slots,
-                          float* out_distances, float* out_scores) {
+                          uint32_t filter_len, int32_t mode, float temperature, uint32_t expand, const float* memory,
+                          uint32_t* out_slots, float* out_distances, float* out_scores) {
   nv_internal_clear_error();
   neurovec::learning::EnableLearning();
   g_edges.clear();
@@ -134,6 +136,15 @@ int32_t nv_search_learned(nv_index* index, const float* query, uint32_t k, uint3
   params.k = k;
   params.ef = ef;
   params.expand = expand;
+  if (memory != nullptr) {
+    if (!(memory[0] >= 1 && memory[0] <= 4294967295.0f) || std::floor(memory[0]) != memory[0]) {
+      return nv_internal_fail(neurovec::Status::InvalidArgument("memory neighbours must be a positive integer"));
+    }
+    params.memory_neighbours = static_cast<uint32_t>(memory[0]);
+    params.memory_strength = memory[1];
+    params.memory_reject_weight = memory[2];
+    params.memory_min_similarity = memory[3];
+  }
   if (filter != nullptr && filter_len > 0) params.filter.assign(filter, filter_len);
   auto found = index->index->SearchLearned(query, params, static_cast<neurovec::SearchMode>(mode), temperature);
   if (!found.ok()) return nv_internal_fail(found.status());

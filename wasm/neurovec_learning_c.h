@@ -16,8 +16,9 @@ extern "C" {
  * hidden_dim, heads, hops, input_scale, temperature, consistency_weight,
  * dropout, learning_rate, weight_decay, batch_size, feedback_capacity,
  * replay_capacity, replay_per_batch, ewc_lambda, seed, online_steps,
- * random_negatives, replay_half_life, insert_steps, edge_learning_rate. 0 or -1. */
-#define NV_LEARNING_OPTION_COUNT 21
+ * random_negatives, replay_half_life, insert_steps, edge_learning_rate,
+ * memory_capacity. 0 or -1. */
+#define NV_LEARNING_OPTION_COUNT 22
 int32_t nv_learning_configure(nv_index* index, const double* values, uint32_t count);
 /* Writes the options in use (same order) to out. */
 void nv_learning_config(nv_index* index, double* out);
@@ -25,13 +26,15 @@ void nv_learning_config(nv_index* index, double* out);
 /* out[0..NV_LEARNING_STATS_COUNT): configured, active, trained, training
    (0/1), feedback events waiting for a training, online steps run, online EWC anchors,
    steps run on inserted items, inserted items learned from, links with a learned
-   per-link weight (VectorIndex::LearningStats). */
-#define NV_LEARNING_STATS_COUNT 10
+   per-link weight, events in the click memory (VectorIndex::LearningStats). */
+#define NV_LEARNING_STATS_COUNT 11
 void nv_learning_stats(nv_index* index, double* out);
 
-/* Records feedback for `query`: positive and negative slots. 0 or -1. */
+/* Records feedback for `query`: positive and negative slots; the last
+ * implicit_count negatives were shown and skipped, not rejected (the click
+ * memory ignores them). 0 or -1. */
 int32_t nv_feedback(nv_index* index, const float* query, const uint32_t* positives, uint32_t positive_count,
-                    const uint32_t* negatives, uint32_t negative_count);
+                    const uint32_t* negatives, uint32_t negative_count, uint32_t implicit_count);
 
 /* Stepwise training so JS can yield between steps. The training runs on
    nv_set_threads' count at the time of nv_train_begin (1 in the single-thread
@@ -47,12 +50,14 @@ void nv_train_cancel(nv_index* index);
 
 /* mode: 1 neural, 2 subgraph, 3 differentiable (0 vector); expand: items the
  * learned walk may evaluate beyond the candidates (SearchParams::expand, 0:
- * none). Writes up to k hits (slot, distance, score); returns their count, or
+ * none); memory: null for the defaults, or 4 floats, how the click memory is
+ * read (SearchParams::memory_neighbours, memory_strength,
+ * memory_reject_weight, memory_min_similarity). Writes up to k hits (slot, distance, score); returns their count, or
  * -1. The extra outputs stay readable until the next call of
  * nv_search_learned in this thread: */
 int32_t nv_search_learned(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
-                          uint32_t filter_len, int32_t mode, float temperature, uint32_t expand, uint32_t* out_slots,
-                          float* out_distances, float* out_scores);
+                          uint32_t filter_len, int32_t mode, float temperature, uint32_t expand, const float* memory,
+                          uint32_t* out_slots, float* out_distances, float* out_scores);
 /* Subgraph edges: *out_count triples (from, to, weight) as floats (from/to are result indices). */
 const float* nv_learned_edges(uint32_t* out_count);
 /* Differentiable: the candidates' slots, their attention weights (same count), the soft vector (dimensions). */

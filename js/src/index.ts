@@ -33,4 +33,4 @@ export type * from './types.js';
 export { OnnxRefiner, OnnxRefinerError } from './onnx_refiner.js';
 export type { OnnxRefinerOptions, OnnxRefinerErrorReason, RefinerBatch, RefinerOutputs, OrtModule } from './onnx_refiner.js';
 export type { NeuralSearchBatch, OnnxRefinerStats } from './onnx_search.js';
-export type { LearningOptions, Feedback, ClickFeedback, JudgedFeedback, TrainOptions, TrainProgress, SearchMode, SubgraphSearchResult, SubgraphEdge, DifferentiableSearchResult } from './types.js';
+export type { LearningOptions, Feedback, ClickFeedback, JudgedFeedback, TrainOptions, TrainProgress, SearchMode, SubgraphSearchResult, SubgraphEdge, DifferentiableSearchResult, MemorySearchOptions } from './types.js';

@@ -4,7 +4,7 @@
 // here, so that file only grows by a few lines.
 import { invalid, NeurovecError } from './errors.js';
 import type {
-  DifferentiableSearchResult, Feedback, Id, LearningOptions, LearningStats, Metadata, SearchMode, SearchResult, SubgraphEdge,
+  DifferentiableSearchResult, Feedback, Id, LearningOptions, LearningStats, MemorySearchOptions, Metadata, SearchMode, SearchResult, SubgraphEdge,
   SubgraphSearchResult, TrainOptions, TrainProgress,
 } from './types.js';
 import { DEFAULTS, LIMITS } from './limits.js';
@@ -24,20 +24,22 @@ export interface LearningModule extends NeurovecWasmModule {
   _nv_learning_configure(index: number, values: number, count: number): number;
   _nv_learning_config(index: number, out: number): void;
   _nv_learning_stats(index: number, out: number): void;
-  _nv_feedback(index: number, query: number, pos: number, posCount: number, neg: number, negCount: number): number;
+  _nv_feedback(index: number, query: number, pos: number, posCount: number, neg: number, negCount: number,
+    implicitCount: number): number;
   _nv_train_begin(index: number, epochs: number): number;
   _nv_train_step(index: number, maxBatches: number, out: number): number;
   _nv_train_cancel(index: number): void;
   _nv_search_learned(index: number, query: number, k: number, ef: number, filter: number, filterLen: number,
-    mode: number, temperature: number, expand: number, outSlots: number, outDistances: number, outScores: number): number;
+    mode: number, temperature: number, expand: number, memory: number, outSlots: number, outDistances: number,
+    outScores: number): number;
   _nv_learned_edges(outCount: number): number;
   _nv_learned_candidates(outCount: number): number;
   _nv_learned_attention(): number;
   _nv_learned_soft_vector(outLen: number): number;
 }
 
-export const LEARNING_OPTION_COUNT = 21;
-const LEARNING_STATS_COUNT = 10;
+export const LEARNING_OPTION_COUNT = 22;
+const LEARNING_STATS_COUNT = 11;
 
 /** stats().learning (nv_learning_stats). */
 export function learningStats(mod: LearningModule, handle: number): LearningStats {
@@ -45,7 +47,7 @@ export function learningStats(mod: LearningModule, handle: number): LearningStat
   return {
     configured: s[0] === 1, active: s[1] === 1, trained: s[2] === 1, training: s[3] === 1,
     pendingFeedback: s[4], onlineSteps: s[5], ewcAnchors: s[6], insertSteps: s[7], insertedExamples: s[8],
-    learnedLinks: s[9],
+    learnedLinks: s[9], memoryEvents: s[10],
   };
 }
 const TRAIN_PROGRESS_COUNT = 8;
@@ -60,14 +62,14 @@ function checkNumber(name: string, value: unknown, min: number, max: number): nu
   return value;
 }
 
-/** The 21 values nv_learning_configure takes, from validated options. */
+/** The 22 values nv_learning_configure takes, from validated options. */
 export function resolveLearningOptions(options: LearningOptions): number[] {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw invalid('learning must be an object like { ewc: { lambda: 100 }, replay: { perBatch: 8 } }');
   }
   const known = ['candidates', 'hiddenDim', 'heads', 'hops', 'inputScale', 'temperature', 'consistencyWeight', 'dropout',
     'learningRate', 'weightDecay', 'batchSize', 'feedbackCapacity', 'ewc', 'replay', 'seed', 'onlineSteps', 'randomNegatives', 'onInsert',
-    'edgeLearningRate'];
+    'edgeLearningRate', 'memoryCapacity'];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw invalid(`unknown learning option "${key}"; expected one of ${known.join(', ')}`);
   }
@@ -122,6 +124,7 @@ export function resolveLearningOptions(options: LearningOptions): number[] {
     int('onlineSteps', D.onlineSteps, 0, L.maxOnlineSteps),
     int('randomNegatives', D.randomNegatives, 0, L.maxRandomNegatives), replayHalfLife, insertSteps,
     checkNumber('edgeLearningRate', o.edgeLearningRate ?? D.edgeLearningRate, 0, L.maxEdgeLearningRate),
+    int('memoryCapacity', D.memoryCapacity, 0, L.maxMemoryCapacity),
   ];
 }
 
@@ -211,6 +214,7 @@ export function giveFeedback(host: LearningHost, query: ArrayLike<number>, feedb
   });
   const pos = slotsOf(positive, where[0]);
   const neg = slotsOf(negative, where[1]);
+  const explicit = neg.length;  // the skipped ones follow: implicit negatives, which the click memory ignores
   for (const id of skipped) {
     const slot = host.slotOf(id);
     if (slot >= 0) neg.push(slot);
@@ -221,7 +225,8 @@ export function giveFeedback(host: LearningHost, query: ArrayLike<number>, feedb
   const heap32 = host.mod.HEAPU32;
   heap32.set(pos, (ptr >>> 2) + d);
   heap32.set(neg, (ptr >>> 2) + d + pos.length);
-  const rc = host.mod._nv_feedback(host.handle(), ptr, ptr + d * 4, pos.length, ptr + (d + pos.length) * 4, neg.length);
+  const rc = host.mod._nv_feedback(host.handle(), ptr, ptr + d * 4, pos.length, ptr + (d + pos.length) * 4, neg.length,
+    neg.length - explicit);
   if (rc < 0) throw host.error();
 }
 
@@ -272,11 +277,41 @@ export async function train(host: LearningHost, options: TrainOptions = {}): Pro
   }
 }
 
+/** The search option `memory` as nv_search_learned's 4 floats (validated). */
+export function resolveMemorySearch(memory: MemorySearchOptions | false | undefined): number[] {
+  const D = DEFAULTS.memory;
+  if (memory === undefined) return [D.neighbours, D.strength, D.rejectWeight, D.minSimilarity];
+  if (memory === false) return [D.neighbours, 0, D.rejectWeight, D.minSimilarity];
+  if (memory === null || typeof memory !== 'object' || Array.isArray(memory)) {
+    throw invalid('memory must be an object like { strength: 64, neighbours: 200 } or false');
+  }
+  for (const key of Object.keys(memory)) {
+    if (!['neighbours', 'strength', 'rejectWeight', 'minSimilarity'].includes(key)) {
+      throw invalid(`unknown memory option "${key}"; expected neighbours, strength, rejectWeight or minSimilarity`);
+    }
+  }
+  const L = LIMITS.memory;
+  const number = (name: string, value: unknown, min: number, max: number) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      throw invalid(`memory.${name} must be a number from ${min} to ${max}, got ${String(value)}`);
+    }
+    return value;
+  };
+  return [
+    checkInteger('memory.neighbours', memory.neighbours ?? D.neighbours, 1, L.maxNeighbours),
+    number('strength', memory.strength ?? D.strength, 0, L.maxStrength),
+    number('rejectWeight', memory.rejectWeight ?? D.rejectWeight, 0, L.maxRejectWeight),
+    number('minSimilarity', memory.minSimilarity ?? D.minSimilarity, -1, 1),
+  ];
+}
+
 /** The neural modes (1..3). `query` is already validated, `filterJson` encoded by the caller. */
 export function searchLearned(host: LearningHost, query: ArrayLike<number>, k: number, ef: number, filterJson: string,
-  mode: SearchMode, temperature: number | undefined, expand: number | undefined = undefined
+  mode: SearchMode, temperature: number | undefined, expand: number | undefined = undefined,
+  memory: MemorySearchOptions | false | undefined = undefined
 ): SearchResult[] | SubgraphSearchResult | DifferentiableSearchResult {
   const modeCode = SEARCH_MODES.indexOf(mode);
+  const memoryValues = resolveMemorySearch(memory);
   let expandCount = 0;
   if (expand !== undefined) {
     if (typeof expand !== 'number' || !Number.isInteger(expand) || expand < 0 || expand > MAX_EXPAND) {
@@ -295,15 +330,17 @@ export function searchLearned(host: LearningHost, query: ArrayLike<number>, k: n
   const mod = host.mod;
   const d = host.dimensions;
   const encoded = new TextEncoder().encode(filterJson);
-  // Layout: [query][slots k][distances k][scores k][filter][out count]
-  const ptr = host.scratch(d * 4 + k * 12 + encoded.length + 8);
+  // Layout: [query][slots k][distances k][scores k][filter][out count][memory 4 floats]
+  const ptr = host.scratch(d * 4 + k * 12 + encoded.length + 8 + 16);
   host.writeVector(query, ptr);
   const slotsPtr = ptr + d * 4;
   const filterPtr = slotsPtr + k * 12;
   mod.HEAPU8.set(encoded, filterPtr);
   const countPtr = (filterPtr + encoded.length + 3) & ~3;
+  const memoryPtr = countPtr + 4;
+  mod.HEAPF32.set(memoryValues, memoryPtr >>> 2);
   const count = mod._nv_search_learned(host.handle(), ptr, k, ef, encoded.length ? filterPtr : 0, encoded.length,
-    modeCode, temp, expandCount, slotsPtr, slotsPtr + k * 4, slotsPtr + k * 8);
+    modeCode, temp, expandCount, memoryPtr, slotsPtr, slotsPtr + k * 4, slotsPtr + k * 8);
   if (count < 0) throw host.error();
   // Copy everything out before idOf/metadataOf, which may allocate.
   const slots = mod.HEAPU32.slice(slotsPtr >>> 2, (slotsPtr >>> 2) + count);

@@ -33,6 +33,13 @@ export const LIMITS = Object.freeze({
     maxReplayHalfLife: 1 << 24,
     maxInsertSteps: 64,
     maxEdgeLearningRate: 10,
+    maxMemoryCapacity: 1 << 20,
+  }),
+  /** SearchParams::kMaxMemory* (config.h): the search option `memory` */
+  memory: Object.freeze({
+    maxNeighbours: 65536,
+    maxStrength: 1e6,
+    maxRejectWeight: 100,
   }),
 });
 
@@ -75,5 +82,8 @@ export const DEFAULTS = Object.freeze({
     replayHalfLife: 0,
     insertSteps: 0,
     edgeLearningRate: 0,
+    memoryCapacity: 0,
   }),
+  /** SearchParams' memory_* initialisers (config.h) */
+  memory: Object.freeze({ neighbours: 200, strength: 64, rejectWeight: 1, minSimilarity: 0 }),
 });

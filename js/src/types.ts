@@ -152,6 +152,28 @@ export interface FileStats {
   syncs: number;
 }
 
+/**
+ * How a learned-mode search reads the click memory (learning.memoryCapacity).
+ * The query q is moved to q/|q| + strength * mean(clicked - rejectWeight *
+ * rejected) (cosine; other metrics: (q + strength * mean) / (1 + strength)),
+ * the mean over the `neighbours` past feedback events whose queries are
+ * nearest to q (cosine at least `minSimilarity`), and the graph is walked
+ * with the moved query. The defaults were chosen on the Debian catalogue's
+ * tuning split (bench/results/learning-click-memory.md).
+ */
+export interface MemorySearchOptions {
+  /** Past events read (1..65536, default 200). */
+  neighbours?: number;
+  /** How far the query moves (0..1e6, default 64; 0: not at all). */
+  strength?: number;
+  /** Weight of explicitly rejected items (0..100, default 1). */
+  rejectWeight?: number;
+  /** Past queries less similar than this cosine are not read (-1..1, default 0).
+   * Raise it (for example to 0.5) while the memory is small, so that a query
+   * unlike every past one is searched as it is. */
+  minSimilarity?: number;
+}
+
 export interface SearchOptions {
   /** Candidate list size for this query (default: efSearch). Larger: better recall, slower. */
   ef?: number;
@@ -170,6 +192,11 @@ export interface SearchOptions {
    * distance order placed beyond them can still come back. Costs about one
    * projection per item evaluated (cached between queries). */
   expand?: number;
+  /** Mode 'neural' (and the other learned modes) with a click memory
+   * (learning.memoryCapacity) that holds events: how the walk's query is
+   * moved towards what users clicked for the past queries nearest to it.
+   * See {@link MemorySearchOptions}; `false` searches as if the memory were empty. */
+  memory?: MemorySearchOptions | false;
   /** How mode 'vector' walks the graph: 'auto' (default) takes the learned walk
    * when a router trained for this k is present (trainRouter) and there is no
    * filter; 'plain' always walks as HNSW does; 'learned' asks for the learned
@@ -664,6 +691,17 @@ export interface LearningOptions {
    * changes.
    */
   edgeLearningRate?: number;
+  /**
+   * The click memory: keep the most recent this many feedback events (each as
+   * its query's direction, the mean of the items clicked and the mean of the
+   * items explicitly rejected; implicit negatives from `shown` are not kept),
+   * and let the learned search modes walk the graph with the query moved
+   * towards what users clicked for the nearest past queries (search option
+   * `memory`). It serves from the first feedback event on, with no train();
+   * 'neural' mode then needs no trained model. Kept in the index file
+   * (3 x dimensions floats per event). 0 (default): off; at most 2^20.
+   */
+  memoryCapacity?: number;
 }
 
 /** Feedback as explicit judgements. */
@@ -732,6 +770,8 @@ export interface LearningStats {
   insertedExamples: number;
   /** Graph links with a learned per-link weight (learning.edgeLearningRate), kept in the index file. */
   learnedLinks: number;
+  /** Feedback events the click memory holds (learning.memoryCapacity), kept in the index file. */
+  memoryEvents: number;
 }
 
 export interface TrainOptions {

@@ -532,10 +532,12 @@ export class VectorIndex {
       if (options.routing !== undefined || options.recall !== undefined) {
         throw invalid("routing and recall apply to mode 'vector' (the learned modes re-rank a plain walk's candidates)");
       }
-      return searchLearned(this.learningHost(), q, k, ef, filterJson, mode, options.temperature, options.expand);
+      return searchLearned(this.learningHost(), q, k, ef, filterJson, mode, options.temperature, options.expand,
+        options.memory);
     }
     if (options.temperature !== undefined) throw invalid("temperature applies to mode 'differentiable' only");
     if (options.expand !== undefined) throw invalid("expand applies to the learned modes ('neural', 'subgraph', 'differentiable')");
+    if (options.memory !== undefined) throw invalid("memory applies to the learned modes ('neural', 'subgraph', 'differentiable')");
     const mod = this.mod;
     const vecPtr = this.vec.ensure(this.dimensions * 4);
     const outPtr = this.out.ensure(k * 8);
@@ -579,6 +581,7 @@ export class VectorIndex {
     }
     if (options.temperature !== undefined) throw invalid("temperature applies to mode 'differentiable' only");
     if (options.expand !== undefined) throw invalid("expand applies to the learned modes, which searchBatch does not run");
+    if (options.memory !== undefined) throw invalid("memory applies to the learned modes, which searchBatch does not run");
     const d = this.dimensions;
     let flat: Float32Array;
     if (queries instanceof Float32Array) {
@@ -772,6 +775,9 @@ export class VectorIndex {
     if (options.mode !== undefined && options.mode !== 'neural') throw invalid("searchNeural runs mode 'neural' only");
     if (options.expand !== undefined) {
       throw invalid('expand is not supported by searchNeural (the ONNX refiner re-ranks the candidates only); use search()');
+    }
+    if (options.memory !== undefined) {
+      throw invalid('searchNeural reads the click memory with its default options only; use search() to choose them');
     }
     const refiner = this.onnxRefiner;
     if (!refiner) {

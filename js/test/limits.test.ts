@@ -60,8 +60,20 @@ describe('limits.ts against config.h', () => {
       ['batchSize', 'batch_size'], ['feedbackCapacity', 'feedback_capacity'], ['replayCapacity', 'replay_capacity'],
       ['replayPerBatch', 'replay_per_batch'], ['seed', 'seed'], ['onlineSteps', 'online_steps'], ['randomNegatives', 'random_negatives'],
       ['replayHalfLife', 'replay_half_life'], ['insertSteps', 'insert_steps'], ['edgeLearningRate', 'edge_learning_rate'],
+      ['memoryCapacity', 'memory_capacity'],
     ];
     for (const [js, cpp] of fields) expect(D[js], cpp).toBe(valueOf(learning, cpp));
+  });
+
+  it('has the click memory search defaults and limits of the core', () => {
+    const search = structBody('SearchParams');
+    expect(DEFAULTS.memory.neighbours).toBe(valueOf(search, 'memory_neighbours'));
+    expect(DEFAULTS.memory.strength).toBe(valueOf(search, 'memory_strength'));
+    expect(DEFAULTS.memory.rejectWeight).toBe(valueOf(search, 'memory_reject_weight'));
+    expect(DEFAULTS.memory.minSimilarity).toBe(valueOf(search, 'memory_min_similarity'));
+    expect(LIMITS.memory.maxNeighbours).toBe(valueOf(search, 'kMaxMemoryNeighbours'));
+    expect(LIMITS.memory.maxStrength).toBe(valueOf(search, 'kMaxMemoryStrength'));
+    expect(LIMITS.memory.maxRejectWeight).toBe(valueOf(search, 'kMaxMemoryRejectWeight'));
   });
 
   it('has the defaults of the core', () => {

@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <unordered_set>
 
+#include "index/click_memory.h"
 #include "index/learning_hooks.h"
 #include "neurovec/learning.h"
 #include "neurovec/vector_index.h"
@@ -797,4 +799,229 @@ TEST(LearningIndex, LearningOnInsertStepsOnAddedItemsOnceAModelExists) {
 
   ExpectOptionTravelsWithTheFile(f, &LearningConfig::insert_steps, 2, true);
   ExpectRefusedPastMaximum(&LearningConfig::insert_steps, LearningConfig::kMaxInsertSteps);
+}
+
+// ---- The click memory (LearningConfig::memory_capacity, index/click_memory.h) ----
+
+TEST(ClickMemory, ExpandMovesTheQueryTowardsTheNearestEventsClicks) {
+  // L2: q' = (q + strength * mean_j (c_j - w r_j)) / (1 + strength).
+  ClickMemory memory(3, 2, Metric::kL2);
+  const float q1[2] = {1, 0}, c1[2] = {4, 2}, r1[2] = {2, 2};
+  const float q2[2] = {0, 1}, c2[2] = {0, 6};
+  const float q3[2] = {-1, 0}, c3[2] = {-8, 0};
+  memory.Record(q1, {c1}, {r1});
+  memory.Record(q2, {c2, c1}, {});  // clicked mean (2, 4)
+  ASSERT_EQ(memory.size(), 2u);
+  const float query[2] = {3, 1};  // nearest: q1 (cos 0.95), then q2 (cos 0.32)
+  float out[2];
+  ClickMemoryQuery how;
+  how.neighbours = 1;
+  how.strength = 1;
+  how.reject_weight = 0.5f;
+  EXPECT_EQ(memory.Expand(query, how, out), 1u);
+  EXPECT_FLOAT_EQ(out[0], (3 + (4 - 1)) / 2.0f);
+  EXPECT_FLOAT_EQ(out[1], (1 + (2 - 1)) / 2.0f);
+  how.neighbours = 2;  // mean of (3, 1) and (2, 4)
+  EXPECT_EQ(memory.Expand(query, how, out), 2u);
+  EXPECT_FLOAT_EQ(out[0], (3 + 2.5f) / 2.0f);
+  EXPECT_FLOAT_EQ(out[1], (1 + 2.5f) / 2.0f);
+  how.min_similarity = 0.5f;  // q2 is left out
+  EXPECT_EQ(memory.Expand(query, how, out), 1u);
+  how.min_similarity = 0.99f;  // nothing qualifies: the query as it is
+  EXPECT_EQ(memory.Expand(query, how, out), 0u);
+  EXPECT_EQ(out[0], 3.0f);
+  EXPECT_EQ(out[1], 1.0f);
+  how.min_similarity = 0;
+  how.strength = 0;
+  EXPECT_EQ(memory.Expand(query, how, out), 0u);
+  // Bounded: the oldest event leaves first.
+  memory.Record(q3, {c3}, {});
+  memory.Record(q3, {c3}, {});
+  EXPECT_EQ(memory.size(), 3u);
+  EXPECT_EQ(memory.recorded(), 4u);
+  how.strength = 1;
+  how.neighbours = 3;
+  how.min_similarity = 0.9f;  // only q1 was that close, and it is gone
+  EXPECT_EQ(memory.Expand(query, how, out), 0u);
+
+  // Its bytes give the same memory back; damaged or mismatched bytes are refused.
+  const std::string bytes = memory.Serialize();
+  ClickMemory copy(3, 2, Metric::kL2);
+  ASSERT_TRUE(copy.Restore(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).ok());
+  EXPECT_EQ(copy.Serialize(), bytes);
+  how.min_similarity = -1;
+  float a[2], b[2];
+  EXPECT_EQ(memory.Expand(query, how, a), copy.Expand(query, how, b));
+  EXPECT_EQ(a[0], b[0]);
+  EXPECT_EQ(a[1], b[1]);
+  ClickMemory other_shape(3, 4, Metric::kL2);
+  EXPECT_EQ(other_shape.Restore(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).code(), StatusCode::kCorrupt);
+  EXPECT_EQ(copy.Restore(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size() - 1).code(), StatusCode::kCorrupt);
+}
+
+TEST(ClickMemory, CosineAddsUnitMeansToTheUnitQuery) {
+  ClickMemory memory(8, 2, Metric::kCosine);
+  const float q[2] = {2, 0}, c[2] = {0, 5}, r[2] = {3, 4};
+  memory.Record(q, {c}, {r});
+  ClickMemoryQuery how;
+  how.strength = 2;
+  how.reject_weight = 1;
+  float out[2];
+  ASSERT_EQ(memory.Expand(q, how, out), 1u);
+  // q/|q| + 2 * ((0, 1) - (0.6, 0.8)) = (1 - 1.2, 0 + 0.4)
+  EXPECT_FLOAT_EQ(out[0], -0.2f);
+  EXPECT_FLOAT_EQ(out[1], 0.4f);
+}
+
+// Clicks as a result page gets them: 1 or 2 results of the query's class among
+// the top 10, the results above the last click skipped (implicit negatives).
+void GiveMemoryClicks(Fixture& f, uint32_t from, uint32_t to) {
+  SearchParams p;
+  p.k = 10;
+  for (uint32_t q = from; q < to; ++q) {
+    const float* query = f.queries.vectors.data() + q * kDim;
+    auto hits = f.index->Search(query, p).take();
+    std::vector<uint32_t> pos, skipped;
+    const size_t want = 1 + q % 2;
+    for (const SearchHit& h : hits) {
+      if (pos.size() == want) break;
+      (f.base.labels[h.slot] == f.queries.labels[q] ? pos : skipped).push_back(h.slot);
+    }
+    if (pos.empty()) continue;
+    ASSERT_TRUE(f.index->FeedbackSlots(query, pos, skipped, static_cast<uint32_t>(skipped.size())).ok());
+  }
+}
+
+// Users come back with queries like earlier ones (near copies of the first
+// 300 queries): the memory recalls what was clicked for them. On this data a
+// query's nearest past queries by cosine are mostly of other classes (the
+// class shows in 4 of 32 dimensions), so the memory is read narrowly: the 3
+// nearest past queries, cosine at least 0.9.
+TEST(LearningIndex, ClickMemoryServesNeuralModeFromClicksWithoutTraining) {
+  Fixture f = Build();
+  LearningConfig c = SmallConfig();
+  c.memory_capacity = 4096;
+  f.index = IndexWith(f, c);
+  SearchParams p;
+  p.k = 10;
+  p.memory_neighbours = 3;
+  p.memory_min_similarity = 0.9f;
+  Random noise(5);
+  std::vector<float> again(f.queries.vectors.begin(), f.queries.vectors.begin() + 300 * kDim);
+  for (float& x : again) x += 0.05f * Gaussian(noise);
+  const auto precision = [&](const VectorIndex& index, SearchMode mode, const SearchParams& params) {
+    double hits = 0;
+    for (uint32_t q = 200; q < 300; ++q) {
+      auto r = index.SearchLearned(again.data() + q * kDim, params, mode);
+      EXPECT_TRUE(r.ok()) << r.status().message();
+      if (!r.ok()) return 0.0;
+      for (const LearnedHit& h : r.value().hits) hits += f.base.labels[h.slot] == f.queries.labels[q];
+    }
+    return hits / 1000.0;
+  };
+  const float* first = again.data();
+  EXPECT_EQ(f.index->SearchLearned(first, p, SearchMode::kNeural).status().code(), StatusCode::kFailedPrecondition);
+  const double vector_p = precision(*f.index, SearchMode::kVector, p);
+  GiveMemoryClicks(f, 0, 300);
+  const auto stats = f.index->learning_stats();
+  EXPECT_GT(stats.memory_events, 250u);
+  EXPECT_FALSE(stats.trained);
+  const double memory_p = precision(*f.index, SearchMode::kNeural, p);
+  std::printf("precision@10 of returning queries after 300 users' clicks: vector %.3f, click memory %.3f\n", vector_p,
+              memory_p);
+  EXPECT_GT(memory_p, vector_p + 0.08);
+  // Distances stay those to the user's query; the walk with the moved query
+  // finds items the plain top 50 did not hold.
+  SearchParams wide = p;
+  wide.k = 50;
+  uint32_t outside = 0;
+  for (uint32_t q = 200; q < 300; ++q) {
+    const float* query = again.data() + q * kDim;
+    auto plain = f.index->Search(query, wide).take();
+    std::unordered_set<uint32_t> top50;
+    for (const SearchHit& h : plain) top50.insert(h.slot);
+    auto learned = f.index->SearchLearned(query, p, SearchMode::kNeural);
+    ASSERT_TRUE(learned.ok());
+    for (const LearnedHit& h : learned.value().hits) {
+      outside += top50.count(h.slot) == 0;
+      const float* v = f.base.vectors.data() + h.slot * kDim;  // slot == id here
+      float d2 = 0;
+      for (uint32_t i = 0; i < kDim; ++i) d2 += (v[i] - query[i]) * (v[i] - query[i]);
+      EXPECT_NEAR(h.distance, d2, 1e-3f * d2);
+    }
+  }
+  EXPECT_GT(outside, 0u);
+  // A query unlike every past one (cosine below 0.9), or a search that does
+  // not read the memory (strength 0): nothing trained, no learned search to give.
+  const float* unlike = f.queries.vectors.data() + 450 * kDim;
+  EXPECT_EQ(f.index->SearchLearned(unlike, p, SearchMode::kNeural).status().code(), StatusCode::kFailedPrecondition);
+  SearchParams off = p;
+  off.memory_strength = 0;
+  EXPECT_EQ(f.index->SearchLearned(first, off, SearchMode::kNeural).status().code(), StatusCode::kFailedPrecondition);
+  // The other modes still need a model.
+  EXPECT_EQ(f.index->SearchLearned(first, p, SearchMode::kSubgraph).status().code(), StatusCode::kFailedPrecondition);
+  // Options are fixed once the memory holds events; bad search options are refused.
+  EXPECT_EQ(f.index->ConfigureLearning(c).code(), StatusCode::kFailedPrecondition);
+  for (auto bad : {+[](SearchParams& s) { s.memory_neighbours = 0; }, +[](SearchParams& s) { s.memory_strength = -1; },
+                   +[](SearchParams& s) { s.memory_reject_weight = NAN; }, +[](SearchParams& s) { s.memory_min_similarity = 2; }}) {
+    SearchParams s = p;
+    bad(s);
+    EXPECT_EQ(f.index->SearchLearned(first, s, SearchMode::kNeural).status().code(), StatusCode::kInvalidArgument);
+  }
+  // The memory travels with the file: the same results, the same bytes.
+  auto loaded = Reloaded(*f.index);
+  ASSERT_NE(loaded, nullptr);
+  EXPECT_EQ(loaded->learning_config().memory_capacity, 4096u);
+  EXPECT_EQ(loaded->learning_stats().memory_events, stats.memory_events);
+  for (uint32_t q = 200; q < 300; ++q) {
+    auto x = f.index->SearchLearned(again.data() + q * kDim, p, SearchMode::kNeural);
+    auto y = loaded->SearchLearned(again.data() + q * kDim, p, SearchMode::kNeural);
+    ASSERT_TRUE(x.ok() && y.ok());
+    ASSERT_EQ(x.value().hits.size(), y.value().hits.size());
+    for (size_t i = 0; i < x.value().hits.size(); ++i) {
+      EXPECT_EQ(x.value().hits[i].slot, y.value().hits[i].slot);
+      EXPECT_EQ(x.value().hits[i].score, y.value().hits[i].score);
+    }
+  }
+  EXPECT_EQ(loaded->SaveToBytes(), f.index->SaveToBytes());
+  // With a trained refiner too, neural mode ranks what the moved walk found.
+  TrainOptions o;
+  o.epochs = 2;
+  ASSERT_TRUE(f.index->Train(o).ok());
+  EXPECT_TRUE(f.index->SearchLearned(first, p, SearchMode::kNeural).ok());
+  EXPECT_TRUE(f.index->SearchLearned(unlike, p, SearchMode::kNeural).ok());
+  ExpectRefusedPastMaximum(&LearningConfig::memory_capacity, LearningConfig::kMaxMemoryCapacity);
+}
+
+TEST(LearningIndex, ClickMemoryIgnoresImplicitNegativesAndKeepsRejections) {
+  Fixture f = Build();
+  LearningConfig c = SmallConfig();
+  c.memory_capacity = 64;
+  auto skipped = IndexWith(f, c);
+  auto clicked_only = IndexWith(f, c);
+  auto rejected = IndexWith(f, c);
+  const float* query = f.queries.vectors.data();
+  SearchParams p;
+  p.k = 10;
+  auto hits = skipped->Search(query, p).take();
+  const std::vector<uint32_t> pos = {hits[3].slot}, neg = {hits[0].slot, hits[1].slot, hits[2].slot};
+  ASSERT_TRUE(skipped->FeedbackSlots(query, pos, neg, 3).ok());
+  ASSERT_TRUE(clicked_only->FeedbackSlots(query, pos, {}).ok());
+  ASSERT_TRUE(rejected->FeedbackSlots(query, pos, neg).ok());
+  EXPECT_EQ(skipped->FeedbackSlots(query, pos, neg, 4).code(), StatusCode::kInvalidArgument);
+  // Every query reads the one event (min_similarity -1).
+  p.memory_min_similarity = -1;
+  const auto ranked = [&](const VectorIndex& index, uint32_t q) {
+    auto r = index.SearchLearned(f.queries.vectors.data() + q * kDim, p, SearchMode::kNeural);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    std::vector<uint32_t> slots;
+    if (r.ok()) for (const LearnedHit& h : r.value().hits) slots.push_back(h.slot);
+    return slots;
+  };
+  uint32_t differ = 0;
+  for (uint32_t q = 0; q < 20; ++q) {
+    EXPECT_EQ(ranked(*skipped, q), ranked(*clicked_only, q));
+    differ += ranked(*rejected, q) != ranked(*clicked_only, q);
+  }
+  EXPECT_GT(differ, 0u);
 }

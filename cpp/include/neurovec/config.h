@@ -184,6 +184,22 @@ struct SearchParams {
   // candidates can still be returned. 0: re-rank the candidates only.
   uint32_t expand = 0;
   static constexpr uint32_t kMaxExpand = 4096;
+  // Neural search modes only, with a click memory (LearningConfig::memory_capacity)
+  // that holds events: the walk's query is moved towards the mean of
+  // (clicked - memory_reject_weight x rejected) items of the memory_neighbours
+  // past queries nearest to it (cosine of the queries at least
+  // memory_min_similarity), by memory_strength (index/click_memory.h has the
+  // formula). The defaults are the choice of the catalogue's tuning split
+  // (bench/results/learning-click-memory.md). memory_strength 0: the memory
+  // is not read. With few events, raise memory_min_similarity so that queries
+  // unlike any past one are left as they are.
+  uint32_t memory_neighbours = 200;     // 1 .. kMaxMemoryNeighbours
+  float memory_strength = 64.0f;        // 0 .. kMaxMemoryStrength
+  float memory_reject_weight = 1.0f;    // 0 .. kMaxMemoryRejectWeight
+  float memory_min_similarity = 0.0f;   // -1 .. 1
+  static constexpr uint32_t kMaxMemoryNeighbours = 65536;
+  static constexpr float kMaxMemoryStrength = 1e6f;
+  static constexpr float kMaxMemoryRejectWeight = 100.0f;
 };
 
 }  // namespace neurovec

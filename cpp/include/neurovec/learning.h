@@ -78,6 +78,14 @@ struct LearningConfig {
   // offset with the number of feedback events learned since its last update.
   // Read by message passing only (hops > 0). 0 (the default): off.
   float edge_learning_rate = 0.0f;
+  // The click memory (index/click_memory.h): each feedback event is kept as
+  // its query's direction with the mean of the items clicked and of the items
+  // explicitly rejected, the most recent this many; the neural modes then walk
+  // the graph with the query moved towards what users clicked for the nearest
+  // past queries (SearchParams::memory_*), from the first event on, with no
+  // training. Kept in the index file (3 x dimensions floats per event).
+  // 0 (the default): off.
+  uint32_t memory_capacity = 0;
 
   // Bounds Validate() enforces (js/src/limits.ts repeats them; a test compares).
   static constexpr uint32_t kMaxCandidates = 4096;     // candidates: 2 .. this
@@ -93,6 +101,7 @@ struct LearningConfig {
   static constexpr uint32_t kMaxReplayHalfLife = 1u << 24;    // replay_half_life: 0 .. this
   static constexpr uint32_t kMaxInsertSteps = 64;             // insert_steps: 0 .. this
   static constexpr float kMaxEdgeLearningRate = 10.0f;        // edge_learning_rate: 0 .. this
+  static constexpr uint32_t kMaxMemoryCapacity = 1u << 20;    // memory_capacity: 0 .. this
 
   Status Validate() const;
 };
@@ -150,7 +159,9 @@ struct LearnedSearchResult {
 // inputs an external runtime of the refiner (an exported ONNX model,
 // neurovec/onnx_export.h) needs to reproduce SearchLearned's scores.
 struct RefinerCandidates {
-  std::vector<uint32_t> slots;      // the k' candidates, ascending distance (as SearchLearned sees them)
+  // The k' candidates, ascending distance (as SearchLearned sees them: found
+  // by the walk with the query the click memory moved, when it is on).
+  std::vector<uint32_t> slots;
   std::vector<float> distances;     // their vector-search distances
   std::vector<float> vectors;       // k' x dimensions, row-major: the candidates' vectors as the user gave them
   std::vector<uint8_t> adjacency;   // k' x k', row-major: 1 where candidate i links to candidate j at HNSW level 0

@@ -607,9 +607,14 @@ class VectorIndex {
   // Records that for `query` the user chose `positives` and rejected `negatives`
   // (live ids; at least one positive). Bounded memory: a reservoir of
   // LearningConfig::feedback_capacity events. Slots are kept, so an id deleted
-  // before training drops out of its events.
-  Status Feedback(const float* query, const std::vector<ItemKey>& positives, const std::vector<ItemKey>& negatives);
-  Status FeedbackSlots(const float* query, const std::vector<uint32_t>& positives, const std::vector<uint32_t>& negatives);
+  // before training drops out of its events. The last `implicit_negatives`
+  // negatives were only shown and skipped, not rejected: the refiner learns
+  // from them, the click memory (LearningConfig::memory_capacity), which
+  // records the event too, does not.
+  Status Feedback(const float* query, const std::vector<ItemKey>& positives, const std::vector<ItemKey>& negatives,
+                  uint32_t implicit_negatives = 0);
+  Status FeedbackSlots(const float* query, const std::vector<uint32_t>& positives, const std::vector<uint32_t>& negatives,
+                       uint32_t implicit_negatives = 0);
   // Trains the query refiner on the feedback recorded since the last training
   // (plus replay and EWC per LearningConfig). Seeded: same data, same result.
   // A write: must not overlap other calls. Learned parameters reach a file at
@@ -620,7 +625,12 @@ class VectorIndex {
   Result<TrainProgress> TrainStep(uint32_t max_batches);
   void CancelTraining();  // ends a training begun, parameters as before it
   // Search in a mode (learning.h): kVector is Search(); the others re-rank
-  // LearningConfig::candidates HNSW candidates with the trained refiner.
+  // LearningConfig::candidates HNSW candidates with the trained refiner. With
+  // a click memory that holds events (LearningConfig::memory_capacity,
+  // SearchParams::memory_*), the candidates come from a walk with the query
+  // moved by the memory; kNeural then needs no trained model (the walk's
+  // order is the ranking, each hit's score minus its distance to the moved
+  // query). Distances are always to `query`.
   Result<LearnedSearchResult> SearchLearned(const float* query, const SearchParams& params, SearchMode mode,
                                             float temperature = 0.1f) const;
   // The candidates the neural modes would re-rank for `query` (k' = max(k,
@@ -649,6 +659,8 @@ class VectorIndex {
     uint64_t inserted_examples = 0;
     // Links with a learned per-link weight (LearningConfig::edge_learning_rate), kept in the file.
     uint64_t learned_links = 0;
+    // Events the click memory holds (LearningConfig::memory_capacity), kept in the file.
+    uint64_t memory_events = 0;
     std::string last_insert_error;  // why the last learning on insert failed (empty: it did not)
   };
   LearningStats learning_stats() const;

@@ -140,6 +140,9 @@ Status LearningConfig::Validate() const {
     return Status::InvalidArgument("learning edge_learning_rate must be from 0 to " + n(static_cast<uint32_t>(kMaxEdgeLearningRate)) +
                                    " (0: off)");
   }
+  if (memory_capacity > kMaxMemoryCapacity) {
+    return Status::InvalidArgument("learning memory_capacity must be from 0 to " + n(kMaxMemoryCapacity) + " (0: off)");
+  }
   return Status::Ok();
 }
 

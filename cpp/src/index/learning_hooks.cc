@@ -26,6 +26,28 @@ IndexView ViewOf(const IndexState& x) {
   return IndexView{&x.store, &x.graph, &x.live, x.used_slots, x.config.dimensions};
 }
 
+// The query the neural modes' candidate walk uses: moved by the click memory
+// (index/click_memory.h) when it holds events and the search reads it
+// (SearchParams::memory_strength > 0), else the query itself. `params` is
+// validated.
+const float* WalkQuery(const IndexState& x, const float* query, const SearchParams& params, std::vector<float>* moved) {
+  const ClickMemory& memory = x.learning.memory;
+  if (memory.size() == 0 || !(params.memory_strength > 0)) return query;
+  moved->resize(x.config.dimensions);
+  const ClickMemoryQuery how{params.memory_neighbours, params.memory_strength, params.memory_reject_weight,
+                             params.memory_min_similarity};
+  return memory.Expand(query, how, moved->data()) > 0 ? moved->data() : query;
+}
+
+// Hits of a walk with a moved query get their distances to the user's query
+// (what SearchHit::distance means everywhere), nearest first.
+void ToUserDistances(const IndexState& x, const float* query, std::vector<SearchHit>* hits) {
+  std::vector<float> encoded(x.store.stride());
+  x.store.Encode(query, encoded.data());
+  for (SearchHit& h : *hits) h.distance = x.store.Distance(encoded.data(), x.store.Row(h.slot));
+  std::stable_sort(hits->begin(), hits->end(), [](const SearchHit& a, const SearchHit& b) { return a.distance < b.distance; });
+}
+
 }  // namespace
 
 void SetLearnerFactory(LearnerFactory factory) { g_factory.store(factory); }
@@ -72,13 +94,15 @@ Status VectorIndex::ConfigureLearning(const LearningConfig& config) {
   NV_RETURN_IF_ERROR(config.Validate());
   LearningState& l = impl_->learning;
   std::lock_guard<std::mutex> lock(l.mutex);
-  const bool used = l.learner && (l.learner->trained() || l.learner->training() || l.learner->pending_feedback() > 0);
+  const bool used = (l.learner && (l.learner->trained() || l.learner->training() || l.learner->pending_feedback() > 0)) ||
+                    l.memory.recorded() > 0;
   if (used || !l.restored_bytes.empty()) {
     return Status::FailedPrecondition("learning options are fixed once feedback was recorded or a model was learned");
   }
   l.learner.reset();  // an unused learner (made by a search) is rebuilt with the new options
   l.config = config;
   l.configured = true;
+  l.memory = ClickMemory(config.memory_capacity, impl_->config.dimensions, impl_->config.metric);
   return Status::Ok();
 }
 
@@ -93,6 +117,7 @@ VectorIndex::LearningStats VectorIndex::learning_stats() const {
     s.configured = l.configured;
     exists = l.learner != nullptr || !l.restored_bytes.empty();
   }
+  s.memory_events = l.memory.size();
   if (!exists) return s;
   auto learner = l.Get(impl_->config.dimensions);
   if (!learner.ok()) return s;  // the engine is not linked in: nothing more to say
@@ -113,7 +138,7 @@ VectorIndex::LearningStats VectorIndex::learning_stats() const {
 }
 
 Status VectorIndex::Feedback(const float* query, const std::vector<ItemKey>& positives,
-                             const std::vector<ItemKey>& negatives) {
+                             const std::vector<ItemKey>& negatives, uint32_t implicit_negatives) {
   std::vector<uint32_t> pos, neg;
   for (const auto* list : {&positives, &negatives}) {
     for (const ItemKey& key : *list) {
@@ -122,11 +147,11 @@ Status VectorIndex::Feedback(const float* query, const std::vector<ItemKey>& pos
       (list == &positives ? pos : neg).push_back(slot.value());
     }
   }
-  return FeedbackSlots(query, pos, neg);
+  return FeedbackSlots(query, pos, neg, implicit_negatives);
 }
 
 Status VectorIndex::FeedbackSlots(const float* query, const std::vector<uint32_t>& positives,
-                                  const std::vector<uint32_t>& negatives) {
+                                  const std::vector<uint32_t>& negatives, uint32_t implicit_negatives) {
   Impl& x = *impl_;
   Status valid = x.store.Validate(query);
   if (!valid.ok()) return Status::InvalidArgument("feedback query: " + valid.message());
@@ -134,6 +159,11 @@ Status VectorIndex::FeedbackSlots(const float* query, const std::vector<uint32_t
   if (positives.size() > kMaxFeedbackItems || negatives.size() > kMaxFeedbackItems) {
     return Status::InvalidArgument("feedback takes at most " + std::to_string(kMaxFeedbackItems) + " positives and negatives");
   }
+  if (implicit_negatives > negatives.size()) {
+    return Status::InvalidArgument("feedback names " + std::to_string(implicit_negatives) +
+                                   " implicit negatives but only " + std::to_string(negatives.size()) + " negatives");
+  }
+  const size_t explicit_end = negatives.size() - implicit_negatives;  // negatives[0, explicit_end) were rejected
   std::vector<uint32_t> pos, neg;
   std::unordered_set<uint32_t> seen_pos;
   for (uint32_t s : positives) {
@@ -141,16 +171,38 @@ Status VectorIndex::FeedbackSlots(const float* query, const std::vector<uint32_t
     if (seen_pos.insert(s).second) pos.push_back(s);
   }
   std::unordered_set<uint32_t> seen_neg;
-  for (uint32_t s : negatives) {
+  std::vector<uint32_t> rejected;
+  for (size_t i = 0; i < negatives.size(); ++i) {
+    const uint32_t s = negatives[i];
     if (s >= x.used_slots || !x.live[s]) return Status::NotFound("feedback names slot " + std::to_string(s) + ", which holds no item");
     if (seen_pos.count(s)) {
       return Status::InvalidArgument("feedback lists id " + x.keys.KeyOf(s).ToDisplay() + " as both positive and negative");
     }
-    if (seen_neg.insert(s).second) neg.push_back(s);
+    if (seen_neg.insert(s).second) {
+      neg.push_back(s);
+      if (i < explicit_end) rejected.push_back(s);
+    }
   }
   auto learner = x.learning.Get(x.config.dimensions);
   if (!learner.ok()) return learner.status();
-  return learner.value()->Feedback(query, pos, neg, ViewOf(x));
+  NV_RETURN_IF_ERROR(learner.value()->Feedback(query, pos, neg, ViewOf(x)));
+  if (x.learning.memory.enabled()) {
+    auto paging = x.LockIfPaged();
+    const uint32_t d = x.config.dimensions;
+    std::vector<float> rows((pos.size() + rejected.size()) * d);
+    std::vector<const float*> clicked_rows, rejected_rows;
+    size_t at = 0;
+    for (const auto* list : {&pos, &rejected}) {
+      for (uint32_t s : *list) {
+        x.store.Decode(s, rows.data() + at * d);
+        (list == &pos ? clicked_rows : rejected_rows).push_back(rows.data() + at * d);
+        ++at;
+      }
+    }
+    NV_RETURN_IF_ERROR(x.TakePagingErrors());  // a block that failed to page in gave zeros: not worth keeping
+    x.learning.memory.Record(query, clicked_rows, rejected_rows);
+  }
+  return Status::Ok();
 }
 
 Status VectorIndex::BeginTraining(const TrainOptions& options) {
@@ -193,11 +245,15 @@ Result<RefinerCandidates> VectorIndex::RefinerInputs(const float* query, const S
   auto paging = x.LockIfPaged();
   // The same candidate search as SearchLearned, so an external runtime scores
   // exactly the set the built-in refiner would.
+  NV_RETURN_IF_ERROR(x.ValidateQuery(query, params));
   SearchParams candidate_params = params;
   candidate_params.k = std::max(params.k, x.learning.config.candidates);
-  auto found = Search(query, candidate_params);
+  std::vector<float> moved;
+  const float* walk = WalkQuery(x, query, params, &moved);
+  auto found = Search(walk, candidate_params);
   if (!found.ok()) return found.status();
-  const std::vector<SearchHit>& c = found.value();
+  std::vector<SearchHit>& c = found.value();
+  if (walk != query) ToUserDistances(x, query, &c);
   const uint32_t d = x.config.dimensions;
   const size_t k = c.size();
   RefinerCandidates out;
@@ -297,19 +353,45 @@ Result<LearnedSearchResult> VectorIndex::SearchLearned(const float* query, const
   if (mode == SearchMode::kDifferentiable && !(temperature > 0 && std::isfinite(temperature))) {
     return Status::InvalidArgument("temperature must be a positive number");
   }
+  NV_RETURN_IF_ERROR(x.ValidateQuery(query, params));
   auto got = x.learning.Get(x.config.dimensions);
   if (!got.ok()) return got.status();
   const Learner* learner = got.value();
-  if (!learner->trained()) {
-    return Status::FailedPrecondition("the neural search modes need a trained model: record feedback, then train");
+  // The click memory moves the walk's query; the refiner (when trained) then
+  // ranks what that walk found against the user's own query, as an external
+  // runtime does with RefinerInputs.
+  std::vector<float> moved;
+  const float* walk = WalkQuery(x, query, params, &moved);
+  if (!learner->trained() && (walk == query || mode != SearchMode::kNeural)) {
+    return Status::FailedPrecondition(
+        x.learning.memory.enabled() && mode == SearchMode::kNeural
+            ? "neural search has nothing learned to use yet: the click memory holds no event near this query "
+              "(memory_min_similarity) and no model was trained"
+            : "the neural search modes need a trained model: record feedback, then train (or, for neural mode, "
+              "turn on the click memory, LearningConfig::memory_capacity)");
   }
   // Candidates: the vector search's k' nearest (at least k), filter included.
   SearchParams candidate_params = params;
   candidate_params.k = std::max(params.k, x.learning.config.candidates);
-  auto candidates = Search(query, candidate_params);
+  auto candidates = Search(walk, candidate_params);
   if (!candidates.ok()) return candidates.status();
   std::vector<SearchHit>& c = candidates.value();
   if (c.empty()) return result;
+  if (walk != query) {
+    if (!learner->trained()) {
+      // The memory alone: the walk's order (nearest to the moved query first),
+      // distances to the user's query.
+      for (size_t i = 0; i < std::min<size_t>(params.k, c.size()); ++i) {
+        result.hits.push_back({c[i].slot, 0.0f, -c[i].distance});  // score: minus the distance to the moved query
+      }
+      std::vector<float> user(x.store.stride());
+      x.store.Encode(query, user.data());
+      for (LearnedHit& h : result.hits) h.distance = x.store.Distance(user.data(), x.store.Row(h.slot));
+      NV_RETURN_IF_ERROR(x.TakePagingErrors());
+      return result;
+    }
+    ToUserDistances(x, query, &c);
+  }
   std::vector<uint32_t> slots(c.size());
   for (size_t i = 0; i < c.size(); ++i) slots[i] = c[i].slot;
   RerankOutput r;

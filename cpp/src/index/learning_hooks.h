@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "index/click_memory.h"
 #include "neurovec/learning.h"
 #include "neurovec/status.h"
 
@@ -113,6 +114,10 @@ struct LearningState {
   // whatever this returns; a failure is kept for learning_stats.
   void AfterInsert(const std::vector<uint32_t>& slots, const IndexView& view);
   std::string last_insert_error;  // the last AfterInsert failure (empty: none)
+  // The click memory (LearningConfig::memory_capacity; disabled at 0): core
+  // code, no engine needed to keep or read it. Written only by Feedback (a
+  // write), read by searches.
+  ClickMemory memory;
   // Its file section (kind 16): persistence/learning_section.h.
 };
 

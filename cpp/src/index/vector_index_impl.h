@@ -334,6 +334,19 @@ struct VectorIndex::Impl {
     if (params.expand > SearchParams::kMaxExpand) {
       return Status::InvalidArgument("expand must be at most " + std::to_string(SearchParams::kMaxExpand));
     }
+    if (params.memory_neighbours < 1 || params.memory_neighbours > SearchParams::kMaxMemoryNeighbours) {
+      return Status::InvalidArgument("memory neighbours must be from 1 to " +
+                                     std::to_string(SearchParams::kMaxMemoryNeighbours));
+    }
+    if (!(params.memory_strength >= 0 && params.memory_strength <= SearchParams::kMaxMemoryStrength)) {
+      return Status::InvalidArgument("memory strength must be from 0 to 1e6 (0: the click memory is not read)");
+    }
+    if (!(params.memory_reject_weight >= 0 && params.memory_reject_weight <= SearchParams::kMaxMemoryRejectWeight)) {
+      return Status::InvalidArgument("memory reject weight must be from 0 to 100");
+    }
+    if (!(params.memory_min_similarity >= -1 && params.memory_min_similarity <= 1)) {
+      return Status::InvalidArgument("memory min similarity must be from -1 to 1 (a cosine)");
+    }
     if (params.ef > IndexConfig::kMaxEf) {
       return Status::InvalidArgument("ef must be at most " + std::to_string(IndexConfig::kMaxEf));
     }

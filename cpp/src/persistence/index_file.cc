@@ -490,7 +490,8 @@ Result<std::unique_ptr<VectorIndex>> DecodeImage(Storage& storage, Header& heade
     x.graph.SetEntryHints(std::move(workload.hints));
   }
   if (s.has(kLearning)) {
-    NV_RETURN_IF_ERROR(DecodeLearningSection(s.data[kLearning], s.entry[kLearning].length, &x.learning));
+    NV_RETURN_IF_ERROR(DecodeLearningSection(s.data[kLearning], s.entry[kLearning].length, x.config.dimensions, x.config.metric,
+                                               &x.learning));
   }
   NV_RETURN_IF_ERROR(deferred.Finish());
   return index;

@@ -14,6 +14,7 @@ namespace neurovec::index_file {
 
 // Empty when there is nothing to persist (no options set, nothing learned).
 std::string EncodeLearningSection(const LearningState& learning);
-Status DecodeLearningSection(const uint8_t* data, size_t size, LearningState* learning);
+// `dimensions` and `metric`: the index's (the click memory's rows are checked against them).
+Status DecodeLearningSection(const uint8_t* data, size_t size, uint32_t dimensions, Metric metric, LearningState* learning);
 
 }  // namespace neurovec::index_file
