@@ -251,6 +251,57 @@ describe('learning', () => {
     index.dispose();
   });
 
+  test('memoryCapacity: the click memory serves neural mode from clicks with no train(), travels in the file, and is validated', async () => {
+    const index = await makeIndex({ ...LEARNING, memoryCapacity: 1000 });
+    // Users come back with near copies of earlier queries; on this data only
+    // the nearest past queries share a class, so the memory is read narrowly.
+    const memory = { neighbours: 3, minSimilarity: 0.9 };
+    const noise = rng(5);
+    const again = (i) => Float32Array.from(q(i), (x) => x + 0.05 * gaussian(noise));
+    const returning = Array.from({ length: 100 }, (_, j) => again(200 + j));
+    const precisionOf = (search) => {
+      let hits = 0;
+      returning.forEach((v, j) => {
+        for (const r of search(v)) hits += base.labels[r.id] === queries.labels[200 + j];
+      });
+      return hits / 1000;
+    };
+    const plain = (v) => index.search(v, 10).map((r) => ({ ...r, score: -r.distance }));
+    assert.deepEqual(index.search(returning[0], 10, { mode: 'neural', memory }), plain(returning[0]), 'nothing near: searched as it is');
+    for (let i = 0; i < 300; i++) {
+      const shown = index.search(q(i), 10).map((r) => r.id);
+      const clicked = shown.filter((id) => base.labels[id] === queries.labels[i]).slice(0, 1 + (i % 2));
+      if (clicked.length) index.feedback(q(i), { clicked, shown });  // skipped results above the click: implicit
+    }
+    const events = index.stats().learning.memoryEvents;
+    assert.ok(events > 250 && !index.stats().learning.trained, `${events} events`);
+    const vectorP = precisionOf((v) => index.search(v, 10));
+    const memoryP = precisionOf((v) => index.search(v, 10, { mode: 'neural', memory }));
+    console.log(`returning queries, precision@10: vector ${vectorP.toFixed(3)}, click memory ${memoryP.toFixed(3)}`);
+    assert.ok(memoryP > vectorP + 0.08, `${memoryP} vs ${vectorP}`);
+    const bytes = await index.toBytes();
+    const copy = await VectorIndex.fromBytes(bytes);
+    assert.equal(copy.stats().learning.memoryEvents, events);
+    for (const v of returning.slice(0, 20)) {
+      assert.deepEqual(copy.search(v, 10, { mode: 'neural', memory }), index.search(v, 10, { mode: 'neural', memory }));
+    }
+    assert.deepEqual(await copy.toBytes(), bytes);
+    assert.deepEqual(index.search(returning[0], 10, { mode: 'neural', memory: false }), plain(returning[0]));
+    assert.notDeepEqual(index.search(returning[0], 10, { mode: 'neural', memory }), plain(returning[0]));
+    for (const [bad, pattern] of [[{ neighbours: 0 }, /neighbours/], [{ strength: -1 }, /strength/], [{ rejectWeight: Number.NaN }, /rejectWeight/],
+      [{ minSimilarity: 2 }, /minSimilarity/], [{ nearest: 3 }, /unknown memory option/], ['many', /memory must be/]]) {
+      assert.throws(() => index.search(returning[0], 10, { mode: 'neural', memory: bad }),
+        (e) => e.code === 'INVALID_ARGUMENT' && pattern.test(e.message), JSON.stringify(bad));
+    }
+    assert.throws(() => index.search(returning[0], 10, { memory }), (e) => e.code === 'INVALID_ARGUMENT' && /learned modes/.test(e.message));
+    for (const bad of [-1, 1.5, 2 ** 20 + 1]) {
+      await assert.rejects(VectorIndex.create({ dimensions: D, learning: { memoryCapacity: bad } }),
+        (e) => e.code === 'INVALID_ARGUMENT' && /memoryCapacity/.test(e.message), String(bad));
+    }
+    copy.dispose();
+    index.dispose();
+  });
+
   test('hops 0: a learned metric without message passing (the GNN\'s baseline)', async () => {
     const index = await makeIndex({ ...LEARNING, hops: 0 });
     giveFeedback(index, 0, 300);

@@ -628,9 +628,10 @@ class VectorIndex {
   // LearningConfig::candidates HNSW candidates with the trained refiner. With
   // a click memory that holds events (LearningConfig::memory_capacity,
   // SearchParams::memory_*), the candidates come from a walk with the query
-  // moved by the memory; kNeural then needs no trained model (the walk's
-  // order is the ranking, each hit's score minus its distance to the moved
-  // query). Distances are always to `query`.
+  // moved by the memory; with the memory on, kNeural needs no trained model
+  // (the walk's order is the ranking, each hit's score minus its distance to
+  // the moved query; a query no past query is near gets the plain walk's
+  // answer). Distances are always to `query`.
   Result<LearnedSearchResult> SearchLearned(const float* query, const SearchParams& params, SearchMode mode,
                                             float temperature = 0.1f) const;
   // The candidates the neural modes would re-rank for `query` (k' = max(k,

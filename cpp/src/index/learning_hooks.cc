@@ -362,13 +362,13 @@ Result<LearnedSearchResult> VectorIndex::SearchLearned(const float* query, const
   // runtime does with RefinerInputs.
   std::vector<float> moved;
   const float* walk = WalkQuery(x, query, params, &moved);
-  if (!learner->trained() && (walk == query || mode != SearchMode::kNeural)) {
+  // With the click memory on, neural mode needs no model: a query the memory
+  // does not move (no past query near it yet) gets the plain walk's answer.
+  const bool memory_serves = x.learning.memory.enabled() && mode == SearchMode::kNeural;
+  if (!learner->trained() && !memory_serves) {
     return Status::FailedPrecondition(
-        x.learning.memory.enabled() && mode == SearchMode::kNeural
-            ? "neural search has nothing learned to use yet: the click memory holds no event near this query "
-              "(memory_min_similarity) and no model was trained"
-            : "the neural search modes need a trained model: record feedback, then train (or, for neural mode, "
-              "turn on the click memory, LearningConfig::memory_capacity)");
+        "the neural search modes need a trained model: record feedback, then train (or, for neural mode, "
+        "turn on the click memory, LearningConfig::memory_capacity)");
   }
   // Candidates: the vector search's k' nearest (at least k), filter included.
   SearchParams candidate_params = params;
@@ -377,21 +377,21 @@ Result<LearnedSearchResult> VectorIndex::SearchLearned(const float* query, const
   if (!candidates.ok()) return candidates.status();
   std::vector<SearchHit>& c = candidates.value();
   if (c.empty()) return result;
-  if (walk != query) {
-    if (!learner->trained()) {
-      // The memory alone: the walk's order (nearest to the moved query first),
-      // distances to the user's query.
-      for (size_t i = 0; i < std::min<size_t>(params.k, c.size()); ++i) {
-        result.hits.push_back({c[i].slot, 0.0f, -c[i].distance});  // score: minus the distance to the moved query
-      }
+  if (!learner->trained()) {
+    // The memory alone: the walk's order (nearest to the moved query first),
+    // distances to the user's query.
+    for (size_t i = 0; i < std::min<size_t>(params.k, c.size()); ++i) {
+      result.hits.push_back({c[i].slot, c[i].distance, -c[i].distance});  // score: minus the distance to the moved query
+    }
+    if (walk != query) {
       std::vector<float> user(x.store.stride());
       x.store.Encode(query, user.data());
       for (LearnedHit& h : result.hits) h.distance = x.store.Distance(user.data(), x.store.Row(h.slot));
-      NV_RETURN_IF_ERROR(x.TakePagingErrors());
-      return result;
     }
-    ToUserDistances(x, query, &c);
+    NV_RETURN_IF_ERROR(x.TakePagingErrors());
+    return result;
   }
+  if (walk != query) ToUserDistances(x, query, &c);
   std::vector<uint32_t> slots(c.size());
   for (size_t i = 0; i < c.size(); ++i) slots[i] = c[i].slot;
   RerankOutput r;
