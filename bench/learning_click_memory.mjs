@@ -24,8 +24,19 @@
 // memory keeps the mean r_j of each event's rejected items too, and the
 // expansion subtracts them: beta * sum_j s_j * (c_j - gamma * r_j) / sum_j s_j.
 //
+//
+// With --engine library, the memory is the library's own (learning.memoryCapacity,
+// index/click_memory.h): each seed's feedback goes through index.feedback({
+// clicked, shown, rejected }) of a fresh copy of the index, and every setting
+// is a search option (search(q, 10, { mode: 'neural', memory })). The library
+// has no weighting power (the JS memory's `power` is 0 there, which the tuning
+// split chose in 5 of 6 runs) and reads memory.minSimilarity for tau. It also
+// times the test split's searches: p50 of neural mode with the chosen setting
+// against vector mode, same index, same run.
+//
 //   node bench/learning_click_memory.mjs [--dataset catalogue|fashion] [--seeds 3] [--out PATH]
 //     [--rejects most[:rate]] [--betas 0,0.5,...] [--neighbours 100,200,500] [--gammas 0,0.5,1,2]
+//     [--engine js|library]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { configureWasm, VectorIndex } from '../js/dist/index.js';
 import { rng } from '../tests/shared/random.mjs';
@@ -62,14 +73,19 @@ const REJECTS = (() => {
   return { most, rate: rate ?? 0.5 };
 })();
 const GAMMAS = REJECTS.most > 0 ? list('gammas', '0,0.5,1,2') : [0];
-if (REJECTS.most > 0 && !argv.includes('--out')) throw new Error('--rejects needs --out (the default file holds the clicks-only run)');
+const ENGINE = option('engine', 'js');
+if (!['js', 'library'].includes(ENGINE)) throw new Error(`--engine must be js or library, got ${ENGINE}`);
+if ((REJECTS.most > 0 || ENGINE === 'library') && !argv.includes('--out')) {
+  throw new Error('--rejects and --engine library need --out (the default file holds the clicks-only run of the JS memory)');
+}
 
 configureWasm({ threads: 1 });
 const { train, test, dimensions: d } = cosine ? await loadCatalogueLabelled(CLI, { log: console.log }) : loadFashionMnist();
 if (!existsSync(cache)) {
   throw new Error(`${cache} is missing: run npm run bench:clicks -- --dataset ${dataset} first (it builds it)`);
 }
-const index = await VectorIndex.fromBytes(new Uint8Array(readFileSync(cache)));
+const cacheBytes = new Uint8Array(readFileSync(cache));
+const index = await VectorIndex.fromBytes(cacheBytes);
 const row = (flat, i) => flat.subarray(i * d, (i + 1) * d);
 // The exact cosine top 10 of each (unexpanded) query: how much of the answer to
 // the query itself the expanded search keeps.
@@ -93,10 +109,13 @@ const dot = (a, b) => {
 // precision@10 (results of the query's section) and overlap@10 (results among
 // the query's exact 10 nearest) of a search with `vector` for query i.
 function judge(i, vector) {
+  return judgeResults(i, index.search(vector, 10));
+}
+function judgeResults(i, results) {
   const exact = new Set(truth.data.subarray(i * truth.k, i * truth.k + 10));
   let hits = 0;
   let overlap = 0;
-  for (const r of index.search(vector, 10)) {
+  for (const r of results) {
     hits += train.labels[r.id] === test.labels[i];
     overlap += exact.has(r.id);
   }
@@ -118,9 +137,79 @@ const vector = { tuning: judgedMean((i) => judge(i, searched[i]), TUNING), test:
 console.log(`vector: precision@10 tuning ${vector.tuning.precision.toFixed(4)}, test ${vector.test.precision.toFixed(4)}; ` +
   `overlap@10 with the exact top 10: tuning ${vector.tuning.overlap.toFixed(4)}, test ${vector.test.overlap.toFixed(4)}`);
 
-const results = { protocol: { dataset, feedback: FEEDBACK, tuning: TUNING, test: TEST, betas: BETAS, neighbours: NEIGHBOURS,
-  thresholds: THRESHOLDS, powers: POWERS, gammas: GAMMAS, rejects: REJECTS }, vector, perSeed: [] };
+const results = { protocol: { dataset, engine: ENGINE, feedback: FEEDBACK, tuning: TUNING, test: TEST, betas: BETAS,
+  neighbours: NEIGHBOURS, thresholds: THRESHOLDS, powers: ENGINE === 'library' ? [0] : POWERS, gammas: GAMMAS, rejects: REJECTS },
+vector, perSeed: [] };
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+// The library's memory: one seed's feedback through index.feedback, the grid as search options.
+async function librarySeed(seed) {
+  const learned = await VectorIndex.fromBytes(cacheBytes);
+  learned.configureLearning({ memoryCapacity: 8192 });
+  const random = rng(1000 + seed);
+  const marking = rng(3000 + seed);
+  let rejections = 0;
+  for (let i = FEEDBACK[0]; i < FEEDBACK[1]; i++) {
+    const shown = learned.search(searched[i], 10).map((r) => r.id);
+    const relevant = (id) => train.labels[id] === test.labels[i];
+    const clicked = simulatedClicks(shown, relevant, random);
+    const rejected = REJECTS.most > 0 ? simulatedRejections(shown, relevant, clicked, marking, REJECTS) : [];
+    if (!clicked.length) continue;
+    rejections += rejected.length;
+    learned.feedback(searched[i], { clicked, shown, rejected });
+  }
+  const events = learned.stats().learning.memoryEvents;
+  const search = (i, setting) => setting.beta === 0 ? learned.search(searched[i], 10) : learned.search(searched[i], 10, {
+    mode: 'neural', memory: { strength: setting.beta, neighbours: setting.m, minSimilarity: setting.tau, rejectWeight: setting.gamma },
+  });
+  const score = (setting, split) => judgedMean((i) => judgeResults(i, search(i, setting)), split);
+  let best = null;
+  const grid = [];
+  for (const beta of BETAS) {
+    for (const m of NEIGHBOURS) {
+      for (const tau of THRESHOLDS) {
+        for (const gamma of GAMMAS) {
+          if (beta === 0 && (m !== NEIGHBOURS[0] || tau !== THRESHOLDS[0] || gamma !== GAMMAS[0])) continue;  // all the same
+          const setting = { beta, m, tau, power: 0, gamma };
+          const tuning = score(setting, TUNING);
+          grid.push({ ...setting, ...tuning });
+          if (!best || tuning.precision > best.tuning.precision) best = { setting, tuning };
+        }
+      }
+    }
+  }
+  const testJudged = score(best.setting, TEST);
+  // Latency on the test split: vector and neural (the chosen setting), interleaved per query.
+  const vectorMs = [];
+  const neuralMs = [];
+  for (let i = TEST[0]; i < TEST[1]; i++) {
+    let t = performance.now();
+    learned.search(searched[i], 10);
+    vectorMs.push(performance.now() - t);
+    t = performance.now();
+    search(i, best.setting);
+    neuralMs.push(performance.now() - t);
+  }
+  learned.dispose();
+  return { events, rejections, best, grid, testJudged, latency: { vectorP50Ms: median(vectorMs), neuralP50Ms: median(neuralMs) } };
+}
+
 for (let seed = 1; seed <= seeds; seed++) {
+  if (ENGINE === 'library') {
+    const { events, rejections, best, grid, testJudged, latency } = await librarySeed(seed);
+    const entry = { seed, events, rejections, ...best, test: testJudged, gain: testJudged.precision - vector.test.precision,
+      latency, tuningGrid: grid };
+    results.perSeed.push(entry);
+    console.log(`seed ${seed}: ${events} events in the library's memory; chosen on tuning ${JSON.stringify(best.setting)} ` +
+      `(tuning ${best.tuning.precision.toFixed(4)}); test precision@10 ${testJudged.precision.toFixed(4)} ` +
+      `(${entry.gain >= 0 ? '+' : ''}${entry.gain.toFixed(4)} over vector), overlap@10 ${testJudged.overlap.toFixed(4)}; ` +
+      `p50 vector ${latency.vectorP50Ms.toFixed(3)} ms, neural ${latency.neuralP50Ms.toFixed(3)} ms ` +
+      `(${(latency.neuralP50Ms / latency.vectorP50Ms).toFixed(2)}x)`);
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    continue;
+  }
   // The feedback: the same clicks as bench:clicks' seed (its random stream, the plain top 10).
   const random = rng(1000 + seed);
   const marking = rng(3000 + seed);  // the thumbs-down marks' own stream, as in bench:clicks

@@ -81,9 +81,16 @@ uint32_t ClickMemory::Expand(const float* query, const ClickMemoryQuery& how, fl
   }
   const size_t m = std::min<size_t>(how.neighbours, nearest.size());
   if (m == 0) return 0;
-  // Ties go to the lower storage index, so the result never depends on the sort.
-  std::partial_sort(nearest.begin(), nearest.begin() + m, nearest.end(),
-                    [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  // The m nearest, in no particular order (their mean is what counts); ties
+  // go to the lower storage index, so the set never depends on the algorithm.
+  // Summed in storage order, so the bits do not either.
+  if (m < nearest.size()) {
+    std::nth_element(nearest.begin(), nearest.begin() + (m - 1), nearest.end(), [](const auto& a, const auto& b) {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    });
+    nearest.resize(m);
+  }
+  std::sort(nearest.begin(), nearest.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
   std::vector<double> shift(d, 0.0);
   for (size_t j = 0; j < m; ++j) {
     const float* c = Row(clicked_, nearest[j].second);

@@ -372,7 +372,8 @@ Result<LearnedSearchResult> VectorIndex::SearchLearned(const float* query, const
   }
   // Candidates: the vector search's k' nearest (at least k), filter included.
   SearchParams candidate_params = params;
-  candidate_params.k = std::max(params.k, x.learning.config.candidates);
+  // The memory alone ranks by the walk itself: k results are all it needs.
+  if (learner->trained()) candidate_params.k = std::max(params.k, x.learning.config.candidates);
   auto candidates = Search(walk, candidate_params);
   if (!candidates.ok()) return candidates.status();
   std::vector<SearchHit>& c = candidates.value();
