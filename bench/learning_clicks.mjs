@@ -59,7 +59,12 @@
 // counts the relevant results that were outside the plain top 50 (the
 // candidates), which a re-rank alone can never return. --edge-rates 0,0.1 (a
 // grid of learning.edgeLearningRate, the per-link edge weights; GNN methods
-// only, as only message passing reads edges; default 0).
+// only, as only message passing reads edges; default 0). --memory 0,64,256 (a grid
+// of the click memory's strength, search option memory.strength; with any value
+// > 0 the learned index keeps a click memory, learning.memoryCapacity 8192, and
+// the neural modes walk with the query it moves, the refiner ranking what that
+// walk found; 0: the memory is not read; chosen on the tuning split with
+// expand, on the same trained model; default 0: no memory).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { configureWasm, VectorIndex } from '../js/dist/index.js';
@@ -97,6 +102,9 @@ const ONLINE_STEPS = option('online-steps', quick ? '1' : '1,3').split(',').map(
 const IMPLICIT = option('implicit', 'above,all').split(',');
 const RANDOM_NEGATIVES = option('random-negatives', '0,16').split(',').map(Number);
 const EXPAND = option('expand', '0').split(',').map(Number);
+const MEMORY = option('memory', '0').split(',').map(Number);
+if (MEMORY.some((m) => !(m >= 0 && m <= 1e6))) throw new Error('--memory takes strengths from 0 to 1e6');
+const WITH_MEMORY = MEMORY.some((m) => m > 0);
 // --rejects most[:rate]: the user also marks up to `most` examined irrelevant
 // results as unwanted (feedback's `rejected`), each with probability `rate`
 // (default 0.5); lib/simulated_user.mjs's simulatedRejections.
@@ -131,24 +139,27 @@ if (existsSync(cache)) {
   console.log(`index: built in wasm in ${((performance.now() - t0) / 1e3).toFixed(1)} s, written to ${cache}`);
 }
 
-/** Search options of `mode` (expand applies to the learned modes). */
-const searchOptions = (mode, expand) => (mode === 'vector' || !expand ? { mode } : { mode, expand });
+/** Search options of `mode` (expand and memory apply to the learned modes; memory: its strength, 0 not read). */
+const searchOptions = (mode, expand, memory = 0) => {
+  if (mode === 'vector') return { mode };
+  return { mode, ...(expand ? { expand } : {}), ...(WITH_MEMORY ? { memory: memory > 0 ? { strength: memory } : false } : {}) };
+};
 
-function precision(index, mode, [from, to], expand = 0) {
+function precision(index, mode, [from, to], expand = 0, memory = 0) {
   let hits = 0;
   for (let i = from; i < to; i++) {
-    for (const r of index.search(row(i), 10, searchOptions(mode, expand))) hits += train.labels[r.id] === test.labels[i];
+    for (const r of index.search(row(i), 10, searchOptions(mode, expand, memory))) hits += train.labels[r.id] === test.labels[i];
   }
   return hits / (10 * (to - from));
 }
 
 /** Relevant results of the neural top 10 that were not among the plain top 50 (the candidates). */
-function beyondCandidates(index, [from, to], expand) {
+function beyondCandidates(index, [from, to], expand, memory = 0) {
   let relevant = 0;
   let beyond = 0;
   for (let i = from; i < to; i++) {
     const candidates = new Set(index.search(row(i), CANDIDATES).map((r) => r.id));
-    for (const r of index.search(row(i), 10, searchOptions('neural', expand))) {
+    for (const r of index.search(row(i), 10, searchOptions('neural', expand, memory))) {
       if (train.labels[r.id] !== test.labels[i]) continue;
       relevant++;
       beyond += !candidates.has(r.id);
@@ -157,11 +168,11 @@ function beyondCandidates(index, [from, to], expand) {
   return { relevant, beyond, share: relevant ? beyond / relevant : 0 };
 }
 
-function latency(index, mode, [from, to], expand = 0) {
+function latency(index, mode, [from, to], expand = 0, memory = 0) {
   const times = [];
   for (let i = from; i < to; i++) {
     const start = performance.now();
-    index.search(row(i), 10, searchOptions(mode, expand));
+    index.search(row(i), 10, searchOptions(mode, expand, memory));
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
@@ -185,6 +196,7 @@ async function runOnce(method, seed, setting) {
     randomNegatives: setting.randomNegatives ?? 0,
     ...(setting.learningRate === undefined ? {} : { learningRate: setting.learningRate }),
     ...(setting.edgeRate ? { edgeLearningRate: setting.edgeRate } : {}),
+    ...(WITH_MEMORY ? { memoryCapacity: 8192 } : {}),
   });
   const random = rng(1000 + seed);
   const marking = rng(3000 + seed);  // the thumbs-down marks' own stream: the clicks stay the same
@@ -256,7 +268,7 @@ base.dispose();
 
 const results = { protocol: { dataset, metric, feedbackQueries, rejects: REJECTS, tuning: TUNING, test: TEST, curve: CURVE, seeds, epochsGrid: EPOCHS,
   onlineStepsGrid: ONLINE_STEPS, implicitGrid: IMPLICIT, randomNegativesGrid: RANDOM_NEGATIVES, expandGrid: EXPAND,
-  learningRateGrid: LEARNING_RATES.map((r) => r ?? 'default'), edgeRateGrid: EDGE_RATES },
+  learningRateGrid: LEARNING_RATES.map((r) => r ?? 'default'), edgeRateGrid: EDGE_RATES, memoryGrid: MEMORY },
 vector, methods: {} };
 for (const method of methods) {
   const perSeed = [];
@@ -268,10 +280,13 @@ for (const method of methods) {
       // expand changes the search, not the model: every value on the same run.
       let bestHere = null;
       for (const expand of EXPAND) {
-        const tuning = precision(run.index, 'neural', TUNING, expand);
-        console.log(`  ${method} seed ${seed} ${JSON.stringify({ ...setting, expand })}: ${run.events} events, ` +
-          `tuning precision@10 ${tuning.toFixed(4)} (${((performance.now() - t0) / 1e3).toFixed(0)} s)`);
-        if (!bestHere || tuning > bestHere.tuning) bestHere = { setting: { ...setting, expand }, tuning };
+        for (const memory of MEMORY) {
+          const tuning = precision(run.index, 'neural', TUNING, expand, memory);
+          const chosen = WITH_MEMORY ? { ...setting, expand, memory } : { ...setting, expand };
+          console.log(`  ${method} seed ${seed} ${JSON.stringify(chosen)}: ${run.events} events, ` +
+            `tuning precision@10 ${tuning.toFixed(4)} (${((performance.now() - t0) / 1e3).toFixed(0)} s)`);
+          if (!bestHere || tuning > bestHere.tuning) bestHere = { setting: chosen, tuning };
+        }
       }
       if (!best || bestHere.tuning > best.tuning) {
         best?.run.index.dispose();
@@ -282,14 +297,19 @@ for (const method of methods) {
     }
     // The test split, once, for the chosen setting; the online curve is redrawn for it.
     const { index } = best.run;
-    const { expand } = best.setting;
-    const testP = precision(index, 'neural', TEST, expand);
+    const { expand, memory = 0 } = best.setting;
+    const testP = precision(index, 'neural', TEST, expand, memory);
     const entry = {
       seed, setting: best.setting, tuning: best.tuning, test: testP, gain: testP - vector.test, events: best.run.events,
       rejections: best.run.rejections,
       trainSeconds: best.run.trainSeconds, feedbackMs: best.run.feedbackMs,
-      neuralP50: latency(index, 'neural', CURVE, expand), vectorP50: latency(index, 'vector', CURVE),
+      neuralP50: latency(index, 'neural', CURVE, expand, memory), vectorP50: latency(index, 'vector', CURVE),
     };
+    if (WITH_MEMORY) {
+      // What the memory brought on the test split: relevant results from beyond the plain top 50.
+      entry.beyond = beyondCandidates(index, TEST, expand, memory);
+      console.log(`  test: ${entry.beyond.beyond} of ${entry.beyond.relevant} relevant results came from beyond the plain top 50`);
+    }
     if (EXPAND.some((e) => e > 0)) {
       // On the test split, with and without the walk (the choice above made on tuning only).
       entry.beyond = beyondCandidates(index, TEST, expand);

@@ -202,5 +202,6 @@ const float* nv_refiner_input_distances(void) { return g_inputs.distances.data()
 const float* nv_refiner_input_vectors(void) { return g_inputs.vectors.data(); }
 const uint8_t* nv_refiner_input_adjacency(void) { return g_inputs.adjacency.data(); }
 const float* nv_refiner_input_link_offsets(void) { return g_inputs.link_offsets.data(); }
+const float* nv_refiner_input_query(void) { return g_inputs.query.data(); }
 
 }  // extern "C"

@@ -79,6 +79,9 @@ const float* nv_refiner_input_vectors(void);
 const uint8_t* nv_refiner_input_adjacency(void);
 /* count x count floats: each link's learned logit offset (0: none). */
 const float* nv_refiner_input_link_offsets(void);
+/* The query the refiner scores against (dimensions floats): the caller's, or the
+ * one the click memory moved (LearningConfig::memory_capacity). */
+const float* nv_refiner_input_query(void);
 
 #ifdef __cplusplus
 }

@@ -392,6 +392,7 @@ export interface RefinerInputsModule extends LearningModule {
   _nv_refiner_input_vectors(): number;
   _nv_refiner_input_adjacency(): number;
   _nv_refiner_input_link_offsets(): number;
+  _nv_refiner_input_query(): number;
 }
 
 /** What the refiner reads for one query: the k' candidates, their vectors and HNSW links (copied out of the heap). */
@@ -404,6 +405,8 @@ export interface RefinerInputs {
   adjacency: Uint8Array;
   /** count x count, each link's learned logit offset (learning.edgeLearningRate; 0 where none). */
   linkOffsets: Float32Array;
+  /** The query the refiner scores against: the caller's, or the one the click memory moved. */
+  query: Float32Array;
 }
 
 export function refinerInputs(host: LearningHost, query: ArrayLike<number>, k: number, ef: number,
@@ -421,7 +424,9 @@ export function refinerInputs(host: LearningHost, query: ArrayLike<number>, k: n
   const v = mod._nv_refiner_input_vectors() >>> 2;
   const a = mod._nv_refiner_input_adjacency();
   const o = mod._nv_refiner_input_link_offsets() >>> 2;
+  const qp = mod._nv_refiner_input_query() >>> 2;
   return {
+    query: mod.HEAPF32.slice(qp, qp + d),
     slots: mod.HEAPU32.slice(s, s + n),
     distances: mod.HEAPF32.slice(dist, dist + n),
     vectors: mod.HEAPF32.slice(v, v + n * d),

@@ -48,7 +48,7 @@ export async function searchWithOnnx(host: NeuralSearchHost, refiner: OnnxRefine
       const vectors = new Float32Array(b * kk * d);
       const adjacency = new Float32Array(b * kk * kk);
       members.forEach((qi, row) => {
-        query.set(queries[qi], row * d);
+        query.set(inputs[qi].query, row * d);  // the caller's query, or the one the click memory moved
         vectors.set(inputs[qi].vectors, row * kk * d);
         // The model's adjacency is each link's strength: exp(learned offset), 1 where none was learned.
         const { adjacency: links, linkOffsets } = inputs[qi];

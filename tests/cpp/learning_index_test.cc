@@ -859,7 +859,7 @@ TEST(ClickMemory, ExpandMovesTheQueryTowardsTheNearestEventsClicks) {
   EXPECT_EQ(copy.Restore(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size() - 1).code(), StatusCode::kCorrupt);
 }
 
-TEST(ClickMemory, CosineAddsUnitMeansToTheUnitQuery) {
+TEST(ClickMemory, CosineAddsUnitMeansToTheUnitQueryAndGivesAUnitVector) {
   ClickMemory memory(8, 2, Metric::kCosine);
   const float q[2] = {2, 0}, c[2] = {0, 5}, r[2] = {3, 4};
   memory.Record(q, {c}, {r});
@@ -868,9 +868,10 @@ TEST(ClickMemory, CosineAddsUnitMeansToTheUnitQuery) {
   how.reject_weight = 1;
   float out[2];
   ASSERT_EQ(memory.Expand(q, how, out), 1u);
-  // q/|q| + 2 * ((0, 1) - (0.6, 0.8)) = (1 - 1.2, 0 + 0.4)
-  EXPECT_FLOAT_EQ(out[0], -0.2f);
-  EXPECT_FLOAT_EQ(out[1], 0.4f);
+  // q/|q| + 2 * ((0, 1) - (0.6, 0.8)) = (1 - 1.2, 0 + 0.4), made unit length
+  const float n = std::sqrt(0.2f * 0.2f + 0.4f * 0.4f);
+  EXPECT_FLOAT_EQ(out[0], -0.2f / n);
+  EXPECT_FLOAT_EQ(out[1], 0.4f / n);
 }
 
 // Clicks as a result page gets them: 1 or 2 results of the query's class among

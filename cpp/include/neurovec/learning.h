@@ -170,6 +170,9 @@ struct RefinerCandidates {
   // and 0 everywhere in a program that did not install the learning engine
   // (learning::EnableLearning), which alone can read them.
   std::vector<float> link_offsets;
+  // The query the refiner scores the candidates against (dimensions floats):
+  // the user's, or the one the click memory moved (SearchParams::memory_*).
+  std::vector<float> query;
 };
 
 namespace learning {

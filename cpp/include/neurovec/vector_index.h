@@ -628,7 +628,8 @@ class VectorIndex {
   // LearningConfig::candidates HNSW candidates with the trained refiner. With
   // a click memory that holds events (LearningConfig::memory_capacity,
   // SearchParams::memory_*), the candidates come from a walk with the query
-  // moved by the memory; with the memory on, kNeural needs no trained model
+  // moved by the memory, and the refiner (when trained) scores them against
+  // that moved query; with the memory on, kNeural needs no trained model
   // (the walk's order is the ranking, each hit's score minus its distance to
   // the moved query; a query no past query is near gets the plain walk's
   // answer). Distances are always to `query`.

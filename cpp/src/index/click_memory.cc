@@ -107,6 +107,9 @@ uint32_t ClickMemory::Expand(const float* query, const ClickMemoryQuery& how, fl
       std::copy(query, query + d, out);
       return 0;
     }
+    // Unit length, as every query is for cosine: the refiner reads its scale.
+    const float inv = static_cast<float>(1.0 / std::sqrt(n));
+    for (uint32_t i = 0; i < d; ++i) out[i] *= inv;
   } else {
     const double scale = 1.0 / (1.0 + how.strength);
     for (uint32_t i = 0; i < d; ++i) out[i] = static_cast<float>((query[i] + beta * shift[i]) * scale);

@@ -4,7 +4,7 @@
 // query towards what users clicked for the past queries nearest to it, then
 // walks the graph with the moved query (Rocchio relevance feedback, with past
 // users' clicks standing in for this user's own):
-//   cosine:  q' = q / |q| + strength * mean_j (c_j - reject_weight * r_j)
+//   cosine:  q' = q / |q| + strength * mean_j (c_j - reject_weight * r_j), made unit length
 //   others:  q' = (q + strength * mean_j (c_j - reject_weight * r_j)) / (1 + strength)
 // over the `neighbours` past events j whose unit query is nearest (cosine) to
 // the unit query, those below `min_similarity` left out. For cosine, c_j and

@@ -257,6 +257,7 @@ Result<RefinerCandidates> VectorIndex::RefinerInputs(const float* query, const S
   const uint32_t d = x.config.dimensions;
   const size_t k = c.size();
   RefinerCandidates out;
+  out.query.assign(walk, walk + d);
   out.slots.resize(k);
   out.distances.resize(k);
   out.vectors.resize(k * d);
@@ -358,8 +359,8 @@ Result<LearnedSearchResult> VectorIndex::SearchLearned(const float* query, const
   if (!got.ok()) return got.status();
   const Learner* learner = got.value();
   // The click memory moves the walk's query; the refiner (when trained) then
-  // ranks what that walk found against the user's own query, as an external
-  // runtime does with RefinerInputs.
+  // ranks what that walk found against the moved query too, as an external
+  // runtime does with RefinerInputs (its `query`).
   std::vector<float> moved;
   const float* walk = WalkQuery(x, query, params, &moved);
   // With the click memory on, neural mode needs no model: a query the memory
@@ -397,11 +398,11 @@ Result<LearnedSearchResult> VectorIndex::SearchLearned(const float* query, const
   for (size_t i = 0; i < c.size(); ++i) slots[i] = c[i].slot;
   RerankOutput r;
   const IndexView view = ViewOf(x);
-  NV_RETURN_IF_ERROR(learner->Rerank(query, slots, view, mode == SearchMode::kSubgraph && params.expand == 0, &r));
+  NV_RETURN_IF_ERROR(learner->Rerank(walk, slots, view, mode == SearchMode::kSubgraph && params.expand == 0, &r));
   NV_RETURN_IF_ERROR(x.TakePagingErrors());  // a block of vectors or lists that failed gave zeros
   if (params.expand > 0) {
     NV_RETURN_IF_ERROR(ExpandCandidates(x, *learner, query, params, view, &c, &slots, &r));
-    NV_RETURN_IF_ERROR(learner->Rerank(query, slots, view, mode == SearchMode::kSubgraph, &r));
+    NV_RETURN_IF_ERROR(learner->Rerank(walk, slots, view, mode == SearchMode::kSubgraph, &r));
     NV_RETURN_IF_ERROR(x.TakePagingErrors());
   }
 
