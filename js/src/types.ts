@@ -180,7 +180,9 @@ export interface SearchOptions {
   /** Only items whose metadata matches are returned. */
   filter?: Filter;
   /** 'vector' (default): HNSW distance order. 'neural': the learned refiner re-ranks
-   * the HNSW candidates (needs train()). 'subgraph' and 'differentiable' add the
+   * the HNSW candidates (needs train() or onlineSteps), and with a click memory
+   * (learning.memoryCapacity) the graph is walked with the query the memory moved
+   * (no trained model needed then). 'subgraph' and 'differentiable' add the
    * induced subgraph, or soft attention weights and the soft result vector. */
   mode?: SearchMode;
   /** Softmax temperature of mode 'differentiable' (default 0.1). */
