@@ -139,6 +139,7 @@ void Usage() {
                "               [--candidates 50] [--hidden 64] [--heads 4] [--hops 2] [--batch 32] [--lr 0.002]\n"
                "               [--temperature 0.2] [--consistency 2] [--dropout 0.1] [--seed 42] [--ef 0]\n"
                "               [--edge-lr 0 (per-link edge weights: learning.edgeLearningRate)]\n"
+               "               [--memory 0 (click memory events kept: learning.memoryCapacity)]\n"
                "               [--onnx refiner.onnx]\n"
                "               Trains the index's query refiner from feedback (class labels, or a file of\n"
                "               lines '<query row> <positive ids,...> [<negative ids,...>]'), reports\n"

@@ -94,7 +94,8 @@ Result<std::vector<Event>> ReadFeedbackFile(const std::string& path, uint32_t qu
 int RunTrain(const Args& args) {
   for (const auto& u : args.Unused({"index", "out", "queries", "labels", "query-labels", "feedback", "train-queries",
                                     "val-queries", "epochs", "threads", "candidates", "hidden", "heads", "hops", "lr",
-                                    "temperature", "consistency", "dropout", "batch", "seed", "onnx", "ef", "edge-lr"})) {
+                                    "temperature", "consistency", "dropout", "batch", "seed", "onnx", "ef", "edge-lr",
+                                    "memory"})) {
     return Fail("unknown option --" + u);
   }
   if (!args.Has("index") || !args.Has("out") || !args.Has("queries")) return Fail("--index, --queries and --out are required");
@@ -110,12 +111,12 @@ int RunTrain(const Args& args) {
   }
 #endif
   std::string error;
-  uint64_t epochs, threads, candidates, hidden, heads, hops, batch, seed, ef;
+  uint64_t epochs, threads, candidates, hidden, heads, hops, batch, seed, ef, memory;
   if (!args.GetUint("epochs", 10, epochs, error) || !args.GetUint("threads", 1, threads, error) ||
       !args.GetUint("candidates", 50, candidates, error) || !args.GetUint("hidden", 64, hidden, error) ||
       !args.GetUint("heads", 4, heads, error) || !args.GetUint("hops", 2, hops, error) ||
       !args.GetUint("batch", 32, batch, error) || !args.GetUint("seed", 42, seed, error) ||
-      !args.GetUint("ef", 0, ef, error)) {
+      !args.GetUint("ef", 0, ef, error) || !args.GetUint("memory", 0, memory, error)) {
     return Fail(error);
   }
   if (threads < 1 || threads > 256) return Fail("--threads must be from 1 to 256");
@@ -146,6 +147,8 @@ int RunTrain(const Args& args) {
   config.consistency_weight = std::strtof(args.Get("consistency", "2").c_str(), nullptr);
   config.dropout = std::strtof(args.Get("dropout", "0.1").c_str(), nullptr);
   config.edge_learning_rate = std::strtof(args.Get("edge-lr", "0").c_str(), nullptr);
+  if (memory > LearningConfig::kMaxMemoryCapacity) return Fail("--memory must be at most 1048576 events");
+  config.memory_capacity = static_cast<uint32_t>(memory);
   Status configured = index.ConfigureLearning(config);
   if (configured.code() == StatusCode::kFailedPrecondition) {
     std::printf("the index already learned: training continues with its own learning options\n");
@@ -282,6 +285,10 @@ int RunTrain(const Args& args) {
   if (used.edge_learning_rate > 0) {
     std::printf("per-link edge weights: %llu links learned\n",
                 static_cast<unsigned long long>(index.learning_stats().learned_links));
+  }
+  if (used.memory_capacity > 0) {
+    std::printf("click memory: %llu events kept (neural mode walks with the query it moves)\n",
+                static_cast<unsigned long long>(index.learning_stats().memory_events));
   }
   auto after = validate(SearchMode::kNeural);
   if (!after.ok()) return Fail(after.status().message());

@@ -24,7 +24,7 @@ test('onnxruntime-web in Chromium gives the C++ core\'s refiner scores', { timeo
   const browser = await launch();
   try {
     const { queries } = trainRefinerNatively(CLI, dir, { d: D, classes: CLASSES, baseCount: 1200, queryCount: 120,
-      trainQueries: 100, valQueries: 20, epochs: 3, extraArgs: ['--edge-lr', '0.5'] });
+      trainQueries: 100, valQueries: 20, epochs: 3, extraArgs: ['--edge-lr', '0.5', '--memory', '1000'] });
     writeFileSync(join(dir, 'queries.f32'), Buffer.from(queries.buffer));
 
     const page = await browser.newPage();

@@ -4,7 +4,8 @@
 //    neural` natively;
 //  - the ONNX model `neurovec train --onnx` wrote, run by onnxruntime-web,
 //    gives the same scores as the C++ core (wasm), max |diff| <= 1e-4, with
-//    per-link edge weights learned (`--edge-lr`: link strengths in adjacency);
+//    per-link edge weights learned (`--edge-lr`: link strengths in adjacency)
+//    and a click memory (`--memory`: the query the refiner scores against is the moved one);
 //  - malformed and mismatched models get typed errors; a refiner that fails
 //    at run time makes searchNeural fall back to vector mode and say so.
 // Needs the native CLI (build/native/neurovec), which `npm test` builds first.
@@ -37,13 +38,17 @@ describe('ONNX refiner: native training, wasm and ONNX Runtime Web agree', () =>
     assert.ok(existsSync(CLI), `the native CLI is missing at ${CLI}: run npm run build first`);
     dir = mkdtempSync(join(tmpdir(), 'neurovec-onnx-'));
     const trained = trainRefinerNatively(CLI, dir, { d: D, classes: CLASSES, baseCount: 1200, queryCount: 300,
-      trainQueries: 250, valQueries: 50, epochs: 4, extraArgs: ['--edge-lr', '0.5'] });
+      trainQueries: 250, valQueries: 50, epochs: 4, extraArgs: ['--edge-lr', '0.5', '--memory', '1000'] });
     queries = trained.queries;
     const { log, run } = trained;
     assert.match(log, /validation: precision@10 neural mode/);
     // Per-link edge weights are on, so parity covers the learned links' strengths too.
     const links = Number(log.match(/per-link edge weights: (\d+) links learned/)?.[1]);
     assert.ok(links > 100, `per-link edge weights: ${links} links learned`);
+    // The click memory is on too: every neural search walks with the query it moved, and ONNX
+    // Runtime scores against that query (RefinerCandidates::query).
+    const kept = Number(log.match(/click memory: (\d+) events kept/)?.[1]);
+    assert.ok(kept > 200, `click memory: ${kept} events kept`);
     native = run('query', '--index', 'trained.nvx', '--queries', 'queries.fvecs', '--k', '10', '--mode', 'neural')
       .trim().split('\n').map((line) => JSON.parse(line));
     model = new Uint8Array(readFileSync(join(dir, 'refiner.onnx')));
