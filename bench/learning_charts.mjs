@@ -3,6 +3,8 @@
 //   learning-clicks-curve.svg  precision@10 after each 500 feedback queries, learning online
 //                              from clicks with no train() (bench/learning_clicks.mjs), and
 //                              learning-clicks-catalogue-curve.svg for `--dataset catalogue`;
+//   learning-click-memory-curve.svg  the click memory's precision@10 after each 500 feedback
+//                              queries (bench/learning_click_memory.mjs --engine library --curves);
 //   learning-drift.svg         the drifted classes' precision under the new intent along the
 //                              stream, before and after the change (bench/learning_drift.mjs);
 //   learning-drift-catalogue-judged.svg  the same for `bench:drift -- --dataset catalogue
@@ -49,6 +51,35 @@ if (existsSync(join(results, 'learning-clicks-catalogue.json'))) {
     yLabel: 'precision@10 (same section)',
   });
 }
+
+/** The click memory's curves (learning_click_memory.mjs --engine library --curves) as a chart. */
+function memoryChart(runs, svgName, { title }) {
+  const series = [];
+  let vector;
+  for (const { jsonName, label, dashed } of runs) {
+    if (!existsSync(join(results, jsonName))) continue;
+    const run = read(jsonName);
+    vector ??= run.vector.curve;
+    for (const s of run.perSeed) {
+      if (!s.curve) continue;
+      series.push({ label: `${label}, seed ${s.seed}`, dashed, points: s.curve.map((c) => ({ x: c.queries, y: c.precision })) });
+    }
+  }
+  if (!series.length || vector === undefined) return;
+  const xs = series.flatMap((x) => x.points.map((p) => p.x));
+  series.push({ label: 'vector mode', color: '#777', dashed: true,
+    points: [{ x: Math.min(...xs), y: vector }, { x: Math.max(...xs), y: vector }] });
+  write(svgName, lineChartSvg(series, {
+    title,
+    subtitle: 'precision@10 on held-out curve queries after each 500 feedback queries; each feedback() call is kept, nothing is trained',
+    xLabel: 'feedback queries (the simulated user clicks 1-2 of the top 10, or nothing)', yLabel: 'precision@10 (same section)',
+  }));
+}
+
+memoryChart([
+  { jsonName: 'learning-click-memory-library-catalogue.json', label: 'click memory, clicks' },
+  { jsonName: 'learning-click-memory-library-catalogue-rejects.json', label: 'click memory, clicks + thumbs-down', dashed: true },
+], 'learning-click-memory-curve.svg', { title: 'The click memory from the first click on, no train() (Debian catalogue, wasm)' });
 
 /** A drift run's curves (learning_drift.mjs's JSON) as a chart. */
 function driftChart(jsonName, svgName, { title, subtitle }) {

@@ -34,9 +34,18 @@
 // times the test split's searches: p50 of neural mode with the chosen setting
 // against vector mode, same index, same run.
 //
+//
+// With --engine library --curves, nothing is chosen again: for each seed of the
+// --out JSON (a finished library run with the same --rejects), the library's
+// memory is fed the same feedback from scratch, and after every 500 feedback
+// queries the chosen setting's precision@10 on the curve queries (the first
+// 1,000 of the test split, as bench:clicks draws its curves) is added to the
+// JSON as that seed's `curve`: learning from clicks with no train(), as a user
+// would see it (bench/learning_charts.mjs draws it).
+//
 //   node bench/learning_click_memory.mjs [--dataset catalogue|fashion] [--seeds 3] [--out PATH]
 //     [--rejects most[:rate]] [--betas 0,0.5,...] [--neighbours 100,200,500] [--gammas 0,0.5,1,2]
-//     [--engine js|library]
+//     [--engine js|library] [--curves]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { configureWasm, VectorIndex } from '../js/dist/index.js';
 import { rng } from '../tests/shared/random.mjs';
@@ -194,6 +203,44 @@ async function librarySeed(seed) {
   }
   learned.dispose();
   return { events, rejections, best, grid, testJudged, latency: { vectorP50Ms: median(vectorMs), neuralP50Ms: median(neuralMs) } };
+}
+
+// --curves: the chosen settings' precision along the feedback stream (see the header).
+if (ENGINE === 'library' && argv.includes('--curves')) {
+  const saved = JSON.parse(readFileSync(out, 'utf8'));
+  if (saved.protocol.engine !== 'library' || JSON.stringify(saved.protocol.rejects) !== JSON.stringify(REJECTS)) {
+    throw new Error(`${out} is not a finished library run with --rejects ${REJECTS.most}:${REJECTS.rate}`);
+  }
+  const CURVE = [TEST[0], TEST[0] + 1000];
+  saved.vector.curve = judgedMean((i) => judge(i, searched[i]), CURVE).precision;
+  for (const entry of saved.perSeed) {
+    const { seed, setting } = entry;
+    const learned = await VectorIndex.fromBytes(cacheBytes);
+    learned.configureLearning({ memoryCapacity: 8192 });
+    const random = rng(1000 + seed);
+    const marking = rng(3000 + seed);
+    const memory = { strength: setting.beta, neighbours: setting.m, minSimilarity: setting.tau, rejectWeight: setting.gamma };
+    const curve = [];
+    for (let i = FEEDBACK[0]; i < FEEDBACK[1]; i++) {
+      const shown = learned.search(searched[i], 10).map((r) => r.id);
+      const relevant = (id) => train.labels[id] === test.labels[i];
+      const clicked = simulatedClicks(shown, relevant, random);
+      const rejected = REJECTS.most > 0 ? simulatedRejections(shown, relevant, clicked, marking, REJECTS) : [];
+      if (clicked.length) learned.feedback(searched[i], { clicked, shown, rejected });
+      if ((i + 1 - FEEDBACK[0]) % 500 === 0) {
+        const events = learned.stats().learning.memoryEvents;
+        const { precision } = judgedMean((j) => judgeResults(j, learned.search(searched[j], 10, { mode: 'neural', memory })), CURVE);
+        curve.push({ queries: i + 1 - FEEDBACK[0], events, precision });
+        console.log(`seed ${seed}: after ${i + 1 - FEEDBACK[0]} feedback queries (${events} events), precision@10 ${precision.toFixed(4)}`);
+      }
+    }
+    learned.dispose();
+    entry.curve = curve;
+    if (entry.curve.at(-1).precision !== undefined) saved.curveQueries = CURVE;
+  }
+  writeFileSync(out, `${JSON.stringify(saved, null, 2)}\n`);
+  console.log(`added the curves to ${out}`);
+  process.exit(0);
 }
 
 for (let seed = 1; seed <= seeds; seed++) {
