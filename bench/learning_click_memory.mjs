@@ -212,32 +212,66 @@ if (ENGINE === 'library' && argv.includes('--curves')) {
     throw new Error(`${out} is not a finished library run with --rejects ${REJECTS.most}:${REJECTS.rate}`);
   }
   const CURVE = [TEST[0], TEST[0] + 1000];
+  const TUNING_CURVE = [TUNING[0], TUNING[0] + 1000];
+  // --neighbour-shares 0,10,20,40: read at most one past event in `share` (0:
+  // no such cap) besides the chosen neighbours, emulated here per search from
+  // stats().learning.memoryEvents; the share is chosen on the tuning split by
+  // the mean precision along its curve, and the test curve is drawn for it and
+  // for no cap.
+  const SHARES = list('neighbour-shares', '0');
   saved.vector.curve = judgedMean((i) => judge(i, searched[i]), CURVE).precision;
-  for (const entry of saved.perSeed) {
-    const { seed, setting } = entry;
+  saved.vector.tuningCurve = judgedMean((i) => judge(i, searched[i]), TUNING_CURVE).precision;
+  // One seed's memory fed from empty; after every 500 feedback queries, precision on each split of `splits` for each share.
+  const curves = async (seed, setting, shares, splits) => {
     const learned = await VectorIndex.fromBytes(cacheBytes);
     learned.configureLearning({ memoryCapacity: 8192 });
     const random = rng(1000 + seed);
     const marking = rng(3000 + seed);
-    const memory = { strength: setting.beta, neighbours: setting.m, minSimilarity: setting.tau, rejectWeight: setting.gamma };
-    const curve = [];
+    const out = new Map(shares.map((share) => [share, splits.map(() => [])]));
     for (let i = FEEDBACK[0]; i < FEEDBACK[1]; i++) {
       const shown = learned.search(searched[i], 10).map((r) => r.id);
       const relevant = (id) => train.labels[id] === test.labels[i];
       const clicked = simulatedClicks(shown, relevant, random);
       const rejected = REJECTS.most > 0 ? simulatedRejections(shown, relevant, clicked, marking, REJECTS) : [];
       if (clicked.length) learned.feedback(searched[i], { clicked, shown, rejected });
-      if ((i + 1 - FEEDBACK[0]) % 500 === 0) {
-        const events = learned.stats().learning.memoryEvents;
-        const { precision } = judgedMean((j) => judgeResults(j, learned.search(searched[j], 10, { mode: 'neural', memory })), CURVE);
-        curve.push({ queries: i + 1 - FEEDBACK[0], events, precision });
-        console.log(`seed ${seed}: after ${i + 1 - FEEDBACK[0]} feedback queries (${events} events), precision@10 ${precision.toFixed(4)}`);
+      if ((i + 1 - FEEDBACK[0]) % 500 !== 0) continue;
+      const events = learned.stats().learning.memoryEvents;
+      for (const share of shares) {
+        const neighbours = share > 0 ? Math.max(1, Math.min(setting.m, Math.ceil(events / share))) : setting.m;
+        const memory = { strength: setting.beta, neighbours, minSimilarity: setting.tau, rejectWeight: setting.gamma };
+        splits.forEach((split, k) => {
+          const { precision } = judgedMean((j) => judgeResults(j, learned.search(searched[j], 10, { mode: 'neural', memory })), split);
+          out.get(share)[k].push({ queries: i + 1 - FEEDBACK[0], events, neighbours, precision });
+        });
       }
     }
     learned.dispose();
-    entry.curve = curve;
-    if (entry.curve.at(-1).precision !== undefined) saved.curveQueries = CURVE;
+    return out;
+  };
+  const mean = (curve) => curve.reduce((a, c) => a + c.precision, 0) / curve.length;
+  for (const entry of saved.perSeed) {
+    const { seed, setting } = entry;
+    let share = 0;
+    if (SHARES.length > 1) {
+      const tuning = await curves(seed, setting, SHARES, [TUNING_CURVE]);
+      for (const s of SHARES) {
+        const curve = tuning.get(s)[0];
+        console.log(`seed ${seed}, share ${s}: tuning curve ${curve.map((c) => c.precision.toFixed(4)).join(' ')} (mean ${mean(curve).toFixed(4)})`);
+        if (mean(curve) > mean(tuning.get(share)[0])) share = s;
+      }
+      entry.shareTuning = Object.fromEntries(SHARES.map((s) => [s, tuning.get(s)[0]]));
+    }
+    const test = await curves(seed, setting, [...new Set([0, share])], [CURVE]);
+    entry.curve = test.get(0)[0];
+    if (SHARES.length > 1) {
+      entry.share = share;
+      entry.curveWithShare = test.get(share)[0];
+    }
+    for (const [s, [curve]] of test) {
+      console.log(`seed ${seed}, share ${s}${s === share ? ' (chosen)' : ''}: test curve ${curve.map((c) => c.precision.toFixed(4)).join(' ')}`);
+    }
   }
+  saved.curveQueries = CURVE;
   writeFileSync(out, `${JSON.stringify(saved, null, 2)}\n`);
   console.log(`added the curves to ${out}`);
   process.exit(0);
