@@ -27,6 +27,20 @@ bool ToU32(double v, uint32_t* out) {
   return true;
 }
 
+// The 5 floats of a search's `memory` argument (null: the defaults) into params.
+neurovec::Status ReadMemoryParams(const float* memory, neurovec::SearchParams* params) {
+  if (memory == nullptr) return neurovec::Status::Ok();
+  const auto whole = [](float v, float least) { return v >= least && v <= 4294967295.0f && std::floor(v) == v; };
+  if (!whole(memory[0], 1)) return neurovec::Status::InvalidArgument("memory neighbours must be a positive integer");
+  if (!whole(memory[4], 0)) return neurovec::Status::InvalidArgument("memory min events must be an integer >= 0");
+  params->memory_neighbours = static_cast<uint32_t>(memory[0]);
+  params->memory_strength = memory[1];
+  params->memory_reject_weight = memory[2];
+  params->memory_min_similarity = memory[3];
+  params->memory_min_events = static_cast<uint32_t>(memory[4]);
+  return neurovec::Status::Ok();  // the ranges: SearchLearned / RefinerInputs validate them
+}
+
 }  // namespace
 
 extern "C" {
@@ -136,15 +150,8 @@ int32_t nv_search_learned(nv_index* index, const float* query, uint32_t k, uint3
   params.k = k;
   params.ef = ef;
   params.expand = expand;
-  if (memory != nullptr) {
-    if (!(memory[0] >= 1 && memory[0] <= 4294967295.0f) || std::floor(memory[0]) != memory[0]) {
-      return nv_internal_fail(neurovec::Status::InvalidArgument("memory neighbours must be a positive integer"));
-    }
-    params.memory_neighbours = static_cast<uint32_t>(memory[0]);
-    params.memory_strength = memory[1];
-    params.memory_reject_weight = memory[2];
-    params.memory_min_similarity = memory[3];
-  }
+  neurovec::Status memory_read = ReadMemoryParams(memory, &params);
+  if (!memory_read.ok()) return nv_internal_fail(memory_read);
   if (filter != nullptr && filter_len > 0) params.filter.assign(filter, filter_len);
   auto found = index->index->SearchLearned(query, params, static_cast<neurovec::SearchMode>(mode), temperature);
   if (!found.ok()) return nv_internal_fail(found.status());
@@ -183,13 +190,15 @@ const float* nv_learned_soft_vector(uint32_t* out_len) {
 }
 
 int32_t nv_refiner_inputs(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
-                          uint32_t filter_len) {
+                          uint32_t filter_len, const float* memory) {
   nv_internal_clear_error();
   neurovec::learning::EnableLearning();  // the link offsets come from the learner
   g_inputs = neurovec::RefinerCandidates();
   neurovec::SearchParams params;
   params.k = k;
   params.ef = ef;
+  neurovec::Status memory_read = ReadMemoryParams(memory, &params);
+  if (!memory_read.ok()) return nv_internal_fail(memory_read);
   if (filter != nullptr && filter_len > 0) params.filter.assign(filter, filter_len);
   auto got = index->index->RefinerInputs(query, params);
   if (!got.ok()) return nv_internal_fail(got.status());

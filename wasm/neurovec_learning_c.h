@@ -50,9 +50,9 @@ void nv_train_cancel(nv_index* index);
 
 /* mode: 1 neural, 2 subgraph, 3 differentiable (0 vector); expand: items the
  * learned walk may evaluate beyond the candidates (SearchParams::expand, 0:
- * none); memory: null for the defaults, or 4 floats, how the click memory is
+ * none); memory: null for the defaults, or 5 floats, how the click memory is
  * read (SearchParams::memory_neighbours, memory_strength,
- * memory_reject_weight, memory_min_similarity). Writes up to k hits (slot, distance, score); returns their count, or
+ * memory_reject_weight, memory_min_similarity, memory_min_events). Writes up to k hits (slot, distance, score); returns their count, or
  * -1. The extra outputs stay readable until the next call of
  * nv_search_learned in this thread: */
 int32_t nv_search_learned(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
@@ -70,9 +70,10 @@ const float* nv_learned_soft_vector(uint32_t* out_len);
  * Returns their count n, or -1. Readable until the next call in this thread:
  * slots (n), distances (n), vectors (n x dimensions, row-major), adjacency
  * (n x n bytes, 1 where candidate i links to j at HNSW level 0), link offsets
- * (n x n floats, each link's learned logit offset; 0 where none). */
+ * (n x n floats, each link's learned logit offset; 0 where none), the query
+ * the refiner scores against. memory: as nv_search_learned's. */
 int32_t nv_refiner_inputs(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,
-                          uint32_t filter_len);
+                          uint32_t filter_len, const float* memory);
 const uint32_t* nv_refiner_input_slots(void);
 const float* nv_refiner_input_distances(void);
 const float* nv_refiner_input_vectors(void);

@@ -277,17 +277,17 @@ export async function train(host: LearningHost, options: TrainOptions = {}): Pro
   }
 }
 
-/** The search option `memory` as nv_search_learned's 4 floats (validated). */
+/** The search option `memory` as nv_search_learned's 5 floats (validated). */
 export function resolveMemorySearch(memory: MemorySearchOptions | false | undefined): number[] {
   const D = DEFAULTS.memory;
-  if (memory === undefined) return [D.neighbours, D.strength, D.rejectWeight, D.minSimilarity];
-  if (memory === false) return [D.neighbours, 0, D.rejectWeight, D.minSimilarity];
+  if (memory === undefined) return [D.neighbours, D.strength, D.rejectWeight, D.minSimilarity, D.minEvents];
+  if (memory === false) return [D.neighbours, 0, D.rejectWeight, D.minSimilarity, D.minEvents];
   if (memory === null || typeof memory !== 'object' || Array.isArray(memory)) {
     throw invalid('memory must be an object like { strength: 64, neighbours: 200 } or false');
   }
   for (const key of Object.keys(memory)) {
-    if (!['neighbours', 'strength', 'rejectWeight', 'minSimilarity'].includes(key)) {
-      throw invalid(`unknown memory option "${key}"; expected neighbours, strength, rejectWeight or minSimilarity`);
+    if (!['neighbours', 'strength', 'rejectWeight', 'minSimilarity', 'minEvents'].includes(key)) {
+      throw invalid(`unknown memory option "${key}"; expected neighbours, strength, rejectWeight, minSimilarity or minEvents`);
     }
   }
   const L = LIMITS.memory;
@@ -302,6 +302,7 @@ export function resolveMemorySearch(memory: MemorySearchOptions | false | undefi
     number('strength', memory.strength ?? D.strength, 0, L.maxStrength),
     number('rejectWeight', memory.rejectWeight ?? D.rejectWeight, 0, L.maxRejectWeight),
     number('minSimilarity', memory.minSimilarity ?? D.minSimilarity, -1, 1),
+    checkInteger('memory.minEvents', memory.minEvents ?? D.minEvents, 0, LIMITS.learning.maxMemoryCapacity),
   ];
 }
 
@@ -330,8 +331,8 @@ export function searchLearned(host: LearningHost, query: ArrayLike<number>, k: n
   const mod = host.mod;
   const d = host.dimensions;
   const encoded = new TextEncoder().encode(filterJson);
-  // Layout: [query][slots k][distances k][scores k][filter][out count][memory 4 floats]
-  const ptr = host.scratch(d * 4 + k * 12 + encoded.length + 8 + 16);
+  // Layout: [query][slots k][distances k][scores k][filter][out count][memory 5 floats]
+  const ptr = host.scratch(d * 4 + k * 12 + encoded.length + 8 + 20);
   host.writeVector(query, ptr);
   const slotsPtr = ptr + d * 4;
   const filterPtr = slotsPtr + k * 12;
@@ -386,7 +387,8 @@ export function searchLearned(host: LearningHost, query: ArrayLike<number>, k: n
 
 /** The module's export of the refiner's inputs (nv_refiner_inputs, neurovec_learning_c.h). */
 export interface RefinerInputsModule extends LearningModule {
-  _nv_refiner_inputs(index: number, query: number, k: number, ef: number, filter: number, filterLen: number): number;
+  _nv_refiner_inputs(index: number, query: number, k: number, ef: number, filter: number, filterLen: number,
+    memory: number): number;
   _nv_refiner_input_slots(): number;
   _nv_refiner_input_distances(): number;
   _nv_refiner_input_vectors(): number;
@@ -410,14 +412,18 @@ export interface RefinerInputs {
 }
 
 export function refinerInputs(host: LearningHost, query: ArrayLike<number>, k: number, ef: number,
-  filterJson: string): RefinerInputs {
+  filterJson: string, memory: MemorySearchOptions | false | undefined = undefined): RefinerInputs {
   const mod = host.mod as RefinerInputsModule;
   const d = host.dimensions;
+  const memoryValues = resolveMemorySearch(memory);
   const encoded = new TextEncoder().encode(filterJson);
-  const ptr = host.scratch(d * 4 + encoded.length);
+  // Layout: [query][memory 5 floats][filter]
+  const ptr = host.scratch(d * 4 + 20 + encoded.length);
   host.writeVector(query, ptr);
-  mod.HEAPU8.set(encoded, ptr + d * 4);
-  const n = mod._nv_refiner_inputs(host.handle(), ptr, k, ef, encoded.length ? ptr + d * 4 : 0, encoded.length);
+  mod.HEAPF32.set(memoryValues, (ptr + d * 4) >>> 2);
+  const filterPtr = ptr + d * 4 + 20;
+  mod.HEAPU8.set(encoded, filterPtr);
+  const n = mod._nv_refiner_inputs(host.handle(), ptr, k, ef, encoded.length ? filterPtr : 0, encoded.length, ptr + d * 4);
   if (n < 0) throw host.error();
   const s = mod._nv_refiner_input_slots() >>> 2;
   const dist = mod._nv_refiner_input_distances() >>> 2;

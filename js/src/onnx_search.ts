@@ -5,7 +5,7 @@
 // vector order). A failing run falls back to vector mode and says so.
 import { OnnxRefinerError, type OnnxRefiner } from './onnx_refiner.js';
 import { refinerInputs, type LearningHost, type RefinerInputs } from './learning.js';
-import type { SearchResult } from './types.js';
+import type { MemorySearchOptions, SearchResult } from './types.js';
 
 /** searchNeural's answer: one result list per query, and which path produced it. */
 export interface NeuralSearchBatch {
@@ -30,11 +30,12 @@ export interface NeuralSearchHost extends LearningHost {
 }
 
 export async function searchWithOnnx(host: NeuralSearchHost, refiner: OnnxRefiner, stats: OnnxRefinerStats,
-  queries: ArrayLike<number>[], k: number, ef: number, filterJson: string): Promise<NeuralSearchBatch> {
+  queries: ArrayLike<number>[], k: number, ef: number, filterJson: string,
+  memory: MemorySearchOptions | false | undefined = undefined): Promise<NeuralSearchBatch> {
   const d = host.dimensions;
   // Candidates first (synchronous wasm calls), grouped by their count K: a
   // filter can leave some queries fewer than k' candidates.
-  const inputs: RefinerInputs[] = queries.map((q) => refinerInputs(host, q, k, ef, filterJson));
+  const inputs: RefinerInputs[] = queries.map((q) => refinerInputs(host, q, k, ef, filterJson, memory));
   const groups = new Map<number, number[]>();
   inputs.forEach((input, i) => {
     const n = input.slots.length;

@@ -776,9 +776,6 @@ export class VectorIndex {
     if (options.expand !== undefined) {
       throw invalid('expand is not supported by searchNeural (the ONNX refiner re-ranks the candidates only); use search()');
     }
-    if (options.memory !== undefined) {
-      throw invalid('searchNeural reads the click memory with its default options only; use search() to choose them');
-    }
     const refiner = this.onnxRefiner;
     if (!refiner) {
       throw new NeurovecError('FAILED_PRECONDITION', 'no ONNX refiner attached: call useOnnxRefiner(await OnnxRefiner.create(modelBytes)) first');
@@ -790,7 +787,7 @@ export class VectorIndex {
       ...this.learningHost(),
       vectorSearch: (q: ArrayLike<number>, kk: number) => this.search(q, kk, { ef: options.ef, filter: options.filter }),
     };
-    return searchWithOnnx(host, refiner, this.onnxStats, qs, k, ef, filterJson);
+    return searchWithOnnx(host, refiner, this.onnxStats, qs, k, ef, filterJson, options.memory);
   }
 
   /** Counters of the ONNX refiner: batches and queries run, fallbacks to vector mode and the last error. */

@@ -71,6 +71,7 @@ describe('limits.ts against config.h', () => {
     expect(DEFAULTS.memory.strength).toBe(valueOf(search, 'memory_strength'));
     expect(DEFAULTS.memory.rejectWeight).toBe(valueOf(search, 'memory_reject_weight'));
     expect(DEFAULTS.memory.minSimilarity).toBe(valueOf(search, 'memory_min_similarity'));
+    expect(DEFAULTS.memory.minEvents).toBe(valueOf(search, 'memory_min_events'));
     expect(LIMITS.memory.maxNeighbours).toBe(valueOf(search, 'kMaxMemoryNeighbours'));
     expect(LIMITS.memory.maxStrength).toBe(valueOf(search, 'kMaxMemoryStrength'));
     expect(LIMITS.memory.maxRejectWeight).toBe(valueOf(search, 'kMaxMemoryRejectWeight'));

@@ -42,11 +42,13 @@ test('onnxruntime-web in Chromium gives the C++ core\'s refiner scores', { timeo
       const refiner = await OnnxRefiner.create(await fetchBytes('/build/browser-onnx-test/refiner.onnx'),
         { dimensions: d, ort, wasmPaths: '/node_modules/onnxruntime-web/dist/' });
       index.useOnnxRefiner(refiner);
-      const batch = await index.searchNeural(qs, 10);
+      // The memory holds ~100 events: read from the first (minEvents 0), so both paths walk with the moved query.
+      const memory = { minEvents: 0 };
+      const batch = await index.searchNeural(qs, 10, { memory });
       let maxDiff = 0;
       let sameRankings = 0;
       qs.forEach((q, i) => {
-        const core = index.search(q, 10, { mode: 'neural' });
+        const core = index.search(q, 10, { mode: 'neural', memory });
         if (JSON.stringify(core.map((r) => r.id)) === JSON.stringify(batch.results[i].map((r) => r.id))) sameRankings++;
         core.forEach((r, j) => { maxDiff = Math.max(maxDiff, Math.abs(r.score - batch.results[i][j].score)); });
       });

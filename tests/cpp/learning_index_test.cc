@@ -907,6 +907,7 @@ TEST(LearningIndex, ClickMemoryServesNeuralModeFromClicksWithoutTraining) {
   p.k = 10;
   p.memory_neighbours = 3;
   p.memory_min_similarity = 0.9f;
+  p.memory_min_events = 0;  // ~290 events: read from the first
   Random noise(5);
   std::vector<float> again(f.queries.vectors.begin(), f.queries.vectors.begin() + 300 * kDim);
   for (float& x : again) x += 0.05f * Gaussian(noise);
@@ -973,13 +974,17 @@ TEST(LearningIndex, ClickMemoryServesNeuralModeFromClicksWithoutTraining) {
   SearchParams off = p;
   off.memory_strength = 0;
   EXPECT_TRUE(plain_answer(first, off));
+  SearchParams too_few = p;
+  too_few.memory_min_events = static_cast<uint32_t>(stats.memory_events) + 1;
+  EXPECT_TRUE(plain_answer(first, too_few));
   EXPECT_FALSE(plain_answer(first, p));
   // The other modes still need a model.
   EXPECT_EQ(f.index->SearchLearned(first, p, SearchMode::kSubgraph).status().code(), StatusCode::kFailedPrecondition);
   // Options are fixed once the memory holds events; bad search options are refused.
   EXPECT_EQ(f.index->ConfigureLearning(c).code(), StatusCode::kFailedPrecondition);
   for (auto bad : {+[](SearchParams& s) { s.memory_neighbours = 0; }, +[](SearchParams& s) { s.memory_strength = -1; },
-                   +[](SearchParams& s) { s.memory_reject_weight = NAN; }, +[](SearchParams& s) { s.memory_min_similarity = 2; }}) {
+                   +[](SearchParams& s) { s.memory_reject_weight = NAN; }, +[](SearchParams& s) { s.memory_min_similarity = 2; },
+                   +[](SearchParams& s) { s.memory_min_events = LearningConfig::kMaxMemoryCapacity + 1; }}) {
     SearchParams s = p;
     bad(s);
     EXPECT_EQ(f.index->SearchLearned(first, s, SearchMode::kNeural).status().code(), StatusCode::kInvalidArgument);
@@ -1025,8 +1030,9 @@ TEST(LearningIndex, ClickMemoryIgnoresImplicitNegativesAndKeepsRejections) {
   ASSERT_TRUE(clicked_only->FeedbackSlots(query, pos, {}).ok());
   ASSERT_TRUE(rejected->FeedbackSlots(query, pos, neg).ok());
   EXPECT_EQ(skipped->FeedbackSlots(query, pos, neg, 4).code(), StatusCode::kInvalidArgument);
-  // Every query reads the one event (min_similarity -1).
+  // Every query reads the one event (min_similarity -1, min_events 0).
   p.memory_min_similarity = -1;
+  p.memory_min_events = 0;
   const auto ranked = [&](const VectorIndex& index, uint32_t q) {
     auto r = index.SearchLearned(f.queries.vectors.data() + q * kDim, p, SearchMode::kNeural);
     EXPECT_TRUE(r.ok()) << r.status().message();

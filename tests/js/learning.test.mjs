@@ -255,7 +255,7 @@ describe('learning', () => {
     const index = await makeIndex({ ...LEARNING, memoryCapacity: 1000 });
     // Users come back with near copies of earlier queries; on this data only
     // the nearest past queries share a class, so the memory is read narrowly.
-    const memory = { neighbours: 3, minSimilarity: 0.9 };
+    const memory = { neighbours: 3, minSimilarity: 0.9, minEvents: 0 };  // ~290 events: read from the first
     const noise = rng(5);
     const again = (i) => Float32Array.from(q(i), (x) => x + 0.05 * gaussian(noise));
     const returning = Array.from({ length: 100 }, (_, j) => again(200 + j));
@@ -287,9 +287,12 @@ describe('learning', () => {
     }
     assert.deepEqual(await copy.toBytes(), bytes);
     assert.deepEqual(index.search(returning[0], 10, { mode: 'neural', memory: false }), plain(returning[0]));
+    assert.deepEqual(index.search(returning[0], 10, { mode: 'neural', memory: { ...memory, minEvents: 500 } }), plain(returning[0]),
+      'fewer events than minEvents: not read');
     assert.notDeepEqual(index.search(returning[0], 10, { mode: 'neural', memory }), plain(returning[0]));
     for (const [bad, pattern] of [[{ neighbours: 0 }, /neighbours/], [{ strength: -1 }, /strength/], [{ rejectWeight: Number.NaN }, /rejectWeight/],
-      [{ minSimilarity: 2 }, /minSimilarity/], [{ nearest: 3 }, /unknown memory option/], ['many', /memory must be/]]) {
+      [{ minSimilarity: 2 }, /minSimilarity/], [{ minEvents: -1 }, /minEvents/], [{ nearest: 3 }, /unknown memory option/],
+      ['many', /memory must be/]]) {
       assert.throws(() => index.search(returning[0], 10, { mode: 'neural', memory: bad }),
         (e) => e.code === 'INVALID_ARGUMENT' && pattern.test(e.message), JSON.stringify(bad));
     }

@@ -75,12 +75,14 @@ describe('ONNX refiner: native training, wasm and ONNX Runtime Web agree', () =>
     const refiner = await OnnxRefiner.create(model, { dimensions: D });
     index.useOnnxRefiner(refiner);
     const qs = Array.from({ length: queries.length / D }, (_, i) => row(queries, i));
-    const batch = await index.searchNeural(qs, 10);
+    // The memory holds ~250 events: read from the first (minEvents 0), so both paths walk with the moved query.
+    const memory = { minEvents: 0 };
+    const batch = await index.searchNeural(qs, 10, { memory });
     assert.equal(batch.refiner, 'onnx');
     assert.equal(batch.fallback, undefined);
     let maxDiff = 0;
     qs.forEach((q, i) => {
-      const core = index.search(q, 10, { mode: 'neural' });
+      const core = index.search(q, 10, { mode: 'neural', memory });
       assert.deepEqual(batch.results[i].map((r) => r.id), core.map((r) => r.id), `query ${i}: ONNX ranking differs`);
       core.forEach((r, j) => {
         assert.equal(batch.results[i][j].distance, r.distance);

@@ -191,9 +191,14 @@ struct SearchParams {
   // memory_min_similarity), by memory_strength (index/click_memory.h has the
   // formula). The defaults are the choice of the catalogue's tuning split
   // (bench/results/learning-click-memory.md). memory_strength 0: the memory
-  // is not read. With few events, raise memory_min_similarity so that queries
-  // unlike any past one are left as they are.
+  // is not read. Until the memory holds memory_min_events events it is not
+  // read either: a small memory's nearest past queries are mostly unrelated,
+  // and on the catalogue's tuning split every strength from 16 up lost to the
+  // plain walk at ~420 events and won from ~840 on (bench/results/
+  // learning-click-memory.md). memory_min_similarity leaves queries unlike
+  // any past one as they are.
   uint32_t memory_neighbours = 200;     // 1 .. kMaxMemoryNeighbours
+  uint32_t memory_min_events = 500;     // 0 .. LearningConfig::kMaxMemoryCapacity
   float memory_strength = 64.0f;        // 0 .. kMaxMemoryStrength
   float memory_reject_weight = 1.0f;    // 0 .. kMaxMemoryRejectWeight
   float memory_min_similarity = 0.0f;   // -1 .. 1

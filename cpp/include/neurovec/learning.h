@@ -82,8 +82,8 @@ struct LearningConfig {
   // its query's direction with the mean of the items clicked and of the items
   // explicitly rejected, the most recent this many; the neural modes then walk
   // the graph with the query moved towards what users clicked for the nearest
-  // past queries (SearchParams::memory_*), from the first event on, with no
-  // training. Kept in the index file (3 x dimensions floats per event).
+  // past queries (SearchParams::memory_*, read once it holds
+  // memory_min_events events), with no training. Kept in the index file (3 x dimensions floats per event).
   // 0 (the default): off.
   uint32_t memory_capacity = 0;
 

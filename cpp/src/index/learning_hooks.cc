@@ -32,7 +32,7 @@ IndexView ViewOf(const IndexState& x) {
 // validated.
 const float* WalkQuery(const IndexState& x, const float* query, const SearchParams& params, std::vector<float>* moved) {
   const ClickMemory& memory = x.learning.memory;
-  if (memory.size() == 0 || !(params.memory_strength > 0)) return query;
+  if (memory.size() == 0 || memory.size() < params.memory_min_events || !(params.memory_strength > 0)) return query;
   moved->resize(x.config.dimensions);
   const ClickMemoryQuery how{params.memory_neighbours, params.memory_strength, params.memory_reject_weight,
                              params.memory_min_similarity};

@@ -344,6 +344,10 @@ struct VectorIndex::Impl {
     if (!(params.memory_reject_weight >= 0 && params.memory_reject_weight <= SearchParams::kMaxMemoryRejectWeight)) {
       return Status::InvalidArgument("memory reject weight must be from 0 to 100");
     }
+    if (params.memory_min_events > LearningConfig::kMaxMemoryCapacity) {
+      return Status::InvalidArgument("memory min events must be from 0 to " +
+                                     std::to_string(LearningConfig::kMaxMemoryCapacity));
+    }
     if (!(params.memory_min_similarity >= -1 && params.memory_min_similarity <= 1)) {
       return Status::InvalidArgument("memory min similarity must be from -1 to 1 (a cosine)");
     }
