@@ -153,19 +153,27 @@ const median = (xs) => {
   const sorted = [...xs].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 };
+// One seed's simulated user over the feedback queries, shown `searchIndex`'s
+// plain top 10: the same clicks as bench:clicks' seed (its random stream) and
+// thumbs-down marks from their own stream. Yields the queries with a click.
+function* simulatedFeedback(seed, searchIndex) {
+  const random = rng(1000 + seed);
+  const marking = rng(3000 + seed);
+  for (let i = FEEDBACK[0]; i < FEEDBACK[1]; i++) {
+    const shown = searchIndex.search(searched[i], 10).map((r) => r.id);
+    const relevant = (id) => train.labels[id] === test.labels[i];
+    const clicked = simulatedClicks(shown, relevant, random);
+    const rejected = REJECTS.most > 0 ? simulatedRejections(shown, relevant, clicked, marking, REJECTS) : [];
+    if (clicked.length) yield { i, shown, clicked, rejected };
+  }
+}
+
 // The library's memory: one seed's feedback through index.feedback, the grid as search options.
 async function librarySeed(seed) {
   const learned = await VectorIndex.fromBytes(cacheBytes);
   learned.configureLearning({ memoryCapacity: 8192 });
-  const random = rng(1000 + seed);
-  const marking = rng(3000 + seed);
   let rejections = 0;
-  for (let i = FEEDBACK[0]; i < FEEDBACK[1]; i++) {
-    const shown = learned.search(searched[i], 10).map((r) => r.id);
-    const relevant = (id) => train.labels[id] === test.labels[i];
-    const clicked = simulatedClicks(shown, relevant, random);
-    const rejected = REJECTS.most > 0 ? simulatedRejections(shown, relevant, clicked, marking, REJECTS) : [];
-    if (!clicked.length) continue;
+  for (const { i, shown, clicked, rejected } of simulatedFeedback(seed, learned)) {
     rejections += rejected.length;
     learned.feedback(searched[i], { clicked, shown, rejected });
   }
@@ -225,15 +233,17 @@ if (ENGINE === 'library' && argv.includes('--curves')) {
   const curves = async (seed, setting, shares, splits) => {
     const learned = await VectorIndex.fromBytes(cacheBytes);
     learned.configureLearning({ memoryCapacity: 8192 });
-    const random = rng(1000 + seed);
-    const marking = rng(3000 + seed);
     const out = new Map(shares.map((share) => [share, splits.map(() => [])]));
+    // Checkpoints after every 500 feedback queries, clicked or not: the events of
+    // queries up to each checkpoint are fed before it is measured.
+    const feedback = simulatedFeedback(seed, learned);
+    let next = feedback.next();
     for (let i = FEEDBACK[0]; i < FEEDBACK[1]; i++) {
-      const shown = learned.search(searched[i], 10).map((r) => r.id);
-      const relevant = (id) => train.labels[id] === test.labels[i];
-      const clicked = simulatedClicks(shown, relevant, random);
-      const rejected = REJECTS.most > 0 ? simulatedRejections(shown, relevant, clicked, marking, REJECTS) : [];
-      if (clicked.length) learned.feedback(searched[i], { clicked, shown, rejected });
+      if (!next.done && next.value.i === i) {
+        const { shown, clicked, rejected } = next.value;
+        learned.feedback(searched[i], { clicked, shown, rejected });
+        next = feedback.next();
+      }
       if ((i + 1 - FEEDBACK[0]) % 500 !== 0) continue;
       const events = learned.stats().learning.memoryEvents;
       for (const share of shares) {
@@ -292,16 +302,9 @@ for (let seed = 1; seed <= seeds; seed++) {
     continue;
   }
   // The feedback: the same clicks as bench:clicks' seed (its random stream, the plain top 10).
-  const random = rng(1000 + seed);
-  const marking = rng(3000 + seed);  // the thumbs-down marks' own stream, as in bench:clicks
   const memory = [];
   let rejections = 0;
-  for (let i = FEEDBACK[0]; i < FEEDBACK[1]; i++) {
-    const shown = index.search(searched[i], 10).map((r) => r.id);
-    const relevant = (id) => train.labels[id] === test.labels[i];
-    const clicked = simulatedClicks(shown, relevant, random);
-    const rejected = REJECTS.most > 0 ? simulatedRejections(shown, relevant, clicked, marking, REJECTS) : [];
-    if (!clicked.length) continue;
+  for (const { i, clicked, rejected } of simulatedFeedback(seed, index)) {
     const mean = (ids) => {
       const c = new Float32Array(d);
       for (const id of ids) {

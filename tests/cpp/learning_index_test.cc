@@ -349,7 +349,9 @@ TEST(LearningIndex, ContinualTrainingWithEwcAndReplayRuns) {
 // Sparse clicks as a user gives them: of the top 10, the first one or two of
 // the query's class are clicked, and the results above the last click that
 // were not clicked are the negatives (the JS click form with implicit: 'above').
-void GiveClicks(Fixture& f, uint32_t from, uint32_t to) {
+// With skipped_are_implicit, the skipped results are marked as implicit
+// negatives (shown, not rejected), as the JS clicks form sends them.
+void GiveClicks(Fixture& f, uint32_t from, uint32_t to, bool skipped_are_implicit = false) {
   SearchParams p;
   p.k = 10;
   for (uint32_t q = from; q < to; ++q) {
@@ -362,7 +364,7 @@ void GiveClicks(Fixture& f, uint32_t from, uint32_t to) {
       (f.base.labels[h.slot] == f.queries.labels[q] ? pos : neg).push_back(h.slot);
     }
     if (pos.empty()) continue;
-    ASSERT_TRUE(f.index->FeedbackSlots(query, pos, neg).ok());
+    ASSERT_TRUE(f.index->FeedbackSlots(query, pos, neg, skipped_are_implicit ? static_cast<uint32_t>(neg.size()) : 0).ok());
   }
 }
 
@@ -874,25 +876,6 @@ TEST(ClickMemory, CosineAddsUnitMeansToTheUnitQueryAndGivesAUnitVector) {
   EXPECT_FLOAT_EQ(out[1], 0.4f / n);
 }
 
-// Clicks as a result page gets them: 1 or 2 results of the query's class among
-// the top 10, the results above the last click skipped (implicit negatives).
-void GiveMemoryClicks(Fixture& f, uint32_t from, uint32_t to) {
-  SearchParams p;
-  p.k = 10;
-  for (uint32_t q = from; q < to; ++q) {
-    const float* query = f.queries.vectors.data() + q * kDim;
-    auto hits = f.index->Search(query, p).take();
-    std::vector<uint32_t> pos, skipped;
-    const size_t want = 1 + q % 2;
-    for (const SearchHit& h : hits) {
-      if (pos.size() == want) break;
-      (f.base.labels[h.slot] == f.queries.labels[q] ? pos : skipped).push_back(h.slot);
-    }
-    if (pos.empty()) continue;
-    ASSERT_TRUE(f.index->FeedbackSlots(query, pos, skipped, static_cast<uint32_t>(skipped.size())).ok());
-  }
-}
-
 // Users come back with queries like earlier ones (near copies of the first
 // 300 queries): the memory recalls what was clicked for them. On this data a
 // query's nearest past queries by cosine are mostly of other classes (the
@@ -938,7 +921,7 @@ TEST(LearningIndex, ClickMemoryServesNeuralModeFromClicksWithoutTraining) {
   };
   EXPECT_TRUE(plain_answer(first, p));
   const double vector_p = precision(*f.index, SearchMode::kVector, p);
-  GiveMemoryClicks(f, 0, 300);
+  GiveClicks(f, 0, 300, /*skipped_are_implicit=*/true);
   const auto stats = f.index->learning_stats();
   EXPECT_GT(stats.memory_events, 250u);
   EXPECT_FALSE(stats.trained);
