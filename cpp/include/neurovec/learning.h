@@ -83,8 +83,9 @@ struct LearningConfig {
   // explicitly rejected, the most recent this many; the neural modes then walk
   // the graph with the query moved towards what users clicked for the nearest
   // past queries (SearchParams::memory_*, read once it holds
-  // memory_min_events events), with no training. Kept in the index file (3 x dimensions floats per event).
-  // 0 (the default): off.
+  // memory_min_events events), with no training. Kept in the index file (3 x
+  // dimensions floats per event) from the next save or checkpoint, as learned
+  // parameters are (feedback is not logged). 0 (the default): off.
   uint32_t memory_capacity = 0;
 
   // Bounds Validate() enforces (js/src/limits.ts repeats them; a test compares).
