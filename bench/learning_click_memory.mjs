@@ -171,6 +171,30 @@ function* simulatedFeedback(seed, searchIndex) {
   }
 }
 
+// Every setting of the grid scored on the tuning split (beta 0, no expansion,
+// once: its other settings change nothing); the best, the first on ties, is
+// chosen. `powers`: the JS memory's weighting powers ([0] for the library's).
+function chooseOnTuning(powers, score) {
+  let best = null;
+  const grid = [];
+  for (const beta of BETAS) {
+    for (const m of NEIGHBOURS) {
+      for (const tau of THRESHOLDS) {
+        for (const power of powers) {
+          for (const gamma of GAMMAS) {
+            if (beta === 0 && (m !== NEIGHBOURS[0] || tau !== THRESHOLDS[0] || power !== powers[0] || gamma !== GAMMAS[0])) continue;
+            const setting = { beta, m, tau, power, gamma };
+            const tuning = score(setting, TUNING);
+            grid.push({ ...setting, ...tuning });
+            if (!best || tuning.precision > best.tuning.precision) best = { setting, tuning };
+          }
+        }
+      }
+    }
+  }
+  return { best, grid };
+}
+
 /** The search options of a library setting (beta 0: vector mode). */
 const librarySearchOptions = (setting) => (setting.beta === 0 ? {} : {
   mode: 'neural', memory: { strength: setting.beta, neighbours: setting.m, minSimilarity: setting.tau, rejectWeight: setting.gamma },
@@ -207,21 +231,7 @@ async function librarySeed(seed) {
   const events = learned.stats().learning.memoryEvents;
   const search = (i, setting) => learned.search(searched[i], 10, librarySearchOptions(setting));
   const score = (setting, split) => judgedMean((i) => judgeResults(i, search(i, setting)), split);
-  let best = null;
-  const grid = [];
-  for (const beta of BETAS) {
-    for (const m of NEIGHBOURS) {
-      for (const tau of THRESHOLDS) {
-        for (const gamma of GAMMAS) {
-          if (beta === 0 && (m !== NEIGHBOURS[0] || tau !== THRESHOLDS[0] || gamma !== GAMMAS[0])) continue;  // all the same
-          const setting = { beta, m, tau, power: 0, gamma };
-          const tuning = score(setting, TUNING);
-          grid.push({ ...setting, ...tuning });
-          if (!best || tuning.precision > best.tuning.precision) best = { setting, tuning };
-        }
-      }
-    }
-  }
+  const { best, grid } = chooseOnTuning([0], score);
   const testJudged = score(best.setting, TEST);
   const latency = timeSearches(learned, best.setting);
   learned.dispose();
@@ -369,21 +379,7 @@ for (let seed = 1; seed <= seeds; seed++) {
     return q;
   };
   const score = (setting, split) => judgedMean((i) => judge(i, expanded(i, setting)), split);
-  let best = null;
-  const grid = [];
-  for (const beta of BETAS) {
-    for (const m of NEIGHBOURS) {
-      for (const tau of THRESHOLDS) {
-        for (const power of POWERS) {
-          for (const gamma of GAMMAS) {
-            const tuning = score({ beta, m, tau, power, gamma }, TUNING);
-            grid.push({ beta, m, tau, power, gamma, ...tuning });
-            if (!best || tuning.precision > best.tuning.precision) best = { setting: { beta, m, tau, power, gamma }, tuning };
-          }
-        }
-      }
-    }
-  }
+  const { best, grid } = chooseOnTuning(POWERS, score);
   const testJudged = score(best.setting, TEST);
   const entry = { seed, events: memory.length, rejections, ...best, test: testJudged, gain: testJudged.precision - vector.test.precision,
     tuningGrid: grid };
