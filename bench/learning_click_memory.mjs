@@ -30,7 +30,10 @@
 // clicked, shown, rejected }) of a fresh copy of the index, and every setting
 // is a search option (search(q, 10, { mode: 'neural', memory })). The library
 // has no weighting power (the JS memory's `power` is 0 there, which the tuning
-// split chose in 5 of 6 runs) and reads memory.minSimilarity for tau. It also
+// split chose in 5 of 6 runs) and reads memory.minSimilarity for tau. Its
+// lookup reads coarse lists of similar past queries (memory.scan, a multiple of
+// the neighbours; 0: every event, as the JS memory does), and the scans of
+// --scans (default 0,1,2,4,8) join the tuning grid. It also
 // times the test split's searches: p50 of neural mode with the chosen setting
 // against vector mode, same index, same run.
 //
@@ -47,7 +50,7 @@
 // library run (--out), each seed's memory fed anew.
 //
 //   node bench/learning_click_memory.mjs [--dataset catalogue|fashion] [--seeds 3] [--out PATH]
-//     [--rejects most[:rate]] [--betas 0,0.5,...] [--neighbours 100,200,500] [--gammas 0,0.5,1,2]
+//     [--rejects most[:rate]] [--betas 0,0.5,...] [--neighbours 100,200,500] [--gammas 0,0.5,1,2] [--scans 0,1,2,4,8]
 //     [--engine js|library] [--curves] [--latency]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { configureWasm, VectorIndex } from '../js/dist/index.js';
@@ -87,6 +90,9 @@ const REJECTS = (() => {
 const GAMMAS = REJECTS.most > 0 ? list('gammas', '0,0.5,1,2') : [0];
 const ENGINE = option('engine', 'js');
 if (!['js', 'library'].includes(ENGINE)) throw new Error(`--engine must be js or library, got ${ENGINE}`);
+// The library's lookup reads scan x neighbours past events from its coarse
+// lists (memory.scan; 0: all, exact); the JS memory is exact (scan 0).
+const SCANS = ENGINE === 'library' ? list('scans', '0,1,2,4,8') : [0];
 if ((REJECTS.most > 0 || ENGINE === 'library') && !argv.includes('--out')) {
   throw new Error('--rejects and --engine library need --out (the default file holds the clicks-only run of the JS memory)');
 }
@@ -149,7 +155,7 @@ const vector = { tuning: judgedMean((i) => judge(i, searched[i]), TUNING), test:
 console.log(`vector: precision@10 tuning ${vector.tuning.precision.toFixed(4)}, test ${vector.test.precision.toFixed(4)}; ` +
   `overlap@10 with the exact top 10: tuning ${vector.tuning.overlap.toFixed(4)}, test ${vector.test.overlap.toFixed(4)}`);
 
-const results = { protocol: { dataset, engine: ENGINE, feedback: FEEDBACK, tuning: TUNING, test: TEST, betas: BETAS,
+const results = { protocol: { dataset, engine: ENGINE, feedback: FEEDBACK, tuning: TUNING, test: TEST, betas: BETAS, scans: SCANS,
   neighbours: NEIGHBOURS, thresholds: THRESHOLDS, powers: ENGINE === 'library' ? [0] : POWERS, gammas: GAMMAS, rejects: REJECTS },
 vector, perSeed: [] };
 const median = (xs) => {
@@ -182,11 +188,14 @@ function chooseOnTuning(powers, score) {
       for (const tau of THRESHOLDS) {
         for (const power of powers) {
           for (const gamma of GAMMAS) {
-            if (beta === 0 && (m !== NEIGHBOURS[0] || tau !== THRESHOLDS[0] || power !== powers[0] || gamma !== GAMMAS[0])) continue;
-            const setting = { beta, m, tau, power, gamma };
-            const tuning = score(setting, TUNING);
-            grid.push({ ...setting, ...tuning });
-            if (!best || tuning.precision > best.tuning.precision) best = { setting, tuning };
+            for (const scan of SCANS) {
+              if (beta === 0 && (m !== NEIGHBOURS[0] || tau !== THRESHOLDS[0] || power !== powers[0] || gamma !== GAMMAS[0] ||
+                scan !== SCANS[0])) continue;
+              const setting = { beta, m, tau, power, gamma, scan };
+              const tuning = score(setting, TUNING);
+              grid.push({ ...setting, ...tuning });
+              if (!best || tuning.precision > best.tuning.precision) best = { setting, tuning };
+            }
           }
         }
       }
@@ -197,7 +206,8 @@ function chooseOnTuning(powers, score) {
 
 /** The search options of a library setting (beta 0: vector mode). */
 const librarySearchOptions = (setting) => (setting.beta === 0 ? {} : {
-  mode: 'neural', memory: { strength: setting.beta, neighbours: setting.m, minSimilarity: setting.tau, rejectWeight: setting.gamma },
+  mode: 'neural', memory: { strength: setting.beta, neighbours: setting.m, minSimilarity: setting.tau, rejectWeight: setting.gamma,
+    scan: setting.scan ?? 0 },
 });
 
 // Latency on the test split: vector mode and the setting's search, one after
@@ -293,7 +303,7 @@ if (ENGINE === 'library' && argv.includes('--curves')) {
       const events = learned.stats().learning.memoryEvents;
       for (const share of shares) {
         const neighbours = share > 0 ? Math.max(1, Math.min(setting.m, Math.ceil(events / share))) : setting.m;
-        const memory = { strength: setting.beta, neighbours, minSimilarity: setting.tau, rejectWeight: setting.gamma };
+        const memory = { strength: setting.beta, neighbours, minSimilarity: setting.tau, rejectWeight: setting.gamma, scan: setting.scan ?? 0 };
         splits.forEach((split, k) => {
           const { precision } = judgedMean((j) => judgeResults(j, learned.search(searched[j], 10, { mode: 'neural', memory })), split);
           out.get(share)[k].push({ queries: i + 1 - FEEDBACK[0], events, neighbours, precision });
@@ -389,7 +399,7 @@ for (let seed = 1; seed <= seeds; seed++) {
     `(${entry.gain >= 0 ? '+' : ''}${entry.gain.toFixed(4)} over vector), overlap@10 ${testJudged.overlap.toFixed(4)}`);
   // How much of the query's own answer each strength keeps, on tuning (the chosen m, tau and power).
   for (const g of grid.filter((x) => x.m === best.setting.m && x.tau === best.setting.tau && x.power === best.setting.power &&
-    x.gamma === best.setting.gamma)) {
+    x.gamma === best.setting.gamma && x.scan === best.setting.scan)) {
     console.log(`  tuning, beta ${g.beta}: precision@10 ${g.precision.toFixed(4)}, overlap@10 ${g.overlap.toFixed(4)}`);
   }
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

@@ -27,17 +27,19 @@ bool ToU32(double v, uint32_t* out) {
   return true;
 }
 
-// The 5 floats of a search's `memory` argument (null: the defaults) into params.
+// The 6 floats of a search's `memory` argument (null: the defaults) into params.
 neurovec::Status ReadMemoryParams(const float* memory, neurovec::SearchParams* params) {
   if (memory == nullptr) return neurovec::Status::Ok();
   const auto whole = [](float v, float least) { return v >= least && v <= 4294967295.0f && std::floor(v) == v; };
   if (!whole(memory[0], 1)) return neurovec::Status::InvalidArgument("memory neighbours must be a positive integer");
   if (!whole(memory[4], 0)) return neurovec::Status::InvalidArgument("memory min events must be an integer >= 0");
+  if (!whole(memory[5], 0)) return neurovec::Status::InvalidArgument("memory scan must be an integer >= 0");
   params->memory_neighbours = static_cast<uint32_t>(memory[0]);
   params->memory_strength = memory[1];
   params->memory_reject_weight = memory[2];
   params->memory_min_similarity = memory[3];
   params->memory_min_events = static_cast<uint32_t>(memory[4]);
+  params->memory_scan = static_cast<uint32_t>(memory[5]);
   return neurovec::Status::Ok();  // the ranges: SearchLearned / RefinerInputs validate them
 }
 

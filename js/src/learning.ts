@@ -277,17 +277,17 @@ export async function train(host: LearningHost, options: TrainOptions = {}): Pro
   }
 }
 
-/** The search option `memory` as nv_search_learned's 5 floats (validated). */
+/** The search option `memory` as nv_search_learned's 6 floats (validated). */
 export function resolveMemorySearch(memory: MemorySearchOptions | false | undefined): number[] {
   const D = DEFAULTS.memory;
-  if (memory === undefined) return [D.neighbours, D.strength, D.rejectWeight, D.minSimilarity, D.minEvents];
-  if (memory === false) return [D.neighbours, 0, D.rejectWeight, D.minSimilarity, D.minEvents];
+  if (memory === undefined) return [D.neighbours, D.strength, D.rejectWeight, D.minSimilarity, D.minEvents, D.scan];
+  if (memory === false) return [D.neighbours, 0, D.rejectWeight, D.minSimilarity, D.minEvents, D.scan];
   if (memory === null || typeof memory !== 'object' || Array.isArray(memory)) {
     throw invalid('memory must be an object like { strength: 64, neighbours: 200 } or false');
   }
   for (const key of Object.keys(memory)) {
-    if (!['neighbours', 'strength', 'rejectWeight', 'minSimilarity', 'minEvents'].includes(key)) {
-      throw invalid(`unknown memory option "${key}"; expected neighbours, strength, rejectWeight, minSimilarity or minEvents`);
+    if (!['neighbours', 'strength', 'rejectWeight', 'minSimilarity', 'minEvents', 'scan'].includes(key)) {
+      throw invalid(`unknown memory option "${key}"; expected neighbours, strength, rejectWeight, minSimilarity, minEvents or scan`);
     }
   }
   const L = LIMITS.memory;
@@ -303,6 +303,7 @@ export function resolveMemorySearch(memory: MemorySearchOptions | false | undefi
     number('rejectWeight', memory.rejectWeight ?? D.rejectWeight, 0, L.maxRejectWeight),
     number('minSimilarity', memory.minSimilarity ?? D.minSimilarity, -1, 1),
     checkInteger('memory.minEvents', memory.minEvents ?? D.minEvents, 0, LIMITS.learning.maxMemoryCapacity),
+    checkInteger('memory.scan', memory.scan ?? D.scan, 0, L.maxScan),
   ];
 }
 
@@ -331,8 +332,8 @@ export function searchLearned(host: LearningHost, query: ArrayLike<number>, k: n
   const mod = host.mod;
   const d = host.dimensions;
   const encoded = new TextEncoder().encode(filterJson);
-  // Layout: [query][slots k][distances k][scores k][filter][out count][memory 5 floats]
-  const ptr = host.scratch(d * 4 + k * 12 + encoded.length + 8 + 20);
+  // Layout: [query][slots k][distances k][scores k][filter][out count][memory 6 floats]
+  const ptr = host.scratch(d * 4 + k * 12 + encoded.length + 8 + 24);
   host.writeVector(query, ptr);
   const slotsPtr = ptr + d * 4;
   const filterPtr = slotsPtr + k * 12;
@@ -417,11 +418,11 @@ export function refinerInputs(host: LearningHost, query: ArrayLike<number>, k: n
   const d = host.dimensions;
   const memoryValues = resolveMemorySearch(memory);
   const encoded = new TextEncoder().encode(filterJson);
-  // Layout: [query][memory 5 floats][filter]
-  const ptr = host.scratch(d * 4 + 20 + encoded.length);
+  // Layout: [query][memory 6 floats][filter]
+  const ptr = host.scratch(d * 4 + 24 + encoded.length);
   host.writeVector(query, ptr);
   mod.HEAPF32.set(memoryValues, (ptr + d * 4) >>> 2);
-  const filterPtr = ptr + d * 4 + 20;
+  const filterPtr = ptr + d * 4 + 24;
   mod.HEAPU8.set(encoded, filterPtr);
   const n = mod._nv_refiner_inputs(host.handle(), ptr, k, ef, encoded.length ? filterPtr : 0, encoded.length, ptr + d * 4);
   if (n < 0) throw host.error();

@@ -40,6 +40,7 @@ export const LIMITS = Object.freeze({
     maxNeighbours: 65536,
     maxStrength: 1e6,
     maxRejectWeight: 100,
+    maxScan: 1024,
   }),
 });
 
@@ -85,5 +86,5 @@ export const DEFAULTS = Object.freeze({
     memoryCapacity: 0,
   }),
   /** SearchParams' memory_* initialisers (config.h) */
-  memory: Object.freeze({ neighbours: 200, strength: 64, rejectWeight: 1, minSimilarity: 0, minEvents: 500 }),
+  memory: Object.freeze({ neighbours: 200, strength: 64, rejectWeight: 1, minSimilarity: 0, minEvents: 500, scan: 4 }),
 });

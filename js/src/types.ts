@@ -176,6 +176,12 @@ export interface MemorySearchOptions {
    * catalogue's tuning split every useful strength lost to plain search at ~420
    * events and won from ~840 on. */
   minEvents?: number;
+  /** How much of a large memory (from 1,024 events, kept in coarse lists of
+   * similar past queries) a lookup reads, as a multiple of `neighbours`: whole
+   * lists, nearest first, until scan x neighbours events (0..1024, default 4;
+   * 0: every event, the exact nearest past queries). Less is faster, and on the
+   * catalogue's tuning split also more precise. */
+  scan?: number;
 }
 
 export interface SearchOptions {

@@ -72,9 +72,11 @@ describe('limits.ts against config.h', () => {
     expect(DEFAULTS.memory.rejectWeight).toBe(valueOf(search, 'memory_reject_weight'));
     expect(DEFAULTS.memory.minSimilarity).toBe(valueOf(search, 'memory_min_similarity'));
     expect(DEFAULTS.memory.minEvents).toBe(valueOf(search, 'memory_min_events'));
+    expect(DEFAULTS.memory.scan).toBe(valueOf(search, 'memory_scan'));
     expect(LIMITS.memory.maxNeighbours).toBe(valueOf(search, 'kMaxMemoryNeighbours'));
     expect(LIMITS.memory.maxStrength).toBe(valueOf(search, 'kMaxMemoryStrength'));
     expect(LIMITS.memory.maxRejectWeight).toBe(valueOf(search, 'kMaxMemoryRejectWeight'));
+    expect(LIMITS.memory.maxScan).toBe(valueOf(search, 'kMaxMemoryScan'));
   });
 
   it('has the defaults of the core', () => {

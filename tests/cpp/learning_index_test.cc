@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <unordered_set>
 
@@ -876,6 +877,108 @@ TEST(ClickMemory, CosineAddsUnitMeansToTheUnitQueryAndGivesAUnitVector) {
   EXPECT_FLOAT_EQ(out[1], 0.4f / n);
 }
 
+// From kPartitionMinEvents events on, a lookup reads the coarse lists nearest
+// the query (ClickMemoryQuery::scan); scan 0 is still the exact nearest.
+TEST(ClickMemory, ALargeMemoryReadsItsNearestListsAndSavesThem) {
+  constexpr uint32_t d = 8;
+  constexpr uint32_t kEvents = 2500;
+  ClickMemory memory(kEvents, d, Metric::kL2);
+  // Past queries around 16 directions; each event's click says which.
+  Random r(11);
+  std::vector<float> directions(16 * d);
+  for (float& x : directions) x = Gaussian(r);
+  std::vector<float> queries(size_t(kEvents) * d), clicks(queries.size());
+  for (uint32_t e = 0; e < kEvents; ++e) {
+    const uint32_t g = e % 16;
+    for (uint32_t i = 0; i < d; ++i) {
+      queries[e * d + i] = directions[g * d + i] + 0.3f * Gaussian(r);
+      clicks[e * d + i] = float(g) + 0.1f * Gaussian(r);
+    }
+    memory.Record(&queries[e * d], {&clicks[e * d]}, {});
+    if (e + 1 == ClickMemory::kPartitionMinEvents - 1) EXPECT_EQ(memory.lists(), 0u);  // brute force below
+  }
+  // Built at 1,024 events and again at 2,048: about sqrt(2048) lists.
+  EXPECT_EQ(memory.lists(), 45u);
+
+  // scan 0: the exact m nearest (cosine of the unit queries), in double here.
+  const auto unit = [&](const float* v) {
+    std::vector<double> u(v, v + d);
+    double n = 0;
+    for (double x : u) n += x * x;
+    for (double& x : u) x /= std::sqrt(n);
+    return u;
+  };
+  ClickMemoryQuery how;
+  how.neighbours = 20;
+  how.strength = 3;
+  how.reject_weight = 0;
+  Random qr(12);
+  for (int t = 0; t < 20; ++t) {
+    const uint32_t g = t % 16;
+    std::vector<float> query(d);
+    for (uint32_t i = 0; i < d; ++i) query[i] = directions[g * d + i] + (t < 16 ? 0.0f : 0.5f * Gaussian(qr));
+    const std::vector<double> uq = unit(query.data());
+    std::vector<std::pair<double, uint32_t>> nearest;
+    for (uint32_t e = 0; e < kEvents; ++e) {
+      const std::vector<double> ue = unit(&queries[e * d]);
+      double s = 0;
+      for (uint32_t i = 0; i < d; ++i) s += uq[i] * ue[i];
+      nearest.emplace_back(-s, e);
+    }
+    std::sort(nearest.begin(), nearest.end());
+    std::vector<float> exact(d), scanned(d);
+    how.scan = 0;
+    ASSERT_EQ(memory.Expand(query.data(), how, exact.data()), 20u);
+    for (uint32_t i = 0; i < d; ++i) {
+      double mean = 0;
+      for (uint32_t j = 0; j < 20; ++j) mean += clicks[nearest[j].second * d + i] / 20.0;
+      EXPECT_NEAR(exact[i], (query[i] + 3 * mean) / 4, 1e-4) << "query " << t << ", dimension " << i;
+    }
+    // scan 4: 80 events or more from the nearest lists. A query on one of the
+    // directions finds that direction's events there, as the exact lookup does.
+    how.scan = 4;
+    ASSERT_EQ(memory.Expand(query.data(), how, scanned.data()), 20u);
+    if (t < 16) {
+      for (uint32_t i = 0; i < d; ++i) {
+        EXPECT_NEAR(exact[i], (query[i] + 3 * float(g)) / 4, 0.05) << "direction " << g;
+        EXPECT_NEAR(scanned[i], (query[i] + 3 * float(g)) / 4, 0.05) << "direction " << g;
+      }
+    }
+  }
+
+  // Saved and reopened, after the ring has turned over: the same lists, the same bits.
+  for (uint32_t e = 0; e < 700; ++e) memory.Record(&queries[e * d], {&clicks[(e + 5) * d]}, {});
+  const std::string bytes = memory.Serialize();
+  ClickMemory copy(kEvents, d, Metric::kL2);
+  ASSERT_TRUE(copy.Restore(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()).ok());
+  EXPECT_EQ(copy.Serialize(), bytes);
+  EXPECT_EQ(copy.lists(), memory.lists());
+  for (uint32_t scan : {0u, 1u, 4u}) {
+    how.scan = scan;
+    std::vector<float> a(d), b(d);
+    EXPECT_EQ(memory.Expand(&queries[7 * d], how, a.data()), copy.Expand(&queries[7 * d], how, b.data()));
+    EXPECT_EQ(a, b) << "scan " << scan;
+  }
+  // An event put in a list the memory does not have is refused.
+  std::string damaged = bytes;
+  const uint32_t bad = 999;
+  std::memcpy(&damaged[damaged.size() - 4], &bad, 4);
+  EXPECT_EQ(copy.Restore(reinterpret_cast<const uint8_t*>(damaged.data()), damaged.size()).code(), StatusCode::kCorrupt);
+  // A version-1 memory (events only, before the lists) is read, and gets its lists.
+  const size_t events_end = 4 * 5 + 8 + size_t(kEvents) * 3 * d * 4;
+  std::string v1 = bytes.substr(0, events_end);
+  const uint32_t one = 1;
+  std::memcpy(&v1[0], &one, 4);
+  ClickMemory old(kEvents, d, Metric::kL2);
+  ASSERT_TRUE(old.Restore(reinterpret_cast<const uint8_t*>(v1.data()), v1.size()).ok());
+  EXPECT_EQ(old.lists(), 50u);  // sqrt(2500)
+  how.scan = 0;
+  std::vector<float> a(d), b(d);
+  memory.Expand(&queries[7 * d], how, a.data());
+  old.Expand(&queries[7 * d], how, b.data());
+  EXPECT_EQ(a, b);  // scan 0 reads no list
+}
+
 // Users come back with queries like earlier ones (near copies of the first
 // 300 queries): the memory recalls what was clicked for them. On this data a
 // query's nearest past queries by cosine are mostly of other classes (the
@@ -967,7 +1070,8 @@ TEST(LearningIndex, ClickMemoryServesNeuralModeFromClicksWithoutTraining) {
   EXPECT_EQ(f.index->ConfigureLearning(c).code(), StatusCode::kFailedPrecondition);
   for (auto bad : {+[](SearchParams& s) { s.memory_neighbours = 0; }, +[](SearchParams& s) { s.memory_strength = -1; },
                    +[](SearchParams& s) { s.memory_reject_weight = NAN; }, +[](SearchParams& s) { s.memory_min_similarity = 2; },
-                   +[](SearchParams& s) { s.memory_min_events = LearningConfig::kMaxMemoryCapacity + 1; }}) {
+                   +[](SearchParams& s) { s.memory_min_events = LearningConfig::kMaxMemoryCapacity + 1; },
+                   +[](SearchParams& s) { s.memory_scan = SearchParams::kMaxMemoryScan + 1; }}) {
     SearchParams s = p;
     bad(s);
     EXPECT_EQ(f.index->SearchLearned(first, s, SearchMode::kNeural).status().code(), StatusCode::kInvalidArgument);

@@ -196,15 +196,24 @@ struct SearchParams {
   // and on the catalogue's tuning split every strength from 16 up lost to the
   // plain walk at ~420 events and won from ~840 on (bench/results/
   // learning-click-memory.md). memory_min_similarity leaves queries unlike
-  // any past one as they are.
+  // any past one as they are. memory_scan: how much of a large memory (from
+  // ClickMemory::kPartitionMinEvents events, split into coarse lists of
+  // similar past queries) a lookup reads: whole lists, nearest first, until
+  // memory_scan x memory_neighbours events; the nearest of those are the
+  // neighbours. 0: every event (the exact nearest past queries). Reading less
+  // is faster, and on the catalogue's tuning split also more precise:
+  // neighbours from the query's own lists are more often on its topic
+  // (bench/results/learning-click-memory.md).
   uint32_t memory_neighbours = 200;     // 1 .. kMaxMemoryNeighbours
   uint32_t memory_min_events = 500;     // 0 .. LearningConfig::kMaxMemoryCapacity
   float memory_strength = 64.0f;        // 0 .. kMaxMemoryStrength
   float memory_reject_weight = 1.0f;    // 0 .. kMaxMemoryRejectWeight
   float memory_min_similarity = 0.0f;   // -1 .. 1
+  uint32_t memory_scan = 4;             // 0 .. kMaxMemoryScan
   static constexpr uint32_t kMaxMemoryNeighbours = 65536;
   static constexpr float kMaxMemoryStrength = 1e6f;
   static constexpr float kMaxMemoryRejectWeight = 100.0f;
+  static constexpr uint32_t kMaxMemoryScan = 1024;
 };
 
 }  // namespace neurovec

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "distance/kernels.h"
 #include "util/byte_io.h"
@@ -10,7 +11,13 @@
 namespace neurovec {
 namespace {
 
-constexpr uint32_t kStateVersion = 1;
+// 1: events only; 2: the coarse lists follow them.
+constexpr uint32_t kStateVersion = 2;
+// k-means rounds of a list build: enough to settle on the catalogue's queries
+// (the lookup reads whole lists, so centroids need not be exact).
+constexpr int kBuildRounds = 8;
+// Training events per list at most (the rest are only assigned).
+constexpr uint32_t kTrainingPerList = 64;
 
 // Scales v to unit length; false when it has none.
 bool Normalise(float* v, uint32_t d) {
@@ -50,6 +57,7 @@ void ClickMemory::Record(const float* query, const std::vector<const float*>& cl
     }
   };
   uint32_t at;
+  bool replaced = false;
   if (count_ < capacity_) {
     at = count_++;
     queries_.resize(size_t(count_) * d);
@@ -58,11 +66,81 @@ void ClickMemory::Record(const float* query, const std::vector<const float*>& cl
   } else {
     at = first_;  // the oldest event leaves
     first_ = (first_ + 1) % capacity_;
+    replaced = true;
   }
   std::copy(q.begin(), q.end(), Row(queries_, at));
   mean(clicked, Row(clicked_, at));
   mean(rejected, Row(rejected_, at));
   ++recorded_;
+  if (list_count_ > 0) {
+    if (replaced) {
+      std::vector<uint32_t>& old = lists_[list_of_[at]];
+      old.erase(std::find(old.begin(), old.end(), at));
+    }
+    list_of_.resize(count_);
+    list_of_[at] = NearestList(Row(queries_, at));
+    lists_[list_of_[at]].push_back(at);
+  }
+  if (count_ >= kPartitionMinEvents &&
+      (list_count_ == 0 || count_ >= 2 * uint64_t(built_size_) || recorded_ - built_recorded_ >= capacity_)) {
+    BuildLists();
+  }
+}
+
+uint32_t ClickMemory::NearestList(const float* unit_query) const {
+  const distance::DistanceFn dot = distance::BestKernels().dot;
+  uint32_t best = 0;
+  float best_similarity = -2.0f;
+  for (uint32_t l = 0; l < list_count_; ++l) {
+    const float s = dot(unit_query, centroids_.data() + size_t(l) * dimensions_, dimensions_);
+    if (s > best_similarity) best_similarity = s, best = l;
+  }
+  return best;
+}
+
+void ClickMemory::BuildLists() {
+  const uint32_t d = dimensions_;
+  const uint32_t lists = std::min<uint32_t>(
+      kMaxLists, std::max<uint32_t>(1, static_cast<uint32_t>(std::lround(std::sqrt(double(count_))))));
+  // The training events: every stride-th by age, at most kTrainingPerList per list.
+  const uint32_t stride = std::max<uint32_t>(1, count_ / (kTrainingPerList * lists));
+  std::vector<uint32_t> training;
+  for (uint32_t age = 0; age < count_; age += stride) training.push_back((first_ + age) % capacity_);
+  // Starting centroids: training events spread evenly over the ages.
+  list_count_ = lists;
+  centroids_.assign(size_t(lists) * d, 0.0f);
+  for (uint32_t l = 0; l < lists; ++l) {
+    const float* row = Row(queries_, training[size_t(l) * training.size() / lists]);
+    std::copy(row, row + d, centroids_.begin() + size_t(l) * d);
+  }
+  std::vector<double> sums(size_t(lists) * d);
+  std::vector<float> centroid(d);
+  for (int round = 0; round < kBuildRounds; ++round) {
+    std::fill(sums.begin(), sums.end(), 0.0);
+    for (uint32_t slot : training) {
+      const float* row = Row(queries_, slot);
+      double* sum = sums.data() + size_t(NearestList(row)) * d;
+      for (uint32_t i = 0; i < d; ++i) sum[i] += row[i];
+    }
+    // Each centroid moves to its events' mean direction; one left empty stays.
+    for (uint32_t l = 0; l < lists; ++l) {
+      for (uint32_t i = 0; i < d; ++i) centroid[i] = static_cast<float>(sums[size_t(l) * d + i]);
+      if (Normalise(centroid.data(), d)) std::copy(centroid.begin(), centroid.end(), centroids_.begin() + size_t(l) * d);
+    }
+  }
+  AssignAll();
+  built_size_ = count_;
+  built_recorded_ = recorded_;
+}
+
+void ClickMemory::AssignAll() {
+  lists_.assign(list_count_, {});
+  list_of_.assign(count_, 0);
+  for (uint32_t age = 0; age < count_; ++age) {
+    const uint32_t slot = (first_ + age) % capacity_;
+    list_of_[slot] = NearestList(Row(queries_, slot));
+    lists_[list_of_[slot]].push_back(slot);
+  }
 }
 
 uint32_t ClickMemory::Expand(const float* query, const ClickMemoryQuery& how, float* out) const {
@@ -71,32 +149,73 @@ uint32_t ClickMemory::Expand(const float* query, const ClickMemoryQuery& how, fl
   if (count_ == 0 || !(how.strength > 0) || how.neighbours == 0) return 0;
   std::vector<float> q(query, query + d);
   if (!Normalise(q.data(), d)) return 0;
-  // Cosine of the query with every past query (all unit vectors).
+  // Cosine of the query with past queries (all unit vectors): (similarity, age).
   const distance::DistanceFn dot = distance::BestKernels().dot;
   std::vector<std::pair<float, uint32_t>> nearest;
-  nearest.reserve(count_);
-  for (uint32_t e = 0; e < count_; ++e) {
-    const float s = dot(q.data(), Row(queries_, e), d);
-    if (s >= how.min_similarity) nearest.emplace_back(s, e);
+  const auto consider = [&](uint32_t slot) {
+    const float s = dot(q.data(), Row(queries_, slot), d);
+    if (s >= how.min_similarity) nearest.emplace_back(s, Age(slot));
+  };
+  const uint64_t want = uint64_t(how.scan) * how.neighbours;
+  if (list_count_ == 0 || how.scan == 0 || want >= count_) {
+    nearest.reserve(count_);
+    for (uint32_t slot = 0; slot < count_; ++slot) consider(slot);
+  } else {
+    // Whole lists, nearest centroid first (ties: the lower list), until `want` events are read.
+    std::vector<std::pair<float, uint32_t>> order(list_count_);
+    for (uint32_t l = 0; l < list_count_; ++l) order[l] = {dot(q.data(), centroids_.data() + size_t(l) * d, d), l};
+    std::sort(order.begin(), order.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+    nearest.reserve(want + count_ / list_count_ * 4);
+    uint64_t read = 0;
+    for (const auto& [similarity, l] : order) {
+      for (uint32_t slot : lists_[l]) consider(slot);
+      read += lists_[l].size();
+      if (read >= want) break;
+    }
   }
   const size_t m = std::min<size_t>(how.neighbours, nearest.size());
   if (m == 0) return 0;
-  // The m nearest, in no particular order (their mean is what counts); ties
-  // go to the lower storage index, so the set never depends on the algorithm.
-  // Summed in storage order, so the bits do not either.
-  if (m < nearest.size()) {
-    std::nth_element(nearest.begin(), nearest.begin() + (m - 1), nearest.end(), [](const auto& a, const auto& b) {
-      return a.first > b.first || (a.first == b.first && a.second < b.second);
-    });
-    nearest.resize(m);
+  // The m nearest (their mean is what counts, not their order): every event
+  // above the m-th largest similarity, then those equal to it, the oldest
+  // first, so the set never depends on the selection algorithm. Summed oldest
+  // first, so the bits of the mean do not either.
+  std::vector<uint32_t> chosen;  // ages
+  chosen.reserve(m);
+  if (m == nearest.size()) {
+    for (const auto& [similarity, age] : nearest) chosen.push_back(age);
+  } else {
+    std::vector<float> similarities(nearest.size());
+    for (size_t j = 0; j < nearest.size(); ++j) similarities[j] = nearest[j].first;
+    std::nth_element(similarities.begin(), similarities.begin() + (m - 1), similarities.end(), std::greater<float>());
+    const float threshold = similarities[m - 1];
+    std::vector<uint32_t> tied;
+    for (const auto& [similarity, age] : nearest) {
+      if (similarity > threshold) {
+        chosen.push_back(age);
+      } else if (similarity == threshold) {
+        tied.push_back(age);
+      }
+    }
+    std::sort(tied.begin(), tied.end());
+    for (size_t j = 0; chosen.size() < m; ++j) chosen.push_back(tied[j]);
   }
-  std::sort(nearest.begin(), nearest.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
-  std::vector<double> shift(d, 0.0);
-  for (size_t j = 0; j < m; ++j) {
-    const float* c = Row(clicked_, nearest[j].second);
-    const float* r = Row(rejected_, nearest[j].second);
-    for (uint32_t i = 0; i < d; ++i) shift[i] += double(c[i]) - double(how.reject_weight) * r[i];
+  std::sort(chosen.begin(), chosen.end());
+  // Clicked and rejected rows summed apart (plain adds, the same bits with or
+  // without fused multiply-adds), then combined once.
+  std::vector<float> clicked_sum(d, 0.0f), rejected_sum(d, 0.0f);
+  const bool rejections = how.reject_weight != 0;
+  for (uint32_t age : chosen) {
+    const uint32_t slot = (first_ + age) % capacity_;
+    const float* c = Row(clicked_, slot);
+    for (uint32_t i = 0; i < d; ++i) clicked_sum[i] += c[i];
+    if (rejections) {
+      const float* r = Row(rejected_, slot);
+      for (uint32_t i = 0; i < d; ++i) rejected_sum[i] += r[i];
+    }
   }
+  std::vector<double> shift(d);
+  for (uint32_t i = 0; i < d; ++i) shift[i] = double(clicked_sum[i]) - double(how.reject_weight) * rejected_sum[i];
   const double beta = how.strength / static_cast<double>(m);
   if (metric_ == Metric::kCosine) {
     for (uint32_t i = 0; i < d; ++i) out[i] = static_cast<float>(q[i] + beta * shift[i]);
@@ -119,6 +238,9 @@ uint32_t ClickMemory::Expand(const float* query, const ClickMemoryQuery& how, fl
 
 // u32 version, capacity, dimensions, metric, count; u64 recorded; then count
 // events, oldest first, each query, clicked mean and rejected mean (d f32 each).
+// Version 2 goes on with the lists: u32 list count L (0: none), u32 events at
+// the last build, u64 recorded at the last build, L centroids (d f32 each),
+// then each event's list (u32), oldest first; nothing more when L is 0.
 std::string ClickMemory::Serialize() const {
   std::string out;
   ByteWriter w(out);
@@ -134,6 +256,13 @@ std::string ClickMemory::Serialize() const {
       w.Bytes(Row(*rows, e), sizeof(float) * dimensions_);  // little-endian hosts only (the build checks)
     }
   }
+  w.U32(list_count_);
+  w.U32(built_size_);
+  w.U64(built_recorded_);
+  if (list_count_ > 0) {
+    w.Bytes(centroids_.data(), sizeof(float) * centroids_.size());
+    for (uint32_t i = 0; i < count_; ++i) w.U32(list_of_[(first_ + i) % capacity_]);
+  }
   return out;
 }
 
@@ -145,13 +274,18 @@ Status ClickMemory::Restore(const uint8_t* data, size_t size) {
       !r.U64(recorded)) {
     return Status::Corrupt("click memory is cut short");
   }
-  if (version != kStateVersion) return Status::UnsupportedVersion("click memory version " + std::to_string(version));
+  if (version < 1 || version > kStateVersion) {
+    return Status::UnsupportedVersion("click memory version " + std::to_string(version));
+  }
   if (capacity != capacity_ || dimensions != dimensions_ || metric != static_cast<uint32_t>(metric_)) {
     return Status::Corrupt("click memory does not match its index's learning options");
   }
   if (count > capacity || recorded < count) return Status::Corrupt("click memory holds more events than it can");
   const size_t row_bytes = sizeof(float) * size_t(dimensions);
-  if (r.remaining() != size_t(count) * 3 * row_bytes) return Status::Corrupt("click memory's length does not match its events");
+  const size_t events_bytes = size_t(count) * 3 * row_bytes;
+  if (version == 1 ? r.remaining() != events_bytes : r.remaining() < events_bytes) {
+    return Status::Corrupt("click memory's length does not match its events");
+  }
   std::vector<float> queries(size_t(count) * dimensions), clicked(queries.size()), rejected(queries.size());
   for (uint32_t e = 0; e < count; ++e) {
     for (std::vector<float>* rows : {&queries, &clicked, &rejected}) {
@@ -165,12 +299,47 @@ Status ClickMemory::Restore(const uint8_t* data, size_t size) {
       if (!std::isfinite(v)) return Status::Corrupt("click memory holds a value that is not finite");
     }
   }
+  uint32_t lists = 0, built_size = 0;
+  uint64_t built_recorded = 0;
+  std::vector<float> centroids;
+  std::vector<uint32_t> list_of;
+  if (version >= 2) {
+    if (!r.U32(lists) || !r.U32(built_size) || !r.U64(built_recorded)) return Status::Corrupt("click memory's lists are cut short");
+    if (lists > kMaxLists || built_size > count || built_recorded > recorded || (lists > 0 && count == 0)) {
+      return Status::Corrupt("click memory's lists do not match its events");
+    }
+    const size_t lists_bytes = sizeof(float) * size_t(lists) * dimensions + (lists > 0 ? sizeof(uint32_t) * size_t(count) : 0);
+    if (r.remaining() != lists_bytes) return Status::Corrupt("click memory's length does not match its lists");
+    centroids.resize(size_t(lists) * dimensions);
+    if (lists > 0) {
+      const uint8_t* bytes = nullptr;
+      r.Bytes(sizeof(float) * centroids.size(), bytes);
+      std::memcpy(centroids.data(), bytes, sizeof(float) * centroids.size());
+      for (float v : centroids) {
+        if (!std::isfinite(v)) return Status::Corrupt("click memory holds a centroid that is not finite");
+      }
+      list_of.resize(count);
+      for (uint32_t& l : list_of) {
+        r.U32(l);
+        if (l >= lists) return Status::Corrupt("click memory puts an event in a list it does not have");
+      }
+    }
+  }
   queries_ = std::move(queries);
   clicked_ = std::move(clicked);
   rejected_ = std::move(rejected);
   first_ = 0;
   count_ = count;
   recorded_ = recorded;
+  list_count_ = lists;
+  centroids_ = std::move(centroids);
+  list_of_ = std::move(list_of);
+  built_size_ = built_size;
+  built_recorded_ = built_recorded;
+  lists_.assign(list_count_, {});
+  for (uint32_t slot = 0; slot < list_of_.size(); ++slot) lists_[list_of_[slot]].push_back(slot);
+  // A version-1 memory (no lists) of lookup size gets its lists now, as Record would have built them.
+  if (list_count_ == 0 && count_ >= kPartitionMinEvents) BuildLists();
   return Status::Ok();
 }
 

@@ -17,10 +17,26 @@
 // walk's candidates never held.
 //
 // Bounded: the most recent `capacity` events (the oldest leaves first), each
-// 3 x dimensions floats. Lookup is brute force over the events (a dot product
-// per event, SIMD kernel), then the mean of the chosen events' rows: on the
-// catalogue (about 4,200 events of 64 floats) a neural search with the memory
-// cost 2.5-2.9x a plain one in wasm (bench/results/learning-click-memory.md). Implicit negatives (shown and skipped) are not kept: on a results page
+// 3 x dimensions floats.
+//
+// Lookup. Below kPartitionMinEvents events it is brute force (a dot product per
+// event). From there on the past queries are split into coarse lists (spherical
+// k-means, about sqrt(events) lists, at most kMaxLists), and a lookup reads
+// whole lists, those whose centroid is nearest the query first, until it has
+// read `scan` x `neighbours` events (ClickMemoryQuery; scan 0: all); the
+// `neighbours` nearest of those are the ones averaged, as in an IVF index.
+// Why: with brute force, reading every event (a dot product each, then a
+// selection over all of them) cost as much as the walk itself, and a neural
+// search with the memory cost 2.5-2.9x a plain one in wasm on the catalogue
+// (about 4,200 events of 64 floats; bench/results/learning-click-memory.md has
+// the figures with the lists). The lists are rebuilt when the memory has
+// doubled since the last build, and once it is full, after every `capacity`
+// new events (the whole memory has turned over); in between, a new event joins
+// its nearest list. A rebuild costs one Record call about 8 x events x lists
+// dot products. The lists are saved with the events, so a reopened index reads
+// the same lists natively and in wasm.
+//
+// Implicit negatives (shown and skipped) are not kept: on a results page
 // the skipped items are mostly relevant too; only explicit rejections count.
 // Items deleted later stay in the means: the memory keeps what users chose.
 #pragma once
@@ -41,6 +57,8 @@ struct ClickMemoryQuery {
   float strength = 64.0f;
   float reject_weight = 1.0f;
   float min_similarity = 0.0f;
+  // Events read, in multiples of `neighbours` (whole lists, nearest first); 0: all.
+  uint32_t scan = 4;
 };
 
 class ClickMemory {
@@ -67,11 +85,28 @@ class ClickMemory {
   std::string Serialize() const;
   Status Restore(const uint8_t* data, size_t size);
 
+  // The coarse lists (0 while the lookup is brute force); for tests.
+  uint32_t lists() const { return list_count_; }
+
+  static constexpr uint32_t kPartitionMinEvents = 1024;
+  static constexpr uint32_t kMaxLists = 256;
+
  private:
   float* Row(std::vector<float>& rows, uint32_t event) { return rows.data() + size_t(event) * dimensions_; }
   const float* Row(const std::vector<float>& rows, uint32_t event) const {
     return rows.data() + size_t(event) * dimensions_;
   }
+
+  // Event `slot`'s age: 0 for the oldest. Ties and sums go in this order, so
+  // the chosen set and the bits of the mean survive a save and reopen (which
+  // stores the events oldest first).
+  uint32_t Age(uint32_t slot) const { return (slot + capacity_ - first_) % capacity_; }
+  // The list whose centroid is nearest `unit_query`.
+  uint32_t NearestList(const float* unit_query) const;
+  // Splits the events into lists anew (spherical k-means, deterministic).
+  void BuildLists();
+  // Puts every event in its nearest list (the centroids as they are).
+  void AssignAll();
 
   uint32_t capacity_ = 0;
   uint32_t dimensions_ = 0;
@@ -83,6 +118,13 @@ class ClickMemory {
   std::vector<float> queries_;   // unit queries, count_ rows (grown up to capacity_)
   std::vector<float> clicked_;   // c_j
   std::vector<float> rejected_;  // r_j (zeros: none rejected)
+  // The coarse lists (list_count_ 0: none yet, brute force).
+  uint32_t list_count_ = 0;
+  std::vector<float> centroids_;               // list_count_ unit rows
+  std::vector<uint32_t> list_of_;              // each slot's list
+  std::vector<std::vector<uint32_t>> lists_;   // each list's slots
+  uint32_t built_size_ = 0;                    // count_ at the last build
+  uint64_t built_recorded_ = 0;                // recorded_ at the last build
 };
 
 }  // namespace neurovec

@@ -351,6 +351,10 @@ struct VectorIndex::Impl {
     if (!(params.memory_min_similarity >= -1 && params.memory_min_similarity <= 1)) {
       return Status::InvalidArgument("memory min similarity must be from -1 to 1 (a cosine)");
     }
+    if (params.memory_scan > SearchParams::kMaxMemoryScan) {
+      return Status::InvalidArgument("memory scan must be from 0 to " + std::to_string(SearchParams::kMaxMemoryScan) +
+                                     " (0: every past event)");
+    }
     if (params.ef > IndexConfig::kMaxEf) {
       return Status::InvalidArgument("ef must be at most " + std::to_string(IndexConfig::kMaxEf));
     }
