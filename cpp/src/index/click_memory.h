@@ -12,7 +12,8 @@
 //
 // Why a memory and not only the learned refiner: on the catalogue the refiner
 // turns 5,000 users' clicks into +0.02 precision@10 at best, while the same
-// clicks, recalled this way, give +0.055 (bench/results/learning-click-memory.md),
+// clicks, recalled this way, give +0.071 to +0.075 (+0.055 with an exact
+// lookup; bench/results/learning-click-memory.md),
 // and the moved query walks the whole graph, so it reaches items the plain
 // walk's candidates never held.
 //
