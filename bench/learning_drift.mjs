@@ -41,7 +41,14 @@
 // feedback on the shown results can teach, to see whether decay matters once
 // something was learned to unlearn.
 //
-// Options: --dataset fashion|catalogue, --feedback clicks|judged, --seeds 3,
+// --memory replaces the learned metric by the click memory alone
+// (learning.memoryCapacity 8192, more than the stream, so nothing leaves it;
+// neural mode reads it with the library's default settings once it holds 500
+// events, and plain search serves before that), and --half-lives is then the
+// grid of its search option memory.halfLife (0: every event weighs the same):
+// the memory's own forgetting, chosen on the tuning split as the replay's is.
+//
+// Options: --dataset fashion|catalogue, --feedback clicks|judged, --seeds 3, --memory,
 // --half-lives 0,250,1000 (0: today's reservoir),
 // --learning-rate 0.002 and --steps 1 (learning.learningRate and onlineSteps,
 // fixed for the run: a faster learner shows the drift more),
@@ -69,8 +76,10 @@ const dataset = option('dataset', 'fashion');
 if (!['fashion', 'catalogue'].includes(dataset)) throw new Error(`--dataset must be fashion or catalogue, got ${dataset}`);
 const FEEDBACK = option('feedback', 'clicks');
 if (!['clicks', 'judged'].includes(FEEDBACK)) throw new Error(`--feedback must be clicks or judged, got ${FEEDBACK}`);
+const MEMORY = argv.includes('--memory');
 const cache = option('cache', `/tmp/neurovec-${dataset}-learning.nvx`);
-const out = option('out', `bench/results/learning-drift${dataset === 'fashion' ? '' : `-${dataset}`}${FEEDBACK === 'clicks' ? '' : `-${FEEDBACK}`}.json`);
+const out = option('out', `bench/results/learning-drift${dataset === 'fashion' ? '' : `-${dataset}`}${FEEDBACK === 'clicks' ? '' : `-${FEEDBACK}`}` +
+  `${MEMORY ? '-memory' : ''}.json`);
 const STREAM = 5000;
 const CHANGE = 2500;
 const TUNING = [5000, 7000];
@@ -96,11 +105,15 @@ const bytes = new Uint8Array(readFileSync(cache));
 const group = (label, changed) => (changed ? label : MERGED.get(label) ?? label);
 const relevantTo = (queryClass, changed) => (id) => group(train.labels[id], changed) === group(queryClass, changed);
 
-function precision(index, queries, changed, mode) {
+// The search options of a learned index's searches: the learned metric's
+// neural mode, or the click memory's with its half-life.
+const learnedSearch = (halfLife) => (MEMORY ? { mode: 'neural', memory: { halfLife } } : { mode: 'neural' });
+
+function precision(index, queries, changed, options) {
   let hits = 0;
   for (const i of queries) {
     const relevant = relevantTo(test.labels[i], changed);
-    for (const r of index.search(row(i), 10, { mode })) hits += relevant(r.id);
+    for (const r of index.search(row(i), 10, options)) hits += relevant(r.id);
   }
   return hits / (10 * queries.length);
 }
@@ -114,8 +127,13 @@ function split([from, to]) {
 
 async function run(seed, halfLife, evaluation) {
   const index = await VectorIndex.fromBytes(bytes);
-  index.configureLearning({ hops: 0, onlineSteps: STEPS, learningRate: LEARNING_RATE, randomNegatives: 16, seed,
-    ...(halfLife ? { replay: { halfLife } } : {}) });
+  if (MEMORY) {
+    index.configureLearning({ memoryCapacity: 8192 });
+  } else {
+    index.configureLearning({ hops: 0, onlineSteps: STEPS, learningRate: LEARNING_RATE, randomNegatives: 16, seed,
+      ...(halfLife ? { replay: { halfLife } } : {}) });
+  }
+  const searchOptions = learnedSearch(halfLife);
   const random = rng(2000 + seed);
   const curve = [];
   let learned = false;
@@ -124,7 +142,7 @@ async function run(seed, halfLife, evaluation) {
   const t0 = performance.now();
   for (let i = 0; i < STREAM; i++) {
     const changed = i >= CHANGE;
-    const shown = index.search(row(i), 10, { mode: learned ? 'neural' : 'vector' }).map((r) => r.id);
+    const shown = index.search(row(i), 10, learned ? searchOptions : { mode: 'vector' }).map((r) => r.id);
     const relevant = relevantTo(test.labels[i], changed);
     const clicked = FEEDBACK === 'clicks' ? simulatedClicks(shown, relevant, random) : shown.filter(relevant);
     if (clicked.length) {
@@ -138,8 +156,8 @@ async function run(seed, halfLife, evaluation) {
       const now = i + 1 >= CHANGE;
       curve.push({
         queries: i + 1, clicks, driftedClicks,
-        drifted: precision(index, evaluation.drifted, now, 'neural'),
-        unchanged: precision(index, evaluation.unchanged, now, 'neural'),
+        drifted: precision(index, evaluation.drifted, now, searchOptions),
+        unchanged: precision(index, evaluation.unchanged, now, searchOptions),
       });
     }
   }
@@ -161,8 +179,8 @@ const tuning = split(TUNING);
 const testing = split(TEST);
 const base = await VectorIndex.fromBytes(bytes);
 const vector = {
-  test: { driftedOld: precision(base, testing.drifted, false, 'vector'), driftedNew: precision(base, testing.drifted, true, 'vector'),
-    unchanged: precision(base, testing.unchanged, false, 'vector') },
+  test: { driftedOld: precision(base, testing.drifted, false, {}), driftedNew: precision(base, testing.drifted, true, {}),
+    unchanged: precision(base, testing.unchanged, false, {}) },
 };
 base.dispose();
 console.log(`vector mode on the test split: drifted queries, old intent ${vector.test.driftedOld.toFixed(4)}, new intent ` +
@@ -173,14 +191,15 @@ const show = (r) => `drifted ${r.driftedBefore.toFixed(4)} -> ${r.driftedFinal.t
   `${r.driftedMeanAfter.toFixed(4)}), ${r.clicksToRecover ?? 'never'} drifted clicks to 90% of final; unchanged ` +
   `${r.unchangedBefore.toFixed(4)} -> ${r.unchangedFinal.toFixed(4)} (drop ${r.unchangedDrop.toFixed(4)}), ${r.seconds.toFixed(0)} s`;
 const results = { protocol: { dataset, feedback: FEEDBACK, stream: STREAM, change: CHANGE, merged: [...MERGED], drifted: [...DRIFT], tuning: TUNING, test: TEST, every: EVERY,
-  halfLives: HALF_LIVES, seeds, learningRate: LEARNING_RATE, onlineSteps: STEPS }, vector, perSeed: [] };
+  halfLives: HALF_LIVES, seeds, ...(MEMORY ? { learner: 'click memory', halfLifeOf: 'memory.halfLife' } : { learningRate: LEARNING_RATE, onlineSteps: STEPS }) },
+vector, perSeed: [] };
 for (let seed = 1; seed <= seeds; seed++) {
   let chosen = null;
   const tuned = [];
   for (const halfLife of HALF_LIVES) {
     const r = await run(seed, halfLife, tuning);
     tuned.push(r);
-    console.log(`  seed ${seed} tuning, replay.halfLife ${halfLife || 'off'}: ${show(r)}`);
+    console.log(`  seed ${seed} tuning, ${MEMORY ? 'memory' : 'replay'}.halfLife ${halfLife || 'off'}: ${show(r)}`);
     if (r.unchangedDrop <= 0.03 && (!chosen || r.driftedMeanAfter > chosen.driftedMeanAfter)) chosen = r;
   }
   chosen ??= tuned[0];
@@ -190,7 +209,7 @@ for (let seed = 1; seed <= seeds; seed++) {
     tuning: tuned.map(({ curve, ...rest }) => rest) };
   if (chosen.halfLife) {
     entry.chosen = await run(seed, chosen.halfLife, testing);
-    console.log(`seed ${seed} test, replay.halfLife ${chosen.halfLife}: ${show(entry.chosen)}`);
+    console.log(`seed ${seed} test, ${MEMORY ? 'memory' : 'replay'}.halfLife ${chosen.halfLife}: ${show(entry.chosen)}`);
   }
   // How fast each run gets where today's replay ends: the drifted events after
   // the change until the drifted precision first reaches today's final value.

@@ -27,7 +27,7 @@ bool ToU32(double v, uint32_t* out) {
   return true;
 }
 
-// The 6 floats of a search's `memory` argument (null: the defaults) into params.
+// The 7 floats of a search's `memory` argument (null: the defaults) into params.
 neurovec::Status ReadMemoryParams(const float* memory, neurovec::SearchParams* params) {
   if (memory == nullptr) return neurovec::Status::Ok();
   const auto whole = [](float v, float least) { return v >= least && v <= 4294967295.0f && std::floor(v) == v; };
@@ -40,6 +40,7 @@ neurovec::Status ReadMemoryParams(const float* memory, neurovec::SearchParams* p
   params->memory_min_similarity = memory[3];
   params->memory_min_events = static_cast<uint32_t>(memory[4]);
   params->memory_scan = static_cast<uint32_t>(memory[5]);
+  params->memory_half_life = memory[6];
   return neurovec::Status::Ok();  // the ranges: SearchLearned / RefinerInputs validate them
 }
 

@@ -50,10 +50,10 @@ void nv_train_cancel(nv_index* index);
 
 /* mode: 1 neural, 2 subgraph, 3 differentiable (0 vector); expand: items the
  * learned walk may evaluate beyond the candidates (SearchParams::expand, 0:
- * none); memory: null for the defaults, or 6 floats, how the click memory is
+ * none); memory: null for the defaults, or 7 floats, how the click memory is
  * read (SearchParams::memory_neighbours, memory_strength,
  * memory_reject_weight, memory_min_similarity, memory_min_events,
- * memory_scan). Writes up to k hits (slot, distance, score); returns their count, or
+ * memory_scan, memory_half_life). Writes up to k hits (slot, distance, score); returns their count, or
  * -1. The extra outputs stay readable until the next call of
  * nv_search_learned in this thread: */
 int32_t nv_search_learned(nv_index* index, const float* query, uint32_t k, uint32_t ef, const char* filter,

@@ -277,17 +277,17 @@ export async function train(host: LearningHost, options: TrainOptions = {}): Pro
   }
 }
 
-/** The search option `memory` as nv_search_learned's 6 floats (validated). */
+/** The search option `memory` as nv_search_learned's 7 floats (validated). */
 export function resolveMemorySearch(memory: MemorySearchOptions | false | undefined): number[] {
   const D = DEFAULTS.memory;
-  if (memory === undefined) return [D.neighbours, D.strength, D.rejectWeight, D.minSimilarity, D.minEvents, D.scan];
-  if (memory === false) return [D.neighbours, 0, D.rejectWeight, D.minSimilarity, D.minEvents, D.scan];
+  if (memory === undefined) return [D.neighbours, D.strength, D.rejectWeight, D.minSimilarity, D.minEvents, D.scan, D.halfLife];
+  if (memory === false) return [D.neighbours, 0, D.rejectWeight, D.minSimilarity, D.minEvents, D.scan, D.halfLife];
   if (memory === null || typeof memory !== 'object' || Array.isArray(memory)) {
     throw invalid('memory must be an object like { strength: 64, neighbours: 200 } or false');
   }
   for (const key of Object.keys(memory)) {
-    if (!['neighbours', 'strength', 'rejectWeight', 'minSimilarity', 'minEvents', 'scan'].includes(key)) {
-      throw invalid(`unknown memory option "${key}"; expected neighbours, strength, rejectWeight, minSimilarity, minEvents or scan`);
+    if (!['neighbours', 'strength', 'rejectWeight', 'minSimilarity', 'minEvents', 'scan', 'halfLife'].includes(key)) {
+      throw invalid(`unknown memory option "${key}"; expected neighbours, strength, rejectWeight, minSimilarity, minEvents, scan or halfLife`);
     }
   }
   const L = LIMITS.memory;
@@ -304,6 +304,7 @@ export function resolveMemorySearch(memory: MemorySearchOptions | false | undefi
     number('minSimilarity', memory.minSimilarity ?? D.minSimilarity, -1, 1),
     checkInteger('memory.minEvents', memory.minEvents ?? D.minEvents, 0, LIMITS.learning.maxMemoryCapacity),
     checkInteger('memory.scan', memory.scan ?? D.scan, 0, L.maxScan),
+    number('halfLife', memory.halfLife ?? D.halfLife, 0, LIMITS.learning.maxMemoryCapacity),
   ];
 }
 
@@ -332,8 +333,8 @@ export function searchLearned(host: LearningHost, query: ArrayLike<number>, k: n
   const mod = host.mod;
   const d = host.dimensions;
   const encoded = new TextEncoder().encode(filterJson);
-  // Layout: [query][slots k][distances k][scores k][filter][out count][memory 6 floats]
-  const ptr = host.scratch(d * 4 + k * 12 + encoded.length + 8 + 24);
+  // Layout: [query][slots k][distances k][scores k][filter][out count][memory 7 floats]
+  const ptr = host.scratch(d * 4 + k * 12 + encoded.length + 8 + 28);
   host.writeVector(query, ptr);
   const slotsPtr = ptr + d * 4;
   const filterPtr = slotsPtr + k * 12;
@@ -418,11 +419,11 @@ export function refinerInputs(host: LearningHost, query: ArrayLike<number>, k: n
   const d = host.dimensions;
   const memoryValues = resolveMemorySearch(memory);
   const encoded = new TextEncoder().encode(filterJson);
-  // Layout: [query][memory 6 floats][filter]
-  const ptr = host.scratch(d * 4 + 24 + encoded.length);
+  // Layout: [query][memory 7 floats][filter]
+  const ptr = host.scratch(d * 4 + 28 + encoded.length);
   host.writeVector(query, ptr);
   mod.HEAPF32.set(memoryValues, (ptr + d * 4) >>> 2);
-  const filterPtr = ptr + d * 4 + 24;
+  const filterPtr = ptr + d * 4 + 28;
   mod.HEAPU8.set(encoded, filterPtr);
   const n = mod._nv_refiner_inputs(host.handle(), ptr, k, ef, encoded.length ? filterPtr : 0, encoded.length, ptr + d * 4);
   if (n < 0) throw host.error();

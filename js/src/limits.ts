@@ -86,5 +86,5 @@ export const DEFAULTS = Object.freeze({
     memoryCapacity: 0,
   }),
   /** SearchParams' memory_* initialisers (config.h) */
-  memory: Object.freeze({ neighbours: 200, strength: 64, rejectWeight: 1, minSimilarity: 0, minEvents: 500, scan: 4 }),
+  memory: Object.freeze({ neighbours: 200, strength: 64, rejectWeight: 1, minSimilarity: 0, minEvents: 500, scan: 4, halfLife: 0 }),
 });

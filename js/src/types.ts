@@ -182,6 +182,10 @@ export interface MemorySearchOptions {
    * 0: every event, the exact nearest past queries). Less is faster, and on the
    * catalogue's tuning split also more precise. */
   scan?: number;
+  /** Recency, in events: an event recorded n events ago weighs 2^(-n / halfLife)
+   * in the mean (0..2^20, default 0: all weigh the same). For users whose
+   * intent changes. */
+  halfLife?: number;
 }
 
 export interface SearchOptions {

@@ -73,6 +73,7 @@ describe('limits.ts against config.h', () => {
     expect(DEFAULTS.memory.minSimilarity).toBe(valueOf(search, 'memory_min_similarity'));
     expect(DEFAULTS.memory.minEvents).toBe(valueOf(search, 'memory_min_events'));
     expect(DEFAULTS.memory.scan).toBe(valueOf(search, 'memory_scan'));
+    expect(DEFAULTS.memory.halfLife).toBe(valueOf(search, 'memory_half_life'));
     expect(LIMITS.memory.maxNeighbours).toBe(valueOf(search, 'kMaxMemoryNeighbours'));
     expect(LIMITS.memory.maxStrength).toBe(valueOf(search, 'kMaxMemoryStrength'));
     expect(LIMITS.memory.maxRejectWeight).toBe(valueOf(search, 'kMaxMemoryRejectWeight'));

@@ -834,7 +834,14 @@ TEST(ClickMemory, ExpandMovesTheQueryTowardsTheNearestEventsClicks) {
   EXPECT_EQ(memory.Expand(query, how, out), 0u);
   EXPECT_EQ(out[0], 3.0f);
   EXPECT_EQ(out[1], 1.0f);
+  // A half-life of 1 event: q2 (recorded last) weighs 1, q1 weighs 1/2.
   how.min_similarity = 0;
+  how.half_life = 1;
+  EXPECT_EQ(memory.Expand(query, how, out), 2u);
+  // weighted mean of (4 - 1, 2 - 1) x 1/2 and (2, 4) x 1, over 1.5: (7/3, 3)
+  EXPECT_FLOAT_EQ(out[0], (3 + 7.0f / 3) / 2.0f);
+  EXPECT_FLOAT_EQ(out[1], (1 + 3.0f) / 2.0f);
+  how.half_life = 0;
   how.strength = 0;
   EXPECT_EQ(memory.Expand(query, how, out), 0u);
   // Bounded: the oldest event leaves first.
@@ -1071,7 +1078,8 @@ TEST(LearningIndex, ClickMemoryServesNeuralModeFromClicksWithoutTraining) {
   for (auto bad : {+[](SearchParams& s) { s.memory_neighbours = 0; }, +[](SearchParams& s) { s.memory_strength = -1; },
                    +[](SearchParams& s) { s.memory_reject_weight = NAN; }, +[](SearchParams& s) { s.memory_min_similarity = 2; },
                    +[](SearchParams& s) { s.memory_min_events = LearningConfig::kMaxMemoryCapacity + 1; },
-                   +[](SearchParams& s) { s.memory_scan = SearchParams::kMaxMemoryScan + 1; }}) {
+                   +[](SearchParams& s) { s.memory_scan = SearchParams::kMaxMemoryScan + 1; },
+                   +[](SearchParams& s) { s.memory_half_life = -1; }}) {
     SearchParams s = p;
     bad(s);
     EXPECT_EQ(f.index->SearchLearned(first, s, SearchMode::kNeural).status().code(), StatusCode::kInvalidArgument);

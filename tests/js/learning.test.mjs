@@ -292,7 +292,8 @@ describe('learning', () => {
     assert.notDeepEqual(index.search(returning[0], 10, { mode: 'neural', memory }), plain(returning[0]));
     for (const [bad, pattern] of [[{ neighbours: 0 }, /neighbours/], [{ strength: -1 }, /strength/], [{ rejectWeight: Number.NaN }, /rejectWeight/],
       [{ minSimilarity: 2 }, /minSimilarity/], [{ minEvents: -1 }, /minEvents/], [{ scan: 1.5 }, /memory\.scan/],
-      [{ scan: 2000 }, /memory\.scan/], [{ nearest: 3 }, /unknown memory option/], ['many', /memory must be/]]) {
+      [{ scan: 2000 }, /memory\.scan/], [{ halfLife: -1 }, /halfLife/], [{ nearest: 3 }, /unknown memory option/],
+      ['many', /memory must be/]]) {
       assert.throws(() => index.search(returning[0], 10, { mode: 'neural', memory: bad }),
         (e) => e.code === 'INVALID_ARGUMENT' && pattern.test(e.message), JSON.stringify(bad));
     }

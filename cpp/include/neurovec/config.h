@@ -203,13 +203,17 @@ struct SearchParams {
   // neighbours. 0: every event (the exact nearest past queries). Reading less
   // is faster, and on the catalogue's tuning split also more precise:
   // neighbours from the query's own lists are more often on its topic
-  // (bench/results/learning-click-memory.md).
+  // (bench/results/learning-click-memory.md). memory_half_life: an event
+  // recorded n events ago weighs 2^(-n / memory_half_life) in the mean, so
+  // that the memory follows users whose intent changes (0: every event weighs
+  // the same; bench/results/learning-drift.md).
   uint32_t memory_neighbours = 200;     // 1 .. kMaxMemoryNeighbours
   uint32_t memory_min_events = 500;     // 0 .. LearningConfig::kMaxMemoryCapacity
   float memory_strength = 64.0f;        // 0 .. kMaxMemoryStrength
   float memory_reject_weight = 1.0f;    // 0 .. kMaxMemoryRejectWeight
   float memory_min_similarity = 0.0f;   // -1 .. 1
   uint32_t memory_scan = 4;             // 0 .. kMaxMemoryScan
+  float memory_half_life = 0.0f;        // 0 .. LearningConfig::kMaxMemoryCapacity (events)
   static constexpr uint32_t kMaxMemoryNeighbours = 65536;
   static constexpr float kMaxMemoryStrength = 1e6f;
   static constexpr float kMaxMemoryRejectWeight = 100.0f;

@@ -205,18 +205,31 @@ uint32_t ClickMemory::Expand(const float* query, const ClickMemoryQuery& how, fl
   // without fused multiply-adds), then combined once.
   std::vector<float> clicked_sum(d, 0.0f), rejected_sum(d, 0.0f);
   const bool rejections = how.reject_weight != 0;
+  // With a half-life, event j weighs 2^(-(events recorded after j) / half_life)
+  // and the mean is the weighted one: recent users count more.
+  double weight_total = 0;
   for (uint32_t age : chosen) {
     const uint32_t slot = (first_ + age) % capacity_;
     const float* c = Row(clicked_, slot);
-    for (uint32_t i = 0; i < d; ++i) clicked_sum[i] += c[i];
-    if (rejections) {
-      const float* r = Row(rejected_, slot);
-      for (uint32_t i = 0; i < d; ++i) rejected_sum[i] += r[i];
+    const float* r = Row(rejected_, slot);
+    if (how.half_life > 0) {
+      const float w = static_cast<float>(std::exp2(-double(count_ - 1 - age) / how.half_life));
+      weight_total += w;
+      for (uint32_t i = 0; i < d; ++i) clicked_sum[i] += w * c[i];
+      if (rejections) {
+        for (uint32_t i = 0; i < d; ++i) rejected_sum[i] += w * r[i];
+      }
+    } else {
+      weight_total += 1;
+      for (uint32_t i = 0; i < d; ++i) clicked_sum[i] += c[i];
+      if (rejections) {
+        for (uint32_t i = 0; i < d; ++i) rejected_sum[i] += r[i];
+      }
     }
   }
   std::vector<double> shift(d);
   for (uint32_t i = 0; i < d; ++i) shift[i] = double(clicked_sum[i]) - double(how.reject_weight) * rejected_sum[i];
-  const double beta = how.strength / static_cast<double>(m);
+  const double beta = how.strength / weight_total;
   if (metric_ == Metric::kCosine) {
     for (uint32_t i = 0; i < d; ++i) out[i] = static_cast<float>(q[i] + beta * shift[i]);
     // A shift that cancels the query exactly leaves no direction: keep the query.

@@ -60,6 +60,9 @@ struct ClickMemoryQuery {
   float min_similarity = 0.0f;
   // Events read, in multiples of `neighbours` (whole lists, nearest first); 0: all.
   uint32_t scan = 4;
+  // Recency: an event recorded n events ago weighs 2^(-n / half_life) in the
+  // mean (0: all weigh the same). For users whose intent changes.
+  float half_life = 0.0f;
 };
 
 class ClickMemory {

@@ -35,7 +35,7 @@ const float* WalkQuery(const IndexState& x, const float* query, const SearchPara
   if (memory.size() == 0 || memory.size() < params.memory_min_events || !(params.memory_strength > 0)) return query;
   moved->resize(x.config.dimensions);
   const ClickMemoryQuery how{params.memory_neighbours, params.memory_strength, params.memory_reject_weight,
-                             params.memory_min_similarity, params.memory_scan};
+                             params.memory_min_similarity, params.memory_scan, params.memory_half_life};
   return memory.Expand(query, how, moved->data()) > 0 ? moved->data() : query;
 }
 

@@ -355,6 +355,10 @@ struct VectorIndex::Impl {
       return Status::InvalidArgument("memory scan must be from 0 to " + std::to_string(SearchParams::kMaxMemoryScan) +
                                      " (0: every past event)");
     }
+    if (!(params.memory_half_life >= 0 && params.memory_half_life <= float(LearningConfig::kMaxMemoryCapacity))) {
+      return Status::InvalidArgument("memory half-life must be from 0 to " + std::to_string(LearningConfig::kMaxMemoryCapacity) +
+                                     " events (0: no decay)");
+    }
     if (params.ef > IndexConfig::kMaxEf) {
       return Status::InvalidArgument("ef must be at most " + std::to_string(IndexConfig::kMaxEf));
     }
