@@ -8,7 +8,8 @@
 //   learning-drift.svg         the drifted classes' precision under the new intent along the
 //                              stream, before and after the change (bench/learning_drift.mjs);
 //   learning-drift-catalogue-judged.svg  the same for `bench:drift -- --dataset catalogue
-//                              --feedback judged`, when its results exist.
+//                              --feedback judged`, when its results exist, and
+//   learning-drift-catalogue-memory.svg  for `bench:drift -- --dataset catalogue --memory`.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lineChartSvg } from './lib/plot.mjs';
@@ -84,9 +85,10 @@ memoryChart([
 /** A drift run's curves (learning_drift.mjs's JSON) as a chart. */
 function driftChart(jsonName, svgName, { title, subtitle }) {
   const drift = read(jsonName);
+  const memory = drift.protocol?.learner === 'click memory';
   const series = [];
   for (const s of drift.perSeed) {
-    series.push({ label: `seed ${s.seed}, today's reservoir`, dashed: true,
+    series.push({ label: `seed ${s.seed}, ${memory ? 'click memory, no decay' : "today's reservoir"}`, dashed: true,
       points: s.today.curve.map((c) => ({ x: c.queries, y: c.drifted })) });
     if (s.chosen && s.chosen.halfLife !== 0) {
       series.push({ label: `seed ${s.seed}, halfLife ${s.chosen.halfLife} (chosen)`,
@@ -112,5 +114,11 @@ if (existsSync(join(results, 'learning-drift-catalogue-judged.json'))) {
   driftChart('learning-drift-catalogue-judged.json', 'learning-drift-catalogue-judged.svg', {
     title: 'Drift: the intent changes at query 2,500 (Debian catalogue, wasm, judged results)',
     subtitle: 'precision@10 of the four drifting sections (libs, libdevel, perl, python), under the intent of the moment',
+  });
+}
+if (existsSync(join(results, 'learning-drift-catalogue-memory.json'))) {
+  driftChart('learning-drift-catalogue-memory.json', 'learning-drift-catalogue-memory.svg', {
+    title: 'Drift with the click memory: the intent changes at query 2,500 (Debian catalogue, wasm, clicks)',
+    subtitle: 'precision@10 of the four drifting sections, under the intent of the moment; nothing trained, each click kept',
   });
 }

@@ -184,7 +184,8 @@ export interface MemorySearchOptions {
   scan?: number;
   /** Recency, in events: an event recorded n events ago weighs 2^(-n / halfLife)
    * in the mean (0..2^20, default 0: all weigh the same). For users whose
-   * intent changes. */
+   * intent changes; on the catalogue's drift stream the memory followed the
+   * change without it, and a half-life of 250 made results worse. */
   halfLife?: number;
 }
 
