@@ -4,7 +4,8 @@
 //                              from clicks with no train() (bench/learning_clicks.mjs), and
 //                              learning-clicks-catalogue-curve.svg for `--dataset catalogue`;
 //   learning-click-memory-curve.svg  the click memory's precision@10 after each 500 feedback
-//                              queries (bench/learning_click_memory.mjs --engine library --curves);
+//                              queries (bench/learning_click_memory.mjs --engine library --curves,
+//                              the runs with the coarse lists, *-lists*.json);
 //   learning-drift.svg         the drifted classes' precision under the new intent along the
 //                              stream, before and after the change (bench/learning_drift.mjs);
 //   learning-drift-catalogue-judged.svg  the same for `bench:drift -- --dataset catalogue
@@ -78,8 +79,8 @@ function memoryChart(runs, svgName, { title }) {
 }
 
 memoryChart([
-  { jsonName: 'learning-click-memory-library-catalogue.json', label: 'click memory, clicks' },
-  { jsonName: 'learning-click-memory-library-catalogue-rejects.json', label: 'click memory, clicks + thumbs-down', dashed: true },
+  { jsonName: 'learning-click-memory-library-catalogue-lists.json', label: 'click memory, clicks' },
+  { jsonName: 'learning-click-memory-library-catalogue-lists-rejects.json', label: 'click memory, clicks + thumbs-down', dashed: true },
 ], 'learning-click-memory-curve.svg', { title: 'The click memory from the first click on, no train() (Debian catalogue, wasm)' });
 
 /** A drift run's curves (learning_drift.mjs's JSON) as a chart. */
