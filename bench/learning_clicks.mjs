@@ -64,7 +64,9 @@
 // > 0 the learned index keeps a click memory, learning.memoryCapacity 8192, and
 // the neural modes walk with the query it moves, the refiner ranking what that
 // walk found; 0: the memory is not read; chosen on the tuning split with
-// expand, on the same trained model; default 0: no memory).
+// expand, on the same trained model; default 0: no memory). --memory-scans 1,2,4,8
+// (a grid of the memory's search option memory.scan, beside each strength > 0;
+// default: the library's default scan, not passed).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { configureWasm, VectorIndex } from '../js/dist/index.js';
@@ -105,6 +107,7 @@ const EXPAND = option('expand', '0').split(',').map(Number);
 const MEMORY = option('memory', '0').split(',').map(Number);
 if (MEMORY.some((m) => !(m >= 0 && m <= 1e6))) throw new Error('--memory takes strengths from 0 to 1e6');
 const WITH_MEMORY = MEMORY.some((m) => m > 0);
+const MEMORY_SCANS = option('memory-scans', '').split(',').filter(Boolean).map(Number);
 // --rejects most[:rate]: the user also marks up to `most` examined irrelevant
 // results as unwanted (feedback's `rejected`), each with probability `rate`
 // (default 0.5); lib/simulated_user.mjs's simulatedRejections.
@@ -140,26 +143,27 @@ if (existsSync(cache)) {
 }
 
 /** Search options of `mode` (expand and memory apply to the learned modes; memory: its strength, 0 not read). */
-const searchOptions = (mode, expand, memory = 0) => {
+const searchOptions = (mode, expand, memory = 0, scan = undefined) => {
   if (mode === 'vector') return { mode };
-  return { mode, ...(expand ? { expand } : {}), ...(WITH_MEMORY ? { memory: memory > 0 ? { strength: memory } : false } : {}) };
+  const read = memory > 0 ? { strength: memory, ...(scan === undefined ? {} : { scan }) } : false;
+  return { mode, ...(expand ? { expand } : {}), ...(WITH_MEMORY ? { memory: read } : {}) };
 };
 
-function precision(index, mode, [from, to], expand = 0, memory = 0) {
+function precision(index, mode, [from, to], expand = 0, memory = 0, scan = undefined) {
   let hits = 0;
   for (let i = from; i < to; i++) {
-    for (const r of index.search(row(i), 10, searchOptions(mode, expand, memory))) hits += train.labels[r.id] === test.labels[i];
+    for (const r of index.search(row(i), 10, searchOptions(mode, expand, memory, scan))) hits += train.labels[r.id] === test.labels[i];
   }
   return hits / (10 * (to - from));
 }
 
 /** Relevant results of the neural top 10 that were not among the plain top 50 (the candidates). */
-function beyondCandidates(index, [from, to], expand, memory = 0) {
+function beyondCandidates(index, [from, to], expand, memory = 0, scan = undefined) {
   let relevant = 0;
   let beyond = 0;
   for (let i = from; i < to; i++) {
     const candidates = new Set(index.search(row(i), CANDIDATES).map((r) => r.id));
-    for (const r of index.search(row(i), 10, searchOptions('neural', expand, memory))) {
+    for (const r of index.search(row(i), 10, searchOptions('neural', expand, memory, scan))) {
       if (train.labels[r.id] !== test.labels[i]) continue;
       relevant++;
       beyond += !candidates.has(r.id);
@@ -168,11 +172,11 @@ function beyondCandidates(index, [from, to], expand, memory = 0) {
   return { relevant, beyond, share: relevant ? beyond / relevant : 0 };
 }
 
-function latency(index, mode, [from, to], expand = 0, memory = 0) {
+function latency(index, mode, [from, to], expand = 0, memory = 0, scan = undefined) {
   const times = [];
   for (let i = from; i < to; i++) {
     const start = performance.now();
-    index.search(row(i), 10, searchOptions(mode, expand, memory));
+    index.search(row(i), 10, searchOptions(mode, expand, memory, scan));
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
@@ -268,7 +272,8 @@ base.dispose();
 
 const results = { protocol: { dataset, metric, feedbackQueries, rejects: REJECTS, tuning: TUNING, test: TEST, curve: CURVE, seeds, epochsGrid: EPOCHS,
   onlineStepsGrid: ONLINE_STEPS, implicitGrid: IMPLICIT, randomNegativesGrid: RANDOM_NEGATIVES, expandGrid: EXPAND,
-  learningRateGrid: LEARNING_RATES.map((r) => r ?? 'default'), edgeRateGrid: EDGE_RATES, memoryGrid: MEMORY },
+  learningRateGrid: LEARNING_RATES.map((r) => r ?? 'default'), edgeRateGrid: EDGE_RATES, memoryGrid: MEMORY,
+  ...(MEMORY_SCANS.length ? { memoryScanGrid: MEMORY_SCANS } : {}) },
 vector, methods: {} };
 for (const method of methods) {
   const perSeed = [];
@@ -281,11 +286,14 @@ for (const method of methods) {
       let bestHere = null;
       for (const expand of EXPAND) {
         for (const memory of MEMORY) {
-          const tuning = precision(run.index, 'neural', TUNING, expand, memory);
-          const chosen = WITH_MEMORY ? { ...setting, expand, memory } : { ...setting, expand };
-          console.log(`  ${method} seed ${seed} ${JSON.stringify(chosen)}: ${run.events} events, ` +
-            `tuning precision@10 ${tuning.toFixed(4)} (${((performance.now() - t0) / 1e3).toFixed(0)} s)`);
-          if (!bestHere || tuning > bestHere.tuning) bestHere = { setting: chosen, tuning };
+          for (const scan of memory > 0 && MEMORY_SCANS.length ? MEMORY_SCANS : [undefined]) {
+            const tuning = precision(run.index, 'neural', TUNING, expand, memory, scan);
+            const chosen = WITH_MEMORY ? { ...setting, expand, memory, ...(scan === undefined ? {} : { memoryScan: scan }) }
+              : { ...setting, expand };
+            console.log(`  ${method} seed ${seed} ${JSON.stringify(chosen)}: ${run.events} events, ` +
+              `tuning precision@10 ${tuning.toFixed(4)} (${((performance.now() - t0) / 1e3).toFixed(0)} s)`);
+            if (!bestHere || tuning > bestHere.tuning) bestHere = { setting: chosen, tuning };
+          }
         }
       }
       if (!best || bestHere.tuning > best.tuning) {
@@ -297,17 +305,17 @@ for (const method of methods) {
     }
     // The test split, once, for the chosen setting; the online curve is redrawn for it.
     const { index } = best.run;
-    const { expand, memory = 0 } = best.setting;
-    const testP = precision(index, 'neural', TEST, expand, memory);
+    const { expand, memory = 0, memoryScan } = best.setting;
+    const testP = precision(index, 'neural', TEST, expand, memory, memoryScan);
     const entry = {
       seed, setting: best.setting, tuning: best.tuning, test: testP, gain: testP - vector.test, events: best.run.events,
       rejections: best.run.rejections,
       trainSeconds: best.run.trainSeconds, feedbackMs: best.run.feedbackMs,
-      neuralP50: latency(index, 'neural', CURVE, expand, memory), vectorP50: latency(index, 'vector', CURVE),
+      neuralP50: latency(index, 'neural', CURVE, expand, memory, memoryScan), vectorP50: latency(index, 'vector', CURVE),
     };
     if (WITH_MEMORY) {
       // What the memory brought on the test split: relevant results from beyond the plain top 50.
-      entry.beyond = beyondCandidates(index, TEST, expand, memory);
+      entry.beyond = beyondCandidates(index, TEST, expand, memory, memoryScan);
       console.log(`  test: ${entry.beyond.beyond} of ${entry.beyond.relevant} relevant results came from beyond the plain top 50`);
     }
     if (EXPAND.some((e) => e > 0)) {
