@@ -81,8 +81,11 @@ void ClickMemory::Record(const float* query, const std::vector<const float*>& cl
     list_of_[at] = NearestList(Row(queries_, at));
     lists_[list_of_[at]].push_back(at);
   }
+  // Rebuilds stop at kMaxBuildEvents: each costs this call about
+  // (kBuildRounds x training + events) x lists dot products.
   if (count_ >= kPartitionMinEvents &&
-      (list_count_ == 0 || count_ >= 2 * uint64_t(built_size_) || recorded_ - built_recorded_ >= capacity_)) {
+      (list_count_ == 0 || (count_ >= 2 * uint64_t(built_size_) && count_ <= kMaxBuildEvents) ||
+       (recorded_ - built_recorded_ >= capacity_ && capacity_ <= kMaxBuildEvents))) {
     BuildLists();
   }
 }
