@@ -83,6 +83,7 @@ TEST(Kernels, TablesAreListedScalarFirstAndBestIsLast) {
     EXPECT_NE(t->l1, nullptr);
     EXPECT_NE(t->l2_squared_bounded, nullptr);
     EXPECT_NE(t->l1_bounded, nullptr);
+    EXPECT_NE(t->dot_batch, nullptr);
   }
 #if defined(__x86_64__)
   __builtin_cpu_init();
@@ -121,6 +122,40 @@ TEST(Kernels, AllTablesMatchReferenceOnEveryLength) {
         ASSERT_NEAR(t->l2_squared(a, b, d), sc.l2_squared(a, b, d), 2 * Tolerance(l2)) << "vs scalar, d=" << d;
         ASSERT_NEAR(t->dot(a, b, d), sc.dot(a, b, d), 2 * Tolerance(dot)) << "vs scalar, d=" << d;
         ASSERT_NEAR(t->l1(a, b, d), sc.l1(a, b, d), 2 * Tolerance(l1)) << "vs scalar, d=" << d;
+      }
+    }
+  }
+}
+
+// One query against many rows: each result as accurate as `dot`, and the same
+// bits wherever a row sits in the batch (the click memory relies on it: an
+// event's similarity must not depend on which events were read with it).
+TEST(Kernels, DotBatchMatchesReferenceWhereverARowSits) {
+  Rng rng(77);
+  for (const KernelTable* t : Tables()) {
+    SCOPED_TRACE(t->name);
+    for (size_t d : {1u, 3u, 4u, 7u, 8u, 15u, 16u, 17u, 31u, 64u, 100u, 300u}) {
+      for (size_t n : {1u, 2u, 3u, 4u, 5u, 7u, 8u, 9u, 13u}) {
+        std::vector<float> storage((n + 1) * (d + 1));
+        for (float& x : storage) x = static_cast<float>(rng.Normal());
+        const float* q = storage.data() + 1;  // unaligned
+        std::vector<const float*> rows(n);
+        for (size_t j = 0; j < n; ++j) rows[j] = storage.data() + (j + 1) * (d + 1);
+        std::vector<float> out(n + 1, -7.0f);
+        t->dot_batch(q, rows.data(), n, d, out.data());
+        EXPECT_EQ(out[n], -7.0f) << "wrote past the end, n=" << n << " d=" << d;
+        for (size_t j = 0; j < n; ++j) {
+          const Reference r = Ref(Fn::kDot, q, rows[j], d);
+          ASSERT_NEAR(out[j], r.value, Tolerance(r)) << "row " << j << " of " << n << ", d=" << d;
+        }
+        // The rows rotated by one: every row's value keeps its bits.
+        std::vector<const float*> rotated(rows.begin() + 1, rows.end());
+        rotated.push_back(rows[0]);
+        std::vector<float> again(n);
+        t->dot_batch(q, rotated.data(), n, d, again.data());
+        for (size_t j = 0; j < n; ++j) {
+          ASSERT_EQ(again[j], out[(j + 1) % n]) << "row " << (j + 1) % n << " moved to " << j << ", n=" << n << " d=" << d;
+        }
       }
     }
   }

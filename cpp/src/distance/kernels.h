@@ -14,6 +14,9 @@ namespace neurovec::distance {
 
 using DistanceFn = float (*)(const float* a, const float* b, size_t d);
 using BoundedDistanceFn = float (*)(const float* a, const float* b, size_t d, float bound);
+// out[j] = dot(q, rows[j]) for j < n: one query against many rows, the query's
+// loads shared between rows (the click memory's scan of past queries).
+using DotBatchFn = void (*)(const float* q, const float* const* rows, size_t n, size_t d, float* out);
 
 struct KernelTable {
   const char* name;
@@ -22,6 +25,7 @@ struct KernelTable {
   DistanceFn l1;                   // sum |a-b|
   BoundedDistanceFn l2_squared_bounded;
   BoundedDistanceFn l1_bounded;
+  DotBatchFn dot_batch;
 };
 
 // Plain loops: the reference every SIMD table is tested against.

@@ -27,7 +27,12 @@ float L1(const float* a, const float* b, size_t d) {
   return sum;
 }
 
-const KernelTable kScalar = {"scalar", L2Squared, Dot, L1, BoundedBySegments<L2Squared>, BoundedBySegments<L1>};
+void DotBatch(const float* q, const float* const* rows, size_t n, size_t d, float* out) {
+  for (size_t j = 0; j < n; ++j) out[j] = Dot(q, rows[j], d);
+}
+
+const KernelTable kScalar = {"scalar", L2Squared, Dot, L1, BoundedBySegments<L2Squared>, BoundedBySegments<L1>,
+                             DotBatch};
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "distance/kernels_internal.h"
@@ -141,10 +142,69 @@ NV_AVX512 float L1Avx512(const float* a, const float* b, size_t d) {
   return sum;
 }
 
+// Four rows at a time, one accumulator each: the query's load serves all four.
+// A last group of fewer than four repeats its last row (not stored), so a row's
+// bits never depend on where it sits in `rows`.
+inline void StoreBatch(float t0, float t1, float t2, float t3, float* out, size_t left) {
+  out[0] = t0;
+  if (left > 1) out[1] = t1;
+  if (left > 2) out[2] = t2;
+  if (left > 3) out[3] = t3;
+}
+
+NV_AVX2 void DotBatchAvx2(const float* q, const float* const* rows, size_t n, size_t d, float* out) {
+  for (size_t j = 0; j < n; j += 4) {
+    const float *r0 = rows[j], *r1 = rows[std::min(j + 1, n - 1)], *r2 = rows[std::min(j + 2, n - 1)],
+                *r3 = rows[std::min(j + 3, n - 1)];
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    size_t i = 0;
+    for (; i + 8 <= d; i += 8) {
+      const __m256 x = _mm256_loadu_ps(q + i);
+      s0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r0 + i), s0);
+      s1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r1 + i), s1);
+      s2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r2 + i), s2);
+      s3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(r3 + i), s3);
+    }
+    float t0 = HorizontalSum(s0), t1 = HorizontalSum(s1), t2 = HorizontalSum(s2), t3 = HorizontalSum(s3);
+    for (; i < d; ++i) {
+      t0 += q[i] * r0[i];
+      t1 += q[i] * r1[i];
+      t2 += q[i] * r2[i];
+      t3 += q[i] * r3[i];
+    }
+    StoreBatch(t0, t1, t2, t3, out + j, n - j);
+  }
+}
+
+NV_AVX512 void DotBatchAvx512(const float* q, const float* const* rows, size_t n, size_t d, float* out) {
+  for (size_t j = 0; j < n; j += 4) {
+    const float *r0 = rows[j], *r1 = rows[std::min(j + 1, n - 1)], *r2 = rows[std::min(j + 2, n - 1)],
+                *r3 = rows[std::min(j + 3, n - 1)];
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    size_t i = 0;
+    for (; i + 16 <= d; i += 16) {
+      const __m512 x = _mm512_loadu_ps(q + i);
+      s0 = _mm512_fmadd_ps(x, _mm512_loadu_ps(r0 + i), s0);
+      s1 = _mm512_fmadd_ps(x, _mm512_loadu_ps(r1 + i), s1);
+      s2 = _mm512_fmadd_ps(x, _mm512_loadu_ps(r2 + i), s2);
+      s3 = _mm512_fmadd_ps(x, _mm512_loadu_ps(r3 + i), s3);
+    }
+    float t0 = _mm512_reduce_add_ps(s0), t1 = _mm512_reduce_add_ps(s1), t2 = _mm512_reduce_add_ps(s2),
+          t3 = _mm512_reduce_add_ps(s3);
+    if (i < d) {
+      t0 += DotAvx2(q + i, r0 + i, d - i);
+      t1 += DotAvx2(q + i, r1 + i, d - i);
+      t2 += DotAvx2(q + i, r2 + i, d - i);
+      t3 += DotAvx2(q + i, r3 + i, d - i);
+    }
+    StoreBatch(t0, t1, t2, t3, out + j, n - j);
+  }
+}
+
 const KernelTable kAvx2 = {"avx2", L2SquaredAvx2, DotAvx2, L1Avx2, IgnoreBound<L2SquaredAvx2>,
-                           IgnoreBound<L1Avx2>};
+                           IgnoreBound<L1Avx2>, DotBatchAvx2};
 const KernelTable kAvx512 = {"avx512", L2SquaredAvx512, DotAvx512, L1Avx512, IgnoreBound<L2SquaredAvx512>,
-                             IgnoreBound<L1Avx512>};
+                             IgnoreBound<L1Avx512>, DotBatchAvx512};
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 
 #include "distance/kernels.h"
 #include "util/byte_io.h"
@@ -27,6 +28,68 @@ bool Normalise(float* v, uint32_t d) {
   const float inv = static_cast<float>(1.0 / std::sqrt(n));
   for (uint32_t i = 0; i < d; ++i) v[i] *= inv;
   return true;
+}
+
+// A lookup's working arrays, one set per thread, so a search allocates nothing
+// once they have grown (malloc and free showed in wasm profiles of the lookup).
+struct LookupScratch {
+  std::vector<float> query;                       // the unit query
+  std::vector<uint32_t> slots;                    // events read, in reading order
+  std::vector<const float*> rows;                 // their rows (or the centroids)
+  std::vector<float> similarities, selection;     // cosines, and a copy to select from
+  std::vector<std::pair<float, uint32_t>> order;  // lists by centroid cosine
+  std::vector<uint32_t> tied;                     // ages at the threshold
+  std::vector<uint8_t> buckets;                   // each similarity's histogram bucket
+  std::vector<uint32_t> counts;                   // the histogram
+  std::vector<float> clicked_sum, rejected_sum;
+};
+
+LookupScratch& Scratch() {
+  thread_local LookupScratch scratch;
+  return scratch;
+}
+
+// The m-th largest of values[0, n) (1 <= m < n), the values left in place: a
+// histogram over their range finds the bucket that holds it, and only that
+// bucket's values are selected exactly. The same value nth_element would give:
+// bucket numbers never decrease as values grow (a subtraction and a product by
+// a positive number are monotonic in IEEE arithmetic). Why: nth_element over
+// the similarities was a third of the lookup's time in wasm.
+float MthLargest(const float* values, size_t n, size_t m, LookupScratch& s) {
+  constexpr uint32_t kBuckets = 256;
+  float lo = values[0], hi = values[0];
+  for (size_t j = 1; j < n; ++j) {
+    lo = std::min(lo, values[j]);
+    hi = std::max(hi, values[j]);
+  }
+  if (!(hi > lo)) return hi;  // all equal
+  const float scale = float(kBuckets - 1) / (hi - lo);
+  s.buckets.resize(n);
+  s.counts.assign(kBuckets, 0);
+  for (size_t j = 0; j < n; ++j) {
+    const uint8_t b = static_cast<uint8_t>(std::min<float>(float(kBuckets - 1), (values[j] - lo) * scale));
+    s.buckets[j] = b;
+    ++s.counts[b];
+  }
+  // From the top bucket down, until the bucket that holds the m-th largest.
+  size_t above = 0;
+  uint32_t b = kBuckets - 1;
+  while (above + s.counts[b] < m) above += s.counts[b--];
+  s.selection.clear();
+  for (size_t j = 0; j < n; ++j) {
+    if (s.buckets[j] == b) s.selection.push_back(values[j]);
+  }
+  const size_t rank = m - above - 1;
+  std::nth_element(s.selection.begin(), s.selection.begin() + rank, s.selection.end(), std::greater<float>());
+  return s.selection[rank];
+}
+
+// True when any value of the row is not zero.
+bool AnyNonZero(const float* row, uint32_t d) {
+  for (uint32_t i = 0; i < d; ++i) {
+    if (row[i] != 0.0f) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -63,6 +126,7 @@ void ClickMemory::Record(const float* query, const std::vector<const float*>& cl
     queries_.resize(size_t(count_) * d);
     clicked_.resize(size_t(count_) * d);
     rejected_.resize(size_t(count_) * d);
+    has_rejected_.resize(count_);
   } else {
     at = first_;  // the oldest event leaves
     first_ = (first_ + 1) % capacity_;
@@ -71,6 +135,7 @@ void ClickMemory::Record(const float* query, const std::vector<const float*>& cl
   std::copy(q.begin(), q.end(), Row(queries_, at));
   mean(clicked, Row(clicked_, at));
   mean(rejected, Row(rejected_, at));
+  has_rejected_[at] = AnyNonZero(Row(rejected_, at), d);
   ++recorded_;
   if (list_count_ > 0) {
     if (replaced) {
@@ -150,91 +215,106 @@ uint32_t ClickMemory::Expand(const float* query, const ClickMemoryQuery& how, fl
   const uint32_t d = dimensions_;
   std::copy(query, query + d, out);
   if (count_ == 0 || !(how.strength > 0) || how.neighbours == 0) return 0;
-  std::vector<float> q(query, query + d);
-  if (!Normalise(q.data(), d)) return 0;
-  // Cosine of the query with past queries (all unit vectors): (similarity, age).
-  const distance::DistanceFn dot = distance::BestKernels().dot;
-  std::vector<std::pair<float, uint32_t>> nearest;
-  const auto consider = [&](uint32_t slot) {
-    const float s = dot(q.data(), Row(queries_, slot), d);
-    if (s >= how.min_similarity) nearest.emplace_back(s, Age(slot));
-  };
+  LookupScratch& s = Scratch();
+  s.query.assign(query, query + d);
+  if (!Normalise(s.query.data(), d)) return 0;
+  const float* q = s.query.data();
+  const distance::KernelTable& kernels = distance::BestKernels();
+  // The events read, in the order their rows are summed later: by age (oldest
+  // first) when all are read, else list by list, nearest centroid first, each
+  // list in age order. Neither order depends on the ring's slot numbering, so
+  // the chosen set and the bits of the mean survive a save and reopen.
+  s.slots.clear();
   const uint64_t want = uint64_t(how.scan) * how.neighbours;
   if (list_count_ == 0 || how.scan == 0 || want >= count_) {
-    nearest.reserve(count_);
-    for (uint32_t slot = 0; slot < count_; ++slot) consider(slot);
+    for (uint32_t age = 0; age < count_; ++age) s.slots.push_back((first_ + age) % capacity_);
   } else {
-    // Whole lists, nearest centroid first (ties: the lower list), until `want` events are read.
-    std::vector<std::pair<float, uint32_t>> order(list_count_);
-    for (uint32_t l = 0; l < list_count_; ++l) order[l] = {dot(q.data(), centroids_.data() + size_t(l) * d, d), l};
-    std::sort(order.begin(), order.end(),
+    s.rows.resize(list_count_);
+    for (uint32_t l = 0; l < list_count_; ++l) s.rows[l] = centroids_.data() + size_t(l) * d;
+    s.similarities.resize(list_count_);
+    kernels.dot_batch(q, s.rows.data(), list_count_, d, s.similarities.data());
+    s.order.resize(list_count_);
+    for (uint32_t l = 0; l < list_count_; ++l) s.order[l] = {s.similarities[l], l};
+    // Ties: the lower list first.
+    std::sort(s.order.begin(), s.order.end(),
               [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
-    nearest.reserve(want + count_ / list_count_ * 4);
-    uint64_t read = 0;
-    for (const auto& [similarity, l] : order) {
-      for (uint32_t slot : lists_[l]) consider(slot);
-      read += lists_[l].size();
-      if (read >= want) break;
+    for (const auto& [similarity, l] : s.order) {
+      s.slots.insert(s.slots.end(), lists_[l].begin(), lists_[l].end());
+      if (s.slots.size() >= want) break;
     }
   }
-  const size_t m = std::min<size_t>(how.neighbours, nearest.size());
+  // Cosine of the query with each past query read (all unit vectors), four rows per kernel call.
+  const size_t read = s.slots.size();
+  s.rows.resize(read);
+  for (size_t j = 0; j < read; ++j) s.rows[j] = Row(queries_, s.slots[j]);
+  s.similarities.resize(read);
+  kernels.dot_batch(q, s.rows.data(), read, d, s.similarities.data());
+  // Those below min_similarity leave (order kept).
+  size_t kept = 0;
+  for (size_t j = 0; j < read; ++j) {
+    if (s.similarities[j] >= how.min_similarity) {
+      s.slots[kept] = s.slots[j];
+      s.similarities[kept++] = s.similarities[j];
+    }
+  }
+  const size_t m = std::min<size_t>(how.neighbours, kept);
   if (m == 0) return 0;
   // The m nearest (their mean is what counts, not their order): every event
   // above the m-th largest similarity, then those equal to it, the oldest
-  // first, so the set never depends on the selection algorithm. Summed oldest
-  // first, so the bits of the mean do not either.
-  std::vector<uint32_t> chosen;  // ages
-  chosen.reserve(m);
-  if (m == nearest.size()) {
-    for (const auto& [similarity, age] : nearest) chosen.push_back(age);
-  } else {
-    std::vector<float> similarities(nearest.size());
-    for (size_t j = 0; j < nearest.size(); ++j) similarities[j] = nearest[j].first;
-    std::nth_element(similarities.begin(), similarities.begin() + (m - 1), similarities.end(), std::greater<float>());
-    const float threshold = similarities[m - 1];
-    std::vector<uint32_t> tied;
-    for (const auto& [similarity, age] : nearest) {
-      if (similarity > threshold) {
-        chosen.push_back(age);
-      } else if (similarity == threshold) {
-        tied.push_back(age);
+  // first, so the set never depends on the selection algorithm.
+  float threshold = -std::numeric_limits<float>::infinity();
+  uint32_t oldest_tied_age_limit = std::numeric_limits<uint32_t>::max();
+  if (m < kept) {
+    threshold = MthLargest(s.similarities.data(), kept, m, s);
+    size_t above = 0;
+    s.tied.clear();
+    for (size_t j = 0; j < kept; ++j) {
+      if (s.similarities[j] > threshold) {
+        ++above;
+      } else if (s.similarities[j] == threshold) {
+        s.tied.push_back(Age(s.slots[j]));
       }
     }
-    std::sort(tied.begin(), tied.end());
-    for (size_t j = 0; chosen.size() < m; ++j) chosen.push_back(tied[j]);
+    // The (m - above) oldest tied events are chosen: those up to this age.
+    std::nth_element(s.tied.begin(), s.tied.begin() + (m - above - 1), s.tied.end());
+    oldest_tied_age_limit = s.tied[m - above - 1];
   }
-  std::sort(chosen.begin(), chosen.end());
-  // Clicked and rejected rows summed apart (plain adds, the same bits with or
-  // without fused multiply-adds), then combined once.
-  std::vector<float> clicked_sum(d, 0.0f), rejected_sum(d, 0.0f);
+  // Clicked and rejected rows summed apart, in the order read (plain adds, the
+  // same bits with or without fused multiply-adds), then combined once. An
+  // event with nothing rejected adds nothing to the rejected sum: skipped.
+  s.clicked_sum.assign(d, 0.0f);
+  s.rejected_sum.assign(d, 0.0f);
+  float* clicked_sum = s.clicked_sum.data();
+  float* rejected_sum = s.rejected_sum.data();
   const bool rejections = how.reject_weight != 0;
   // With a half-life, event j weighs 2^(-(events recorded after j) / half_life)
   // and the mean is the weighted one: recent users count more.
   double weight_total = 0;
-  for (uint32_t age : chosen) {
-    const uint32_t slot = (first_ + age) % capacity_;
+  for (size_t j = 0; j < kept; ++j) {
+    const float similarity = s.similarities[j];
+    const uint32_t slot = s.slots[j];
+    if (similarity < threshold || (similarity == threshold && m < kept && Age(slot) > oldest_tied_age_limit)) continue;
     const float* c = Row(clicked_, slot);
-    const float* r = Row(rejected_, slot);
+    const float* r = rejections && has_rejected_[slot] ? Row(rejected_, slot) : nullptr;
     if (how.half_life > 0) {
-      const float w = static_cast<float>(std::exp2(-double(count_ - 1 - age) / how.half_life));
+      const float w = static_cast<float>(std::exp2(-double(count_ - 1 - Age(slot)) / how.half_life));
       weight_total += w;
       for (uint32_t i = 0; i < d; ++i) clicked_sum[i] += w * c[i];
-      if (rejections) {
+      if (r != nullptr) {
         for (uint32_t i = 0; i < d; ++i) rejected_sum[i] += w * r[i];
       }
     } else {
       weight_total += 1;
       for (uint32_t i = 0; i < d; ++i) clicked_sum[i] += c[i];
-      if (rejections) {
+      if (r != nullptr) {
         for (uint32_t i = 0; i < d; ++i) rejected_sum[i] += r[i];
       }
     }
   }
-  std::vector<double> shift(d);
-  for (uint32_t i = 0; i < d; ++i) shift[i] = double(clicked_sum[i]) - double(how.reject_weight) * rejected_sum[i];
   const double beta = how.strength / weight_total;
+  const auto shift = [&](uint32_t i) { return double(clicked_sum[i]) - double(how.reject_weight) * rejected_sum[i]; };
   if (metric_ == Metric::kCosine) {
-    for (uint32_t i = 0; i < d; ++i) out[i] = static_cast<float>(q[i] + beta * shift[i]);
+    for (uint32_t i = 0; i < d; ++i) out[i] = static_cast<float>(q[i] + beta * shift(i));
     // A shift that cancels the query exactly leaves no direction: keep the query.
     double n = 0;
     for (uint32_t i = 0; i < d; ++i) n += double(out[i]) * out[i];
@@ -247,7 +327,7 @@ uint32_t ClickMemory::Expand(const float* query, const ClickMemoryQuery& how, fl
     for (uint32_t i = 0; i < d; ++i) out[i] *= inv;
   } else {
     const double scale = 1.0 / (1.0 + how.strength);
-    for (uint32_t i = 0; i < d; ++i) out[i] = static_cast<float>((query[i] + beta * shift[i]) * scale);
+    for (uint32_t i = 0; i < d; ++i) out[i] = static_cast<float>((query[i] + beta * shift(i)) * scale);
   }
   return static_cast<uint32_t>(m);
 }
@@ -344,6 +424,8 @@ Status ClickMemory::Restore(const uint8_t* data, size_t size) {
   queries_ = std::move(queries);
   clicked_ = std::move(clicked);
   rejected_ = std::move(rejected);
+  has_rejected_.resize(count);
+  for (uint32_t e = 0; e < count; ++e) has_rejected_[e] = AnyNonZero(Row(rejected_, e), dimensions);
   first_ = 0;
   count_ = count;
   recorded_ = recorded;

@@ -126,6 +126,7 @@ class ClickMemory {
   std::vector<float> queries_;   // unit queries, count_ rows (grown up to capacity_)
   std::vector<float> clicked_;   // c_j
   std::vector<float> rejected_;  // r_j (zeros: none rejected)
+  std::vector<uint8_t> has_rejected_;  // 1 where r_j is not all zeros (not saved: read from r_j)
   // The coarse lists (list_count_ 0: none yet, brute force).
   uint32_t list_count_ = 0;
   std::vector<float> centroids_;               // list_count_ unit rows
