@@ -277,6 +277,10 @@ export async function train(host: LearningHost, options: TrainOptions = {}): Pro
   }
 }
 
+// One encoder for every call, as the vector search path has.
+const filterEncoder = new TextEncoder();
+const EMPTY_BYTES = new Uint8Array(0);
+
 /** The search option `memory` as nv_search_learned's 7 floats (validated). */
 export function resolveMemorySearch(memory: MemorySearchOptions | false | undefined): number[] {
   const D = DEFAULTS.memory;
@@ -332,7 +336,7 @@ export function searchLearned(host: LearningHost, query: ArrayLike<number>, k: n
   }
   const mod = host.mod;
   const d = host.dimensions;
-  const encoded = new TextEncoder().encode(filterJson);
+  const encoded = filterJson ? filterEncoder.encode(filterJson) : EMPTY_BYTES;
   // Layout: [query][slots k][distances k][scores k][filter][out count][memory 7 floats]
   const ptr = host.scratch(d * 4 + k * 12 + encoded.length + 8 + 28);
   host.writeVector(query, ptr);
@@ -418,7 +422,7 @@ export function refinerInputs(host: LearningHost, query: ArrayLike<number>, k: n
   const mod = host.mod as RefinerInputsModule;
   const d = host.dimensions;
   const memoryValues = resolveMemorySearch(memory);
-  const encoded = new TextEncoder().encode(filterJson);
+  const encoded = filterJson ? filterEncoder.encode(filterJson) : EMPTY_BYTES;
   // Layout: [query][memory 7 floats][filter]
   const ptr = host.scratch(d * 4 + 28 + encoded.length);
   host.writeVector(query, ptr);

