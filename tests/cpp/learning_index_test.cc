@@ -7,7 +7,9 @@
 // another class and a learned projection can do much better.
 #include <gtest/gtest.h>
 
+
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -884,6 +886,45 @@ TEST(ClickMemory, CosineAddsUnitMeansToTheUnitQueryAndGivesAUnitVector) {
   EXPECT_FLOAT_EQ(out[1], 0.4f / n);
 }
 
+// Events at exactly the same similarity as the m-th nearest: the oldest of
+// them are chosen, after the ring has turned over too (ages, not slots), and
+// with no tie at the threshold nothing else matters.
+TEST(ClickMemory, TiesAtTheThresholdGoToTheOldestEvents) {
+  ClickMemory memory(12, 2, Metric::kL2);
+  const float q[2] = {1, 0}, far[2] = {0, 1};
+  std::vector<std::array<float, 2>> clicks;
+  for (int e = 0; e < 16; ++e) clicks.push_back({float(e), 0});
+  // 2 events far off, then 14 with the query itself: the ring (12) drops the
+  // two far ones and the first two of the query's, so the query's oldest
+  // events held are numbers 4, 5, 6, ... (clicked 4, 5, 6, ...).
+  memory.Record(far, {clicks[0].data()}, {});
+  memory.Record(far, {clicks[1].data()}, {});
+  for (int e = 2; e < 16; ++e) memory.Record(q, {clicks[e].data()}, {});
+  ASSERT_EQ(memory.size(), 12u);
+  ClickMemoryQuery how;
+  how.strength = 1;
+  how.min_similarity = -1;
+  how.neighbours = 3;
+  float out[2];
+  ASSERT_EQ(memory.Expand(q, how, out), 3u);
+  EXPECT_FLOAT_EQ(out[0], (1 + (4 + 5 + 6) / 3.0f) / 2);  // all 12 tie: the 3 oldest
+  how.neighbours = 12;
+  ASSERT_EQ(memory.Expand(q, how, out), 12u);
+  EXPECT_FLOAT_EQ(out[0], (1 + (4 + 15) / 2.0f) / 2);  // all of them: mean 9.5
+
+  // One event nearer than the rest: it, then the oldest of the tied ones.
+  ClickMemory mixed(8, 2, Metric::kL2);
+  const float near[2] = {1, 0.01f}, off[2] = {1, 0.5f};
+  const float c_near[2] = {100, 0};
+  mixed.Record(off, {clicks[7].data()}, {});
+  mixed.Record(off, {clicks[8].data()}, {});
+  mixed.Record(near, {c_near}, {});
+  mixed.Record(off, {clicks[9].data()}, {});
+  how.neighbours = 2;
+  ASSERT_EQ(mixed.Expand(q, how, out), 2u);
+  EXPECT_FLOAT_EQ(out[0], (1 + (100 + 7) / 2.0f) / 2);
+}
+
 // From kPartitionMinEvents events on, a lookup reads the coarse lists nearest
 // the query (ClickMemoryQuery::scan); scan 0 is still the exact nearest.
 TEST(ClickMemory, ALargeMemoryReadsItsNearestListsAndSavesThem) {
@@ -902,7 +943,9 @@ TEST(ClickMemory, ALargeMemoryReadsItsNearestListsAndSavesThem) {
       clicks[e * d + i] = float(g) + 0.1f * Gaussian(r);
     }
     memory.Record(&queries[e * d], {&clicks[e * d]}, {});
-    if (e + 1 == ClickMemory::kPartitionMinEvents - 1) EXPECT_EQ(memory.lists(), 0u);  // brute force below
+    if (e + 1 == ClickMemory::kPartitionMinEvents - 1) {
+      EXPECT_EQ(memory.lists(), 0u);  // brute force below
+    }
   }
   // Built at 1,024 events and again at 2,048: about sqrt(2048) lists.
   EXPECT_EQ(memory.lists(), 45u);

@@ -42,6 +42,7 @@ struct LookupScratch {
   std::vector<uint8_t> buckets;                   // each similarity's histogram bucket
   std::vector<uint32_t> counts;                   // the histogram
   std::vector<float> clicked_sum, rejected_sum;
+  std::vector<const float*> clicked_rows, rejected_rows;  // the chosen events' rows, in reading order
 };
 
 LookupScratch& Scratch() {
@@ -55,14 +56,22 @@ LookupScratch& Scratch() {
 // bucket numbers never decrease as values grow (a subtraction and a product by
 // a positive number are monotonic in IEEE arithmetic). Why: nth_element over
 // the similarities was a third of the lookup's time in wasm.
-float MthLargest(const float* values, size_t n, size_t m, LookupScratch& s) {
+//
+// Also counts the values above it and those equal to it: when every value
+// equal to it is needed to make m, no tie has to be broken.
+struct MthLargestResult {
+  float value;
+  size_t above;  // values > value
+  size_t equal;  // values == value
+};
+MthLargestResult MthLargest(const float* values, size_t n, size_t m, LookupScratch& s) {
   constexpr uint32_t kBuckets = 256;
   float lo = values[0], hi = values[0];
   for (size_t j = 1; j < n; ++j) {
     lo = std::min(lo, values[j]);
     hi = std::max(hi, values[j]);
   }
-  if (!(hi > lo)) return hi;  // all equal
+  if (!(hi > lo)) return {hi, 0, n};  // all equal
   const float scale = float(kBuckets - 1) / (hi - lo);
   s.buckets.resize(n);
   s.counts.assign(kBuckets, 0);
@@ -81,7 +90,27 @@ float MthLargest(const float* values, size_t n, size_t m, LookupScratch& s) {
   }
   const size_t rank = m - above - 1;
   std::nth_element(s.selection.begin(), s.selection.begin() + rank, s.selection.end(), std::greater<float>());
-  return s.selection[rank];
+  MthLargestResult result{s.selection[rank], above, 0};
+  for (float v : s.selection) {
+    result.above += v > result.value;
+    result.equal += v == result.value;
+  }
+  return result;
+}
+
+// sum += rows[0] + ... + rows[n - 1], four rows per pass over `sum` (their
+// pairwise sum added to it): the order of the adds depends on the rows' order
+// alone. Four rows per pass read and write `sum` a quarter as often.
+void AddRows(const float* const* rows, size_t n, uint32_t d, float* __restrict sum) {
+  size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float *r0 = rows[j], *r1 = rows[j + 1], *r2 = rows[j + 2], *r3 = rows[j + 3];
+    for (uint32_t i = 0; i < d; ++i) sum[i] += (r0[i] + r1[i]) + (r2[i] + r3[i]);
+  }
+  for (; j < n; ++j) {
+    const float* r = rows[j];
+    for (uint32_t i = 0; i < d; ++i) sum[i] += r[i];
+  }
 }
 
 // True when any value of the row is not zero.
@@ -265,23 +294,23 @@ uint32_t ClickMemory::Expand(const float* query, const ClickMemoryQuery& how, fl
   float threshold = -std::numeric_limits<float>::infinity();
   uint32_t oldest_tied_age_limit = std::numeric_limits<uint32_t>::max();
   if (m < kept) {
-    threshold = MthLargest(s.similarities.data(), kept, m, s);
-    size_t above = 0;
-    s.tied.clear();
-    for (size_t j = 0; j < kept; ++j) {
-      if (s.similarities[j] > threshold) {
-        ++above;
-      } else if (s.similarities[j] == threshold) {
-        s.tied.push_back(Age(s.slots[j]));
+    const MthLargestResult mth = MthLargest(s.similarities.data(), kept, m, s);
+    threshold = mth.value;
+    const size_t wanted = m - mth.above;  // of the events at the threshold
+    if (wanted < mth.equal) {
+      s.tied.clear();
+      for (size_t j = 0; j < kept; ++j) {
+        if (s.similarities[j] == threshold) s.tied.push_back(Age(s.slots[j]));
       }
+      // The `wanted` oldest tied events are chosen: those up to this age.
+      std::nth_element(s.tied.begin(), s.tied.begin() + (wanted - 1), s.tied.end());
+      oldest_tied_age_limit = s.tied[wanted - 1];
     }
-    // The (m - above) oldest tied events are chosen: those up to this age.
-    std::nth_element(s.tied.begin(), s.tied.begin() + (m - above - 1), s.tied.end());
-    oldest_tied_age_limit = s.tied[m - above - 1];
   }
-  // Clicked and rejected rows summed apart, in the order read (plain adds, the
-  // same bits with or without fused multiply-adds), then combined once. An
-  // event with nothing rejected adds nothing to the rejected sum: skipped.
+  // Clicked and rejected rows summed apart, in the order read (AddRows: plain
+  // adds, the same bits with or without fused multiply-adds), then combined
+  // once. An event with nothing rejected adds nothing to the rejected sum:
+  // skipped.
   s.clicked_sum.assign(d, 0.0f);
   s.rejected_sum.assign(d, 0.0f);
   float* clicked_sum = s.clicked_sum.data();
@@ -290,10 +319,12 @@ uint32_t ClickMemory::Expand(const float* query, const ClickMemoryQuery& how, fl
   // With a half-life, event j weighs 2^(-(events recorded after j) / half_life)
   // and the mean is the weighted one: recent users count more.
   double weight_total = 0;
+  s.clicked_rows.clear();
+  s.rejected_rows.clear();
   for (size_t j = 0; j < kept; ++j) {
     const float similarity = s.similarities[j];
     const uint32_t slot = s.slots[j];
-    if (similarity < threshold || (similarity == threshold && m < kept && Age(slot) > oldest_tied_age_limit)) continue;
+    if (similarity < threshold || (similarity == threshold && Age(slot) > oldest_tied_age_limit)) continue;
     const float* c = Row(clicked_, slot);
     const float* r = rejections && has_rejected_[slot] ? Row(rejected_, slot) : nullptr;
     if (how.half_life > 0) {
@@ -305,12 +336,12 @@ uint32_t ClickMemory::Expand(const float* query, const ClickMemoryQuery& how, fl
       }
     } else {
       weight_total += 1;
-      for (uint32_t i = 0; i < d; ++i) clicked_sum[i] += c[i];
-      if (r != nullptr) {
-        for (uint32_t i = 0; i < d; ++i) rejected_sum[i] += r[i];
-      }
+      s.clicked_rows.push_back(c);
+      if (r != nullptr) s.rejected_rows.push_back(r);
     }
   }
+  AddRows(s.clicked_rows.data(), s.clicked_rows.size(), d, clicked_sum);
+  AddRows(s.rejected_rows.data(), s.rejected_rows.size(), d, rejected_sum);
   const double beta = how.strength / weight_total;
   const auto shift = [&](uint32_t i) { return double(clicked_sum[i]) - double(how.reject_weight) * rejected_sum[i]; };
   if (metric_ == Metric::kCosine) {
