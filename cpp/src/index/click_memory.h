@@ -42,8 +42,10 @@
 //
 // The lookup's own cost (wasm, 4,200 events of 64 floats, scan 4, 200
 // neighbours; a scratch harness): 42 us with a dot product per event and
-// nth_element, 22 us with the batched kernel (KernelTable::dot_batch, four
-// events per step) and a histogram selection of the m-th nearest.
+// nth_element, 19.5 us with the batched kernel (KernelTable::dot_batch, four
+// events per step), a histogram selection of the m-th nearest and sums four
+// rows per pass. A neural search with it: 1.17-1.38x a plain one's p50 in wasm
+// on the catalogue (bench/results/learning-click-memory.md).
 //
 // Implicit negatives (shown and skipped) are not kept: on a results page
 // the skipped items are mostly relevant too; only explicit rejections count.
